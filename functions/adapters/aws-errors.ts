@@ -1,0 +1,62 @@
+import {
+  AwsRequestFailedError,
+  type DrFailoverError,
+  ResourceBusyError,
+  ServiceUnavailableError,
+  ThrottledError,
+} from '#core/errors.js';
+
+/** Error codes AWS uses for throttling across services (SDK v3 `error.name`). */
+const THROTTLING_CODES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+  'SlowDown',
+]);
+
+/** Transport-level failures the SDK surfaces by name when no HTTP response arrived. */
+const TRANSPORT_CODES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'NetworkingError',
+  'InternalFailure',
+  'InternalError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+
+interface AwsLikeError {
+  name?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * Translates an AWS SDK v3 failure into a dr-failover named error, keeping the original as `cause`.
+ *
+ * @param what   what was being done, for the message (`PromoteReadReplica orders-eu`)
+ * @param busyCodes service-specific codes meaning "busy, try again" (InvalidDBClusterStateFault, PriorRequestNotComplete)
+ */
+export const translateAwsError = (error: unknown, what: string, busyCodes: readonly string[] = []): DrFailoverError => {
+  const e = (error ?? {}) as AwsLikeError;
+  const code = e.name ?? 'UnknownError';
+  const detail = `${what} failed: ${code}${e.message ? `: ${e.message}` : ''}`;
+  if (THROTTLING_CODES.has(code)) return new ThrottledError(detail, { cause: error });
+  if (busyCodes.includes(code)) return new ResourceBusyError(detail, { cause: error });
+  const status = e.$metadata?.httpStatusCode;
+  if (e.$fault === 'server' || (status !== undefined && status >= 500) || TRANSPORT_CODES.has(code)) {
+    return new ServiceUnavailableError(detail, { cause: error });
+  }
+  return new AwsRequestFailedError(detail, { cause: error });
+};

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { InvalidInputError } from './errors.js';
+import { planName } from './plan.js';
+
+/**
+ * The one execution input shape: the console, the CLI and the trigger all start runs with it.
+ * Anything else is refused by Prepare with InvalidInputError naming the field.
+ */
+const cleanText = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+export const executionInputSchema = z
+  .object({
+    plan: planName,
+    mode: z.enum(['planned', 'unplanned']),
+    dryRun: z.boolean().default(false),
+    reason: cleanText(1000),
+    requestedBy: cleanText(256),
+    incidentStartedAt: z.iso.datetime({
+      offset: true,
+      message: 'must be an ISO-8601 timestamp such as 2026-11-25T03:12:00Z',
+    }),
+    /** Manual runs only: start even inside the plan's cooldown. Recorded in every notification. */
+    overrideCooldown: z.boolean().default(false),
+    /** Set by the trigger: which alarms or schedule started the run. */
+    trigger: z
+      .object({
+        kind: z.enum(['alarm', 'schedule', 'manual']),
+        source: cleanText(512),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ExecutionInput = z.infer<typeof executionInputSchema>;
+export type FailoverMode = ExecutionInput['mode'];
+
+/** Validates an execution input; throws InvalidInputError naming the first bad field. */
+export const parseExecutionInput = (input: unknown): ExecutionInput => {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidInputError('(root)', 'must be a JSON object');
+  }
+  const result = executionInputSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.map(String).join('.') || '(root)';
+    const unknownKeys = issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : undefined;
+    throw new InvalidInputError(
+      unknownKeys ? unknownKeys : field,
+      unknownKeys ? 'unknown field' : (issue?.message ?? 'invalid'),
+    );
+  }
+  return result.data;
+};

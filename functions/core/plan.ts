@@ -1,0 +1,283 @@
+import { z } from 'zod';
+import { PlanValidationError } from './errors.js';
+
+/**
+ * The DR plan: one source of truth for the runtime (Prepare resolves it, the state machine reads its limits)
+ * and for the infrastructure (serverless.yml wires alarms, schedules and IAM ARNs from it).
+ */
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const region = z.string().regex(REGION, 'must be an AWS region such as eu-west-1');
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+/** Printable text without control characters, bounded. */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+/**
+ * A plan name becomes part of execution names (`<plan>-<kind>-<window>`, at most 80 characters),
+ * rule names and resource names, so it is a short lowercase slug.
+ */
+export const planName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,29}[a-z0-9]$/,
+    'must be 2-31 characters: lowercase letters, digits and -, starting with a letter',
+  );
+
+/** A parsed ARN. */
+export interface Arn {
+  partition: string;
+  service: string;
+  region: string;
+  account: string;
+  resource: string;
+}
+
+export const parseArn = (value: string): Arn | undefined => {
+  const m = /^arn:(aws|aws-us-gov|aws-cn):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$/.exec(value);
+  if (!m) return undefined;
+  return { partition: m[1] ?? '', service: m[2] ?? '', region: m[3] ?? '', account: m[4] ?? '', resource: m[5] ?? '' };
+};
+
+const arnOf = (service: string, resourcePrefix: string) =>
+  z.string().refine((v) => {
+    const arn = parseArn(v);
+    return arn !== undefined && arn.service === service && arn.resource.startsWith(resourcePrefix);
+  }, `must be an ARN of the form arn:aws:${service}:<region>:<account>:${resourcePrefix}...`);
+
+const rdsIdentifier = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be an RDS identifier: a letter, then letters, digits or -, at most 63');
+
+/** A reference to a secret: never the secret itself. */
+export const secretRef = z.union([
+  z
+    .object({
+      secretsManager: z.string().min(1).describe('Secrets Manager secret ARN or name holding {username,password}'),
+    })
+    .strict(),
+  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }).strict(),
+  z.object({ file: z.string().min(1).describe('path of a JSON file holding {username,password}') }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretRef>;
+
+const pgEndpoint = z
+  .object({
+    host: text(253),
+    port: z.number().int().min(1).max(65535).default(5432),
+    database: text(63).default('postgres'),
+    credentials: secretRef,
+  })
+  .strict();
+export type PgEndpoint = z.infer<typeof pgEndpoint>;
+
+const rdsInstanceDatabase = z
+  .object({
+    kind: z.literal('rds-instance'),
+    /** The cross-region read replica to promote, in the standby region. */
+    replicaInstanceArn: arnOf('rds', 'db:'),
+    /** The current primary, in the primary region (for best-effort fencing and lag context). */
+    sourceInstanceArn: arnOf('rds', 'db:'),
+  })
+  .strict();
+
+const auroraGlobalDatabase = z
+  .object({
+    kind: z.literal('aurora-global'),
+    globalClusterIdentifier: rdsIdentifier,
+    /** The secondary cluster in the standby region that becomes the writer. */
+    targetClusterArn: arnOf('rds', 'cluster:'),
+    /** The current writer cluster, in the primary region. */
+    primaryClusterArn: arnOf('rds', 'cluster:'),
+  })
+  .strict();
+
+const postgresDatabase = z
+  .object({
+    kind: z.literal('postgres'),
+    primary: pgEndpoint,
+    standby: pgEndpoint,
+    /** How the old primary is fenced where reachable: read-only (default) or a fast shutdown. */
+    fence: z
+      .object({
+        method: z.enum(['read-only', 'stop']).default('read-only'),
+        timeoutSeconds: z.number().int().min(1).max(60).default(5),
+      })
+      .strict()
+      .default({ method: 'read-only', timeoutSeconds: 5 }),
+    /** The address clients should reach the new writer at (the DNS target). Defaults to standby.host. */
+    writerAddress: text(253).optional(),
+  })
+  .strict();
+
+export const databaseConfig = z.discriminatedUnion('kind', [
+  rdsInstanceDatabase,
+  auroraGlobalDatabase,
+  postgresDatabase,
+]);
+export type DatabaseConfig = z.infer<typeof databaseConfig>;
+
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i,
+    'must be a fully qualified DNS name',
+  );
+
+const route53Dns = z
+  .object({
+    kind: z.literal('route53'),
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
+    /** The zone's apex name; the record must lie inside it. */
+    zoneName: dnsName,
+    recordName: dnsName,
+    recordType: z.enum(['CNAME', 'A']).default('CNAME'),
+    ttl: z.number().int().min(0).max(86400),
+  })
+  .strict()
+  .refine(
+    (d) => {
+      const zone = d.zoneName.replace(/\.$/, '').toLowerCase();
+      const rec = d.recordName.replace(/\.$/, '').toLowerCase();
+      return rec === zone || rec.endsWith(`.${zone}`);
+    },
+    { message: 'recordName must lie inside zoneName', path: ['recordName'] },
+  );
+
+/** The drill's DNS server on loopback. */
+const localDns = z
+  .object({
+    kind: z.literal('local'),
+    /** host:port of the local DNS server's control endpoint. */
+    server: z.string().regex(/^[\d.]+:\d{1,5}$/, 'must be host:port'),
+    recordName: dnsName,
+    recordType: z.enum(['A']).default('A'),
+    ttl: z.number().int().min(0).max(86400),
+  })
+  .strict();
+
+export const dnsConfig = z.union([route53Dns, localDns]);
+export type DnsConfig = z.infer<typeof dnsConfig>;
+
+const notifyConfig = z
+  .object({
+    /** Event bus name or ARN that receives Failover * events. */
+    eventBus: z.string().min(1).max(256),
+    /** SNS topic for people (on-call paging, chat). */
+    snsTopicArn: arnOf('sns', '').optional(),
+  })
+  .strict();
+
+export const planSchema = z
+  .object({
+    name: planName,
+    description: text(512).optional(),
+    regions: z.object({ primary: region, standby: region }).strict(),
+    /** Account that owns the plan's resources; ARNs must name it. */
+    accountId,
+    trigger: z
+      .object({
+        /** Alarm names, in the standby region, whose transition into ALARM starts a run. */
+        alarms: z.array(z.string().regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name')).default([]),
+        /** false: page on-call and wait for approval instead of failing over by itself. */
+        automatic: z.boolean().default(true),
+        /** Alarms within this window coalesce into one execution name. */
+        windowMinutes: z.number().int().min(1).max(1440).default(15),
+        /** No automatic run starts within this long after one started. */
+        cooldownMinutes: z.number().int().min(0).max(10080).default(60),
+      })
+      .strict(),
+    rpo: z
+      .object({
+        maxLagSeconds: z.number().min(0).max(86400),
+        maxLagBytes: z.number().int().min(0).optional(),
+        /** How many lag checks before the plan's onExceeded applies. */
+        maxLagChecks: z.number().int().min(1).max(100).default(6),
+        lagCheckIntervalSeconds: z.number().int().min(1).max(3600).default(10),
+        onExceeded: z.enum(['abort', 'wait-for-approval', 'proceed']),
+        /** How long an approval request waits for an answer before the run aborts. */
+        approvalTimeoutSeconds: z.number().int().min(60).max(86400).default(900),
+      })
+      .strict(),
+    rto: z.object({ targetSeconds: z.number().int().min(1).max(86400) }).strict(),
+    promotion: z
+      .object({
+        maxStatusChecks: z.number().int().min(1).max(500).default(60),
+        statusCheckIntervalSeconds: z.number().int().min(1).max(300).default(10),
+      })
+      .strict()
+      .default({ maxStatusChecks: 60, statusCheckIntervalSeconds: 10 }),
+    database: databaseConfig,
+    dns: dnsConfig,
+    dnsSync: z
+      .object({
+        maxStatusChecks: z.number().int().min(1).max(500).default(30),
+        statusCheckIntervalSeconds: z.number().int().min(1).max(300).default(5),
+      })
+      .strict()
+      .default({ maxStatusChecks: 30, statusCheckIntervalSeconds: 5 }),
+    notify: notifyConfig,
+    gameday: z
+      .object({
+        schedule: z
+          .string()
+          .regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge schedule expression: cron(...) or rate(...)'),
+        dryRun: z.boolean().default(true),
+        mode: z.enum(['planned', 'unplanned']).default('planned'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((plan, ctx) => {
+    if (plan.regions.primary === plan.regions.standby) {
+      ctx.addIssue({ code: 'custom', path: ['regions', 'standby'], message: 'must differ from regions.primary' });
+    }
+    const expect = (value: string | undefined, path: (string | number)[], wantRegion: string) => {
+      const arn = value === undefined ? undefined : parseArn(value);
+      if (!arn) return;
+      if (arn.region !== wantRegion) {
+        ctx.addIssue({ code: 'custom', path, message: `must be in region ${wantRegion}, not ${arn.region}` });
+      }
+      if (arn.account !== plan.accountId) {
+        ctx.addIssue({ code: 'custom', path, message: `must belong to account ${plan.accountId}, not ${arn.account}` });
+      }
+    };
+    const db = plan.database;
+    if (db.kind === 'rds-instance') {
+      expect(db.replicaInstanceArn, ['database', 'replicaInstanceArn'], plan.regions.standby);
+      expect(db.sourceInstanceArn, ['database', 'sourceInstanceArn'], plan.regions.primary);
+    } else if (db.kind === 'aurora-global') {
+      expect(db.targetClusterArn, ['database', 'targetClusterArn'], plan.regions.standby);
+      expect(db.primaryClusterArn, ['database', 'primaryClusterArn'], plan.regions.primary);
+    }
+    expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
+    if (plan.notify.eventBus.startsWith('arn:'))
+      expect(plan.notify.eventBus, ['notify', 'eventBus'], plan.regions.standby);
+  });
+
+/** A validated plan, defaults applied. */
+export type Plan = z.infer<typeof planSchema>;
+/** A plan as written in a file, before defaults. */
+export type PlanInput = z.input<typeof planSchema>;
+
+/** Formats zod issues as `path: message` pairs with dotted paths. */
+export const formatIssues = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+
+/**
+ * Validates a parsed plan document. Throws PlanValidationError naming every bad field.
+ * @param source where it came from, for the message (a file path)
+ */
+export const parsePlan = (document: unknown, source: string): Plan => {
+  const result = planSchema.safeParse(document);
+  if (!result.success) throw new PlanValidationError(source, formatIssues(result.error.issues));
+  return result.data;
+};
