@@ -84,6 +84,14 @@ const rdsInstanceDatabase = z
     replicaInstanceArn: arnOf('rds', 'db:'),
     /** The current primary, in the primary region (for best-effort fencing and lag context). */
     sourceInstanceArn: arnOf('rds', 'db:'),
+    /**
+     * The source's custom DB parameter group. Fencing sets `default_transaction_read_only = 1` on it (a dynamic
+     * parameter: new sessions are read-only at once). Without it a planned run cannot fence and refuses to promote.
+     */
+    fenceParameterGroupName: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/, 'must be a DB parameter group name')
+      .optional(),
   })
   .strict();
 
@@ -151,12 +159,18 @@ const route53Dns = z
     { message: 'recordName must lie inside zoneName', path: ['recordName'] },
   );
 
-/** The drill's DNS server on loopback. */
+const loopbackHostPort = z
+  .string()
+  .regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/, 'must be a loopback host:port such as 127.0.0.1:5353');
+
+/** The drill's DNS server on loopback (scripts/lib/local-dns-server.ts). */
 const localDns = z
   .object({
     kind: z.literal('local'),
-    /** host:port of the local DNS server's control endpoint. */
-    server: z.string().regex(/^[\d.]+:\d{1,5}$/, 'must be host:port'),
+    /** host:port of the server's HTTP control endpoint (record changes and their status). */
+    controlEndpoint: loopbackHostPort,
+    /** host:port of the server's DNS (UDP) listener, which clients resolve through. */
+    nameserver: loopbackHostPort,
     recordName: dnsName,
     recordType: z.enum(['A']).default('A'),
     ttl: z.number().int().min(0).max(86400),
@@ -265,6 +279,14 @@ export const planSchema = z
 
 /** A validated plan, defaults applied. */
 export type Plan = z.infer<typeof planSchema>;
+/** The database section of one kind. */
+export type DatabaseConfigOf<K extends DatabaseConfig['kind']> = Extract<DatabaseConfig, { kind: K }>;
+/** The DNS section of one kind. */
+export type DnsConfigOf<K extends DnsConfig['kind']> = Extract<DnsConfig, { kind: K }>;
+/** A plan whose database is of one kind. */
+export type PlanWithDatabase<K extends DatabaseConfig['kind']> = Plan & { database: DatabaseConfigOf<K> };
+/** A plan whose DNS is of one kind. */
+export type PlanWithDns<K extends DnsConfig['kind']> = Plan & { dns: DnsConfigOf<K> };
 /** A plan as written in a file, before defaults. */
 export type PlanInput = z.input<typeof planSchema>;
 
