@@ -1,0 +1,290 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  type DBInstance,
+  DescribeDBInstancesCommand,
+  ModifyDBParameterGroupCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { translateAwsError } from '#adapters/aws-errors.js';
+import { clientFor } from '#adapters/client-cache.js';
+import {
+  AwsRequestFailedError,
+  ConfigurationError,
+  FenceFailedError,
+  ResourceBusyError,
+  ServiceUnavailableError,
+} from '#core/errors.js';
+import type { FailoverMode } from '#core/input.js';
+import { type PlanWithDatabase, parseArn } from '#core/plan.js';
+import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
+
+/** Injectable clients and clock; by default clients come from the lazy client cache, built on first use. */
+export interface AwsDatabaseDeps {
+  rds?: (region: string) => RDSClient;
+  cloudwatch?: (region: string) => CloudWatchClient;
+  now?: () => Date;
+}
+
+/**
+ * Calls into the primary region may meet a dark region: one attempt, short timeouts, and an overall deadline
+ * on top (the SDK's timeouts do not cover every stall, e.g. credential or DNS resolution).
+ */
+export const PRIMARY_REGION_CLIENT_SETTINGS = { maxAttempts: 1, connectionTimeoutMs: 2000, requestTimeoutMs: 5000 };
+export const PRIMARY_REGION_DEADLINE_MS = 8000;
+
+/** `InvalidDBInstanceStateFault`: the instance is busy (promoting, modifying, rebooting); the same call succeeds later. */
+const INSTANCE_BUSY_CODES = ['InvalidDBInstanceStateFault'] as const;
+/** The parameter group is being modified by someone else. */
+const PARAMETER_GROUP_BUSY_CODES = ['InvalidDBParameterGroupStateFault'] as const;
+
+/**
+ * DB instance states from which a promotion will not finish by waiting.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html (DB instance status)
+ */
+const FAILED_INSTANCE_STATES = new Set([
+  'failed',
+  'incompatible-parameters',
+  'incompatible-network',
+  'incompatible-option-group',
+  'incompatible-restore',
+  'incompatible-credentials',
+  'inaccessible-encryption-credentials',
+  'restore-error',
+  'storage-full',
+  'deleting',
+]);
+
+const LAG_SOURCE = 'cloudwatch:AWS/RDS ReplicaLag';
+
+/** The identifier of an RDS ARN whose resource is `<prefix>:<id>` (the plan schema has checked the shape). */
+export const rdsResourceId = (arn: string, prefix: 'db' | 'cluster'): string => {
+  const resource = parseArn(arn)?.resource ?? '';
+  if (!resource.startsWith(`${prefix}:`)) {
+    throw new ConfigurationError(`${arn} is not an RDS ${prefix === 'db' ? 'DB instance' : 'DB cluster'} ARN`);
+  }
+  return resource.slice(prefix.length + 1);
+};
+
+/** Runs a call with a hard deadline, aborting the request when it passes. */
+export const withDeadline = async <T>(
+  call: (abortSignal: AbortSignal) => Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> => {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(Object.assign(new Error(`${what} gave no answer within ${ms} ms`), { name: 'TimeoutError' }));
+    }, ms);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([call(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * DatabaseFailover for an RDS for PostgreSQL cross-region read replica: the replica lives in the standby region
+ * (where this stack runs), its source in the primary region. Only fencing touches the primary region.
+ */
+export class RdsInstanceFailover implements DatabaseFailover {
+  private readonly primaryRegion: string;
+  private readonly standbyRegion: string;
+  private readonly replicaId: string;
+  private readonly sourceArn: string;
+  private readonly fenceParameterGroupName: string | undefined;
+  private readonly deps: AwsDatabaseDeps;
+  private readonly now: () => Date;
+
+  constructor(plan: PlanWithDatabase<'rds-instance'>, deps: AwsDatabaseDeps = {}) {
+    this.primaryRegion = plan.regions.primary;
+    this.standbyRegion = plan.regions.standby;
+    this.replicaId = rdsResourceId(plan.database.replicaInstanceArn, 'db');
+    this.sourceArn = plan.database.sourceInstanceArn;
+    this.fenceParameterGroupName = plan.database.fenceParameterGroupName;
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async replicationLag(): Promise<LagReading> {
+    const now = this.now();
+    const lag = await import('./cloudwatch-lag.js');
+    const cloudwatch = this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion);
+    const latest = await lag.latestDatapoints(
+      cloudwatch,
+      [
+        {
+          id: 'replica_lag',
+          namespace: 'AWS/RDS',
+          metricName: 'ReplicaLag',
+          dimensions: { DBInstanceIdentifier: this.replicaId },
+        },
+      ],
+      now,
+      `ReplicaLag ${this.replicaId}`,
+    );
+    const point = latest.get('replica_lag');
+    const unknown = (detail: string): LagReading => ({
+      status: 'unknown',
+      observedAt: now.toISOString(),
+      source: LAG_SOURCE,
+      detail,
+    });
+    if (!point) {
+      return unknown(
+        `no ReplicaLag datapoint for ${this.replicaId} in ${this.standbyRegion} in the last ${lag.LAG_WINDOW_MS / 60_000} minutes: ` +
+          'the lag is unknown (replication stopped, replica unhealthy or metrics delayed), not zero',
+      );
+    }
+    if (lag.isStale(point, now)) {
+      return unknown(
+        `the latest ReplicaLag datapoint for ${this.replicaId} (${point.value} s) is from ${point.timestamp.toISOString()}, ` +
+          `${lag.age(point, now)}: too old to say what the lag is now`,
+      );
+    }
+    // RDS reports -1 when replication is not active (Seconds_Behind_Master = NULL), never a real lag.
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_MySQL.Replication.ReadReplicas.Monitor.html
+    if (point.value < 0) {
+      return unknown(
+        `ReplicaLag for ${this.replicaId} is ${point.value} at ${point.timestamp.toISOString()}: replication is not ` +
+          'running, so the data the replica is missing cannot be measured',
+      );
+    }
+    return {
+      status: 'known',
+      seconds: point.value,
+      observedAt: point.timestamp.toISOString(),
+      source: LAG_SOURCE,
+      detail: `ReplicaLag of ${this.replicaId} (maximum over the minute starting ${point.timestamp.toISOString()}, ${lag.age(point, now)})`,
+    };
+  }
+
+  async fenceOldPrimary(mode: FailoverMode): Promise<FenceResult> {
+    if (!this.fenceParameterGroupName) {
+      const detail =
+        `cannot fence ${this.sourceArn}: database.fenceParameterGroupName is not set in the plan ` +
+        '(the custom DB parameter group of the source, on which default_transaction_read_only is set to 1)';
+      if (mode === 'planned')
+        throw new FenceFailedError(`${detail}; a planned run never promotes over a writable primary`);
+      return { fenced: false, method: 'not-configured', detail };
+    }
+    const group = this.fenceParameterGroupName;
+    const what = `ModifyDBParameterGroup ${group} in ${this.primaryRegion}`;
+    try {
+      await withDeadline(
+        (abortSignal) =>
+          this.primaryRds().send(
+            new ModifyDBParameterGroupCommand({
+              DBParameterGroupName: group,
+              // A dynamic parameter: with `immediate`, new sessions on the old primary are read-only at once.
+              Parameters: [
+                { ParameterName: 'default_transaction_read_only', ParameterValue: '1', ApplyMethod: 'immediate' },
+              ],
+            }),
+            { abortSignal },
+          ),
+        PRIMARY_REGION_DEADLINE_MS,
+        what,
+      );
+    } catch (error) {
+      const translated = translateAwsError(error, what, PARAMETER_GROUP_BUSY_CODES);
+      if (mode === 'planned') {
+        throw new FenceFailedError(`${translated.message}; a planned run never promotes over a writable primary`, {
+          cause: translated,
+        });
+      }
+      return {
+        fenced: false,
+        method: translated instanceof ServiceUnavailableError ? 'unreachable' : 'failed',
+        detail: `${translated.message}; proceeding without fencing ${this.sourceArn} (unplanned run)`,
+      };
+    }
+    return {
+      fenced: true,
+      method: 'read-only-parameter',
+      detail:
+        `set default_transaction_read_only = 1 (immediate) on parameter group ${group} of ${this.sourceArn}: ` +
+        'new sessions are read-only; sessions already open keep their setting until they reconnect',
+    };
+  }
+
+  async promote(_mode: FailoverMode): Promise<PromoteResult> {
+    const instance = await this.describeReplica();
+    if (!instance.ReadReplicaSourceDBInstanceIdentifier) {
+      return {
+        outcome: 'already-promoted',
+        detail: `${this.replicaId} has no replication source: it is already a standalone instance (status ${instance.DBInstanceStatus ?? 'unknown'})`,
+      };
+    }
+    const source = instance.ReadReplicaSourceDBInstanceIdentifier;
+    try {
+      // No BackupRetentionPeriod: the promoted instance keeps the replica's setting.
+      await this.standbyRds().send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: this.replicaId }));
+    } catch (error) {
+      throw translateAwsError(error, `PromoteReadReplica ${this.replicaId}`, INSTANCE_BUSY_CODES);
+    }
+    return { outcome: 'started', detail: `PromoteReadReplica accepted for ${this.replicaId} (replica of ${source})` };
+  }
+
+  async promotionStatus(): Promise<PromotionStatus> {
+    const instance = await this.describeReplica();
+    const status = instance.DBInstanceStatus ?? 'unknown';
+    const source = instance.ReadReplicaSourceDBInstanceIdentifier;
+    if (FAILED_INSTANCE_STATES.has(status)) {
+      return { state: 'failed', detail: `${this.replicaId} is ${status}` };
+    }
+    if (!source && status === 'available') {
+      const result: PromotionStatus = { state: 'writable', detail: `${this.replicaId} is standalone and available` };
+      if (instance.Endpoint?.Address) result.writerEndpoint = instance.Endpoint.Address;
+      return result;
+    }
+    return {
+      state: 'pending',
+      detail: source ? `${status}: still a read replica of ${source}` : `${status}: standalone, not yet available`,
+    };
+  }
+
+  async writerEndpoint(): Promise<string> {
+    const instance = await this.describeReplica();
+    const address = instance.Endpoint?.Address;
+    if (!address) {
+      // An instance has no endpoint while it is being created or modified: waiting clears it.
+      throw new ResourceBusyError(
+        `${this.replicaId} has no endpoint address yet (status ${instance.DBInstanceStatus ?? 'unknown'})`,
+      );
+    }
+    return address;
+  }
+
+  private async describeReplica(): Promise<DBInstance> {
+    let instances: DBInstance[] | undefined;
+    try {
+      const response = await this.standbyRds().send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: this.replicaId }),
+      );
+      instances = response.DBInstances;
+    } catch (error) {
+      throw translateAwsError(error, `DescribeDBInstances ${this.replicaId}`);
+    }
+    const instance = instances?.[0];
+    if (!instance) {
+      throw new AwsRequestFailedError(`DescribeDBInstances ${this.replicaId} returned no instance`);
+    }
+    return instance;
+  }
+
+  private standbyRds(): RDSClient {
+    return this.deps.rds?.(this.standbyRegion) ?? clientFor(RDSClient, this.standbyRegion);
+  }
+
+  private primaryRds(): RDSClient {
+    return (
+      this.deps.rds?.(this.primaryRegion) ?? clientFor(RDSClient, this.primaryRegion, PRIMARY_REGION_CLIENT_SETTINGS)
+    );
+  }
+}

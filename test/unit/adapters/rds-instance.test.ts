@@ -1,0 +1,492 @@
+import { fileURLToPath } from 'node:url';
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import {
+  DBInstanceNotFoundFault,
+  DBParameterGroupNotFoundFault,
+  DescribeDBInstancesCommand,
+  InvalidDBInstanceStateFault,
+  ModifyDBParameterGroupCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  RDSServiceException,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PRIMARY_REGION_DEADLINE_MS, RdsInstanceFailover, rdsResourceId } from '#adapters/database/rds-instance.js';
+import {
+  AwsRequestFailedError,
+  ConfigurationError,
+  FenceFailedError,
+  ResourceBusyError,
+  ThrottledError,
+} from '#core/errors.js';
+import type { PlanWithDatabase } from '#core/plan.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+
+const rds = mockClient(RDSClient);
+const cloudwatch = mockClient(CloudWatchClient);
+
+const NOW = new Date('2026-11-25T12:00:00.000Z');
+const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
+const REPLICA_ID = 'feature-store-replica';
+const SOURCE_ARN = 'arn:aws:rds:us-west-2:111122223333:db:feature-store';
+const PRIMARY = 'us-west-2';
+const STANDBY = 'us-east-2';
+
+/** plans/feature-store.yml, optionally with a fence parameter group. */
+const loadPlan = (fenceParameterGroupName?: string): PlanWithDatabase<'rds-instance'> => {
+  const plan = loadPlanFile(fileURLToPath(new URL('../../../plans/feature-store.yml', import.meta.url)));
+  if (plan.database.kind !== 'rds-instance') throw new Error('plans/feature-store.yml must be an rds-instance plan');
+  return { ...plan, database: { ...plan.database, ...(fenceParameterGroupName ? { fenceParameterGroupName } : {}) } };
+};
+
+const adapter = (fenceParameterGroupName?: string) =>
+  new RdsInstanceFailover(loadPlan(fenceParameterGroupName), { now: () => NOW });
+
+/** Answers GetMetricData with the given series for every query (ids echoed back). */
+const replicaLagSeries = (Timestamps: Date[], Values: number[]) =>
+  cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: MetricDataQuery[] }) => ({
+    MetricDataResults: input.MetricDataQueries.map((q) => ({ Id: q.Id, Timestamps, Values, StatusCode: 'Complete' })),
+  }));
+
+/** The region of the client that sent the first call of a command (mockClient stubs the prototype's send). */
+const regionOfCall = async (mock: typeof rds | typeof cloudwatch, command: Parameters<typeof rds.commandCalls>[0]) => {
+  const call = mock.commandCalls(command)[0];
+  if (!call) throw new Error('command was not sent');
+  return (call.thisValue as RDSClient | CloudWatchClient).config.region();
+};
+
+const replica = { DBInstanceIdentifier: REPLICA_ID, ReadReplicaSourceDBInstanceIdentifier: SOURCE_ARN };
+const throttling = () =>
+  new RDSServiceException({ name: 'Throttling', $fault: 'client', $metadata: {}, message: 'Rate exceeded' });
+
+afterEach(() => {
+  rds.reset();
+  cloudwatch.reset();
+  vi.useRealTimers();
+});
+
+describe('RdsInstanceFailover', () => {
+  it('builds no client at construction', () => {
+    // Prepare
+    const plan = loadPlan();
+
+    // Act
+    new RdsInstanceFailover(plan, {
+      rds: () => {
+        throw new Error('built eagerly');
+      },
+    });
+
+    // Assess
+    expect(rds).not.toHaveReceivedAnyCommand();
+  });
+
+  it('parses the replica identifier from its ARN and refuses a cluster ARN', () => {
+    // Act / Assess
+    expect(rdsResourceId('arn:aws:rds:us-east-2:111122223333:db:feature-store-replica', 'db')).toBe(REPLICA_ID);
+    expect(() => rdsResourceId('arn:aws:rds:us-east-2:111122223333:cluster:x', 'db')).toThrow(ConfigurationError);
+  });
+
+  describe('replicationLag', () => {
+    it('reads ReplicaLag of the replica from CloudWatch in the standby region over the last 5 minutes', async () => {
+      // Prepare
+      replicaLagSeries([minutesAgo(1)], [4]);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toEqual({
+        status: 'known',
+        seconds: 4,
+        observedAt: minutesAgo(1).toISOString(),
+        source: 'cloudwatch:AWS/RDS ReplicaLag',
+        detail: expect.stringContaining(REPLICA_ID),
+      });
+      expect(cloudwatch).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
+      expect(cloudwatch).toHaveReceivedCommandWith(GetMetricDataCommand, {
+        StartTime: minutesAgo(5),
+        EndTime: NOW,
+        MetricDataQueries: [
+          expect.objectContaining({
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/RDS',
+                MetricName: 'ReplicaLag',
+                Dimensions: [{ Name: 'DBInstanceIdentifier', Value: REPLICA_ID }],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          }),
+        ],
+      });
+      expect(await regionOfCall(cloudwatch, GetMetricDataCommand)).toBe(STANDBY);
+    });
+
+    it('takes the newest datapoint whatever order CloudWatch returns them in', async () => {
+      // Prepare
+      replicaLagSeries([minutesAgo(3), minutesAgo(1), minutesAgo(2)], [30, 2, 20]);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toMatchObject({ status: 'known', seconds: 2, observedAt: minutesAgo(1).toISOString() });
+    });
+
+    it('returns unknown, never zero, when there is no datapoint', async () => {
+      // Prepare
+      replicaLagSeries([], []);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.seconds).toBeUndefined();
+      expect(reading.observedAt).toBe(NOW.toISOString());
+      expect(reading.detail).toMatch(/no ReplicaLag datapoint.*not zero/);
+    });
+
+    it('returns unknown when the latest datapoint is stale', async () => {
+      // Prepare
+      replicaLagSeries([minutesAgo(4)], [1]);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.seconds).toBeUndefined();
+      expect(reading.detail).toContain('too old');
+    });
+
+    it('returns unknown when ReplicaLag is -1 (replication not running)', async () => {
+      // Prepare
+      replicaLagSeries([minutesAgo(1)], [-1]);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.seconds).toBeUndefined();
+      expect(reading.detail).toContain('replication is not running');
+    });
+
+    it('throws ThrottledError when CloudWatch throttles', async () => {
+      // Prepare
+      cloudwatch
+        .on(GetMetricDataCommand)
+        .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+
+      // Act / Assess
+      await expect(adapter().replicationLag()).rejects.toBeInstanceOf(ThrottledError);
+    });
+  });
+
+  describe('fenceOldPrimary', () => {
+    it('sets default_transaction_read_only on the fence parameter group in the primary region with one attempt', async () => {
+      // Prepare
+      rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+
+      // Act
+      const result = await adapter('feature-store-pg').fenceOldPrimary('planned');
+
+      // Assess
+      expect(result).toMatchObject({ fenced: true, method: 'read-only-parameter' });
+      expect(rds).toHaveReceivedCommandTimes(ModifyDBParameterGroupCommand, 1);
+      expect(rds).toHaveReceivedCommandWith(ModifyDBParameterGroupCommand, {
+        DBParameterGroupName: 'feature-store-pg',
+        Parameters: [{ ParameterName: 'default_transaction_read_only', ParameterValue: '1', ApplyMethod: 'immediate' }],
+      });
+      const client = rds.commandCalls(ModifyDBParameterGroupCommand)[0]?.thisValue as RDSClient;
+      expect(await client.config.region()).toBe(PRIMARY);
+      expect(await client.config.maxAttempts()).toBe(1);
+    });
+
+    it('throws FenceFailedError without calling AWS when a planned run has no fence parameter group', async () => {
+      // Act / Assess
+      await expect(adapter().fenceOldPrimary('planned')).rejects.toThrow(FenceFailedError);
+      await expect(adapter().fenceOldPrimary('planned')).rejects.toThrow(/database\.fenceParameterGroupName/);
+      expect(rds).not.toHaveReceivedAnyCommand();
+    });
+
+    it('returns not-configured in an unplanned run without a fence parameter group', async () => {
+      // Act
+      const result = await adapter().fenceOldPrimary('unplanned');
+
+      // Assess
+      expect(result).toEqual({
+        fenced: false,
+        method: 'not-configured',
+        detail: expect.stringContaining('database.fenceParameterGroupName'),
+      });
+      expect(rds).not.toHaveReceivedAnyCommand();
+    });
+
+    it('throws FenceFailedError keeping the cause when a planned fence call fails', async () => {
+      // Prepare
+      const fault = new DBParameterGroupNotFoundFault({ $metadata: {}, message: 'not found' });
+      rds.on(ModifyDBParameterGroupCommand).rejects(fault);
+
+      // Act
+      const error = await adapter('feature-store-pg')
+        .fenceOldPrimary('planned')
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(FenceFailedError);
+      expect((error as FenceFailedError).cause).toBeInstanceOf(AwsRequestFailedError);
+      expect(((error as FenceFailedError).cause as Error).cause).toBe(fault);
+    });
+
+    it('returns fenced false quickly when the primary region is dark in an unplanned run', async () => {
+      // Prepare
+      rds
+        .on(ModifyDBParameterGroupCommand)
+        .rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError', $metadata: {} }));
+      const started = performance.now();
+
+      // Act
+      const result = await adapter('feature-store-pg').fenceOldPrimary('unplanned');
+
+      // Assess
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(result).toEqual({ fenced: false, method: 'unreachable', detail: expect.stringContaining('TimeoutError') });
+    });
+
+    it('gives up at its deadline when the primary region never answers in an unplanned run', async () => {
+      // Prepare
+      vi.useFakeTimers();
+      rds.on(ModifyDBParameterGroupCommand).callsFake(() => new Promise(() => {}));
+
+      // Act
+      const pending = adapter('feature-store-pg').fenceOldPrimary('unplanned');
+      await vi.advanceTimersByTimeAsync(PRIMARY_REGION_DEADLINE_MS);
+      const result = await pending;
+
+      // Assess
+      expect(result).toMatchObject({ fenced: false, method: 'unreachable' });
+      expect(result.detail).toContain(`no answer within ${PRIMARY_REGION_DEADLINE_MS} ms`);
+    });
+
+    it('returns fenced false with method failed when the primary refuses in an unplanned run', async () => {
+      // Prepare
+      rds
+        .on(ModifyDBParameterGroupCommand)
+        .rejects(new DBParameterGroupNotFoundFault({ $metadata: {}, message: 'no such group' }));
+
+      // Act
+      const result = await adapter('feature-store-pg').fenceOldPrimary('unplanned');
+
+      // Assess
+      expect(result).toMatchObject({ fenced: false, method: 'failed' });
+      expect(result.detail).toContain('DBParameterGroupNotFoundFault');
+    });
+  });
+
+  describe('promote', () => {
+    it('returns already-promoted without sending PromoteReadReplica when the replica is standalone', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'available' }],
+      });
+
+      // Act
+      const result = await adapter().promote('unplanned');
+
+      // Assess
+      expect(result.outcome).toBe('already-promoted');
+      expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
+    });
+
+    it('sends PromoteReadReplica for the replica in the standby region, keeping its backup retention', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] });
+      rds.on(PromoteReadReplicaCommand).resolves({ DBInstance: { DBInstanceIdentifier: REPLICA_ID } });
+
+      // Act
+      const result = await adapter().promote('planned');
+
+      // Assess
+      expect(result.outcome).toBe('started');
+      expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA_ID });
+      expect(rds).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+      expect(rds.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({
+        DBInstanceIdentifier: REPLICA_ID,
+      });
+      expect(await regionOfCall(rds, PromoteReadReplicaCommand)).toBe(STANDBY);
+      expect(await regionOfCall(rds, DescribeDBInstancesCommand)).toBe(STANDBY);
+    });
+
+    it('throws ResourceBusyError when the replica is busy (InvalidDBInstanceStateFault)', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] });
+      const fault = new InvalidDBInstanceStateFault({ $metadata: {}, message: 'instance is being modified' });
+      rds.on(PromoteReadReplicaCommand).rejects(fault);
+
+      // Act
+      const error = await adapter()
+        .promote('unplanned')
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ResourceBusyError);
+      expect((error as ResourceBusyError).retryable).toBe(true);
+      expect((error as ResourceBusyError).cause).toBe(fault);
+    });
+
+    it('throws AwsRequestFailedError when the replica does not exist (DBInstanceNotFoundFault)', async () => {
+      // Prepare
+      rds
+        .on(DescribeDBInstancesCommand)
+        .rejects(new DBInstanceNotFoundFault({ $metadata: {}, message: 'DBInstance not found' }));
+
+      // Act / Assess
+      await expect(adapter().promote('unplanned')).rejects.toBeInstanceOf(AwsRequestFailedError);
+      expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
+    });
+
+    it('throws ThrottledError when PromoteReadReplica is throttled', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] });
+      rds.on(PromoteReadReplicaCommand).rejects(throttling());
+
+      // Act / Assess
+      await expect(adapter().promote('unplanned')).rejects.toBeInstanceOf(ThrottledError);
+    });
+  });
+
+  describe('promotionStatus', () => {
+    it('reports writable with the endpoint once the replica is standalone and available', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [
+          {
+            DBInstanceIdentifier: REPLICA_ID,
+            DBInstanceStatus: 'available',
+            Endpoint: { Address: 'feature-store-replica.abc.us-east-2.rds.amazonaws.com', Port: 5432 },
+          },
+        ],
+      });
+
+      // Act
+      const status = await adapter().promotionStatus();
+
+      // Assess
+      expect(status).toMatchObject({
+        state: 'writable',
+        writerEndpoint: 'feature-store-replica.abc.us-east-2.rds.amazonaws.com',
+      });
+    });
+
+    it('reports pending while the instance is still a read replica', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] });
+
+      // Act
+      const status = await adapter().promotionStatus();
+
+      // Assess
+      expect(status.state).toBe('pending');
+      expect(status.detail).toContain('modifying');
+    });
+
+    it('reports pending while the standalone instance is not yet available', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'backing-up' }],
+      });
+
+      // Act
+      const status = await adapter().promotionStatus();
+
+      // Assess
+      expect(status).toEqual({ state: 'pending', detail: expect.stringContaining('backing-up') });
+    });
+
+    it.each(['failed', 'incompatible-parameters', 'storage-full'])(
+      'reports failed when the instance is %s',
+      async (s) => {
+        // Prepare
+        rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: s }] });
+
+        // Act
+        const status = await adapter().promotionStatus();
+
+        // Assess
+        expect(status).toEqual({ state: 'failed', detail: expect.stringContaining(s) });
+      },
+    );
+  });
+
+  describe('writerEndpoint', () => {
+    it('returns the endpoint address of the promoted instance', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [
+          { DBInstanceIdentifier: REPLICA_ID, Endpoint: { Address: 'fs.abc.us-east-2.rds.amazonaws.com' } },
+        ],
+      });
+
+      // Act / Assess
+      expect(await adapter().writerEndpoint()).toBe('fs.abc.us-east-2.rds.amazonaws.com');
+    });
+
+    it('throws ResourceBusyError when the instance has no endpoint yet', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'modifying' }],
+      });
+
+      // Act / Assess
+      await expect(adapter().writerEndpoint()).rejects.toBeInstanceOf(ResourceBusyError);
+    });
+
+    it('throws AwsRequestFailedError when DescribeDBInstances returns no instance', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+
+      // Act / Assess
+      await expect(adapter().writerEndpoint()).rejects.toBeInstanceOf(AwsRequestFailedError);
+    });
+  });
+
+  it('never needs the primary region outside fencing', async () => {
+    // Prepare
+    const regions: string[] = [];
+    const plan = loadPlan();
+    const failover = new RdsInstanceFailover(plan, {
+      now: () => NOW,
+      rds: (region) => {
+        regions.push(`rds:${region}`);
+        return new RDSClient({ region });
+      },
+      cloudwatch: (region) => {
+        regions.push(`cloudwatch:${region}`);
+        return new CloudWatchClient({ region });
+      },
+    });
+    replicaLagSeries([minutesAgo(1)], [1]);
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] })
+      .resolves({
+        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'available', Endpoint: { Address: 'x' } }],
+      });
+    rds.on(PromoteReadReplicaCommand).resolves({});
+
+    // Act
+    await failover.replicationLag();
+    await failover.promote('unplanned');
+    await failover.promotionStatus();
+    await failover.writerEndpoint();
+
+    // Assess
+    expect(regions.length).toBeGreaterThan(0);
+    expect(new Set(regions)).toEqual(new Set([`cloudwatch:${STANDBY}`, `rds:${STANDBY}`]));
+  });
+});
