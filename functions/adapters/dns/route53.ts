@@ -1,0 +1,170 @@
+/**
+ * `route53` DnsSwitch: the plan's one record in a Route 53 hosted zone, changed with an UPSERT (idempotent),
+ * followed with GetChange and read back with TestDNSAnswer.
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  Route53Client,
+  TestDNSAnswerCommand,
+} from '@aws-sdk/client-route-53';
+import { translateAwsError } from '#adapters/aws-errors.js';
+import { clientFor } from '#adapters/client-cache.js';
+import { AwsRequestFailedError, DnsChangeFailedError, type DrFailoverError } from '#core/errors.js';
+import type { PlanWithDns } from '#core/plan.js';
+import type { DnsSwitch } from '#core/ports.js';
+
+/**
+ * Route 53's control plane (ChangeResourceRecordSets, GetChange, TestDNSAnswer) is served from us-east-1 only,
+ * whatever region the caller runs in; its data plane (the authoritative name servers answering queries) is
+ * global. So when us-east-1 is the failing region (the orders plan's primary), this adapter may be unable to
+ * rewrite the record even though the standby is healthy: calls then fail with ServiceUnavailableError or
+ * ThrottledError, the state machine retries them, and the run ends in NotifyFailed with the database already
+ * promoted. Plans that must survive a us-east-1 outage need a data-plane DnsSwitch instead (ARC routing
+ * controls, or failover records driven by health checks), which the DnsSwitch port is kept small enough for.
+ * (Other partitions have their own control-plane region; this adapter targets the `aws` partition.)
+ */
+export const ROUTE53_CONTROL_PLANE_REGION = 'us-east-1';
+
+/** PriorRequestNotComplete: another change to the zone is still being processed; the same request succeeds later. */
+const BUSY_CODES = ['PriorRequestNotComplete'] as const;
+
+/** Route 53 limits a change batch comment to 256 characters. */
+const MAX_COMMENT = 256;
+
+/** Route 53 accepts TTLs from 0 to 2147483647 seconds. */
+const MAX_TTL = 2_147_483_647;
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * Names compare without case and without the trailing dot: Route 53 accepts both `db.example.` and `db.example`
+ * and answers with the dot, plans are written without it.
+ */
+const canonicalName = (name: string) => name.replace(/\.$/, '').toLowerCase();
+
+/** Keeps the retryable translation (throttling, busy, 5xx); a terminal refusal becomes a DNS-specific error. */
+const asDnsError = (error: unknown, what: string): DrFailoverError => {
+  const translated = translateAwsError(error, what, BUSY_CODES);
+  if (translated instanceof AwsRequestFailedError) {
+    return new DnsChangeFailedError(translated.message, { cause: error });
+  }
+  return translated;
+};
+
+export interface Route53DnsSwitchDeps {
+  /** Builds the client on first use; tests pass a mocked client. */
+  route53?: () => Route53Client;
+}
+
+/** DnsSwitch on a Route 53 hosted zone: UPSERT the plan's one record, poll GetChange, read back with TestDNSAnswer. */
+export class Route53DnsSwitch implements DnsSwitch {
+  readonly #plan: PlanWithDns<'route53'>;
+  readonly #makeClient: () => Route53Client;
+  #client: Route53Client | undefined;
+
+  constructor(plan: PlanWithDns<'route53'>, deps: Route53DnsSwitchDeps = {}) {
+    this.#plan = plan;
+    this.#makeClient = deps.route53 ?? (() => clientFor(Route53Client, ROUTE53_CONTROL_PLANE_REGION));
+  }
+
+  /** Lazily: every step runs cold, and only UpdateDns, DnsStatus and Verify need Route 53 at all. */
+  get #route53(): Route53Client {
+    this.#client ??= this.#makeClient();
+    return this.#client;
+  }
+
+  /**
+   * UPSERT the plan's record to `target`. Idempotent: a retry, or a second run, writes the same record again and
+   * never deletes it. Refuses, without calling Route 53, any record other than the plan's own: a step must not
+   * be able to rewrite an arbitrary name in the zone.
+   */
+  async point(recordName: string, target: string, ttl: number): Promise<{ changeId: string }> {
+    const dns = this.#plan.dns;
+    if (canonicalName(recordName) !== canonicalName(dns.recordName)) {
+      throw new DnsChangeFailedError(
+        `refusing to change ${recordName}: plan ${this.#plan.name} may only change ${dns.recordName}`,
+      );
+    }
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) {
+      throw new DnsChangeFailedError(`refusing to change ${dns.recordName}: TTL ${ttl} is not 0-${MAX_TTL} seconds`);
+    }
+    const value = target.trim();
+    if (value === '' || /\s/.test(value)) {
+      throw new DnsChangeFailedError(`refusing to point ${dns.recordName} at ${JSON.stringify(target)}: not a name`);
+    }
+    if (dns.recordType === 'A' && !IPV4.test(value)) {
+      throw new DnsChangeFailedError(`refusing to point A record ${dns.recordName} at ${value}: not an IPv4 address`);
+    }
+
+    const what = `ChangeResourceRecordSets UPSERT ${dns.recordName} ${dns.recordType} ${value} in ${dns.hostedZoneId}`;
+    try {
+      const out = await this.#route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: dns.hostedZoneId,
+          ChangeBatch: {
+            Comment: `dr-failover: plan ${this.#plan.name} points ${dns.recordName} at ${value}`.slice(0, MAX_COMMENT),
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: dns.recordName,
+                  Type: dns.recordType,
+                  TTL: ttl,
+                  ResourceRecords: [{ Value: value }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+      const changeId = out.ChangeInfo?.Id;
+      if (!changeId) throw new DnsChangeFailedError(`${what}: Route 53 returned no change id`);
+      return { changeId };
+    } catch (error) {
+      if (error instanceof DnsChangeFailedError) throw error;
+      throw asDnsError(error, what);
+    }
+  }
+
+  /**
+   * PENDING until every Route 53 name server of the zone serves the change, then INSYNC. The id may be given with
+   * or without its `/change/` prefix: the SDK strips it.
+   */
+  async changeStatus(changeId: string): Promise<'pending' | 'insync'> {
+    try {
+      const out = await this.#route53.send(new GetChangeCommand({ Id: changeId }));
+      return out.ChangeInfo?.Status === 'INSYNC' ? 'insync' : 'pending';
+    } catch (error) {
+      throw asDnsError(error, `GetChange ${changeId}`);
+    }
+  }
+
+  /**
+   * What Route 53's own name servers answer for the record, each value without its trailing dot (a CNAME comes
+   * back as `writer.example.com.`; writer endpoints are compared without it). Empty when the name does not exist.
+   *
+   * TestDNSAnswer only supports public hosted zones: for a private zone Route 53 refuses the request, which
+   * surfaces as AwsRequestFailedError (terminal), not as a wrong answer. Refusals here stay AwsRequestFailedError
+   * rather than a DNS change error: reading back failed, nothing was changed.
+   */
+  async resolve(recordName: string): Promise<string[]> {
+    const dns = this.#plan.dns;
+    try {
+      const out = await this.#route53.send(
+        new TestDNSAnswerCommand({
+          HostedZoneId: dns.hostedZoneId,
+          RecordName: recordName,
+          RecordType: dns.recordType,
+        }),
+      );
+      return (out.RecordData ?? []).map((value) => value.replace(/\.$/, ''));
+    } catch (error) {
+      throw translateAwsError(
+        error,
+        `TestDNSAnswer ${recordName} ${dns.recordType} in ${dns.hostedZoneId}`,
+        BUSY_CODES,
+      );
+    }
+  }
+}
