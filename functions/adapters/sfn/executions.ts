@@ -1,0 +1,61 @@
+import { ExecutionAlreadyExists, paginateListExecutions, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ExecutionInput } from '#core/input.js';
+import type { ExecutionStarter, ExecutionSummary } from '#core/trigger.js';
+import { translateAwsError } from '../aws-errors.js';
+import { clientFor } from '../client-cache.js';
+
+/** The failover state machine's executions, through the Step Functions API in the stack's own region. */
+export class StepFunctionsExecutions implements ExecutionStarter {
+  readonly #stateMachineArn: string;
+  readonly #client: () => SFNClient;
+
+  constructor(stateMachineArn: string, deps: { sfn?: () => SFNClient } = {}) {
+    this.#stateMachineArn = stateMachineArn;
+    const region = stateMachineArn.split(':')[3] ?? process.env.AWS_REGION ?? 'us-east-1';
+    this.#client = deps.sfn ?? (() => clientFor(SFNClient, region));
+  }
+
+  async recentExecutions(since: Date): Promise<ExecutionSummary[]> {
+    const found: ExecutionSummary[] = [];
+    try {
+      // Newest first: stop paging once executions are older than the window we care about.
+      for await (const page of paginateListExecutions(
+        { client: this.#client(), pageSize: 100 },
+        { stateMachineArn: this.#stateMachineArn },
+      )) {
+        const executions = page.executions ?? [];
+        for (const e of executions) {
+          found.push({
+            ...(e.name ? { name: e.name } : {}),
+            ...(e.status ? { status: e.status } : {}),
+            ...(e.startDate ? { startDate: e.startDate } : {}),
+            ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+          });
+        }
+        const oldest = executions.at(-1)?.startDate;
+        if (!oldest || oldest < since) break;
+      }
+    } catch (error) {
+      throw translateAwsError(error, `ListExecutions ${this.#stateMachineArn}`);
+    }
+    return found;
+  }
+
+  async start(
+    name: string,
+    input: ExecutionInput,
+  ): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }> {
+    try {
+      const out = await this.#client().send(
+        new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      return { outcome: 'started', ...(out.executionArn ? { executionArn: out.executionArn } : {}) };
+    } catch (error) {
+      // Same name = same incident, already started by a sibling event: success.
+      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+        return { outcome: 'duplicate' };
+      }
+      throw translateAwsError(error, `StartExecution ${name}`);
+    }
+  }
+}

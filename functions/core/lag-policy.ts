@@ -1,0 +1,45 @@
+import type { Plan } from './plan.js';
+import type { LagReading } from './ports.js';
+import type { LagDecision } from './state.js';
+
+export interface LagVerdict {
+  decision: LagDecision;
+  reason: string;
+}
+
+/**
+ * The RPO guard. A reading within the plan's limits lets the run go on; otherwise the run checks again until
+ * `maxLagChecks` readings have been taken, then the plan's `onExceeded` applies. An unknown lag (no datapoints,
+ * a standby that lost its primary) is never read as zero: it counts as not within the RPO.
+ *
+ * Planned runs are stricter on bytes: PostgreSQL reports exact WAL bytes, and a planned switchover promises
+ * zero loss, which the fence-then-catch-up sequence enforces later; here only the plan's limits apply.
+ */
+export const decideLag = (plan: Plan, reading: LagReading, checks: number): LagVerdict => {
+  const { maxLagSeconds, maxLagBytes, maxLagChecks } = plan.rpo;
+  const limit = `RPO ${maxLagSeconds} s${maxLagBytes !== undefined ? ` / ${maxLagBytes} bytes` : ''}`;
+  let problem: string | undefined;
+  if (reading.status === 'unknown') {
+    problem = `lag unknown (${reading.detail ?? reading.source})`;
+  } else if (reading.seconds === undefined && reading.bytes === undefined) {
+    problem = `lag reading from ${reading.source} carries no value`;
+  } else if (reading.seconds !== undefined && reading.seconds > maxLagSeconds) {
+    problem = `lag ${reading.seconds} s exceeds ${limit}`;
+  } else if (maxLagBytes !== undefined && reading.bytes !== undefined && reading.bytes > maxLagBytes) {
+    problem = `lag ${reading.bytes} bytes exceeds ${limit}`;
+  }
+  if (problem === undefined) {
+    const parts = [
+      reading.seconds !== undefined ? `${reading.seconds} s` : undefined,
+      reading.bytes !== undefined ? `${reading.bytes} bytes` : undefined,
+    ].filter(Boolean);
+    return { decision: 'within-rpo', reason: `lag ${parts.join(' / ')} within ${limit}` };
+  }
+  if (checks < maxLagChecks) {
+    return { decision: 'retry', reason: `${problem}; check ${checks} of ${maxLagChecks}, checking again` };
+  }
+  return {
+    decision: 'exceeded',
+    reason: `${problem} after ${checks} checks; plan says ${plan.rpo.onExceeded}`,
+  };
+};

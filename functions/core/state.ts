@@ -1,0 +1,98 @@
+import type { ExecutionInput } from './input.js';
+import type { Plan } from './plan.js';
+import type { FenceResult, LagReading, PromoteResult, PromotionStatus } from './ports.js';
+
+/**
+ * The state that flows through the failover state machine. Every step receives the whole state and returns
+ * it with its own part filled in (the Tasks use `OutputPath: $.Payload`), so the timeline travels with the run.
+ */
+export interface TimelineEntry {
+  step: StepName;
+  startedAt: string;
+  endedAt: string;
+  /** What happened, for people: `promoted`, `lag 0.4 s within RPO 30 s`, `would UPSERT ...`. */
+  outcome: string;
+  /** How many times this step ran (polling loops record one entry with their count). */
+  attempts?: number;
+}
+
+export const STEP_NAMES = [
+  'Prepare',
+  'RequestApproval',
+  'NotifyStarted',
+  'CheckLag',
+  'Fence',
+  'Promote',
+  'PromotionStatus',
+  'UpdateDns',
+  'DnsStatus',
+  'Verify',
+  'NotifySucceeded',
+  'NotifyFailed',
+  'NotifyAborted',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export type LagDecision = 'within-rpo' | 'retry' | 'exceeded';
+
+export interface FailoverState {
+  input: ExecutionInput;
+  plan: Plan;
+  run: {
+    executionId: string;
+    startedAt: string;
+    /** A run started by an alarm for a plan with `trigger.automatic: false` waits for a person first. */
+    approvalRequired: boolean;
+  };
+  timeline: TimelineEntry[];
+  lag?: {
+    reading: LagReading;
+    checks: number;
+    decision: LagDecision;
+    /** Why, for people and for the notification. */
+    reason: string;
+  };
+  approval?: { approved: boolean; by: string; reason?: string; at?: string };
+  fence?: FenceResult & { dryRun?: boolean };
+  promote?: PromoteResult & { dryRun?: boolean; at: string };
+  promotion?: PromotionStatus & { checks: number; writableAt?: string; dryRun?: boolean };
+  dns?: {
+    recordName: string;
+    target: string;
+    ttl: number;
+    changeId?: string;
+    status: 'pending' | 'insync' | 'skipped';
+    checks: number;
+    /** What the record answered before the change (dry runs and reports). */
+    previousAnswer?: string[];
+    insyncAt?: string;
+  };
+  verify?: { answer: string[]; matches: boolean; dryRun?: boolean };
+  /** Set by the state machine's Catch (`ResultPath: $.error`). */
+  error?: { Error: string; Cause?: string };
+  /** Set when a notification failed: recorded, never fatal. */
+  notifyError?: { Error: string; Cause?: string };
+}
+
+/** Appends one timeline entry, or updates the last one when the same step polls again. */
+export const recordStep = (
+  state: FailoverState,
+  step: StepName,
+  startedAt: Date,
+  endedAt: Date,
+  outcome: string,
+): TimelineEntry[] => {
+  const timeline = [...(state.timeline ?? [])];
+  const last = timeline.at(-1);
+  if (last && last.step === step) {
+    timeline[timeline.length - 1] = {
+      ...last,
+      endedAt: endedAt.toISOString(),
+      outcome,
+      attempts: (last.attempts ?? 1) + 1,
+    };
+  } else {
+    timeline.push({ step, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), outcome });
+  }
+  return timeline;
+};

@@ -1,0 +1,23 @@
+import type { Plan } from '../plan.js';
+import type { DatabaseFailover, DnsSwitch, Notifier } from '../ports.js';
+import type { FailoverState } from '../state.js';
+
+/** What a step may need from the outside world; each step declares the subset it uses. */
+export interface StepDeps {
+  now: () => Date;
+  /** The validated plan catalogue (loaded once per cold start). */
+  plans: () => ReadonlyMap<string, Plan>;
+  database: (plan: Plan) => Promise<DatabaseFailover>;
+  dns: (plan: Plan) => Promise<DnsSwitch>;
+  /** `undefined` plan: the run failed before a plan was resolved; use the deployment's default targets. */
+  notifier: (plan: Plan | undefined) => Promise<Notifier>;
+}
+
+/** The payload every Task sends: its step name, the execution id and the whole state. */
+export interface StepPayload<S = FailoverState> {
+  step: string;
+  executionId: string;
+  state: S;
+  /** Only on `.waitForTaskToken` steps. */
+  taskToken?: string;
+}

@@ -1,0 +1,109 @@
+import { DnsSyncTimedOutError, DnsVerificationFailedError } from '../errors.js';
+import { type FailoverState, recordStep } from '../state.js';
+import type { StepDeps, StepPayload } from './deps.js';
+
+type DnsDeps = Pick<StepDeps, 'now' | 'database' | 'dns'>;
+
+const normalise = (name: string) => name.replace(/\.$/, '').toLowerCase();
+
+/**
+ * Points the plan's record at the new writer (UPSERT: idempotent; a retry or a duplicate run writes the same
+ * target again and never points it back). The previous answer is read first, best-effort, for the report.
+ */
+export const updateDns = async ({ state }: StepPayload, deps: DnsDeps): Promise<FailoverState> => {
+  const started = deps.now();
+  const { recordName, ttl } = state.plan.dns;
+  const db = await deps.database(state.plan);
+  const dns = await deps.dns(state.plan);
+  const target = await db.writerEndpoint();
+  let previousAnswer: string[] | undefined;
+  try {
+    previousAnswer = await dns.resolve(recordName);
+  } catch {
+    // Reading the old answer is for the report only; the switch must not depend on it.
+    previousAnswer = undefined;
+  }
+  if (state.input.dryRun) {
+    const next: FailoverState = {
+      ...state,
+      dns: { recordName, target, ttl, status: 'skipped', checks: 0, ...(previousAnswer ? { previousAnswer } : {}) },
+    };
+    const was = previousAnswer ? previousAnswer.join(', ') : 'unknown';
+    next.timeline = recordStep(
+      state,
+      'UpdateDns',
+      started,
+      deps.now(),
+      `dry run: would UPSERT ${recordName} → ${target} (TTL ${ttl} s), now ${was}`,
+    );
+    return next;
+  }
+  const { changeId } = await dns.point(recordName, target, ttl);
+  const next: FailoverState = {
+    ...state,
+    dns: {
+      recordName,
+      target,
+      ttl,
+      changeId,
+      status: 'pending',
+      checks: 0,
+      ...(previousAnswer ? { previousAnswer } : {}),
+    },
+  };
+  next.timeline = recordStep(state, 'UpdateDns', started, deps.now(), `UPSERT ${recordName} → ${target} (${changeId})`);
+  return next;
+};
+
+/** One DNS change status check; after the plan's number of checks a change still pending ends the run. */
+export const dnsStatus = async (
+  { state }: StepPayload,
+  deps: Pick<StepDeps, 'now' | 'dns'>,
+): Promise<FailoverState> => {
+  const started = deps.now();
+  const current = state.dns;
+  if (!current || current.status === 'skipped' || !current.changeId) {
+    const next: FailoverState = { ...state };
+    next.timeline = recordStep(state, 'DnsStatus', started, deps.now(), 'no change to wait for (dry run)');
+    return next;
+  }
+  const dns = await deps.dns(state.plan);
+  const status = await dns.changeStatus(current.changeId);
+  const checks = current.checks + 1;
+  if (status === 'pending' && checks >= state.plan.dnsSync.maxStatusChecks) {
+    throw new DnsSyncTimedOutError(
+      `DNS change ${current.changeId} (${current.recordName} → ${current.target}) not in sync after ${checks} checks. ` +
+        'The standby is promoted and writable; clients may still reach the old address until the change propagates.',
+    );
+  }
+  const next: FailoverState = {
+    ...state,
+    dns: { ...current, status, checks, ...(status === 'insync' ? { insyncAt: deps.now().toISOString() } : {}) },
+  };
+  next.timeline = recordStep(state, 'DnsStatus', started, deps.now(), `${current.changeId} ${status}`);
+  return next;
+};
+
+/** Asks the authoritative servers what the record answers now and checks it is the new writer. */
+export const verify = async ({ state }: StepPayload, deps: Pick<StepDeps, 'now' | 'dns'>): Promise<FailoverState> => {
+  const started = deps.now();
+  const dns = await deps.dns(state.plan);
+  const recordName = state.plan.dns.recordName;
+  const answer = await dns.resolve(recordName);
+  const target = state.dns?.target;
+  const matches = target !== undefined && answer.map(normalise).includes(normalise(target));
+  if (!matches && !state.input.dryRun) {
+    throw new DnsVerificationFailedError(
+      `${recordName} answers ${answer.join(', ') || 'nothing'}, expected ${target ?? '(no target)'}`,
+    );
+  }
+  const next: FailoverState = {
+    ...state,
+    verify: { answer, matches, ...(state.input.dryRun ? { dryRun: true } : {}) },
+  };
+  const outcome = state.input.dryRun
+    ? `dry run: ${recordName} answers ${answer.join(', ')}; would answer ${target}`
+    : `${recordName} answers ${answer.join(', ')}`;
+  next.timeline = recordStep(state, 'Verify', started, deps.now(), outcome);
+  return next;
+};

@@ -1,0 +1,145 @@
+import { InvalidInputError } from '../errors.js';
+import type { FailoverMode } from '../input.js';
+import { measureRun } from '../measures.js';
+import { nextStepsFor } from '../next-steps.js';
+import type { FailoverEvent, FailoverEventType } from '../ports.js';
+import type { FailoverState, StepName } from '../state.js';
+import { recordStep } from '../state.js';
+import type { StepDeps, StepPayload } from './deps.js';
+
+const EVENT_OF_STEP: Record<string, { type: FailoverEventType; timelineStep: StepName }> = {
+  NotifyStarted: { type: 'Failover Started', timelineStep: 'NotifyStarted' },
+  NotifySucceeded: { type: 'Failover Succeeded', timelineStep: 'NotifySucceeded' },
+  NotifyFailed: { type: 'Failover Failed', timelineStep: 'NotifyFailed' },
+  NotifyAborted: { type: 'Failover Aborted', timelineStep: 'NotifyAborted' },
+  ApproveFailover: { type: 'Approval Required', timelineStep: 'RequestApproval' },
+  ApproveLagExceeded: { type: 'Approval Required', timelineStep: 'RequestApproval' },
+};
+
+/** The human message of a Lambda error's Cause (`{"errorMessage": ...}`), or the Cause itself. */
+export const causeMessage = (cause: string | undefined): string | undefined => {
+  if (cause === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: States.* errors carry plain text.
+  }
+  return cause;
+};
+
+/** Builds the notification for a step of the run. Pure. */
+export const buildEvent = (
+  step: string,
+  executionId: string,
+  state: Partial<FailoverState> & { error?: FailoverState['error'] },
+  now: Date,
+  taskToken?: string,
+): FailoverEvent => {
+  const kind = EVENT_OF_STEP[step];
+  if (!kind) throw new InvalidInputError('step', `unknown notification step ${step}`);
+  const input = state.input;
+  const plan = state.plan;
+  // A run refused by Prepare has no parsed input: say what we can from the raw one.
+  const raw = (state as Record<string, unknown>) ?? {};
+  const planName = plan?.name ?? (typeof raw.plan === 'string' ? raw.plan.slice(0, 64) : 'unknown');
+  const mode: FailoverMode = input?.mode ?? (raw.mode === 'planned' ? 'planned' : 'unplanned');
+  const dryRun = input?.dryRun ?? raw.dryRun === true;
+  const measures = measureRun(state, now);
+  const lastCompleted = state.timeline?.at(-1)?.step;
+  const errorName = state.error?.Error;
+  const errorMessage = causeMessage(state.error?.Cause);
+  const who = input?.requestedBy ?? 'unknown';
+  const how = `${dryRun ? 'dry-run ' : ''}${mode} failover of ${planName}`;
+  const where = plan ? ` (${plan.regions.primary} → ${plan.regions.standby})` : '';
+
+  let summary: string;
+  const detail: Record<string, unknown> = { ...(plan ? { regions: plan.regions } : {}) };
+  if (input?.overrideCooldown) detail.cooldownOverridden = true;
+  if (input?.trigger) detail.trigger = input.trigger;
+  switch (kind.type) {
+    case 'Failover Started':
+      summary = `Started ${how}${where}: ${input?.reason ?? ''}`;
+      break;
+    case 'Failover Succeeded':
+      summary =
+        `${how}${where} succeeded: ${state.dns?.recordName ?? 'record'} → ${state.dns?.target ?? '?'}` +
+        (measures.rtoSeconds !== undefined
+          ? `, RTO ${measures.rtoSeconds} s (target ${measures.rtoTargetSeconds} s)`
+          : '');
+      Object.assign(detail, { measures, timeline: state.timeline, fence: state.fence, lag: state.lag });
+      break;
+    case 'Failover Aborted':
+      summary = `Aborted ${how}${where}: ${errorMessage ?? state.lag?.reason ?? errorName ?? 'no reason recorded'}`;
+      Object.assign(detail, {
+        error: errorName,
+        message: errorMessage,
+        lag: state.lag,
+        timeline: state.timeline,
+        nextSteps: nextStepsFor(errorName),
+      });
+      break;
+    case 'Failover Failed':
+      summary = `FAILED ${how}${where}: ${errorName ?? 'error'}${errorMessage ? `: ${errorMessage}` : ''}`;
+      Object.assign(detail, {
+        error: errorName,
+        message: errorMessage,
+        lastCompletedStep: lastCompleted ?? 'none',
+        promoted: state.promotion?.state === 'writable' || state.promote?.outcome === 'already-promoted',
+        dnsSwitched: state.dns?.status === 'insync',
+        fence: state.fence,
+        timeline: state.timeline,
+        measures,
+        nextSteps: nextStepsFor(errorName),
+      });
+      break;
+    case 'Approval Required': {
+      summary = `Approval required for ${how}${where}: ${state.lag?.reason ?? 'the plan asks a person before an automatic failover'}`;
+      Object.assign(detail, {
+        proposed: `${mode} failover to ${plan?.regions.standby ?? 'the standby'}`,
+        lag: state.lag,
+        approve: taskToken ? `npx dr-failover approve '${taskToken}'` : undefined,
+        deny: taskToken ? `npx dr-failover deny '${taskToken}' --reason "..."` : undefined,
+        awsCli: taskToken
+          ? `aws stepfunctions send-task-success --task-token '${taskToken}' --task-output '{"approved":true,"by":"<you>"}'`
+          : undefined,
+        timeoutSeconds: plan?.rpo.approvalTimeoutSeconds,
+      });
+      break;
+    }
+    default:
+      summary = `${kind.type}: ${how}`;
+  }
+  return {
+    type: kind.type,
+    plan: planName,
+    executionId,
+    mode,
+    dryRun,
+    requestedBy: who,
+    reason: input?.reason ?? (typeof raw.reason === 'string' ? raw.reason.slice(0, 1000) : ''),
+    summary,
+    detail,
+    occurredAt: now.toISOString(),
+  };
+};
+
+/**
+ * Publishes the notification of a step. A failure throws (so the state machine retries it) but the state
+ * machine's Catch on every Notify Task goes on: a notification never fails a failover.
+ */
+export const notify = async (
+  payload: StepPayload<FailoverState>,
+  deps: Pick<StepDeps, 'now' | 'notifier'>,
+): Promise<FailoverState> => {
+  const started = deps.now();
+  const event = buildEvent(payload.step, payload.executionId, payload.state, started, payload.taskToken);
+  const notifier = await deps.notifier(payload.state.plan);
+  await notifier.publish(event);
+  const kind = EVENT_OF_STEP[payload.step];
+  if (!payload.state.timeline || !kind) return payload.state;
+  return {
+    ...payload.state,
+    timeline: recordStep(payload.state, kind.timelineStep, started, deps.now(), `published ${event.type}`),
+  };
+};

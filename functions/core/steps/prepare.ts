@@ -1,0 +1,45 @@
+import { InvalidInputError } from '../errors.js';
+import { parseExecutionInput } from '../input.js';
+import { type FailoverState, recordStep } from '../state.js';
+import type { StepDeps, StepPayload } from './deps.js';
+
+/**
+ * Validates the execution input (console, CLI and trigger share one shape), resolves the plan and opens the
+ * timeline. Bad input throws InvalidInputError naming the field, before anything else runs.
+ */
+export const prepare = async (
+  payload: StepPayload<unknown>,
+  deps: Pick<StepDeps, 'now' | 'plans'>,
+): Promise<FailoverState> => {
+  const started = deps.now();
+  const input = parseExecutionInput(payload.state);
+  const plans = deps.plans();
+  const plan = plans.get(input.plan);
+  if (!plan) {
+    const known = [...plans.keys()].sort().join(', ') || '(none deployed)';
+    throw new InvalidInputError('plan', `unknown plan "${input.plan}"; deployed plans: ${known}`);
+  }
+  if (input.trigger?.kind === 'schedule' && !input.dryRun && plan.gameday?.dryRun !== false) {
+    // A game-day schedule may only mutate when its plan says so explicitly.
+    throw new InvalidInputError('dryRun', `plan ${plan.name} allows scheduled game days only as dry runs`);
+  }
+  const state: FailoverState = {
+    input,
+    plan,
+    run: {
+      executionId: payload.executionId,
+      startedAt: started.toISOString(),
+      approvalRequired: input.trigger?.kind === 'alarm' && !plan.trigger.automatic,
+    },
+    timeline: [],
+  };
+  const how = `${input.dryRun ? 'dry-run ' : ''}${input.mode} failover of ${plan.name}`;
+  state.timeline = recordStep(
+    state,
+    'Prepare',
+    started,
+    deps.now(),
+    `${how} ${plan.regions.primary} → ${plan.regions.standby}, requested by ${input.requestedBy}`,
+  );
+  return state;
+};

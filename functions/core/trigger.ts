@@ -1,0 +1,195 @@
+import type { ExecutionInput } from './input.js';
+import type { Plan } from './plan.js';
+
+/** The EventBridge event for a CloudWatch alarm state change (the fields dr-failover reads). */
+export interface AlarmStateChangeEvent {
+  source: string;
+  'detail-type': string;
+  account: string;
+  region: string;
+  time: string;
+  resources: string[];
+  detail: {
+    alarmName: string;
+    state: { value: string; reason?: string; timestamp?: string };
+    previousState?: { value: string; timestamp?: string };
+  };
+}
+
+/** The input the plan's game-day schedule rule sends (its input transformer adds the event time). */
+export interface GamedayEvent {
+  kind: 'gameday';
+  plan: string;
+  time: string;
+}
+
+export type TriggerDecision =
+  | { start: true; plan: Plan; executionName: string; input: ExecutionInput }
+  | { start: false; reason: string };
+
+/**
+ * Characters Step Functions refuses in an execution name: whitespace, brackets, wildcards, the punctuation
+ * listed in its API reference, and control characters.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/g;
+
+/** A time window stamp: every event of one incident inside the window maps to the same stamp. */
+export const windowStamp = (time: Date, windowMinutes: number): string => {
+  const ms = windowMinutes * 60_000;
+  const start = new Date(Math.floor(time.getTime() / ms) * ms);
+  // 20261125T0315Z: sortable, and free of the ':' that execution names refuse.
+  return `${start.toISOString().replace(/[-:]/g, '').slice(0, 13)}Z`;
+};
+
+/**
+ * The execution name of an incident: `<plan>-<kind>-<window>`. Step Functions refuses a second execution of
+ * the same name (for 90 days), so every duplicate, out-of-order or sibling alarm event of one incident maps to
+ * one name and one run, with no lock of our own.
+ */
+export const executionName = (plan: string, kind: string, stamp: string): string =>
+  `${plan}-${kind}-${stamp}`.replace(FORBIDDEN_NAME_CHARS, '-').slice(0, 80);
+
+const isAlarmEvent = (event: unknown): event is AlarmStateChangeEvent => {
+  const e = event as Partial<AlarmStateChangeEvent> | null;
+  return (
+    e?.source === 'aws.cloudwatch' &&
+    e['detail-type'] === 'CloudWatch Alarm State Change' &&
+    typeof e.detail?.alarmName === 'string' &&
+    typeof e.detail?.state?.value === 'string'
+  );
+};
+
+const isGamedayEvent = (event: unknown): event is GamedayEvent => {
+  const e = event as Partial<GamedayEvent> | null;
+  return e?.kind === 'gameday' && typeof e.plan === 'string' && typeof e.time === 'string';
+};
+
+const validDate = (value: string | undefined): Date | undefined => {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+};
+
+/** Decides whether an event starts a run, and with which name and input. Pure. */
+export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>): TriggerDecision => {
+  if (isGamedayEvent(event)) {
+    const plan = plans.get(event.plan);
+    if (!plan?.gameday) return { start: false, reason: `no game day is planned for plan ${event.plan}` };
+    const at = validDate(event.time);
+    if (!at) return { start: false, reason: `game-day event has no valid time (${event.time})` };
+    return {
+      start: true,
+      plan,
+      executionName: executionName(plan.name, 'gameday', windowStamp(at, 1)),
+      input: {
+        plan: plan.name,
+        mode: plan.gameday.mode,
+        dryRun: plan.gameday.dryRun,
+        reason: `scheduled game day (${plan.gameday.schedule})`,
+        requestedBy: 'schedule:gameday',
+        incidentStartedAt: at.toISOString(),
+        overrideCooldown: false,
+        trigger: { kind: 'schedule', source: plan.gameday.schedule },
+      },
+    };
+  }
+  if (!isAlarmEvent(event)) return { start: false, reason: 'not a CloudWatch Alarm State Change or game-day event' };
+
+  const { alarmName, state, previousState } = event.detail;
+  if (state.value !== 'ALARM') return { start: false, reason: `alarm ${alarmName} moved to ${state.value}, not ALARM` };
+  if (previousState?.value === 'ALARM') return { start: false, reason: `alarm ${alarmName} was already in ALARM` };
+
+  const candidates = [...plans.values()].filter((p) => p.trigger.alarms.includes(alarmName));
+  if (candidates.length === 0) return { start: false, reason: `no plan names alarm ${alarmName}` };
+  const plan = candidates.find((p) => p.accountId === event.account && p.regions.standby === event.region);
+  if (!plan) {
+    return {
+      start: false,
+      reason: `alarm ${alarmName} came from account ${event.account} in ${event.region}, not a plan's account and standby region`,
+    };
+  }
+  const at = validDate(state.timestamp) ?? validDate(event.time);
+  if (!at) return { start: false, reason: `alarm event for ${alarmName} has no valid time` };
+  const alarmArn = event.resources[0] ?? alarmName;
+  return {
+    start: true,
+    plan,
+    executionName: executionName(plan.name, 'alarm', windowStamp(at, plan.trigger.windowMinutes)),
+    input: {
+      plan: plan.name,
+      mode: 'unplanned',
+      dryRun: false,
+      reason: `alarm ${alarmName} entered ALARM${state.reason ? `: ${state.reason.slice(0, 800)}` : ''}`,
+      requestedBy: `alarm:${alarmName}`.slice(0, 256),
+      incidentStartedAt: at.toISOString(),
+      overrideCooldown: false,
+      trigger: { kind: 'alarm', source: alarmArn.slice(0, 512) },
+    },
+  };
+};
+
+/** An earlier execution of the state machine, as ListExecutions describes it. */
+export interface ExecutionSummary {
+  name?: string;
+  status?: string;
+  startDate?: Date;
+  stopDate?: Date;
+}
+
+/**
+ * Does this earlier execution stop a new automatic run of the plan? A running one always does (one run per plan
+ * at a time). A finished one does for `trigger.cooldownMinutes` if it succeeded and was not a game day: a real
+ * failover just happened, and a flapping alarm must not fail over and back.
+ */
+export const blocksNewRun = (execution: ExecutionSummary, plan: Plan, now: Date): boolean => {
+  if (!execution.name?.startsWith(`${plan.name}-`)) return false;
+  if (execution.status === 'RUNNING') return true;
+  if (execution.status !== 'SUCCEEDED' || execution.name.startsWith(`${plan.name}-gameday-`)) return false;
+  const ended = execution.stopDate ?? execution.startDate;
+  if (!ended) return false;
+  return now.getTime() - ended.getTime() < plan.trigger.cooldownMinutes * 60_000;
+};
+
+/** Port: the state machine's executions. */
+export interface ExecutionStarter {
+  /** Executions started since `since`, newest first, RUNNING ones included. */
+  recentExecutions(since: Date): Promise<ExecutionSummary[]>;
+  /** StartExecution; `duplicate` when Step Functions already has an execution of that name (same incident). */
+  start(name: string, input: ExecutionInput): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }>;
+}
+
+export type TriggerResult =
+  | { outcome: 'started' | 'duplicate'; plan: string; executionName: string; executionArn?: string }
+  | { outcome: 'ignored' | 'blocked'; reason: string; plan?: string; executionName?: string };
+
+/** Handles one event end to end: decide, check the plan is not busy or cooling down, start. */
+export const runTrigger = async (
+  event: unknown,
+  deps: { plans: () => ReadonlyMap<string, Plan>; now: () => Date; executions: ExecutionStarter },
+): Promise<TriggerResult> => {
+  const decision = decideTrigger(event, deps.plans());
+  if (!decision.start) return { outcome: 'ignored', reason: decision.reason };
+  const { plan, executionName: name, input } = decision;
+  const now = deps.now();
+  const since = new Date(now.getTime() - Math.max(plan.trigger.cooldownMinutes, 1) * 60_000);
+  const blocker = (await deps.executions.recentExecutions(since)).find(
+    // Our own name is not a blocker: starting it again is the duplicate Step Functions refuses for us.
+    (e) => e.name !== name && blocksNewRun(e, plan, now),
+  );
+  if (blocker) {
+    return {
+      outcome: 'blocked',
+      plan: plan.name,
+      executionName: name,
+      reason: `${blocker.name} is ${blocker.status === 'RUNNING' ? 'running' : `within the plan's ${plan.trigger.cooldownMinutes}-minute cooldown`}`,
+    };
+  }
+  const started = await deps.executions.start(name, input);
+  return {
+    outcome: started.outcome,
+    plan: plan.name,
+    executionName: name,
+    ...(started.executionArn ? { executionArn: started.executionArn } : {}),
+  };
+};

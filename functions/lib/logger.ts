@@ -1,0 +1,19 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { redact, redactString } from '#core/redact.js';
+
+const SENSITIVE_KEY = /pass(word)?|secret|token|credential|authorization|api[-_]?key|private[-_]?key/i;
+
+/**
+ * Redacts at serialisation time, for every log line: values under sensitive keys, and connection-string
+ * passwords inside any string. Log lines pass through here whatever the call site logged.
+ */
+export const redactingReplacer = (key: string, value: unknown): unknown => {
+  if (key !== '' && SENSITIVE_KEY.test(key) && value !== null && typeof value !== 'object') return '[REDACTED]';
+  if (typeof value === 'string') return redactString(value);
+  // Errors lose their stack here: its first line repeats the raw message, which may carry a secret.
+  if (value instanceof Error) return redact(value);
+  return value;
+};
+
+/** The one structured logger of every step. */
+export const logger = new Logger({ serviceName: 'dr-failover', jsonReplacerFn: redactingReplacer });

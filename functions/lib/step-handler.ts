@@ -1,0 +1,39 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { StepPayload } from '#core/steps/deps.js';
+import { logger } from './logger.js';
+
+/**
+ * Logs a step's failure with its name and cause, then lets it escape: the error `name` is what the state
+ * machine's Retry and Catch match on, so no middleware may turn a failure into a response.
+ */
+const logErrors = (): MiddlewareObj<StepPayload<unknown>> => ({
+  onError: async (request) => {
+    const error = request.error;
+    logger.error('step failed', {
+      errorName: error?.name,
+      error,
+      retryable: (error as { retryable?: boolean } | null)?.retryable === true,
+    });
+  },
+});
+
+const addRunKeys = (): MiddlewareObj<StepPayload<unknown>> => ({
+  before: async (request) => {
+    const { step, executionId, state } = request.event ?? ({} as StepPayload<unknown>);
+    const plan = (state as { plan?: { name?: string } } | undefined)?.plan?.name;
+    logger.appendKeys({ step, executionId, ...(plan ? { plan } : {}) });
+  },
+});
+
+/**
+ * Wraps a step's core function as a Lambda handler: middy with Powertools logging, run keys and error logging.
+ * `timeoutEarlyInMillis` makes a step that is about to hit its Lambda timeout fail with a named `TimeoutError`
+ * the state machine can retry, instead of an anonymous Lambda timeout.
+ */
+export const stepHandler = <E extends StepPayload<unknown>, R>(run: (event: E) => Promise<R>) =>
+  middy<E, R, Error, Context>(async (event: E) => run(event), { timeoutEarlyInMillis: 1000 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(addRunKeys())
+    .use(logErrors());

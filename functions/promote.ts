@@ -1,0 +1,11 @@
+import { databaseFor } from '#adapters/registry.js';
+import { promote } from '#core/steps/database-steps.js';
+import type { StepDeps, StepPayload } from '#core/steps/deps.js';
+import { stepHandler } from '#lib/step-handler.js';
+
+/** Lambda entry point of the Promote step: the middy stack and one call into core. */
+export const createHandler = (
+  deps: Pick<StepDeps, 'now' | 'database'> = { now: () => new Date(), database: databaseFor },
+) => stepHandler((event: StepPayload) => promote(event, deps));
+
+export const handler = createHandler();

@@ -1,0 +1,50 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
+import type { Plan } from '#core/plan.js';
+import { type ExecutionStarter, runTrigger, type TriggerResult } from '#core/trigger.js';
+import { requireEnv } from '#lib/env.js';
+import { logger } from '#lib/logger.js';
+import { deployedPlans } from '#lib/plans.js';
+
+export interface TriggerDeps {
+  plans: () => ReadonlyMap<string, Plan>;
+  now: () => Date;
+  executions: () => ExecutionStarter;
+}
+
+let executions: ExecutionStarter | undefined;
+
+const defaultDeps: TriggerDeps = {
+  plans: deployedPlans,
+  now: () => new Date(),
+  executions: () => {
+    executions ??= new StepFunctionsExecutions(requireEnv('STATE_MACHINE_ARN'));
+    return executions;
+  },
+};
+
+/**
+ * Lambda entry point of the trigger: an alarm state change or a game-day schedule → at most one execution per
+ * incident. Every decision is logged with its reason; ignoring an event is not an error.
+ */
+export const createHandler = (deps: TriggerDeps = defaultDeps) =>
+  middy(async (event: unknown): Promise<TriggerResult> => {
+    const result = await runTrigger(event, { plans: deps.plans, now: deps.now, executions: deps.executions() });
+    if (result.outcome === 'started' || result.outcome === 'duplicate') {
+      logger.info(result.outcome === 'started' ? 'failover started' : 'incident already has a run; duplicate event', {
+        ...result,
+      });
+    } else {
+      logger.info(`event ${result.outcome}`, { ...result });
+    }
+    return result;
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      onError: async (request) => {
+        logger.error('trigger failed', { errorName: request.error?.name, error: request.error });
+      },
+    });
+
+export const handler = createHandler();

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { parse as parseYaml } from 'yaml';
+
+/** One event of a local execution (the library does not export the type by name). */
+export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+/** The one definition: the file serverless.yml deploys. */
+export const DEFINITION_FILE = fileURLToPath(new URL('../../statemachines/failover.asl.yaml', import.meta.url));
+
+export const loadDefinition = (file = DEFINITION_FILE): StateMachineDefinition =>
+  // `merge: true` resolves the YAML anchors the file uses for its shared Retry blocks, as the deployment does.
+  parseYaml(readFileSync(file, 'utf8'), { merge: true }) as StateMachineDefinition;
+
+/** A Lambda handler as the steps export it. */
+export type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
+
+/** Handlers by the serverless function name their Task's `FunctionName` refers to (`Fn::GetAtt: [<Name>LambdaFunction, Arn]`). */
+export type Handlers = Record<string, LambdaHandler>;
+
+/** What a person answers to an approval request: output for SendTaskSuccess, or an error for SendTaskFailure. */
+export type Approver = (request: { state: string; taskToken: string; payload: unknown }) => Promise<unknown>;
+
+interface TaskParameters {
+  FunctionName?: { 'Fn::GetAtt'?: [string, string] } | string;
+  Payload?: unknown;
+}
+
+const functionOf = (params: TaskParameters): string => {
+  const fn = params.FunctionName;
+  const logicalId = typeof fn === 'object' && fn !== null ? fn['Fn::GetAtt']?.[0] : undefined;
+  if (!logicalId?.endsWith('LambdaFunction'))
+    throw new Error(`Task has no Fn::GetAtt FunctionName: ${JSON.stringify(fn)}`);
+  const name = logicalId.slice(0, -'LambdaFunction'.length);
+  return name.charAt(0).toLowerCase() + name.slice(1);
+};
+
+const lambdaContext = (functionName: string, timeoutMs: number): Context => {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:000000000000:function:dr-failover-local-${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/dr-failover-local-${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+export interface LocalRunOptions {
+  handlers: Handlers;
+  /** Answers `.waitForTaskToken` states; without one, approval states wait until their timeout. */
+  approver?: Approver;
+  executionName?: string;
+  /** Wait state name → milliseconds (0 in tests). Unlisted waits take their real time. */
+  waitTimeOverrides?: Record<string, number>;
+  /** Retrying state name → milliseconds between attempts (0 in tests). */
+  retryIntervalOverrides?: Record<string, number>;
+  /** Called as each event happens (the drill's live progress). */
+  onEvent?: (event: EventLog) => void;
+  definition?: StateMachineDefinition;
+}
+
+export interface LocalRunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  events: EventLog[];
+  /** Names of the states entered, in order. */
+  visited: string[];
+  executionId: string;
+}
+
+/**
+ * Executes the real definition in aws-local-stepfunctions with each Task bound to the real handler of the
+ * function it names. A Lambda Task's local handler gets the resolved Parameters ({FunctionName, Payload}) and
+ * returns what AWS returns ({Payload}), so OutputPath and ResultSelector behave as deployed.
+ */
+export const runLocal = async (input: unknown, options: LocalRunOptions): Promise<LocalRunResult> => {
+  const definition = options.definition ?? loadDefinition();
+  const executionName = options.executionName ?? `local-${randomUUID()}`;
+  const executionId = `arn:aws:states:eu-west-1:000000000000:execution:dr-failover-local:${executionName}`;
+  const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [stateName, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const waitsForToken = state.Resource.endsWith('.waitForTaskToken');
+    const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
+    taskHandlers[stateName] = async (params) => {
+      const p = params as TaskParameters;
+      const fn = functionOf(p);
+      const handler = options.handlers[fn];
+      if (!handler) throw new Error(`no local handler bound for function ${fn} (state ${stateName})`);
+      const result = await handler(p.Payload as never, lambdaContext(fn, timeoutMs));
+      if (!waitsForToken) return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      const taskToken = (p.Payload as { taskToken?: string }).taskToken ?? '';
+      if (!options.approver) return new Promise(() => undefined); // nobody answers: the state's timeout decides
+      return options.approver({ state: stateName, taskToken, payload: p.Payload });
+    };
+  }
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: taskHandlers as never,
+      ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    },
+    context: {
+      Execution: { Id: executionId, Name: executionName },
+      Task: { Token: `local-token-${randomUUID()}` },
+    },
+  });
+  const events: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) {
+      events.push(event);
+      options.onEvent?.(event);
+    }
+  })();
+  let status: LocalRunResult['status'] = 'SUCCEEDED';
+  let output: unknown;
+  let error: string | undefined;
+  let cause: string | undefined;
+  try {
+    output = await execution.result;
+  } catch (e) {
+    status = 'FAILED';
+    const failed = e as { name?: string; message?: string; cause?: unknown };
+    error = failed.name;
+    cause = failed.message;
+  }
+  await collecting;
+  const failedEvent = events.find((e) => e.type === 'ExecutionFailed') as
+    | { Error?: string; Cause?: unknown }
+    | undefined;
+  if (failedEvent) {
+    error = failedEvent.Error ?? error;
+    cause = typeof failedEvent.Cause === 'string' ? failedEvent.Cause : JSON.stringify(failedEvent.Cause ?? cause);
+  }
+  const visited = events
+    .filter((e) => e.type === 'StateEntered')
+    .map((e) => (e as { state: { name: string } }).state.name);
+  return { status, output, ...(error ? { error } : {}), ...(cause ? { cause } : {}), events, visited, executionId };
+};

@@ -1,0 +1,316 @@
+/**
+ * Infrastructure wiring derived from the plans: trigger rules for each plan alarm, a schedule per game day,
+ * the event buses and topics the plans name, and one least-privilege IAM role per function. serverless.yml
+ * loads it (through scripts/serverless-wiring.cjs), so infrastructure and runtime read the same validated plans.
+ */
+import { type Plan, parseArn } from '#core/plan.js';
+import { loadPlanCatalog } from '#lib/plan-catalog.js';
+
+export const SERVICE = 'dr-failover';
+
+/** The function names of serverless.yml, in the order of the flow. */
+export const FUNCTIONS = [
+  'trigger',
+  'prepare',
+  'checkLag',
+  'fence',
+  'promote',
+  'promotionStatus',
+  'updateDns',
+  'dnsStatus',
+  'verify',
+  'notify',
+] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+interface Statement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: Json[];
+  Condition?: Json;
+}
+
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+const sub = (template: string): Json => ({ 'Fn::Sub': template });
+export const roleLogicalId = (fn: FunctionName) => `${pascal(fn)}Role`;
+
+const alarmArn = (plan: Plan, alarm: string) =>
+  `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${alarm}`;
+const busArn = (plan: Plan) =>
+  plan.notify.eventBus.startsWith('arn:')
+    ? plan.notify.eventBus
+    : `arn:aws:events:${plan.regions.standby}:${plan.accountId}:event-bus/${plan.notify.eventBus}`;
+const secretArns = (plan: Plan): string[] => {
+  if (plan.database.kind !== 'postgres') return [];
+  return [plan.database.primary.credentials, plan.database.standby.credentials].flatMap((ref) =>
+    'secretsManager' in ref
+      ? [
+          ref.secretsManager.startsWith('arn:')
+            ? ref.secretsManager
+            : `arn:aws:secretsmanager:${plan.regions.standby}:${plan.accountId}:secret:${ref.secretsManager}-*`,
+        ]
+      : [],
+  );
+};
+
+/** Each function's statements: the actions it calls, on the resources the plans name. */
+export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): Statement[] => {
+  const s: Statement[] = [];
+  const db = (kind: Plan['database']['kind']) => plans.filter((p) => p.database.kind === kind);
+  const rdsPlans = db('rds-instance');
+  const auroraPlans = db('aurora-global');
+  const secrets = [...new Set(plans.flatMap(secretArns))];
+  const add = (st: Statement) => {
+    if (st.Resource.length > 0) s.push(st);
+  };
+  const replicaArns = rdsPlans.map((p) => (p.database.kind === 'rds-instance' ? p.database.replicaInstanceArn : ''));
+  const targetClusters = auroraPlans.map((p) =>
+    p.database.kind === 'aurora-global' ? p.database.targetClusterArn : '',
+  );
+  const globalClusters = auroraPlans.map((p) =>
+    p.database.kind === 'aurora-global'
+      ? `arn:aws:rds::${p.accountId}:global-cluster:${p.database.globalClusterIdentifier}`
+      : '',
+  );
+  const describeRds = () => {
+    add({ Sid: 'DescribeReplicas', Effect: 'Allow', Action: ['rds:DescribeDBInstances'], Resource: replicaArns });
+    add({
+      Sid: 'DescribeGlobalClusters',
+      Effect: 'Allow',
+      Action: ['rds:DescribeGlobalClusters'],
+      Resource: globalClusters,
+    });
+    add({
+      Sid: 'DescribeTargetClusters',
+      Effect: 'Allow',
+      Action: ['rds:DescribeDBClusters'],
+      Resource: targetClusters,
+    });
+  };
+  const readSecrets = () =>
+    add({
+      Sid: 'ReadDatabaseCredentials',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: secrets,
+    });
+
+  switch (fn) {
+    case 'trigger':
+      add({
+        Sid: 'StartAndListFailovers',
+        Effect: 'Allow',
+        Action: ['states:StartExecution', 'states:ListExecutions'],
+        Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`)],
+      });
+      break;
+    case 'prepare':
+      break;
+    case 'checkLag':
+      if (rdsPlans.length + auroraPlans.length > 0) {
+        // GetMetricData has no resource-level permissions: AWS documents only "*" for it.
+        add({
+          Sid: 'ReadReplicationLagMetrics',
+          Effect: 'Allow',
+          Action: ['cloudwatch:GetMetricData'],
+          Resource: ['*'],
+        });
+      }
+      readSecrets();
+      break;
+    case 'fence':
+      add({
+        Sid: 'FenceRdsSourceReadOnly',
+        Effect: 'Allow',
+        Action: ['rds:ModifyDBParameterGroup'],
+        Resource: rdsPlans.flatMap((p) =>
+          p.database.kind === 'rds-instance' && p.database.fenceParameterGroupName
+            ? [`arn:aws:rds:${p.regions.primary}:${p.accountId}:pg:${p.database.fenceParameterGroupName}`]
+            : [],
+        ),
+      });
+      readSecrets();
+      break;
+    case 'promote':
+      add({
+        Sid: 'PromoteReadReplicas',
+        Effect: 'Allow',
+        Action: ['rds:PromoteReadReplica', 'rds:DescribeDBInstances'],
+        Resource: replicaArns,
+      });
+      add({
+        Sid: 'SwitchOrFailOverGlobalClusters',
+        Effect: 'Allow',
+        Action: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:DescribeGlobalClusters'],
+        // The switchover and failover APIs authorise on the global cluster and on the member clusters involved.
+        Resource: [
+          ...globalClusters,
+          ...targetClusters,
+          ...auroraPlans.map((p) => (p.database.kind === 'aurora-global' ? p.database.primaryClusterArn : '')),
+        ],
+      });
+      readSecrets();
+      break;
+    case 'promotionStatus':
+      describeRds();
+      readSecrets();
+      break;
+    case 'updateDns': {
+      const zones = plans.filter((p) => p.dns.kind === 'route53');
+      for (const p of zones) {
+        if (p.dns.kind !== 'route53') continue;
+        add({
+          Sid: `ChangeRecord${pascal(p.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()))}`,
+          Effect: 'Allow',
+          Action: ['route53:ChangeResourceRecordSets'],
+          Resource: [`arn:aws:route53:::hostedzone/${p.dns.hostedZoneId}`],
+          // Only the plan's own record, only UPSERT: the function cannot touch any other record of the zone.
+          Condition: {
+            'ForAllValues:StringEquals': {
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
+                p.dns.recordName.replace(/\.$/, '').toLowerCase(),
+              ],
+              'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+              'route53:ChangeResourceRecordSetsRecordTypes': [p.dns.recordType],
+            },
+          },
+        });
+      }
+      if (zones.length > 0) {
+        // TestDNSAnswer has no resource-level permissions: AWS documents only "*" for it.
+        add({ Sid: 'ReadRecordAnswer', Effect: 'Allow', Action: ['route53:TestDNSAnswer'], Resource: ['*'] });
+      }
+      describeRds();
+      readSecrets();
+      break;
+    }
+    case 'dnsStatus':
+      if (plans.some((p) => p.dns.kind === 'route53')) {
+        // Change ids are not known before the change is made; the action is the only one allowed on them.
+        add({
+          Sid: 'ReadChangeStatus',
+          Effect: 'Allow',
+          Action: ['route53:GetChange'],
+          Resource: ['arn:aws:route53:::change/*'],
+        });
+      }
+      break;
+    case 'verify':
+      if (plans.some((p) => p.dns.kind === 'route53')) {
+        // TestDNSAnswer has no resource-level permissions: AWS documents only "*" for it.
+        add({ Sid: 'ReadRecordAnswer', Effect: 'Allow', Action: ['route53:TestDNSAnswer'], Resource: ['*'] });
+      }
+      break;
+    case 'notify':
+      add({
+        Sid: 'PutFailoverEvents',
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: [...new Set(plans.map(busArn))],
+      });
+      add({
+        Sid: 'PageOnCall',
+        Effect: 'Allow',
+        Action: ['sns:Publish'],
+        Resource: [...new Set(plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : [])))],
+      });
+      break;
+  }
+  return s;
+};
+
+export interface Wiring {
+  /** Plans whose standby region is the deployment region: the ones this stack fails over. */
+  planNames: string[];
+  triggerEvents: Json[];
+  resources: { Resources: Record<string, Json> };
+}
+
+/** Everything serverless.yml needs from the plans for one stage and region. */
+export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
+  const plans = [...loadPlanCatalog(plansDir).values()].filter((p) => p.regions.standby === region);
+  const triggerEvents: Json[] = [];
+  for (const plan of plans) {
+    for (const alarm of plan.trigger.alarms) {
+      triggerEvents.push({
+        eventBridge: {
+          pattern: {
+            source: ['aws.cloudwatch'],
+            'detail-type': ['CloudWatch Alarm State Change'],
+            resources: [alarmArn(plan, alarm)],
+            detail: { state: { value: ['ALARM'] } },
+          },
+        },
+      });
+    }
+    if (plan.gameday) {
+      triggerEvents.push({
+        schedule: {
+          name: `${SERVICE}-${stage}-${plan.name}-gameday`.slice(0, 64),
+          description: `dr-failover game day for plan ${plan.name}`,
+          rate: [plan.gameday.schedule],
+          inputTransformer: {
+            inputPathsMap: { time: '$.time' },
+            inputTemplate: `{"kind":"gameday","plan":"${plan.name}","time":<time>}`,
+          },
+        },
+      });
+    }
+  }
+
+  const resources: Record<string, Json> = {};
+  for (const fn of FUNCTIONS) {
+    const logGroup = `arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${SERVICE}-${stage}-${fn}`;
+    resources[roleLogicalId(fn)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `dr-failover ${stage}: the ${fn} function, least privilege`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          {
+            PolicyName: `${fn}`,
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'WriteOwnLogs',
+                  Effect: 'Allow',
+                  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                  Resource: [sub(`${logGroup}:*`)],
+                },
+                ...(statementsFor(fn, plans, stage) as unknown as Json[]),
+              ],
+            },
+          },
+        ],
+      },
+    };
+  }
+
+  const buses = new Set(plans.filter((p) => !p.notify.eventBus.startsWith('arn:')).map((p) => p.notify.eventBus));
+  for (const bus of buses) {
+    resources[`${pascal(bus.replace(/[^A-Za-z0-9]/g, ''))}EventBus`] = {
+      Type: 'AWS::Events::EventBus',
+      Properties: { Name: bus },
+    };
+  }
+  const topics = new Set(
+    plans.flatMap((p) => {
+      const arn = p.notify.snsTopicArn ? parseArn(p.notify.snsTopicArn) : undefined;
+      return arn ? [arn.resource] : [];
+    }),
+  );
+  for (const topic of topics) {
+    resources[`${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`] = {
+      Type: 'AWS::SNS::Topic',
+      // Encrypted at rest: failover messages name databases, regions and people.
+      Properties: { TopicName: topic, KmsMasterKeyId: 'alias/aws/sns' },
+    };
+  }
+  return { planNames: plans.map((p) => p.name), triggerEvents, resources: { Resources: resources } };
+};
