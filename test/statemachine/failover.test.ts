@@ -1,0 +1,141 @@
+import {
+  FailoverGlobalClusterCommand,
+  PromoteReadReplicaCommand,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ALL_MOCKS,
+  auroraWorld,
+  execute,
+  FEATURES,
+  lagMetrics,
+  notifyWorld,
+  ORDERS,
+  publishedTypes,
+  rds,
+  rdsReplicaWorld,
+  route53,
+  route53World,
+  runInput,
+} from './support.js';
+
+const HAPPY_PATH = [
+  'Prepare',
+  'ApprovalRequired?',
+  'NotifyStarted',
+  'CheckLag',
+  'LagWithinRpo?',
+  'Fence',
+  'Promote',
+  'WaitForPromotion',
+  'PromotionStatus',
+  'Writable?',
+  'UpdateDns',
+  'DnsChanged?',
+  'WaitForDns',
+  'DnsStatus',
+  'InSync?',
+  'Verify',
+  'NotifySucceeded',
+  'Succeeded',
+];
+
+describe('failover state machine, executed with the real handlers', () => {
+  beforeEach(() => {
+    notifyWorld();
+  });
+  afterEach(() => {
+    for (const m of ALL_MOCKS) m.reset();
+  });
+
+  it('fails over an Aurora Global Database plan end to end: lag ok, FailoverGlobalCluster, DNS UPSERT, verified', async () => {
+    // Prepare
+    lagMetrics(() => 2_000); // 2 s in milliseconds, within the plan's 30 s
+    auroraWorld();
+    route53World();
+
+    // Act
+    const run = await execute(runInput());
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited).toEqual(HAPPY_PATH);
+    expect(rds).toHaveReceivedCommandWith(FailoverGlobalClusterCommand, {
+      GlobalClusterIdentifier: ORDERS.globalId,
+      TargetDbClusterIdentifier: ORDERS.target,
+      AllowDataLoss: true,
+    });
+    expect(rds).not.toHaveReceivedCommand(SwitchoverGlobalClusterCommand);
+    expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 1);
+    expect(route53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      ChangeBatch: expect.objectContaining({
+        Changes: [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: ORDERS.record,
+              Type: 'CNAME',
+              TTL: 30,
+              ResourceRecords: [{ Value: ORDERS.endpoint }],
+            },
+          },
+        ],
+      }),
+    });
+    expect(publishedTypes()).toEqual(['Failover Started', 'Failover Succeeded']);
+    const output = run.output as { timeline: { step: string }[]; verify: { matches: boolean } };
+    expect(output.verify.matches).toBe(true);
+    expect(output.timeline.map((t) => t.step)).toEqual([
+      'Prepare',
+      'NotifyStarted',
+      'CheckLag',
+      'Fence',
+      'Promote',
+      'PromotionStatus',
+      'UpdateDns',
+      'DnsStatus',
+      'Verify',
+      'NotifySucceeded',
+    ]);
+  });
+
+  it('uses SwitchoverGlobalCluster, never FailoverGlobalCluster, for a planned Aurora run', async () => {
+    // Prepare
+    lagMetrics(() => 100);
+    auroraWorld();
+    route53World();
+
+    // Act
+    const run = await execute(runInput({ mode: 'planned' }));
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(rds).toHaveReceivedCommandWith(SwitchoverGlobalClusterCommand, {
+      GlobalClusterIdentifier: ORDERS.globalId,
+      TargetDbClusterIdentifier: ORDERS.target,
+    });
+    expect(rds).not.toHaveReceivedCommand(FailoverGlobalClusterCommand);
+  });
+
+  it('promotes an RDS cross-region read replica and points the record at it', async () => {
+    // Prepare
+    lagMetrics(() => 4); // ReplicaLag is in seconds
+    rdsReplicaWorld();
+    route53World({ initial: 'feature-store.abc123.us-west-2.rds.amazonaws.com' });
+
+    // Act
+    const run = await execute(runInput({ plan: 'feature-store' }));
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited).toEqual(HAPPY_PATH);
+    expect(rds).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(PromoteReadReplicaCommand, { DBInstanceIdentifier: FEATURES.replica });
+    expect(route53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
+      HostedZoneId: 'Z0FEATURESTORE0001',
+    });
+  });
+});

@@ -1,0 +1,218 @@
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  Route53Client,
+  TestDNSAnswerCommand,
+} from '@aws-sdk/client-route-53';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import * as checkLag from '../../functions/check-lag.js';
+import * as dnsStatus from '../../functions/dns-status.js';
+import * as fence from '../../functions/fence.js';
+import * as notify from '../../functions/notify.js';
+import * as prepare from '../../functions/prepare.js';
+import * as promote from '../../functions/promote.js';
+import * as promotionStatus from '../../functions/promotion-status.js';
+import * as updateDns from '../../functions/update-dns.js';
+import * as verify from '../../functions/verify.js';
+import {
+  type Approver,
+  type Handlers,
+  type LocalRunResult,
+  loadDefinition,
+  runLocal,
+} from '../../scripts/lib/local-state-machine.js';
+
+export const rds = mockClient(RDSClient);
+export const cloudwatch = mockClient(CloudWatchClient);
+export const route53 = mockClient(Route53Client);
+export const eventBridge = mockClient(EventBridgeClient);
+export const sns = mockClient(SNSClient);
+export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns];
+
+/** The real handlers, each as deployed (AWS clients mocked above). */
+export const realHandlers = (): Handlers => ({
+  prepare: prepare.handler,
+  checkLag: checkLag.handler,
+  fence: fence.handler,
+  promote: promote.handler,
+  promotionStatus: promotionStatus.handler,
+  updateDns: updateDns.handler,
+  dnsStatus: dnsStatus.handler,
+  verify: verify.handler,
+  notify: notify.handler,
+});
+
+const definition = loadDefinition();
+const zeroWaits = Object.fromEntries(
+  Object.entries(definition.States)
+    .filter(([, s]) => s.Type === 'Wait')
+    .map(([name]) => [name, 0]),
+);
+const zeroRetries = Object.fromEntries(
+  Object.entries(definition.States)
+    .filter(([, s]) => s.Type === 'Task')
+    .map(([name]) => [name, 0]),
+);
+
+/** Executes statemachines/failover.asl.yaml with the real handlers; waits and retry intervals set to zero. */
+export const execute = (
+  input: unknown,
+  options: { handlers?: Partial<Handlers>; approver?: Approver } = {},
+): Promise<LocalRunResult> =>
+  runLocal(input, {
+    handlers: { ...realHandlers(), ...options.handlers } as Handlers,
+    ...(options.approver ? { approver: options.approver } : {}),
+    waitTimeOverrides: zeroWaits,
+    retryIntervalOverrides: zeroRetries,
+  });
+
+export const runInput = (overrides: Record<string, unknown> = {}) => ({
+  plan: 'orders',
+  mode: 'unplanned',
+  dryRun: false,
+  reason: 'us-east-1 writer unreachable from three AZ canaries',
+  requestedBy: 'oncall:ana',
+  incidentStartedAt: new Date(Date.now() - 60_000).toISOString(),
+  ...overrides,
+});
+
+// ------------------------------------------------------------------ a small fake of the AWS world
+
+export const ORDERS = {
+  globalId: 'orders-global',
+  target: 'arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu',
+  primary: 'arn:aws:rds:us-east-1:111122223333:cluster:orders-us',
+  endpoint: 'orders-eu.cluster-abc123.eu-west-1.rds.amazonaws.com',
+  record: 'db.orders.example.internal',
+};
+export const FEATURES = {
+  replica: 'feature-store-replica',
+  endpoint: 'feature-store-replica.abc123.us-east-2.rds.amazonaws.com',
+  record: 'features-db.ml.example.internal',
+};
+
+type Series = { Timestamps: Date[]; Values: number[] };
+/** Answers GetMetricData: `lag(metricName)` gives the latest value, or undefined for no datapoints. */
+export const lagMetrics = (lag: (metricName: string) => number | undefined) =>
+  cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: MetricDataQuery[] }) => ({
+    MetricDataResults: input.MetricDataQueries.map((q) => {
+      const value = lag(q.MetricStat?.Metric?.MetricName ?? '');
+      const s: Series =
+        value === undefined ? { Timestamps: [], Values: [] } : { Timestamps: [new Date()], Values: [value] };
+      return { Id: q.Id, ...s, StatusCode: 'Complete' };
+    }),
+  }));
+
+/** Aurora Global Database: the target becomes the writer some status checks after the failover call. */
+export const auroraWorld = (opts: { checksUntilWritable?: number } = {}) => {
+  let promotedAt: number | undefined;
+  let checks = 0;
+  const members = () => {
+    const done = promotedAt !== undefined && checks >= (opts.checksUntilWritable ?? 1);
+    return {
+      GlobalClusterIdentifier: ORDERS.globalId,
+      Status: 'available',
+      GlobalClusterMembers: [
+        { DBClusterArn: ORDERS.primary, IsWriter: !done && promotedAt === undefined },
+        { DBClusterArn: ORDERS.target, IsWriter: done },
+      ],
+      ...(promotedAt !== undefined && !done
+        ? { FailoverState: { Status: 'failing-over', FromDbClusterArn: ORDERS.primary, ToDbClusterArn: ORDERS.target } }
+        : {}),
+    };
+  };
+  rds.on(DescribeGlobalClustersCommand).callsFake(() => {
+    if (promotedAt !== undefined) checks += 1;
+    return { GlobalClusters: [members()] };
+  });
+  rds.on(DescribeDBClustersCommand).resolves({
+    DBClusters: [
+      { DBClusterArn: ORDERS.target, DBClusterIdentifier: 'orders-eu', Status: 'available', Endpoint: ORDERS.endpoint },
+    ],
+  });
+  rds.on(FailoverGlobalClusterCommand).callsFake(() => {
+    promotedAt = Date.now();
+    return { GlobalCluster: members() };
+  });
+  rds.on(SwitchoverGlobalClusterCommand).callsFake(() => {
+    promotedAt = Date.now();
+    return { GlobalCluster: members() };
+  });
+};
+
+/** RDS cross-region read replica: standalone and available after PromoteReadReplica. */
+export const rdsReplicaWorld = () => {
+  let promoted = false;
+  rds.on(DescribeDBInstancesCommand).callsFake(() => ({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: FEATURES.replica,
+        DBInstanceStatus: 'available',
+        Endpoint: { Address: FEATURES.endpoint, Port: 5432 },
+        ...(promoted
+          ? {}
+          : { ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-west-2:111122223333:db:feature-store' }),
+      },
+    ],
+  }));
+  rds.on(PromoteReadReplicaCommand).callsFake(() => {
+    promoted = true;
+    return { DBInstance: { DBInstanceIdentifier: FEATURES.replica, DBInstanceStatus: 'modifying' } };
+  });
+};
+
+/** Route 53: UPSERT → PENDING, GetChange INSYNC after `pendingChecks`, TestDNSAnswer answers the last UPSERT. */
+export const route53World = (opts: { pendingChecks?: number; initial?: string } = {}) => {
+  let value = opts.initial ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+  let checks = 0;
+  route53.on(ChangeResourceRecordSetsCommand).callsFake((input) => {
+    value = input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value ?? value;
+    return { ChangeInfo: { Id: '/change/C0123456789', Status: 'PENDING', SubmittedAt: new Date() } };
+  });
+  route53.on(GetChangeCommand).callsFake(() => {
+    checks += 1;
+    return {
+      ChangeInfo: {
+        Id: '/change/C0123456789',
+        Status: checks > (opts.pendingChecks ?? 0) ? 'INSYNC' : 'PENDING',
+        SubmittedAt: new Date(),
+      },
+    };
+  });
+  route53.on(TestDNSAnswerCommand).callsFake((input) => ({
+    Nameserver: 'ns-1.awsdns-01.org',
+    RecordName: input.RecordName,
+    RecordType: input.RecordType,
+    RecordData: [value],
+    ResponseCode: 'NOERROR',
+    Protocol: 'UDP',
+  }));
+};
+
+export const notifyWorld = () => {
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+};
+
+/** The detail-types put on the bus, in order. */
+export const publishedTypes = (): string[] =>
+  eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.[0]?.DetailType ?? '');
+
+export const MUTATING_COMMANDS = [
+  FailoverGlobalClusterCommand,
+  SwitchoverGlobalClusterCommand,
+  PromoteReadReplicaCommand,
+  ChangeResourceRecordSetsCommand,
+] as const;
