@@ -216,8 +216,6 @@ export const planSchema = z
         maxLagChecks: z.number().int().min(1).max(100).default(6),
         lagCheckIntervalSeconds: z.number().int().min(1).max(3600).default(10),
         onExceeded: z.enum(['abort', 'wait-for-approval', 'proceed']),
-        /** How long an approval request waits for an answer before the run aborts. */
-        approvalTimeoutSeconds: z.number().int().min(60).max(86400).default(900),
       })
       .strict(),
     rto: z.object({ targetSeconds: z.number().int().min(1).max(86400) }).strict(),

@@ -174,10 +174,13 @@ export const rdsReplicaWorld = () => {
 };
 
 /** Route 53: UPSERT → PENDING, GetChange INSYNC after `pendingChecks`, TestDNSAnswer answers the last UPSERT. */
-export const route53World = (opts: { pendingChecks?: number; initial?: string } = {}) => {
+export const route53World = (opts: { pendingChecks?: number; initial?: string; failFirstChanges?: Error[] } = {}) => {
   let value = opts.initial ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
   let checks = 0;
+  const failures = [...(opts.failFirstChanges ?? [])];
   route53.on(ChangeResourceRecordSetsCommand).callsFake((input) => {
+    const failure = failures.shift();
+    if (failure) throw failure;
     value = input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value ?? value;
     return { ChangeInfo: { Id: '/change/C0123456789', Status: 'PENDING', SubmittedAt: new Date() } };
   });

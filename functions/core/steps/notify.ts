@@ -3,7 +3,7 @@ import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
 import { nextStepsFor } from '../next-steps.js';
 import type { FailoverEvent, FailoverEventType } from '../ports.js';
-import type { FailoverState, StepName } from '../state.js';
+import { APPROVAL_TIMEOUT_SECONDS, type FailoverState, type StepName } from '../state.js';
 import { recordStep } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
@@ -38,14 +38,15 @@ export const buildEvent = (
 ): FailoverEvent => {
   const kind = EVENT_OF_STEP[step];
   if (!kind) throw new InvalidInputError('step', `unknown notification step ${step}`);
-  const input = state.input;
-  const plan = state.plan;
+  // A run refused by Prepare carries the raw input: `plan` is then a name, not a resolved plan.
+  const input = typeof state.input === 'object' ? state.input : undefined;
+  const plan = typeof state.plan === 'object' && state.plan !== null ? state.plan : undefined;
   // A run refused by Prepare has no parsed input: say what we can from the raw one.
   const raw = (state as Record<string, unknown>) ?? {};
   const planName = plan?.name ?? (typeof raw.plan === 'string' ? raw.plan.slice(0, 64) : 'unknown');
   const mode: FailoverMode = input?.mode ?? (raw.mode === 'planned' ? 'planned' : 'unplanned');
   const dryRun = input?.dryRun ?? raw.dryRun === true;
-  const measures = measureRun(state, now);
+  const measures = plan ? measureRun(state, now) : {};
   const lastCompleted = state.timeline?.at(-1)?.step;
   const errorName = state.error?.Error;
   const errorMessage = causeMessage(state.error?.Cause);
@@ -103,7 +104,7 @@ export const buildEvent = (
         awsCli: taskToken
           ? `aws stepfunctions send-task-success --task-token '${taskToken}' --task-output '{"approved":true,"by":"<you>"}'`
           : undefined,
-        timeoutSeconds: plan?.rpo.approvalTimeoutSeconds,
+        timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
       });
       break;
     }
@@ -134,7 +135,8 @@ export const notify = async (
 ): Promise<FailoverState> => {
   const started = deps.now();
   const event = buildEvent(payload.step, payload.executionId, payload.state, started, payload.taskToken);
-  const notifier = await deps.notifier(payload.state.plan);
+  const plan = typeof payload.state.plan === 'object' && payload.state.plan !== null ? payload.state.plan : undefined;
+  const notifier = await deps.notifier(plan);
   await notifier.publish(event);
   const kind = EVENT_OF_STEP[payload.step];
   if (!payload.state.timeline || !kind) return payload.state;
