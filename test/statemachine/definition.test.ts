@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { ERROR_CLASSES, RETRYABLE_ERROR_NAMES } from '#core/errors.js';
+import { APPROVAL_TIMEOUT_SECONDS } from '#core/state.js';
+import { loadDefinition } from '../../scripts/lib/local-state-machine.js';
+
+/** Errors named by the libraries the steps run on, not by dr-failover: middy's early timeout. */
+const LIBRARY_ERROR_NAMES = ['TimeoutError'];
+const STANDARD_LAMBDA_RETRY = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+type Retrier = { ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; JitterStrategy?: string };
+type TaskState = {
+  Type: 'Task';
+  Resource: string;
+  Retry?: Retrier[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  TimeoutSeconds?: number;
+  Parameters?: { FunctionName?: { 'Fn::GetAtt'?: [string, string] } };
+};
+
+const definition = loadDefinition();
+const states = Object.entries(definition.States);
+const tasks = states.filter(([, s]) => s.Type === 'Task') as [string, TaskState][];
+const serverless = parseYaml(readFileSync('serverless.yml', 'utf8').replace(/!Sub /g, ''), { strict: false }) as {
+  functions: Record<string, unknown>;
+};
+
+describe('statemachines/failover.asl.yaml', () => {
+  it('matches only States.*, Lambda.* or error names the code exports, in every Retry and Catch', () => {
+    // Prepare
+    const known = new Set([...Object.keys(ERROR_CLASSES), ...LIBRARY_ERROR_NAMES]);
+    const names = tasks.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals));
+
+    // Act
+    const unknown = names.filter((n) => !n.startsWith('States.') && !n.startsWith('Lambda.') && !known.has(n));
+
+    // Assess
+    expect(names.length).toBeGreaterThan(20);
+    expect(unknown).toEqual([]);
+  });
+
+  it('never retries a terminal error, and never retries States.ALL', () => {
+    const retryable = new Set<string>([...RETRYABLE_ERROR_NAMES, ...LIBRARY_ERROR_NAMES]);
+    for (const [name, state] of tasks) {
+      for (const retrier of state.Retry ?? []) {
+        for (const error of retrier.ErrorEquals) {
+          const allowed = error.startsWith('Lambda.') || retryable.has(error);
+          expect(allowed, `${name} retries ${error}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('gives every Task the standard Lambda retry set, a jittered backoff, a TimeoutSeconds and a Catch on States.ALL', () => {
+    for (const [name, state] of tasks) {
+      const lambdaRetry = state.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect(lambdaRetry?.ErrorEquals, name).toEqual(expect.arrayContaining(STANDARD_LAMBDA_RETRY));
+      for (const r of state.Retry ?? []) {
+        expect(r.BackoffRate ?? 1, `${name} backs off`).toBeGreaterThan(1);
+        expect(r.JitterStrategy, `${name} jitters`).toBe('FULL');
+      }
+      expect(state.TimeoutSeconds, `${name} TimeoutSeconds`).toBeGreaterThan(0);
+      expect(state.Catch?.at(-1)?.ErrorEquals, `${name} catches all`).toEqual(['States.ALL']);
+    }
+  });
+
+  it('sends every failure catch of a mutating or reading step to NotifyFailed, and notification failures onward', () => {
+    for (const [name, state] of tasks) {
+      const last = state.Catch?.at(-1)?.Next;
+      if (name.startsWith('Notify')) {
+        expect(['CheckLag', 'Succeeded', 'Failed', 'Aborted'], name).toContain(last);
+      } else {
+        expect(last, name).toBe('NotifyFailed');
+      }
+    }
+  });
+
+  it('names a deployed function in every Task, with a Task timeout above the function timeout', () => {
+    for (const [name, state] of tasks) {
+      const logicalId = state.Parameters?.FunctionName?.['Fn::GetAtt']?.[0] ?? '';
+      const fn = logicalId.replace(/LambdaFunction$/, '');
+      const key = fn.charAt(0).toLowerCase() + fn.slice(1);
+      const deployed = serverless.functions[key] as { timeout?: number } | undefined;
+      expect(deployed, `${name} → ${logicalId}`).toBeDefined();
+      if (!state.Resource.endsWith('.waitForTaskToken')) {
+        expect(state.TimeoutSeconds ?? 0, `${name} outlives ${key}`).toBeGreaterThan(deployed?.timeout ?? 0);
+      }
+    }
+  });
+
+  it('waits for approvals exactly as long as the notification tells people', () => {
+    const approvals = tasks.filter(([, s]) => s.Resource.endsWith('.waitForTaskToken'));
+    expect(approvals.map(([n]) => n)).toEqual(['ApproveFailover', 'ApproveLagExceeded']);
+    for (const [, s] of approvals) expect(s.TimeoutSeconds).toBe(APPROVAL_TIMEOUT_SECONDS);
+  });
+
+  it('has no dangling transitions and reaches every state', () => {
+    const names = new Set(Object.keys(definition.States));
+    const targets = new Set<string>([definition.StartAt]);
+    for (const [, s] of states) {
+      const st = s as { Next?: string; Default?: string; Choices?: { Next: string }[]; Catch?: { Next: string }[] };
+      for (const t of [
+        st.Next,
+        st.Default,
+        ...(st.Choices ?? []).map((c) => c.Next),
+        ...(st.Catch ?? []).map((c) => c.Next),
+      ]) {
+        if (t) {
+          expect(names.has(t), `transition to ${t}`).toBe(true);
+          targets.add(t);
+        }
+      }
+    }
+    expect([...names].filter((n) => !targets.has(n))).toEqual([]);
+  });
+});
