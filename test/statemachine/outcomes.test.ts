@@ -378,4 +378,24 @@ describe('failover state machine outcomes', () => {
     expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
     expect(publishedTypes()).toEqual(['Failover Failed']);
   });
+
+  it("refuses, in Prepare, a plan whose standby region is not the stack's region", async () => {
+    // Prepare
+    const plan = loadPlanFile('plans/feature-store.yml'); // standby us-east-2
+    const handlers = {
+      prepare: prepare.createHandler({
+        now: () => new Date(),
+        plans: () => new Map([[plan.name, plan]]),
+        region: 'eu-west-1',
+      }),
+    };
+
+    // Act
+    const run = await execute(runInput({ plan: 'feature-store' }), { handlers });
+
+    // Assess
+    expect(run.error).toBe('InvalidInputError');
+    expect(run.cause).toMatch(/fails over to us-east-2/);
+    expect(run.visited).toEqual(['Prepare', 'NotifyFailed', 'Failed']);
+  });
 });

@@ -5,6 +5,8 @@ import type { FailoverState } from '../state.js';
 /** What a step may need from the outside world; each step declares the subset it uses. */
 export interface StepDeps {
   now: () => Date;
+  /** The region this stack runs in; Prepare refuses plans whose standby is elsewhere. */
+  region?: string;
   /** The validated plan catalogue (loaded once per cold start). */
   plans: () => ReadonlyMap<string, Plan>;
   database: (plan: Plan) => Promise<DatabaseFailover>;

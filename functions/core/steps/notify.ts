@@ -3,8 +3,7 @@ import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
 import { nextStepsFor } from '../next-steps.js';
 import type { FailoverEvent, FailoverEventType } from '../ports.js';
-import { APPROVAL_TIMEOUT_SECONDS, type FailoverState, type StepName } from '../state.js';
-import { recordStep } from '../state.js';
+import { APPROVAL_TIMEOUT_SECONDS, type FailoverState, recordStep, type StepName } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 const EVENT_OF_STEP: Record<string, { type: FailoverEventType; timelineStep: StepName }> = {

@@ -9,7 +9,7 @@ import type { StepDeps, StepPayload } from './deps.js';
  */
 export const prepare = async (
   payload: StepPayload<unknown>,
-  deps: Pick<StepDeps, 'now' | 'plans'>,
+  deps: Pick<StepDeps, 'now' | 'plans' | 'region'>,
 ): Promise<FailoverState> => {
   const started = deps.now();
   const input = parseExecutionInput(payload.state);
@@ -18,6 +18,13 @@ export const prepare = async (
   if (!plan) {
     const known = [...plans.keys()].sort().join(', ') || '(none deployed)';
     throw new InvalidInputError('plan', `unknown plan "${input.plan}"; deployed plans: ${known}`);
+  }
+  if (deps.region !== undefined && plan.regions.standby !== deps.region) {
+    // A run from any other region would depend on the region it is failing over from or to.
+    throw new InvalidInputError(
+      'plan',
+      `plan ${plan.name} fails over to ${plan.regions.standby}; start it from the stack in that region, not ${deps.region}`,
+    );
   }
   if (input.trigger?.kind === 'schedule' && !input.dryRun && plan.gameday?.dryRun !== false) {
     // A game-day schedule may only mutate when its plan says so explicitly.
