@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { decideLag } from '#core/lag-policy.js';
+import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import type { LagReading } from '#core/ports.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+
+/** orders: RPO 30 s, 6 checks, abort; no byte limit. */
+const orders = loadPlanFile('plans/orders.yml');
+
+const withRpo = (rpo: Partial<Plan['rpo']>): Plan => {
+  const raw = JSON.parse(JSON.stringify(orders)) as PlanInput;
+  return parsePlan({ ...raw, rpo: { ...raw.rpo, ...rpo } }, 'test');
+};
+
+const reading = (patch: Partial<LagReading> = {}): LagReading => ({
+  status: 'known',
+  seconds: 0.4,
+  observedAt: '2026-11-25T03:17:00Z',
+  source: 'cloudwatch:AuroraGlobalDBRPOLag',
+  ...patch,
+});
+
+describe('decideLag', () => {
+  it.each([
+    ['no lag', 0],
+    ['lag below the limit', 12.5],
+    ['lag exactly at the limit', 30],
+  ])('is within the RPO with %s', (_what, seconds) => {
+    // Act
+    const verdict = decideLag(orders, reading({ seconds }), 1);
+
+    // Assess
+    expect(verdict).toEqual({ decision: 'within-rpo', reason: `lag ${seconds} s within RPO 30 s` });
+  });
+
+  it('checks again while lag is above the limit and checks remain', () => {
+    // Act
+    const verdict = decideLag(orders, reading({ seconds: 31 }), 5);
+
+    // Assess
+    expect(verdict).toEqual({
+      decision: 'retry',
+      reason: 'lag 31 s exceeds RPO 30 s; check 5 of 6, checking again',
+    });
+  });
+
+  it("is exceeded on the last allowed check and names the plan's onExceeded", () => {
+    // Act
+    const verdict = decideLag(orders, reading({ seconds: 31 }), 6);
+
+    // Assess
+    expect(verdict).toEqual({
+      decision: 'exceeded',
+      reason: 'lag 31 s exceeds RPO 30 s after 6 checks; plan says abort',
+    });
+  });
+
+  it('is exceeded at once for a plan that allows one check', () => {
+    // Prepare
+    const plan = withRpo({ maxLagChecks: 1, onExceeded: 'wait-for-approval' });
+
+    // Act
+    const verdict = decideLag(plan, reading({ seconds: 120 }), 1);
+
+    // Assess
+    expect(verdict.decision).toBe('exceeded');
+    expect(verdict.reason).toContain('plan says wait-for-approval');
+  });
+
+  it('never reads an unknown lag as within the RPO, even when it carries zero', () => {
+    // Prepare
+    const unknown = reading({ status: 'unknown', seconds: 0, bytes: 0, detail: 'no datapoints in 5 minutes' });
+
+    // Act
+    const verdicts = [1, 2, 6].map((checks) => decideLag(orders, unknown, checks));
+
+    // Assess
+    expect(verdicts.map((v) => v.decision)).toEqual(['retry', 'retry', 'exceeded']);
+    expect(verdicts[0]?.reason).toContain('lag unknown (no datapoints in 5 minutes)');
+  });
+
+  it('names the source of an unknown reading that has no detail', () => {
+    // Act
+    const verdict = decideLag(orders, reading({ status: 'unknown', seconds: undefined }), 1);
+
+    // Assess
+    expect(verdict.reason).toMatch(/^lag unknown \(cloudwatch:AuroraGlobalDBRPOLag\)/);
+  });
+
+  it('does not accept a known reading that carries no value', () => {
+    // Prepare
+    const empty = reading({ seconds: undefined, bytes: undefined });
+
+    // Act
+    const verdict = decideLag(orders, empty, 6);
+
+    // Assess
+    expect(verdict).toEqual({
+      decision: 'exceeded',
+      reason: 'lag reading from cloudwatch:AuroraGlobalDBRPOLag carries no value after 6 checks; plan says abort',
+    });
+  });
+
+  it('holds the run when bytes exceed the byte limit although seconds are within', () => {
+    // Prepare
+    const plan = withRpo({ maxLagBytes: 1_048_576 });
+
+    // Act
+    const verdict = decideLag(plan, reading({ seconds: 1, bytes: 1_048_577 }), 2);
+
+    // Assess
+    expect(verdict).toEqual({
+      decision: 'retry',
+      reason: 'lag 1048577 bytes exceeds RPO 30 s / 1048576 bytes; check 2 of 6, checking again',
+    });
+  });
+
+  it('accepts a bytes-only reading at the byte limit', () => {
+    // Prepare
+    const plan = withRpo({ maxLagBytes: 1_048_576 });
+
+    // Act
+    const verdict = decideLag(plan, reading({ seconds: undefined, bytes: 1_048_576 }), 1);
+
+    // Assess
+    expect(verdict).toEqual({ decision: 'within-rpo', reason: 'lag 1048576 bytes within RPO 30 s / 1048576 bytes' });
+  });
+
+  it('ignores bytes when the plan sets no byte limit', () => {
+    // Act
+    const verdict = decideLag(orders, reading({ seconds: 2, bytes: 10_000_000_000 }), 1);
+
+    // Assess
+    expect(verdict).toEqual({ decision: 'within-rpo', reason: 'lag 2 s / 10000000000 bytes within RPO 30 s' });
+  });
+});
