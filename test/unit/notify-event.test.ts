@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '#core/errors.js';
+import { parseExecutionInput } from '#core/input.js';
+import { measureRun } from '#core/measures.js';
+import { nextStepsFor } from '#core/next-steps.js';
+import { APPROVAL_TIMEOUT_SECONDS, type FailoverState } from '#core/state.js';
+import { buildEvent, causeMessage } from '#core/steps/notify.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+
+const plan = loadPlanFile('plans/orders.yml');
+const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-dev:orders-alarm-20261125T0315Z';
+const NOW = new Date('2026-11-25T03:20:00.000Z');
+const TOKEN = 'AAAAKgAAAAIAAAAAAAAAAToken';
+
+const input = parseExecutionInput({
+  plan: 'orders',
+  mode: 'unplanned',
+  reason: 'alarm orders-db-primary-unhealthy entered ALARM',
+  requestedBy: 'alarm:orders-db-primary-unhealthy',
+  incidentStartedAt: '2026-11-25T03:15:00Z',
+  trigger: { kind: 'alarm', source: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-db-primary-unhealthy' },
+});
+
+const entry = (step: FailoverState['timeline'][number]['step'], endedAt: string) => ({
+  step,
+  startedAt: endedAt,
+  endedAt,
+  outcome: `${step} done`,
+});
+
+/** A run that got through Verify: promoted 03:17, DNS in sync, verified 03:18:30. */
+const succeeded = (): FailoverState => ({
+  input,
+  plan,
+  run: { executionId: EXECUTION, startedAt: '2026-11-25T03:15:05Z', approvalRequired: false },
+  timeline: [
+    entry('Prepare', '2026-11-25T03:15:06Z'),
+    entry('CheckLag', '2026-11-25T03:15:10Z'),
+    entry('Promote', '2026-11-25T03:15:20Z'),
+    entry('PromotionStatus', '2026-11-25T03:17:00Z'),
+    entry('UpdateDns', '2026-11-25T03:17:05Z'),
+    entry('DnsStatus', '2026-11-25T03:18:00Z'),
+    entry('Verify', '2026-11-25T03:18:30Z'),
+  ],
+  lag: {
+    reading: {
+      status: 'known',
+      seconds: 0.4,
+      observedAt: '2026-11-25T03:15:10Z',
+      source: 'cloudwatch:AuroraGlobalDBRPOLag',
+    },
+    checks: 1,
+    decision: 'within-rpo',
+    reason: 'lag 0.4 s within RPO 30 s',
+  },
+  promotion: { state: 'writable', detail: 'writer', checks: 9, writableAt: '2026-11-25T03:17:00Z' },
+  dns: {
+    recordName: 'db.orders.example.internal',
+    target: 'orders-eu.cluster-abc.eu-west-1.rds.amazonaws.com',
+    ttl: 30,
+    status: 'insync',
+    checks: 3,
+  },
+});
+
+describe('buildEvent', () => {
+  it.each([
+    ['NotifyStarted', 'Failover Started'],
+    ['NotifySucceeded', 'Failover Succeeded'],
+    ['NotifyFailed', 'Failover Failed'],
+    ['NotifyAborted', 'Failover Aborted'],
+    ['ApproveFailover', 'Approval Required'],
+    ['ApproveLagExceeded', 'Approval Required'],
+  ])('turns step %s into a %s event', (step, type) => {
+    // Act
+    const event = buildEvent(step, EXECUTION, succeeded(), NOW);
+
+    // Assess
+    expect(event).toMatchObject({
+      type,
+      plan: 'orders',
+      executionId: EXECUTION,
+      mode: 'unplanned',
+      dryRun: false,
+      requestedBy: 'alarm:orders-db-primary-unhealthy',
+      reason: 'alarm orders-db-primary-unhealthy entered ALARM',
+      occurredAt: NOW.toISOString(),
+    });
+  });
+
+  it('throws InvalidInputError naming step for a step that has no notification', () => {
+    // Act
+    const attempt = () => buildEvent('Promote', EXECUTION, succeeded(), NOW);
+
+    // Assess
+    expect(attempt).toThrow(InvalidInputError);
+    expect(attempt).toThrow(/^step: unknown notification step Promote$/);
+  });
+
+  it('says where the run goes and why when it starts', () => {
+    // Act
+    const event = buildEvent('NotifyStarted', EXECUTION, succeeded(), NOW);
+
+    // Assess
+    expect(event.summary).toBe(
+      'Started unplanned failover of orders (us-east-1 → eu-west-1): alarm orders-db-primary-unhealthy entered ALARM',
+    );
+    expect(event.detail).toMatchObject({ regions: plan.regions, trigger: input.trigger });
+  });
+
+  it('carries the measured RTO and RPO when the run succeeded', () => {
+    // Act
+    const event = buildEvent('NotifySucceeded', EXECUTION, succeeded(), NOW);
+
+    // Assess
+    expect(event.summary).toBe(
+      'unplanned failover of orders (us-east-1 → eu-west-1) succeeded: db.orders.example.internal → orders-eu.cluster-abc.eu-west-1.rds.amazonaws.com, RTO 210 s (target 300 s)',
+    );
+    expect(event.detail.measures).toEqual({
+      rtoSeconds: 210,
+      rtoTargetSeconds: 300,
+      rtoMet: true,
+      promotionSeconds: 120,
+      rpo: { status: 'known', seconds: 0.4, source: 'cloudwatch:AuroraGlobalDBRPOLag', limitSeconds: 30 },
+    });
+  });
+
+  it('carries the error name, the message parsed from the Lambda Cause and the next steps when the run failed', () => {
+    // Prepare
+    const state: FailoverState = {
+      ...succeeded(),
+      timeline: succeeded().timeline.slice(0, 5),
+      dns: undefined,
+      error: {
+        Error: 'DnsChangeFailedError',
+        Cause: JSON.stringify({
+          errorType: 'DnsChangeFailedError',
+          errorMessage: 'ChangeResourceRecordSets Z0123 failed: AccessDenied',
+          trace: ['DnsChangeFailedError: ...'],
+        }),
+      },
+    };
+
+    // Act
+    const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event.type).toBe('Failover Failed');
+    expect(event.summary).toBe(
+      'FAILED unplanned failover of orders (us-east-1 → eu-west-1): DnsChangeFailedError: ChangeResourceRecordSets Z0123 failed: AccessDenied',
+    );
+    expect(event.detail).toMatchObject({
+      error: 'DnsChangeFailedError',
+      message: 'ChangeResourceRecordSets Z0123 failed: AccessDenied',
+      lastCompletedStep: 'UpdateDns',
+      promoted: true,
+      dnsSwitched: false,
+      nextSteps: nextStepsFor('DnsChangeFailedError'),
+    });
+    expect(event.detail.nextSteps).toContain('IS promoted');
+  });
+
+  it('gives generic next steps for an error it has no advice for', () => {
+    // Prepare
+    const state = { ...succeeded(), error: { Error: 'Lambda.Unknown', Cause: 'The Lambda function timed out' } };
+
+    // Act
+    const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event.detail).toMatchObject({
+      message: 'The Lambda function timed out',
+      nextSteps: nextStepsFor(undefined),
+    });
+  });
+
+  it('explains an abort with the lag reason when there is no error message', () => {
+    // Prepare
+    const base = succeeded();
+    const state: FailoverState = {
+      ...base,
+      lag: {
+        ...(base.lag as NonNullable<FailoverState['lag']>),
+        decision: 'exceeded',
+        reason: 'lag 45 s exceeds RPO 30 s',
+      },
+      error: { Error: 'ReplicationLagExceededError' },
+    };
+
+    // Act
+    const event = buildEvent('NotifyAborted', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event.summary).toBe(
+      'Aborted unplanned failover of orders (us-east-1 → eu-west-1): lag 45 s exceeds RPO 30 s',
+    );
+    expect(event.detail).toMatchObject({
+      error: 'ReplicationLagExceededError',
+      nextSteps: nextStepsFor('ReplicationLagExceededError'),
+    });
+  });
+
+  it('carries the approve, deny and AWS CLI commands with the task token when approval is required', () => {
+    // Act
+    const event = buildEvent('ApproveLagExceeded', EXECUTION, succeeded(), NOW, TOKEN);
+
+    // Assess
+    expect(event.detail).toMatchObject({
+      proposed: 'unplanned failover to eu-west-1',
+      approve: `npx dr-failover approve '${TOKEN}'`,
+      deny: `npx dr-failover deny '${TOKEN}' --reason "..."`,
+      awsCli: expect.stringContaining(`send-task-success --task-token '${TOKEN}'`),
+      timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
+    });
+  });
+
+  it('offers no commands when the approval request has no task token', () => {
+    // Act
+    const event = buildEvent('ApproveFailover', EXECUTION, succeeded(), NOW);
+
+    // Assess
+    expect(event.detail.approve).toBeUndefined();
+    expect(event.detail.awsCli).toBeUndefined();
+  });
+
+  it('builds an event for a run that failed in Prepare from its raw input', () => {
+    // Prepare: what the state machine holds when Prepare refused the input: the raw input plus the Catch's error.
+    const raw = {
+      plan: 'orders',
+      mode: 'planned',
+      dryRun: true,
+      reason: 'quarterly drill',
+      requestedBy: 'bob',
+      bogus: 1,
+      error: {
+        Error: 'InvalidInputError',
+        Cause: JSON.stringify({ errorType: 'InvalidInputError', errorMessage: 'bogus: unknown field' }),
+      },
+    } as unknown as Partial<FailoverState>;
+
+    // Act
+    const event = buildEvent('NotifyFailed', EXECUTION, raw, NOW);
+
+    // Assess
+    expect(event).toMatchObject({
+      type: 'Failover Failed',
+      plan: 'orders',
+      mode: 'planned',
+      dryRun: true,
+      reason: 'quarterly drill',
+      requestedBy: 'unknown',
+      summary: 'FAILED dry-run planned failover of orders: InvalidInputError: bogus: unknown field',
+    });
+    expect(event.detail).toMatchObject({
+      lastCompletedStep: 'none',
+      promoted: false,
+      dnsSwitched: false,
+      measures: {},
+    });
+  });
+
+  it('builds an event for a run whose raw input is not even an object', () => {
+    // Prepare
+    const state = { error: { Error: 'InvalidInputError', Cause: '(root): must be a JSON object' } };
+
+    // Act
+    const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event).toMatchObject({ plan: 'unknown', mode: 'unplanned', dryRun: false, reason: '' });
+    expect(event.summary).toBe(
+      'FAILED unplanned failover of unknown: InvalidInputError: (root): must be a JSON object',
+    );
+  });
+});
+
+describe('causeMessage', () => {
+  it.each<[string, string | undefined, string | undefined]>([
+    ['a Lambda error Cause', '{"errorType":"X","errorMessage":"lag 45 s","trace":[]}', 'lag 45 s'],
+    ['plain text', 'The Lambda function timed out', 'The Lambda function timed out'],
+    ['JSON without errorMessage', '{"foo":1}', '{"foo":1}'],
+    ['JSON whose errorMessage is not a string', '{"errorMessage":42}', '{"errorMessage":42}'],
+    ['a JSON string', '"quoted"', '"quoted"'],
+    ['nothing', undefined, undefined],
+  ])('returns the message of %s', (_what, cause, expected) => {
+    // Act
+    const message = causeMessage(cause);
+
+    // Assess
+    expect(message).toBe(expected);
+  });
+});
+
+describe('measureRun', () => {
+  it('measures RTO to now while the run has not verified yet', () => {
+    // Prepare
+    const state = { ...succeeded(), timeline: succeeded().timeline.slice(0, 3), promotion: undefined };
+
+    // Act
+    const measures = measureRun(state, NOW);
+
+    // Assess
+    expect(measures).toMatchObject({ rtoSeconds: 300, rtoMet: true, promotionSeconds: undefined });
+  });
+
+  it('marks the RTO missed when the run took longer than the target', () => {
+    // Act
+    const measures = measureRun(succeeded(), new Date('2026-11-25T04:00:00Z'));
+
+    // Assess: Verify ended at 03:18:30, so the late clock does not change the RTO.
+    expect(measures.rtoSeconds).toBe(210);
+
+    // Act
+    const late = measureRun({ ...succeeded(), timeline: [] }, new Date('2026-11-25T03:20:01Z'));
+
+    // Assess
+    expect(late).toMatchObject({ rtoSeconds: 301, rtoMet: false });
+  });
+
+  it('reports an unknown RPO as unknown, never as zero', () => {
+    // Prepare
+    const state = {
+      ...succeeded(),
+      lag: {
+        reading: { status: 'unknown' as const, observedAt: '2026-11-25T03:15:10Z', source: 'cloudwatch:ReplicaLag' },
+        checks: 6,
+        decision: 'exceeded' as const,
+        reason: 'lag unknown',
+      },
+    };
+
+    // Act
+    const measures = measureRun(state, NOW);
+
+    // Assess
+    expect(measures.rpo).toEqual({ status: 'unknown', source: 'cloudwatch:ReplicaLag', limitSeconds: 30 });
+  });
+
+  it('measures nothing without a plan', () => {
+    // Act
+    const measures = measureRun({ input }, NOW);
+
+    // Assess
+    expect(measures).toEqual({});
+  });
+});
