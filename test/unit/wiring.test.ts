@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+import { buildWiring, FUNCTIONS, roleLogicalId, statementsFor } from '../../scripts/wiring.js';
+
+interface PolicyStatement {
+  Sid: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string[]>>;
+}
+interface Role {
+  Type: string;
+  Properties: { Policies: { PolicyDocument: { Statement: PolicyStatement[] } }[] };
+}
+
+const wiring = buildWiring('plans', 'eu-west-1', 'dev');
+const orders = loadPlanFile('plans/orders.yml');
+const featureStore = loadPlanFile('plans/feature-store.yml');
+
+const roleStatements = (fn: (typeof FUNCTIONS)[number]): PolicyStatement[] => {
+  const role = wiring.resources.Resources[roleLogicalId(fn)] as unknown as Role;
+  return role.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement);
+};
+const allStatements = () => FUNCTIONS.flatMap((fn) => roleStatements(fn));
+const actions = (s: PolicyStatement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resources = (s: PolicyStatement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+describe('buildWiring', () => {
+  it('takes only the plans whose standby is the deployment region', () => {
+    // Assess
+    expect(wiring.planNames).toEqual(['orders']);
+    expect(buildWiring('plans', 'us-east-2', 'dev').planNames).toEqual(['feature-store']);
+    expect(buildWiring('plans', 'us-east-1', 'dev').planNames).toEqual([]);
+  });
+
+  it('wires one EventBridge pattern per plan alarm, matching only its ARN moving into ALARM', () => {
+    // Act
+    const patterns = wiring.triggerEvents.filter((e) => typeof e === 'object' && e !== null && 'eventBridge' in e);
+
+    // Assess
+    expect(patterns).toEqual(
+      orders.trigger.alarms.map((alarm) => ({
+        eventBridge: {
+          pattern: {
+            source: ['aws.cloudwatch'],
+            'detail-type': ['CloudWatch Alarm State Change'],
+            resources: [`arn:aws:cloudwatch:eu-west-1:111122223333:alarm:${alarm}`],
+            detail: { state: { value: ['ALARM'] } },
+          },
+        },
+      })),
+    );
+    expect(patterns).toHaveLength(2);
+  });
+
+  it("schedules the plan's game day with an input transformer that sends the trigger's game-day event", () => {
+    // Act
+    const schedules = wiring.triggerEvents.filter((e) => typeof e === 'object' && e !== null && 'schedule' in e);
+
+    // Assess
+    expect(schedules).toEqual([
+      {
+        schedule: {
+          name: 'dr-failover-dev-orders-gameday',
+          description: 'dr-failover game day for plan orders',
+          rate: ['cron(0 14 ? * TUE#2 *)'],
+          inputTransformer: {
+            inputPathsMap: { time: '$.time' },
+            inputTemplate: '{"kind":"gameday","plan":"orders","time":<time>}',
+          },
+        },
+      },
+    ]);
+  });
+
+  it('produces a game-day template that is the JSON the trigger accepts once <time> is filled in', () => {
+    // Prepare
+    const schedule = wiring.triggerEvents.find((e) => typeof e === 'object' && e !== null && 'schedule' in e) as {
+      schedule: { inputTransformer: { inputTemplate: string } };
+    };
+
+    // Act
+    const event: unknown = JSON.parse(
+      schedule.schedule.inputTransformer.inputTemplate.replace('<time>', '"2026-11-10T14:00:00Z"'),
+    );
+
+    // Assess
+    expect(event).toEqual({ kind: 'gameday', plan: 'orders', time: '2026-11-10T14:00:00Z' });
+  });
+
+  it('gives every function its own role', () => {
+    // Assess
+    for (const fn of FUNCTIONS) {
+      expect(wiring.resources.Resources[roleLogicalId(fn)]).toMatchObject({ Type: 'AWS::IAM::Role' });
+    }
+  });
+
+  it('grants no action with a wildcard', () => {
+    // Act
+    const wild = allStatements().flatMap((s) => actions(s).filter((a) => a.includes('*')));
+
+    // Assess
+    expect(allStatements().length).toBeGreaterThan(FUNCTIONS.length);
+    expect(wild).toEqual([]);
+  });
+
+  it("uses Resource '*' only for cloudwatch:GetMetricData and route53:TestDNSAnswer", () => {
+    // Act
+    const starred = allStatements().filter((s) => resources(s).includes('*'));
+
+    // Assess
+    expect(starred.length).toBeGreaterThan(0);
+    for (const s of starred) {
+      expect(actions(s).every((a) => a === 'cloudwatch:GetMetricData' || a === 'route53:TestDNSAnswer')).toBe(true);
+    }
+  });
+
+  it("limits the trigger to starting and listing this stage's state machine", () => {
+    // Act
+    const statements = statementsFor('trigger', [orders], 'dev');
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Sid: 'StartAndListFailovers',
+        Effect: 'Allow',
+        Action: ['states:StartExecution', 'states:ListExecutions'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:dr-failover-dev' }],
+      },
+    ]);
+  });
+});
+
+describe('statementsFor updateDns', () => {
+  it("conditions the record change on the plan's record name, its type and UPSERT only", () => {
+    // Act
+    const statements = statementsFor('updateDns', [orders], 'dev');
+
+    // Assess
+    const change = statements.find((s) => s.Action.includes('route53:ChangeResourceRecordSets'));
+    expect(change).toEqual({
+      Sid: 'ChangeRecordOrders',
+      Effect: 'Allow',
+      Action: ['route53:ChangeResourceRecordSets'],
+      Resource: ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['db.orders.example.internal'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+        },
+      },
+    });
+  });
+
+  it('writes one conditioned statement per plan, each with its own zone and record', () => {
+    // Act
+    const statements = statementsFor('updateDns', [orders, featureStore], 'dev').filter((s) =>
+      s.Action.includes('route53:ChangeResourceRecordSets'),
+    );
+
+    // Assess
+    expect(statements.map((s) => s.Sid)).toEqual(['ChangeRecordOrders', 'ChangeRecordFeatureStore']);
+    expect(statements[1]).toMatchObject({
+      Resource: ['arn:aws:route53:::hostedzone/Z0FEATURESTORE0001'],
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['features-db.ml.example.internal'],
+        },
+      },
+    });
+  });
+
+  it('is the only statement in the stack that may change Route 53 records', () => {
+    // Act
+    const changers = allStatements().filter((s) => actions(s).includes('route53:ChangeResourceRecordSets'));
+
+    // Assess
+    expect(changers.map((s) => s.Sid)).toEqual(['ChangeRecordOrders']);
+    expect(changers.every((s) => s.Condition !== undefined)).toBe(true);
+  });
+});
+
+describe('statementsFor promote', () => {
+  it('allows promotion only on the plan clusters and global cluster', () => {
+    // Act
+    const statements = statementsFor('promote', [orders], 'dev');
+
+    // Assess
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Sid: 'SwitchOrFailOverGlobalClusters',
+        Resource: [
+          'arn:aws:rds::111122223333:global-cluster:orders-global',
+          'arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu',
+          'arn:aws:rds:us-east-1:111122223333:cluster:orders-us',
+        ],
+      }),
+    ]);
+  });
+});
