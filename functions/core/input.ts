@@ -49,12 +49,13 @@ export const parseExecutionInput = (input: unknown): ExecutionInput => {
   const result = executionInputSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const field = issue?.path.map(String).join('.') || '(root)';
-    const unknownKeys = issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : undefined;
-    throw new InvalidInputError(
-      unknownKeys ? unknownKeys : field,
-      unknownKeys ? 'unknown field' : (issue?.message ?? 'invalid'),
-    );
+    if (issue?.code === 'unrecognized_keys') {
+      throw new InvalidInputError(
+        issue.keys.map((k) => [...issue.path, k].map(String).join('.')).join(', '),
+        'unknown field',
+      );
+    }
+    throw new InvalidInputError(issue?.path.map(String).join('.') || '(root)', issue?.message ?? 'invalid');
   }
   return result.data;
 };

@@ -177,7 +177,7 @@ const localDns = z
   })
   .strict();
 
-export const dnsConfig = z.union([route53Dns, localDns]);
+export const dnsConfig = z.discriminatedUnion('kind', [route53Dns, localDns]);
 export type DnsConfig = z.infer<typeof dnsConfig>;
 
 const notifyConfig = z
@@ -290,7 +290,12 @@ export type PlanInput = z.input<typeof planSchema>;
 
 /** Formats zod issues as `path: message` pairs with dotted paths. */
 export const formatIssues = (issues: readonly z.core.$ZodIssue[]) =>
-  issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  issues.flatMap((i) =>
+    // An unknown key is reported at its own path, so a typo (`trigger.alarm`) is named exactly.
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ path: [...i.path, key].map(String).join('.'), message: 'unknown field' }))
+      : [{ path: i.path.map(String).join('.'), message: i.message }],
+  );
 
 /**
  * Validates a parsed plan document. Throws PlanValidationError naming every bad field.

@@ -111,7 +111,11 @@ export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>):
   }
   const at = validDate(state.timestamp) ?? validDate(event.time);
   if (!at) return { start: false, reason: `alarm event for ${alarmName} has no valid time` };
-  const alarmArn = event.resources[0] ?? alarmName;
+  const alarmArn = event.resources[0] || alarmName;
+  // CloudWatch reasons can be long and multi-line; the execution input accepts neither.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is being replaced
+  const why = (state.reason ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const reason = `alarm ${alarmName} entered ALARM${why ? `: ${why}` : ''}`.slice(0, 1000);
   return {
     start: true,
     plan,
@@ -120,13 +124,25 @@ export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>):
       plan: plan.name,
       mode: 'unplanned',
       dryRun: false,
-      reason: `alarm ${alarmName} entered ALARM${state.reason ? `: ${state.reason.slice(0, 800)}` : ''}`,
+      reason,
       requestedBy: `alarm:${alarmName}`.slice(0, 256),
       incidentStartedAt: at.toISOString(),
       overrideCooldown: false,
       trigger: { kind: 'alarm', source: alarmArn.slice(0, 512) },
     },
   };
+};
+
+/**
+ * Which kind of run of `plan` an execution name is, or undefined if it is not one of the plan's. Names are
+ * `<plan>-<kind>-<stamp>`; matching the whole shape keeps plan `orders` apart from plan `orders-archive`.
+ * Manual runs are expected to follow it (`<plan>-manual-<anything>`), as the CLI and the runbook do.
+ */
+export const runKindOf = (name: string, plan: string): string | undefined => {
+  if (!name.startsWith(`${plan}-`)) return undefined;
+  const m = /^(alarm|gameday|manual)-(.+)$/.exec(name.slice(plan.length + 1));
+  if (!m) return undefined;
+  return m[1] === 'manual' || /^\d{8}T\d{4}Z$/.test(m[2] ?? '') ? m[1] : undefined;
 };
 
 /** An earlier execution of the state machine, as ListExecutions describes it. */
@@ -143,9 +159,10 @@ export interface ExecutionSummary {
  * failover just happened, and a flapping alarm must not fail over and back.
  */
 export const blocksNewRun = (execution: ExecutionSummary, plan: Plan, now: Date): boolean => {
-  if (!execution.name?.startsWith(`${plan.name}-`)) return false;
+  const kind = runKindOf(execution.name ?? '', plan.name);
+  if (kind === undefined) return false;
   if (execution.status === 'RUNNING') return true;
-  if (execution.status !== 'SUCCEEDED' || execution.name.startsWith(`${plan.name}-gameday-`)) return false;
+  if (execution.status !== 'SUCCEEDED' || kind === 'gameday') return false;
   const ended = execution.stopDate ?? execution.startDate;
   if (!ended) return false;
   return now.getTime() - ended.getTime() < plan.trigger.cooldownMinutes * 60_000;

@@ -8,7 +8,7 @@ const SENSITIVE_KEY = /pass(word)?|secret|token|credential|authorization|api[-_]
  * passwords inside any string. Log lines pass through here whatever the call site logged.
  */
 export const redactingReplacer = (key: string, value: unknown): unknown => {
-  if (key !== '' && SENSITIVE_KEY.test(key) && value !== null && typeof value !== 'object') return '[REDACTED]';
+  if (key !== '' && SENSITIVE_KEY.test(key) && value !== null && value !== undefined) return '[REDACTED]';
   if (typeof value === 'string') return redactString(value);
   // Errors lose their stack here: its first line repeats the raw message, which may carry a secret.
   if (value instanceof Error) return redact(value);

@@ -452,7 +452,11 @@ describe('blocksNewRun', () => {
 
   it('uses the start date of a SUCCEEDED run that has no stop date', () => {
     // Prepare
-    const execution: ExecutionSummary = { name: 'orders-alarm-x', status: 'SUCCEEDED', startDate: minutesBefore(30) };
+    const execution: ExecutionSummary = {
+      name: 'orders-alarm-20261125T0245Z',
+      status: 'SUCCEEDED',
+      startDate: minutesBefore(30),
+    };
 
     // Act
     const blocks = blocksNewRun(execution, orders, FIXED_NOW);
@@ -463,7 +467,7 @@ describe('blocksNewRun', () => {
 
   it('does not block on a SUCCEEDED run with no dates at all', () => {
     // Act
-    const blocks = blocksNewRun({ name: 'orders-alarm-x', status: 'SUCCEEDED' }, orders, FIXED_NOW);
+    const blocks = blocksNewRun({ name: 'orders-alarm-20261125T0245Z', status: 'SUCCEEDED' }, orders, FIXED_NOW);
 
     // Assess
     expect(blocks).toBe(false);
@@ -677,13 +681,15 @@ describe('StepFunctionsExecutions', () => {
     await expect(attempt).rejects.toBeInstanceOf(AwsRequestFailedError);
   });
 
-  it('follows nextToken and stops paging once executions are older than the window', async () => {
+  it('lists every RUNNING execution, then follows nextToken and stops once executions are older than the window', async () => {
     // Prepare
     const since = minutesBefore(60);
     sfn
       .on(ListExecutionsCommand)
       .resolves({ executions: [], nextToken: 'page-4' })
-      .on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE_ARN, nextToken: undefined })
+      .on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE_ARN, statusFilter: 'RUNNING' })
+      .resolves({ executions: [listItem('orders-alarm-old', 'RUNNING', minutesBefore(300))] })
+      .on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE_ARN, nextToken: undefined, statusFilter: undefined })
       .resolves({
         executions: [
           listItem('orders-alarm-a', 'RUNNING', minutesBefore(5)),
@@ -706,22 +712,27 @@ describe('StepFunctionsExecutions', () => {
     const found = await new StepFunctionsExecutions(STATE_MACHINE_ARN).recentExecutions(since);
 
     // Assess
-    expect(found.map((e) => e.name)).toEqual(['orders-alarm-a', 'orders-alarm-b', 'orders-alarm-c', 'orders-alarm-d']);
-    expect(found[0]).toEqual({ name: 'orders-alarm-a', status: 'RUNNING', startDate: minutesBefore(5) });
-    expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 2);
-    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 2, { nextToken: 'page-2' });
+    expect(found.map((e) => e.name)).toEqual([
+      'orders-alarm-old',
+      'orders-alarm-b',
+      'orders-alarm-c',
+      'orders-alarm-d',
+    ]);
+    expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 3);
+    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 1, { statusFilter: 'RUNNING' });
+    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 3, { nextToken: 'page-2' });
   });
 
   it('stops after the last page when every execution is recent', async () => {
     // Prepare
-    sfn.on(ListExecutionsCommand).resolves({ executions: [listItem('orders-alarm-a', 'RUNNING', minutesBefore(1))] });
+    sfn.on(ListExecutionsCommand).resolves({ executions: [listItem('orders-alarm-a', 'SUCCEEDED', minutesBefore(1))] });
 
     // Act
     const found = await new StepFunctionsExecutions(STATE_MACHINE_ARN).recentExecutions(minutesBefore(60));
 
-    // Assess
-    expect(found).toHaveLength(1);
-    expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 1);
+    // Assess: one RUNNING listing, one recent listing, no further pages
+    expect(found).toHaveLength(2);
+    expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 2);
   });
 });
 

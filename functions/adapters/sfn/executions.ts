@@ -16,27 +16,34 @@ export class StepFunctionsExecutions implements ExecutionStarter {
   }
 
   async recentExecutions(since: Date): Promise<ExecutionSummary[]> {
-    const found: ExecutionSummary[] = [];
     try {
-      // Newest first: stop paging once executions are older than the window we care about.
-      for await (const page of paginateListExecutions(
-        { client: this.#client(), pageSize: 100 },
-        { stateMachineArn: this.#stateMachineArn },
-      )) {
-        const executions = page.executions ?? [];
-        for (const e of executions) {
-          found.push({
-            ...(e.name ? { name: e.name } : {}),
-            ...(e.status ? { status: e.status } : {}),
-            ...(e.startDate ? { startDate: e.startDate } : {}),
-            ...(e.stopDate ? { stopDate: e.stopDate } : {}),
-          });
-        }
-        const oldest = executions.at(-1)?.startDate;
-        if (!oldest || oldest < since) break;
-      }
+      // Every RUNNING execution, however old (a long approval wait), then the recent ones of any status.
+      const running = await this.#list({ statusFilter: 'RUNNING' });
+      const recent = await this.#list({}, since);
+      return [...running, ...recent.filter((e) => e.status !== 'RUNNING')];
     } catch (error) {
       throw translateAwsError(error, `ListExecutions ${this.#stateMachineArn}`);
+    }
+  }
+
+  /** Lists executions, newest first; with `since`, stops paging once a page reaches older ones. */
+  async #list(filter: { statusFilter?: 'RUNNING' }, since?: Date): Promise<ExecutionSummary[]> {
+    const found: ExecutionSummary[] = [];
+    for await (const page of paginateListExecutions(
+      { client: this.#client(), pageSize: 100 },
+      { stateMachineArn: this.#stateMachineArn, ...filter },
+    )) {
+      const executions = page.executions ?? [];
+      for (const e of executions) {
+        found.push({
+          ...(e.name ? { name: e.name } : {}),
+          ...(e.status ? { status: e.status } : {}),
+          ...(e.startDate ? { startDate: e.startDate } : {}),
+          ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+        });
+      }
+      const oldest = executions.at(-1)?.startDate;
+      if (since && (!oldest || oldest < since)) break;
     }
     return found;
   }
