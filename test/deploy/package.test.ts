@@ -1,0 +1,376 @@
+/**
+ * Packages the service with osls (offline, no AWS credentials) and checks what would be deployed: the
+ * plan-derived trigger rules and schedules, the state machine definition, the functions and their least-privilege
+ * roles, the notification resources and the zips. Each packaging runs in a throwaway copy of the service:
+ * serverless-esbuild builds in `<service>/.esbuild/`, deletes it when done and copies its output into
+ * `<service>/.serverless/` whatever `--package` says, so two runs in one folder (this test, a developer's
+ * `npm run package`) would delete each other's build.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import type { Plan } from '#core/plan.js';
+import { loadPlanCatalog } from '#lib/plan-catalog.js';
+import { buildWiring, FUNCTIONS, type FunctionName, roleLogicalId } from '../../scripts/wiring.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const REGION = 'eu-west-1';
+const STAGE = 'ci';
+const SERVICE_FILES = [
+  'serverless.yml',
+  'scripts',
+  'plans',
+  'statemachines',
+  'functions',
+  'package.json',
+  'tsconfig.json',
+];
+/** Actions AWS authorises only on "*": they have no resource-level permissions. */
+const STAR_ONLY_ACTIONS = new Set([
+  'cloudwatch:GetMetricData',
+  'route53:TestDNSAnswer',
+  // serverless-step-functions adds these to the state machine role for `tracingConfig.enabled`.
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+]);
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Properties: Record<string, Json>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+  Condition?: Json;
+}
+interface RoleProperties {
+  AssumeRolePolicyDocument: { Statement: { Principal: { Service: Json } }[] };
+  Policies: { PolicyName: string; PolicyDocument: { Statement: Statement[] } }[];
+}
+interface PackageRun {
+  code: number | null;
+  output: string;
+}
+
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+const functionLogicalId = (fn: FunctionName) => `${pascal(fn)}LambdaFunction`;
+const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** A copy of the service that packaging may write into freely; node_modules is shared through a symlink. */
+const copyService = (root: string): string => {
+  const dir = join(root, 'service');
+  for (const entry of SERVICE_FILES) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+};
+
+/** `osls package` on the project's Node (this process's), without AWS credentials or telemetry. */
+const osls = (cwd: string, out: string): Promise<PackageRun> => {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
+  env.PATH = [dirname(process.execPath), join(REPO, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
+  env.SLS_TELEMETRY_DISABLED = '1';
+  env.SLS_NOTIFICATIONS_MODE = 'off';
+  const bin = join(REPO, 'node_modules', '.bin', 'osls');
+  const args = ['package', '--stage', STAGE, '--region', REGION, '--package', out];
+  return new Promise((done, fail) => {
+    const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, output }));
+  });
+};
+
+const zipEntries = async (zip: string): Promise<string[]> => {
+  const { stdout } = await promisify(execFile)('unzip', ['-Z1', zip]);
+  return stdout.split('\n').filter((line) => line !== '');
+};
+
+let root: string;
+let out: string;
+let packaged: PackageRun;
+let broken: PackageRun;
+let resources: Record<string, Resource>;
+/** The plans this region's stack fails over. */
+let plans: Plan[];
+
+const resource = (logicalId: string): Resource => {
+  const found = resources[logicalId];
+  if (!found) throw new Error(`no resource ${logicalId} in the template`);
+  return found;
+};
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'dr-failover-package-'));
+  out = join(root, 'out');
+  const good = copyService(join(root, 'good'));
+  // Prepare: a copy with one bad field in a plan this region deploys.
+  const bad = copyService(join(root, 'bad'));
+  const ordersFile = join(bad, 'plans', 'orders.yml');
+  const orders = readFileSync(ordersFile, 'utf8');
+  expect(orders).toMatch(/\bttl: \d+/);
+  writeFileSync(ordersFile, orders.replace(/\bttl: \d+/, 'ttl: -5'));
+
+  [packaged, broken] = await Promise.all([osls(good, out), osls(bad, join(root, 'bad-out'))]);
+  if (packaged.code !== 0) throw new Error(`osls package failed (${packaged.code}):\n${packaged.output}`);
+  const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+    Resources: Record<string, Resource>;
+  };
+  resources = template.Resources;
+  plans = [...loadPlanCatalog(join(REPO, 'plans')).values()].filter((p) => p.regions.standby === REGION);
+}, 180_000);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('osls package', () => {
+  it('deploys at least one plan in the packaged region', () => {
+    expect(plans.length).toBeGreaterThan(0);
+  });
+
+  it('has one alarm rule per trigger alarm of each plan whose standby is the region, targeting the trigger', () => {
+    // Prepare
+    const expected = plans.flatMap((p) =>
+      p.trigger.alarms.map((alarm) => `arn:aws:cloudwatch:${REGION}:${p.accountId}:alarm:${alarm}`),
+    );
+    // Act
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern !== undefined);
+    // Assess
+    expect(rules).toHaveLength(expected.length);
+    for (const arn of expected) {
+      const matching = rules.filter(([, r]) => JSON.stringify(r.Properties.EventPattern).includes(JSON.stringify(arn)));
+      expect(matching, arn).toHaveLength(1);
+      const [logicalId, rule] = matching[0] ?? [];
+      expect(rule?.Properties.EventPattern).toStrictEqual({
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: [arn],
+        detail: { state: { value: ['ALARM'] } },
+      });
+      expect(rule?.Properties.State).toBe('ENABLED');
+      expect(rule?.Properties.Targets).toStrictEqual([
+        expect.objectContaining({ Arn: getAtt(functionLogicalId('trigger')) }),
+      ]);
+      // EventBridge may invoke the trigger for this rule (and the permission names this rule only).
+      const ruleName = rule?.Properties.Name;
+      const permitted = ofType('AWS::Lambda::Permission').filter(
+        ([, p]) =>
+          JSON.stringify(p.Properties.FunctionName) === JSON.stringify(getAtt(functionLogicalId('trigger'))) &&
+          p.Properties.Principal === 'events.amazonaws.com' &&
+          JSON.stringify(p.Properties.SourceArn).includes(JSON.stringify(ruleName)),
+      );
+      expect(permitted, `${logicalId}: lambda permission`).toHaveLength(1);
+    }
+  });
+
+  it('wires no alarm of a plan deployed in another region', () => {
+    const others = [...loadPlanCatalog(join(REPO, 'plans')).values()].filter((p) => p.regions.standby !== REGION);
+    const patterns = JSON.stringify(ofType('AWS::Events::Rule').map(([, r]) => r.Properties));
+    for (const p of others) for (const alarm of p.trigger.alarms) expect(patterns).not.toContain(`:alarm:${alarm}"`);
+  });
+
+  it('schedules a game day per plan, sending the plan name to the trigger', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression !== undefined);
+    const withGameday = plans.filter((p) => p.gameday);
+    expect(schedules).toHaveLength(withGameday.length);
+    for (const p of withGameday) {
+      const found = schedules.filter(([, r]) => r.Properties.ScheduleExpression === p.gameday?.schedule);
+      expect(found, p.name).toHaveLength(1);
+      const target = ((found[0]?.[1].Properties.Targets ?? []) as Json[])[0];
+      expect(target).toMatchObject({
+        Arn: getAtt(functionLogicalId('trigger')),
+        InputTransformer: {
+          InputPathsMap: { time: '$.time' },
+          InputTemplate: `{"kind":"gameday","plan":"${p.name}","time":<time>}`,
+        },
+      });
+    }
+  });
+
+  it('deploys statemachines/failover.asl.yaml as it is', () => {
+    // Prepare
+    const expected = parseYaml(readFileSync(join(REPO, 'statemachines', 'failover.asl.yaml'), 'utf8'), {
+      merge: true,
+    }) as Json;
+    const machine = resource('FailoverStateMachine');
+    const [template, variables] = (
+      machine.Properties.DefinitionString as { 'Fn::Sub': [string, Record<string, Json>] }
+    )['Fn::Sub'];
+    // Act: put each `${placeholder}` back as the GetAtt it stands for.
+    const restore = (value: Json): Json => {
+      if (typeof value === 'string') {
+        const placeholder = /^\$\{([^}]+)\}$/.exec(value)?.[1];
+        if (placeholder !== undefined && variables[placeholder] !== undefined) return variables[placeholder];
+        return value;
+      }
+      if (Array.isArray(value)) return value.map(restore);
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restore(v)]));
+      }
+      return value;
+    };
+    const deployed = restore(JSON.parse(template) as Json);
+    // serverless-step-functions' `validate: true` runs asl-validator, which writes the default
+    // `QueryLanguage: JSONPath` into every state that has none, and that copy is what gets deployed. Same
+    // semantics (JSONPath is the default); the file is compared with that one default applied.
+    const withDefaultQueryLanguage = (value: Json): Json => {
+      if (Array.isArray(value)) return value.map(withDefaultQueryLanguage);
+      if (value === null || typeof value !== 'object') return value;
+      const copy = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withDefaultQueryLanguage(v)]));
+      const states = copy.States;
+      if (states && typeof states === 'object' && !Array.isArray(states)) {
+        for (const state of Object.values(states)) {
+          if (state && typeof state === 'object' && !Array.isArray(state)) state.QueryLanguage ??= 'JSONPath';
+        }
+      }
+      return copy;
+    };
+    // Assess
+    for (const v of Object.values(variables)) {
+      expect(v).toStrictEqual(getAtt(String((v as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0])));
+    }
+    expect(deployed).toStrictEqual(withDefaultQueryLanguage(expected));
+    expect(machine.Properties).toMatchObject({
+      StateMachineName: `dr-failover-${STAGE}`,
+      StateMachineType: 'STANDARD',
+      RoleArn: getAtt('FailoverStateMachineRole'),
+    });
+  });
+
+  it('runs every function on nodejs24.x with its own role from scripts/wiring.ts', () => {
+    const wiring = buildWiring(join(REPO, 'plans'), REGION, STAGE);
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
+    for (const fn of FUNCTIONS) {
+      const { Properties } = resource(functionLogicalId(fn));
+      expect(Properties.Runtime, fn).toBe('nodejs24.x');
+      expect(Properties.Handler, fn).toMatch(/^functions\/[a-z-]+\.handler$/);
+      expect(Properties.Role, fn).toStrictEqual(getAtt(roleLogicalId(fn)));
+      expect(resource(roleLogicalId(fn)), fn).toStrictEqual(wiring.resources.Resources[roleLogicalId(fn)]);
+      const trust = (resource(roleLogicalId(fn)).Properties as unknown as RoleProperties).AssumeRolePolicyDocument;
+      expect(trust.Statement.map((s) => s.Principal.Service)).toStrictEqual(['lambda.amazonaws.com']);
+    }
+  });
+
+  it('grants no wildcard action, and "*" resources only to actions that have no resource-level permissions', () => {
+    const roles = ofType('AWS::IAM::Role');
+    // Every function role and the state machine role.
+    expect(roles.map(([id]) => id).sort()).toStrictEqual(
+      [...FUNCTIONS.map(roleLogicalId), 'FailoverStateMachineRole'].sort(),
+    );
+    for (const [roleId, role] of roles) {
+      for (const policy of (role.Properties as unknown as RoleProperties).Policies) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          const actions = asArray(statement.Action);
+          const where = `${roleId} ${JSON.stringify(statement)}`;
+          expect(statement.Effect, where).toBe('Allow');
+          for (const action of actions) expect(action, where).not.toContain('*');
+          for (const target of asArray(statement.Resource)) {
+            const text = typeof target === 'string' ? target : JSON.stringify(target);
+            if (!text.includes('*')) continue;
+            if (target === '*') {
+              for (const action of actions) expect(STAR_ONLY_ACTIONS, `${where}: ${action} on *`).toContain(action);
+              continue;
+            }
+            // Narrow wildcards, each for the one thing that cannot be named in advance:
+            const allowed = [
+              // the streams of the function's own log group
+              actions.every((a) => a.startsWith('logs:')) &&
+                /log-group:\/aws\/lambda\/dr-failover-ci-[A-Za-z]+:\*"/.test(text),
+              // the change ids Route 53 returns
+              actions.join() === 'route53:GetChange' && text === 'arn:aws:route53:::change/*',
+              // the random suffix Secrets Manager appends to a secret's name
+              actions.join() === 'secretsmanager:GetSecretValue' && /:secret:[^*]+-\*$/.test(text),
+              // a function's versions and aliases (serverless-step-functions, state machine role; see below)
+              roleId === 'FailoverStateMachineRole' && text.includes('"${functionArn}:*"'),
+            ];
+            expect(allowed.some(Boolean), `${where}: ${text}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('lets the state machine invoke only the functions its definition calls, and write X-Ray traces', () => {
+    // What serverless-step-functions 3.31 generates: for each function the definition names, its ARN and
+    // `${arn}:*` (any version or alias of that same function, so a Task may name a qualified ARN). The
+    // wildcard stays inside this template's functions; nothing else may be invoked. X-Ray comes from
+    // tracingConfig and has no resource-level permissions.
+    const role = resource('FailoverStateMachineRole').Properties as unknown as RoleProperties;
+    const definition = JSON.stringify(resource('FailoverStateMachine').Properties.DefinitionString);
+    const called = FUNCTIONS.filter((fn) => definition.includes(JSON.stringify(getAtt(functionLogicalId(fn)))));
+    expect(called).not.toContain('trigger');
+    expect(role.AssumeRolePolicyDocument.Statement.map((s) => s.Principal.Service)).toStrictEqual([
+      { 'Fn::Sub': 'states.${AWS::Region}.amazonaws.com' },
+    ]);
+    expect(role.Policies).toHaveLength(1);
+    const statements = role.Policies[0]?.PolicyDocument.Statement ?? [];
+    expect(statements).toHaveLength(2);
+    const [invoke, xray] = statements;
+    expect(invoke?.Action).toStrictEqual(['lambda:InvokeFunction']);
+    const invoked = asArray(invoke?.Resource ?? []);
+    expect(new Set(invoked.map((r) => JSON.stringify(r)))).toStrictEqual(
+      new Set(
+        called.flatMap((fn) => [
+          JSON.stringify(getAtt(functionLogicalId(fn))),
+          JSON.stringify({ 'Fn::Sub': ['${functionArn}:*', { functionArn: getAtt(functionLogicalId(fn)) }] }),
+        ]),
+      ),
+    );
+    expect(xray).toStrictEqual({
+      Effect: 'Allow',
+      Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+      Resource: '*',
+    });
+  });
+
+  it('encrypts the SNS topic with KMS and creates the plans’ event bus', () => {
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics.length).toBeGreaterThan(0);
+    for (const [id, topic] of topics) expect(topic.Properties.KmsMasterKeyId, id).toEqual(expect.any(String));
+    const buses = ofType('AWS::Events::EventBus').map(([, b]) => b.Properties.Name);
+    for (const p of plans) if (!p.notify.eventBus.startsWith('arn:')) expect(buses).toContain(p.notify.eventBus);
+  });
+
+  it('ships every plan and an .mjs handler in each function zip, its source map without the sources', async () => {
+    const planFiles = readdirSync(join(REPO, 'plans'))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => `plans/${f}`);
+    for (const fn of FUNCTIONS) {
+      const zip = join(out, `${fn}.zip`);
+      const bundle = String(resource(functionLogicalId(fn)).Properties.Handler).replace(/\.handler$/, '.mjs');
+      const entries = await zipEntries(zip);
+      expect(entries, fn).toEqual(expect.arrayContaining([...planFiles, bundle]));
+      // NODE_OPTIONS=--enable-source-maps needs the map beside the bundle; the sources themselves would triple it.
+      expect(
+        entries.filter((e) => e.endsWith('.map')),
+        fn,
+      ).toStrictEqual([`${bundle}.map`]);
+      const { stdout } = await promisify(execFile)('unzip', ['-p', zip, `${bundle}.map`], { maxBuffer: 64 << 20 });
+      const map = JSON.parse(stdout) as { mappings?: string; sourcesContent?: unknown };
+      expect(map.mappings, fn).toEqual(expect.any(String));
+      expect(map.sourcesContent, fn).toBeUndefined();
+    }
+  });
+
+  it('fails the packaging on a broken plan, naming the bad field', () => {
+    expect(broken.code).not.toBe(0);
+    expect(broken.output).toContain('dns.ttl');
+  });
+});
