@@ -1,0 +1,169 @@
+/**
+ * `npm run drill`: a real regional failover of PostgreSQL on this machine, measured end to end.
+ * See scripts/lib/drill/run-drill.ts for what runs; this file is the command line, live progress and the report.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createProgressView } from './lib/drill/progress.js';
+import { aggregate, reportDirName, summaryText, writeReport } from './lib/drill/report.js';
+import {
+  cleanupActiveDrills,
+  type DrillMode,
+  type DrillReport,
+  type DrillResult,
+  runDrill,
+} from './lib/drill/run-drill.js';
+
+const USAGE = `Usage: npm run drill -- [options]
+
+  --mode planned|unplanned   unplanned (default): kill the primary, detect, fail over.
+                             planned: switch over on request, fence first, lose nothing.
+  --iterations N             run N drills and report medians and spread (default 1)
+  --rate N                   workload commits per second (default 50)
+  --detector-interval MS     detector probe interval (default 500)
+  --detector-failures N      consecutive failed probes that raise the alarm (default 3)
+  --wait-ms MS               length of every Wait state of the state machine (default 100; the plan says 1 s)
+  --ttl S                    TTL of the DNS record clients resolve (default 1)
+  --rto-target S             the plan's RTO target (default 30)
+  --start alarm|manual       unplanned only: how the run starts (default alarm: kill + detector + trigger)
+  --json                     plain progress on stderr, the result as JSON on stdout
+  --keep                     leave the servers up after the (last) drill and print how to connect; Ctrl-C ends
+  --report-dir DIR           where reports go (default drill-report)
+  -h, --help
+`;
+
+const fail = (message: string): never => {
+  process.stderr.write(`drill: ${message}\n\n${USAGE}`);
+  process.exit(2);
+};
+
+const int = (value: string | undefined, name: string, fallback: number, min: number): number => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, not "${value}"`);
+  return n;
+};
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        mode: { type: 'string' },
+        iterations: { type: 'string' },
+        rate: { type: 'string' },
+        'detector-interval': { type: 'string' },
+        'detector-failures': { type: 'string' },
+        'wait-ms': { type: 'string' },
+        ttl: { type: 'string' },
+        'rto-target': { type: 'string' },
+        start: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        'report-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const mode = (values.mode ?? 'unplanned') as DrillMode;
+if (mode !== 'planned' && mode !== 'unplanned') fail(`--mode must be planned or unplanned, not "${values.mode}"`);
+const start = (values.start ?? 'alarm') as 'alarm' | 'manual';
+if (start !== 'alarm' && start !== 'manual') fail(`--start must be alarm or manual, not "${values.start}"`);
+const iterations = int(values.iterations, 'iterations', 1, 1);
+const options = {
+  mode,
+  start,
+  ratePerSecond: int(values.rate, 'rate', 50, 1),
+  detectorIntervalMs: int(values['detector-interval'], 'detector-interval', 500, 10),
+  detectorFailures: int(values['detector-failures'], 'detector-failures', 3, 1),
+  waitMs: int(values['wait-ms'], 'wait-ms', 100, 0),
+  dnsTtlSeconds: int(values.ttl, 'ttl', 1, 0),
+  rtoTargetSeconds: int(values['rto-target'], 'rto-target', 30, 1),
+};
+const json = values.json === true;
+const keep = values.keep === true;
+const command = `npm run drill${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+
+// Ctrl-C and kill: stop and remove everything, then exit. (local-regions also kills its servers on 'exit'.)
+let interrupted = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  process.stderr.write(`\ndrill: ${signal}: stopping and removing everything the drill started…\n`);
+  const bound = setTimeout(() => process.exit(130), 10_000);
+  bound.unref();
+  void cleanupActiveDrills().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const out = json ? process.stderr : process.stdout;
+const view = createProgressView({ stream: out, live: !json });
+const reports: DrillReport[] = [];
+let kept: DrillResult['kept'];
+const wallStart = Date.now();
+
+try {
+  for (let i = 1; i <= iterations; i++) {
+    view.note(
+      `${iterations > 1 ? `\n── iteration ${i}/${iterations}: ` : '── '}${mode} failover drill` +
+        (mode === 'unplanned' && start === 'alarm' ? ' (the primary will be killed)' : ''),
+    );
+    const result = await runDrill({
+      ...options,
+      keep: keep && i === iterations,
+      onProgress: view.onProgress,
+    });
+    view.finish();
+    reports.push(result.report);
+    kept = result.kept;
+  }
+} catch (error) {
+  view.finish();
+  process.stderr.write(`\ndrill failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  await cleanupActiveDrills();
+  process.exit(1);
+}
+
+const agg = aggregate(reports);
+const reportDir = path.join(values['report-dir'] ?? 'drill-report', reportDirName(new Date(wallStart)));
+await writeReport(reportDir, reports, agg, command);
+
+if (json) {
+  process.stdout.write(`${JSON.stringify({ reportDir, aggregate: agg, iterations: reports }, null, 2)}\n`);
+} else {
+  out.write(`${summaryText(reports, agg, reportDir)}\n`);
+}
+
+// A drill passes when every run succeeded, nothing split, and a planned run lost nothing.
+const passed = reports.every(
+  (r) => r.outcome === 'succeeded' && r.splitBrain?.ok === true && (r.mode !== 'planned' || r.rpo?.lostCount === 0),
+);
+
+if (kept) {
+  const { regions, dns } = kept;
+  out.write(
+    [
+      '',
+      'Servers left up (--keep). Ctrl-C stops and removes them.',
+      `  new primary (was standby): host ${regions.standby.host} port ${regions.standby.port}`,
+      `  old primary (fenced):      host ${regions.primary.host} port ${regions.primary.port}`,
+      `  user ${regions.credentials.username}, database postgres; the password is in ${regions.credentialsFile} (mode 0600)`,
+      `  DNS: dig @${dns.nameserver.split(':')[0]} -p ${dns.nameserver.split(':')[1]} ${kept.plan.dns.recordName}`,
+      `  data directories under ${regions.baseDir}`,
+      '',
+    ].join('\n'),
+  );
+  // The DNS server lives in this process: stay up until interrupted.
+  await new Promise<never>(() => undefined);
+}
+process.exit(passed ? 0 : 1);

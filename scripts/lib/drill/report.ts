@@ -1,0 +1,527 @@
+/**
+ * The drill's report: report.json (everything measured), report.md (for people), timeline.svg (phases as bars on
+ * a time axis, incident and RTO target marked), and the summary printed at the end of a run.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { type DrillReport, rpoLine, splitBrainLine } from './run-drill.js';
+
+/** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */
+export const PEERS = [
+  { name: 'Patroni 3.0.2, default timing (ttl 30, loop_wait 10)', rtoSeconds: 25.4, range: '23.1–25.9 s' },
+  { name: 'Patroni 3.0.2, aggressive (ttl 6, loop_wait 1, retry_timeout 2)', rtoSeconds: 6.3, range: '5.7–6.6 s' },
+  { name: 'pg_auto_failover 2.0, defaults (synchronous, nothing lost)', rtoSeconds: 50.5, range: '' },
+] as const;
+/** Kill → pg_promote → first write committed, with nothing in between: the physical floor. */
+export const PHYSICAL_FLOOR_MS = 109;
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export const spread = (values: readonly number[]): Spread | undefined => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted.at(-1) as number, n: sorted.length };
+};
+
+export interface Aggregate {
+  iterations: number;
+  succeeded: number;
+  rtoMs?: Spread;
+  detectionMs?: Spread;
+  lagCheckMs?: Spread;
+  fenceMs?: Spread;
+  promotionMs?: Spread;
+  dnsSwitchMs?: Spread;
+  clientReconnectMs?: Spread;
+  overheadMs?: Spread;
+  rpoLost?: Spread;
+  wallMs?: Spread;
+  splitBrainOk: number;
+}
+
+const defined = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+
+export const aggregate = (reports: readonly DrillReport[]): Aggregate => {
+  const of = (f: (r: DrillReport) => number | undefined) => spread(defined(reports.map(f)));
+  const out: Aggregate = {
+    iterations: reports.length,
+    succeeded: reports.filter((r) => r.outcome === 'succeeded').length,
+    splitBrainOk: reports.filter((r) => r.splitBrain?.ok).length,
+  };
+  const put = (key: Exclude<keyof Aggregate, 'iterations' | 'succeeded' | 'splitBrainOk'>, s: Spread | undefined) => {
+    if (s) out[key] = s;
+  };
+  put(
+    'rtoMs',
+    of((r) => r.rto?.ms),
+  );
+  put(
+    'detectionMs',
+    of((r) => r.phases.detection?.ms),
+  );
+  put(
+    'lagCheckMs',
+    of((r) => r.phases.lagCheck?.ms),
+  );
+  put(
+    'fenceMs',
+    of((r) => r.phases.fence?.ms),
+  );
+  put(
+    'promotionMs',
+    of((r) => r.phases.promotion?.ms),
+  );
+  put(
+    'dnsSwitchMs',
+    of((r) => r.phases.dnsSwitch?.ms),
+  );
+  put(
+    'clientReconnectMs',
+    of((r) => r.phases.clientReconnect?.ms),
+  );
+  put(
+    'overheadMs',
+    of((r) => r.rto?.overheadMs),
+  );
+  put(
+    'rpoLost',
+    of((r) => r.rpo?.lostCount),
+  );
+  put(
+    'wallMs',
+    of((r) => r.wallMs),
+  );
+  return out;
+};
+
+const ms = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n)} ms`);
+const fmtSpread = (s: Spread | undefined, unit = ' ms') =>
+  s === undefined ? '—' : s.n === 1 ? `${s.median}${unit}` : `${s.median}${unit} (${s.min}–${s.max})`;
+
+const stateOutcome = (r: DrillReport, name: string) => r.execution?.states.findLast((s) => s.name === name)?.outcome;
+
+/** The rows of the summary: phase, time, what happened. */
+export const summaryRows = (r: DrillReport): [string, string, string][] => {
+  const rows: [string, string, string][] = [];
+  const p = r.phases;
+  if (r.incident.kind === 'kill') {
+    rows.push([
+      'incident',
+      `${r.incident.killMs ?? '?'} ms`,
+      `primary ${r.where.primary}: postmaster and every backend SIGKILLed`,
+    ]);
+  } else {
+    rows.push([
+      'incident',
+      '0 ms',
+      r.incident.kind === 'switchover-request' ? 'planned switchover requested' : 'unplanned run started by hand',
+    ]);
+  }
+  if (r.detection) {
+    rows.push([
+      'detection',
+      ms(r.detection.ms),
+      `${r.options.detectorFailures} consecutive failed probes every ${r.options.detectorIntervalMs} ms → ${r.detection.event.detail.alarmName} in ALARM`,
+    ]);
+  }
+  if (p.trigger)
+    rows.push(['trigger', ms(p.trigger.ms), `${r.trigger?.outcome ?? ''} ${r.trigger?.executionName ?? ''}`.trim()]);
+  if (p.lagCheck)
+    rows.push(['lag check', ms(p.lagCheck.ms), r.execution?.lag?.reason ?? stateOutcome(r, 'CheckLag') ?? '']);
+  if (p.fence) rows.push(['fence', ms(p.fence.ms), stateOutcome(r, 'Fence') ?? '']);
+  if (p.promotion) {
+    rows.push([
+      'promotion',
+      ms(p.promotion.ms),
+      `${r.orchestration === 'baseline' ? 'pg_promote' : (stateOutcome(r, 'Promote') ?? '')}${r.calls.promoteMs !== undefined ? ` (promote call ${r.calls.promoteMs} ms)` : ''}`,
+    ]);
+  }
+  if (p.dnsSwitch) {
+    rows.push([
+      'DNS switch',
+      ms(p.dnsSwitch.ms),
+      `${r.where.dns.record} → ${r.execution?.states.length ? (stateOutcome(r, 'Verify') ?? '') : 'UPSERT, INSYNC'} (UPSERT call ${ms(r.calls.dnsUpdateMs)})`,
+    ]);
+  }
+  if (p.clientReconnect) {
+    rows.push(['client reconnect', ms(p.clientReconnect.ms), `DNS TTL ${r.where.dns.ttl} s, then a new connection`]);
+  }
+  if (r.rto) {
+    rows.push([
+      'RTO',
+      ms(r.rto.ms),
+      `incident → first insert acknowledged on a connection opened after it (id ${r.rto.firstWrite.id} on ${r.rto.firstWrite.server}); target ${r.rto.targetSeconds} s ${r.rto.met ? 'met' : 'MISSED'}; orchestration overhead ${r.rto.overheadMs} ms`,
+    ]);
+  } else if (r.outcome !== 'succeeded') {
+    rows.push([
+      'RTO',
+      '—',
+      `run ${r.outcome}: ${r.execution?.error ?? ''} ${r.standbyInRecovery ? '(nothing promoted: standby still in recovery)' : ''}`.trim(),
+    ]);
+  }
+  if (r.rpo) rows.push(['RPO', `${r.rpo.lostCount} lost`, rpoLine(r.rpo)]);
+  if (r.splitBrain) rows.push(['split brain', r.splitBrain.ok ? 'none' : 'FOUND', splitBrainLine(r.splitBrain)]);
+  return rows;
+};
+
+const waitsLine = (r: DrillReport) => {
+  const entered = r.waits.filter((w) => w.entered > 0);
+  if (entered.length === 0) return 'Wait states: none entered.';
+  return (
+    `Wait states shortened to ${r.options.waitMs} ms: ${entered.map((w) => `${w.state} ×${w.entered} (plan ${w.planSeconds} s)`).join(', ')}; ` +
+    `a deployed run with this plan would wait ${(r.deployedWaitExtraMs / 1000).toFixed(1)} s more. Retry intervals and everything else as defined.`
+  );
+};
+
+export const summaryText = (reports: readonly DrillReport[], agg: Aggregate, reportDir?: string): string => {
+  const last = reports.at(-1);
+  if (!last) return '';
+  const lines: string[] = [];
+  const title = `${last.mode} failover drill${last.orchestration === 'baseline' ? ' (baseline: no state machine)' : ''}`;
+  lines.push(
+    '',
+    `── ${title}: ${last.outcome.toUpperCase()} ${reports.length > 1 ? `(last of ${reports.length} iterations)` : ''}`,
+  );
+  for (const [phase, t, what] of summaryRows(last)) lines.push(`  ${phase.padEnd(17)} ${t.padStart(9)}  ${what}`);
+  lines.push(`  ${waitsLine(last)}`);
+  if (reports.length > 1) {
+    lines.push(
+      '',
+      `── ${reports.length} iterations (median, min–max): ${agg.succeeded} succeeded, split brain none in ${agg.splitBrainOk}`,
+    );
+    const agRows: [string, Spread | undefined, string][] = [
+      ['RTO', agg.rtoMs, ' ms'],
+      ['detection', agg.detectionMs, ' ms'],
+      ['lag check', agg.lagCheckMs, ' ms'],
+      ['fence', agg.fenceMs, ' ms'],
+      ['promotion', agg.promotionMs, ' ms'],
+      ['DNS switch', agg.dnsSwitchMs, ' ms'],
+      ['client reconnect', agg.clientReconnectMs, ' ms'],
+      ['overhead', agg.overheadMs, ' ms'],
+      ['RPO (lost)', agg.rpoLost, ''],
+      ['wall time', agg.wallMs, ' ms'],
+    ];
+    for (const [name, s, unit] of agRows) if (s) lines.push(`  ${name.padEnd(17)} ${fmtSpread(s, unit)}`);
+  }
+  if (last.mode === 'unplanned') {
+    lines.push(
+      '',
+      `  Peers on this machine kind (kill -9, 50 writes/s): ${PEERS.map((p) => `${p.name.split(',')[0]}${p.name.includes('aggressive') ? ' aggressive' : p.name.includes('default timing') ? ' default' : ''} ${p.rtoSeconds} s`).join('; ')}; physical floor ≈ ${PHYSICAL_FLOOR_MS} ms.`,
+    );
+  }
+  lines.push(`  Drill wall time ${(last.wallMs / 1000).toFixed(1)} s, peak memory ${last.peakRssMb} MB.`);
+  if (reportDir) lines.push(`  Report: ${path.join(reportDir, 'report.md')} (report.json, timeline.svg)`);
+  return lines.join('\n');
+};
+
+// ------------------------------------------------------------------ timeline.svg
+
+const esc = (s: string) =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+interface Bar {
+  row: string;
+  start: number;
+  end: number;
+  kind: 'detect' | 'task' | 'wait' | 'notify' | 'client' | 'rto' | 'fail';
+  title: string;
+}
+
+const COLORS: Record<Bar['kind'], string> = {
+  detect: '#d9534f',
+  task: '#337ab7',
+  wait: '#b0b7c3',
+  notify: '#8e6bbf',
+  client: '#f0ad4e',
+  rto: '#2e7d32',
+  fail: '#c62828',
+};
+
+export const timelineSvg = (r: DrillReport): string => {
+  const bars: Bar[] = [];
+  const p = r.phases;
+  if (p.detection)
+    bars.push({ row: 'detection', ...p.detection, kind: 'detect', title: `detection ${p.detection.ms} ms` });
+  if (p.trigger) bars.push({ row: 'trigger', ...p.trigger, kind: 'notify', title: `trigger ${p.trigger.ms} ms` });
+  for (const s of r.execution?.states ?? []) {
+    if (s.type !== 'Task' && s.type !== 'Wait') continue;
+    const end = s.exitedAt ?? s.enteredAt;
+    const kind: Bar['kind'] = s.caught
+      ? 'fail'
+      : s.type === 'Wait'
+        ? 'wait'
+        : s.name.startsWith('Notify')
+          ? 'notify'
+          : 'task';
+    bars.push({
+      row: s.name,
+      start: s.enteredAt,
+      end,
+      kind,
+      title: `${s.name} ${Math.round(end - s.enteredAt)} ms${s.outcome ? `: ${s.outcome}` : ''}`,
+    });
+  }
+  if (r.orchestration === 'baseline') {
+    if (p.promotion)
+      bars.push({ row: 'pg_promote', ...p.promotion, kind: 'task', title: `pg_promote ${p.promotion.ms} ms` });
+    if (p.dnsSwitch)
+      bars.push({ row: 'DNS UPSERT', ...p.dnsSwitch, kind: 'task', title: `DNS UPSERT ${p.dnsSwitch.ms} ms` });
+  }
+  if (p.clientReconnect) {
+    bars.push({
+      row: 'client reconnect',
+      ...p.clientReconnect,
+      kind: 'client',
+      title: `client reconnect ${p.clientReconnect.ms} ms`,
+    });
+  }
+  if (r.rto) bars.push({ row: 'RTO', start: 0, end: r.rto.ms, kind: 'rto', title: `RTO ${r.rto.ms} ms` });
+
+  const rowsOrder: string[] = [];
+  for (const b of bars) if (!rowsOrder.includes(b.row)) rowsOrder.push(b.row);
+  const lastEnd = Math.max(1, ...bars.map((b) => b.end));
+  const targetMs = r.plan.rto.targetSeconds * 1000;
+  // The target is drawn in place when it fits a readable scale; far off, it is marked at the right edge.
+  const targetOnScale = targetMs <= lastEnd * 3;
+  const axisMax = Math.max(lastEnd, targetOnScale ? targetMs : 0) * 1.05;
+  const left = 160;
+  const width = 960;
+  const plotW = width - left - 30;
+  const rowH = 22;
+  const top = 50;
+  const height = top + rowsOrder.length * rowH + 50;
+  const x = (t: number) => left + (Math.max(0, t) / axisMax) * plotW;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(`dr-failover drill: ${r.mode} (${r.orchestration}), ${r.outcome}${r.rto ? `, RTO ${r.rto.ms} ms` : ''}${r.rpo ? `, RPO ${r.rpo.lostCount} commits` : ''}`)}</text>`,
+  );
+  // Axis with ticks.
+  const step = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 30000, 60000].find((s) => axisMax / s <= 10) ?? 120000;
+  const axisY = top + rowsOrder.length * rowH + 8;
+  out.push(`<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#333"/>`);
+  for (let t = 0; t <= axisMax; t += step) {
+    out.push(
+      `<line x1="${x(t)}" y1="${top - 5}" x2="${x(t)}" y2="${axisY}" stroke="#eee"/>`,
+      `<text x="${x(t)}" y="${axisY + 15}" text-anchor="middle" fill="#333">${t >= 1000 ? `${t / 1000} s` : `${t} ms`}</text>`,
+    );
+  }
+  out.push(
+    `<text x="${left + plotW / 2}" y="${axisY + 32}" text-anchor="middle" fill="#555">time since the incident</text>`,
+  );
+  rowsOrder.forEach((row, i) => {
+    const y = top + i * rowH;
+    out.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(row)}</text>`);
+    for (const b of bars.filter((bar) => bar.row === row)) {
+      const w = Math.max(2, x(b.end) - x(b.start));
+      out.push(
+        `<rect x="${x(b.start).toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${COLORS[b.kind]}"><title>${esc(b.title)}</title></rect>`,
+      );
+    }
+    const total = bars.filter((bar) => bar.row === row).reduce((sum, bar) => sum + (bar.end - bar.start), 0);
+    const endX = Math.max(...bars.filter((bar) => bar.row === row).map((bar) => x(bar.end)));
+    out.push(
+      `<text x="${(endX + 4).toFixed(1)}" y="${y + 15}" fill="#555" font-size="10">${Math.round(total)} ms</text>`,
+    );
+  });
+  // Incident and RTO markers.
+  out.push(
+    `<line x1="${x(0)}" y1="${top - 12}" x2="${x(0)}" y2="${axisY}" stroke="#d9534f" stroke-width="2"/>`,
+    `<text x="${x(0) + 3}" y="${top - 14}" fill="#d9534f">${r.incident.kind === 'kill' ? 'primary killed' : 'incident'}</text>`,
+  );
+  if (r.rto) {
+    out.push(
+      `<line x1="${x(r.rto.ms)}" y1="${top - 12}" x2="${x(r.rto.ms)}" y2="${axisY}" stroke="#2e7d32" stroke-width="2" stroke-dasharray="4 2"/>`,
+      `<text x="${x(r.rto.ms) + 3}" y="${top - 2}" fill="#2e7d32">first write on new primary</text>`,
+    );
+  }
+  if (targetOnScale) {
+    out.push(
+      `<line x1="${x(targetMs)}" y1="${top - 12}" x2="${x(targetMs)}" y2="${axisY}" stroke="#000" stroke-width="2" stroke-dasharray="6 3"/>`,
+      `<text x="${x(targetMs) - 3}" y="${top - 14}" text-anchor="end">RTO target ${r.plan.rto.targetSeconds} s</text>`,
+    );
+  } else {
+    out.push(
+      `<text x="${left + plotW}" y="${top - 14}" text-anchor="end">RTO target ${r.plan.rto.targetSeconds} s → (off scale)</text>`,
+    );
+  }
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+};
+
+// ------------------------------------------------------------------ report.md
+
+const mdTable = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map((c) => c.replaceAll('|', '\\|').replace(/\s+/g, ' ')).join(' | ')} |`),
+  ].join('\n');
+
+export const reportMarkdown = (reports: readonly DrillReport[], agg: Aggregate, command: string): string => {
+  const last = reports.at(-1) as DrillReport;
+  const out: string[] = [];
+  out.push(
+    `# dr-failover drill: ${last.mode} failover${last.orchestration === 'baseline' ? ' (baseline)' : ''}`,
+    '',
+    `Run ${last.startedAt} with \`${command}\`: ${reports.length} iteration(s), ${agg.succeeded} succeeded.`,
+    '',
+    `Primary ${last.where.primary}, standby ${last.where.standby} (streaming physical replication, embedded PostgreSQL), ` +
+      `DNS record \`${last.where.dns.record}\` (TTL ${last.where.dns.ttl} s) on ${last.where.dns.nameserver}. ` +
+      `Workload: ${last.options.ratePerSecond} commits/s through DNS. ` +
+      (last.incident.kind === 'kill'
+        ? `Detector: ${last.options.detectorFailures} consecutive failed probes every ${last.options.detectorIntervalMs} ms raise a \`CloudWatch Alarm State Change\` event, handled by the real trigger.`
+        : 'Started by hand (trigger kind `manual`).'),
+    '',
+    '![timeline](timeline.svg)',
+    '',
+    '## Last iteration',
+    '',
+    mdTable(['phase', 'time', 'what happened'], summaryRows(last)),
+    '',
+    `**Definitions.** RTO = incident → first insert acknowledged on a connection opened after the incident (on the new primary). ` +
+      'RPO = ids acknowledged by the old primary that are missing on the new primary (counted by querying it), and the time span of their acknowledgements. ' +
+      'Orchestration overhead = RTO − detection − the promote call − the DNS UPSERT call.',
+    '',
+    '## Shortened waits',
+    '',
+    waitsLine(last),
+    '',
+    mdTable(
+      ['Wait state', 'plan (s)', 'drill (ms)', 'entered'],
+      last.waits.map((w) => [w.state, String(w.planSeconds), String(w.overrideMs), String(w.entered)]),
+    ),
+    '',
+  );
+  if (reports.length > 1) {
+    out.push(
+      '## All iterations',
+      '',
+      mdTable(
+        ['#', 'outcome', 'RTO ms', 'detection ms', 'promotion ms', 'DNS ms', 'overhead ms', 'RPO lost', 'split brain'],
+        reports.map((r, i) => [
+          String(i + 1),
+          r.outcome,
+          ms(r.rto?.ms).replace(' ms', ''),
+          ms(r.phases.detection?.ms).replace(' ms', ''),
+          ms(r.phases.promotion?.ms).replace(' ms', ''),
+          ms(r.phases.dnsSwitch?.ms).replace(' ms', ''),
+          ms(r.rto?.overheadMs).replace(' ms', ''),
+          r.rpo ? String(r.rpo.lostCount) : '—',
+          r.splitBrain ? (r.splitBrain.ok ? 'none' : 'FOUND') : '—',
+        ]),
+      ),
+      '',
+      mdTable(
+        ['figure', 'median (min–max)'],
+        (
+          [
+            ['RTO', agg.rtoMs],
+            ['detection', agg.detectionMs],
+            ['promotion', agg.promotionMs],
+            ['DNS switch', agg.dnsSwitchMs],
+            ['orchestration overhead', agg.overheadMs],
+            ['wall time', agg.wallMs],
+          ] as [string, Spread | undefined][]
+        ).map(([k, v]) => [k, fmtSpread(v)]),
+      ),
+      '',
+    );
+  }
+  if (last.mode === 'unplanned') {
+    out.push(
+      '## Beside the peers',
+      '',
+      mdTable(
+        ['system (same machine kind, kill -9, 50 writes/s)', 'writes resumed after'],
+        [
+          ...PEERS.map((p) => [p.name, `${p.rtoSeconds} s${p.range ? ` (${p.range})` : ''}`]),
+          ['physical floor: kill → pg_promote → first write, nothing else', `≈ ${PHYSICAL_FLOOR_MS} ms`],
+          [`this drill (${reports.length} run${reports.length > 1 ? 's, median' : ''})`, fmtSpread(agg.rtoMs)],
+        ],
+      ),
+      '',
+    );
+  }
+  if (last.execution) {
+    out.push(
+      '## State machine run',
+      '',
+      `Execution \`${last.execution.name}\`: ${last.execution.status}${last.execution.error ? ` (${last.execution.error})` : ''}. States: ${last.execution.visited.join(' → ')}.`,
+      '',
+      mdTable(
+        ['state', 'entered (ms)', 'took (ms)', 'retries', 'outcome'],
+        last.execution.states
+          .filter((s) => s.type === 'Task' || s.type === 'Wait')
+          .map((s) => [
+            s.name,
+            String(s.enteredAt),
+            s.exitedAt === undefined ? '—' : String(s.exitedAt - s.enteredAt),
+            String(s.retries),
+            s.outcome ?? s.failed ?? '',
+          ]),
+      ),
+      '',
+    );
+  }
+  if (last.notifications.length > 0) {
+    out.push('## Notifications', '', ...last.notifications.map((n) => `- **${n.type}**: ${n.summary}`), '');
+  }
+  if (last.detection) {
+    out.push(
+      '## Alarm event (as EventBridge delivers it)',
+      '',
+      '```json',
+      JSON.stringify(last.detection.event, null, 2),
+      '```',
+      '',
+    );
+  }
+  out.push(
+    '## Workload',
+    '',
+    `${last.workload.acks} commits acknowledged (${Object.entries(last.workload.acksByServer)
+      .map(([s, n]) => `${n} by ${s}`)
+      .join(', ')}), ${last.workload.failedAttempts} failed attempts (${Object.entries(last.workload.failuresByCode)
+      .map(([c, n]) => `${c} ×${n}`)
+      .join(', ')}), ${last.workload.connections} connections.`,
+    '',
+  );
+  return `${out.join('\n')}\n`;
+};
+
+/** Writes report.json, report.md and timeline.svg (one per iteration beyond the first) into `dir`. */
+export const writeReport = async (
+  dir: string,
+  reports: readonly DrillReport[],
+  agg: Aggregate,
+  command: string,
+): Promise<void> => {
+  await mkdir(dir, { recursive: true });
+  const last = reports.at(-1) as DrillReport;
+  await writeFile(
+    path.join(dir, 'report.json'),
+    `${JSON.stringify({ command, aggregate: agg, iterations: reports }, null, 2)}\n`,
+  );
+  await writeFile(path.join(dir, 'report.md'), reportMarkdown(reports, agg, command));
+  await writeFile(path.join(dir, 'timeline.svg'), timelineSvg(last));
+  if (reports.length > 1) {
+    await Promise.all(reports.map((r, i) => writeFile(path.join(dir, `timeline-${i + 1}.svg`), timelineSvg(r))));
+  }
+};
+
+/** `drill-report/2026-11-25T12-12-06Z`: sortable, no ':' (Windows file names). */
+export const reportDirName = (at: Date) =>
+  at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replaceAll(':', '-');
