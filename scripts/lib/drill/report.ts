@@ -108,6 +108,25 @@ const fmtSpread = (s: Spread | undefined, unit = ' ms') =>
 
 const stateOutcome = (r: DrillReport, name: string) => r.execution?.states.findLast((s) => s.name === name)?.outcome;
 
+const lagLine = (r: DrillReport): string => {
+  const lag = r.execution?.lag;
+  if (!lag) return stateOutcome(r, 'CheckLag') ?? '';
+  if (lag.reading.status === 'unknown') {
+    return (
+      `${lag.checks} check(s): lag unknown, never read as zero (the standby lost its primary and cannot know what it ` +
+      `wrote after the last message); ${lag.decision === 'exceeded' ? `plan says ${r.plan.rpo.onExceeded}` : lag.decision}`
+    );
+  }
+  return `${lag.checks} check(s): ${lag.decision}: ${lag.reason}`;
+};
+
+const fenceLine = (r: DrillReport): string => {
+  const f = r.execution?.fence;
+  if (!f) return stateOutcome(r, 'Fence') ?? '';
+  if (f.fenced) return `fenced (${f.method})${f.finalLsn ? `, final LSN ${f.finalLsn}` : ''}`;
+  return `not fenced (${f.method}): best effort in an unplanned run; the old primary is dark`;
+};
+
 /** The rows of the summary: phase, time, what happened. */
 export const summaryRows = (r: DrillReport): [string, string, string][] => {
   const rows: [string, string, string][] = [];
@@ -115,8 +134,8 @@ export const summaryRows = (r: DrillReport): [string, string, string][] => {
   if (r.incident.kind === 'kill') {
     rows.push([
       'incident',
-      `${r.incident.killMs ?? '?'} ms`,
-      `primary ${r.where.primary}: postmaster and every backend SIGKILLed`,
+      '0 ms',
+      `primary ${r.where.primary}: postmaster and every backend frozen and SIGKILLed (all gone ${r.incident.killMs ?? '?'} ms later)`,
     ]);
   } else {
     rows.push([
@@ -134,9 +153,8 @@ export const summaryRows = (r: DrillReport): [string, string, string][] => {
   }
   if (p.trigger)
     rows.push(['trigger', ms(p.trigger.ms), `${r.trigger?.outcome ?? ''} ${r.trigger?.executionName ?? ''}`.trim()]);
-  if (p.lagCheck)
-    rows.push(['lag check', ms(p.lagCheck.ms), r.execution?.lag?.reason ?? stateOutcome(r, 'CheckLag') ?? '']);
-  if (p.fence) rows.push(['fence', ms(p.fence.ms), stateOutcome(r, 'Fence') ?? '']);
+  if (p.lagCheck) rows.push(['lag check', ms(p.lagCheck.ms), lagLine(r)]);
+  if (p.fence) rows.push(['fence', ms(p.fence.ms), fenceLine(r)]);
   if (p.promotion) {
     rows.push([
       'promotion',
@@ -148,7 +166,7 @@ export const summaryRows = (r: DrillReport): [string, string, string][] => {
     rows.push([
       'DNS switch',
       ms(p.dnsSwitch.ms),
-      `${r.where.dns.record} → ${r.execution?.states.length ? (stateOutcome(r, 'Verify') ?? '') : 'UPSERT, INSYNC'} (UPSERT call ${ms(r.calls.dnsUpdateMs)})`,
+      `${r.where.dns.record} → ${r.where.standby.split(':')[0]}: UPSERT (${ms(r.calls.dnsUpdateMs)}), INSYNC${r.orchestration === 'baseline' ? '' : ', verified by a DNS query'}`,
     ]);
   }
   if (p.clientReconnect) {
