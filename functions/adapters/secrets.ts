@@ -3,8 +3,9 @@
  * value is read at run time, cached for the life of the execution environment, and never put in a message.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseArn } from '#core/arn.js';
 import { ConfigurationError, type DrFailoverError } from '#core/errors.js';
-import { parseArn, type SecretRef } from '#core/plan.js';
+import type { SecretRef } from '#core/plan.js';
 import { translateAwsError } from './aws-errors.js';
 import { clientFor } from './client-cache.js';
 

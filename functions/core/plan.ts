@@ -1,5 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { parseArn } from './arn.js';
 import { PlanValidationError } from './errors.js';
+
+export { type Arn, parseArn } from './arn.js';
 
 /**
  * The DR plan: one source of truth for the runtime (Prepare resolves it, the state machine reads its limits)
@@ -29,21 +32,6 @@ export const planName = z
     /^[a-z][a-z0-9-]{0,29}[a-z0-9]$/,
     'must be 2-31 characters: lowercase letters, digits and -, starting with a letter',
   );
-
-/** A parsed ARN. */
-export interface Arn {
-  partition: string;
-  service: string;
-  region: string;
-  account: string;
-  resource: string;
-}
-
-export const parseArn = (value: string): Arn | undefined => {
-  const m = /^arn:(aws|aws-us-gov|aws-cn):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|):(.+)$/.exec(value);
-  if (!m) return undefined;
-  return { partition: m[1] ?? '', service: m[2] ?? '', region: m[3] ?? '', account: m[4] ?? '', resource: m[5] ?? '' };
-};
 
 const arnOf = (service: string, resourcePrefix: string) =>
   z.string().refine((v) => {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
+import { parseArn } from '#core/arn.js';
 import {
   AwsRequestFailedError,
   ConfigurationError,
@@ -16,7 +17,7 @@ import {
   ServiceUnavailableError,
 } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
-import { type PlanWithDatabase, parseArn } from '#core/plan.js';
+import type { PlanWithDatabase } from '#core/plan.js';
 import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
 
 /** Injectable clients and clock; by default clients come from the lazy client cache, built on first use. */
