@@ -1,0 +1,93 @@
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DrillResult, runDrill } from '../../scripts/lib/drill/run-drill.js';
+
+/** Every query opens its own connection: the test counts independently of the drill's own bookkeeping. */
+const query = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string, params: unknown[] = []) => {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+};
+
+const idsPresent = async (config: pg.ClientConfig, ids: number[]): Promise<Set<number>> => {
+  const rows = await query<{ id: string }>(config, 'SELECT id FROM drill_writes WHERE id = ANY($1::bigint[])', [ids]);
+  return new Set(rows.map((r) => Number(r.id)));
+};
+
+describe('the local drill, on real PostgreSQL', () => {
+  let result: DrillResult | undefined;
+
+  afterEach(async () => {
+    await result?.kept?.cleanup();
+    result = undefined;
+  });
+
+  it('fails over an unplanned kill, reports the RPO the new primary really shows, and keeps the old primary out of writes', async () => {
+    // Act
+    result = await runDrill({ mode: 'unplanned', keep: true, warmupMs: 500, splitBrainWindowMs: 1000 });
+
+    // Assess: the run itself
+    const { report, acks, kept } = result;
+    if (!kept) throw new Error('keep: true must keep the environment');
+    expect(report.outcome).toBe('succeeded');
+    expect(report.execution?.status).toBe('SUCCEEDED');
+    expect(report.execution?.visited).toEqual(
+      expect.arrayContaining(['Prepare', 'CheckLag', 'Fence', 'Promote', 'UpdateDns', 'Verify', 'Succeeded']),
+    );
+    expect(report.detection?.event).toMatchObject({
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      detail: { state: { value: 'ALARM' }, previousState: { value: 'OK' } },
+    });
+    expect(report.trigger?.outcome).toBe('started');
+    expect(report.rto?.ms).toBeGreaterThan(0);
+    expect(report.rto?.firstWrite.server).toBe(kept.regions.standby.host);
+
+    // Assess: RPO counted independently on the new primary
+    const newPrimary = kept.regions.standby.connectionConfig();
+    const ackedByOld = acks.filter((a) => a.server === kept.regions.primary.host).map((a) => a.id);
+    const present = await idsPresent(newPrimary, ackedByOld);
+    const missing = ackedByOld.filter((id) => !present.has(id));
+    expect(report.rpo?.lostCount).toBe(missing.length);
+    expect(report.rpo?.lostIds).toEqual(missing);
+    expect(report.rpo?.acknowledgedByOldPrimary).toBe(ackedByOld.length);
+    // Every write the new primary acknowledged is there (nothing counted twice, nothing invented).
+    const ackedByNew = acks.filter((a) => a.server === kept.regions.standby.host).map((a) => a.id);
+    expect((await idsPresent(newPrimary, ackedByNew)).size).toBe(ackedByNew.length);
+
+    // Assess: the restarted old primary never received a workload write
+    expect(report.splitBrain).toMatchObject({ ok: true, outOfDns: true, workloadRowsAfterRestart: 0 });
+    const oldPrimary = kept.regions.primary.connectionConfig();
+    const firstOnNew = Math.min(...ackedByNew);
+    const onOldAfterFailover = await query<{ n: string }>(
+      oldPrimary,
+      'SELECT count(*) AS n FROM drill_writes WHERE id >= $1',
+      [firstOnNew],
+    );
+    expect(Number(onOldAfterFailover[0]?.n)).toBe(0);
+    expect(kept.dns.get(kept.plan.dns.recordName)?.address).toBe(kept.regions.standby.host);
+  }, 90_000);
+
+  it('switches over on request (planned) with zero acknowledged commits lost', async () => {
+    // Act
+    result = await runDrill({ mode: 'planned', keep: true, warmupMs: 500, splitBrainWindowMs: 1000 });
+
+    // Assess
+    const { report, acks, kept } = result;
+    if (!kept) throw new Error('keep: true must keep the environment');
+    expect(report.outcome).toBe('succeeded');
+    const visited = report.execution?.visited ?? [];
+    expect(visited.indexOf('Fence')).toBeLessThan(visited.indexOf('Promote'));
+    expect(report.execution?.fence).toMatchObject({ fenced: true, method: 'read-only' });
+    const ids = acks.map((a) => a.id);
+    expect(ids.length).toBeGreaterThan(10);
+    const present = await idsPresent(kept.regions.standby.connectionConfig(), ids);
+    expect(ids.filter((id) => !present.has(id))).toEqual([]);
+    expect(report.rpo?.lostCount).toBe(0);
+    expect(report.splitBrain).toMatchObject({ ok: true, writeRejectedOnReturn: true, workloadRowsAfterRestart: 0 });
+  }, 90_000);
+});
