@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:drill`: the project's headline figures. K unplanned drills (trigger + state machine + handlers)
+ * and, in the same run, K baselines: the same kill, the same detector and workload, then only `pg_promote` and
+ * the DNS UPSERT by hand. Writes bench/drill.json and prints the medians, the ratio drill/baseline, the
+ * orchestration overhead (RTO − detection − promote call − DNS call) and the peak memory.
+ *
+ *   npm run bench:drill -- [--runs K] [--rate N] [--detector-interval MS] [--wait-ms MS]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, platform, release } from 'node:os';
+import { parseArgs } from 'node:util';
+import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spread } from './lib/drill/report.js';
+import { cleanupActiveDrills, type DrillOptions, type DrillReport, runDrill } from './lib/drill/run-drill.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '50' },
+    'detector-interval': { type: 'string', default: '500' },
+    'wait-ms': { type: 'string', default: '100' },
+    out: { type: 'string', default: 'bench/drill.json' },
+  },
+  strict: true,
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new TypeError('--runs must be a positive integer');
+
+const onSignal = () => {
+  void cleanupActiveDrills().finally(() => process.exit(130));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const common: DrillOptions = {
+  mode: 'unplanned',
+  ratePerSecond: Number(values.rate),
+  detectorIntervalMs: Number(values['detector-interval']),
+  waitMs: Number(values['wait-ms']),
+};
+
+const figures = (r: DrillReport) => ({
+  outcome: r.outcome,
+  rtoMs: r.rto?.ms,
+  detectionMs: r.phases.detection?.ms,
+  promoteCallMs: r.calls.promoteMs,
+  dnsCallMs: r.calls.dnsUpdateMs,
+  overheadMs: r.rto?.overheadMs,
+  clientReconnectMs: r.phases.clientReconnect?.ms,
+  rpoLost: r.rpo?.lostCount,
+  splitBrainOk: r.splitBrain?.ok,
+  wallMs: r.wallMs,
+});
+
+const drills: DrillReport[] = [];
+const baselines: DrillReport[] = [];
+const started = Date.now();
+// Interleaved, so that drift in the machine's load touches both sides alike.
+for (let i = 1; i <= runs; i++) {
+  for (const orchestration of ['state-machine', 'baseline'] as const) {
+    const { report } = await runDrill({ ...common, orchestration });
+    (orchestration === 'baseline' ? baselines : drills).push(report);
+    const f = figures(report);
+    process.stdout.write(
+      `run ${i}/${runs} ${orchestration.padEnd(13)} ${report.outcome.padEnd(9)} RTO ${String(f.rtoMs ?? '—').padStart(5)} ms  ` +
+        `detection ${f.detectionMs} ms  promote ${f.promoteCallMs} ms  DNS ${f.dnsCallMs} ms  overhead ${f.overheadMs} ms  ` +
+        `RPO ${f.rpoLost ?? '—'}\n`,
+    );
+  }
+}
+
+const summary = (reports: DrillReport[]) => {
+  const of = (f: (r: DrillReport) => number | undefined) =>
+    spread(reports.map(f).filter((x): x is number => x !== undefined));
+  return {
+    succeeded: reports.filter((r) => r.outcome === 'succeeded').length,
+    rtoMs: of((r) => r.rto?.ms),
+    detectionMs: of((r) => r.phases.detection?.ms),
+    promoteCallMs: of((r) => r.calls.promoteMs),
+    dnsCallMs: of((r) => r.calls.dnsUpdateMs),
+    overheadMs: of((r) => r.rto?.overheadMs),
+    clientReconnectMs: of((r) => r.phases.clientReconnect?.ms),
+    rpoLost: of((r) => r.rpo?.lostCount),
+    wallMs: of((r) => r.wallMs),
+  };
+};
+const drill = summary(drills);
+const baseline = summary(baselines);
+const ratio =
+  drill.rtoMs && baseline.rtoMs ? Math.round((drill.rtoMs.median / baseline.rtoMs.median) * 100) / 100 : undefined;
+const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+const result = {
+  command: `npm run bench:drill${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  at: new Date(started).toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    platform: `${platform()} ${release()}`,
+    node: process.version,
+  },
+  settings: {
+    runs,
+    ...common,
+    dnsTtlSeconds: drills[0]?.options.dnsTtlSeconds,
+    detectorFailures: drills[0]?.options.detectorFailures,
+  },
+  definitions: {
+    rto: 'kill → first insert acknowledged on a connection opened after the kill (on the new primary)',
+    rpo: 'ids acknowledged by the old primary missing on the new primary',
+    overhead: 'RTO − detection − promote call − DNS UPSERT call (orchestration, waits, checks, client reconnect)',
+    baseline: 'same kill, detector and workload; then pg_promote and the DNS UPSERT, no state machine, no handlers',
+  },
+  drill,
+  baseline,
+  ratioDrillToBaseline: ratio,
+  overheadDifferenceMs:
+    drill.overheadMs && baseline.overheadMs ? drill.overheadMs.median - baseline.overheadMs.median : undefined,
+  peakRssMb,
+  wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+  peers: { ...Object.fromEntries(PEERS.map((p) => [p.name, p.rtoSeconds])), physicalFloorMs: PHYSICAL_FLOOR_MS },
+  runs: { drill: drills.map(figures), baseline: baselines.map(figures) },
+};
+await mkdir('bench', { recursive: true });
+await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
+
+const fmt = (s: Spread | undefined) => (s ? `${s.median} ms (${s.min}–${s.max})` : '—');
+process.stdout.write(
+  [
+    '',
+    `── ${runs} unplanned drills vs ${runs} baselines (median, min–max)`,
+    `  RTO, drill (trigger + state machine + handlers)   ${fmt(drill.rtoMs)}`,
+    `  RTO, baseline (pg_promote + DNS UPSERT by hand)   ${fmt(baseline.rtoMs)}`,
+    `  ratio drill / baseline                            ${ratio ?? '—'}`,
+    `  orchestration overhead, drill                     ${fmt(drill.overheadMs)}`,
+    `  orchestration overhead, baseline                  ${fmt(baseline.overheadMs)}`,
+    `  detection (both)                                  ${fmt(drill.detectionMs)} / ${fmt(baseline.detectionMs)}`,
+    `  RPO (acknowledged commits lost)                   drill ${drill.rpoLost?.max ?? '—'} max, baseline ${baseline.rpoLost?.max ?? '—'} max`,
+    `  peak memory (maxRSS)                              ${peakRssMb} MB`,
+    `  wall time                                         ${result.wallSeconds} s`,
+    `  written to ${values.out}`,
+    '',
+  ].join('\n'),
+);
+process.exit(drill.succeeded === runs && baseline.succeeded === runs ? 0 : 1);
