@@ -39,17 +39,23 @@ export const createProgressView = (opts: { stream: NodeJS.WriteStream; live: boo
   let drawn = 0;
 
   const line = (r: Row) => {
-    const width = stream.columns ?? 120;
+    // A pseudo-terminal may report no or a tiny width: fall back to a usual one.
+    const width = (stream.columns ?? 0) >= 60 ? (stream.columns as number) : 120;
     const runs = r.runs > 1 ? ` ×${r.runs}` : '';
     const head = `  ${SYMBOL[r.status]} ${`${r.label}${runs}`.padEnd(28)} ${fmtMs(r.ms).padStart(8)}  `;
     const detail = (r.detail ?? '').replace(/\s+/g, ' ');
     return `${head}${detail}`.slice(0, Math.max(20, width - 1));
   };
 
+  // Rows above the live block: a cursor cannot move above the top of the screen, so older rows are left as drawn.
+  let frozen = 0;
   const redraw = () => {
     if (drawn > 0) stream.write(`\x1b[${drawn}A`);
-    for (const r of rows.values()) stream.write(`\x1b[2K${line(r)}\n`);
-    drawn = rows.size;
+    const all = [...rows.values()];
+    for (const r of all.slice(frozen)) stream.write(`\x1b[2K${line(r)}\n`);
+    const maxLive = Math.max(5, (stream.rows ?? 40) - 2);
+    frozen = Math.max(frozen, all.length - maxLive);
+    drawn = all.length - frozen;
   };
 
   return {
@@ -84,12 +90,14 @@ export const createProgressView = (opts: { stream: NodeJS.WriteStream; live: boo
       if (live) {
         rows.clear();
         drawn = 0;
+        frozen = 0;
       }
       stream.write(`${text}\n`);
     },
     finish() {
       rows.clear();
       drawn = 0;
+      frozen = 0;
     },
   };
 };
