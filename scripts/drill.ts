@@ -94,10 +94,15 @@ const keep = values.keep === true;
 const command = `npm run drill${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 // Ctrl-C and kill: stop and remove everything, then exit. (local-regions also kills its servers on 'exit'.)
-let interrupted = false;
+let interruptedAt: number | undefined;
 const onSignal = (signal: NodeJS.Signals) => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
+  if (interruptedAt !== undefined) {
+    // Ctrl-C reaches npm and this process at once, and npm forwards it again: only a later, deliberate second
+    // signal abandons the cleanup.
+    if (Date.now() - interruptedAt > 2000) process.exit(130);
+    return;
+  }
+  interruptedAt = Date.now();
   process.stderr.write(`\ndrill: ${signal}: stopping and removing everything the drill started…\n`);
   const bound = setTimeout(() => process.exit(130), 10_000);
   bound.unref();
