@@ -1,19 +1,12 @@
 import * as z from 'zod';
 import { InvalidInputError } from './errors.js';
 import { planName } from './plan.js';
+import { cleanText } from './text.js';
 
 /**
  * The one execution input shape: the console, the CLI and the trigger all start runs with it.
  * Anything else is refused by Prepare with InvalidInputError naming the field.
  */
-const cleanText = (max: number) =>
-  z
-    .string()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
-
 export const executionInputSchema = z
   .object({
     plan: planName,
@@ -41,8 +34,15 @@ export const executionInputSchema = z
 export type ExecutionInput = z.infer<typeof executionInputSchema>;
 export type FailoverMode = ExecutionInput['mode'];
 
-/** Validates an execution input; throws InvalidInputError naming the first bad field. */
-export const parseExecutionInput = (input: unknown): ExecutionInput => {
+/** How far ahead of this stack's clock an incident may be said to start (clock skew between machines). */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * Validates an execution input; throws InvalidInputError naming the first bad field.
+ * @param now when given, an incident that starts after it (beyond clock skew) is refused: it would make every
+ *   measured RTO negative.
+ */
+export const parseExecutionInput = (input: unknown, now?: Date): ExecutionInput => {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidInputError('(root)', 'must be a JSON object');
   }
@@ -57,5 +57,9 @@ export const parseExecutionInput = (input: unknown): ExecutionInput => {
     }
     throw new InvalidInputError(issue?.path.map(String).join('.') || '(root)', issue?.message ?? 'invalid');
   }
-  return result.data;
+  const data = result.data;
+  if (now !== undefined && Date.parse(data.incidentStartedAt) > now.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000) {
+    throw new InvalidInputError('incidentStartedAt', `must not be in the future (now is ${now.toISOString()})`);
+  }
+  return data;
 };

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseArn } from './arn.js';
 import { PlanValidationError } from './errors.js';
+import { cleanText } from './text.js';
 
 export { type Arn, parseArn } from './arn.js';
 
@@ -14,13 +15,7 @@ const region = z.string().regex(REGION, 'must be an AWS region such as eu-west-1
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 
 /** Printable text without control characters, bounded. */
-const text = (max: number) =>
-  z
-    .string()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+const text = cleanText;
 
 /**
  * A plan name becomes part of execution names (`<plan>-<kind>-<window>`, at most 80 characters),
@@ -33,31 +28,76 @@ export const planName = z
     'must be 2-31 characters: lowercase letters, digits and -, starting with a letter',
   );
 
-const arnOf = (service: string, resourcePrefix: string) =>
-  z.string().refine((v) => {
-    const arn = parseArn(v);
-    return arn !== undefined && arn.service === service && arn.resource.startsWith(resourcePrefix);
-  }, `must be an ARN of the form arn:aws:${service}:<region>:<account>:${resourcePrefix}...`);
+/**
+ * An ARN of one service whose resource part matches `resource` (the identifier rules of that service, so a 1 MB
+ * or path-like name is refused here rather than by the API in the middle of a failover).
+ */
+const arnOf = (service: string, resource: RegExp, example: string) =>
+  z
+    .string()
+    .max(2048, 'must be at most 2048 characters')
+    .refine((v) => {
+      const arn = parseArn(v);
+      return arn !== undefined && arn.service === service && resource.test(arn.resource);
+    }, `must be an ARN of the form arn:aws:${service}:<region>:<account>:${example}`);
+
+const RDS_ID = '[a-zA-Z][a-zA-Z0-9-]{0,62}';
+const rdsInstanceArn = arnOf('rds', new RegExp(`^db:${RDS_ID}$`), 'db:<instance identifier>');
+const rdsClusterArn = arnOf('rds', new RegExp(`^cluster:${RDS_ID}$`), 'cluster:<cluster identifier>');
+/** SNS topic names: letters, digits, - and _, at most 256 (FIFO topics end in .fifo). */
+const snsTopicArn = arnOf('sns', /^[A-Za-z0-9_-]{1,256}(\.fifo)?$/, '<topic name>');
+/** Event bus names: letters, digits and . - _ /, at most 256 (partner buses have slashes). */
+const EVENT_BUS_NAME = /^[A-Za-z0-9._/-]{1,256}$/;
+const eventBus = z.union(
+  [
+    z.string().regex(EVENT_BUS_NAME, 'must be an event bus name (letters, digits, . - _ /) or an event bus ARN'),
+    arnOf('events', /^event-bus\/[A-Za-z0-9._/-]{1,256}$/, 'event-bus/<name>'),
+  ],
+  { error: 'must be an event bus name (letters, digits, . - _ /) or an event bus ARN' },
+);
+
+/** A host name or an IP address: what a driver connects to, nothing else (no URL, no user, no password). */
+const hostAddress = z
+  .string()
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[?[0-9A-Fa-f:.]{2,45}\]?)$/,
+    'must be a host name or an IP address',
+  );
 
 const rdsIdentifier = z
   .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be an RDS identifier: a letter, then letters, digits or -, at most 63');
+  .regex(new RegExp(`^${RDS_ID}$`), 'must be an RDS identifier: a letter, then letters, digits or -, at most 63');
 
 /** A reference to a secret: never the secret itself. */
-export const secretRef = z.union([
-  z
-    .object({
-      secretsManager: z.string().min(1).describe('Secrets Manager secret ARN or name holding {username,password}'),
-    })
-    .strict(),
-  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }).strict(),
-  z.object({ file: z.string().min(1).describe('path of a JSON file holding {username,password}') }).strict(),
-]);
+export const secretRef = z.union(
+  [
+    z
+      .object({
+        secretsManager: z
+          .string()
+          .max(2048, 'must be at most 2048 characters')
+          .regex(
+            /^(?:arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+            'must be a Secrets Manager secret name or ARN',
+          )
+          .describe('Secrets Manager secret ARN or name holding {username,password}'),
+      })
+      .strict(),
+    z
+      .object({
+        env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name'),
+      })
+      .strict(),
+    z.object({ file: text(1024).describe('path of a JSON file holding {username,password}') }).strict(),
+  ],
+  { error: 'must be a secret reference ({secretsManager}, {env} or {file}), never the secret itself' },
+);
 export type SecretRef = z.infer<typeof secretRef>;
 
 const pgEndpoint = z
   .object({
-    host: text(253),
+    host: hostAddress,
     port: z.number().int().min(1).max(65535).default(5432),
     database: text(63).default('postgres'),
     credentials: secretRef,
@@ -69,9 +109,9 @@ const rdsInstanceDatabase = z
   .object({
     kind: z.literal('rds-instance'),
     /** The cross-region read replica to promote, in the standby region. */
-    replicaInstanceArn: arnOf('rds', 'db:'),
+    replicaInstanceArn: rdsInstanceArn,
     /** The current primary, in the primary region (for best-effort fencing and lag context). */
-    sourceInstanceArn: arnOf('rds', 'db:'),
+    sourceInstanceArn: rdsInstanceArn,
     /**
      * The source's custom DB parameter group. Fencing sets `default_transaction_read_only = 1` on it (a dynamic
      * parameter: new sessions are read-only at once). Without it a planned run cannot fence and refuses to promote.
@@ -88,9 +128,9 @@ const auroraGlobalDatabase = z
     kind: z.literal('aurora-global'),
     globalClusterIdentifier: rdsIdentifier,
     /** The secondary cluster in the standby region that becomes the writer. */
-    targetClusterArn: arnOf('rds', 'cluster:'),
+    targetClusterArn: rdsClusterArn,
     /** The current writer cluster, in the primary region. */
-    primaryClusterArn: arnOf('rds', 'cluster:'),
+    primaryClusterArn: rdsClusterArn,
   })
   .strict();
 
@@ -108,7 +148,7 @@ const postgresDatabase = z
       .strict()
       .default({ method: 'read-only', timeoutSeconds: 5 }),
     /** The address clients should reach the new writer at (the DNS target). Defaults to standby.host. */
-    writerAddress: text(253).optional(),
+    writerAddress: hostAddress.optional(),
   })
   .strict();
 
@@ -171,11 +211,18 @@ export type DnsConfig = z.infer<typeof dnsConfig>;
 const notifyConfig = z
   .object({
     /** Event bus name or ARN that receives Failover * events. */
-    eventBus: z.string().min(1).max(256),
+    eventBus,
     /** SNS topic for people (on-call paging, chat). */
-    snsTopicArn: arnOf('sns', '').optional(),
+    snsTopicArn: snsTopicArn.optional(),
   })
   .strict();
+
+/** The partition a region belongs to; undefined for the isolated partitions, which are not checked. */
+const partitionOf = (region: string): string | undefined => {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return /-iso/.test(region) ? undefined : 'aws';
+};
 
 export const planSchema = z
   .object({
@@ -187,7 +234,12 @@ export const planSchema = z
     trigger: z
       .object({
         /** Alarm names, in the standby region, whose transition into ALARM starts a run. */
-        alarms: z.array(z.string().regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name')).default([]),
+        alarms: z
+          .array(z.string().regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name'))
+          // One EventBridge rule per alarm: keep well inside the 300 rules of a bus.
+          .max(50, 'must list at most 50 alarms')
+          .refine((a) => new Set(a).size === a.length, 'must not list an alarm twice')
+          .default([]),
         /** false: page on-call and wait for approval instead of failing over by itself. */
         automatic: z.boolean().default(true),
         /** Alarms within this window coalesce into one execution name. */
@@ -228,7 +280,11 @@ export const planSchema = z
       .object({
         schedule: z
           .string()
-          .regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge schedule expression: cron(...) or rate(...)'),
+          .max(256, 'must be at most 256 characters')
+          .regex(
+            /^(cron|rate)\([ -~]+\)$/,
+            'must be an EventBridge schedule expression: cron(...) or rate(...), printable ASCII',
+          ),
         dryRun: z.boolean().default(true),
         mode: z.enum(['planned', 'unplanned']).default('planned'),
       })
@@ -246,6 +302,10 @@ export const planSchema = z
       if (arn.region !== wantRegion) {
         ctx.addIssue({ code: 'custom', path, message: `must be in region ${wantRegion}, not ${arn.region}` });
       }
+      const partition = partitionOf(wantRegion);
+      if (partition !== undefined && arn.partition !== partition) {
+        ctx.addIssue({ code: 'custom', path, message: `must be in partition ${partition}, not ${arn.partition}` });
+      }
       if (arn.account !== plan.accountId) {
         ctx.addIssue({ code: 'custom', path, message: `must belong to account ${plan.accountId}, not ${arn.account}` });
       }
@@ -257,6 +317,15 @@ export const planSchema = z
     } else if (db.kind === 'aurora-global') {
       expect(db.targetClusterArn, ['database', 'targetClusterArn'], plan.regions.standby);
       expect(db.primaryClusterArn, ['database', 'primaryClusterArn'], plan.regions.primary);
+    } else {
+      // Both endpoints' secrets are read from the standby region's stack, also while the primary region is dark
+      // (a secret of the primary's belongs there as a Secrets Manager replica).
+      for (const side of ['primary', 'standby'] as const) {
+        const ref = db[side].credentials;
+        if ('secretsManager' in ref && ref.secretsManager.startsWith('arn:')) {
+          expect(ref.secretsManager, ['database', side, 'credentials', 'secretsManager'], plan.regions.standby);
+        }
+      }
     }
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))

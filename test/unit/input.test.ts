@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
+import { BAD_INPUTS, GOOD_INPUT, MEGABYTE } from '../fixtures/bad-input.js';
 
-const GOOD = {
-  plan: 'orders',
-  mode: 'unplanned',
-  reason: 'us-east-1 writer unreachable from three canaries',
-  requestedBy: 'alice@example.com',
-  incidentStartedAt: '2026-11-25T03:12:00Z',
-} as const;
-
+const GOOD = GOOD_INPUT;
 const good = (): Record<string, unknown> => ({ ...GOOD });
 
 const rejection = (input: unknown): InvalidInputError => {
@@ -21,8 +15,6 @@ const rejection = (input: unknown): InvalidInputError => {
   }
   throw new Error('expected InvalidInputError, but the input was accepted');
 };
-
-const MEGABYTE = 'x'.repeat(1024 * 1024);
 
 describe('parseExecutionInput', () => {
   it('accepts a minimal input and fills in the defaults', () => {
@@ -62,82 +54,22 @@ describe('parseExecutionInput', () => {
     expect(again).toEqual(input);
   });
 
-  it.each<[string, string, (raw: Record<string, unknown>) => unknown]>([
-    // non-object roots
-    ['null', '(root)', () => null],
-    ['undefined', '(root)', () => undefined],
-    ['an array', '(root)', (raw) => [raw]],
-    ['a string', '(root)', () => JSON.stringify(GOOD)],
-    ['a number', '(root)', () => 42],
-    // missing fields
-    ['no plan', 'plan', ({ plan: _, ...rest }) => rest],
-    ['no mode', 'mode', ({ mode: _, ...rest }) => rest],
-    ['no reason', 'reason', ({ reason: _, ...rest }) => rest],
-    ['no requestedBy', 'requestedBy', ({ requestedBy: _, ...rest }) => rest],
-    ['no incidentStartedAt', 'incidentStartedAt', ({ incidentStartedAt: _, ...rest }) => rest],
-    ['a trigger without a source', 'trigger.source', (raw) => ({ ...raw, trigger: { kind: 'manual' } })],
-    // unknown fields
-    ['an unknown field', 'force', (raw) => ({ ...raw, force: true })],
-    ['a misspelt field', 'dry_run', (raw) => ({ ...raw, dry_run: true })],
-    // wrong types and enums
-    ['mode not in the enum', 'mode', (raw) => ({ ...raw, mode: 'emergency' })],
-    ['mode in capitals', 'mode', (raw) => ({ ...raw, mode: 'PLANNED' })],
-    ['dryRun as a string', 'dryRun', (raw) => ({ ...raw, dryRun: 'true' })],
-    ['overrideCooldown as a number', 'overrideCooldown', (raw) => ({ ...raw, overrideCooldown: 1 })],
-    ['plan as a number', 'plan', (raw) => ({ ...raw, plan: 7 })],
-    ['reason as an object', 'reason', (raw) => ({ ...raw, reason: { text: 'x' } })],
-    ['requestedBy as null', 'requestedBy', (raw) => ({ ...raw, requestedBy: null })],
-    ['trigger as a string', 'trigger', (raw) => ({ ...raw, trigger: 'alarm' })],
-    ['trigger.kind not in the enum', 'trigger.kind', (raw) => ({ ...raw, trigger: { kind: 'cron', source: 'x' } })],
-    // empty, huge and dirty strings
-    ['an empty reason', 'reason', (raw) => ({ ...raw, reason: '' })],
-    ['an empty requestedBy', 'requestedBy', (raw) => ({ ...raw, requestedBy: '' })],
-    ['a 1 MB reason', 'reason', (raw) => ({ ...raw, reason: MEGABYTE })],
-    ['a 1 MB requestedBy', 'requestedBy', (raw) => ({ ...raw, requestedBy: MEGABYTE })],
-    ['a 1 MB plan', 'plan', (raw) => ({ ...raw, plan: MEGABYTE })],
-    ['a 1 MB trigger source', 'trigger.source', (raw) => ({ ...raw, trigger: { kind: 'alarm', source: MEGABYTE } })],
-    ['a reason of 1001 characters', 'reason', (raw) => ({ ...raw, reason: 'r'.repeat(1001) })],
-    ['a newline in the reason', 'reason', (raw) => ({ ...raw, reason: 'line one\nline two' })],
-    ['a NUL in requestedBy', 'requestedBy', (raw) => ({ ...raw, requestedBy: 'alice\u0000' })],
-    ['an escape sequence in requestedBy', 'requestedBy', (raw) => ({ ...raw, requestedBy: '\u001b[31malice' })],
-    [
-      'a DEL in the trigger source',
-      'trigger.source',
-      (raw) => ({ ...raw, trigger: { kind: 'manual', source: 'a\u007f' } }),
-    ],
-    // bad timestamps
-    ['a date without a time', 'incidentStartedAt', (raw) => ({ ...raw, incidentStartedAt: '2026-11-25' })],
-    ['a time without an offset', 'incidentStartedAt', (raw) => ({ ...raw, incidentStartedAt: '2026-11-25T03:12:00' })],
-    ['30 February', 'incidentStartedAt', (raw) => ({ ...raw, incidentStartedAt: '2026-02-30T03:12:00Z' })],
-    ['hour 25', 'incidentStartedAt', (raw) => ({ ...raw, incidentStartedAt: '2026-11-25T25:00:00Z' })],
-    ['epoch milliseconds', 'incidentStartedAt', (raw) => ({ ...raw, incidentStartedAt: 1_795_000_000_000 })],
-    [
-      'an RFC 2822 date',
-      'incidentStartedAt',
-      (raw) => ({ ...raw, incidentStartedAt: 'Wed, 25 Nov 2026 03:12:00 GMT' }),
-    ],
-    ['an empty timestamp', 'incidentStartedAt', (raw) => ({ ...raw, incidentStartedAt: '' })],
-    // bad plan names
-    ['a plan in capitals', 'plan', (raw) => ({ ...raw, plan: 'Orders' })],
-    ['a plan with a path', 'plan', (raw) => ({ ...raw, plan: '../orders' })],
-    ['a plan with a space', 'plan', (raw) => ({ ...raw, plan: 'orders eu' })],
-    ['a plan starting with a digit', 'plan', (raw) => ({ ...raw, plan: '1orders' })],
-    ['a plan ending with -', 'plan', (raw) => ({ ...raw, plan: 'orders-' })],
-    ['a plan of 32 characters', 'plan', (raw) => ({ ...raw, plan: `o${'r'.repeat(31)}` })],
-    ['an empty plan', 'plan', (raw) => ({ ...raw, plan: '' })],
-  ])('throws InvalidInputError naming %s', (_what, field, build) => {
-    // Prepare
-    const input = build(good());
+  it.each(BAD_INPUTS.map((r) => [r.what, r.field, r.build] as const))(
+    'throws InvalidInputError naming %s',
+    (_what, field, build) => {
+      // Prepare
+      const input = build(good());
 
-    // Act
-    const error = rejection(input);
+      // Act
+      const error = rejection(input);
 
-    // Assess
-    expect(error.name).toBe('InvalidInputError');
-    expect(error.field).toBe(field);
-    expect(error.message.startsWith(`${field}: `)).toBe(true);
-    expect(error.retryable).toBe(false);
-  });
+      // Assess
+      expect(error.name).toBe('InvalidInputError');
+      expect(error.field).toBe(field);
+      expect(error.message.startsWith(`${field}: `)).toBe(true);
+      expect(error.retryable).toBe(false);
+    },
+  );
 
   it('names every unknown field when there are several', () => {
     // Prepare
@@ -160,6 +92,37 @@ describe('parseExecutionInput', () => {
 
     // Assess
     expect(error.message).toBe('reason: must be at most 1000 characters');
+  });
+
+  it('refuses an incident that starts in the future beyond clock skew, naming incidentStartedAt', () => {
+    // Prepare
+    const now = new Date('2026-11-25T03:00:00Z');
+
+    // Act
+    const error = (() => {
+      try {
+        parseExecutionInput({ ...good(), incidentStartedAt: '2026-11-25T03:05:01Z' }, now);
+      } catch (e) {
+        return e as InvalidInputError;
+      }
+      throw new Error('expected InvalidInputError');
+    })();
+
+    // Assess
+    expect(error.name).toBe('InvalidInputError');
+    expect(error.field).toBe('incidentStartedAt');
+    expect(error.message).toBe('incidentStartedAt: must not be in the future (now is 2026-11-25T03:00:00.000Z)');
+  });
+
+  it('accepts an incident up to five minutes ahead of the clock (skew between machines)', () => {
+    // Prepare
+    const now = new Date('2026-11-25T03:00:00Z');
+
+    // Act
+    const input = parseExecutionInput({ ...good(), incidentStartedAt: '2026-11-25T03:05:00Z' }, now);
+
+    // Assess
+    expect(input.incidentStartedAt).toBe('2026-11-25T03:05:00Z');
   });
 
   it('explains the timestamp format it wants', () => {

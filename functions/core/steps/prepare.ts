@@ -12,7 +12,7 @@ export const prepare = async (
   deps: Pick<StepDeps, 'now' | 'plans' | 'region'>,
 ): Promise<FailoverState> => {
   const started = deps.now();
-  const input = parseExecutionInput(payload.state);
+  const input = parseExecutionInput(payload.state, started);
   const plans = deps.plans();
   const plan = plans.get(input.plan);
   if (!plan) {
