@@ -5,8 +5,12 @@ import {
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  ModifyDBClusterCommand,
+  ModifyDBInstanceCommand,
+  ModifyDBParameterGroupCommand,
   PromoteReadReplicaCommand,
   RDSClient,
+  RebootDBInstanceCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
 import {
@@ -15,6 +19,14 @@ import {
   Route53Client,
   TestDNSAnswerCommand,
 } from '@aws-sdk/client-route-53';
+import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as checkLag from '../../functions/check-lag.js';
@@ -39,7 +51,9 @@ export const cloudwatch = mockClient(CloudWatchClient);
 export const route53 = mockClient(Route53Client);
 export const eventBridge = mockClient(EventBridgeClient);
 export const sns = mockClient(SNSClient);
-export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns];
+export const secretsManager = mockClient(SecretsManagerClient);
+export const sfn = mockClient(SFNClient);
+export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn];
 
 /** The real handlers, each as deployed (AWS clients mocked above). */
 export const realHandlers = (): Handlers => ({
@@ -213,9 +227,34 @@ export const notifyWorld = () => {
 export const publishedTypes = (): string[] =>
   eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.[0]?.DetailType ?? '');
 
+/**
+ * Every AWS command that changes the world a failover acts on: the ones the adapters send (promotion, fencing,
+ * DNS, executions) and their near relatives, so a new code path that sends one is caught too. Notifications
+ * (PutEvents, Publish) are not in it: announcing a refused run is expected.
+ */
 export const MUTATING_COMMANDS = [
   FailoverGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
   PromoteReadReplicaCommand,
+  ModifyDBParameterGroupCommand,
+  ModifyDBInstanceCommand,
+  ModifyDBClusterCommand,
+  RebootDBInstanceCommand,
   ChangeResourceRecordSetsCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  SendTaskSuccessCommand,
+  SendTaskFailureCommand,
+  PutSecretValueCommand,
+  UpdateSecretCommand,
 ] as const;
+
+/** Names of the commands sent on every mocked client, in order per client. */
+export const sentCommands = (): string[] =>
+  ALL_MOCKS.flatMap((m) => m.calls().map((c) => (c.args[0] as object).constructor.name));
+
+/** Names of the mutating commands sent on any mocked client. */
+export const mutatingCommandsSent = (): string[] => {
+  const mutating = new Set<string>(MUTATING_COMMANDS.map((c) => c.name));
+  return sentCommands().filter((name) => mutating.has(name));
+};
