@@ -1,0 +1,56 @@
+/**
+ * Generated docs. `npm run docs` writes both; `npm run diagram` only the state machine section.
+ *
+ *   tsx scripts/docs.ts [diagram|plans|all] [--check]
+ *
+ * - diagram: docs/architecture.md, between <!-- state-machine:begin --> and <!-- state-machine:end -->, from
+ *   statemachines/failover.asl.yaml.
+ * - plans: docs/plans.md from the plan schema (functions/core/plan.ts) and scripts/lib/plan-field-docs.ts.
+ * --check writes nothing and exits 1 when a file is out of date (test/unit/docs.test.ts checks the same).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ARCHITECTURE_FILE, expectedArchitecture, expectedPlanDocs, PLANS_FILE } from './lib/docs/generate.js';
+
+const { values, positionals } = parseArgs({
+  options: { check: { type: 'boolean', default: false } },
+  allowPositionals: true,
+  strict: true,
+});
+const what = positionals[0] ?? 'all';
+if (!['diagram', 'plans', 'all'].includes(what)) {
+  process.stderr.write(`docs: unknown target "${what}": diagram, plans or all\n`);
+  process.exit(2);
+}
+
+const targets: { file: string; expected: () => string }[] = [];
+if (what !== 'plans') targets.push({ file: ARCHITECTURE_FILE, expected: () => expectedArchitecture() });
+if (what !== 'diagram') targets.push({ file: PLANS_FILE, expected: () => expectedPlanDocs() });
+
+let stale = 0;
+for (const { file, expected } of targets) {
+  let text: string;
+  try {
+    text = expected();
+  } catch (error) {
+    process.stderr.write(`docs: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  const current = (() => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  })();
+  if (current === text) {
+    process.stdout.write(`${file}: up to date\n`);
+  } else if (values.check) {
+    stale += 1;
+    process.stdout.write(`${file}: out of date (run npm run docs)\n`);
+  } else {
+    writeFileSync(file, text);
+    process.stdout.write(`${file}: written\n`);
+  }
+}
+process.exit(stale > 0 ? 1 : 0);

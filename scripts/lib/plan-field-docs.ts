@@ -1,0 +1,126 @@
+/**
+ * What every plan field means, for people: docs/plans.md is generated from the schema (functions/core/plan.ts)
+ * and these words (`npm run docs`).
+ *
+ * Kept here, on the docs side, and not in the schema (`.describe()`): every Lambda bundle imports the plan
+ * schema, and every step runs cold, so prose that no step reads would be shipped and loaded on every cold start.
+ * Keyed by dotted path; a field shared by several kinds of a union (`dns.recordName`) has one entry.
+ * test/unit/docs.test.ts fails when a schema field has no entry here, or an entry names no field.
+ */
+
+/** `database.primary` and `database.standby` of a self-managed plan have the same shape. */
+const pgEndpoint = (path: string, which: string, role: string): Record<string, string> => ({
+  [path]: `How the functions reach the ${which} (${role}).`,
+  [`${path}.host`]: `Host name or address of the ${which}, as the functions (in the standby region's network) reach it.`,
+  [`${path}.port`]: 'PostgreSQL port.',
+  [`${path}.database`]: 'Database to connect to; every check runs there.',
+  [`${path}.credentials`]: `Where the ${which}'s user name and password are found: a reference, never the secret itself. The user needs \`pg_monitor\` for the lag checks, and superuser or \`pg_promote\`/\`ALTER SYSTEM\` rights for promotion and fencing.`,
+  [`${path}.credentials.secretsManager`]:
+    'Secrets Manager secret (ARN or name) whose SecretString is JSON `{"username": …, "password": …}`. The function reads it in the secret\'s region (from the ARN), else its own.',
+  [`${path}.credentials.env`]:
+    'Name of an environment variable of the function holding JSON `{"username": …, "password": …}`.',
+  [`${path}.credentials.file`]:
+    'Path of a JSON file `{"username": …, "password": …}` (the drill uses this; on Lambda prefer Secrets Manager).',
+});
+
+export const PLAN_FIELD_DOCS: Record<string, string> = {
+  name: 'The plan\'s name. It is what a run\'s input names (`"plan": "orders"`), and it becomes part of execution names (`<plan>-<kind>-<window>`), rule names and resource names, hence the short slug.',
+  description: 'What the plan protects, in words. Shown in notifications.',
+  regions: 'Where the database lives now and where it fails over to.',
+  'regions.primary': 'The region of the current primary (the writer today).',
+  'regions.standby':
+    "The region the plan fails over to. The failover stack must be deployed there: Prepare refuses a plan whose standby region is not the stack's own.",
+  accountId: "The AWS account that owns the plan's resources; every ARN in the plan must name it.",
+
+  trigger: 'What starts a run without a person typing the command.',
+  'trigger.alarms':
+    'CloudWatch alarm names, in the standby region, whose transition into `ALARM` starts a run of this plan (a change from `ALARM` to `ALARM` does not). The alarms must observe the primary from outside its region (Route 53 health checks, canaries, metric alarms evaluated in the standby region), so they still fire when that region is dark.',
+  'trigger.automatic':
+    '`true`: an alarm fails over by itself. `false`: an alarm starts a run that first publishes `Approval Required` and waits (up to one hour) for a person to approve or deny; runs started by hand or by a game day do not wait.',
+  'trigger.windowMinutes':
+    'Alarms of this plan within one window of this many minutes map to one execution name, so duplicates and several alarms of one incident start one run.',
+  'trigger.cooldownMinutes':
+    'After a run of the plan succeeded, no automatic run starts for this many minutes (a failed run or a game day starts no cooldown: nothing was moved). `0` turns the cooldown off.',
+
+  rpo: 'The RPO guard: how far behind the standby may be before the run promotes it, and what happens when it is further behind.',
+  'rpo.maxLagSeconds':
+    'The largest replication lag, in seconds, that is within the RPO. An unknown lag (no datapoints, a stale one, a standby that lost its primary) is never within it.',
+  'rpo.maxLagBytes':
+    'Optional: the largest lag in bytes of WAL that is within the RPO, where the adapter measures bytes (self-managed PostgreSQL). Both limits apply when both are given.',
+  'rpo.maxLagChecks':
+    'How many lag readings are taken (with `lagCheckIntervalSeconds` between them) before `onExceeded` applies.',
+  'rpo.lagCheckIntervalSeconds': 'Seconds between two lag readings (the `WaitForLag` state).',
+  'rpo.onExceeded':
+    'What happens when the lag is still over the RPO after `maxLagChecks` readings: `abort` ends the run `ReplicationLagExceededError` with nothing changed; `wait-for-approval` publishes `Approval Required` with the measured lag and waits for a person; `proceed` fails over anyway and reports the lag (data loss accepted).',
+
+  rto: 'The recovery time the plan aims at.',
+  'rto.targetSeconds':
+    'The target, in seconds, from the incident to writes on the new primary. Notifications report the measured RTO against it; it does not stop a run.',
+
+  promotion: 'How the run waits for the promoted standby to become writable.',
+  'promotion.maxStatusChecks':
+    'How many promotion status checks before the run ends `PromotionTimedOutError` (the wait is at most `maxStatusChecks × statusCheckIntervalSeconds`).',
+  'promotion.statusCheckIntervalSeconds': 'Seconds between two promotion status checks (the `WaitForPromotion` state).',
+
+  database: 'The database to fail over; `kind` chooses the adapter.',
+  'database.kind':
+    'Which adapter fails the database over: `rds-instance` (RDS for PostgreSQL with a cross-region read replica), `aurora-global` (Aurora PostgreSQL Global Database), `postgres` (self-managed PostgreSQL with a streaming standby).',
+  'database.replicaInstanceArn':
+    'ARN of the cross-region read replica, in the standby region, that is promoted (`PromoteReadReplica`).',
+  'database.sourceInstanceArn':
+    'ARN of the current primary instance, in the primary region: fenced where reachable, and named in notifications.',
+  'database.fenceParameterGroupName':
+    "The source instance's custom DB parameter group. Fencing sets `default_transaction_read_only = 1` in it (a dynamic parameter: new sessions are read-only at once). Without it a planned run cannot fence and refuses to promote; an unplanned run reports the primary as not fenced.",
+  'database.globalClusterIdentifier': 'The global cluster identifier (`aws rds describe-global-clusters`).',
+  'database.targetClusterArn':
+    'ARN of the secondary cluster, in the standby region, that becomes the writer (`SwitchoverGlobalCluster` when planned, `FailoverGlobalCluster` with `AllowDataLoss` when unplanned).',
+  'database.primaryClusterArn': 'ARN of the current writer cluster, in the primary region.',
+  ...pgEndpoint('database.primary', 'current primary', 'fenced where reachable, and its LSN read for the lag'),
+  ...pgEndpoint('database.standby', 'standby', 'the streaming replica that is promoted'),
+  'database.fence': 'How the old primary is fenced where it is reachable, so it takes no more writes.',
+  'database.fence.method':
+    '`read-only`: `ALTER SYSTEM SET default_transaction_read_only = on`, reload, and end client sessions. `stop`: a fast shutdown of the old primary.',
+  'database.fence.timeoutSeconds':
+    'How long fencing may take before it gives up. A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced.',
+  'database.writerAddress':
+    'The address clients should reach the new writer at: the DNS target after the switch. Defaults to `database.standby.host`.',
+
+  dns: 'The DNS record clients resolve to find the writer; `kind` chooses the adapter.',
+  'dns.kind':
+    'Which adapter switches the record: `route53` (Amazon Route 53), `local` (the DNS server of `npm run drill`, on loopback).',
+  'dns.hostedZoneId': 'The Route 53 hosted zone holding the record.',
+  'dns.zoneName': "The hosted zone's name (its apex); the record must lie inside it.",
+  'dns.recordName': 'The record clients resolve, which the run points at the new writer (UPSERT, idempotent).',
+  'dns.recordType':
+    "`CNAME` points the name at the new writer's endpoint name; `A` needs the writer address to be an IPv4 address. The local server answers `A` only.",
+  'dns.ttl':
+    'TTL of the record, in seconds. Clients may keep resolving the old address for up to this long after the switch: it adds to the RTO clients see.',
+  'dns.controlEndpoint': "host:port of the local DNS server's HTTP control endpoint (record changes and their status).",
+  'dns.nameserver': "host:port of the local DNS server's UDP listener, which clients resolve through.",
+
+  dnsSync: 'How the run waits for the DNS change to be in sync.',
+  'dnsSync.maxStatusChecks':
+    'How many DNS change status checks before the run ends `DnsSyncTimedOutError` (the standby is promoted by then).',
+  'dnsSync.statusCheckIntervalSeconds': 'Seconds between two DNS change status checks (the `WaitForDns` state).',
+
+  notify: 'Where notifications go.',
+  'notify.eventBus':
+    'EventBridge bus (name or ARN, in the standby region) that receives `Failover Started`, `Failover Step Completed`, `Failover Succeeded`, `Failover Failed`, `Failover Aborted` and `Approval Required` events. A bus named here (not an ARN) is created by the stack.',
+  'notify.snsTopicArn':
+    'Optional SNS topic, in the standby region, for people (paging, chat). The stack creates it, encrypted with KMS.',
+
+  gameday: 'Optional: a scheduled rehearsal of this plan.',
+  'gameday.schedule':
+    'When the game day runs: an EventBridge schedule expression, `cron(...)` or `rate(...)`, in UTC (for example `cron(0 14 ? * TUE#2 *)`, the second Tuesday of each month at 14:00).',
+  'gameday.dryRun':
+    '`true` (the default): every read and check runs for real and each mutating step reports what it would do, changing nothing. `false`: a real failover on schedule.',
+  'gameday.mode':
+    '`planned`: a switchover with the old primary healthy (fence first, no data loss). `unplanned`: as if the primary region were lost.',
+};
+
+/** Rules that span fields and are checked after each field is valid (their messages depend on the values). */
+export const PLAN_RULES: readonly string[] = [
+  '`regions.standby` must differ from `regions.primary`.',
+  'Every ARN must name `accountId` and the right region: `database.replicaInstanceArn` and `database.targetClusterArn` the standby region; `database.sourceInstanceArn` and `database.primaryClusterArn` the primary region; `notify.snsTopicArn`, and `notify.eventBus` when it is an ARN, the standby region.',
+  'Unknown fields are errors, named by their path (`trigger.alarm: unknown field`), so a typo never passes silently.',
+];

@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import {
+  ARCHITECTURE_FILE,
+  expectedArchitecture,
+  expectedPlanDocs,
+  PLANS_FILE,
+  planFieldCoverage,
+} from '../../scripts/lib/docs/generate.js';
+import { checkDescriptions } from '../../scripts/lib/docs/plan-docs.js';
+import { schemaFields } from '../../scripts/lib/docs/schema-fields.js';
+import {
+  conditionInWords,
+  type Definition,
+  mermaidStateDiagram,
+  replaceSection,
+  STATE_MACHINE_BEGIN,
+  STATE_MACHINE_END,
+} from '../../scripts/lib/docs/state-diagram.js';
+
+describe('generated docs are current', () => {
+  it('docs/architecture.md carries the state machine diagram of the current ASL', () => {
+    // Prepare
+    const committed = readFileSync(ARCHITECTURE_FILE, 'utf8');
+
+    // Act
+    const expected = expectedArchitecture(committed);
+
+    // Assess
+    expect(committed, 'the state machine section of docs/architecture.md is out of date: run `npm run diagram`').toBe(
+      expected,
+    );
+  });
+
+  it('every plan field has a description and every description names a plan field', () => {
+    // Act
+    const { problems, message } = planFieldCoverage();
+
+    // Assess
+    expect(
+      problems,
+      `${message}\nAdd or remove the entries in scripts/lib/plan-field-docs.ts, then run \`npm run docs\``,
+    ).toEqual({
+      missing: [],
+      unknown: [],
+    });
+  });
+
+  it('docs/plans.md matches the plan schema, the field descriptions and the example plans', () => {
+    // Prepare
+    const committed = readFileSync(PLANS_FILE, 'utf8');
+
+    // Act
+    const expected = expectedPlanDocs();
+
+    // Assess
+    expect(committed, 'docs/plans.md is out of date: run `npm run docs`').toBe(expected);
+  });
+});
+
+describe('the plan field walker', () => {
+  const schema = z
+    .object({
+      name: z.string().regex(/^[a-z]+$/, 'must be lowercase letters'),
+      limits: z.object({ checks: z.number().int().min(1).max(9).default(3), ratio: z.number().optional() }).strict(),
+      store: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('a'), arn: z.string() }).strict(),
+        z.object({ kind: z.literal('b'), path: z.string().min(1) }).strict(),
+      ]),
+    })
+    .strict();
+
+  it('lists every field with its dotted path, type, presence and constraints in words', () => {
+    // Act
+    const { fields } = schemaFields(schema);
+
+    // Assess
+    const byPath = (p: string) => fields.filter((f) => f.path === p);
+    expect(byPath('name')[0]).toMatchObject({
+      type: 'string',
+      required: true,
+      constraints: ['must be lowercase letters'],
+    });
+    expect(byPath('limits.checks')[0]).toMatchObject({ type: 'integer', defaultValue: 3, constraints: ['≥ 1', '≤ 9'] });
+    expect(byPath('limits.ratio')[0]).toMatchObject({ type: 'number', required: false });
+    expect(byPath('store.arn')[0]?.variants).toEqual([{ path: 'store', label: 'kind = a' }]);
+    expect(byPath('store.path')[0]).toMatchObject({ constraints: ['must not be empty'] });
+    expect(byPath('store.kind').map((f) => f.type)).toEqual(['`a`', '`b`']);
+  });
+
+  it('reports fields without a description and descriptions of fields that do not exist', () => {
+    // Prepare
+    const docs = schemaFields(schema);
+    const descriptions = Object.fromEntries(docs.fields.map((f) => [f.path, 'meaning']));
+    delete descriptions['limits.ratio'];
+    descriptions['limits.retired'] = 'a field that was removed';
+
+    // Act
+    const problems = checkDescriptions(docs, descriptions);
+
+    // Assess
+    expect(problems).toEqual({ missing: ['limits.ratio'], unknown: ['limits.retired'] });
+  });
+});
+
+describe('the state machine diagram', () => {
+  const definition: Definition = {
+    StartAt: 'Check',
+    States: {
+      Check: {
+        Type: 'Task',
+        Retry: [{ ErrorEquals: ['BusyError'], MaxAttempts: 4 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Failed' }],
+        Next: 'Ok?',
+      },
+      'Ok?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.check.state', StringEquals: 'done', Next: 'Done' }],
+        Default: 'Pause',
+      },
+      Pause: { Type: 'Wait', SecondsPath: '$.plan.interval', Next: 'Check' },
+      Done: { Type: 'Succeed' },
+      Failed: { Type: 'Fail' },
+    },
+  };
+
+  it('draws every state, Choice branch in words, Retry self-loop, Catch edge and Wait loop', () => {
+    // Act
+    const text = mermaidStateDiagram(definition);
+
+    // Assess
+    expect(text.split('\n')).toEqual(
+      expect.arrayContaining([
+        'stateDiagram-v2',
+        '  state "Ok?" as Ok',
+        '  [*] --> Check',
+        '  Check --> Ok',
+        '  Check --> Check : retry transient ×4',
+        '  Check --> Failed : error',
+        '  Ok --> Done : check.state = done',
+        '  Ok --> Pause : otherwise',
+        '  Pause --> Check : after plan.interval s',
+        '  Done --> [*]',
+        '  Failed --> [*]',
+      ]),
+    );
+  });
+
+  it('is the same text every time it is generated', () => {
+    // Act
+    const first = mermaidStateDiagram(definition);
+    const second = mermaidStateDiagram(structuredClone(definition));
+
+    // Assess
+    expect(second).toBe(first);
+  });
+
+  it('puts compound conditions in words', () => {
+    // Act
+    const words = conditionInWords({
+      And: [{ Variable: '$.a', BooleanEquals: true }, { Not: { Variable: '$.b', NumericGreaterThan: 3 } }],
+    });
+
+    // Assess
+    expect(words).toBe('a is true and not (b > 3)');
+  });
+
+  it('replaces only the text between the markers, and refuses a file without them', () => {
+    // Prepare
+    const doc = `intro\n${STATE_MACHINE_BEGIN}\nold\n${STATE_MACHINE_END}\noutro\n`;
+
+    // Act
+    const replaced = replaceSection(doc, STATE_MACHINE_BEGIN, STATE_MACHINE_END, 'new');
+
+    // Assess
+    expect(replaced).toBe(`intro\n${STATE_MACHINE_BEGIN}\nnew\n${STATE_MACHINE_END}\noutro\n`);
+    expect(() => replaceSection('no markers', STATE_MACHINE_BEGIN, STATE_MACHINE_END, 'new')).toThrow(/markers/);
+  });
+});
