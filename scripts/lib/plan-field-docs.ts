@@ -121,6 +121,6 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
 /** Rules that span fields and are checked after each field is valid (their messages depend on the values). */
 export const PLAN_RULES: readonly string[] = [
   '`regions.standby` must differ from `regions.primary`.',
-  'Every ARN must name `accountId` and the right region: `database.replicaInstanceArn` and `database.targetClusterArn` the standby region; `database.sourceInstanceArn` and `database.primaryClusterArn` the primary region; `notify.snsTopicArn`, and `notify.eventBus` when it is an ARN, the standby region.',
+  "Every ARN must name `accountId`, the right region and that region's partition: `database.replicaInstanceArn` and `database.targetClusterArn` the standby region; `database.sourceInstanceArn` and `database.primaryClusterArn` the primary region; `notify.snsTopicArn`, `notify.eventBus` and a `secretsManager` credential when they are ARNs, the standby region (the standby region's stack reads both endpoints' secrets, also while the primary region is dark: a secret of the primary's belongs there as a Secrets Manager replica).",
   'Unknown fields are errors, named by their path (`trigger.alarm: unknown field`), so a typo never passes silently.',
 ];

@@ -131,7 +131,9 @@ const typeOf = (s: Schema): string => {
     case 'union': {
       const u = def as z.core.$ZodDiscriminatedUnionDef;
       if (u.discriminator) return `object, by ${code(u.discriminator)}`;
-      return `one of ${(u.options as Schema[]).map((o) => code(formLabel(o))).join(', ')}`;
+      const options = u.options as Schema[];
+      if (!options.some((o) => objectShape(o))) return [...new Set(options.map(typeOf))].join(' or ');
+      return `one of ${options.map((o) => code(formLabel(o))).join(', ')}`;
     }
     default:
       return def.type;
@@ -140,6 +142,14 @@ const typeOf = (s: Schema): string => {
 
 const checksOf = (s: Schema): string[] => {
   const def = defOf(s);
+  if (def.type === 'union') {
+    // A union of plain values (a name or an ARN): its own message says it in one phrase; else each option's.
+    const options = (def as z.core.$ZodUnionDef).options as Schema[];
+    if (options.some((o) => objectShape(o))) return [];
+    const message = messageOf(def as { error?: unknown });
+    if (message) return [message];
+    return [options.map((o) => checksOf(o).join(', ')).join('; or ')];
+  }
   const isArray = def.type === 'array';
   const own = (def.checks ?? []).map((c) => describeCheck(c, isArray)).filter((x): x is string => !!x);
   if (def.type === 'array') {
@@ -194,6 +204,7 @@ export const schemaFields = (root: Schema): SchemaDocs => {
     if (def.type !== 'union') return;
     const union = def as z.core.$ZodDiscriminatedUnionDef;
     for (const option of union.options as Schema[]) {
+      if (!objectShape(option)) continue;
       const tag = union.discriminator ? objectShape(option)?.[union.discriminator] : undefined;
       const label =
         union.discriminator && tag
