@@ -17,3 +17,19 @@ export const redactingReplacer = (key: string, value: unknown): unknown => {
 
 /** The one structured logger of every step. */
 export const logger = new Logger({ serviceName: 'dr-failover', jsonReplacerFn: redactingReplacer });
+
+/**
+ * Masks secrets in place in an error about to leave a Lambda: the runtime logs its message and stack and Step
+ * Functions keeps them as the state's `$.error.Cause` and in the execution history, out of reach of the logger's
+ * replacer. The name (what Retry and Catch match on) and the class stay; `cause` stays for the logger, which
+ * redacts it when it serialises.
+ */
+export const redactErrorInPlace = (error: unknown): void => {
+  if (!(error instanceof Error)) return;
+  const message = redactString(error.message);
+  if (message !== error.message) error.message = message;
+  if (typeof error.stack === 'string') {
+    const stack = redactString(error.stack);
+    if (stack !== error.stack) error.stack = stack;
+  }
+};

@@ -2,11 +2,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { StepPayload } from '#core/steps/deps.js';
-import { logger } from './logger.js';
+import { logger, redactErrorInPlace } from './logger.js';
 
 /**
- * Logs a step's failure with its name and cause, then lets it escape: the error `name` is what the state
- * machine's Retry and Catch match on, so no middleware may turn a failure into a response.
+ * Logs a step's failure with its name and cause, then lets it escape with any secret in its message masked: the
+ * error `name` is what the state machine's Retry and Catch match on, so no middleware may turn a failure into a
+ * response.
  */
 const logErrors = (): MiddlewareObj<StepPayload<unknown>> => ({
   onError: async (request) => {
@@ -16,6 +17,7 @@ const logErrors = (): MiddlewareObj<StepPayload<unknown>> => ({
       error,
       retryable: (error as { retryable?: boolean } | null)?.retryable === true,
     });
+    redactErrorInPlace(error);
   },
 });
 

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../errors.js';
 import { parseExecutionInput } from '../input.js';
+import { redactString } from '../redact.js';
 import { type FailoverState, recordStep } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
@@ -12,7 +13,15 @@ export const prepare = async (
   deps: Pick<StepDeps, 'now' | 'plans' | 'region'>,
 ): Promise<FailoverState> => {
   const started = deps.now();
-  const input = parseExecutionInput(payload.state, started);
+  const parsed = parseExecutionInput(payload.state, started);
+  // Free text travels in the state through every step, the execution history and every notification: a password
+  // pasted into it (a connection string in the reason) goes no further than the execution's own input.
+  const input = {
+    ...parsed,
+    reason: redactString(parsed.reason),
+    requestedBy: redactString(parsed.requestedBy),
+    ...(parsed.trigger ? { trigger: { ...parsed.trigger, source: redactString(parsed.trigger.source) } } : {}),
+  };
   const plans = deps.plans();
   const plan = plans.get(input.plan);
   if (!plan) {
