@@ -36,6 +36,15 @@ export interface PromoteResult {
   detail: string;
 }
 
+/** What the run knows when it promotes. */
+export interface PromoteContext {
+  /**
+   * The run's Fence result. A planned promotion checks the standby against the fenced primary's current WAL
+   * position; if that primary has become unreachable since it was fenced, its recorded final position stands in.
+   */
+  fence?: FenceResult;
+}
+
 export interface PromotionStatus {
   state: 'pending' | 'writable' | 'failed';
   detail: string;
@@ -48,7 +57,7 @@ export interface DatabaseFailover {
   /** Planned: must fence or throw FenceFailedError. Unplanned: best-effort within the plan's bound. */
   fenceOldPrimary(mode: FailoverMode): Promise<FenceResult>;
   /** Idempotent: a standby that is already the writer is success. */
-  promote(mode: FailoverMode): Promise<PromoteResult>;
+  promote(mode: FailoverMode, context?: PromoteContext): Promise<PromoteResult>;
   promotionStatus(): Promise<PromotionStatus>;
   /** The address DNS should point at once the standby is the writer. */
   writerEndpoint(): Promise<string>;

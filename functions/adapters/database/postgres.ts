@@ -22,7 +22,14 @@ import {
 } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
 import type { PgEndpoint, PlanWithDatabase } from '#core/plan.js';
-import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
+import type {
+  DatabaseFailover,
+  FenceResult,
+  LagReading,
+  PromoteContext,
+  PromoteResult,
+  PromotionStatus,
+} from '#core/ports.js';
 import { type DbCredentials, forgetSecret, resolveSecret } from '../secrets.js';
 
 export interface PostgresFailoverDeps {
@@ -318,7 +325,7 @@ export class PostgresFailover implements DatabaseFailover {
 
   // ------------------------------------------------------------------ promote
 
-  async promote(mode: FailoverMode): Promise<PromoteResult> {
+  async promote(mode: FailoverMode, context: PromoteContext = {}): Promise<PromoteResult> {
     const wait = this.promoteWaitSeconds;
     const bounds: SessionBounds = {
       budgetMs: (wait + 10) * 1000,
@@ -327,7 +334,7 @@ export class PostgresFailover implements DatabaseFailover {
     };
     return this.session('standby', bounds, async (c) => {
       if (!(await this.inRecovery(c))) return this.alreadyPromoted(c);
-      if (mode === 'planned') await this.requireCaughtUp(c);
+      const caughtUp = mode === 'planned' ? await this.requireCaughtUp(c, context.fence) : '';
       const started = Date.now();
       let ok: boolean | undefined;
       try {
@@ -345,7 +352,7 @@ export class PostgresFailover implements DatabaseFailover {
       }
       return {
         outcome: 'started',
-        detail: `pg_promote on ${this.addr('standby')} finished in ${Date.now() - started} ms; now on timeline ${await this.timeline(c)}`,
+        detail: `${caughtUp}pg_promote on ${this.addr('standby')} finished in ${Date.now() - started} ms; now on timeline ${await this.timeline(c)}`,
       };
     });
   }
@@ -353,11 +360,14 @@ export class PostgresFailover implements DatabaseFailover {
   /**
    * Planned = zero loss: the standby must have replayed everything the fenced primary holds. Compared against the
    * primary's current LSN (reachable in a planned run): at least the fence's final LSN, plus only the server's own
-   * records since, which stream over at once.
+   * records since, which stream over at once. If the primary has become unreachable since the run fenced it (it
+   * died mid-switchover), the fence's recorded final LSN stands in: after it, the fenced primary acknowledged no
+   * client write. Returns a note for the promotion's detail ('' on the usual path).
    */
-  private async requireCaughtUp(standby: pg.Client): Promise<void> {
+  private async requireCaughtUp(standby: pg.Client, fence: FenceResult | undefined): Promise<string> {
     const budgetMs = this.db.fence.timeoutSeconds * 1000;
     let primary: { lsn: string; readOnly: string };
+    let note = '';
     try {
       primary = await this.session(
         'primary',
@@ -371,14 +381,18 @@ export class PostgresFailover implements DatabaseFailover {
         },
       );
     } catch (error) {
-      if (error instanceof DatabaseUnreachableError) {
+      if (!(error instanceof DatabaseUnreachableError)) throw error;
+      if (!fence?.fenced || fence.method !== 'read-only' || !fence.finalLsn) {
         throw new DatabaseUnreachableError(
           `planned promotion needs the fenced primary's final WAL position and ${error.message}; ` +
             'if it is gone for good, run an unplanned failover instead',
           { cause: error },
         );
       }
-      throw error;
+      primary = { lsn: fence.finalLsn, readOnly: 'on' };
+      note =
+        `the fenced primary became unreachable after the fence (${error.message}); ` +
+        `the standby has replayed its final LSN ${fence.finalLsn} recorded by the fence, so nothing acknowledged is lost; `;
     }
     if (primary.readOnly !== 'on') {
       throw new FenceFailedError(
@@ -392,11 +406,15 @@ export class PostgresFailover implements DatabaseFailover {
     );
     const row = r.rows[0];
     if (row && row.behind > 0) {
+      const source = note
+        ? `the final LSN the fence recorded (${primary.lsn}); the fenced primary is unreachable, so unless it comes back or this WAL arrives another way, run an unplanned failover and accept the loss`
+        : `the fenced primary (primary at ${primary.lsn})`;
       throw new ResourceBusyError(
-        `standby still catching up: ${row.behind} bytes behind the fenced primary (replayed ${row.replay ?? 'nothing'}, primary at ${primary.lsn})` +
+        `standby still catching up: ${row.behind} bytes behind ${source} (replayed ${row.replay ?? 'nothing'})` +
           `${row.paused ? '; WAL replay is PAUSED on the standby: resume it with pg_wal_replay_resume()' : ''}`,
       );
     }
+    return note;
   }
 
   // ------------------------------------------------------------------ status

@@ -74,7 +74,7 @@ export const promote = async ({ state }: StepPayload, deps: DbDeps): Promise<Fai
     return next;
   }
   const db = await deps.database(state.plan);
-  const result = await db.promote(mode);
+  const result = await db.promote(mode, state.fence ? { fence: state.fence } : {});
   const next: FailoverState = { ...state, promote: { ...result, at: deps.now().toISOString() } };
   next.timeline = recordStep(state, 'Promote', started, deps.now(), `${result.outcome}: ${result.detail}`);
   return next;
