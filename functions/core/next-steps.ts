@@ -26,6 +26,21 @@ const NEXT_STEPS: Record<string, string> = {
   AlreadyInProgressError: 'Nothing was changed. Another run of this plan is in progress or in its cooldown.',
 };
 
-export const nextStepsFor = (errorName: string | undefined): string =>
+/** Where the run left the world when it failed, as the notification states it. */
+export interface WorldState {
+  promoted: boolean;
+  dnsSwitched: boolean;
+}
+
+const PROMOTED_DNS_NOT_SWITCHED =
+  'The standby IS promoted and writable, but the DNS record still points at the old primary: applications are not ' +
+  'writing to the new primary. Point the record at the new writer by hand (see the runbook) or re-run the plan once ' +
+  'the DNS service answers (every step is idempotent; promotion is a no-op now). Until then keep the old primary ' +
+  'fenced or down: if it comes back writable, clients resolving the record would write to it.';
+
+export const nextStepsFor = (errorName: string | undefined, world?: WorldState): string =>
   (errorName && NEXT_STEPS[errorName]) ||
+  // A transient error that outlasted its retries (a DNS service down, throttling): what to do depends on how far
+  // the run got, not on the error's name.
+  (world?.promoted && !world.dnsSwitched ? PROMOTED_DNS_NOT_SWITCHED : undefined) ||
   'Check the execution history for the failed step and the state of the database and DNS; every step is idempotent and safe to re-run.';

@@ -174,6 +174,36 @@ describe('buildEvent', () => {
     });
   });
 
+  it('says the standby is promoted but DNS not switched when a transient DNS error outlasted its retries', () => {
+    // Prepare: UpdateDns never got an answer from the DNS service; the run stopped after PromotionStatus.
+    const base = succeeded();
+    const { dns: _dns, ...promotedOnly } = base;
+    const state = {
+      ...promotedOnly,
+      timeline: base.timeline.slice(0, 4),
+      error: {
+        Error: 'ServiceUnavailableError',
+        Cause: JSON.stringify({ errorMessage: 'UPSERT db.orders.example.internal: DNS control endpoint unreachable' }),
+      },
+    };
+
+    // Act
+    const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event.detail).toMatchObject({
+      error: 'ServiceUnavailableError',
+      lastCompletedStep: 'PromotionStatus',
+      promoted: true,
+      dnsSwitched: false,
+      nextSteps: nextStepsFor('ServiceUnavailableError', { promoted: true, dnsSwitched: false }),
+    });
+    expect(event.detail.nextSteps).toMatch(
+      /IS promoted and writable, but the DNS record still points at the old primary/,
+    );
+    expect(event.detail.nextSteps).not.toBe(nextStepsFor(undefined));
+  });
+
   it('explains an abort with the lag reason when there is no error message', () => {
     // Prepare
     const base = succeeded();

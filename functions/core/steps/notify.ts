@@ -79,20 +79,24 @@ export const buildEvent = (
         nextSteps: nextStepsFor(errorName),
       });
       break;
-    case 'Failover Failed':
+    case 'Failover Failed': {
       summary = `FAILED ${how}${where}: ${errorName ?? 'error'}${errorMessage ? `: ${errorMessage}` : ''}`;
+      const world = {
+        promoted: state.promotion?.state === 'writable' || state.promote?.outcome === 'already-promoted',
+        dnsSwitched: state.dns?.status === 'insync',
+      };
       Object.assign(detail, {
         error: errorName,
         message: errorMessage,
         lastCompletedStep: lastCompleted ?? 'none',
-        promoted: state.promotion?.state === 'writable' || state.promote?.outcome === 'already-promoted',
-        dnsSwitched: state.dns?.status === 'insync',
+        ...world,
         fence: state.fence,
         timeline: state.timeline,
         measures,
-        nextSteps: nextStepsFor(errorName),
+        nextSteps: nextStepsFor(errorName, world),
       });
       break;
+    }
     case 'Approval Required': {
       summary = `Approval required for ${how}${where}: ${state.lag?.reason ?? 'the plan asks a person before an automatic failover'}`;
       Object.assign(detail, {
