@@ -58,6 +58,16 @@ export interface DrillOptions {
   rpo?: Partial<PlanInput['rpo']>;
   /** Called with the regions up and the workload writing, just before the incident (tests pause replay here). */
   beforeIncident?: (env: DrillEnvironment) => Promise<void>;
+  /**
+   * Fault hooks: wraps the real step handlers (keyed by function name: `fence`, `promote`, `updateDns` ...), so a
+   * test can break the world around a step (kill a server after Fence, stop the DNS server before UpdateDns).
+   */
+  wrapHandlers?: (handlers: Handlers, env: DrillEnvironment) => Handlers;
+  /**
+   * Every Task Retry waits this long instead of the definition's IntervalSeconds with jitter (default: as defined).
+   * Tests of faults that exhaust a Retry set it low; it is reported with the waits.
+   */
+  retryIntervalMs?: number;
   /** Leave servers running; the caller must call `kept.cleanup()`. */
   keep?: boolean;
   onProgress?: (event: DrillProgress) => void;
@@ -142,6 +152,7 @@ export interface DrillReport {
     waitMs: number;
     dnsTtlSeconds: number;
     start: 'alarm' | 'manual';
+    retryIntervalMs?: number;
   };
   plan: Plan;
   incident: { kind: 'kill' | 'switchover-request' | 'manual-unplanned'; at: string; killMs?: number };
@@ -175,6 +186,7 @@ export interface DrillReport {
     /** RTO − detection − promotion call − DNS call: what orchestration and client reconnection cost. */
     overheadMs: number;
   };
+  /** Counted whenever the standby was promoted, also when the run then failed (e.g. DNS not switched). */
   rpo?: {
     lostCount: number;
     lostIds: number[];
@@ -202,6 +214,8 @@ export interface DrillResult {
   report: DrillReport;
   /** Every acknowledged commit, as the workload recorded it (epoch ms). */
   acks: Ack[];
+  /** Every notification the run published, in full (the report keeps their summaries). */
+  notifications: FailoverEvent[];
   /** With `keep`: the running environment; call cleanup() when done. */
   kept?: DrillEnvironment & { cleanup: () => Promise<void> };
 }
@@ -529,7 +543,7 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       import('../../../functions/notify.js'),
       import('../../../functions/trigger.js'),
     ]);
-    const handlers: Handlers = {
+    const realHandlers: Handlers = {
       prepare: prepareM.createHandler({ now, plans: () => catalog }),
       checkLag: checkLagM.handler,
       fence: fenceM.handler,
@@ -540,17 +554,28 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       verify: verifyM.handler,
       notify: notifyM.createHandler({ now, notifier: async () => notifier }),
     };
+    const handlers = options.wrapHandlers?.(realHandlers, { regions, dns, plan, workload }) ?? realHandlers;
     const definition = loadDefinition();
     // Validated once here, as CreateStateMachine does at deployment; executions then start without re-validating.
     new StateMachine(definition, { validationOptions: { checkArn: false } });
     const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
     const waitTimeOverrides = Object.fromEntries(waitStates.map(([name]) => [name, o.waitMs]));
+    const retryIntervalMs = options.retryIntervalMs;
+    const retryIntervalOverrides =
+      retryIntervalMs === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(definition.States)
+              .filter(([, st]) => st.Type === 'Task')
+              .map(([name]) => [name, retryIntervalMs]),
+          );
     const tracker = new StateTracker(progress);
     const executions = new LocalExecutions((name, input) =>
       runLocal(input, {
         handlers,
         executionName: name,
         waitTimeOverrides,
+        ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
         onEvent: tracker.on,
         definition,
         validate: false,
@@ -724,7 +749,8 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
     if (!options.keep) await workload.stop();
 
     let rpo: DrillReport['rpo'];
-    if (succeeded && firstAck) {
+    // Whenever the standby was promoted, even if the run failed after that: what it lacks is then lost.
+    if ((succeeded && firstAck) || standbyInRecovery === false) {
       const byOld = acksSnapshot.filter((a) => a.server === primary.host);
       const present = new Set(
         await withClient(standby.connectionConfig(), async (c) => {
@@ -813,6 +839,7 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
         waitMs: o.waitMs,
         dnsTtlSeconds: o.dnsTtlSeconds,
         start,
+        ...(retryIntervalMs !== undefined ? { retryIntervalMs } : {}),
       },
       plan,
       incident: {
@@ -877,9 +904,9 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
     if (options.keep) {
       keepAlive = true;
       const env = { regions, dns, plan, workload };
-      return { report, acks: acksSnapshot, kept: { ...env, cleanup } };
+      return { report, acks: acksSnapshot, notifications, kept: { ...env, cleanup } };
     }
-    return { report, acks: acksSnapshot };
+    return { report, acks: acksSnapshot, notifications };
   } finally {
     if (!keepAlive) await cleanup();
   }
