@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import * as errors from '#core/errors.js';
 import {
   ARCHITECTURE_FILE,
   expectedArchitecture,
@@ -56,6 +57,54 @@ describe('generated docs are current', () => {
 
     // Assess
     expect(committed, 'docs/plans.md is out of date: run `npm run docs`').toBe(expected);
+  });
+});
+
+/** GitHub's anchor of a Markdown heading. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+
+const anchorsOf = (markdown: string): Set<string> =>
+  new Set([
+    ...[...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] as string)),
+    ...[...markdown.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1] as string),
+  ]);
+
+describe('the runbook', () => {
+  const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+
+  it('has a section for every named error a run can end with', () => {
+    // Prepare
+    const names = Object.values(errors)
+      .filter(
+        (e): e is typeof errors.DrFailoverError =>
+          typeof e === 'function' && e.prototype instanceof errors.DrFailoverError,
+      )
+      .map((e) => e.name);
+
+    // Act
+    const anchors = anchorsOf(runbook);
+
+    // Assess
+    expect(names.length).toBeGreaterThan(10);
+    expect(
+      names.filter((n) => !anchors.has(n.toLowerCase())),
+      'docs/runbook.md needs an <a id="..."></a> section for these errors: a run can end with each of them',
+    ).toEqual([]);
+  });
+
+  it('links only to sections that exist', () => {
+    // Act
+    const anchors = anchorsOf(runbook);
+    const links = [...runbook.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1] as string);
+
+    // Assess
+    expect(links.length).toBeGreaterThan(10);
+    expect(links.filter((l) => !anchors.has(l))).toEqual([]);
   });
 });
 
