@@ -195,6 +195,10 @@ export class RdsInstanceFailover implements DatabaseFailover {
     } catch (error) {
       const translated = translateAwsError(error, what, PARAMETER_GROUP_BUSY_CODES);
       if (mode === 'planned') {
+        // Throttling, a parameter group busy with another change or a 5xx clear by waiting: the state machine
+        // retries them. Anything else fails the same way again, and a planned run never promotes over a writable
+        // primary.
+        if (translated.retryable) throw translated;
         throw new FenceFailedError(`${translated.message}; a planned run never promotes over a writable primary`, {
           cause: translated,
         });

@@ -5,6 +5,7 @@ import {
   DBParameterGroupNotFoundFault,
   DescribeDBInstancesCommand,
   InvalidDBInstanceStateFault,
+  InvalidDBParameterGroupStateFault,
   ModifyDBParameterGroupCommand,
   PromoteReadReplicaCommand,
   RDSClient,
@@ -18,6 +19,7 @@ import {
   ConfigurationError,
   FenceFailedError,
   ResourceBusyError,
+  ServiceUnavailableError,
   ThrottledError,
 } from '#core/errors.js';
 import type { PlanWithDatabase } from '#core/plan.js';
@@ -242,6 +244,46 @@ describe('RdsInstanceFailover', () => {
       expect((error as FenceFailedError).cause).toBeInstanceOf(AwsRequestFailedError);
       expect(((error as FenceFailedError).cause as Error).cause).toBe(fault);
     });
+
+    it.each([
+      [
+        'ThrottlingException',
+        () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }),
+        ThrottledError,
+      ],
+      [
+        'InvalidDBParameterGroupStateFault',
+        () =>
+          new InvalidDBParameterGroupStateFault({ $metadata: {}, message: 'the parameter group is being modified' }),
+        ResourceBusyError,
+      ],
+      [
+        'InternalFailure (500)',
+        () =>
+          Object.assign(new Error('internal'), {
+            name: 'InternalFailure',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 500 },
+          }),
+        ServiceUnavailableError,
+      ],
+    ])(
+      'lets the state machine retry a planned fence call that failed with %s, instead of failing the run',
+      async (_code, fault, expected) => {
+        // Prepare
+        rds.on(ModifyDBParameterGroupCommand).rejects(fault());
+
+        // Act
+        const error = await adapter('feature-store-pg')
+          .fenceOldPrimary('planned')
+          .catch((e: unknown) => e);
+
+        // Assess
+        expect(error).toBeInstanceOf(expected);
+        expect((error as { retryable?: boolean }).retryable).toBe(true);
+        expect(error).not.toBeInstanceOf(FenceFailedError);
+      },
+    );
 
     it('returns fenced false quickly when the primary region is dark in an unplanned run', async () => {
       // Prepare
