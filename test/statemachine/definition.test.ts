@@ -94,6 +94,20 @@ describe('statemachines/failover.asl.yaml', () => {
     }
   });
 
+  it('retries a throttled or failed-in-transit publish in every Task that publishes a notification', () => {
+    // Prepare: an approval request is a notification too; losing it to one throttled call would fail the run.
+    const publishing = tasks.filter(
+      ([, s]) => s.Parameters?.FunctionName?.['Fn::GetAtt']?.[0] === 'NotifyLambdaFunction',
+    );
+
+    // Assess
+    expect(publishing.map(([n]) => n)).toEqual(expect.arrayContaining(['ApproveFailover', 'ApproveLagExceeded']));
+    for (const [name, state] of publishing) {
+      const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      expect(retried, name).toEqual(expect.arrayContaining(['ThrottledError', 'ServiceUnavailableError']));
+    }
+  });
+
   it('waits for approvals exactly as long as the notification tells people', () => {
     const approvals = tasks.filter(([, s]) => s.Resource.endsWith('.waitForTaskToken'));
     expect(approvals.map(([n]) => n)).toEqual(['ApproveFailover', 'ApproveLagExceeded']);
