@@ -1,0 +1,585 @@
+/**
+ * The fault matrix: one row per Task state of statemachines/failover.asl.yaml, naming a run that reaches it, the
+ * AWS calls it makes that fail transiently, and the terminal failures it can meet. faults*.test.ts execute it;
+ * a Task added to the definition without a row fails them.
+ */
+import { GetMetricDataCommand, InternalServiceFault, InvalidParameterValueException } from '@aws-sdk/client-cloudwatch';
+import { InternalException, PutEventsCommand, ThrottlingException } from '@aws-sdk/client-eventbridge';
+import {
+  DBParameterGroupNotFoundFault,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  GlobalClusterNotFoundFault,
+  InvalidDBInstanceStateFault,
+  InvalidDBParameterGroupStateFault,
+  InvalidGlobalClusterStateFault,
+  ModifyDBParameterGroupCommand,
+  PromoteReadReplicaCommand,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  NoSuchChange,
+  NoSuchHostedZone,
+  ThrottlingException as Route53ThrottlingException,
+  TestDNSAnswerCommand,
+} from '@aws-sdk/client-route-53';
+import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
+import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+import * as prepare from '../../functions/prepare.js';
+import type { Handlers } from '../../scripts/lib/local-state-machine.js';
+import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
+import {
+  auroraWorld,
+  cloudwatch,
+  eventBridge,
+  lagMetrics,
+  ORDERS,
+  rds,
+  rdsReplicaWorld,
+  route53,
+  route53World,
+  runInput,
+  sns,
+} from './support.js';
+
+// ------------------------------------------------------------------ runs that reach each Task
+
+/** Prepare bound to a catalogue holding one variant of a plan. */
+const withPlan = (file: string, changes: (p: PlanInput) => PlanInput): Partial<Handlers> => {
+  const plan: Plan = parsePlan(changes(structuredClone(loadPlanFile(file)) as PlanInput), 'fault-matrix');
+  return { prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map([[plan.name, plan]]) }) };
+};
+
+const OLD_PRIMARY = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+const approve = async () => ({ approved: true, by: 'oncall:bo' });
+
+/** The orders plan (Aurora Global Database, Route 53), unplanned: every Task of the happy path runs. */
+export const ORDERS_RUN: Scenario = {
+  name: 'orders, unplanned',
+  input: runInput(),
+  world: () => {
+    lagMetrics(() => 2_000);
+    auroraWorld();
+    route53World({ pendingChecks: 1 });
+  },
+  ends: { status: 'SUCCEEDED' },
+};
+
+/** The feature-store plan (RDS read replica), planned, with a fence parameter group: Fence calls AWS. */
+export const FEATURE_STORE_PLANNED: Scenario = {
+  name: 'feature-store, planned, fenced by parameter group',
+  input: runInput({ plan: 'feature-store', mode: 'planned' }),
+  handlers: withPlan('plans/feature-store.yml', (p) => ({
+    ...p,
+    database: { ...(p.database as object), fenceParameterGroupName: 'feature-store-pg' } as PlanInput['database'],
+  })),
+  world: () => {
+    lagMetrics(() => 4);
+    rdsReplicaWorld();
+    rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+    route53World({ initial: 'feature-store.abc123.us-west-2.rds.amazonaws.com' });
+  },
+  ends: { status: 'SUCCEEDED' },
+};
+
+/** An alarm starts a run of a plan that is not automatic: ApproveFailover asks a person, who approves. */
+const ORDERS_MANUAL: Scenario = {
+  name: 'orders, not automatic, started by an alarm, approved',
+  input: runInput({
+    trigger: { kind: 'alarm', source: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-db-primary-unhealthy' },
+  }),
+  handlers: withPlan('plans/orders.yml', (p) => ({ ...p, trigger: { ...p.trigger, automatic: false } })),
+  world: ORDERS_RUN.world,
+  approver: approve,
+  ends: { status: 'SUCCEEDED' },
+};
+
+/** Lag over the RPO with onExceeded wait-for-approval: ApproveLagExceeded asks a person, who approves. */
+const ORDERS_LAG_APPROVAL: Scenario = {
+  name: 'orders, lag over the RPO, wait-for-approval, approved',
+  input: runInput(),
+  handlers: withPlan('plans/orders.yml', (p) => ({
+    ...p,
+    rpo: { ...p.rpo, onExceeded: 'wait-for-approval', maxLagChecks: 1 },
+  })),
+  world: () => {
+    lagMetrics(() => 120_000);
+    auroraWorld();
+    route53World({ pendingChecks: 1 });
+  },
+  approver: approve,
+  ends: { status: 'SUCCEEDED' },
+};
+
+/** Lag over the RPO with onExceeded abort: the run ends in NotifyAborted, then Aborted. */
+const ORDERS_ABORTED: Scenario = {
+  name: 'orders, lag over the RPO, abort',
+  input: runInput(),
+  handlers: withPlan('plans/orders.yml', (p) => ({ ...p, rpo: { ...p.rpo, maxLagChecks: 1 } })),
+  world: () => {
+    lagMetrics(() => 120_000);
+    auroraWorld();
+  },
+  ends: { status: 'FAILED', error: 'ReplicationLagExceededError', last: 'Aborted' },
+};
+
+/** The record still answers the old primary after the switch: Verify fails, the run ends in NotifyFailed. */
+const ORDERS_VERIFY_FAILS: Scenario = {
+  name: 'orders, the record keeps answering the old primary',
+  input: runInput(),
+  world: () => {
+    ORDERS_RUN.world();
+    route53.on(TestDNSAnswerCommand).resolves({ RecordData: [`${OLD_PRIMARY}.`], ResponseCode: 'NOERROR' });
+  },
+  ends: { status: 'FAILED', error: 'DnsVerificationFailedError', last: 'Failed' },
+};
+
+// ------------------------------------------------------------------ the rows
+
+/** How a failure of the Task ends the run: `step` → NotifyFailed → Failed; `notify` → never fails the run. */
+export type TaskKind = 'step' | 'notify' | 'approval';
+
+export interface TerminalFault {
+  label: string;
+  /** The error name the execution ends with: the original one, never a generic one. */
+  expect: string;
+  /** The AWS call that fails (every attempt of the Task). */
+  aws?: AwsFault;
+  /** Or: the execution input that fails. */
+  input?: Record<string, unknown>;
+}
+
+export interface TaskRow {
+  kind: TaskKind;
+  scenario: Scenario;
+  /** AWS calls of the Task failing for its first attempts; each runs in `scenario` unless it names its own. */
+  transient: (AwsFault & { scenario?: Scenario })[];
+  /** Why the Task has no transient AWS fault (it makes no AWS call). */
+  noAwsCall?: string;
+  terminal: TerminalFault[];
+  /** AWS commands the Task sends that change the world: exactly once in effect, whatever is retried. */
+  mutating?: AwsFault['command'][];
+}
+
+const sdk = {
+  ebThrottled: () => new ThrottlingException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+  ebInternal: () => new InternalException({ $metadata: { httpStatusCode: 500 }, message: 'internal error' }),
+  snsThrottled: () => new ThrottledException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+  snsDenied: () =>
+    new AuthorizationErrorException({ $metadata: { httpStatusCode: 403 }, message: 'not authorized to publish' }),
+};
+
+const putEvents = { mock: eventBridge, command: PutEventsCommand };
+const publish = { mock: sns, command: PublishCommand };
+const getMetricData = { mock: cloudwatch, command: GetMetricDataCommand };
+const describeGlobal = { mock: rds, command: DescribeGlobalClustersCommand };
+const changeRecord = { mock: route53, command: ChangeResourceRecordSetsCommand };
+const testDnsAnswer = { mock: route53, command: TestDNSAnswerCommand };
+const modifyGroup = { mock: rds, command: ModifyDBParameterGroupCommand };
+
+export const ROWS: Record<string, TaskRow> = {
+  Prepare: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [],
+    noAwsCall: 'Prepare reads the deployed plans only; its transient failures are the Lambda service errors',
+    terminal: [{ label: 'an unknown plan in the input', expect: 'InvalidInputError', input: { plan: 'payments' } }],
+  },
+  ApproveFailover: {
+    kind: 'approval',
+    scenario: ORDERS_MANUAL,
+    transient: [{ label: 'PutEvents ThrottlingException', ...putEvents, error: sdk.ebThrottled }],
+    terminal: [
+      {
+        label: 'PutEvents AccessDeniedException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
+      },
+    ],
+  },
+  NotifyStarted: {
+    kind: 'notify',
+    scenario: ORDERS_RUN,
+    transient: [
+      { label: 'PutEvents ThrottlingException', ...putEvents, error: sdk.ebThrottled },
+      { label: 'PutEvents InternalException (500)', ...putEvents, error: sdk.ebInternal },
+      { label: 'SNS Publish ThrottledException', ...publish, error: sdk.snsThrottled },
+    ],
+    terminal: [
+      {
+        label: 'PutEvents AccessDeniedException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
+      },
+      {
+        label: 'SNS Publish AuthorizationErrorException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
+      },
+    ],
+  },
+  CheckLag: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [
+      { label: 'GetMetricData Throttling', ...getMetricData, error: () => throttling('Throttling') },
+      {
+        label: 'GetMetricData InternalServiceFault (500)',
+        ...getMetricData,
+        error: () => new InternalServiceFault({ $metadata: { httpStatusCode: 500 }, message: 'internal' }),
+      },
+    ],
+    terminal: [
+      {
+        label: 'GetMetricData AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'GetMetricData AccessDenied', ...getMetricData, error: () => accessDenied('AccessDenied') },
+      },
+      {
+        label: 'GetMetricData InvalidParameterValueException',
+        expect: 'AwsRequestFailedError',
+        aws: {
+          label: 'GetMetricData InvalidParameterValueException',
+          ...getMetricData,
+          error: () => new InvalidParameterValueException({ $metadata: { httpStatusCode: 400 }, message: 'bad' }),
+        },
+      },
+    ],
+  },
+  ApproveLagExceeded: {
+    kind: 'approval',
+    scenario: ORDERS_LAG_APPROVAL,
+    transient: [{ label: 'SNS Publish ThrottledException', ...publish, error: sdk.snsThrottled }],
+    terminal: [
+      {
+        label: 'SNS Publish AuthorizationErrorException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
+      },
+    ],
+  },
+  Fence: {
+    kind: 'step',
+    scenario: FEATURE_STORE_PLANNED,
+    transient: [
+      { label: 'ModifyDBParameterGroup Throttling', ...modifyGroup, error: () => throttling('Throttling') },
+      {
+        label: 'ModifyDBParameterGroup InvalidDBParameterGroupStateFault',
+        ...modifyGroup,
+        error: () =>
+          new InvalidDBParameterGroupStateFault({ $metadata: { httpStatusCode: 400 }, message: 'being modified' }),
+      },
+      {
+        label: 'ModifyDBParameterGroup ServiceUnavailable (503)',
+        ...modifyGroup,
+        error: () => serverError('ServiceUnavailable', 503),
+      },
+    ],
+    terminal: [
+      {
+        label: 'ModifyDBParameterGroup AccessDenied (planned run)',
+        expect: 'FenceFailedError',
+        aws: {
+          label: 'ModifyDBParameterGroup AccessDenied',
+          mock: rds,
+          command: ModifyDBParameterGroupCommand,
+          error: () => accessDenied('AccessDenied'),
+        },
+      },
+      {
+        label: 'ModifyDBParameterGroup DBParameterGroupNotFoundFault (planned run)',
+        expect: 'FenceFailedError',
+        aws: {
+          label: 'DBParameterGroupNotFoundFault',
+          mock: rds,
+          command: ModifyDBParameterGroupCommand,
+          error: () => new DBParameterGroupNotFoundFault({ $metadata: { httpStatusCode: 404 }, message: 'not found' }),
+        },
+      },
+    ],
+    mutating: [ModifyDBParameterGroupCommand],
+  },
+  Promote: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [
+      {
+        label: 'FailoverGlobalCluster InvalidGlobalClusterStateFault',
+        mock: rds,
+        command: FailoverGlobalClusterCommand,
+        error: () =>
+          new InvalidGlobalClusterStateFault({ $metadata: { httpStatusCode: 400 }, message: 'global cluster is busy' }),
+      },
+      {
+        label: 'FailoverGlobalCluster InternalFailure (500)',
+        mock: rds,
+        command: FailoverGlobalClusterCommand,
+        error: () => serverError('InternalFailure'),
+      },
+      { label: 'DescribeGlobalClusters Throttling', ...describeGlobal, error: () => throttling('Throttling') },
+      {
+        label: 'PromoteReadReplica InvalidDBInstanceStateFault',
+        mock: rds,
+        command: PromoteReadReplicaCommand,
+        error: () => new InvalidDBInstanceStateFault({ $metadata: { httpStatusCode: 400 }, message: 'modifying' }),
+        scenario: FEATURE_STORE_PLANNED,
+      },
+    ],
+    terminal: [
+      {
+        label: 'FailoverGlobalCluster AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: {
+          label: 'FailoverGlobalCluster AccessDenied',
+          mock: rds,
+          command: FailoverGlobalClusterCommand,
+          error: () => accessDenied('AccessDenied'),
+        },
+      },
+      {
+        label: 'FailoverGlobalCluster GlobalClusterNotFoundFault',
+        expect: 'AwsRequestFailedError',
+        aws: {
+          label: 'GlobalClusterNotFoundFault',
+          mock: rds,
+          command: FailoverGlobalClusterCommand,
+          error: () => new GlobalClusterNotFoundFault({ $metadata: { httpStatusCode: 404 }, message: 'not found' }),
+        },
+      },
+      {
+        label: 'the target cluster is no member of the global cluster',
+        expect: 'PromotionFailedError',
+        aws: {
+          label: 'DescribeGlobalClusters without the target',
+          ...describeGlobal,
+          answer: () => ({
+            GlobalClusters: [
+              {
+                GlobalClusterIdentifier: ORDERS.globalId,
+                GlobalClusterMembers: [{ DBClusterArn: ORDERS.primary, IsWriter: true }],
+              },
+            ],
+          }),
+        },
+      },
+    ],
+    mutating: [FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand, PromoteReadReplicaCommand],
+  },
+  PromotionStatus: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [
+      {
+        label: 'DescribeGlobalClusters ServiceUnavailable (503)',
+        ...describeGlobal,
+        error: () => serverError('ServiceUnavailable', 503),
+      },
+      {
+        label: 'DescribeDBClusters Throttling',
+        mock: rds,
+        command: DescribeDBClustersCommand,
+        error: () => throttling('Throttling'),
+      },
+      {
+        label: 'DescribeDBInstances Throttling',
+        mock: rds,
+        command: DescribeDBInstancesCommand,
+        error: () => throttling('Throttling'),
+        scenario: FEATURE_STORE_PLANNED,
+      },
+    ],
+    terminal: [
+      {
+        label: 'Aurora reports the failover being cancelled',
+        expect: 'PromotionFailedError',
+        aws: {
+          label: 'DescribeGlobalClusters FailoverState cancelling',
+          ...describeGlobal,
+          answer: () => ({
+            GlobalClusters: [
+              {
+                GlobalClusterIdentifier: ORDERS.globalId,
+                GlobalClusterMembers: [
+                  { DBClusterArn: ORDERS.primary, IsWriter: true },
+                  { DBClusterArn: ORDERS.target, IsWriter: false },
+                ],
+                FailoverState: {
+                  Status: 'cancelling',
+                  FromDbClusterArn: ORDERS.primary,
+                  ToDbClusterArn: ORDERS.target,
+                },
+              },
+            ],
+          }),
+        },
+      },
+    ],
+  },
+  UpdateDns: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [
+      {
+        label: 'ChangeResourceRecordSets ThrottlingException',
+        ...changeRecord,
+        error: () => new Route53ThrottlingException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+      },
+      {
+        label: 'ChangeResourceRecordSets ServiceUnavailable (503)',
+        ...changeRecord,
+        error: () => serverError('ServiceUnavailable', 503),
+      },
+      {
+        label: 'DescribeDBClusters InternalFailure (500)',
+        mock: rds,
+        command: DescribeDBClustersCommand,
+        error: () => serverError('InternalFailure'),
+      },
+    ],
+    terminal: [
+      {
+        label: 'ChangeResourceRecordSets AccessDenied',
+        expect: 'DnsChangeFailedError',
+        aws: {
+          label: 'ChangeResourceRecordSets AccessDenied',
+          ...changeRecord,
+          error: () => accessDenied('AccessDenied'),
+        },
+      },
+      {
+        label: 'ChangeResourceRecordSets NoSuchHostedZone',
+        expect: 'DnsChangeFailedError',
+        aws: {
+          label: 'NoSuchHostedZone',
+          ...changeRecord,
+          error: () => new NoSuchHostedZone({ $metadata: { httpStatusCode: 404 }, message: 'no such zone' }),
+        },
+      },
+    ],
+    mutating: [ChangeResourceRecordSetsCommand],
+  },
+  DnsStatus: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [
+      {
+        label: 'GetChange ThrottlingException',
+        mock: route53,
+        command: GetChangeCommand,
+        error: () => new Route53ThrottlingException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+      },
+      {
+        label: 'GetChange InternalFailure (500)',
+        mock: route53,
+        command: GetChangeCommand,
+        error: () => serverError('InternalFailure'),
+      },
+    ],
+    terminal: [
+      {
+        label: 'GetChange NoSuchChange',
+        expect: 'DnsChangeFailedError',
+        aws: {
+          label: 'NoSuchChange',
+          mock: route53,
+          command: GetChangeCommand,
+          error: () => new NoSuchChange({ $metadata: { httpStatusCode: 404 }, message: 'no such change' }),
+        },
+      },
+    ],
+  },
+  Verify: {
+    kind: 'step',
+    scenario: ORDERS_RUN,
+    transient: [
+      {
+        label: 'TestDNSAnswer ThrottlingException',
+        ...testDnsAnswer,
+        error: () => new Route53ThrottlingException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+      },
+      { label: 'TestDNSAnswer InternalFailure (500)', ...testDnsAnswer, error: () => serverError('InternalFailure') },
+    ],
+    terminal: [
+      {
+        label: 'the record still answers the old primary',
+        expect: 'DnsVerificationFailedError',
+        aws: {
+          label: 'TestDNSAnswer answers the old primary',
+          ...testDnsAnswer,
+          answer: () => ({ RecordData: [`${OLD_PRIMARY}.`], ResponseCode: 'NOERROR' }),
+        },
+      },
+      {
+        label: 'TestDNSAnswer AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'TestDNSAnswer AccessDenied', ...testDnsAnswer, error: () => accessDenied('AccessDenied') },
+      },
+    ],
+  },
+  NotifySucceeded: {
+    kind: 'notify',
+    scenario: ORDERS_RUN,
+    transient: [{ label: 'PutEvents ThrottlingException', ...putEvents, error: sdk.ebThrottled }],
+    terminal: [
+      {
+        label: 'SNS Publish AuthorizationErrorException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
+      },
+    ],
+  },
+  NotifyAborted: {
+    kind: 'notify',
+    scenario: ORDERS_ABORTED,
+    transient: [{ label: 'SNS Publish ThrottledException', ...publish, error: sdk.snsThrottled }],
+    terminal: [
+      {
+        label: 'PutEvents AccessDeniedException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
+      },
+    ],
+  },
+  NotifyFailed: {
+    kind: 'notify',
+    scenario: ORDERS_VERIFY_FAILS,
+    transient: [{ label: 'PutEvents InternalException (500)', ...putEvents, error: sdk.ebInternal }],
+    terminal: [
+      {
+        label: 'SNS Publish AuthorizationErrorException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
+      },
+    ],
+  },
+};
+
+/** The main line of a run, in order: a failing Task must leave every later one unrun. */
+export const MAIN_LINE = [
+  'Prepare',
+  'ApproveFailover',
+  'NotifyStarted',
+  'CheckLag',
+  'ApproveLagExceeded',
+  'Fence',
+  'Promote',
+  'PromotionStatus',
+  'UpdateDns',
+  'DnsStatus',
+  'Verify',
+  'NotifySucceeded',
+];
+
+/** The Task that sends each mutating command. */
+export const MUTATED_BY: Record<string, string> = {
+  ModifyDBParameterGroup: 'Fence',
+  FailoverGlobalCluster: 'Promote',
+  SwitchoverGlobalCluster: 'Promote',
+  PromoteReadReplica: 'Promote',
+  ChangeResourceRecordSets: 'UpdateDns',
+};
