@@ -4,6 +4,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { runModelFromDrill } from '../report/drill.js';
+import { mdTable, runMarkdown, timelineSvg as sharedTimelineSvg } from '../report/render.js';
 import { type DrillReport, rpoLine, splitBrainLine } from './run-drill.js';
 
 /** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */
@@ -242,148 +244,14 @@ export const summaryText = (reports: readonly DrillReport[], agg: Aggregate, rep
 
 // ------------------------------------------------------------------ timeline.svg
 
-const esc = (s: string) =>
-  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-
-interface Bar {
-  row: string;
-  start: number;
-  end: number;
-  kind: 'detect' | 'task' | 'wait' | 'notify' | 'client' | 'rto' | 'fail';
-  title: string;
-}
-
-const COLORS: Record<Bar['kind'], string> = {
-  detect: '#d9534f',
-  task: '#337ab7',
-  wait: '#b0b7c3',
-  notify: '#8e6bbf',
-  client: '#f0ad4e',
-  rto: '#2e7d32',
-  fail: '#c62828',
-};
-
-export const timelineSvg = (r: DrillReport): string => {
-  const bars: Bar[] = [];
-  const p = r.phases;
-  if (p.detection)
-    bars.push({ row: 'detection', ...p.detection, kind: 'detect', title: `detection ${p.detection.ms} ms` });
-  if (p.trigger) bars.push({ row: 'trigger', ...p.trigger, kind: 'notify', title: `trigger ${p.trigger.ms} ms` });
-  for (const s of r.execution?.states ?? []) {
-    if (s.type !== 'Task' && s.type !== 'Wait') continue;
-    const end = s.exitedAt ?? s.enteredAt;
-    const kind: Bar['kind'] = s.caught
-      ? 'fail'
-      : s.type === 'Wait'
-        ? 'wait'
-        : s.name.startsWith('Notify')
-          ? 'notify'
-          : 'task';
-    bars.push({
-      row: s.name,
-      start: s.enteredAt,
-      end,
-      kind,
-      title: `${s.name} ${Math.round(end - s.enteredAt)} ms${s.outcome ? `: ${s.outcome}` : ''}`,
-    });
-  }
-  if (r.orchestration === 'baseline') {
-    if (p.promotion)
-      bars.push({ row: 'pg_promote', ...p.promotion, kind: 'task', title: `pg_promote ${p.promotion.ms} ms` });
-    if (p.dnsSwitch)
-      bars.push({ row: 'DNS UPSERT', ...p.dnsSwitch, kind: 'task', title: `DNS UPSERT ${p.dnsSwitch.ms} ms` });
-  }
-  if (p.clientReconnect) {
-    bars.push({
-      row: 'client reconnect',
-      ...p.clientReconnect,
-      kind: 'client',
-      title: `client reconnect ${p.clientReconnect.ms} ms`,
-    });
-  }
-  if (r.rto) bars.push({ row: 'RTO', start: 0, end: r.rto.ms, kind: 'rto', title: `RTO ${r.rto.ms} ms` });
-
-  const rowsOrder: string[] = [];
-  for (const b of bars) if (!rowsOrder.includes(b.row)) rowsOrder.push(b.row);
-  const lastEnd = Math.max(1, ...bars.map((b) => b.end));
-  const targetMs = r.plan.rto.targetSeconds * 1000;
-  // The target is drawn in place when it fits a readable scale; far off, it is marked at the right edge.
-  const targetOnScale = targetMs <= lastEnd * 3;
-  const axisMax = Math.max(lastEnd, targetOnScale ? targetMs : 0) * 1.05;
-  const left = 160;
-  const width = 960;
-  const plotW = width - left - 30;
-  const rowH = 22;
-  const top = 50;
-  const height = top + rowsOrder.length * rowH + 50;
-  const x = (t: number) => left + (Math.max(0, t) / axisMax) * plotW;
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(`dr-failover drill: ${r.mode} (${r.orchestration}), ${r.outcome}${r.rto ? `, RTO ${r.rto.ms} ms` : ''}${r.rpo ? `, RPO ${r.rpo.lostCount} commits` : ''}`)}</text>`,
+/** The drill's timeline: the shared report's chart of the drill as a run model. */
+export const timelineSvg = (r: DrillReport): string =>
+  sharedTimelineSvg(
+    runModelFromDrill(r),
+    `dr-failover drill: ${r.mode} (${r.orchestration}), ${r.outcome}${r.rto ? `, RTO ${r.rto.ms} ms (target ${r.rto.targetSeconds} s ${r.rto.met ? 'met' : 'MISSED'})` : ''}${r.rpo ? `, RPO ${r.rpo.lostCount} commits` : ''}`,
   );
-  // Axis with ticks.
-  const step = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 30000, 60000].find((s) => axisMax / s <= 10) ?? 120000;
-  const axisY = top + rowsOrder.length * rowH + 8;
-  out.push(`<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#333"/>`);
-  for (let t = 0; t <= axisMax; t += step) {
-    out.push(
-      `<line x1="${x(t)}" y1="${top - 5}" x2="${x(t)}" y2="${axisY}" stroke="#eee"/>`,
-      `<text x="${x(t)}" y="${axisY + 15}" text-anchor="middle" fill="#333">${t >= 1000 ? `${t / 1000} s` : `${t} ms`}</text>`,
-    );
-  }
-  out.push(
-    `<text x="${left + plotW / 2}" y="${axisY + 32}" text-anchor="middle" fill="#555">time since the incident</text>`,
-  );
-  rowsOrder.forEach((row, i) => {
-    const y = top + i * rowH;
-    out.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(row)}</text>`);
-    for (const b of bars.filter((bar) => bar.row === row)) {
-      const w = Math.max(2, x(b.end) - x(b.start));
-      out.push(
-        `<rect x="${x(b.start).toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${COLORS[b.kind]}"><title>${esc(b.title)}</title></rect>`,
-      );
-    }
-    const total = bars.filter((bar) => bar.row === row).reduce((sum, bar) => sum + (bar.end - bar.start), 0);
-    const endX = Math.max(...bars.filter((bar) => bar.row === row).map((bar) => x(bar.end)));
-    out.push(
-      `<text x="${(endX + 4).toFixed(1)}" y="${y + 15}" fill="#555" font-size="10">${Math.round(total)} ms</text>`,
-    );
-  });
-  // Incident and RTO markers.
-  out.push(
-    `<line x1="${x(0)}" y1="${top - 12}" x2="${x(0)}" y2="${axisY}" stroke="#d9534f" stroke-width="2"/>`,
-    `<text x="${x(0) + 3}" y="${top - 14}" fill="#d9534f">${r.incident.kind === 'kill' ? 'primary killed' : 'incident'}</text>`,
-  );
-  if (r.rto) {
-    out.push(
-      `<line x1="${x(r.rto.ms)}" y1="${top - 12}" x2="${x(r.rto.ms)}" y2="${axisY}" stroke="#2e7d32" stroke-width="2" stroke-dasharray="4 2"/>`,
-      `<text x="${x(r.rto.ms) + 3}" y="${top - 2}" fill="#2e7d32">first write on new primary</text>`,
-    );
-  }
-  if (targetOnScale) {
-    out.push(
-      `<line x1="${x(targetMs)}" y1="${top - 12}" x2="${x(targetMs)}" y2="${axisY}" stroke="#000" stroke-width="2" stroke-dasharray="6 3"/>`,
-      `<text x="${x(targetMs) - 3}" y="${top - 14}" text-anchor="end">RTO target ${r.plan.rto.targetSeconds} s</text>`,
-    );
-  } else {
-    out.push(
-      `<text x="${left + plotW}" y="${top - 14}" text-anchor="end">RTO target ${r.plan.rto.targetSeconds} s → (off scale)</text>`,
-    );
-  }
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
-};
 
 // ------------------------------------------------------------------ report.md
-
-const mdTable = (head: string[], rows: string[][]) =>
-  [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map((c) => c.replaceAll('|', '\\|').replace(/\s+/g, ' ')).join(' | ')} |`),
-  ].join('\n');
 
 export const reportMarkdown = (reports: readonly DrillReport[], agg: Aggregate, command: string): string => {
   const last = reports.at(-1) as DrillReport;
@@ -400,9 +268,10 @@ export const reportMarkdown = (reports: readonly DrillReport[], agg: Aggregate, 
         ? `Detector: ${last.options.detectorFailures} consecutive failed probes every ${last.options.detectorIntervalMs} ms raise a \`CloudWatch Alarm State Change\` event, handled by the real trigger.`
         : 'Started by hand (trigger kind `manual`).'),
     '',
-    '![timeline](timeline.svg)',
+    '## The run',
     '',
-    '## Last iteration',
+    runMarkdown(runModelFromDrill(last), { level: 3, timelineImage: 'timeline.svg' }),
+    '## Last iteration, measured',
     '',
     mdTable(['phase', 'time', 'what happened'], summaryRows(last)),
     '',
@@ -476,19 +345,6 @@ export const reportMarkdown = (reports: readonly DrillReport[], agg: Aggregate, 
       '',
       `Execution \`${last.execution.name}\`: ${last.execution.status}${last.execution.error ? ` (${last.execution.error})` : ''}. States: ${last.execution.visited.join(' → ')}.`,
       '',
-      mdTable(
-        ['state', 'entered (ms)', 'took (ms)', 'retries', 'outcome'],
-        last.execution.states
-          .filter((s) => s.type === 'Task' || s.type === 'Wait')
-          .map((s) => [
-            s.name,
-            String(s.enteredAt),
-            s.exitedAt === undefined ? '—' : String(s.exitedAt - s.enteredAt),
-            String(s.retries),
-            s.outcome ?? s.failed ?? '',
-          ]),
-      ),
-      '',
     );
   }
   if (last.notifications.length > 0) {
@@ -528,7 +384,7 @@ export const writeReport = async (
   const last = reports.at(-1) as DrillReport;
   await writeFile(
     path.join(dir, 'report.json'),
-    `${JSON.stringify({ command, aggregate: agg, iterations: reports }, null, 2)}\n`,
+    `${JSON.stringify({ command, run: runModelFromDrill(last), aggregate: agg, iterations: reports }, null, 2)}\n`,
   );
   await writeFile(path.join(dir, 'report.md'), reportMarkdown(reports, agg, command));
   await writeFile(path.join(dir, 'timeline.svg'), timelineSvg(last));

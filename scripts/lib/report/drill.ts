@@ -1,0 +1,154 @@
+/**
+ * A local drill → the run model, so the drill and AWS runs share one report (./render.ts). The drill measures
+ * more than an AWS run can (RTO to the first acknowledged write, RPO as commits counted on the new primary):
+ * those measures replace the state machine's own estimates here.
+ */
+import type { FailoverState } from '#core/state.js';
+import type { DrillReport } from '../drill/run-drill.js';
+import {
+  nextStepsOf,
+  planSummary,
+  type RunModel,
+  retryWarnings,
+  rpoFromState,
+  type StepKind,
+  type StepRun,
+  warningsFromState,
+} from './model.js';
+
+const stateKind = (type: string, name: string, caught: boolean | undefined): StepKind => {
+  if (caught) return 'fail';
+  if (type === 'Wait') return 'wait';
+  if (name.startsWith('Notify')) return 'notify';
+  if (name.startsWith('Approve')) return 'approval';
+  return 'task';
+};
+
+export const runModelFromDrill = (r: DrillReport): RunModel => {
+  const steps: StepRun[] = [];
+  const p = r.phases;
+  const phase = (name: string, kind: StepKind, i: { start: number; end: number } | undefined, outcome?: string) => {
+    if (i)
+      steps.push({
+        name,
+        kind,
+        startMs: i.start,
+        endMs: i.end,
+        attempts: 1,
+        failures: [],
+        ...(outcome ? { outcome } : {}),
+      });
+  };
+  phase(
+    'detection',
+    'detect',
+    p.detection,
+    r.detection
+      ? `${r.options.detectorFailures} failed probes → ${r.detection.event.detail.alarmName} in ALARM`
+      : undefined,
+  );
+  phase(
+    'trigger',
+    'trigger',
+    p.trigger,
+    r.trigger ? `${r.trigger.outcome} ${r.trigger.executionName ?? ''}`.trim() : undefined,
+  );
+  for (const s of r.execution?.states ?? []) {
+    if (s.type !== 'Task' && s.type !== 'Wait' && s.type !== 'Fail') continue;
+    steps.push({
+      name: s.name,
+      kind: s.type === 'Fail' ? 'fail' : stateKind(s.type, s.name, s.caught),
+      startMs: s.enteredAt,
+      endMs: s.exitedAt ?? s.enteredAt,
+      attempts: s.type === 'Fail' ? 0 : s.retries + 1,
+      // The drill's tracker keeps the last error of a state; earlier retried ones are counted, not named.
+      failures: Array.from({ length: s.retries + (s.caught ? 1 : 0) }, () => ({ error: s.failed ?? 'an error' })),
+      ...(s.caught ? { error: s.failed ?? 'error' } : {}),
+      ...(s.outcome && !s.caught ? { outcome: s.outcome } : {}),
+      ...(s.type === 'Fail' ? { error: r.execution?.error ?? s.name } : {}),
+    });
+  }
+  if (r.orchestration === 'baseline') {
+    phase('pg_promote', 'task', p.promotion);
+    phase('DNS UPSERT', 'task', p.dnsSwitch);
+  }
+  phase('client reconnect', 'client', p.clientReconnect, `DNS TTL ${r.where.dns.ttl} s, then a new connection`);
+
+  const state: Partial<FailoverState> = {
+    plan: r.plan,
+    timeline: r.execution?.timeline ?? [],
+    ...(r.execution?.lag ? { lag: r.execution.lag } : {}),
+    ...(r.execution?.fence ? { fence: r.execution.fence } : {}),
+  };
+  const limitSeconds = r.plan.rpo.maxLagSeconds;
+  const lagRpo = rpoFromState(state);
+  let rpo: RunModel['rpo'] = lagRpo;
+  if (r.rpo) {
+    const span = r.rpo.spanMs?.ms ?? 0;
+    rpo = {
+      limitSeconds,
+      met: r.rpo.lostCount === 0 || span <= limitSeconds * 1000,
+      measured:
+        `${r.rpo.lostCount} of ${r.rpo.acknowledgedByOldPrimary} acknowledged commits missing on the new primary` +
+        (r.rpo.spanMs ? ` (a ${r.rpo.spanMs.ms} ms span of acknowledgements)` : ''),
+      lostCommits: r.rpo.lostCount,
+      ...(lagRpo?.lag ? { lag: lagRpo.lag } : {}),
+    };
+  }
+  const error = r.execution?.error
+    ? { name: r.execution.error, ...(r.execution.cause ? { cause: r.execution.cause } : {}) }
+    : undefined;
+  const started =
+    r.incident.kind === 'kill'
+      ? {
+          mode: r.mode,
+          dryRun: false,
+          reason: `drill: primary region lost (${r.detection?.event.detail.alarmName ?? 'alarm'} in ALARM)`,
+          requestedBy: 'the trigger',
+          trigger: { kind: 'alarm', source: r.detection?.event.detail.alarmName ?? 'drill alarm' },
+        }
+      : {
+          mode: r.mode,
+          dryRun: false,
+          reason:
+            r.mode === 'planned'
+              ? 'drill: planned switchover to the standby region'
+              : 'drill: operator declares the primary region lost',
+          requestedBy: 'drill:operator',
+          trigger: { kind: 'manual', source: 'scripts/drill.ts' },
+        };
+  const warnings = [...retryWarnings(steps), ...warningsFromState(state)];
+  if (r.splitBrain && !r.splitBrain.ok) warnings.push('Split brain: the old primary took writes after it came back.');
+  if (r.mode === 'planned' && (r.rpo?.lostCount ?? 0) > 0)
+    warnings.push('A planned switchover lost acknowledged commits.');
+  const outcome = r.outcome;
+  return {
+    source: 'drill',
+    execution: {
+      name: r.execution?.name ?? r.trigger?.executionName ?? `drill-${r.orchestration}`,
+      status: r.execution?.status ?? (outcome === 'succeeded' ? 'SUCCEEDED' : 'FAILED'),
+      startedAt: r.startedAt,
+    },
+    outcome,
+    zeroAt: r.incident.at,
+    zeroLabel: r.incident.kind === 'kill' ? 'primary killed' : 'incident',
+    plan: planSummary(r.plan),
+    start: started,
+    steps,
+    visited: r.execution?.visited ?? [],
+    ...(r.rto
+      ? {
+          rto: {
+            ms: r.rto.ms,
+            targetSeconds: r.rto.targetSeconds,
+            met: r.rto.met,
+            until: 'first write on the new primary',
+          },
+        }
+      : {}),
+    ...(rpo ? { rpo } : {}),
+    ...(error && outcome !== 'succeeded' ? { error } : {}),
+    warnings,
+    ...(nextStepsOf(outcome, error?.name) ? { nextSteps: nextStepsOf(outcome, error?.name) } : {}),
+  };
+};

@@ -1,0 +1,317 @@
+/**
+ * A Step Functions execution's history (GetExecutionHistory, every page) → the run model.
+ *
+ * Every Task returns the whole FailoverState, so the last state output in the history holds the run's own
+ * timeline, lag reading and measures. Retries show as repeated TaskScheduled/TaskFailed (or LambdaFunction*)
+ * events inside one TaskStateEntered … TaskStateExited.
+ */
+import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
+import type { FailoverState } from '#core/state.js';
+import {
+  nextStepsOf,
+  planSummary,
+  type RunModel,
+  type RunOutcome,
+  retryWarnings,
+  rpoFromState,
+  type StepKind,
+  type StepRun,
+  startSummary,
+  warningsFromState,
+} from './model.js';
+
+/** Reads every page of an execution's history, oldest first. */
+export const fetchHistory = async (client: SFNClient, executionArn: string): Promise<HistoryEvent[]> => {
+  const events: HistoryEvent[] = [];
+  for await (const page of paginateGetExecutionHistory(
+    { client, pageSize: 1000 },
+    { executionArn, includeExecutionData: true },
+  )) {
+    events.push(...(page.events ?? []));
+  }
+  return events;
+};
+
+const ATTEMPT = new Set(['TaskScheduled', 'LambdaFunctionScheduled', 'ActivityScheduled']);
+const SUCCESS = new Set(['TaskSucceeded', 'LambdaFunctionSucceeded', 'ActivitySucceeded']);
+const FAILURE = new Set([
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'LambdaFunctionStartFailed',
+  'LambdaFunctionScheduleFailed',
+  'ActivityFailed',
+  'ActivityTimedOut',
+  'ActivityScheduleFailed',
+]);
+
+/** The timeline step a state records itself under, where the names differ. */
+const TIMELINE_STEP: Record<string, string> = {
+  ApproveFailover: 'RequestApproval',
+  ApproveLagExceeded: 'RequestApproval',
+};
+
+const parseJson = (text: string | undefined): unknown => {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const isState = (v: unknown): v is Partial<FailoverState> =>
+  typeof v === 'object' && v !== null && Array.isArray((v as { timeline?: unknown }).timeline);
+
+/** A Task's result is `{ Payload: state, … }` from lambda:invoke, or the state itself after OutputPath. */
+const stateOf = (v: unknown): Partial<FailoverState> | undefined => {
+  if (isState(v)) return v;
+  const payload = (v as { Payload?: unknown } | undefined)?.Payload;
+  return isState(payload) ? payload : undefined;
+};
+
+const failureOf = (e: HistoryEvent): { error: string; cause?: string } => {
+  const d =
+    e.taskFailedEventDetails ??
+    e.taskTimedOutEventDetails ??
+    e.taskStartFailedEventDetails ??
+    e.taskSubmitFailedEventDetails ??
+    e.lambdaFunctionFailedEventDetails ??
+    e.lambdaFunctionTimedOutEventDetails ??
+    e.lambdaFunctionStartFailedEventDetails ??
+    e.lambdaFunctionScheduleFailedEventDetails ??
+    e.activityFailedEventDetails ??
+    e.activityTimedOutEventDetails ??
+    e.activityScheduleFailedEventDetails;
+  const timedOut = e.type?.endsWith('TimedOut');
+  const error = d?.error ?? (timedOut ? 'States.Timeout' : (e.type ?? 'Error'));
+  return { error, ...(d?.cause ? { cause: d.cause } : {}) };
+};
+
+const kindOf = (stateType: string, name: string): StepKind | undefined => {
+  if (stateType === 'Task') {
+    if (name.startsWith('Notify')) return 'notify';
+    if (name.startsWith('Approve')) return 'approval';
+    return 'task';
+  }
+  if (stateType === 'Wait') return 'wait';
+  if (stateType === 'Fail') return 'fail';
+  return undefined;
+};
+
+export interface HistoryContext {
+  executionArn?: string;
+  /** DescribeExecution's status, when known (a history page may end before the final event). */
+  status?: string;
+  /** For a run still going: the end of open bars. */
+  now?: Date;
+}
+
+/** Who and why from the raw execution input, when Prepare refused it (so the state never held it). */
+const rawStart = (raw: unknown): RunModel['start'] => {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 1000) : '(not given)');
+  return {
+    mode: text(r.mode),
+    dryRun: r.dryRun === true,
+    reason: text(r.reason),
+    requestedBy: text(r.requestedBy),
+  };
+};
+
+const nameOfArn = (arn: string | undefined) => arn?.split(':').at(-1);
+
+/** Builds the run model from an execution's history events (any order; duplicates by id are ignored). */
+export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: HistoryContext = {}): RunModel => {
+  const byId = new Map<number, HistoryEvent>();
+  for (const e of events) if (e.id !== undefined && !byId.has(e.id)) byId.set(e.id, e);
+  const sorted = [...byId.values()].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const started = sorted.find((e) => e.type === 'ExecutionStarted');
+  const executionInput = parseJson(started?.executionStartedEventDetails?.input) as
+    | { incidentStartedAt?: unknown }
+    | undefined;
+  const startedAt = started?.timestamp;
+
+  let state: Partial<FailoverState> | undefined;
+  const take = (v: unknown) => {
+    const s = stateOf(v);
+    if (s) state = s;
+  };
+
+  interface Open {
+    step: StepRun;
+    startedAt: Date;
+    endedAt?: Date;
+    lastOk: boolean;
+    failuresAt: Date[];
+  }
+  const opened: Open[] = [];
+  const visited: string[] = [];
+  let current: Open | undefined;
+  let status = ctx.status ?? 'RUNNING';
+  let stoppedAt: Date | undefined;
+  let error: RunModel['error'];
+
+  for (const e of sorted) {
+    const type = e.type ?? '';
+    const at = e.timestamp ?? startedAt ?? new Date(0);
+    if (type.endsWith('StateEntered')) {
+      const stateType = type.slice(0, -'StateEntered'.length);
+      const name = e.stateEnteredEventDetails?.name ?? stateType;
+      visited.push(name);
+      take(parseJson(e.stateEnteredEventDetails?.input));
+      const kind = kindOf(stateType, name);
+      current = undefined;
+      if (kind) {
+        current = {
+          step: { name, kind, startMs: 0, attempts: 0, failures: [] },
+          startedAt: at,
+          lastOk: true,
+          failuresAt: [],
+        };
+        if (kind === 'fail') current.endedAt = at;
+        opened.push(current);
+      }
+    } else if (ATTEMPT.has(type)) {
+      if (current) current.step.attempts += 1;
+    } else if (FAILURE.has(type)) {
+      if (current) {
+        current.step.failures.push(failureOf(e));
+        current.failuresAt.push(at);
+        current.lastOk = false;
+      }
+    } else if (SUCCESS.has(type)) {
+      if (current) current.lastOk = true;
+      take(
+        parseJson(
+          e.taskSucceededEventDetails?.output ??
+            e.lambdaFunctionSucceededEventDetails?.output ??
+            e.activitySucceededEventDetails?.output,
+        ),
+      );
+    } else if (type.endsWith('StateExited')) {
+      const name = e.stateExitedEventDetails?.name;
+      const output = stateOf(parseJson(e.stateExitedEventDetails?.output));
+      if (output) state = output;
+      const open = current?.step.name === name ? current : opened.findLast((o) => o.step.name === name && !o.endedAt);
+      if (open) {
+        open.endedAt = at;
+        // The outcome as the step recorded it at this visit (a polling step's later visits update it).
+        const timelineName = TIMELINE_STEP[open.step.name] ?? open.step.name;
+        const outcome = output?.timeline?.findLast((t) => t.step === timelineName)?.outcome;
+        if (outcome && open.step.kind !== 'wait') open.step.outcome = outcome;
+      }
+      current = undefined;
+    } else if (type === 'ExecutionSucceeded') {
+      status = 'SUCCEEDED';
+      stoppedAt = at;
+      take(parseJson(e.executionSucceededEventDetails?.output));
+    } else if (type === 'ExecutionFailed') {
+      status = 'FAILED';
+      stoppedAt = at;
+      const d = e.executionFailedEventDetails;
+      error = { name: d?.error ?? 'Error', ...(d?.cause ? { cause: d.cause } : {}) };
+    } else if (type === 'ExecutionAborted') {
+      status = 'ABORTED';
+      stoppedAt = at;
+      const d = e.executionAbortedEventDetails;
+      error = { name: d?.error ?? 'ExecutionAborted', cause: d?.cause ?? 'stopped by a person (StopExecution)' };
+    } else if (type === 'ExecutionTimedOut') {
+      status = 'TIMED_OUT';
+      stoppedAt = at;
+      const d = e.executionTimedOutEventDetails;
+      error = { name: d?.error ?? 'States.Timeout', cause: d?.cause ?? 'the execution ran past its TimeoutSeconds' };
+    }
+  }
+
+  const input = state?.input;
+  const start = input ? startSummary(input) : rawStart(executionInput);
+  const incident =
+    input?.incidentStartedAt ??
+    (typeof executionInput?.incidentStartedAt === 'string' ? executionInput.incidentStartedAt : undefined);
+  const zero =
+    incident && !Number.isNaN(Date.parse(incident)) ? new Date(incident) : (startedAt ?? sorted[0]?.timestamp);
+  const zeroMs = zero?.getTime() ?? 0;
+  const rel = (d: Date) => d.getTime() - zeroMs;
+  const endOfOpen = stoppedAt ?? ctx.now;
+
+  const steps: StepRun[] = [];
+  if (startedAt && rel(startedAt) > 0) {
+    steps.push({
+      name: 'incident → run start',
+      kind: 'trigger',
+      startMs: 0,
+      endMs: rel(startedAt),
+      attempts: 1,
+      failures: [],
+    });
+  }
+  for (const o of opened) {
+    const s = o.step;
+    s.startMs = rel(o.startedAt);
+    const ended = o.endedAt ?? (stoppedAt ? endOfOpen : undefined);
+    if (ended) s.endMs = rel(ended);
+    if (s.kind !== 'fail') s.attempts = Math.max(1, s.attempts);
+    s.failures = s.failures.map((f, i) => ({ ...f, atMs: rel(o.failuresAt[i] as Date) }));
+    if (!o.lastOk && s.failures.length > 0) {
+      s.error = (s.failures.at(-1) as { error: string }).error;
+      delete s.outcome;
+    }
+    if (s.kind === 'fail') s.error = error?.name ?? s.name;
+    steps.push(s);
+  }
+
+  const outcome: RunOutcome =
+    status === 'SUCCEEDED'
+      ? 'succeeded'
+      : status === 'ABORTED' || visited.includes('Aborted')
+        ? 'aborted'
+        : status === 'RUNNING'
+          ? 'running'
+          : 'failed';
+  if (!error && state?.error && outcome !== 'succeeded') {
+    error = { name: state.error.Error, ...(state.error.Cause ? { cause: state.error.Cause } : {}) };
+  }
+
+  let rto: RunModel['rto'];
+  const verified = state?.timeline?.findLast((t) => t.step === 'Verify')?.endedAt;
+  if (state?.plan && verified && zero) {
+    const ms = Date.parse(verified) - zeroMs;
+    rto = {
+      ms,
+      targetSeconds: state.plan.rto.targetSeconds,
+      met: ms <= state.plan.rto.targetSeconds * 1000,
+      until: 'DNS answers the new writer (Verify)',
+    };
+  }
+  const rpo = state ? rpoFromState(state) : undefined;
+  const arn = ctx.executionArn;
+  const name = nameOfArn(arn) ?? state?.run?.executionId?.split(':').at(-1) ?? 'execution';
+
+  return {
+    source: 'aws',
+    execution: {
+      name,
+      ...(arn ? { arn } : {}),
+      status,
+      ...(startedAt ? { startedAt: startedAt.toISOString() } : {}),
+      ...(stoppedAt ? { stoppedAt: stoppedAt.toISOString() } : {}),
+    },
+    outcome,
+    zeroAt: (zero ?? new Date(0)).toISOString(),
+    zeroLabel: incident ? 'incident' : 'run started',
+    ...(state?.plan ? { plan: planSummary(state.plan) } : {}),
+    ...(start ? { start } : {}),
+    steps,
+    visited,
+    ...(rto ? { rto } : {}),
+    ...(rpo ? { rpo } : {}),
+    ...(error ? { error } : {}),
+    warnings: [...retryWarnings(steps), ...(state ? warningsFromState(state) : [])],
+    ...(nextStepsOf(outcome, error?.name) ? { nextSteps: nextStepsOf(outcome, error?.name) } : {}),
+  };
+};

@@ -1,0 +1,207 @@
+/**
+ * The run model: one failover run as people read it, whichever way it ran (a local drill, or a Step Functions
+ * execution on AWS rebuilt from its history). Both are turned into this model, and one set of renderers
+ * (./render.ts) writes report.json, report.md and timeline.svg from it.
+ */
+import type { ExecutionInput } from '#core/input.js';
+import { nextStepsFor } from '#core/next-steps.js';
+import type { Plan } from '#core/plan.js';
+import type { FailoverState } from '#core/state.js';
+
+export type RunOutcome = 'succeeded' | 'failed' | 'aborted' | 'running';
+
+/** What a bar is: a state machine Task or Wait, or a phase around the run (detection, trigger, clients). */
+export type StepKind = 'detect' | 'trigger' | 'task' | 'wait' | 'approval' | 'notify' | 'client' | 'fail';
+
+export interface StepFailure {
+  error: string;
+  cause?: string;
+  /** Milliseconds since the run's time zero. */
+  atMs?: number;
+}
+
+export interface StepRun {
+  name: string;
+  kind: StepKind;
+  /** Milliseconds since the run's time zero (the incident). */
+  startMs: number;
+  /** Absent while the step is still running. */
+  endMs?: number;
+  /** How many times the step's work was attempted (1 + retries). */
+  attempts: number;
+  /** Every failed attempt, retried or final. */
+  failures: StepFailure[];
+  /** What happened, for people (the step's own timeline outcome). */
+  outcome?: string;
+  /** The error the step ended with, when it did not succeed (caught by the state machine, or fatal). */
+  error?: string;
+}
+
+export interface RunModel {
+  source: 'aws' | 'drill';
+  execution: {
+    name: string;
+    arn?: string;
+    /** Step Functions' status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
+    status: string;
+    startedAt?: string;
+    stoppedAt?: string;
+  };
+  outcome: RunOutcome;
+  /** Time zero of every `…Ms` figure: the incident's start (ISO-8601). */
+  zeroAt: string;
+  /** What time zero is, for the chart: `incident`, `primary killed`. */
+  zeroLabel: string;
+  plan?: {
+    name: string;
+    primaryRegion: string;
+    standbyRegion: string;
+    rtoTargetSeconds: number;
+    rpoMaxLagSeconds: number;
+    onExceeded: string;
+  };
+  /** Who or what started the run, and why. */
+  start?: {
+    mode: string;
+    dryRun: boolean;
+    reason: string;
+    requestedBy: string;
+    trigger?: { kind: string; source: string };
+    overrideCooldown?: boolean;
+  };
+  steps: StepRun[];
+  /** State names in the order they were entered. */
+  visited: string[];
+  rto?: {
+    ms: number;
+    targetSeconds: number;
+    met: boolean;
+    /** What ended the measure: `DNS answers the new writer (Verify)`, `first write on the new primary`. */
+    until: string;
+  };
+  rpo?: {
+    limitSeconds: number;
+    /** Undefined when it cannot be judged (lag unknown). */
+    met?: boolean;
+    /** The measure in words. */
+    measured: string;
+    lag?: { status: 'known' | 'unknown'; seconds?: number; bytes?: number; source: string };
+    lostCommits?: number;
+  };
+  error?: { name: string; cause?: string };
+  /** Things a reader must not miss: retries, notification failures, an old primary left unfenced, dry runs. */
+  warnings: string[];
+  /** What on-call must do next, when the run did not succeed. */
+  nextSteps?: string;
+}
+
+export const planSummary = (plan: Plan): NonNullable<RunModel['plan']> => ({
+  name: plan.name,
+  primaryRegion: plan.regions.primary,
+  standbyRegion: plan.regions.standby,
+  rtoTargetSeconds: plan.rto.targetSeconds,
+  rpoMaxLagSeconds: plan.rpo.maxLagSeconds,
+  onExceeded: plan.rpo.onExceeded,
+});
+
+export const startSummary = (input: ExecutionInput): NonNullable<RunModel['start']> => ({
+  mode: input.mode,
+  dryRun: input.dryRun,
+  reason: input.reason,
+  requestedBy: input.requestedBy,
+  ...(input.trigger ? { trigger: input.trigger } : {}),
+  ...(input.overrideCooldown ? { overrideCooldown: true } : {}),
+});
+
+const fmtLag = (lag: NonNullable<FailoverState['lag']>['reading']) =>
+  lag.status === 'unknown'
+    ? 'unknown (never read as zero)'
+    : [lag.seconds !== undefined ? `${lag.seconds} s` : undefined, lag.bytes !== undefined ? `${lag.bytes} bytes` : '']
+        .filter(Boolean)
+        .join(', ') || 'known';
+
+/** The RPO as the state machine measured it: the last lag reading before the fence, against the plan's limit. */
+export const rpoFromState = (state: Partial<FailoverState>): RunModel['rpo'] => {
+  if (!state.plan || !state.lag) return undefined;
+  const reading = state.lag.reading;
+  const limitSeconds = state.plan.rpo.maxLagSeconds;
+  const met = reading.status === 'known' && reading.seconds !== undefined ? reading.seconds <= limitSeconds : undefined;
+  return {
+    limitSeconds,
+    ...(met !== undefined ? { met } : {}),
+    measured: `replication lag ${fmtLag(reading)} at the last of ${state.lag.checks} check(s) (${reading.source}); ${state.lag.decision}`,
+    lag: {
+      status: reading.status,
+      ...(reading.seconds !== undefined ? { seconds: reading.seconds } : {}),
+      ...(reading.bytes !== undefined ? { bytes: reading.bytes } : {}),
+      source: reading.source,
+    },
+  };
+};
+
+/** Warnings read from the run's own state. */
+export const warningsFromState = (state: Partial<FailoverState>): string[] => {
+  const out: string[] = [];
+  if (state.input?.dryRun) out.push('Dry run: every read and check ran for real; nothing was changed.');
+  if (state.input?.overrideCooldown) out.push("Started inside the plan's cooldown (overrideCooldown).");
+  if (state.lag?.decision === 'exceeded' && state.fence) {
+    out.push(
+      `Replication lag exceeded the plan's RPO and the run went on (${state.plan?.rpo.onExceeded ?? 'by the plan'}): ${state.lag.reason}`,
+    );
+  }
+  if (state.lag?.reading.status === 'unknown' && !(state.lag.decision === 'exceeded' && state.fence)) {
+    out.push(`Replication lag was unknown (${state.lag.reading.detail ?? state.lag.reading.source}).`);
+  }
+  if (state.fence && !state.fence.fenced) {
+    out.push(
+      `The old primary was NOT fenced (${state.fence.method}: ${state.fence.detail}). Fence it before it comes back.`,
+    );
+  }
+  if (state.notifyError) {
+    out.push(
+      `A notification failed (recorded, not fatal): ${state.notifyError.Error}${state.notifyError.Cause ? `: ${state.notifyError.Cause}` : ''}`,
+    );
+  }
+  return out;
+};
+
+/** Warnings for every retried attempt. */
+export const retryWarnings = (steps: readonly StepRun[]): string[] => {
+  const out: string[] = [];
+  for (const s of steps) {
+    const retried = s.error ? s.failures.slice(0, -1) : s.failures;
+    retried.forEach((f, i) => {
+      out.push(
+        `${s.name}: attempt ${i + 1} failed with ${f.error}${f.cause ? ` (${oneLine(f.cause, 200)})` : ''}; retried.`,
+      );
+    });
+  }
+  return out;
+};
+
+export const nextStepsOf = (outcome: RunOutcome, errorName: string | undefined): string | undefined =>
+  outcome === 'failed' || outcome === 'aborted' ? nextStepsFor(errorName) : undefined;
+
+/** A cause (often JSON from Lambda) on one short line. */
+export const oneLine = (text: string, max = 300): string => {
+  let t = text;
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: string; errorType?: string };
+    if (parsed && typeof parsed.errorMessage === 'string') t = parsed.errorMessage;
+  } catch {
+    // not JSON: keep the text
+  }
+  const flat = t.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** `850 ms`, `12.4 s`, `5 min 3 s`. */
+export const fmtDuration = (ms: number | undefined): string => {
+  if (ms === undefined) return '—';
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${Math.round(ms)} ms`;
+  if (abs < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const min = Math.floor(abs / 60_000);
+  const s = Math.round((abs % 60_000) / 1000);
+  return `${ms < 0 ? '-' : ''}${min} min${s ? ` ${s} s` : ''}`;
+};
