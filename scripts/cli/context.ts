@@ -1,0 +1,133 @@
+/**
+ * What every command gets: its output streams, environment, Step Functions clients, clock and sleep. Tests pass
+ * fakes (mocked SFN clients, a sleep that returns at once); scripts/cli.ts passes the real ones.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Plan } from '#core/plan.js';
+import { defaultPlansDir, loadPlanCatalog } from '#lib/plan-catalog.js';
+import { CliError, EXIT } from './errors.js';
+
+export interface Output {
+  write: (text: string) => unknown;
+  isTTY?: boolean;
+}
+
+export interface CliDeps {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  /** A Step Functions client for a region (built once per region). */
+  sfn: (region: string) => SFNClient;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const realDeps = (): CliDeps => {
+  const clients = new Map<string, SFNClient>();
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    sfn: (region) => {
+      let client = clients.get(region);
+      if (!client) {
+        client = new SFNClient({ region });
+        clients.set(region, client);
+      }
+      return client;
+    },
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+};
+
+// ------------------------------------------------------------------ colour
+
+export interface Paint {
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+  dim: (s: string) => string;
+  bold: (s: string) => string;
+}
+
+/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb. */
+export const colourEnabled = (out: Output, env: NodeJS.ProcessEnv): boolean =>
+  out.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+
+export const paint = (enabled: boolean): Paint => {
+  const sgr = (open: number, close: number) => (s: string) => (enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  return { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
+};
+
+// ------------------------------------------------------------------ plans, regions, ARNs
+
+export interface TargetOptions {
+  plan?: string;
+  plansDir?: string;
+  region?: string;
+  stage?: string;
+  stateMachineArn?: string;
+}
+
+export const plansDirOf = (opts: { plansDir?: string }, env: NodeJS.ProcessEnv) =>
+  opts.plansDir ?? defaultPlansDir(env);
+
+/** The plan named `name` from the plans folder; an unknown name is bad input. */
+export const findPlan = (name: string, opts: { plansDir?: string }, env: NodeJS.ProcessEnv): Plan => {
+  const dir = plansDirOf(opts, env);
+  const catalog = loadPlanCatalog(dir);
+  const plan = catalog.get(name);
+  if (!plan) {
+    throw new CliError(
+      `unknown plan "${name}": the plans in ${dir} are ${[...catalog.keys()].join(', ') || 'none'}`,
+      EXIT.badInput,
+    );
+  }
+  return plan;
+};
+
+/** --region, else the plan's standby region (where its stack runs), else AWS_REGION / AWS_DEFAULT_REGION. */
+export const regionOf = (opts: TargetOptions, env: NodeJS.ProcessEnv, plan?: Plan): string => {
+  const region = opts.region ?? plan?.regions.standby ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new CliError('no region: pass --region or --plan (or set AWS_REGION)', EXIT.badInput);
+  return region;
+};
+
+/**
+ * The failover state machine: --state-machine-arn, else DR_FAILOVER_STATE_MACHINE_ARN, else the one the plan's
+ * stack deploys in its standby region: `dr-failover-<stage>` (--stage, DR_FAILOVER_STAGE, default dev).
+ */
+export const stateMachineArnOf = (opts: TargetOptions, env: NodeJS.ProcessEnv, plan?: Plan): string => {
+  const explicit = opts.stateMachineArn ?? env.DR_FAILOVER_STATE_MACHINE_ARN;
+  if (explicit) {
+    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/.test(explicit)) {
+      throw new CliError(`not a state machine ARN: ${explicit}`, EXIT.badInput);
+    }
+    return explicit;
+  }
+  if (!plan) {
+    throw new CliError(
+      'which state machine? pass --plan, --state-machine-arn or set DR_FAILOVER_STATE_MACHINE_ARN',
+      EXIT.badInput,
+    );
+  }
+  const stage = opts.stage ?? env.DR_FAILOVER_STAGE ?? 'dev';
+  return `arn:aws:states:${regionOf(opts, env, plan)}:${plan.accountId}:stateMachine:dr-failover-${stage}`;
+};
+
+/** An execution ARN from an ARN, or from a name and the state machine it ran on. */
+export const executionArnOf = (execution: string, opts: TargetOptions, env: NodeJS.ProcessEnv): string => {
+  if (execution.startsWith('arn:')) {
+    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[\w-]+:[^\s]+$/.test(execution)) {
+      throw new CliError(`not an execution ARN: ${execution}`, EXIT.badInput);
+    }
+    return execution;
+  }
+  const plan = opts.plan ? findPlan(opts.plan, opts, env) : undefined;
+  const sm = stateMachineArnOf(opts, env, plan);
+  return `${sm.replace(':stateMachine:', ':execution:')}:${execution}`;
+};
+
+/** The region an ARN lives in. */
+export const regionOfArn = (arn: string): string => arn.split(':')[3] ?? '';

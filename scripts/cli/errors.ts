@@ -1,0 +1,122 @@
+/**
+ * Exit codes and error messages of the `dr-failover` CLI. Every failure ends in one line that says what is
+ * wrong and what to do, never a stack trace (DR_FAILOVER_DEBUG=1 prints the stack of an unexpected error).
+ */
+
+/** One code per kind of ending, so scripts can tell a failed failover from a typo or a missing credential. */
+export const EXIT = {
+  ok: 0,
+  /** The run failed (the failover did not complete). */
+  runFailed: 1,
+  /** Bad input: usage, an invalid plan or execution input, an unknown plan or a malformed token. Nothing was sent. */
+  badInput: 2,
+  /** The run was aborted: RPO guard, approval denied or timed out, or stopped by a person. */
+  runAborted: 3,
+  /** AWS refused or could not be reached: no credentials, no such execution or state machine, access denied. */
+  aws: 4,
+  /** The approval request can no longer be answered: expired, already answered, or its run has ended. */
+  approvalGone: 5,
+  /** `watch --timeout` ended before the run did; the run goes on. */
+  stillRunning: 6,
+  /** A bug in the CLI itself. */
+  internal: 70,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0   success (for start/watch: the failover succeeded)
+  1   the run failed
+  2   bad input (usage, invalid plan or input, unknown plan, malformed token): nothing was sent to AWS
+  3   the run was aborted (RPO guard, approval denied or timed out, stopped by a person)
+  4   AWS error (no credentials, unknown execution or state machine, access denied, unreachable)
+  5   the approval request can no longer be answered (expired, already answered, run ended)
+  6   watch --timeout passed before the run ended (the run goes on)
+  70  internal error of the CLI`;
+
+/** A failure the CLI explains in one line, with its exit code. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, exitCode: ExitCode, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+const AWS_MESSAGES: Record<string, [string, ExitCode]> = {
+  CredentialsProviderError: [
+    'no AWS credentials found: set AWS_PROFILE (and run `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    EXIT.aws,
+  ],
+  ExpiredTokenException: ['the AWS session has expired: refresh your credentials (e.g. `aws sso login`)', EXIT.aws],
+  ExpiredToken: ['the AWS session has expired: refresh your credentials (e.g. `aws sso login`)', EXIT.aws],
+  UnrecognizedClientException: ['AWS does not recognise these credentials: check AWS_PROFILE or your keys', EXIT.aws],
+  InvalidSignatureException: ['AWS rejected the request signature: check your secret key and clock', EXIT.aws],
+  AccessDeniedException: ['access denied', EXIT.aws],
+  ExecutionDoesNotExist: ['no such execution', EXIT.aws],
+  StateMachineDoesNotExist: ['no such state machine', EXIT.aws],
+  InvalidArn: ['not a valid ARN', EXIT.badInput],
+  InvalidExecutionInput: ['Step Functions refused the execution input', EXIT.badInput],
+  InvalidName: ['Step Functions refused the execution name', EXIT.badInput],
+  ExecutionAlreadyExists: ['an execution of this name already exists (one incident, one run)', EXIT.aws],
+  ExecutionLimitExceeded: ['too many executions are running in this account and region', EXIT.aws],
+  ThrottlingException: ['Step Functions is throttling requests: try again in a moment', EXIT.aws],
+  TaskTimedOut: [
+    'the approval request has expired or was already answered (TaskTimedOut): the run no longer waits for it',
+    EXIT.approvalGone,
+  ],
+  TaskDoesNotExist: [
+    'no approval request waits for this token (TaskDoesNotExist): it was answered, or its run has ended',
+    EXIT.approvalGone,
+  ],
+  InvalidToken: [
+    'this is not a valid task token (InvalidToken): copy it whole from the Approval Required notification',
+    EXIT.badInput,
+  ],
+  InvalidOutput: ['Step Functions refused the approval output', EXIT.badInput],
+};
+
+const NETWORK_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+/** True for errors thrown by an AWS SDK client or its credential chain. */
+const isAwsError = (error: Error & { $metadata?: unknown; code?: string }) =>
+  error.$metadata !== undefined ||
+  error.name in AWS_MESSAGES ||
+  error.name === 'TimeoutError' ||
+  NETWORK_CODES.has(error.code ?? '');
+
+/**
+ * Turns an error into the one line the CLI prints and its exit code. `context` names what was being done
+ * (`DescribeExecution arn:…`), so "no such execution" says which.
+ */
+export const explain = (error: unknown, context?: string): CliError => {
+  if (error instanceof CliError) return error;
+  if (!(error instanceof Error)) return new CliError(`unexpected failure: ${String(error)}`, EXIT.internal);
+  const e = error as Error & { $metadata?: unknown; code?: string };
+  const known = AWS_MESSAGES[e.name];
+  const about = context ? ` (${context})` : '';
+  if (known) {
+    const [message, code] = known;
+    // The SDK's own message adds the detail (which ARN, which action) for these.
+    const detail = [
+      'AccessDeniedException',
+      'ExecutionDoesNotExist',
+      'StateMachineDoesNotExist',
+      'InvalidArn',
+    ].includes(e.name)
+      ? `: ${e.message}`
+      : '';
+    return new CliError(`${message}${detail}${about}`, code, { cause: error });
+  }
+  if (e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message)) {
+    return new CliError(AWS_MESSAGES.CredentialsProviderError?.[0] ?? 'no AWS credentials', EXIT.aws, { cause: error });
+  }
+  if (NETWORK_CODES.has(e.code ?? '') || e.name === 'TimeoutError') {
+    return new CliError(`cannot reach Step Functions${about}: ${e.message}`, EXIT.aws, { cause: error });
+  }
+  if (isAwsError(e)) return new CliError(`${e.name}: ${e.message}${about}`, EXIT.aws, { cause: error });
+  return new CliError(`internal error: ${e.name}: ${e.message}`, EXIT.internal, { cause: error });
+};

@@ -1,0 +1,70 @@
+/**
+ * The CLI under test: runCli with captured output, a mocked Step Functions client, a fixed clock and a sleep
+ * that returns at once (recording what it was asked to wait). Histories come from real runs of the real
+ * definition (test/statemachine/support.ts), turned into GetExecutionHistory's shape.
+ */
+import { type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { CliDeps } from '../../../scripts/cli/context.js';
+import { runCli } from '../../../scripts/cli/program.js';
+import { loadDefinition } from '../../../scripts/lib/local-state-machine.js';
+import { historyFromLocalEvents } from '../../../scripts/lib/report/local-history.js';
+import { execute } from '../../statemachine/support.js';
+
+export const sfn = mockClient(SFNClient);
+
+export const ACCOUNT = '111122223333';
+export const STATE_MACHINE_ARN = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:dr-failover-dev`;
+export const executionArnFor = (name: string) =>
+  `arn:aws:states:eu-west-1:${ACCOUNT}:execution:dr-failover-dev:${name}`;
+export const NOW = new Date('2026-11-25T03:15:30.000Z');
+
+export interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+  sleeps: number[];
+  regions: string[];
+}
+
+export const cli = async (argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> => {
+  let stdout = '';
+  let stderr = '';
+  const sleeps: number[] = [];
+  const regions: string[] = [];
+  const client = new SFNClient({ region: 'eu-west-1' });
+  const deps: CliDeps = {
+    stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty === true },
+    stderr: { write: (s: string) => (stderr += s), isTTY: opts.tty === true },
+    env: { PLANS_DIR: 'plans', ...opts.env },
+    sfn: (region) => {
+      regions.push(region);
+      return client;
+    },
+    now: () => NOW,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  };
+  const code = await runCli(argv, deps);
+  return { code, stdout, stderr, sleeps, regions };
+};
+
+/** A real run of statemachines/failover.asl.yaml with the real handlers, as GetExecutionHistory returns it. */
+export const recordRun = async (input: unknown): Promise<HistoryEvent[]> => {
+  const run = await execute(input);
+  return historyFromLocalEvents(run.events, { definition: loadDefinition() });
+};
+
+/** The events up to (and including) the first of `type` named `state`: a run caught part-way. */
+export const until = (events: HistoryEvent[], type: string, state?: string): HistoryEvent[] => {
+  const i = events.findIndex(
+    (e) =>
+      e.type === type &&
+      (state === undefined || e.stateEnteredEventDetails?.name === state || e.stateExitedEventDetails?.name === state),
+  );
+  return i < 0 ? events : events.slice(0, i + 1);
+};
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: an ANSI escape is what the colour tests look for
+export const ANSI = /\x1b\[/;
