@@ -4,14 +4,14 @@
  * definition (test/statemachine/support.ts), turned into GetExecutionHistory's shape.
  */
 import { type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { CliDeps } from '../../../scripts/cli/context.js';
 import { runCli } from '../../../scripts/cli/program.js';
 import { loadDefinition } from '../../../scripts/lib/local-state-machine.js';
 import { historyFromLocalEvents } from '../../../scripts/lib/report/local-history.js';
-import { execute } from '../../statemachine/support.js';
+import { execute, sfn } from '../../statemachine/support.js';
 
-export const sfn = mockClient(SFNClient);
+/** The one Step Functions mock of the test process (Prepare's run guard lists executions through it too). */
+export { sfn };
 
 export const ACCOUNT = '111122223333';
 export const STATE_MACHINE_ARN = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:dr-failover-dev`;
