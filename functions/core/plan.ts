@@ -290,6 +290,36 @@ export const planSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * DR readiness: the scheduled `readiness` function checks the standby, lag, backups, DNS, trigger alarms and the
+     * stack, and publishes a `Readiness Report` event and CloudWatch metrics (namespace DrFailover).
+     */
+    readiness: z
+      .object({
+        /** false: no schedule is deployed for this plan (the CLI can still run the checks). */
+        enabled: z.boolean().default(true),
+        schedule: z
+          .string()
+          .regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge schedule expression: cron(...) or rate(...)')
+          .default('rate(5 minutes)'),
+        /** Bound on each check: a check that needs the primary region must not hold up the others. */
+        checkTimeoutSeconds: z.number().int().min(1).max(50).default(20),
+        /** The newest backup or snapshot in the standby region must be at most this old. */
+        maxBackupAgeHours: z.number().min(1).max(8760).default(26),
+        /** Lag above this share of rpo.maxLagSeconds (or maxLagBytes) is a WARN; above the limit, CRITICAL. */
+        lagWarnPercent: z.number().int().min(1).max(100).default(50),
+        /** A trigger alarm in INSUFFICIENT_DATA for longer than this is blind: CRITICAL (shorter: WARN). */
+        alarmInsufficientDataMinutes: z.number().int().min(1).max(10080).default(30),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        schedule: 'rate(5 minutes)',
+        checkTimeoutSeconds: 20,
+        maxBackupAgeHours: 26,
+        lagWarnPercent: 50,
+        alarmInsufficientDataMinutes: 30,
+      }),
   })
   .strict()
   .superRefine((plan, ctx) => {
