@@ -1,0 +1,95 @@
+/**
+ * Builds the readiness probes of a plan: one reader per concern, each importing its SDK client only when the
+ * plan's kind needs it, so the readiness bundle pays at cold start only for what it reads.
+ */
+import type { Plan } from '#core/plan.js';
+import type { ReadinessProbes, StackNames } from '#core/readiness.js';
+import { AlarmReader } from './alarms.js';
+import { StackReader } from './stack.js';
+
+export const readinessProbesFor = async (plan: Plan, stack: StackNames): Promise<ReadinessProbes> => {
+  const database = await databaseReader(plan);
+  const dnsRecord = await dnsReader(plan);
+  const alarms = new AlarmReader(plan, stack);
+  const own = new StackReader(plan.regions.standby, stack);
+  return {
+    standby: () => database.standby(),
+    replicationLag: () => database.replicationLag(),
+    backup: () => database.backup(),
+    writer: () => database.writer(),
+    dnsRecord,
+    alarms: () => alarms.alarms(),
+    stateMachine: () => own.stateMachine(),
+    functions: () => own.functions(),
+  };
+};
+
+type DatabaseReader = Pick<ReadinessProbes, 'standby' | 'replicationLag' | 'backup' | 'writer'>;
+
+const databaseReader = async (plan: Plan): Promise<DatabaseReader> => {
+  switch (plan.database.kind) {
+    case 'rds-instance': {
+      const [{ RdsInstanceReadiness }, { RdsInstanceFailover }] = await Promise.all([
+        import('./rds.js'),
+        import('#adapters/database/rds-instance.js'),
+      ]);
+      const p = { ...plan, database: plan.database };
+      const reader = new RdsInstanceReadiness(p);
+      const failover = new RdsInstanceFailover(p);
+      return {
+        standby: () => reader.standby(),
+        replicationLag: () => failover.replicationLag(),
+        backup: () => reader.backup(),
+        writer: () => reader.writer(),
+      };
+    }
+    case 'aurora-global': {
+      const [{ AuroraGlobalReadiness }, { AuroraGlobalFailover }] = await Promise.all([
+        import('./rds.js'),
+        import('#adapters/database/aurora-global.js'),
+      ]);
+      const p = { ...plan, database: plan.database };
+      const reader = new AuroraGlobalReadiness(p);
+      const failover = new AuroraGlobalFailover(p);
+      return {
+        standby: () => reader.standby(),
+        replicationLag: () => failover.replicationLag(),
+        backup: () => reader.backup(),
+        writer: () => reader.writer(),
+      };
+    }
+    case 'postgres': {
+      const [{ PostgresReadiness }, { PostgresFailover }] = await Promise.all([
+        import('./postgres.js'),
+        import('#adapters/database/postgres.js'),
+      ]);
+      const p = { ...plan, database: plan.database };
+      const reader = new PostgresReadiness(p, new PostgresFailover(p));
+      return {
+        standby: () => reader.standby(),
+        replicationLag: () => reader.replicationLag(),
+        backup: () => reader.backup(),
+        writer: () => reader.writer(),
+      };
+    }
+  }
+};
+
+const dnsReader = async (plan: Plan): Promise<ReadinessProbes['dnsRecord']> => {
+  switch (plan.dns.kind) {
+    case 'route53': {
+      const { Route53RecordReader } = await import('./route53.js');
+      const reader = new Route53RecordReader({ ...plan, dns: plan.dns });
+      return () => reader.dnsRecord();
+    }
+    case 'local': {
+      const { LocalDnsSwitch } = await import('#adapters/dns/local.js');
+      const dns = new LocalDnsSwitch({ ...plan, dns: plan.dns });
+      const { recordName, nameserver } = plan.dns;
+      return async () => {
+        const values = await dns.resolve(recordName);
+        return { values, detail: `${recordName} A via ${nameserver}: ${values.join(', ') || 'no answer'}` };
+      };
+    }
+  }
+};
