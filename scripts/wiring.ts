@@ -4,6 +4,7 @@
  * loads it (through scripts/serverless-wiring.cjs), so infrastructure and runtime read the same validated plans.
  */
 import { type Plan, parseArn } from '#core/plan.js';
+import { alarmRuleName } from '#core/readiness.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 
 export const SERVICE = 'dr-failover';
@@ -20,6 +21,7 @@ export const FUNCTIONS = [
   'dnsStatus',
   'verify',
   'notify',
+  'readiness',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -31,6 +33,10 @@ interface Statement {
   Resource: Json[];
   Condition?: Json;
 }
+
+/** The functions a failover runs through: the readiness check verifies each exists and is Active. */
+export const FAILOVER_FUNCTIONS = FUNCTIONS.filter((fn) => fn !== 'readiness');
+export const functionName = (stage: string, fn: FunctionName) => `${SERVICE}-${stage}-${fn}`;
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const sub = (template: string): Json => ({ 'Fn::Sub': template });
@@ -203,6 +209,10 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
         add({ Sid: 'ReadRecordAnswer', Effect: 'Allow', Action: ['route53:TestDNSAnswer'], Resource: ['*'] });
       }
       break;
+    case 'readiness':
+      readinessStatements(plans, stage).forEach(add);
+      readSecrets();
+      break;
     case 'notify':
       add({
         Sid: 'PutFailoverEvents',
@@ -221,10 +231,117 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
   return s;
 };
 
+/** The readiness function reads everything a failover needs, in place, and changes nothing. */
+const readinessStatements = (plans: Plan[], stage: string): Statement[] => {
+  const rds = plans.flatMap((p) => (p.database.kind === 'rds-instance' ? [{ p, db: p.database }] : []));
+  const aurora = plans.flatMap((p) => (p.database.kind === 'aurora-global' ? [{ p, db: p.database }] : []));
+  const regionsOf = (list: { p: Plan }[]) => [...new Set(list.map(({ p }) => `${p.regions.standby}:${p.accountId}`))];
+  const zones = [...new Set(plans.flatMap((p) => (p.dns.kind === 'route53' ? [p.dns.hostedZoneId] : [])))];
+  const fnArn = (fn: FunctionName) =>
+    sub(`arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(stage, fn)}`);
+  return [
+    {
+      Sid: 'ReadinessDescribeReplicas',
+      Effect: 'Allow',
+      // The replica in the standby region; its source in the primary region (the writer's endpoint).
+      Action: ['rds:DescribeDBInstances'],
+      Resource: rds.flatMap(({ db }) => [db.replicaInstanceArn, db.sourceInstanceArn]),
+    },
+    {
+      Sid: 'ReadinessDescribeInstanceBackups',
+      Effect: 'Allow',
+      Action: ['rds:DescribeDBSnapshots', 'rds:DescribeDBInstanceAutomatedBackups'],
+      // Snapshot and replicated-backup names are made by RDS and by backup schedules: they cannot be named in
+      // advance, so these are the standby region's snapshots and automated backups of the account.
+      Resource: [
+        ...rds.flatMap(({ db }) => [db.replicaInstanceArn, db.sourceInstanceArn]),
+        ...regionsOf(rds).flatMap((ra) => [`arn:aws:rds:${ra}:snapshot:*`, `arn:aws:rds:${ra}:auto-backup:*`]),
+      ],
+    },
+    {
+      Sid: 'ReadinessDescribeGlobalClusters',
+      Effect: 'Allow',
+      Action: ['rds:DescribeGlobalClusters'],
+      Resource: aurora.map(({ p, db }) => `arn:aws:rds::${p.accountId}:global-cluster:${db.globalClusterIdentifier}`),
+    },
+    {
+      Sid: 'ReadinessDescribeClusters',
+      Effect: 'Allow',
+      Action: ['rds:DescribeDBClusters'],
+      Resource: aurora.flatMap(({ db }) => [db.targetClusterArn, db.primaryClusterArn]),
+    },
+    {
+      Sid: 'ReadinessDescribeClusterSnapshots',
+      Effect: 'Allow',
+      Action: ['rds:DescribeDBClusterSnapshots'],
+      // As above: cluster snapshot names cannot be known in advance.
+      Resource: [
+        ...aurora.flatMap(({ db }) => [db.targetClusterArn, db.primaryClusterArn]),
+        ...regionsOf(aurora).map((ra) => `arn:aws:rds:${ra}:cluster-snapshot:*`),
+      ],
+    },
+    // GetMetricData has no resource-level permissions: AWS documents only "*" for it.
+    ...(rds.length + aurora.length > 0
+      ? [
+          {
+            Sid: 'ReadinessReadLagMetrics',
+            Effect: 'Allow' as const,
+            Action: ['cloudwatch:GetMetricData'],
+            Resource: ['*'],
+          },
+        ]
+      : []),
+    {
+      Sid: 'ReadinessReadRecords',
+      Effect: 'Allow',
+      Action: ['route53:ListResourceRecordSets'],
+      Resource: zones.map((z) => `arn:aws:route53:::hostedzone/${z}`),
+    },
+    {
+      Sid: 'ReadinessDescribeTriggerAlarms',
+      Effect: 'Allow',
+      Action: ['cloudwatch:DescribeAlarms'],
+      Resource: plans.flatMap((p) => p.trigger.alarms.map((a) => alarmArn(p, a))),
+    },
+    {
+      Sid: 'ReadinessDescribeAlarmRules',
+      Effect: 'Allow',
+      Action: ['events:DescribeRule', 'events:ListTargetsByRule'],
+      Resource: plans.flatMap((p) =>
+        p.trigger.alarms.map(
+          (_, i) => `arn:aws:events:${p.regions.standby}:${p.accountId}:rule/${alarmRuleName(stage, p.name, i)}`,
+        ),
+      ),
+    },
+    {
+      Sid: 'ReadinessDescribeStateMachine',
+      Effect: 'Allow',
+      Action: ['states:DescribeStateMachine'],
+      Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`)],
+    },
+    {
+      Sid: 'ReadinessDescribeFunctions',
+      Effect: 'Allow',
+      Action: ['lambda:GetFunctionConfiguration'],
+      Resource: FAILOVER_FUNCTIONS.map(fnArn),
+    },
+    {
+      Sid: 'PutReadinessReports',
+      Effect: 'Allow',
+      Action: ['events:PutEvents'],
+      Resource: [...new Set(plans.map(busArn))],
+    },
+  ];
+};
+
 export interface Wiring {
   /** Plans whose standby region is the deployment region: the ones this stack fails over. */
   planNames: string[];
   triggerEvents: Json[];
+  /** One schedule per plan with readiness enabled, each sending `{ kind: readiness, plan }`. */
+  readinessEvents: Json[];
+  /** The failover's functions, comma-separated, for the readiness function's STACK_FUNCTIONS. */
+  stackFunctions: string;
   resources: { Resources: Record<string, Json> };
 }
 
@@ -232,10 +349,13 @@ export interface Wiring {
 export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
   const plans = [...loadPlanCatalog(plansDir).values()].filter((p) => p.regions.standby === region);
   const triggerEvents: Json[] = [];
+  const readinessEvents: Json[] = [];
   for (const plan of plans) {
-    for (const alarm of plan.trigger.alarms) {
+    for (const [index, alarm] of plan.trigger.alarms.entries()) {
       triggerEvents.push({
         eventBridge: {
+          // Named, so the readiness check can find the rule of each alarm and its grant can name it.
+          name: alarmRuleName(stage, plan.name, index),
           pattern: {
             source: ['aws.cloudwatch'],
             'detail-type': ['CloudWatch Alarm State Change'],
@@ -255,6 +375,16 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
             inputPathsMap: { time: '$.time' },
             inputTemplate: `{"kind":"gameday","plan":"${plan.name}","time":<time>}`,
           },
+        },
+      });
+    }
+    if (plan.readiness.enabled) {
+      readinessEvents.push({
+        schedule: {
+          name: `${SERVICE}-${stage}-${plan.name}-readiness`.slice(0, 64),
+          description: `dr-failover readiness checks for plan ${plan.name}`,
+          rate: [plan.readiness.schedule],
+          input: { kind: 'readiness', plan: plan.name },
         },
       });
     }
@@ -312,5 +442,11 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
       Properties: { TopicName: topic, KmsMasterKeyId: 'alias/aws/sns' },
     };
   }
-  return { planNames: plans.map((p) => p.name), triggerEvents, resources: { Resources: resources } };
+  return {
+    planNames: plans.map((p) => p.name),
+    triggerEvents,
+    readinessEvents,
+    stackFunctions: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)).join(','),
+    resources: { Resources: resources },
+  };
 };

@@ -187,7 +187,11 @@ describe('osls package', () => {
   });
 
   it('schedules a game day per plan, sending the plan name to the trigger', () => {
-    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression !== undefined);
+    const schedules = ofType('AWS::Events::Rule').filter(
+      ([, r]) =>
+        r.Properties.ScheduleExpression !== undefined &&
+        JSON.stringify(r.Properties.Targets).includes(JSON.stringify(getAtt(functionLogicalId('trigger')))),
+    );
     const withGameday = plans.filter((p) => p.gameday);
     expect(schedules).toHaveLength(withGameday.length);
     for (const p of withGameday) {
@@ -202,6 +206,42 @@ describe('osls package', () => {
         },
       });
     }
+  });
+
+  it('schedules the readiness checks of each plan at its readiness rate, sending the plan name', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(
+      ([, r]) =>
+        r.Properties.ScheduleExpression !== undefined &&
+        JSON.stringify(r.Properties.Targets).includes(JSON.stringify(getAtt(functionLogicalId('readiness')))),
+    );
+    const enabled = plans.filter((p) => p.readiness.enabled);
+    expect(enabled.length).toBeGreaterThan(0);
+    expect(schedules.map(([, r]) => r.Properties.Name).sort()).toStrictEqual(
+      enabled.map((p) => `dr-failover-${STAGE}-${p.name}-readiness`).sort(),
+    );
+    for (const p of enabled) {
+      const [, rule] =
+        schedules.find(([, r]) => r.Properties.Name === `dr-failover-${STAGE}-${p.name}-readiness`) ?? [];
+      expect(rule?.Properties.ScheduleExpression).toBe(p.readiness.schedule);
+      const target = ((rule?.Properties.Targets ?? []) as Json[])[0] as { Input?: string };
+      expect(JSON.parse(target.Input ?? '{}')).toStrictEqual({ kind: 'readiness', plan: p.name });
+    }
+  });
+
+  it('names each alarm rule as the readiness check looks it up, and tells the readiness function the stack', () => {
+    const names = ofType('AWS::Events::Rule')
+      .filter(([, r]) => r.Properties.EventPattern !== undefined)
+      .map(([, r]) => r.Properties.Name);
+    expect(names.sort()).toStrictEqual(
+      plans.flatMap((p) => p.trigger.alarms.map((_, i) => `dr-failover-${STAGE}-${p.name}-alarm-${i + 1}`)).sort(),
+    );
+    const env = (resource(functionLogicalId('readiness')).Properties.Environment as { Variables: Record<string, Json> })
+      .Variables;
+    expect(env.TRIGGER_FUNCTION_ARN).toStrictEqual(getAtt(functionLogicalId('trigger')));
+    expect(String(env.STACK_FUNCTIONS).split(',')).toStrictEqual(
+      FUNCTIONS.filter((fn) => fn !== 'readiness').map((fn) => `dr-failover-${STAGE}-${fn}`),
+    );
+    expect(env.DR_FAILOVER_STAGE).toBe(STAGE);
   });
 
   it('deploys statemachines/failover.asl.yaml as it is', () => {
@@ -295,6 +335,12 @@ describe('osls package', () => {
                 /log-group:\/aws\/lambda\/dr-failover-ci-[A-Za-z]+:\*"/.test(text),
               // the change ids Route 53 returns
               actions.join() === 'route53:GetChange' && text === 'arn:aws:route53:::change/*',
+              // the snapshots and replicated backups of the standby region, whose names RDS and schedules make
+              roleId === roleLogicalId('readiness') &&
+                actions.every((a) =>
+                  /^rds:Describe(DBSnapshots|DBInstanceAutomatedBackups|DBClusterSnapshots)$/.test(a),
+                ) &&
+                /^arn:aws:rds:[a-z0-9-]+:\d{12}:(snapshot|auto-backup|cluster-snapshot):\*$/.test(text),
               // the random suffix Secrets Manager appends to a secret's name
               actions.join() === 'secretsmanager:GetSecretValue' && /:secret:[^*]+-\*$/.test(text),
               // a function's versions and aliases (serverless-step-functions, state machine role; see below)

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import { buildWiring, FUNCTIONS, roleLogicalId, statementsFor } from '../../scripts/wiring.js';
@@ -39,8 +42,9 @@ describe('buildWiring', () => {
 
     // Assess
     expect(patterns).toEqual(
-      orders.trigger.alarms.map((alarm) => ({
+      orders.trigger.alarms.map((alarm, i) => ({
         eventBridge: {
+          name: `dr-failover-dev-orders-alarm-${i + 1}`,
           pattern: {
             source: ['aws.cloudwatch'],
             'detail-type': ['CloudWatch Alarm State Change'],
@@ -198,5 +202,105 @@ describe('statementsFor promote', () => {
         ],
       }),
     ]);
+  });
+});
+
+describe('readiness wiring', () => {
+  it('schedules one readiness run per plan at its readiness rate, sending the plan name', () => {
+    // Assess
+    expect(wiring.readinessEvents).toEqual([
+      {
+        schedule: {
+          name: 'dr-failover-dev-orders-readiness',
+          description: 'dr-failover readiness checks for plan orders',
+          rate: ['rate(5 minutes)'],
+          input: { kind: 'readiness', plan: 'orders' },
+        },
+      },
+    ]);
+  });
+
+  it('schedules nothing for a plan whose readiness is disabled, and keeps its alarm rules', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'dr-failover-wiring-'));
+    const text = readFileSync('plans/orders.yml', 'utf8');
+    writeFileSync(join(dir, 'orders.yml'), `${text}\nreadiness: { enabled: false }\n`);
+
+    // Act
+    const disabled = buildWiring(dir, 'eu-west-1', 'dev');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(disabled.readinessEvents).toEqual([]);
+    expect(disabled.triggerEvents).toHaveLength(wiring.triggerEvents.length);
+  });
+
+  it('lists every failover function but not itself for the functions check', () => {
+    // Assess
+    expect(wiring.stackFunctions.split(',')).toEqual(
+      FUNCTIONS.filter((fn) => fn !== 'readiness').map((fn) => `dr-failover-dev-${fn}`),
+    );
+  });
+
+  it('grants the readiness function named reads of the Aurora plan, and nothing that changes anything', () => {
+    // Act
+    const statements = statementsFor('readiness', [orders], 'dev');
+    const byAction = Object.fromEntries(statements.flatMap((s) => s.Action.map((a) => [a, s.Resource])));
+
+    // Assess
+    expect(byAction).toEqual({
+      'rds:DescribeGlobalClusters': ['arn:aws:rds::111122223333:global-cluster:orders-global'],
+      'rds:DescribeDBClusters': [
+        'arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu',
+        'arn:aws:rds:us-east-1:111122223333:cluster:orders-us',
+      ],
+      'rds:DescribeDBClusterSnapshots': [
+        'arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu',
+        'arn:aws:rds:us-east-1:111122223333:cluster:orders-us',
+        'arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:*',
+      ],
+      'cloudwatch:GetMetricData': ['*'],
+      'route53:ListResourceRecordSets': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
+      'cloudwatch:DescribeAlarms': [
+        'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-db-primary-unhealthy',
+        'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-api-writes-failing',
+      ],
+      'events:DescribeRule': [
+        'arn:aws:events:eu-west-1:111122223333:rule/dr-failover-dev-orders-alarm-1',
+        'arn:aws:events:eu-west-1:111122223333:rule/dr-failover-dev-orders-alarm-2',
+      ],
+      'events:ListTargetsByRule': [
+        'arn:aws:events:eu-west-1:111122223333:rule/dr-failover-dev-orders-alarm-1',
+        'arn:aws:events:eu-west-1:111122223333:rule/dr-failover-dev-orders-alarm-2',
+      ],
+      'states:DescribeStateMachine': [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+        { 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:dr-failover-dev' },
+      ],
+      'lambda:GetFunctionConfiguration': FUNCTIONS.filter((fn) => fn !== 'readiness').map((fn) => ({
+        'Fn::Sub': `arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:dr-failover-dev-${fn}`,
+      })),
+      'events:PutEvents': ['arn:aws:events:eu-west-1:111122223333:event-bus/dr-failover'],
+    });
+  });
+
+  it('grants the RDS instance plan its replica, its source and the standby region snapshots and backups', () => {
+    // Act
+    const statements = statementsFor('readiness', [featureStore], 'dev');
+
+    // Assess
+    expect(statements.find((s) => s.Action.includes('rds:DescribeDBInstances'))?.Resource).toEqual([
+      'arn:aws:rds:us-east-2:111122223333:db:feature-store-replica',
+      'arn:aws:rds:us-west-2:111122223333:db:feature-store',
+    ]);
+    expect(statements.find((s) => s.Action.includes('rds:DescribeDBSnapshots'))).toMatchObject({
+      Action: ['rds:DescribeDBSnapshots', 'rds:DescribeDBInstanceAutomatedBackups'],
+      Resource: [
+        'arn:aws:rds:us-east-2:111122223333:db:feature-store-replica',
+        'arn:aws:rds:us-west-2:111122223333:db:feature-store',
+        'arn:aws:rds:us-east-2:111122223333:snapshot:*',
+        'arn:aws:rds:us-east-2:111122223333:auto-backup:*',
+      ],
+    });
   });
 });
