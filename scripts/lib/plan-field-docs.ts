@@ -105,7 +105,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
 
   notify: 'Where notifications go.',
   'notify.eventBus':
-    'EventBridge bus (name or ARN, in the standby region) that receives `Failover Started`, `Failover Step Completed`, `Failover Succeeded`, `Failover Failed`, `Failover Aborted` and `Approval Required` events. A bus named here (not an ARN) is created by the stack.',
+    'EventBridge bus (name or ARN, in the standby region) that receives `Failover Started`, `Failover Step Completed`, `Failover Succeeded`, `Failover Failed`, `Failover Aborted`, `Approval Required` and `Readiness Report` events. A bus named here (not an ARN) is created by the stack.',
   'notify.snsTopicArn':
     'Optional SNS topic, in the standby region, for people (paging, chat). The stack creates it, encrypted with KMS.',
 
@@ -116,6 +116,21 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
     '`true` (the default): every read and check runs for real and each mutating step reports what it would do, changing nothing. `false`: a real failover on schedule.',
   'gameday.mode':
     '`planned`: a switchover with the old primary healthy (fence first, no data loss). `unplanned`: as if the primary region were lost.',
+
+  readiness:
+    'DR readiness: the `readiness` function checks, on a schedule, that this plan could fail over now (standby, replication lag, backup, DNS record, trigger alarms, state machine and functions) and publishes a `Readiness Report` event and the `DrFailover` metrics `CheckStatus` (per check) and `ReadinessStatus` (0 OK, 1 WARN, 2 CRITICAL) for an alarm to page on.',
+  'readiness.enabled':
+    '`false`: no readiness schedule is deployed for this plan (the checks can still be run by hand).',
+  'readiness.schedule':
+    'How often the checks run: an EventBridge schedule expression, `rate(...)` or `cron(...)`, in UTC.',
+  'readiness.checkTimeoutSeconds':
+    'Bound on each check, in seconds. The checks run at once; one that needs the primary region (the DNS record, the current writer) and does not answer in time is reported WARN, a standby-region one CRITICAL, and neither holds up the others.',
+  'readiness.maxBackupAgeHours':
+    'The newest snapshot or replicated automated backup in the standby region must be at most this many hours old, else CRITICAL. Self-managed PostgreSQL backups are not visible to dr-failover: WARN, not checked.',
+  'readiness.lagWarnPercent':
+    'Replication lag above this percentage of `rpo.maxLagSeconds` (or `rpo.maxLagBytes`) is WARN; above the limit itself, or unknown, CRITICAL.',
+  'readiness.alarmInsufficientDataMinutes':
+    'A trigger alarm in `INSUFFICIENT_DATA` for longer than this many minutes is blind: CRITICAL (a shorter spell is WARN).',
 };
 
 /** Rules that span fields and are checked after each field is valid (their messages depend on the values). */
