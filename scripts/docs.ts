@@ -1,16 +1,25 @@
 /**
  * Generated docs. `npm run docs` writes both; `npm run diagram` only the state machine section.
  *
- *   tsx scripts/docs.ts [diagram|plans|all] [--check]
+ *   tsx scripts/docs.ts [diagram|plans|readme|all] [--check]
  *
  * - diagram: docs/architecture.md, between <!-- state-machine:begin --> and <!-- state-machine:end -->, from
  *   statemachines/failover.asl.yaml.
  * - plans: docs/plans.md from the plan schema (functions/core/plan.ts) and scripts/lib/plan-field-docs.ts.
+ * - readme: the README's headline figures, between <!-- headline:begin --> and <!-- headline:end -->, from
+ *   bench/drill.json (`npm run bench:drill`).
  * --check writes nothing and exits 1 when a file is out of date (test/unit/docs.test.ts checks the same).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ARCHITECTURE_FILE, expectedArchitecture, expectedPlanDocs, PLANS_FILE } from './lib/docs/generate.js';
+import {
+  ARCHITECTURE_FILE,
+  expectedArchitecture,
+  expectedPlanDocs,
+  expectedReadme,
+  PLANS_FILE,
+  README_FILE,
+} from './lib/docs/generate.js';
 
 const { values, positionals } = parseArgs({
   options: { check: { type: 'boolean', default: false } },
@@ -18,14 +27,16 @@ const { values, positionals } = parseArgs({
   strict: true,
 });
 const what = positionals[0] ?? 'all';
-if (!['diagram', 'plans', 'all'].includes(what)) {
-  process.stderr.write(`docs: unknown target "${what}": diagram, plans or all\n`);
+if (!['diagram', 'plans', 'readme', 'all'].includes(what)) {
+  process.stderr.write(`docs: unknown target "${what}": diagram, plans, readme or all\n`);
   process.exit(2);
 }
 
 const targets: { file: string; expected: () => string }[] = [];
-if (what !== 'plans') targets.push({ file: ARCHITECTURE_FILE, expected: () => expectedArchitecture() });
-if (what !== 'diagram') targets.push({ file: PLANS_FILE, expected: () => expectedPlanDocs() });
+const wanted = (target: string) => what === 'all' || what === target;
+if (wanted('diagram')) targets.push({ file: ARCHITECTURE_FILE, expected: () => expectedArchitecture() });
+if (wanted('plans')) targets.push({ file: PLANS_FILE, expected: () => expectedPlanDocs() });
+if (wanted('readme')) targets.push({ file: README_FILE, expected: () => expectedReadme() });
 
 let stale = 0;
 for (const { file, expected } of targets) {

@@ -6,8 +6,10 @@ import {
   ARCHITECTURE_FILE,
   expectedArchitecture,
   expectedPlanDocs,
+  expectedReadme,
   PLANS_FILE,
   planFieldCoverage,
+  README_FILE,
 } from '../../scripts/lib/docs/generate.js';
 import { checkDescriptions } from '../../scripts/lib/docs/plan-docs.js';
 import { schemaFields } from '../../scripts/lib/docs/schema-fields.js';
@@ -96,15 +98,47 @@ describe('the runbook', () => {
       'docs/runbook.md needs an <a id="..."></a> section for these errors: a run can end with each of them',
     ).toEqual([]);
   });
+});
 
-  it('links only to sections that exist', () => {
+describe('links between the docs', () => {
+  const files = ['README.md', 'docs/architecture.md', 'docs/runbook.md', 'docs/drill.md', 'docs/plans.md'];
+  const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+
+  it.each(files)('%s links only to files and sections that exist', (file) => {
+    // Prepare
+    const text = read(file);
+    const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+
     // Act
-    const anchors = anchorsOf(runbook);
-    const links = [...runbook.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1] as string);
+    const broken = [...text.matchAll(/\]\(([^)\s]*\.md)?(?:#([^)\s]+))?\)/g)]
+      .filter((m) => m[1] !== undefined || m[2] !== undefined)
+      .filter((m) => {
+        const target = m[1] ? new URL(m[1], `file:///${dir}`).pathname.slice(1) : file;
+        let body: string;
+        try {
+          body = read(target);
+        } catch {
+          return true;
+        }
+        return m[2] !== undefined && !anchorsOf(body).has(m[2]);
+      })
+      .map((m) => m[0]);
 
     // Assess
-    expect(links.length).toBeGreaterThan(10);
-    expect(links.filter((l) => !anchors.has(l))).toEqual([]);
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('the README headline figures', () => {
+  it('quote bench/drill.json as it is', () => {
+    // Prepare
+    const committed = readFileSync(README_FILE, 'utf8');
+
+    // Act
+    const expected = expectedReadme(committed);
+
+    // Assess
+    expect(committed, 'the README headline figures differ from bench/drill.json: run `npm run docs`').toBe(expected);
   });
 });
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { planSchema } from '#core/plan.js';
 import { loadDefinition } from '../local-state-machine.js';
 import { PLAN_FIELD_DOCS, PLAN_RULES } from '../plan-field-docs.js';
+import { type BenchDrill, HEADLINE_BEGIN, HEADLINE_END, headlineSection } from './headline.js';
 import { checkDescriptions, describeProblems, renderPlanDocs } from './plan-docs.js';
 import { schemaFields } from './schema-fields.js';
 import {
@@ -21,6 +22,8 @@ const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.u
 
 export const ARCHITECTURE_FILE = root('docs/architecture.md');
 export const PLANS_FILE = root('docs/plans.md');
+export const README_FILE = root('README.md');
+const BENCH_DRILL_FILE = root('bench/drill.json');
 const PLANS_DIR = root('plans');
 const DESCRIPTIONS_FILE = 'scripts/lib/plan-field-docs.ts';
 
@@ -57,3 +60,12 @@ export const expectedPlanDocs = (): string => {
     descriptionsFile: DESCRIPTIONS_FILE,
   });
 };
+
+/** README.md with its headline figures regenerated from bench/drill.json. */
+export const expectedReadme = (current = readFileSync(README_FILE, 'utf8')): string =>
+  replaceSection(
+    current,
+    HEADLINE_BEGIN,
+    HEADLINE_END,
+    headlineSection(JSON.parse(readFileSync(BENCH_DRILL_FILE, 'utf8')) as BenchDrill),
+  );
