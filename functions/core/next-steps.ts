@@ -1,3 +1,7 @@
+import { parseArn } from './arn.js';
+import type { Plan } from './plan.js';
+import type { FailoverState } from './state.js';
+
 /**
  * What on-call must do next when a run ends without success, by error name. The notification carries it, so the
  * person paged at 3 a.m. reads the state of the world and the next action in the message itself.
@@ -30,7 +34,87 @@ const NEXT_STEPS: Record<string, string> = {
 export interface WorldState {
   promoted: boolean;
   dnsSwitched: boolean;
+  /** The run's plan and state, when it got that far: the next steps then name the resources and the commands. */
+  plan?: Plan;
+  dns?: FailoverState['dns'];
 }
+
+/** The command that shows whether the standby is writable yet, for the plan's database kind. */
+const promotionCheck = (plan: Plan): string => {
+  const db = plan.database;
+  const region = plan.regions.standby;
+  switch (db.kind) {
+    case 'aurora-global':
+      return (
+        `aws rds describe-global-clusters --global-cluster-identifier ${db.globalClusterIdentifier} --region ${region} ` +
+        `--query 'GlobalClusters[0].[FailoverState,GlobalClusterMembers[?IsWriter].DBClusterArn]'`
+      );
+    case 'rds-instance':
+      return (
+        `aws rds describe-db-instances --db-instance-identifier ${parseArn(db.replicaInstanceArn)?.resource.replace(/^db:/, '') ?? db.replicaInstanceArn} ` +
+        `--region ${region} --query 'DBInstances[0].[DBInstanceStatus,ReadReplicaSourceDBInstanceIdentifier]'`
+      );
+    case 'postgres':
+      return 'SELECT pg_is_in_recovery() on the standby (false once it is promoted)';
+  }
+};
+
+const promotionTimedOut = (plan: Plan): string =>
+  'Promotion was requested but the standby is not writable yet; it may still complete. DNS still points at the old ' +
+  `primary. Watch the standby: ${promotionCheck(plan)}. Once it is writable, point ${plan.dns.recordName} at the new ` +
+  'writer by hand (see the runbook) or re-run the plan: promotion is idempotent, so a re-run finds the standby ' +
+  'promoted and goes on to DNS. If it never becomes writable, treat it as PromotionFailedError. Until then keep the ' +
+  'old primary fenced or down.';
+
+const dnsSyncTimedOut = (plan: Plan, dns: NonNullable<FailoverState['dns']>): string => {
+  const check =
+    plan.dns.kind === 'route53' && dns.changeId
+      ? `Check it: aws route53 get-change --id ${dns.changeId}. Once INSYNC, check what the record answers: aws route53 ` +
+        `test-dns-answer --hosted-zone-id ${plan.dns.hostedZoneId} --record-name ${dns.recordName} --record-type ${plan.dns.recordType}. `
+      : `Check what ${dns.recordName} answers on the zone's name servers. `;
+  return (
+    `The standby IS promoted and writable. The DNS change of ${dns.recordName} to ${dns.target} is submitted but was ` +
+    `not reported in sync; it usually completes by itself. ${check}Clients may resolve the old primary for up to ` +
+    `the record's TTL (${dns.ttl} s) after that. If the change never completes, point the record by hand (see the ` +
+    'runbook). Keep the old primary fenced or down meanwhile.'
+  );
+};
+
+/**
+ * Where the run left the database, DNS and the old primary, one line each, for the Failover Failed notification:
+ * the person paged reads what is true now before what to do about it. Pure.
+ */
+export const describeWorld = (state: Partial<FailoverState>, plan: Plan): string[] => {
+  if (state.input?.dryRun) return ['Dry run: nothing was changed.'];
+  const { standby, primary } = plan.regions;
+  const promotion = state.promotion;
+  const promote = state.promote;
+  const dns = state.dns;
+  const promoted = promotion?.state === 'writable' || promote?.outcome === 'already-promoted';
+  const database = promoted
+    ? `Database: the standby in ${standby} IS promoted and writable (${promotion?.detail ?? promote?.detail ?? ''}).`
+    : promote
+      ? `Database: promotion of the standby in ${standby} was requested at ${promote.at} (${promote.detail}) but it is ` +
+        `not writable yet${promotion ? ` (last status check: ${promotion.detail})` : ''}; it may still complete.`
+      : `Database: nothing was promoted; the primary in ${primary} is the writer as far as this run knows.`;
+  const before = dns?.previousAnswer?.length
+    ? ` (${dns.recordName} answered ${dns.previousAnswer.join(', ')} before the change)`
+    : '';
+  const record =
+    dns?.status === 'insync'
+      ? `DNS: ${dns.recordName} → ${dns.target} is in sync.`
+      : dns?.changeId
+        ? `DNS: ${dns.recordName} → ${dns.target} was submitted as change ${dns.changeId} (TTL ${dns.ttl} s) and is ` +
+          `not in sync yet: resolvers may still get the old primary${before}.`
+        : `DNS: not changed by this run: ${plan.dns.recordName} still points at the old primary.`;
+  const fence = state.fence;
+  const oldPrimary = fence
+    ? fence.fenced
+      ? `Old primary: fenced (${fence.method}).`
+      : `Old primary: NOT fenced (${fence.method}): ${fence.detail}`
+    : 'Old primary: not fenced by this run.';
+  return [database, record, oldPrimary];
+};
 
 const PROMOTED_DNS_NOT_SWITCHED =
   'The standby IS promoted and writable, but the DNS record still points at the old primary: applications are not ' +
@@ -38,7 +122,16 @@ const PROMOTED_DNS_NOT_SWITCHED =
   'the DNS service answers (every step is idempotent; promotion is a no-op now). Until then keep the old primary ' +
   'fenced or down: if it comes back writable, clients resolving the record would write to it.';
 
+/** Advice naming the run's own resources and commands, for the errors that leave work half done. */
+const concreteSteps = (errorName: string | undefined, world: WorldState | undefined): string | undefined => {
+  if (!world?.plan) return undefined;
+  if (errorName === 'PromotionTimedOutError') return promotionTimedOut(world.plan);
+  if (errorName === 'DnsSyncTimedOutError' && world.dns) return dnsSyncTimedOut(world.plan, world.dns);
+  return undefined;
+};
+
 export const nextStepsFor = (errorName: string | undefined, world?: WorldState): string =>
+  concreteSteps(errorName, world) ||
   (errorName && NEXT_STEPS[errorName]) ||
   // A transient error that outlasted its retries (a DNS service down, throttling): what to do depends on how far
   // the run got, not on the error's name.

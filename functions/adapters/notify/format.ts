@@ -52,7 +52,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** Keys of `detail` the message renders in sections of their own; everything else is listed under Details. */
-const RENDERED_KEYS = new Set(['measures', 'timeline', 'nextSteps', 'error', 'message']);
+const RENDERED_KEYS = new Set(['measures', 'timeline', 'stateOfTheWorld', 'nextSteps', 'error', 'message']);
 
 const rtoLine = (m: MeasuresLike): string | undefined => {
   const rto = num(m.rtoSeconds);
@@ -125,6 +125,10 @@ export const formatMessage = (event: FailoverEvent): string => {
   const promotion = num(measures.promotionSeconds);
   if (promotion !== undefined) figures.push(`Standby writable: ${promotion} s after the incident started`);
   if (figures.length > 0) lines.push('', ...figures);
+
+  if (Array.isArray(d.stateOfTheWorld) && d.stateOfTheWorld.length > 0) {
+    lines.push('', 'State of the world:', ...d.stateOfTheWorld.map((s) => `  ${valueText(s)}`));
+  }
 
   if (d.nextSteps !== undefined) {
     const steps = Array.isArray(d.nextSteps) ? d.nextSteps.map(valueText) : [valueText(d.nextSteps)];

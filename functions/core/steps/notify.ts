@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
-import { nextStepsFor } from '../next-steps.js';
+import { describeWorld, nextStepsFor } from '../next-steps.js';
 import type { FailoverEvent, FailoverEventType } from '../ports.js';
 import { APPROVAL_TIMEOUT_SECONDS, type FailoverState, recordStep, type StepName } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
@@ -90,10 +90,15 @@ export const buildEvent = (
         message: errorMessage,
         lastCompletedStep: lastCompleted ?? 'none',
         ...world,
+        ...(plan ? { stateOfTheWorld: describeWorld(state, plan) } : {}),
         fence: state.fence,
         timeline: state.timeline,
         measures,
-        nextSteps: nextStepsFor(errorName, world),
+        nextSteps: nextStepsFor(errorName, {
+          ...world,
+          ...(plan ? { plan } : {}),
+          ...(state.dns ? { dns: state.dns } : {}),
+        }),
       });
       break;
     }

@@ -1,0 +1,135 @@
+/**
+ * The two ways a run can stall after it changed something: a promotion that never completes and a DNS change
+ * that never reaches INSYNC. Each ends with its own error, notified with the state the world was left in and
+ * what on-call must do next, on the bus and in the message people read.
+ */
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { FailoverGlobalClusterCommand } from '@aws-sdk/client-rds';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+import * as prepare from '../../functions/prepare.js';
+import {
+  ALL_MOCKS,
+  auroraWorld,
+  eventBridge,
+  execute,
+  lagMetrics,
+  notifyWorld,
+  ORDERS,
+  rds,
+  route53,
+  route53World,
+  runInput,
+  sns,
+} from './support.js';
+
+const OLD_PRIMARY = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+const CHANGE_ID = '/change/C0123456789';
+
+/** The orders plan with few status checks, so the run gives up quickly. */
+const ordersWithFewChecks = () => {
+  const input = structuredClone(loadPlanFile('plans/orders.yml')) as PlanInput;
+  const plan: Plan = parsePlan(
+    {
+      ...input,
+      promotion: { ...input.promotion, maxStatusChecks: 3 },
+      dnsSync: { ...input.dnsSync, maxStatusChecks: 3 },
+    },
+    'test',
+  );
+  return { prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map([[plan.name, plan]]) }) };
+};
+
+interface FailedDetail {
+  error: string;
+  promoted: boolean;
+  dnsSwitched: boolean;
+  stateOfTheWorld: string[];
+  nextSteps: string;
+}
+
+/** The Failover Failed notification: the EventBridge detail and the SNS message. */
+const failedNotification = () => {
+  const entry = eventBridge
+    .commandCalls(PutEventsCommand)
+    .map((c) => c.args[0].input.Entries?.[0])
+    .find((e) => e?.DetailType === 'Failover Failed');
+  const message = sns
+    .commandCalls(PublishCommand)
+    .map((c) => c.args[0].input)
+    .find((m) => m.MessageAttributes?.type?.StringValue === 'Failover Failed')?.Message;
+  return { detail: (JSON.parse(entry?.Detail ?? '{}') as { detail: FailedDetail }).detail, message: message ?? '' };
+};
+
+describe('runs that stall after changing something', () => {
+  beforeEach(() => {
+    notifyWorld();
+    lagMetrics(() => 1_000);
+  });
+  afterEach(() => {
+    for (const m of ALL_MOCKS) m.reset();
+  });
+
+  it('ends PromotionTimedOutError and tells on-call the promotion is requested, not done, and DNS is unchanged', async () => {
+    // Prepare
+    auroraWorld({ checksUntilWritable: Number.POSITIVE_INFINITY });
+    route53World({ initial: OLD_PRIMARY });
+
+    // Act
+    const run = await execute(runInput(), { handlers: ordersWithFewChecks(), validate: false });
+
+    // Assess
+    expect(run.error).toBe('PromotionTimedOutError');
+    expect(run.visited.filter((s) => s === 'PromotionStatus')).toHaveLength(3);
+    expect(rds).toHaveReceivedCommandTimes(FailoverGlobalClusterCommand, 1);
+    expect(route53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
+    const { detail, message } = failedNotification();
+    expect(detail).toMatchObject({ error: 'PromotionTimedOutError', promoted: false, dnsSwitched: false });
+    const world = detail.stateOfTheWorld.join('\n');
+    expect(world).toMatch(/promotion of the standby in eu-west-1 was requested/i);
+    expect(world).toMatch(/not writable/);
+    expect(world).toContain(ORDERS.target);
+    expect(world).toMatch(/db\.orders\.example\.internal still points at the old primary/);
+    expect(detail.nextSteps).toMatch(/DNS still points at the old primary/);
+    expect(detail.nextSteps).toMatch(/re-run/);
+    expect(detail.nextSteps).toContain('aws rds describe-global-clusters --global-cluster-identifier orders-global');
+    expect(message).toContain('State of the world:');
+    expect(message).toMatch(/promotion of the standby in eu-west-1 was requested/);
+    expect(message).toContain('Next steps:');
+    expect(message).toContain('aws rds describe-global-clusters --global-cluster-identifier orders-global');
+  });
+
+  it('ends DnsSyncTimedOutError and tells on-call the standby is promoted, which change is pending and how to check it', async () => {
+    // Prepare
+    auroraWorld();
+    route53World({ initial: OLD_PRIMARY, pendingChecks: Number.POSITIVE_INFINITY });
+
+    // Act
+    const run = await execute(runInput(), { handlers: ordersWithFewChecks(), validate: false });
+
+    // Assess
+    expect(run.error).toBe('DnsSyncTimedOutError');
+    expect(run.visited.filter((s) => s === 'DnsStatus')).toHaveLength(3);
+    expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 1);
+    const { detail, message } = failedNotification();
+    expect(detail).toMatchObject({ error: 'DnsSyncTimedOutError', promoted: true, dnsSwitched: false });
+    const world = detail.stateOfTheWorld.join('\n');
+    expect(world).toMatch(/standby in eu-west-1 IS promoted and writable/);
+    expect(world).toContain(`db.orders.example.internal → ${ORDERS.endpoint}`);
+    expect(world).toContain(CHANGE_ID);
+    expect(world).toMatch(/not in sync/);
+    expect(world).toContain(`answered ${OLD_PRIMARY} before the change`);
+    expect(detail.nextSteps).toMatch(/IS promoted/);
+    expect(detail.nextSteps).toContain(`aws route53 get-change --id ${CHANGE_ID}`);
+    expect(detail.nextSteps).toContain(
+      'aws route53 test-dns-answer --hosted-zone-id Z0123456789ABCDEFGHIJ --record-name db.orders.example.internal --record-type CNAME',
+    );
+    expect(detail.nextSteps).toMatch(/TTL \(30 s\)/);
+    expect(message).toContain('State of the world:');
+    expect(message).toContain(CHANGE_ID);
+    expect(message).toContain(`aws route53 get-change --id ${CHANGE_ID}`);
+  });
+});

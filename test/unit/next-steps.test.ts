@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { parseExecutionInput } from '#core/input.js';
+import { describeWorld, nextStepsFor } from '#core/next-steps.js';
+import type { FailoverState } from '#core/state.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+
+const orders = loadPlanFile('plans/orders.yml');
+const featureStore = loadPlanFile('plans/feature-store.yml');
+const input = (dryRun = false) =>
+  parseExecutionInput({
+    plan: 'orders',
+    mode: 'unplanned',
+    dryRun,
+    reason: 'primary unreachable',
+    requestedBy: 'oncall:ana',
+    incidentStartedAt: '2026-11-25T03:15:00Z',
+  });
+
+describe('describeWorld', () => {
+  it('says nothing was promoted and DNS is unchanged when a run fails before Promote', () => {
+    // Prepare
+    const state: Partial<FailoverState> = { input: input(), plan: orders };
+
+    // Act
+    const lines = describeWorld(state, orders);
+
+    // Assess
+    expect(lines).toEqual([
+      'Database: nothing was promoted; the primary in us-east-1 is the writer as far as this run knows.',
+      'DNS: not changed by this run: db.orders.example.internal still points at the old primary.',
+      'Old primary: not fenced by this run.',
+    ]);
+  });
+
+  it('says a dry run changed nothing, whatever it read', () => {
+    // Act
+    const lines = describeWorld({ input: input(true), plan: orders }, orders);
+
+    // Assess
+    expect(lines).toEqual(['Dry run: nothing was changed.']);
+  });
+
+  it('says the old primary is fenced and the record in sync once they are', () => {
+    // Prepare
+    const state: Partial<FailoverState> = {
+      input: input(),
+      plan: orders,
+      fence: { fenced: true, method: 'read-only-parameter', detail: 'default_transaction_read_only = 1' },
+      promote: { outcome: 'already-promoted', detail: 'orders-eu is already the writer', at: '2026-11-25T03:16:00Z' },
+      dns: { recordName: 'db.orders.example.internal', target: 'writer.eu', ttl: 30, status: 'insync', checks: 2 },
+    };
+
+    // Act
+    const lines = describeWorld(state, orders);
+
+    // Assess
+    expect(lines[0]).toMatch(/IS promoted and writable \(orders-eu is already the writer\)/);
+    expect(lines[1]).toBe('DNS: db.orders.example.internal → writer.eu is in sync.');
+    expect(lines[2]).toBe('Old primary: fenced (read-only-parameter).');
+  });
+});
+
+describe('nextStepsFor a run that timed out after changing something', () => {
+  it('names the read replica to watch when an RDS promotion times out', () => {
+    // Act
+    const steps = nextStepsFor('PromotionTimedOutError', { promoted: false, dnsSwitched: false, plan: featureStore });
+
+    // Assess
+    expect(steps).toContain(
+      'aws rds describe-db-instances --db-instance-identifier feature-store-replica --region us-east-2',
+    );
+    expect(steps).toContain('point features-db.ml.example.internal at the new writer by hand');
+  });
+
+  it('falls back to the advice by name when the run carries no plan', () => {
+    // Act
+    const steps = nextStepsFor('DnsSyncTimedOutError', { promoted: true, dnsSwitched: false });
+
+    // Assess
+    expect(steps).toBe(nextStepsFor('DnsSyncTimedOutError'));
+    expect(steps).toMatch(/IS promoted/);
+  });
+});
