@@ -29,6 +29,8 @@ export const buildProgram = (ctx: CommandContext): Command => {
       'Start, follow, approve and report PostgreSQL failovers run by the dr-failover state machine; list and validate DR plans.',
     )
     .version('0.1.0')
+    // `plans --json` and `plans validate --json`: each command reads the options written after it.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',

@@ -47,6 +47,7 @@ interface FileResult {
 export const registerPlans = (program: Command, { deps, setExit }: CommandContext): void => {
   const plans = program
     .command('plans')
+    .enablePositionalOptions()
     .description('list the DR plans (name, database, regions, RTO target, RPO limit, trigger)')
     .option('--plans-dir <dir>', 'where plans are read (default ./plans or PLANS_DIR)')
     .option('--json', 'print JSON')

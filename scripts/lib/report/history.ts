@@ -177,7 +177,11 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
         opened.push(current);
       }
     } else if (ATTEMPT.has(type)) {
-      if (current) current.step.attempts += 1;
+      if (current) {
+        current.step.attempts += 1;
+        // A new attempt: the failure before it was retried, not final.
+        current.lastOk = true;
+      }
     } else if (FAILURE.has(type)) {
       if (current) {
         current.step.failures.push(failureOf(e));
