@@ -12,7 +12,12 @@ import { type FaultRun, inject, runScenario, type Scenario, silentApprover, type
 import { MAIN_LINE, MUTATED_BY, ROWS, type TaskRow } from './fault-matrix.js';
 import { ALL_MOCKS, eventBridge, notifyWorld, sns } from './support.js';
 
-type TaskDefinition = { Catch?: { ErrorEquals: string[]; Next: string }[]; TimeoutSeconds?: number; Next?: string };
+type TaskDefinition = {
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[];
+  TimeoutSeconds?: number;
+  Next?: string;
+};
 const definition = loadDefinition();
 const TASKS = Object.entries(definition.States)
   .filter(([, s]) => s.Type === 'Task')
@@ -136,6 +141,39 @@ describe.each(TASKS)('fault matrix, terminal: %s', (task) => {
     // Assess
     expectOutcome(run, row, row.scenario, task, 'Lambda.Unknown');
   });
+
+  const firstCall = row.transient.find((f) => f.scenario === undefined || f.scenario === row.scenario);
+  if (firstCall) {
+    const retrier = stateOf(task).Retry?.find((r) => r.ErrorEquals.includes('TimeoutError'));
+    it(`on a function that times out at every attempt (hung ${firstCall.command.name.replace(/Command$/, '')}): retried, then ${row.kind === 'notify' ? 'the run goes on' : 'notified as TimeoutError naming the step'}`, async () => {
+      // Prepare
+      row.scenario.world();
+      const tracker = track(row.scenario.handlers, (step) =>
+        step === task ? { kind: 'function-timeout' } : undefined,
+      );
+      inject(
+        firstCall,
+        () => tracker.current() === task,
+        () => undefined,
+      );
+
+      // Act
+      const run = await runScenario(row.scenario, tracker);
+
+      // Assess
+      expect(retrier?.MaxAttempts, `${task} retries TimeoutError`).toBeGreaterThan(0);
+      expect(run.retried.get(task)).toBe(retrier?.MaxAttempts);
+      if (row.kind === 'notify') {
+        expect(run.status).toBe(row.scenario.ends.status);
+      } else {
+        expect(run.status).toBe('FAILED');
+        expect(run.error).toBe('TimeoutError');
+        expect(run.cause).toContain(`${task} did not finish within its Lambda timeout`);
+        expect(run.visited.slice(-3)).toEqual([task, caughtBy(task, 'TimeoutError'), 'Failed']);
+        expect(endNotification().detail.detail.error).toBe('TimeoutError');
+      }
+    });
+  }
 
   it(`on States.Timeout (no answer within TimeoutSeconds): ${outcome(row)}`, async () => {
     // Prepare
