@@ -65,9 +65,11 @@ describe('faults on real PostgreSQL, through the state machine', () => {
   });
 
   it('promotes once when the standby session is terminated while pg_promote waits: the retry finds it promoted', async () => {
-    // Prepare: on the first Promote attempt, terminate the session running pg_promote while it waits for the
-    // end of recovery (the promotion is already signalled). The deployed Retry waits up to 2 s, far longer than
-    // the promotion takes: the test holds the retry until recovery has ended, so the order is fixed.
+    // Prepare: on the first Promote attempt the standby's startup process is frozen (SIGSTOP), so the promotion,
+    // once signalled, cannot finish and pg_promote waits; the session running it is then terminated, and the
+    // startup process thawed. No timing window: the session is caught waiting, whatever the machine's load. The
+    // deployed Retry waits up to 2 s, far longer than the promotion takes: the test holds the retry until
+    // recovery has ended, so the order is fixed.
     const terminated: number[] = [];
     let attempts = 0;
     const faults = (handlers: Handlers, env: DrillEnvironment) =>
@@ -77,9 +79,18 @@ describe('faults on real PostgreSQL, through the state machine', () => {
         const standby = env.regions.standby.connectionConfig();
         const watcher = new pg.Client(standby);
         await watcher.connect();
-        let stop = false;
-        const watching = (async () => {
-          while (!stop && terminated.length === 0) {
+        const startup = (
+          await watcher.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'")
+        ).rows[0]?.pid;
+        if (!startup) throw new Error('the standby has no startup process');
+        process.kill(startup, 'SIGSTOP');
+        let thawed = false;
+        const thaw = () => {
+          if (!thawed) process.kill(startup, 'SIGCONT');
+          thawed = true;
+        };
+        const catching = (async () => {
+          for (const deadline = Date.now() + 20_000; terminated.length === 0 && Date.now() < deadline; ) {
             // OFFSET 0 keeps the filter inside: pg_terminate_backend must only ever see the promoting session.
             const r = await watcher.query<{ pid: number; t: boolean }>(
               `SELECT pid, pg_terminate_backend(pid) AS t FROM (
@@ -87,7 +98,9 @@ describe('faults on real PostgreSQL, through the state machine', () => {
                   WHERE wait_event = 'Promote' AND application_name = 'dr-failover' OFFSET 0) AS promoting`,
             );
             terminated.push(...r.rows.filter((row) => row.t).map((row) => row.pid));
+            if (terminated.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
           }
+          thaw();
         })();
         try {
           return await real(event, context);
@@ -95,8 +108,8 @@ describe('faults on real PostgreSQL, through the state machine', () => {
           await waitFor('the standby to leave recovery', async () => (await inRecovery(standby)) === false);
           throw error;
         } finally {
-          stop = true;
-          await watching;
+          await catching;
+          thaw();
           await watcher.end();
         }
       });
@@ -217,6 +230,7 @@ describe('faults on real PostgreSQL, through the state machine', () => {
       mode: 'unplanned',
       keep: true,
       warmupMs: 300,
+      detectorIntervalMs: 200,
       retryIntervalMs: 20,
       wrapHandlers: faults,
     });
