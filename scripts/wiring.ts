@@ -42,6 +42,32 @@ const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const sub = (template: string): Json => ({ 'Fn::Sub': template });
 export const roleLogicalId = (fn: FunctionName) => `${pascal(fn)}Role`;
 
+/** The KMS key of the on-call topics. */
+export const NOTIFICATIONS_KEY = 'NotificationsKey';
+/** What the account's IAM may do with the notifications key: manage it, not use it. */
+export const KMS_ADMIN_ACTIONS = [
+  'kms:DescribeKey',
+  'kms:GetKeyPolicy',
+  'kms:PutKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:EnableKeyRotation',
+  'kms:DisableKeyRotation',
+  'kms:EnableKey',
+  'kms:DisableKey',
+  'kms:UpdateKeyDescription',
+  'kms:ListResourceTags',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ListGrants',
+  'kms:RevokeGrant',
+  'kms:ListAliases',
+  'kms:CreateAlias',
+  'kms:UpdateAlias',
+  'kms:DeleteAlias',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
 const alarmArn = (plan: Plan, alarm: string) =>
   `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${alarm}`;
 const busArn = (plan: Plan) =>
@@ -422,24 +448,104 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     };
   }
 
+  // Resource policies name the publishers: the functions whose role is granted the publish action on that very
+  // resource. Everyone else is denied, so only dr-failover speaks on its bus and topic.
+  const publishersOf = (action: string, arn: string): Json[] =>
+    FUNCTIONS.filter((fn) =>
+      statementsFor(fn, plans, stage).some((st) => st.Action.includes(action) && st.Resource.includes(arn)),
+    ).map((fn) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] }));
+  const onlyPublishers = (action: string, arn: string, resource: Json): Json[] => {
+    const publishers = publishersOf(action, arn);
+    return [
+      {
+        Sid: 'DrFailoverPublishers',
+        Effect: 'Allow',
+        Principal: { AWS: publishers },
+        Action: action,
+        Resource: resource,
+      },
+      {
+        Sid: 'NoOtherPublishers',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: action,
+        Resource: resource,
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': publishers } },
+      },
+    ];
+  };
+
   const buses = new Set(plans.filter((p) => !p.notify.eventBus.startsWith('arn:')).map((p) => p.notify.eventBus));
   for (const bus of buses) {
+    const owner = plans.find((p) => p.notify.eventBus === bus) as Plan;
+    const arn = busArn(owner);
     resources[`${pascal(bus.replace(/[^A-Za-z0-9]/g, ''))}EventBus`] = {
       Type: 'AWS::Events::EventBus',
-      Properties: { Name: bus },
+      Properties: {
+        Name: bus,
+        Policy: { Version: '2012-10-17', Statement: onlyPublishers('events:PutEvents', arn, arn) },
+      },
     };
   }
-  const topics = new Set(
-    plans.flatMap((p) => {
-      const arn = p.notify.snsTopicArn ? parseArn(p.notify.snsTopicArn) : undefined;
-      return arn ? [arn.resource] : [];
-    }),
-  );
-  for (const topic of topics) {
-    resources[`${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`] = {
+  const topics = new Map<string, string>();
+  for (const p of plans) {
+    const arn = p.notify.snsTopicArn ? parseArn(p.notify.snsTopicArn) : undefined;
+    if (arn && p.notify.snsTopicArn) topics.set(arn.resource, p.notify.snsTopicArn);
+  }
+  if (topics.size > 0) {
+    // A key of the stack's own, not alias/aws/sns: an AWS managed key's policy cannot name the publishers.
+    const topicArns = [...topics.values()];
+    const publishers = [
+      ...new Set(topicArns.flatMap((arn) => publishersOf('sns:Publish', arn).map((r) => JSON.stringify(r)))),
+    ].map((r) => JSON.parse(r) as Json);
+    resources[NOTIFICATIONS_KEY] = {
+      Type: 'AWS::KMS::Key',
+      Properties: {
+        Description: `dr-failover ${stage}: encrypts the on-call topics at rest`,
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              // Administration through IAM in this account, so the key never becomes unmanageable. No use of the
+              // key (encrypt, decrypt) is granted here. In a key policy, "*" is this key.
+              Sid: 'AdministerThroughIam',
+              Effect: 'Allow',
+              Principal: { AWS: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) },
+              Action: KMS_ADMIN_ACTIONS,
+              Resource: '*',
+            },
+            {
+              // Publishing to an encrypted topic needs the publisher to be allowed to use its key, through SNS only.
+              Sid: 'PublishersThroughSns',
+              Effect: 'Allow',
+              Principal: { AWS: publishers },
+              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              Resource: '*',
+              Condition: { StringEquals: { 'kms:ViaService': sub(`sns.\${AWS::Region}.amazonaws.com`) } },
+            },
+          ],
+        },
+      },
+    };
+    resources[`${NOTIFICATIONS_KEY}Alias`] = {
+      Type: 'AWS::KMS::Alias',
+      Properties: { AliasName: `alias/${SERVICE}-${stage}-notifications`, TargetKeyId: { Ref: NOTIFICATIONS_KEY } },
+    };
+  }
+  for (const [topic, arn] of topics) {
+    const logicalId = `${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`;
+    resources[logicalId] = {
       Type: 'AWS::SNS::Topic',
       // Encrypted at rest: failover messages name databases, regions and people.
-      Properties: { TopicName: topic, KmsMasterKeyId: 'alias/aws/sns' },
+      Properties: { TopicName: topic, KmsMasterKeyId: { 'Fn::GetAtt': [NOTIFICATIONS_KEY, 'Arn'] } },
+    };
+    resources[`${logicalId}Policy`] = {
+      Type: 'AWS::SNS::TopicPolicy',
+      Properties: {
+        Topics: [{ Ref: logicalId }],
+        PolicyDocument: { Version: '2012-10-17', Statement: onlyPublishers('sns:Publish', arn, { Ref: logicalId }) },
+      },
     };
   }
   return {
