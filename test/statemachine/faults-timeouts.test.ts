@@ -102,6 +102,33 @@ describe('runs that stall after changing something', () => {
     expect(message).toContain('aws rds describe-global-clusters --global-cluster-identifier orders-global');
   });
 
+  it('ends ServiceUnavailableError when Route 53 stays down past the retries, and says to point the record by hand', async () => {
+    // Prepare: Route 53's control plane lives in us-east-1, the orders plan's failing region.
+    auroraWorld();
+    route53World({ initial: OLD_PRIMARY });
+    route53.on(ChangeResourceRecordSetsCommand).rejects(
+      Object.assign(new Error('Service Unavailable'), {
+        name: 'ServiceUnavailable',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+
+    // Act
+    const run = await execute(runInput(), { handlers: ordersWithFewChecks(), validate: false });
+
+    // Assess
+    expect(run.error).toBe('ServiceUnavailableError');
+    expect(run.visited.slice(-3)).toEqual(['UpdateDns', 'NotifyFailed', 'Failed']);
+    // The first attempt and the five retries of the transient Retry.
+    expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 6);
+    const { detail, message } = failedNotification();
+    expect(detail).toMatchObject({ error: 'ServiceUnavailableError', promoted: true, dnsSwitched: false });
+    expect(detail.stateOfTheWorld.join('\n')).toMatch(/IS promoted and writable[\s\S]*DNS: not changed by this run/);
+    expect(detail.nextSteps).toMatch(/Point the record at the new writer by hand/);
+    expect(message).toContain('State of the world:');
+  });
+
   it('ends DnsSyncTimedOutError and tells on-call the standby is promoted, which change is pending and how to check it', async () => {
     // Prepare
     auroraWorld();
