@@ -25,8 +25,6 @@ export const serverError = (code: 'InternalFailure' | 'ServiceUnavailable' | 'In
 export const accessDenied = (code = 'AccessDeniedException') =>
   awsError(code, 'User: arn:aws:sts::111122223333:assumed-role/dr-failover is not authorized', 403);
 
-// ------------------------------------------------------------------ which step is running
-
 /** The AWS commands a client mock can be told about; structural, so one helper serves every client. */
 type CommandClass = abstract new (...args: never[]) => object;
 interface ClientStub {
@@ -37,6 +35,8 @@ interface ClientStub {
 export const stub = (mock: (typeof ALL_MOCKS)[number]): ClientStub =>
   // The mocks' `on` is generic over each client's own command union; the kit only needs its shape.
   mock as unknown as ClientStub;
+
+// ------------------------------------------------------------------ which Task is running, and its invocations
 
 /**
  * What happens to one Lambda invocation of a Task:
