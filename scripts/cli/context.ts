@@ -4,6 +4,7 @@
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Plan } from '#core/plan.js';
+import type { ReadinessProbes, StackNames } from '#core/readiness.js';
 import { defaultPlansDir, loadPlanCatalog } from '#lib/plan-catalog.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -20,6 +21,8 @@ export interface CliDeps {
   sfn: (region: string) => SFNClient;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
+  /** The readiness probes of a plan (default: the readiness adapters, which build their own AWS clients). */
+  readinessProbes?: (plan: Plan, stack: StackNames) => Promise<ReadinessProbes>;
 }
 
 export const realDeps = (): CliDeps => {

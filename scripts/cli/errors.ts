@@ -6,7 +6,7 @@
 /** One code per kind of ending, so scripts can tell a failed failover from a typo or a missing credential. */
 export const EXIT = {
   ok: 0,
-  /** The run failed (the failover did not complete). */
+  /** The run failed (the failover did not complete); for readiness, a check is CRITICAL. */
   runFailed: 1,
   /** Bad input: usage, an invalid plan or execution input, an unknown plan or a malformed token. Nothing was sent. */
   badInput: 2,
@@ -26,8 +26,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP = `
 Exit codes:
-  0   success (for start/watch: the failover succeeded)
-  1   the run failed
+  0   success (for start/watch: the failover succeeded; for readiness: no check CRITICAL)
+  1   the run failed (for readiness: a check is CRITICAL)
   2   bad input (usage, invalid plan or input, unknown plan, malformed token): nothing was sent to AWS
   3   the run was aborted (RPO guard, approval denied or timed out, stopped by a person)
   4   AWS error (no credentials, unknown execution or state machine, access denied, unreachable)

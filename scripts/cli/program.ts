@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApproval } from './commands/approval.js';
 import { registerPlans } from './commands/plans.js';
+import { registerReadiness } from './commands/readiness.js';
 import { registerReport } from './commands/report.js';
 import { registerStart } from './commands/start.js';
 import { registerWatch } from './commands/watch.js';
@@ -17,11 +18,8 @@ export interface CommandContext {
   setExit: (code: ExitCode) => void;
 }
 
-/**
- * Commands, in the order --help lists them. A new command is one module under commands/ and one line here
- * (`readiness --plan P` belongs here once the readiness checks exist).
- */
-const COMMANDS = [registerPlans, registerStart, registerWatch, registerApproval, registerReport];
+/** Commands, in the order --help lists them. A new command is one module under commands/ and one line here. */
+const COMMANDS = [registerPlans, registerStart, registerWatch, registerApproval, registerReport, registerReadiness];
 
 export const buildProgram = (ctx: CommandContext): Command => {
   const program = new Command('dr-failover')

@@ -27,7 +27,10 @@ export interface Captured {
   regions: string[];
 }
 
-export const cli = async (argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> => {
+export const cli = async (
+  argv: string[],
+  opts: { tty?: boolean; env?: NodeJS.ProcessEnv; readinessProbes?: CliDeps['readinessProbes'] } = {},
+): Promise<Captured> => {
   let stdout = '';
   let stderr = '';
   const sleeps: number[] = [];
@@ -45,6 +48,7 @@ export const cli = async (argv: string[], opts: { tty?: boolean; env?: NodeJS.Pr
     sleep: async (ms) => {
       sleeps.push(ms);
     },
+    ...(opts.readinessProbes ? { readinessProbes: opts.readinessProbes } : {}),
   };
   const code = await runCli(argv, deps);
   return { code, stdout, stderr, sleeps, regions };

@@ -1,0 +1,106 @@
+/**
+ * `readiness --plan P`: runs the plan's DR readiness checks now, from this machine, with the same probes and
+ * judgements the scheduled readiness function uses, and prints them as a table.
+ */
+import type { Command } from 'commander';
+import type { Plan } from '#core/plan.js';
+import {
+  CHECK_NAMES,
+  type CheckName,
+  type ReadinessProbes,
+  type ReadinessReport,
+  runReadinessChecks,
+  type StackNames,
+} from '#core/readiness.js';
+import { FAILOVER_FUNCTIONS, functionName } from '../../wiring.js';
+import { colourEnabled, findPlan, paint, stateMachineArnOf, type TargetOptions } from '../context.js';
+import { CliError, EXIT } from '../errors.js';
+import type { CommandContext } from '../program.js';
+import { positiveSeconds, withTarget } from './options.js';
+import { table } from './table.js';
+
+interface ReadinessCliOptions extends TargetOptions {
+  plan: string;
+  check?: string[];
+  timeout?: number;
+  json?: boolean;
+}
+
+/** The deployed stack's names, as serverless.yml names them for `stage` (what the readiness function is given). */
+export const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): StackNames => {
+  const stage = opts.stage ?? env.DR_FAILOVER_STAGE ?? 'dev';
+  const region = opts.region ?? plan.regions.standby;
+  return {
+    stage,
+    stateMachineArn: stateMachineArnOf({ ...opts, stage }, env, plan),
+    triggerFunctionArn: `arn:aws:lambda:${region}:${plan.accountId}:function:${functionName(stage, 'trigger')}`,
+    functionNames: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)),
+  };
+};
+
+/** The real probes: the readiness adapters, loaded only when the command runs. */
+export const defaultReadinessProbes = async (plan: Plan, stack: StackNames): Promise<ReadinessProbes> =>
+  (await import('#adapters/readiness/index.js')).readinessProbesFor(plan, stack);
+
+const checkList = (value: string, previous: string[] = []) => {
+  const names = value.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!(CHECK_NAMES as readonly string[]).includes(n)) {
+      throw new CliError(`unknown check "${n}": the checks are ${CHECK_NAMES.join(', ')}`, EXIT.badInput);
+    }
+  }
+  return [...previous, ...names];
+};
+
+export const registerReadiness = (program: Command, { deps, setExit }: CommandContext): void => {
+  withTarget(
+    program
+      .command('readiness')
+      .description('run the DR readiness checks of a plan now and print them as a table (exit 1 when any is CRITICAL)')
+      .requiredOption('--plan <name>', 'the plan to check')
+      .option(
+        '--check <names>',
+        `only these checks, comma-separated or repeated (${CHECK_NAMES.join(', ')})`,
+        checkList,
+      )
+      .option(
+        '--timeout <seconds>',
+        "bound on each check (default: the plan's readiness.checkTimeoutSeconds)",
+        positiveSeconds('--timeout'),
+      )
+      .option('--json', 'print the readiness report as JSON'),
+  ).action(async (opts: ReadinessCliOptions) => {
+    const plan = findPlan(opts.plan, opts, deps.env);
+    const stack = stackNamesOf(plan, opts, deps.env);
+    const probes = await (deps.readinessProbes ?? defaultReadinessProbes)(plan, stack);
+    const report: ReadinessReport = await runReadinessChecks(
+      plan,
+      { probes, now: deps.now },
+      {
+        ...(opts.check ? { only: opts.check as CheckName[] } : {}),
+        ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}),
+      },
+    );
+    if (opts.json) {
+      deps.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const p = paint(colourEnabled(deps.stdout, deps.env));
+      const word = (s: string) => (s === 'OK' ? p.green(s) : s === 'WARN' ? p.yellow(s) : p.red(s));
+      deps.stdout.write(
+        `${p.bold(`${plan.name}: DR readiness`)} ${word(report.status)} (${report.counts.OK} OK, ${report.counts.WARN} WARN, ${report.counts.CRITICAL} CRITICAL) at ${report.checkedAt}\n\n`,
+      );
+      // Colour codes would break the padding: the status column is coloured after the table is laid out.
+      const text = table(
+        ['check', 'status', 'where', 'took', 'summary'],
+        report.checks.map((c) => [c.check, c.status, c.scope, `${c.durationMs} ms`, c.summary]),
+      );
+      deps.stdout.write(
+        text.replace(
+          / (OK|WARN|CRITICAL)( +)(standby|primary) /g,
+          (_m, s: string, pad: string, scope: string) => ` ${word(s)}${pad}${scope} `,
+        ),
+      );
+    }
+    setExit(report.status === 'CRITICAL' ? EXIT.runFailed : EXIT.ok);
+  });
+};

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { AwsRequestFailedError } from '#core/errors.js';
+import type { ReadinessProbes, StackNames } from '#core/readiness.js';
+import { ANSI, cli, NOW } from './support.js';
+
+const WRITER = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+
+/** The plan's world, read through the readiness port: everything healthy unless told otherwise. */
+const healthy = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
+  standby: async () => ({
+    exists: true,
+    role: 'replica',
+    state: 'available',
+    replication: 'connected',
+    detail: 'orders-eu',
+  }),
+  replicationLag: async () => ({ status: 'known', seconds: 2, observedAt: NOW.toISOString(), source: 'cloudwatch' }),
+  backup: async () => ({
+    kind: 'found',
+    newestAt: new Date(NOW.getTime() - 3_600_000),
+    source: 'snapshot',
+    detail: '',
+  }),
+  writer: async () => ({ role: 'primary', endpoints: [WRITER], forbidden: [], detail: 'orders-us writes' }),
+  dnsRecord: async () => ({ values: [WRITER], detail: 'CNAME' }),
+  alarms: async () => [],
+  stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
+  functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active', lastUpdate: 'Successful' }],
+  ...over,
+});
+
+describe('dr-failover readiness', () => {
+  it('runs every check against the deployed stack names and prints a table', async () => {
+    // Prepare
+    const asked: StackNames[] = [];
+
+    // Act
+    const out = await cli(['readiness', '--plan', 'orders', '--stage', 'prod'], {
+      readinessProbes: async (_plan, stack) => {
+        asked.push(stack);
+        return healthy();
+      },
+    });
+
+    // Assess
+    expect(asked[0]).toMatchObject({
+      stage: 'prod',
+      stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:dr-failover-prod',
+      triggerFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:dr-failover-prod-trigger',
+    });
+    expect(asked[0]?.functionNames).toContain('dr-failover-prod-promote');
+    expect(asked[0]?.functionNames).not.toContain('dr-failover-prod-readiness');
+    const lines = out.stdout.split('\n');
+    expect(lines[0]).toMatch(/^orders: DR readiness (OK|WARN) /);
+    expect(lines).toContainEqual(expect.stringMatching(/^check\s+status\s+where\s+took\s+summary$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^standby\s+OK\s+standby\s+\d+ ms\s+\S/));
+    expect(lines).toContainEqual(expect.stringMatching(/^state-machine\s+OK\s+standby /));
+    expect(out.stdout).not.toMatch(ANSI);
+  });
+
+  it('exits 1 and says which check is CRITICAL, with --json for scripts', async () => {
+    // Prepare
+    const probes = async () =>
+      healthy({
+        replicationLag: async () => ({ status: 'unknown', observedAt: NOW.toISOString(), source: 'cloudwatch' }),
+        stateMachine: async () => {
+          throw new AwsRequestFailedError('DescribeStateMachine: AccessDeniedException');
+        },
+      });
+
+    // Act
+    const text = await cli(['readiness', '--plan', 'orders'], { readinessProbes: probes });
+    const json = await cli(['readiness', '--plan', 'orders', '--json'], { readinessProbes: probes });
+
+    // Assess
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^orders: DR readiness CRITICAL/);
+    expect(text.stdout).toMatch(/\nreplication-lag\s+CRITICAL\s+standby /);
+    expect(text.stdout).toMatch(/\nstate-machine\s+CRITICAL\s+standby /);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { status: string; checks: { check: string; status: string }[] };
+    expect(report.status).toBe('CRITICAL');
+    expect(report.checks.find((c) => c.check === 'state-machine')?.status).toBe('CRITICAL');
+  });
+
+  it('runs only the checks named with --check, and refuses an unknown one (exit 2)', async () => {
+    // Act
+    const some = await cli(['readiness', '--plan', 'orders', '--check', 'standby,backup', '--json'], {
+      readinessProbes: async () => healthy(),
+    });
+    const unknown = await cli(['readiness', '--plan', 'orders', '--check', 'vibes'], {
+      readinessProbes: async () => healthy(),
+    });
+
+    // Assess
+    expect((JSON.parse(some.stdout) as { checks: { check: string }[] }).checks.map((c) => c.check).sort()).toEqual([
+      'backup',
+      'standby',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown check "vibes": the checks are standby, replication-lag/);
+  });
+
+  it('refuses an unknown plan before reading anything (exit 2)', async () => {
+    // Prepare
+    let probed = false;
+
+    // Act
+    const out = await cli(['readiness', '--plan', 'billing'], {
+      readinessProbes: async () => {
+        probed = true;
+        return healthy();
+      },
+    });
+
+    // Assess
+    expect(out.code).toBe(2);
+    expect(probed).toBe(false);
+  });
+});
