@@ -1,17 +1,27 @@
-import type { StepDeps, StepPayload } from '#core/steps/deps.js';
-import { prepare } from '#core/steps/prepare.js';
+import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
+import type { StepPayload } from '#core/steps/deps.js';
+import { type PrepareDeps, prepare } from '#core/steps/prepare.js';
 import { optionalEnv } from '#lib/env.js';
 import { deployedPlans } from '#lib/plans.js';
 import { stepHandler } from '#lib/step-handler.js';
 
-/** Lambda entry point of the Prepare step: validate the input, resolve the plan, open the timeline. */
+/** The state machine's own executions, through Step Functions (the run guard). */
+const stepFunctionsRuns = (stateMachineArn: string) => new StepFunctionsExecutions(stateMachineArn);
+
+/**
+ * Lambda entry point of the Prepare step: validate the input, resolve the plan, refuse a second run of the plan,
+ * open the timeline. `runs` defaults to Step Functions itself; the drill passes its local executions.
+ */
 export const createHandler = (
-  deps: Pick<StepDeps, 'now' | 'plans' | 'region'> = {
+  deps: Omit<PrepareDeps, 'runs'> & Partial<Pick<PrepareDeps, 'runs'>> = {
     now: () => new Date(),
     plans: deployedPlans,
     // Set by serverless.yml to the stack's region; unset locally, where no region applies.
     ...(optionalEnv('DR_FAILOVER_REGION') ? { region: optionalEnv('DR_FAILOVER_REGION') } : {}),
   },
-) => stepHandler((event: StepPayload<unknown>) => prepare(event, deps));
+) => {
+  const full: PrepareDeps = { ...deps, runs: deps.runs ?? stepFunctionsRuns };
+  return stepHandler((event: StepPayload<unknown>) => prepare(event, full));
+};
 
 export const handler = createHandler();

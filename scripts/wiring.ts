@@ -129,16 +129,30 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
       Resource: secrets,
     });
 
+  const stateMachine = sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`);
+  // DescribeExecution authorises on the execution; names are not known in advance, the state machine is.
+  const describeRuns = () =>
+    add({
+      Sid: 'DescribeFailovers',
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution'],
+      Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${stage}:*`)],
+    });
+
   switch (fn) {
     case 'trigger':
       add({
         Sid: 'StartAndListFailovers',
         Effect: 'Allow',
         Action: ['states:StartExecution', 'states:ListExecutions'],
-        Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`)],
+        Resource: [stateMachine],
       });
+      describeRuns();
       break;
     case 'prepare':
+      // The run guard: the other runs of the plan, read only.
+      add({ Sid: 'ListFailovers', Effect: 'Allow', Action: ['states:ListExecutions'], Resource: [stateMachine] });
+      describeRuns();
       break;
     case 'checkLag':
       if (rdsPlans.length + auroraPlans.length > 0) {

@@ -27,7 +27,8 @@ const NEXT_STEPS: Record<string, string> = {
     'The standby IS promoted; the DNS change is submitted but not yet in sync. Check the change status; clients may still resolve the old address for up to the TTL.',
   DnsVerificationFailedError:
     'The standby IS promoted; the record does not answer the new writer. Check the record by hand and correct it.',
-  AlreadyInProgressError: 'Nothing was changed. Another run of this plan is in progress or in its cooldown.',
+  AlreadyInProgressError:
+    'Nothing was changed. Another run of this plan goes first (named above): follow that one. Inside the cooldown after a successful failover, a person may still start a manual run with overrideCooldown: true.',
 };
 
 /** Where the run left the world when it failed, as the notification states it. */

@@ -49,6 +49,8 @@ export interface FailoverState {
     startedAt: string;
     /** A run started by an alarm for a plan with `trigger.automatic: false` waits for a person first. */
     approvalRequired: boolean;
+    /** A manual run with `overrideCooldown` that started inside the cooldown of this earlier run. */
+    cooldownOverridden?: { run: string; endedAt: string };
   };
   timeline: TimelineEntry[];
   lag?: {

@@ -1,5 +1,6 @@
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
+import { collectPlanRuns, decideRun, type ExecutionLister } from './runs.js';
 
 /** The EventBridge event for a CloudWatch alarm state change (the fields dr-failover reads). */
 export interface AlarmStateChangeEvent {
@@ -133,45 +134,11 @@ export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>):
   };
 };
 
-/**
- * Which kind of run of `plan` an execution name is, or undefined if it is not one of the plan's. Names are
- * `<plan>-<kind>-<stamp>`; matching the whole shape keeps plan `orders` apart from plan `orders-archive`.
- * Manual runs are expected to follow it (`<plan>-manual-<anything>`), as the CLI and the runbook do.
- */
-export const runKindOf = (name: string, plan: string): string | undefined => {
-  if (!name.startsWith(`${plan}-`)) return undefined;
-  const m = /^(alarm|gameday|manual)-(.+)$/.exec(name.slice(plan.length + 1));
-  if (!m) return undefined;
-  return m[1] === 'manual' || /^\d{8}T\d{4}Z$/.test(m[2] ?? '') ? m[1] : undefined;
-};
+export type { ExecutionSummary } from './runs.js';
+export { runKindOf } from './runs.js';
 
-/** An earlier execution of the state machine, as ListExecutions describes it. */
-export interface ExecutionSummary {
-  name?: string;
-  status?: string;
-  startDate?: Date;
-  stopDate?: Date;
-}
-
-/**
- * Does this earlier execution stop a new automatic run of the plan? A running one always does (one run per plan
- * at a time). A finished one does for `trigger.cooldownMinutes` if it succeeded and was not a game day: a real
- * failover just happened, and a flapping alarm must not fail over and back.
- */
-export const blocksNewRun = (execution: ExecutionSummary, plan: Plan, now: Date): boolean => {
-  const kind = runKindOf(execution.name ?? '', plan.name);
-  if (kind === undefined) return false;
-  if (execution.status === 'RUNNING') return true;
-  if (execution.status !== 'SUCCEEDED' || kind === 'gameday') return false;
-  const ended = execution.stopDate ?? execution.startDate;
-  if (!ended) return false;
-  return now.getTime() - ended.getTime() < plan.trigger.cooldownMinutes * 60_000;
-};
-
-/** Port: the state machine's executions. */
-export interface ExecutionStarter {
-  /** Executions started since `since`, newest first, RUNNING ones included. */
-  recentExecutions(since: Date): Promise<ExecutionSummary[]>;
+/** Port: the state machine's executions, as the trigger reads and starts them. */
+export interface ExecutionStarter extends ExecutionLister {
   /** StartExecution; `duplicate` when Step Functions already has an execution of that name (same incident). */
   start(name: string, input: ExecutionInput): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }>;
 }
@@ -189,18 +156,17 @@ export const runTrigger = async (
   if (!decision.start) return { outcome: 'ignored', reason: decision.reason };
   const { plan, executionName: name, input } = decision;
   const now = deps.now();
-  const since = new Date(now.getTime() - Math.max(plan.trigger.cooldownMinutes, 1) * 60_000);
-  const blocker = (await deps.executions.recentExecutions(since)).find(
+  // The rule Prepare applies again (it is the one that counts: the console and CLI start runs without the trigger).
+  const { runs } = await collectPlanRuns(deps.executions, plan, deps.plans(), now);
+  const verdict = decideRun(
     // Our own name is not a blocker: starting it again is the duplicate Step Functions refuses for us.
-    (e) => e.name !== name && blocksNewRun(e, plan, now),
+    { name, dryRun: input.dryRun, overrideCooldown: false },
+    runs,
+    plan,
+    now,
   );
-  if (blocker) {
-    return {
-      outcome: 'blocked',
-      plan: plan.name,
-      executionName: name,
-      reason: `${blocker.name} is ${blocker.status === 'RUNNING' ? 'running' : `within the plan's ${plan.trigger.cooldownMinutes}-minute cooldown`}`,
-    };
+  if (!verdict.proceed) {
+    return { outcome: 'blocked', plan: plan.name, executionName: name, reason: verdict.reason };
   }
   const started = await deps.executions.start(name, input);
   return {

@@ -361,6 +361,12 @@ describe('osls package', () => {
                   /^rds:Describe(DBSnapshots|DBInstanceAutomatedBackups|DBClusterSnapshots)$/.test(a),
                 ) &&
                 /^arn:aws:rds:[a-z0-9-]+:\d{12}:(snapshot|auto-backup|cluster-snapshot):\*$/.test(text),
+              // the executions of this stage's state machine, whose names are not known in advance (run guard)
+              actions.join() === 'states:DescribeExecution' &&
+                text ===
+                  JSON.stringify({
+                    'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-ci:*',
+                  }),
               // the random suffix Secrets Manager appends to a secret's name
               actions.join() === 'secretsmanager:GetSecretValue' && /:secret:[^*]+-\*$/.test(text),
               // a function's versions and aliases (serverless-step-functions, state machine role; see below)
@@ -385,6 +391,22 @@ describe('osls package', () => {
       expect(logs, fn).toHaveLength(1);
       expect(JSON.stringify(logs[0]?.Resource), fn).toContain(`log-group:/aws/lambda/dr-failover-${STAGE}-${fn}:*`);
     }
+  });
+
+  it("lets Prepare list this stage's state machine and describe its executions, nothing else", () => {
+    const role = resource(roleLogicalId('prepare')).Properties as unknown as RoleProperties;
+    const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+    const states = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('states:')));
+    expect(states.map((st) => ({ Action: asArray(st.Action), Resource: st.Resource }))).toStrictEqual([
+      {
+        Action: ['states:ListExecutions'],
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:dr-failover-ci' }],
+      },
+      {
+        Action: ['states:DescribeExecution'],
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-ci:*' }],
+      },
+    ]);
   });
 
   it('lets the state machine invoke only the functions its definition calls, and write X-Ray traces', () => {

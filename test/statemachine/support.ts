@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -21,6 +22,10 @@ import {
 } from '@aws-sdk/client-route-53';
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  type ExecutionStatus,
+  ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -52,6 +57,7 @@ export const route53 = mockClient(Route53Client);
 export const eventBridge = mockClient(EventBridgeClient);
 export const sns = mockClient(SNSClient);
 export const secretsManager = mockClient(SecretsManagerClient);
+/** Step Functions itself: approvals answer through it, and Prepare's run guard reads it (see executionsWorld). */
 export const sfn = mockClient(SFNClient);
 export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn];
 
@@ -80,21 +86,102 @@ const zeroRetries = Object.fromEntries(
     .map(([name]) => [name, 0]),
 );
 
+/** runLocal's execution ARNs: `arn:aws:states:eu-west-1:000000000000:execution:dr-failover-local:<name>`. */
+export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dr-failover-local';
+const executionArnOf = (name: string) => `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+
+interface WorldExecution {
+  executionArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+}
+
+/**
+ * Step Functions' view of the state machine's executions: runs started through `execute` are listed RUNNING
+ * while they run and with their final status after, as ListExecutions (newest first, `statusFilter`) and
+ * DescribeExecution answer. `add` records an execution that ran before the test (a recent success, say).
+ */
+export const executionsWorld = () => {
+  const executions = new Map<string, WorldExecution>();
+  const listed = (e: WorldExecution) => ({
+    executionArn: e.executionArn,
+    stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+  });
+  sfn.on(ListExecutionsCommand).callsFake((req: { statusFilter?: string }) => ({
+    executions: [...executions.values()]
+      .filter((e) => !req.statusFilter || e.status === req.statusFilter)
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+      .map(listed),
+  }));
+  sfn.on(DescribeExecutionCommand).callsFake((req: { executionArn?: string }) => {
+    const e = executions.get(req.executionArn ?? '');
+    if (!e)
+      throw new ExecutionDoesNotExist({ $metadata: {}, message: `Execution Does Not Exist: '${req.executionArn}'` });
+    return { ...listed(e), input: e.input };
+  });
+  return {
+    add: (e: Omit<WorldExecution, 'executionArn' | 'input'> & { input: unknown }) => {
+      executions.set(executionArnOf(e.name), {
+        ...e,
+        executionArn: executionArnOf(e.name),
+        input: JSON.stringify(e.input),
+      });
+    },
+    /** StartExecution: listed RUNNING from now; its status and stop date are set when it ends. */
+    begin: (name: string, input: unknown, startDate = new Date()) => {
+      const e: WorldExecution = {
+        executionArn: executionArnOf(name),
+        name,
+        status: 'RUNNING',
+        startDate,
+        input: JSON.stringify(input),
+      };
+      executions.set(e.executionArn, e);
+      return (result: LocalRunResult) => {
+        e.status = result.status;
+        e.stopDate = new Date();
+      };
+    },
+    executions: () => [...executions.values()],
+  };
+};
+export type ExecutionsWorld = ReturnType<typeof executionsWorld>;
+
 /**
  * Executes statemachines/failover.asl.yaml with the real handlers; waits and retry intervals set to zero.
  * `validate: false` skips the emulator's schema check (about 0.5 s a run) for suites that execute many runs.
+ * The run is listed in `world` (a fresh one holding only this run, unless a test shares one between runs).
  */
-export const execute = (
+export const execute = async (
   input: unknown,
-  options: { handlers?: Partial<Handlers>; approver?: Approver; validate?: boolean } = {},
-): Promise<LocalRunResult> =>
-  runLocal(input, {
+  options: {
+    handlers?: Partial<Handlers>;
+    approver?: Approver;
+    validate?: boolean;
+    executionName?: string;
+    world?: ExecutionsWorld;
+  } = {},
+): Promise<LocalRunResult> => {
+  const name = options.executionName ?? `local-${randomUUID()}`;
+  const end = (options.world ?? executionsWorld()).begin(name, input);
+  const result = await runLocal(input, {
     handlers: { ...realHandlers(), ...options.handlers } as Handlers,
     ...(options.approver ? { approver: options.approver } : {}),
     ...(options.validate === false ? { validate: false } : {}),
+    executionName: name,
     waitTimeOverrides: zeroWaits,
     retryIntervalOverrides: zeroRetries,
   });
+  end(result);
+  return result;
+};
 
 export const runInput = (overrides: Record<string, unknown> = {}) => ({
   plan: 'orders',

@@ -278,7 +278,8 @@ describe('buildEvent', () => {
       mode: 'planned',
       dryRun: true,
       reason: 'quarterly drill',
-      requestedBy: 'unknown',
+      // Who asked is said even when the input was refused, like the reason.
+      requestedBy: 'bob',
       summary: 'FAILED dry-run planned failover of orders: InvalidInputError: bogus: unknown field',
     });
     expect(event.detail).toMatchObject({

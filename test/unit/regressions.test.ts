@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError, PlanValidationError } from '#core/errors.js';
 import { parseExecutionInput } from '#core/input.js';
 import { type PlanInput, parsePlan } from '#core/plan.js';
-import { blocksNewRun, decideTrigger } from '#core/trigger.js';
+import { collectPlanRuns } from '#core/runs.js';
+import { decideTrigger } from '#core/trigger.js';
 import { redactingReplacer } from '#lib/logger.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
@@ -68,15 +69,23 @@ describe('regressions found in review', () => {
       expect((e as InvalidInputError).field).toBe('trigger.extra');
     }
   });
-  // Was a bug: blocksNewRun matches by name prefix, so plan 'orders' is blocked by a run of plan 'orders-archive'.
-  it('does not block plan orders on a RUNNING execution of plan orders-archive', () => {
-    expect(
-      blocksNewRun(
-        { name: 'orders-archive-alarm-20261125T0300Z', status: 'RUNNING', startDate: new Date('2026-11-25T03:00:00Z') },
-        orders,
-        new Date('2026-11-25T03:18:00Z'),
-      ),
-    ).toBe(false);
+  // Was a bug: the run rule matched by name prefix, so plan 'orders' was blocked by a run of plan 'orders-archive'.
+  it('does not count a RUNNING execution of plan orders-archive as a run of plan orders', async () => {
+    const archive = parsePlan({ ...(raw() as unknown as PlanInput), name: 'orders-archive' }, 't');
+    const name = 'orders-archive-alarm-20261125T0300Z';
+    const { runs } = await collectPlanRuns(
+      {
+        recentExecutions: async () => [{ name, status: 'RUNNING', startDate: new Date('2026-11-25T03:00:00Z') }],
+        describeExecution: async () => ({ input: { plan: 'orders-archive' } }),
+      },
+      orders,
+      new Map([
+        ['orders', orders],
+        ['orders-archive', archive],
+      ]),
+      new Date('2026-11-25T03:18:00Z'),
+    );
+    expect(runs).toEqual([]);
   });
   // Was a bug: decideTrigger can build an input that Prepare refuses, so a real alarm never fails over.
   it.each([

@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   type ExecutionListItem,
   ListExecutionsCommand,
@@ -9,14 +10,13 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
 import { AwsRequestFailedError, ThrottledError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import {
   type AlarmStateChangeEvent,
-  blocksNewRun,
   decideTrigger,
   type ExecutionStarter,
   type ExecutionSummary,
@@ -24,6 +24,7 @@ import {
   runTrigger,
   windowStamp,
 } from '#core/trigger.js';
+import { logger } from '#lib/logger.js';
 import { loadPlanCatalog, loadPlanFile } from '#lib/plan-catalog.js';
 import { createHandler } from '../../functions/trigger.js';
 
@@ -31,6 +32,7 @@ const sfn = mockClient(SFNClient);
 
 afterEach(() => {
   sfn.reset();
+  vi.restoreAllMocks();
 });
 
 const ACCOUNT = '111122223333';
@@ -132,13 +134,22 @@ const listItem = (name: string, status: ExecutionListItem['status'], startDate: 
   ...(stopDate ? { stopDate } : {}),
 });
 
-/** An ExecutionStarter that records what it is asked, for the pure runTrigger tests. */
-const fakeExecutions = (recent: ExecutionSummary[] = []) => {
-  const calls = { since: [] as Date[], started: [] as { name: string; input: ExecutionInput }[] };
+/** An ExecutionStarter that records what it is asked, for the pure runTrigger tests. `inputs`: by execution name. */
+const fakeExecutions = (recent: ExecutionSummary[] = [], inputs: Record<string, unknown> = {}) => {
+  const calls = {
+    since: [] as Date[],
+    described: [] as string[],
+    started: [] as { name: string; input: ExecutionInput }[],
+  };
   const starter: ExecutionStarter = {
     recentExecutions: async (since) => {
       calls.since.push(since);
-      return recent;
+      return recent.map((e) => ({ ...e, executionArn: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:x:${e.name}` }));
+    },
+    describeExecution: async (executionArn) => {
+      calls.described.push(executionArn);
+      const name = executionArn.split(':').at(-1) ?? '';
+      return { executionArn, name, input: inputs[name] };
     },
     start: async (name, input) => {
       calls.started.push({ name, input });
@@ -423,59 +434,8 @@ describe('decideTrigger', () => {
   });
 });
 
-describe('blocksNewRun', () => {
-  it.each([
-    ['a RUNNING execution of the plan', 'orders-alarm-20261125T0300Z', 'RUNNING', 300, undefined, true],
-    ['a RUNNING game day of the plan', 'orders-gameday-20261125T0300Z', 'RUNNING', 5, undefined, true],
-    ['a SUCCEEDED run that stopped inside the cooldown', 'orders-alarm-20261125T0200Z', 'SUCCEEDED', 90, 59, true],
-    ['a SUCCEEDED run that stopped when the cooldown ended', 'orders-alarm-20261125T0200Z', 'SUCCEEDED', 90, 60, false],
-    ['a FAILED run inside the cooldown', 'orders-alarm-20261125T0300Z', 'FAILED', 10, 5, false],
-    ['an ABORTED run inside the cooldown', 'orders-alarm-20261125T0300Z', 'ABORTED', 10, 5, false],
-    ['a SUCCEEDED game day inside the cooldown', 'orders-gameday-20261125T0300Z', 'SUCCEEDED', 10, 5, false],
-    ['a RUNNING execution of another plan', 'feature-store-alarm-20261125T0300Z', 'RUNNING', 10, undefined, false],
-    ['an execution without a name', undefined, 'RUNNING', 10, undefined, false],
-  ])('for %s returns %s', (_what, name, status, startedMinutesAgo, stoppedMinutesAgo, expected) => {
-    // Prepare
-    const execution: ExecutionSummary = {
-      ...(name ? { name } : {}),
-      status,
-      startDate: minutesBefore(startedMinutesAgo),
-      ...(stoppedMinutesAgo !== undefined ? { stopDate: minutesBefore(stoppedMinutesAgo) } : {}),
-    };
-
-    // Act
-    const blocks = blocksNewRun(execution, orders, FIXED_NOW);
-
-    // Assess
-    expect(blocks).toBe(expected);
-  });
-
-  it('uses the start date of a SUCCEEDED run that has no stop date', () => {
-    // Prepare
-    const execution: ExecutionSummary = {
-      name: 'orders-alarm-20261125T0245Z',
-      status: 'SUCCEEDED',
-      startDate: minutesBefore(30),
-    };
-
-    // Act
-    const blocks = blocksNewRun(execution, orders, FIXED_NOW);
-
-    // Assess
-    expect(blocks).toBe(true);
-  });
-
-  it('does not block on a SUCCEEDED run with no dates at all', () => {
-    // Act
-    const blocks = blocksNewRun({ name: 'orders-alarm-20261125T0245Z', status: 'SUCCEEDED' }, orders, FIXED_NOW);
-
-    // Assess
-    expect(blocks).toBe(false);
-  });
-});
-
 describe('runTrigger', () => {
-  it('starts the decided execution when nothing blocks it, looking back one cooldown', async () => {
+  it('starts the decided execution when nothing blocks it, looking back one cooldown and the longest run', async () => {
     // Prepare
     const { starter, calls } = fakeExecutions();
 
@@ -489,7 +449,7 @@ describe('runTrigger', () => {
       executionName: 'orders-alarm-20261125T0315Z',
       executionArn: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:x:orders-alarm-20261125T0315Z`,
     });
-    expect(calls.since).toEqual([minutesBefore(60)]);
+    expect(calls.since).toEqual([minutesBefore(60 + 24 * 60)]);
     expect(calls.started).toHaveLength(1);
   });
 
@@ -524,9 +484,11 @@ describe('runTrigger', () => {
       outcome: 'blocked',
       plan: 'orders',
       executionName: 'orders-alarm-20261125T0315Z',
-      reason: 'orders-alarm-20261125T0245Z is running',
+      reason: expect.stringMatching(/^run orders-alarm-20261125T0245Z of plan orders .* is running/),
     });
     expect(calls.started).toEqual([]);
+    // An alarm run's name says whose it is and that it is real: nothing to describe.
+    expect(calls.described).toEqual([]);
   });
 
   it('is blocked by a SUCCEEDED run inside the cooldown', async () => {
@@ -546,27 +508,32 @@ describe('runTrigger', () => {
     // Assess
     expect(result).toMatchObject({
       outcome: 'blocked',
-      reason: "orders-alarm-20261125T0230Z is within the plan's 60-minute cooldown",
+      reason: expect.stringMatching(
+        /^run orders-alarm-20261125T0230Z of plan orders succeeded at 2026-11-25T02:43:00.000Z, inside the plan's 60-minute cooldown/,
+      ),
     });
     expect(calls.started).toEqual([]);
   });
 
-  it('is not blocked by a FAILED run or a game day inside the cooldown', async () => {
+  it('is not blocked by a FAILED run or a dry-run game day inside the cooldown', async () => {
     // Prepare
-    const { starter, calls } = fakeExecutions([
-      {
-        name: 'orders-alarm-20261125T0300Z',
-        status: 'FAILED',
-        startDate: minutesBefore(15),
-        stopDate: minutesBefore(10),
-      },
-      {
-        name: 'orders-gameday-20261125T0250Z',
-        status: 'SUCCEEDED',
-        startDate: minutesBefore(28),
-        stopDate: minutesBefore(20),
-      },
-    ]);
+    const { starter, calls } = fakeExecutions(
+      [
+        {
+          name: 'orders-alarm-20261125T0300Z',
+          status: 'FAILED',
+          startDate: minutesBefore(15),
+          stopDate: minutesBefore(10),
+        },
+        {
+          name: 'orders-gameday-20261125T0250Z',
+          status: 'SUCCEEDED',
+          startDate: minutesBefore(28),
+          stopDate: minutesBefore(20),
+        },
+      ],
+      { 'orders-gameday-20261125T0250Z': { plan: 'orders', dryRun: true } },
+    );
 
     // Act
     const result = await runTrigger(alarmEvent(), { plans: () => catalog, now: () => FIXED_NOW, executions: starter });
@@ -574,6 +541,41 @@ describe('runTrigger', () => {
     // Assess
     expect(result.outcome).toBe('started');
     expect(calls.started.map((c) => c.name)).toEqual(['orders-alarm-20261125T0315Z']);
+  });
+
+  it('is not held up by a RUNNING dry-run game day: a dry run never blocks a real failover', async () => {
+    // Prepare
+    const { starter, calls } = fakeExecutions(
+      [{ name: 'orders-gameday-20261125T0310Z', status: 'RUNNING', startDate: minutesBefore(8) }],
+      { 'orders-gameday-20261125T0310Z': { plan: 'orders', mode: 'planned', dryRun: true } },
+    );
+
+    // Act
+    const result = await runTrigger(alarmEvent(), { plans: () => catalog, now: () => FIXED_NOW, executions: starter });
+
+    // Assess
+    expect(result.outcome).toBe('started');
+    expect(calls.described).toEqual([`arn:aws:states:eu-west-1:${ACCOUNT}:execution:x:orders-gameday-20261125T0310Z`]);
+  });
+
+  it("is blocked by a RUNNING console run whose input names the plan, whatever the run's name", async () => {
+    // Prepare
+    const { starter, calls } = fakeExecutions(
+      [
+        { name: 'ana-failover-orders', status: 'RUNNING', startDate: minutesBefore(3) },
+        { name: 'feature-store-alarm-20261125T0315Z', status: 'RUNNING', startDate: minutesBefore(2) },
+      ],
+      { 'ana-failover-orders': { plan: 'orders', mode: 'unplanned', dryRun: false } },
+    );
+
+    // Act
+    const result = await runTrigger(alarmEvent(), { plans: () => catalog, now: () => FIXED_NOW, executions: starter });
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'blocked', reason: expect.stringContaining('run ana-failover-orders') });
+    // Another deployed plan's run is known by its name and never described.
+    expect(calls.described).toEqual([`arn:aws:states:eu-west-1:${ACCOUNT}:execution:x:ana-failover-orders`]);
+    expect(calls.started).toEqual([]);
   });
 
   it('does not count its own execution name as a blocker', async () => {
@@ -773,6 +775,68 @@ describe('trigger handler', () => {
     expect(sfn).not.toHaveReceivedAnyCommand();
   });
 
+  it.each([
+    [
+      'an OK transition',
+      alarmEvent({ previous: 'ALARM', value: 'OK' }),
+      `alarm ${ORDERS_ALARM} moved to OK, not ALARM`,
+    ],
+    [
+      'an INSUFFICIENT_DATA transition',
+      alarmEvent({ previous: 'OK', value: 'INSUFFICIENT_DATA' }),
+      `alarm ${ORDERS_ALARM} moved to INSUFFICIENT_DATA, not ALARM`,
+    ],
+    [
+      'an alarm no plan names',
+      alarmEvent({ alarmName: 'billing-latency-high' }),
+      'no plan names alarm billing-latency-high',
+    ],
+    [
+      'a plan alarm from another account',
+      alarmEvent({ account: '999988887777' }),
+      `alarm ${ORDERS_ALARM} came from account 999988887777 in eu-west-1, not a plan's account and standby region`,
+    ],
+    [
+      "a plan alarm from the plan's primary region",
+      alarmEvent({ region: 'us-east-1' }),
+      `alarm ${ORDERS_ALARM} came from account ${ACCOUNT} in us-east-1, not a plan's account and standby region`,
+    ],
+  ])('ignores %s, logging why, without calling Step Functions', async (_what, event, why) => {
+    // Prepare
+    const info = vi.spyOn(logger, 'info').mockImplementation(() => undefined);
+    const handler = newHandler();
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ outcome: 'ignored', reason: why });
+    expect(info).toHaveBeenCalledWith('event ignored', { outcome: 'ignored', reason: why });
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('logs a blocked event with the run that blocks it', async () => {
+    // Prepare
+    const info = vi.spyOn(logger, 'info').mockImplementation(() => undefined);
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [listItem('orders-alarm-20261125T0300Z', 'RUNNING', minutesBefore(18))] });
+    const handler = newHandler();
+
+    // Act
+    await handler(alarmEvent(), lambdaContext());
+
+    // Assess
+    expect(info).toHaveBeenCalledWith(
+      'event blocked',
+      expect.objectContaining({
+        outcome: 'blocked',
+        plan: 'orders',
+        reason: expect.stringContaining('run orders-alarm-20261125T0300Z of plan orders'),
+      }),
+    );
+  });
+
   it("returns 'duplicate' when a sibling event already started the incident's execution", async () => {
     // Prepare
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
@@ -790,15 +854,37 @@ describe('trigger handler', () => {
     // Prepare
     sfn
       .on(ListExecutionsCommand)
-      .resolves({ executions: [listItem('orders-gameday-20261125T0310Z', 'RUNNING', minutesBefore(8))] });
+      .resolves({ executions: [listItem('orders-alarm-20261125T0300Z', 'RUNNING', minutesBefore(18))] });
     const handler = newHandler();
 
     // Act
     const result = await handler(alarmEvent(), lambdaContext());
 
     // Assess
-    expect(result).toMatchObject({ outcome: 'blocked', reason: 'orders-gameday-20261125T0310Z is running' });
+    expect(result).toMatchObject({
+      outcome: 'blocked',
+      reason: expect.stringContaining('run orders-alarm-20261125T0300Z of plan orders'),
+    });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('describes a RUNNING game day and starts the alarm run when it is a dry run', async () => {
+    // Prepare
+    const gameday = listItem('orders-gameday-20261125T0310Z', 'RUNNING', minutesBefore(8));
+    sfn.on(ListExecutionsCommand).resolves({ executions: [gameday] });
+    sfn.on(DescribeExecutionCommand, { executionArn: gameday.executionArn }).resolves({
+      ...gameday,
+      input: JSON.stringify({ plan: 'orders', mode: 'planned', dryRun: true }),
+    });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec:orders', startDate: FIXED_NOW });
+    const handler = newHandler();
+
+    // Act
+    const result = await handler(alarmEvent(), lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'started', executionName: 'orders-alarm-20261125T0315Z' });
+    expect(sfn).toReceiveCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: gameday.executionArn });
   });
 
   it('lets a throttled StartExecution escape as ThrottledError so the event is retried', async () => {
@@ -875,5 +961,7 @@ describe('trigger handler', () => {
     expect(arns.size).toBe(1);
     expect(results.every((r) => r.outcome === 'started' || r.outcome === 'duplicate')).toBe(true);
     expect(results.filter((r) => r.outcome === 'duplicate').length).toBeGreaterThan(0);
+    // The incident's own alarm run is known by its name: the burst never multiplies into DescribeExecution calls.
+    expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 });

@@ -119,7 +119,7 @@ describe('buildWiring', () => {
     }
   });
 
-  it("limits the trigger to starting and listing this stage's state machine", () => {
+  it("limits the trigger to starting and listing this stage's state machine and describing its executions", () => {
     // Act
     const statements = statementsFor('trigger', [orders], 'dev');
 
@@ -131,6 +131,36 @@ describe('buildWiring', () => {
         Action: ['states:StartExecution', 'states:ListExecutions'],
         // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
         Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:dr-failover-dev' }],
+      },
+      {
+        Sid: 'DescribeFailovers',
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-dev:*' }],
+      },
+    ]);
+  });
+
+  it("limits Prepare to listing this stage's state machine and describing its executions (the run guard)", () => {
+    // Act
+    const statements = statementsFor('prepare', [orders], 'prod');
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Sid: 'ListFailovers',
+        Effect: 'Allow',
+        Action: ['states:ListExecutions'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:dr-failover-prod' }],
+      },
+      {
+        Sid: 'DescribeFailovers',
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-prod:*' }],
       },
     ]);
   });

@@ -1,10 +1,21 @@
-import { ExecutionAlreadyExists, paginateListExecutions, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ExecutionAlreadyExists,
+  paginateListExecutions,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '#core/input.js';
-import type { ExecutionStarter, ExecutionSummary } from '#core/trigger.js';
+import type { ExecutionSummary } from '#core/runs.js';
+import type { ExecutionStarter } from '#core/trigger.js';
 import { translateAwsError } from '../aws-errors.js';
 import { clientFor } from '../client-cache.js';
 
-/** The failover state machine's executions, through the Step Functions API in the stack's own region. */
+/**
+ * The failover state machine's executions, through the Step Functions API in the stack's own region: the
+ * trigger lists and starts them, Prepare lists and describes them (the run guard, functions/core/runs.ts).
+ */
 export class StepFunctionsExecutions implements ExecutionStarter {
   readonly #stateMachineArn: string;
   readonly #client: () => SFNClient;
@@ -36,6 +47,7 @@ export class StepFunctionsExecutions implements ExecutionStarter {
       const executions = page.executions ?? [];
       for (const e of executions) {
         found.push({
+          ...(e.executionArn ? { executionArn: e.executionArn } : {}),
           ...(e.name ? { name: e.name } : {}),
           ...(e.status ? { status: e.status } : {}),
           ...(e.startDate ? { startDate: e.startDate } : {}),
@@ -46,6 +58,31 @@ export class StepFunctionsExecutions implements ExecutionStarter {
       if (since && (!oldest || oldest < since)) break;
     }
     return found;
+  }
+
+  async describeExecution(executionArn: string): Promise<ExecutionSummary & { input?: unknown }> {
+    // undefined only from a mock that has no answer configured; AWS always answers with the execution.
+    let out: DescribeExecutionCommandOutput | undefined;
+    try {
+      out = await this.#client().send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      throw translateAwsError(error, `DescribeExecution ${executionArn}`);
+    }
+    let input: unknown;
+    try {
+      input = out?.input === undefined ? undefined : JSON.parse(out.input);
+    } catch {
+      // Not JSON: such a run was refused by Prepare and belongs to no plan.
+      input = undefined;
+    }
+    return {
+      executionArn,
+      ...(out?.name ? { name: out.name } : {}),
+      ...(out?.status ? { status: out.status } : {}),
+      ...(out?.startDate ? { startDate: out.startDate } : {}),
+      ...(out?.stopDate ? { stopDate: out.stopDate } : {}),
+      ...(input === undefined ? {} : { input }),
+    };
   }
 
   async start(

@@ -27,6 +27,9 @@ export const causeMessage = (cause: string | undefined): string | undefined => {
   return cause;
 };
 
+const overriddenNote = (o: FailoverState['run']['cooldownOverridden']) =>
+  o ? `, overriding the cooldown after run ${o.run} (succeeded ${o.endedAt})` : undefined;
+
 /** Builds the notification for a step of the run. Pure. */
 export const buildEvent = (
   step: string,
@@ -49,13 +52,17 @@ export const buildEvent = (
   const lastCompleted = state.timeline?.at(-1)?.step;
   const errorName = state.error?.Error;
   const errorMessage = causeMessage(state.error?.Cause);
-  const who = input?.requestedBy ?? 'unknown';
+  const who = input?.requestedBy ?? (typeof raw.requestedBy === 'string' ? raw.requestedBy.slice(0, 256) : 'unknown');
   const how = `${dryRun ? 'dry-run ' : ''}${mode} failover of ${planName}`;
-  const where = plan ? ` (${plan.regions.primary} → ${plan.regions.standby})` : '';
+  const where =
+    (plan ? ` (${plan.regions.primary} → ${plan.regions.standby})` : '') +
+    (overriddenNote(state.run?.cooldownOverridden) ?? '');
 
   let summary: string;
   const detail: Record<string, unknown> = { ...(plan ? { regions: plan.regions } : {}) };
-  if (input?.overrideCooldown) detail.cooldownOverridden = true;
+  // What the run overrode (set by Prepare's run guard); asking for an override with no cooldown to override is moot.
+  const overridden = state.run?.cooldownOverridden;
+  if (overridden) detail.cooldownOverridden = overridden;
   if (input?.trigger) detail.trigger = input.trigger;
   switch (kind.type) {
     case 'Failover Started':

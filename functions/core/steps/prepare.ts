@@ -1,17 +1,24 @@
-import { InvalidInputError } from '../errors.js';
+import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '../errors.js';
 import { parseExecutionInput } from '../input.js';
 import { redactString } from '../redact.js';
+import { collectPlanRuns, decideRun, type ExecutionLister, stateMachineArnOf } from '../runs.js';
 import { type FailoverState, recordStep } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
+
+export type PrepareDeps = Pick<StepDeps, 'now' | 'plans' | 'region'> & {
+  /** The executions of the state machine this run belongs to (its ARN is derived from the execution's). */
+  runs: (stateMachineArn: string) => ExecutionLister;
+};
 
 /**
  * Validates the execution input (console, CLI and trigger share one shape), resolves the plan and opens the
  * timeline. Bad input throws InvalidInputError naming the field, before anything else runs.
+ *
+ * Then the run guard, here because every run passes through Prepare while the console and the CLI bypass the
+ * trigger: another run of the plan running, or a real one that succeeded inside the cooldown, ends this one with
+ * AlreadyInProgressError before it changes anything (functions/core/runs.ts has the rule).
  */
-export const prepare = async (
-  payload: StepPayload<unknown>,
-  deps: Pick<StepDeps, 'now' | 'plans' | 'region'>,
-): Promise<FailoverState> => {
+export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps): Promise<FailoverState> => {
   const started = deps.now();
   const parsed = parseExecutionInput(payload.state, started);
   // Free text travels in the state through every step, the execution history and every notification: a password
@@ -39,6 +46,13 @@ export const prepare = async (
     // A game-day schedule may only mutate when its plan says so explicitly.
     throw new InvalidInputError('dryRun', `plan ${plan.name} allows scheduled game days only as dry runs`);
   }
+  if (input.overrideCooldown && input.trigger && input.trigger.kind !== 'manual') {
+    throw new InvalidInputError(
+      'overrideCooldown',
+      `only a run started by hand may override the cooldown, not a ${input.trigger.kind} run`,
+    );
+  }
+  const cooldownOverridden = await guardRun(payload.executionId, input, plan, plans, deps);
   const state: FailoverState = {
     input,
     plan,
@@ -46,6 +60,7 @@ export const prepare = async (
       executionId: payload.executionId,
       startedAt: started.toISOString(),
       approvalRequired: input.trigger?.kind === 'alarm' && !plan.trigger.automatic,
+      ...(cooldownOverridden ? { cooldownOverridden } : {}),
     },
     timeline: [],
   };
@@ -55,7 +70,40 @@ export const prepare = async (
     'Prepare',
     started,
     deps.now(),
-    `${how} ${plan.regions.primary} → ${plan.regions.standby}, requested by ${input.requestedBy}`,
+    `${how} ${plan.regions.primary} → ${plan.regions.standby}, requested by ${input.requestedBy}` +
+      (cooldownOverridden
+        ? `; cooldown overridden (run ${cooldownOverridden.run} succeeded at ${cooldownOverridden.endedAt})`
+        : ''),
   );
   return state;
+};
+
+/** Refuses the run (AlreadyInProgressError) when the rule says another run of the plan goes first. */
+const guardRun = async (
+  executionArn: string,
+  input: ReturnType<typeof parseExecutionInput>,
+  plan: FailoverState['plan'],
+  plans: ReadonlyMap<string, FailoverState['plan']>,
+  deps: PrepareDeps,
+): Promise<{ run: string; endedAt: string } | undefined> => {
+  const stateMachineArn = stateMachineArnOf(executionArn);
+  const name = executionArn.split(':').at(-1) ?? '';
+  if (!stateMachineArn) {
+    throw new ConfigurationError(`executionId ${executionArn} is not a Step Functions execution ARN`);
+  }
+  const now = deps.now();
+  const { runs, self } = await collectPlanRuns(deps.runs(stateMachineArn), plan, plans, now, { executionArn, name });
+  const verdict = decideRun(
+    {
+      name,
+      dryRun: input.dryRun,
+      overrideCooldown: input.overrideCooldown,
+      ...(self ? { startDate: self.startDate } : {}),
+    },
+    runs,
+    plan,
+    now,
+  );
+  if (!verdict.proceed) throw new AlreadyInProgressError(verdict.reason);
+  return verdict.cooldownOverridden;
 };

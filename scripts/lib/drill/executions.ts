@@ -1,10 +1,12 @@
 /**
- * The drill's stand-in for Step Functions' StartExecution / ListExecutions: the trigger's `ExecutionStarter` port,
+ * The drill's stand-in for Step Functions' StartExecution / ListExecutions / DescribeExecution: the trigger's
+ * `ExecutionStarter` port and Prepare's `ExecutionLister` (the run guard),
  * starting each execution in aws-local-stepfunctions (scripts/lib/local-state-machine.ts). Like Step Functions,
  * it refuses a second execution of a name it already has, so the trigger's incident deduplication is exercised.
  */
 import type { ExecutionInput } from '#core/input.js';
-import type { ExecutionStarter, ExecutionSummary } from '#core/trigger.js';
+import type { ExecutionSummary } from '#core/runs.js';
+import type { ExecutionStarter } from '#core/trigger.js';
 import type { LocalRunResult } from '../local-state-machine.js';
 
 /** Runs one execution to its end (runLocal bound to the drill's handlers). */
@@ -12,6 +14,7 @@ export type Launch = (name: string, input: ExecutionInput) => Promise<LocalRunRe
 
 interface Run {
   summary: ExecutionSummary & { name: string; startDate: Date };
+  input: ExecutionInput;
   result: Promise<LocalRunResult>;
   arn: string;
 }
@@ -26,9 +29,14 @@ export class LocalExecutions implements ExecutionStarter {
 
   async recentExecutions(since: Date): Promise<ExecutionSummary[]> {
     return [...this.#runs.values()]
-      .map((r) => ({ ...r.summary }))
+      .map((r) => ({ ...r.summary, executionArn: r.arn }))
       .filter((s) => s.startDate >= since || s.status === 'RUNNING')
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
+
+  async describeExecution(executionArn: string): Promise<ExecutionSummary & { input?: unknown }> {
+    const run = [...this.#runs.values()].find((r) => r.arn === executionArn);
+    return run ? { ...run.summary, executionArn, input: run.input } : { executionArn };
   }
 
   async start(
@@ -52,7 +60,7 @@ export class LocalExecutions implements ExecutionStarter {
     );
     // Observed by result(); this keeps an unobserved failure from being reported as unhandled in the meantime.
     result.catch(() => undefined);
-    this.#runs.set(name, { summary, result, arn: arnOf(name) });
+    this.#runs.set(name, { summary, input, result, arn: arnOf(name) });
     return { outcome: 'started', executionArn: arnOf(name) };
   }
 

@@ -544,7 +544,8 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       import('../../../functions/trigger.js'),
     ]);
     const realHandlers: Handlers = {
-      prepare: prepareM.createHandler({ now, plans: () => catalog }),
+      // Prepare's run guard reads the drill's own executions (`executions` below), as it reads Step Functions on AWS.
+      prepare: prepareM.createHandler({ now, plans: () => catalog, runs: () => executions }),
       checkLag: checkLagM.handler,
       fence: fenceM.handler,
       promote: promoteM.handler,
