@@ -44,7 +44,8 @@ export class StepFunctionsExecutions implements ExecutionStarter {
       { client: this.#client(), pageSize: 100 },
       { stateMachineArn: this.#stateMachineArn, ...filter },
     )) {
-      const executions = page.executions ?? [];
+      // `page` is undefined only from a mock with no answer configured: no executions.
+      const executions = page?.executions ?? [];
       for (const e of executions) {
         found.push({
           ...(e.executionArn ? { executionArn: e.executionArn } : {}),
