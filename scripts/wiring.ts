@@ -3,6 +3,8 @@
  * the event buses and topics the plans name, and one least-privilege IAM role per function. serverless.yml
  * loads it (through scripts/serverless-wiring.cjs), so infrastructure and runtime read the same validated plans.
  */
+
+import { PlanValidationError } from '#core/errors.js';
 import { type Plan, parseArn } from '#core/plan.js';
 import { alarmRuleName } from '#core/readiness.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
@@ -374,6 +376,27 @@ const readinessStatements = (plans: Plan[], stage: string): Statement[] => {
   ];
 };
 
+/**
+ * A deployed plan reads its database credentials from Secrets Manager only: an `env` reference would put the
+ * password in the functions' environment (readable with lambda:GetFunctionConfiguration, shown in the console),
+ * a `file` reference in the deployment package. Both are for the local drill.
+ */
+const refuseLocalSecrets = (plan: Plan): void => {
+  if (plan.database.kind !== 'postgres') return;
+  const issues = (['primary', 'standby'] as const).flatMap((side) => {
+    const ref = (plan.database as Extract<Plan['database'], { kind: 'postgres' }>)[side].credentials;
+    return 'secretsManager' in ref
+      ? []
+      : [
+          {
+            path: `database.${side}.credentials`,
+            message: 'a deployed plan must use a secretsManager reference; env and file are for the local drill',
+          },
+        ];
+  });
+  if (issues.length > 0) throw new PlanValidationError(`plan ${plan.name}`, issues);
+};
+
 export interface Wiring {
   /** Plans whose standby region is the deployment region: the ones this stack fails over. */
   planNames: string[];
@@ -388,6 +411,7 @@ export interface Wiring {
 /** Everything serverless.yml needs from the plans for one stage and region. */
 export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
   const plans = [...loadPlanCatalog(plansDir).values()].filter((p) => p.regions.standby === region);
+  for (const plan of plans) refuseLocalSecrets(plan);
   const triggerEvents: Json[] = [];
   const readinessEvents: Json[] = [];
   for (const plan of plans) {

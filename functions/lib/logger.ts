@@ -26,10 +26,14 @@ export const logger = new Logger({ serviceName: 'dr-failover', jsonReplacerFn: r
  */
 export const redactErrorInPlace = (error: unknown): void => {
   if (!(error instanceof Error)) return;
-  const message = redactString(error.message);
-  if (message !== error.message) error.message = message;
-  if (typeof error.stack === 'string') {
-    const stack = redactString(error.stack);
-    if (stack !== error.stack) error.stack = stack;
+  try {
+    const message = redactString(error.message);
+    if (message !== error.message) error.message = message;
+    if (typeof error.stack === 'string') {
+      const stack = redactString(error.stack);
+      if (stack !== error.stack) error.stack = stack;
+    }
+  } catch {
+    // A frozen error cannot be changed; throwing here would replace the step's named error with a TypeError.
   }
 };

@@ -16,11 +16,11 @@ const pgEndpoint = (path: string, which: string, role: string): Record<string, s
   [`${path}.database`]: 'Database to connect to; every check runs there.',
   [`${path}.credentials`]: `Where the ${which}'s user name and password are found: a reference, never the secret itself. The user needs \`pg_monitor\` for the lag checks, and superuser or \`pg_promote\`/\`ALTER SYSTEM\` rights for promotion and fencing.`,
   [`${path}.credentials.secretsManager`]:
-    'Secrets Manager secret (ARN or name) whose SecretString is JSON `{"username": …, "password": …}`. The function reads it in the secret\'s region (from the ARN), else its own.',
+    'Secrets Manager secret (ARN or name) whose SecretString is JSON `{"username": …, "password": …}`. An ARN must name the plan\'s account and its standby region (replicate a secret of the primary there): the stack reads it while the primary region may be dark. The only kind a deployed plan may use.',
   [`${path}.credentials.env`]:
-    'Name of an environment variable of the function holding JSON `{"username": …, "password": …}`.',
+    'Name of an environment variable holding JSON `{"username": …, "password": …}`. Local runs only: packaging refuses it, since it would put the password in the functions\' environment.',
   [`${path}.credentials.file`]:
-    'Path of a JSON file `{"username": …, "password": …}` (the drill uses this; on Lambda prefer Secrets Manager).',
+    'Path of a JSON file `{"username": …, "password": …}`. The local drill uses this; packaging refuses it, since it would put the password in the deployment package.',
 });
 
 export const PLAN_FIELD_DOCS: Record<string, string> = {

@@ -334,3 +334,113 @@ describe('readiness wiring', () => {
     });
   });
 });
+
+describe('publisher resource policies', () => {
+  type Statement = { Effect: string; Principal: unknown; Action: unknown; Resource: unknown; Condition?: unknown };
+  const properties = (logicalId: string) =>
+    (wiring.resources.Resources[logicalId] as unknown as { Properties: Record<string, unknown> }).Properties;
+  const roleArn = (fn: (typeof FUNCTIONS)[number]) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] });
+  const granted = (action: string, arn: string) =>
+    FUNCTIONS.filter((fn) =>
+      roleStatements(fn).some((s) => actions(s).includes(action) && resources(s).includes(arn)),
+    ).map(roleArn);
+
+  it('lets on the bus exactly the roles granted events:PutEvents on it, and denies everyone else', () => {
+    // Prepare
+    const bus = 'arn:aws:events:eu-west-1:111122223333:event-bus/dr-failover';
+    const publishers = granted('events:PutEvents', bus);
+
+    // Act
+    const { Statement: statements } = properties('DrfailoverEventBus').Policy as { Statement: Statement[] };
+
+    // Assess
+    expect(publishers).toEqual([roleArn('notify'), roleArn('readiness')]);
+    expect(statements).toEqual([
+      {
+        Sid: 'DrFailoverPublishers',
+        Effect: 'Allow',
+        Principal: { AWS: publishers },
+        Action: 'events:PutEvents',
+        Resource: bus,
+      },
+      {
+        Sid: 'NoOtherPublishers',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: bus,
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': publishers } },
+      },
+    ]);
+  });
+
+  it('lets on the topic exactly the roles granted sns:Publish on it, and encrypts it with a key only they use', () => {
+    // Prepare
+    const topicArn = 'arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall';
+    const publishers = granted('sns:Publish', topicArn);
+
+    // Act
+    const topic = properties('DrfailoveroncallTopic');
+    const policy = properties('DrfailoveroncallTopicPolicy');
+    const key = properties('NotificationsKey');
+
+    // Assess
+    expect(publishers).toEqual([roleArn('notify')]);
+    expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['NotificationsKey', 'Arn'] });
+    expect(policy.Topics).toEqual([{ Ref: 'DrfailoveroncallTopic' }]);
+    const statements = (policy.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements.map((s) => [s.Effect, s.Principal, s.Action])).toEqual([
+      ['Allow', { AWS: publishers }, 'sns:Publish'],
+      ['Deny', '*', 'sns:Publish'],
+    ]);
+    expect(statements[1]?.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': publishers } });
+    const keyStatements = (key.KeyPolicy as { Statement: (Statement & { Sid: string })[] }).Statement;
+    expect(keyStatements.find((s) => s.Sid === 'PublishersThroughSns')).toMatchObject({
+      Principal: { AWS: publishers },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    });
+    const adminActions = keyStatements.find((s) => s.Sid === 'AdministerThroughIam')?.Action as string[];
+    expect(adminActions.filter((a) => a.includes('*') || /Decrypt|Encrypt|GenerateDataKey/.test(a))).toEqual([]);
+    expect(key.EnableKeyRotation).toBe(true);
+  });
+
+  it('creates no key when no plan of the region pages people', () => {
+    // Act
+    const none = buildWiring('plans', 'us-east-1', 'dev');
+
+    // Assess
+    expect(Object.values(none.resources.Resources).map((r) => (r as { Type: string }).Type)).not.toContain(
+      'AWS::KMS::Key',
+    );
+  });
+});
+
+describe('deployed credentials', () => {
+  it.each([
+    ['an env', { env: 'PG_PASSWORD_JSON' }],
+    ['a file', { file: '/var/task/pg.json' }],
+  ])('refuses to wire a plan whose database credentials are %s reference, naming the field', (_what, credentials) => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'dr-wiring-'));
+    const plan = {
+      ...(JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))) as Record<string, unknown>),
+      database: {
+        kind: 'postgres',
+        primary: { host: 'pg-a.example.internal', credentials: { secretsManager: 'orders/pg' } },
+        standby: { host: 'pg-b.example.internal', credentials },
+      },
+    };
+    writeFileSync(join(dir, 'orders.yml'), JSON.stringify(plan));
+
+    try {
+      // Act
+      const act = () => buildWiring(dir, 'eu-west-1', 'dev');
+
+      // Assess
+      expect(act).toThrow(/database\.standby\.credentials: a deployed plan must use a secretsManager reference/);
+      expect(act).toThrow(expect.objectContaining({ name: 'PlanValidationError' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
