@@ -348,6 +348,26 @@ describe('PostgresFailover when the primary region goes dark (unplanned path)', 
     await expect(planned).rejects.toBeInstanceOf(FenceFailedError);
   });
 
+  it('holds a planned promotion whose fenced primary died while the standby lacks the final LSN the fence recorded', async () => {
+    // Prepare: this run's fence recorded a final LSN 1 MiB past what the standby replayed before the kill.
+    const standby = regions.standby.connectionConfig();
+    const rows = await query<{ lsn: string }>(standby, 'SELECT (pg_last_wal_replay_lsn() + 1048576)::text AS lsn');
+    const finalLsn = rows[0]?.lsn ?? '';
+    const fence = { fenced: true, method: 'read-only', detail: 'fenced by this run', finalLsn };
+
+    // Act
+    const behind = await adapter.promote('planned', { fence }).catch((e: unknown) => e);
+    const unfenced = await adapter
+      .promote('planned', { fence: { fenced: false, method: 'unreachable', detail: 'dark' } })
+      .catch((e: unknown) => e);
+
+    // Assess: retryable while behind, and never promoted on a fence that did not fence
+    expect(behind).toBeInstanceOf(ResourceBusyError);
+    expect((behind as Error).message).toContain(`1048576 bytes behind the final LSN the fence recorded (${finalLsn})`);
+    expect((unfenced as Error).name).toBe('DatabaseUnreachableError');
+    expect((await adapter.promotionStatus()).state).toBe('pending');
+  });
+
   it('refuses a planned promotion without the primary, and promotes twice as one promotion when unplanned', async () => {
     // Prepare
     const standby = regions.standby.connectionConfig();
