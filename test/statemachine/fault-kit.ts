@@ -4,6 +4,7 @@
  * classes or real AWS error codes), in the Lambda invocation (`Lambda.*` errors, a function timeout, a lost
  * response) or in the Task itself (`States.Timeout`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import type { Approver, Handlers, LambdaHandler, LocalRunResult } from '../../scripts/lib/local-state-machine.js';
@@ -50,7 +51,7 @@ export type LambdaFault =
   | { kind: 'fail-invoke'; error: string }
   | { kind: 'lose-response'; error: string }
   | { kind: 'hang' }
-  | { kind: 'function-timeout'; onStart?: () => void };
+  | { kind: 'function-timeout' };
 
 /** An error as the Step Functions Lambda integration reports it: only its name reaches Retry and Catch. */
 export const lambdaError = (name: string) =>
@@ -61,8 +62,11 @@ export interface Tracker {
   handlers: Handlers;
   /** Task name (the payload's `step`) → how many times its function was invoked. */
   attempts: Map<string, number>;
-  /** The Task whose function was invoked last: the one that is running (Tasks run one at a time). */
-  current: () => string | undefined;
+  /**
+   * A predicate true while code of `step`'s invocation runs whose attempt number passes `attempts` (all by default):
+   * AWS calls are attributed to the invocation that makes them, even one still running after its Task moved on.
+   */
+  during: (step: string, attempts?: (attempt: number) => boolean) => () => boolean;
   /** Task name → the AWS commands sent while it ran (every client mock), in order. */
   commandsByStep: () => Map<string, string[]>;
   /** Resolves when an injected hang starts, so a test can move the clock past the Task's timeout. */
@@ -76,7 +80,7 @@ export const track = (
   lambdaFault: (step: string, attempt: number) => LambdaFault | undefined = () => undefined,
 ): Tracker => {
   const attempts = new Map<string, number>();
-  let current: string | undefined;
+  const invocation = new AsyncLocalStorage<{ step: string; attempt: number }>();
   const marks: { step: string; at: number[] }[] = [];
   let hang: () => void = () => undefined;
   const hung = new Promise<void>((resolve) => {
@@ -88,7 +92,6 @@ export const track = (
       const step = (event as { step?: string }).step ?? '?';
       const attempt = (attempts.get(step) ?? 0) + 1;
       attempts.set(step, attempt);
-      current = step;
       marks.push({ step, at: ALL_MOCKS.map((m) => m.calls().length) });
       const fault = lambdaFault(step, attempt);
       if (fault?.kind === 'fail-invoke') throw lambdaError(fault.error);
@@ -96,13 +99,18 @@ export const track = (
         hang();
         return new Promise(() => undefined);
       }
-      if (fault?.kind === 'function-timeout') fault.onStart?.();
       // No time left: middy's early timeout fires on the next tick, while the step's AWS call hangs.
       const ctx: Context =
         fault?.kind === 'function-timeout' ? { ...context, getRemainingTimeInMillis: () => 0 } : context;
-      const result = await real(event, ctx);
+      const result = await invocation.run({ step, attempt }, () => real(event, ctx));
       if (fault?.kind === 'lose-response') throw lambdaError(fault.error);
       return result;
+    };
+  const during =
+    (step: string, accept: (attempt: number) => boolean = () => true) =>
+    () => {
+      const running = invocation.getStore();
+      return running?.step === step && accept(running.attempt);
     };
   const all = { ...realHandlers(), ...overrides } as Handlers;
   const handlers = Object.fromEntries(Object.entries(all).map(([fn, h]) => [fn, wrap(h)])) as Handlers;
@@ -121,7 +129,7 @@ export const track = (
     });
     return byStep;
   };
-  return { handlers, attempts, current: () => current, commandsByStep, hung, hang: () => hang() };
+  return { handlers, attempts, during, commandsByStep, hung, hang: () => hang() };
 };
 
 // ------------------------------------------------------------------ faults in AWS calls
@@ -138,9 +146,10 @@ export interface AwsFault {
 }
 
 /**
- * Makes `fault.command` misbehave whenever `active()` says so, and otherwise answer as the world registered
- * before it does. Registered after the world: the mock picks the last matching behaviour, so the world stays
- * untouched. `active` must be a pure read: the mock evaluates it more than once per call.
+ * Makes `fault.command` misbehave whenever `active()` says so (see Tracker.during), and otherwise answer as the
+ * world registered before it does. Registered after the world: the mock picks the last matching behaviour, so the
+ * world stays untouched. `active` must be a pure read: the mock evaluates it more than once per call. With `hang`,
+ * the call never answers (and `hang` is told).
  */
 export const inject = (fault: AwsFault, active: () => boolean, hang?: () => void): { hits: number } => {
   const counter = { hits: 0 };
@@ -156,16 +165,6 @@ export const inject = (fault: AwsFault, active: () => boolean, hang?: () => void
       return Promise.reject(fault.error?.() ?? new Error(`${fault.label}: no error given`));
     });
   return counter;
-};
-
-/** A hang armed for the next call of a command only (a call that hangs once, then the world answers). */
-export const hangNextCall = (fault: Pick<AwsFault, 'mock' | 'command'>, armed: { on: boolean }) => {
-  stub(fault.mock)
-    .on(fault.command, () => armed.on)
-    .callsFake(() => {
-      armed.on = false;
-      return new Promise(() => undefined);
-    });
 };
 
 // ------------------------------------------------------------------ scenarios

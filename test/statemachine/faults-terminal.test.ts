@@ -118,7 +118,7 @@ describe.each(TASKS)('fault matrix, terminal: %s', (task) => {
       const scenario = { ...row.scenario, input: { ...row.scenario.input, ...terminal.input } };
       scenario.world();
       const tracker = track(scenario.handlers);
-      if (terminal.aws) inject(terminal.aws, () => tracker.current() === task);
+      if (terminal.aws) inject(terminal.aws, tracker.during(task));
 
       // Act
       const run = await runScenario(scenario, tracker);
@@ -151,11 +151,7 @@ describe.each(TASKS)('fault matrix, terminal: %s', (task) => {
       const tracker = track(row.scenario.handlers, (step) =>
         step === task ? { kind: 'function-timeout' } : undefined,
       );
-      inject(
-        firstCall,
-        () => tracker.current() === task,
-        () => undefined,
-      );
+      inject(firstCall, tracker.during(task), () => undefined);
 
       // Act
       const run = await runScenario(row.scenario, tracker);

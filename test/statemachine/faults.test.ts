@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../scripts/lib/local-state-machine.js';
-import { type FaultRun, hangNextCall, inject, runScenario, type Scenario, stub, track } from './fault-kit.js';
+import { type FaultRun, inject, runScenario, type Scenario, stub, track } from './fault-kit.js';
 import { MAIN_LINE, MUTATED_BY, ROWS } from './fault-matrix.js';
 import { ALL_MOCKS, notifyWorld } from './support.js';
 
@@ -115,7 +115,7 @@ describe.each(TASKS)('fault matrix, transient: %s', (task) => {
       const tracker = track(scenario.handlers);
       const rejected = inject(
         fault,
-        () => tracker.current() === task && (tracker.attempts.get(task) ?? 0) <= FAILING_ATTEMPTS,
+        tracker.during(task, (attempt) => attempt <= FAILING_ATTEMPTS),
       );
 
       // Act
@@ -155,18 +155,14 @@ describe.each(TASKS)('fault matrix, transient: %s', (task) => {
     it(`retries the TimeoutError of a function that timed out on a hung ${commandName(firstCall.command)}`, async () => {
       // Prepare
       row.scenario.world();
-      // The first attempt's call of the command never answers; the function runs out of time meanwhile.
-      const armed = { on: false };
-      hangNextCall(firstCall, armed);
       const tracker = track(row.scenario.handlers, (step, attempt) =>
-        step === task && attempt === 1
-          ? {
-              kind: 'function-timeout',
-              onStart: () => {
-                armed.on = true;
-              },
-            }
-          : undefined,
+        step === task && attempt === 1 ? { kind: 'function-timeout' } : undefined,
+      );
+      // The first attempt's call of the command never answers; the function runs out of time meanwhile.
+      const hung = inject(
+        firstCall,
+        tracker.during(task, (attempt) => attempt === 1),
+        () => undefined,
       );
 
       // Act
@@ -174,7 +170,7 @@ describe.each(TASKS)('fault matrix, transient: %s', (task) => {
 
       // Assess
       expectEndsAsScenario(run, row.scenario);
-      expect(armed.on, 'the hang was reached').toBe(false);
+      expect(hung.hits, 'the hang was reached').toBe(1);
       expect(run.retried.get(task)).toBe(1);
     });
   }
