@@ -244,7 +244,7 @@ export const planSchema = z
         automatic: z.boolean().default(true),
         /** Alarms within this window coalesce into one execution name. */
         windowMinutes: z.number().int().min(1).max(1440).default(15),
-        /** No automatic run starts within this long after one started. */
+        /** No real run starts within this long after a real run succeeded, unless started by hand with overrideCooldown. */
         cooldownMinutes: z.number().int().min(0).max(10080).default(60),
       })
       .strict(),

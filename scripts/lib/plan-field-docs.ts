@@ -40,7 +40,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'trigger.windowMinutes':
     'Alarms of this plan within one window of this many minutes map to one execution name, so duplicates and several alarms of one incident start one run.',
   'trigger.cooldownMinutes':
-    'After a run of the plan succeeded, no automatic run starts for this many minutes (a failed run or a game day starts no cooldown: nothing was moved). `0` turns the cooldown off.',
+    'After a real run of the plan succeeded, no other real run of it starts for this many minutes, whoever starts it (Prepare refuses it with AlreadyInProgressError), unless a person starts it by hand with `overrideCooldown: true`. Failed, aborted and dry runs (a dry game day) start no cooldown. `0` turns the cooldown off.',
 
   rpo: 'The RPO guard: how far behind the standby may be before the run promotes it, and what happens when it is further behind.',
   'rpo.maxLagSeconds':
