@@ -1,14 +1,16 @@
+import { approvalTimerFor } from '#adapters/approval/index.js';
 import { notifierFor } from '#adapters/notify/index.js';
 import type { StepDeps, StepPayload } from '#core/steps/deps.js';
 import { notify } from '#core/steps/notify.js';
 import { stepHandler } from '#lib/step-handler.js';
 
+export type NotifyDeps = Pick<StepDeps, 'now' | 'notifier'> & Partial<Pick<StepDeps, 'approvalTimer'>>;
+
 /**
  * Lambda entry point of every Notify step (started, approval required, succeeded, failed, aborted): the step
- * name in the payload says which event to publish.
+ * name in the payload says which event to publish. Approval requests also arm the plan's deadline.
  */
-export const createHandler = (
-  deps: Pick<StepDeps, 'now' | 'notifier'> = { now: () => new Date(), notifier: notifierFor },
-) => stepHandler((event: StepPayload) => notify(event, deps));
+export const createHandler = (deps: NotifyDeps = { now: () => new Date(), notifier: notifierFor }) =>
+  stepHandler((event: StepPayload) => notify(event, { approvalTimer: approvalTimerFor, ...deps }));
 
 export const handler = createHandler();

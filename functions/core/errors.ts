@@ -65,6 +65,28 @@ export class ApprovalDeniedError extends DrFailoverError {
   }
 }
 
+/**
+ * Nobody answered an approval request by the plan's deadline (`approval.timeoutMinutes`): the one-time timer armed
+ * with the request failed the waiting task with this name.
+ */
+export class ApprovalTimedOutError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ApprovalTimedOutError';
+  }
+}
+
+/**
+ * An approve or deny answered a request that no longer waits: already answered, past its deadline, or its run
+ * ended. Nothing was changed by the answer.
+ */
+export class ApprovalNotPendingError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ApprovalNotPendingError';
+  }
+}
+
 /** Fencing the old primary failed in a planned run (which must never promote over a writable primary). */
 export class FenceFailedError extends DrFailoverError {
   constructor(message: string, options?: ErrorOptions) {
@@ -181,6 +203,8 @@ export const ERROR_CLASSES = {
   ConfigurationError,
   ReplicationLagExceededError,
   ApprovalDeniedError,
+  ApprovalTimedOutError,
+  ApprovalNotPendingError,
   FenceFailedError,
   PromotionFailedError,
   PromotionTimedOutError,

@@ -13,6 +13,8 @@ const NEXT_STEPS: Record<string, string> = {
   ReplicationLagExceededError:
     "Nothing was changed. The standby is too far behind for the plan's RPO. Restore the primary, or accept the loss and start a run with a plan whose onExceeded is proceed, or approve when asked.",
   ApprovalDeniedError: 'Nothing was changed. The failover was denied by a person.',
+  ApprovalTimedOutError:
+    'Nothing was changed: nobody answered the approval request by its deadline. If the failover is still needed, start a run by hand (console or CLI); check why the request reached nobody (subscriptions of the plan topic, on-call rota).',
   'States.Timeout':
     'The step did not answer in time. For an approval request nothing was changed. Otherwise check the step named in the timeline, then re-run: every step is idempotent.',
   FenceFailedError:

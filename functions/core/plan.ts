@@ -1,4 +1,9 @@
 import * as z from 'zod';
+import {
+  APPROVAL_TIMEOUT_DEFAULT_MINUTES,
+  APPROVAL_TIMEOUT_MAX_MINUTES,
+  APPROVAL_TIMEOUT_MIN_MINUTES,
+} from './approval.js';
 import { parseArn } from './arn.js';
 import { PlanValidationError } from './errors.js';
 import { cleanText } from './text.js';
@@ -258,6 +263,21 @@ export const planSchema = z
         onExceeded: z.enum(['abort', 'wait-for-approval', 'proceed']),
       })
       .strict(),
+    /**
+     * A person's answer to Approval Required (trigger.automatic: false, rpo.onExceeded: wait-for-approval): no
+     * answer within timeoutMinutes aborts the run, notified, nothing changed.
+     */
+    approval: z
+      .object({
+        timeoutMinutes: z
+          .number()
+          .int()
+          .min(APPROVAL_TIMEOUT_MIN_MINUTES)
+          .max(APPROVAL_TIMEOUT_MAX_MINUTES)
+          .default(APPROVAL_TIMEOUT_DEFAULT_MINUTES),
+      })
+      .strict()
+      .default({ timeoutMinutes: APPROVAL_TIMEOUT_DEFAULT_MINUTES }),
     rto: z.object({ targetSeconds: z.number().int().min(1).max(86400) }).strict(),
     promotion: z
       .object({

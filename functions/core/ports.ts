@@ -2,6 +2,7 @@
  * Ports: what the core needs from the outside world. One folder per adapter under functions/adapters/.
  * Every adapter translates provider failures into the named errors of ./errors.ts, keeping `cause`.
  */
+import type { ApprovalTimeoutCause } from './approval.js';
 import type { FailoverMode } from './input.js';
 
 /** What the standby knows about how far behind the primary it is. */
@@ -100,4 +101,18 @@ export interface FailoverEvent {
 
 export interface Notifier {
   publish(event: FailoverEvent): Promise<void>;
+}
+
+/** One approval request's deadline: the waiting task fails with `ApprovalTimedOutError` and `cause` at `deadline`. */
+export interface ApprovalTimeout {
+  taskToken: string;
+  deadline: Date;
+  executionId: string;
+  cause: ApprovalTimeoutCause;
+}
+
+/** A one-time timer that fails a waiting approval task at the plan's deadline unless a person answered first. */
+export interface ApprovalTimer {
+  /** Idempotent per task token: arming the same request again (a retried step) leaves one timer. */
+  arm(request: ApprovalTimeout): Promise<{ timerId: string }>;
 }

@@ -33,12 +33,6 @@ export const STEP_NAMES = [
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-/**
- * How long an approval request waits for an answer before the run aborts (the approval states' TimeoutSeconds).
- * One value for every plan: a per-plan TimeoutSecondsPath resolves differently in AWS and in the local executor.
- */
-export const APPROVAL_TIMEOUT_SECONDS = 3600;
-
 export type LagDecision = 'within-rpo' | 'retry' | 'exceeded';
 
 export interface FailoverState {

@@ -24,6 +24,74 @@ export type Handlers = Record<string, LambdaHandler>;
 /** What a person answers to an approval request: output for SendTaskSuccess, or an error for SendTaskFailure. */
 export type Approver = (request: { state: string; taskToken: string; payload: unknown }) => Promise<unknown>;
 
+/** A task that waits for its token, as `LocalTaskTokens` reports it. */
+export interface PendingTask {
+  state: string;
+  taskToken: string;
+}
+
+/**
+ * The local executor's side of the callback pattern: what SendTaskSuccess and SendTaskFailure do on AWS. A token
+ * is pending from the moment its task starts until it is answered; answering a token that is not pending throws
+ * `TaskTimedOut`, as Step Functions refuses a closed task.
+ */
+export class LocalTaskTokens {
+  readonly #pending = new Map<string, PendingTask & { settle: (error: Error | undefined, output?: unknown) => void }>();
+  readonly #listeners: ((task: PendingTask) => void)[] = [];
+
+  /** Opens a token; the promise settles with the answer. */
+  open(state: string, taskToken: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#pending.set(taskToken, {
+        state,
+        taskToken,
+        settle: (error, output) => {
+          this.#pending.delete(taskToken);
+          if (error) reject(error);
+          else resolve(output);
+        },
+      });
+    });
+  }
+
+  /** Tells listeners the task now waits (after its function published the request). */
+  announce(taskToken: string): void {
+    const task = this.#pending.get(taskToken);
+    if (!task) return;
+    for (const listener of this.#listeners.splice(0)) listener({ state: task.state, taskToken });
+  }
+
+  /** Resolves with the next task that starts waiting for its token. */
+  nextPending(): Promise<PendingTask> {
+    return new Promise((resolve) => this.#listeners.push(resolve));
+  }
+
+  pending(): PendingTask[] {
+    return [...this.#pending.values()].map(({ state, taskToken }) => ({ state, taskToken }));
+  }
+
+  sendTaskSuccess(taskToken: string, output: unknown): void {
+    this.#take(taskToken).settle(undefined, output);
+  }
+
+  sendTaskFailure(taskToken: string, error: string, cause: string): void {
+    this.#take(taskToken).settle(Object.assign(new Error(cause), { name: error }));
+  }
+
+  /** Closes a token without an answer (its task failed or timed out). */
+  close(taskToken: string): void {
+    this.#pending.delete(taskToken);
+  }
+
+  #take(taskToken: string) {
+    const task = this.#pending.get(taskToken);
+    if (!task) {
+      throw Object.assign(new Error('Task Timed Out: the task does not exist anymore'), { name: 'TaskTimedOut' });
+    }
+    return task;
+  }
+}
+
 interface TaskParameters {
   FunctionName?: { 'Fn::GetAtt'?: [string, string] } | string;
   Payload?: unknown;
@@ -58,8 +126,10 @@ const lambdaContext = (functionName: string, timeoutMs: number): Context => {
 
 export interface LocalRunOptions {
   handlers: Handlers;
-  /** Answers `.waitForTaskToken` states; without one, approval states wait until their timeout. */
+  /** Answers `.waitForTaskToken` states; without one, they wait for `taskTokens` or their timeout. */
   approver?: Approver;
+  /** SendTaskSuccess / SendTaskFailure of this run (a local approval timer fails tokens through it). */
+  taskTokens?: LocalTaskTokens;
   executionName?: string;
   /** Wait state name → milliseconds (0 in tests). Unlisted waits take their real time. */
   waitTimeOverrides?: Record<string, number>;
@@ -75,6 +145,15 @@ export interface LocalRunOptions {
    */
   validate?: boolean;
 }
+
+/** An answer to a task that no longer waits (its timer fired first) is refused, as on AWS: nothing to do. */
+const answer = (send: () => void) => {
+  try {
+    send();
+  } catch {
+    // TaskTimedOut: the task closed before this answer.
+  }
+};
 
 export interface LocalRunResult {
   status: 'SUCCEEDED' | 'FAILED';
@@ -96,6 +175,8 @@ export const runLocal = async (input: unknown, options: LocalRunOptions): Promis
   const definition = options.definition ?? loadDefinition();
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const executionId = `arn:aws:states:eu-west-1:000000000000:execution:dr-failover-local:${executionName}`;
+  const tokens = options.taskTokens ?? new LocalTaskTokens();
+  let tasksStarted = 0;
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
@@ -106,11 +187,31 @@ export const runLocal = async (input: unknown, options: LocalRunOptions): Promis
       const fn = functionOf(p);
       const handler = options.handlers[fn];
       if (!handler) throw new Error(`no local handler bound for function ${fn} (state ${stateName})`);
-      const result = await handler(p.Payload as never, lambdaContext(fn, timeoutMs));
-      if (!waitsForToken) return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
-      const taskToken = (p.Payload as { taskToken?: string }).taskToken ?? '';
-      if (!options.approver) return new Promise(() => undefined); // nobody answers: the state's timeout decides
-      return options.approver({ state: stateName, taskToken, payload: p.Payload });
+      if (!waitsForToken) {
+        const result = await handler(p.Payload as never, lambdaContext(fn, timeoutMs));
+        return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      }
+      // The emulator's $$.Task.Token is one value per execution; Step Functions issues one per task.
+      tasksStarted += 1;
+      const payload = p.Payload as { taskToken?: string };
+      const taskToken = `${payload.taskToken ?? 'local-token'}.${stateName}.${tasksStarted}`;
+      const answered = tokens.open(stateName, taskToken);
+      // A timer may fail the token before the emulator awaits it: that rejection is handled, by the emulator.
+      answered.catch(() => undefined);
+      try {
+        await handler({ ...payload, taskToken } as never, lambdaContext(fn, timeoutMs));
+      } catch (error) {
+        tokens.close(taskToken);
+        throw error;
+      }
+      tokens.announce(taskToken);
+      if (options.approver) {
+        options.approver({ state: stateName, taskToken, payload: { ...payload, taskToken } }).then(
+          (output) => answer(() => tokens.sendTaskSuccess(taskToken, output)),
+          (error: Error) => answer(() => tokens.sendTaskFailure(taskToken, error.name, error.message)),
+        );
+      }
+      return answered;
     };
   }
   const machine = new StateMachine(definition, {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { APPROVAL_BACKSTOP_SECONDS, APPROVAL_TIMEOUT_MAX_MINUTES } from '#core/approval.js';
 import { ERROR_CLASSES, RETRYABLE_ERROR_NAMES } from '#core/errors.js';
-import { APPROVAL_TIMEOUT_SECONDS } from '#core/state.js';
 import { loadDefinition } from '../../scripts/lib/local-state-machine.js';
 
 /** Errors named by the libraries the steps run on, not by dr-failover: middy's early timeout. */
@@ -108,10 +108,18 @@ describe('statemachines/failover.asl.yaml', () => {
     }
   });
 
-  it('waits for approvals exactly as long as the notification tells people', () => {
+  it("gives approval states a backstop above every plan's approval deadline, and aborts when none is given", () => {
     const approvals = tasks.filter(([, s]) => s.Resource.endsWith('.waitForTaskToken'));
     expect(approvals.map(([n]) => n)).toEqual(['ApproveFailover', 'ApproveLagExceeded']);
-    for (const [, s] of approvals) expect(s.TimeoutSeconds).toBe(APPROVAL_TIMEOUT_SECONDS);
+    for (const [name, s] of approvals) {
+      expect(s.TimeoutSeconds, name).toBe(APPROVAL_BACKSTOP_SECONDS);
+      expect(s.TimeoutSeconds ?? 0, name).toBeGreaterThan(APPROVAL_TIMEOUT_MAX_MINUTES * 60);
+      expect(s.Catch?.[0], name).toEqual({
+        ErrorEquals: ['ApprovalDeniedError', 'ApprovalTimedOutError', 'States.Timeout'],
+        ResultPath: '$.error',
+        Next: 'NotifyAborted',
+      });
+    }
   });
 
   it('has no dangling transitions and reaches every state', () => {

@@ -20,6 +20,7 @@ import {
   Route53Client,
   TestDNSAnswerCommand,
 } from '@aws-sdk/client-route-53';
+import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -47,6 +48,7 @@ import {
   type Approver,
   type Handlers,
   type LocalRunResult,
+  type LocalTaskTokens,
   loadDefinition,
   runLocal,
 } from '../../scripts/lib/local-state-machine.js';
@@ -59,7 +61,14 @@ export const sns = mockClient(SNSClient);
 export const secretsManager = mockClient(SecretsManagerClient);
 /** Step Functions itself: approvals answer through it, and Prepare's run guard reads it (see executionsWorld). */
 export const sfn = mockClient(SFNClient);
-export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn];
+export const scheduler = mockClient(SchedulerClient);
+export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn, scheduler];
+
+// The deployment's approval timer settings (scripts/wiring.ts sets them on the notify function).
+export const APPROVAL_TIMER_GROUP = 'dr-failover-test-approvals';
+export const APPROVAL_TIMER_ROLE_ARN = 'arn:aws:iam::111122223333:role/dr-failover-test-approval-timer';
+process.env.APPROVAL_TIMER_GROUP = APPROVAL_TIMER_GROUP;
+process.env.APPROVAL_TIMER_ROLE_ARN = APPROVAL_TIMER_ROLE_ARN;
 
 /** The real handlers, each as deployed (AWS clients mocked above). */
 export const realHandlers = (): Handlers => ({
@@ -167,6 +176,7 @@ export const execute = async (
     validate?: boolean;
     executionName?: string;
     world?: ExecutionsWorld;
+    taskTokens?: LocalTaskTokens;
   } = {},
 ): Promise<LocalRunResult> => {
   const name = options.executionName ?? `local-${randomUUID()}`;
@@ -176,6 +186,7 @@ export const execute = async (
     handlers: { ...realHandlers(), ...options.handlers } as Handlers,
     ...(options.approver ? { approver: options.approver } : {}),
     ...(options.validate === false ? { validate: false } : {}),
+    ...(options.taskTokens ? { taskTokens: options.taskTokens } : {}),
     executionName: name,
     waitTimeOverrides: zeroWaits,
     retryIntervalOverrides: zeroRetries,
@@ -349,4 +360,48 @@ export const sentCommands = (): string[] =>
 export const mutatingCommandsSent = (): string[] => {
   const mutating = new Set<string>(MUTATING_COMMANDS.map((c) => c.name));
   return sentCommands().filter((name) => mutating.has(name));
+/**
+ * EventBridge Scheduler, emulated on the mock: CreateSchedule records the one-time schedule (a second one of the
+ * same name is a ConflictException, as on AWS) and `advanceTo(time)` runs every schedule due by then, sending its
+ * universal target's Input to the local run's SendTaskFailure, as the `sfn:sendTaskFailure` target does.
+ */
+export const schedulerWorld = () => {
+  const schedules: {
+    name: string;
+    at: Date;
+    input: { TaskToken: string; Error: string; Cause: string };
+    ran: boolean;
+  }[] = [];
+  scheduler.on(CreateScheduleCommand).callsFake((input) => {
+    if (schedules.some((s) => s.name === input.Name)) {
+      throw new ConflictException({
+        $metadata: {},
+        message: `Schedule ${input.Name} already exists.`,
+        Message: `Schedule ${input.Name} already exists.`,
+      });
+    }
+    const at = /^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$/.exec(input.ScheduleExpression ?? '')?.[1];
+    if (!at || input.ScheduleExpressionTimezone !== 'UTC')
+      throw new Error(`not a UTC at() schedule: ${input.ScheduleExpression}`);
+    schedules.push({
+      name: input.Name,
+      at: new Date(`${at}Z`),
+      input: JSON.parse(input.Target?.Input ?? '{}'),
+      ran: false,
+    });
+    return { ScheduleArn: `arn:aws:scheduler:eu-west-1:111122223333:schedule/${input.GroupName}/${input.Name}` };
+  });
+  return {
+    schedules,
+    advanceTo(time: Date, tokens: LocalTaskTokens) {
+      for (const s of schedules.filter((x) => !x.ran && x.at.getTime() <= time.getTime())) {
+        s.ran = true;
+        try {
+          tokens.sendTaskFailure(s.input.TaskToken, s.input.Error, s.input.Cause);
+        } catch {
+          // TaskTimedOut: answered first. Scheduler records a failed invocation; the run is not affected.
+        }
+      }
+    },
+  };
 };

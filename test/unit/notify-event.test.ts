@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { approvalTimeoutCause } from '#core/approval.js';
 import { InvalidInputError } from '#core/errors.js';
 import { parseExecutionInput } from '#core/input.js';
 import { measureRun } from '#core/measures.js';
 import { nextStepsFor } from '#core/next-steps.js';
-import { APPROVAL_TIMEOUT_SECONDS, type FailoverState } from '#core/state.js';
+import type { FailoverState } from '#core/state.js';
 import { buildEvent, causeMessage } from '#core/steps/notify.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
@@ -230,18 +231,106 @@ describe('buildEvent', () => {
     });
   });
 
-  it('carries the approve, deny and AWS CLI commands with the task token when approval is required', () => {
+  it('says what is proposed, the measured lag, the deadline and how to approve or deny when approval is required', () => {
+    // Prepare
+    const deadline = new Date('2026-11-25T03:50:00.000Z');
+    const state: FailoverState = {
+      ...succeeded(),
+      lag: {
+        reading: {
+          status: 'known',
+          seconds: 120,
+          observedAt: NOW.toISOString(),
+          source: 'cloudwatch:AuroraGlobalDBRPOLag',
+        },
+        checks: 6,
+        decision: 'exceeded',
+        reason: 'lag 120 s exceeds RPO 30 s',
+      },
+    };
+
     // Act
-    const event = buildEvent('ApproveLagExceeded', EXECUTION, succeeded(), NOW, TOKEN);
+    const event = buildEvent('ApproveLagExceeded', EXECUTION, state, NOW, TOKEN, { deadline, timeoutMinutes: 30 });
 
     // Assess
+    expect(event.type).toBe('Approval Required');
+    expect(event.summary).toBe(
+      'Approval required by 2026-11-25T03:50:00.000Z for unplanned failover of orders (us-east-1 → eu-west-1): lag 120 s exceeds RPO 30 s',
+    );
     expect(event.detail).toMatchObject({
-      proposed: 'unplanned failover to eu-west-1',
+      proposed:
+        'unplanned failover to eu-west-1: fence the old primary, promote the standby and point db.orders.example.internal at it',
+      why: expect.stringContaining('rpo.onExceeded: wait-for-approval'),
+      measuredLag: 'lag 120 s exceeds RPO 30 s',
+      deadline: '2026-11-25T03:50:00.000Z',
+      timeoutMinutes: 30,
+      ifNoAnswer: 'at 2026-11-25T03:50:00.000Z the run aborts (ApprovalTimedOutError), notified; nothing is changed',
       approve: `npx dr-failover approve '${TOKEN}'`,
       deny: `npx dr-failover deny '${TOKEN}' --reason "..."`,
-      awsCli: expect.stringContaining(`send-task-success --task-token '${TOKEN}'`),
-      timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
+      awsApprove: expect.stringContaining(`send-task-success --task-token '${TOKEN}'`),
+      awsDeny: expect.stringContaining(`send-task-failure --task-token '${TOKEN}' --error ApprovalDeniedError`),
     });
+    expect(event.detail.deadlineWarning).toBeUndefined();
+  });
+
+  it('says lag is not measured yet when a non-automatic plan asks before any lag check', () => {
+    // Prepare
+    const { lag: _lag, ...state } = succeeded();
+
+    // Act
+    const event = buildEvent('ApproveFailover', EXECUTION, state, NOW, TOKEN, {
+      deadline: new Date('2026-11-25T04:20:00Z'),
+      timeoutMinutes: 60,
+    });
+
+    // Assess
+    expect(event.detail.why).toMatch(/trigger.automatic: false/);
+    expect(event.detail.measuredLag).toMatch(/^not measured yet/);
+  });
+
+  it('warns, with the deadline that really applies, when the plan timer could not be armed', () => {
+    // Act
+    const event = buildEvent('ApproveFailover', EXECUTION, succeeded(), NOW, TOKEN, {
+      deadline: new Date('2026-11-25T07:25:00Z'),
+      timeoutMinutes: 30,
+      timerError: 'AwsRequestFailedError: CreateSchedule failed: AccessDeniedException',
+    });
+
+    // Assess
+    expect(event.detail.deadline).toBe('2026-11-25T07:25:00.000Z');
+    expect(event.detail.deadlineWarning).toBe(
+      "the plan's 30-minute timer could not be armed (AwsRequestFailedError: CreateSchedule failed: AccessDeniedException); the run waits until the deadline above instead",
+    );
+  });
+
+  it('says who was asked and when the request expired when a run aborts for want of an answer', () => {
+    // Prepare
+    const cause = approvalTimeoutCause({
+      plan: 'orders',
+      step: 'ApproveLagExceeded',
+      askedAt: new Date('2026-11-25T03:20:00Z'),
+      deadline: new Date('2026-11-25T03:50:00Z'),
+      timeoutMinutes: 30,
+      asked: ['event bus dr-failover', 'SNS topic arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall'],
+    });
+    const state: FailoverState = {
+      ...succeeded(),
+      error: { Error: 'ApprovalTimedOutError', Cause: JSON.stringify(cause) },
+    };
+
+    // Act
+    const event = buildEvent('NotifyAborted', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event.summary).toBe(
+      'Aborted unplanned failover of orders (us-east-1 → eu-west-1): Nobody answered the approval request for plan orders within 30 min: asked event bus dr-failover and SNS topic arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall at 2026-11-25T03:20:00.000Z, expired at 2026-11-25T03:50:00.000Z. Nothing was changed.',
+    );
+    expect(event.detail).toMatchObject({
+      error: 'ApprovalTimedOutError',
+      approval: { askedAt: '2026-11-25T03:20:00.000Z', deadline: '2026-11-25T03:50:00.000Z', timeoutMinutes: 30 },
+      nextSteps: nextStepsFor('ApprovalTimedOutError'),
+    });
+    expect(event.detail.nextSteps).toMatch(/Nothing was changed/);
   });
 
   it('offers no commands when the approval request has no task token', () => {
@@ -250,7 +339,7 @@ describe('buildEvent', () => {
 
     // Assess
     expect(event.detail.approve).toBeUndefined();
-    expect(event.detail.awsCli).toBeUndefined();
+    expect(event.detail.awsApprove).toBeUndefined();
   });
 
   it('builds an event for a run that failed in Prepare from its raw input', () => {

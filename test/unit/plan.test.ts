@@ -91,6 +91,7 @@ describe('parsePlan defaults', () => {
     });
     expect(plan.promotion).toEqual({ maxStatusChecks: 60, statusCheckIntervalSeconds: 10 });
     expect(plan.dnsSync).toEqual({ maxStatusChecks: 30, statusCheckIntervalSeconds: 5 });
+    expect(plan.approval).toEqual({ timeoutMinutes: 60 });
     expect(plan.dns).toMatchObject({ recordType: 'CNAME' });
     expect(plan.gameday).toBeUndefined();
     expect(plan.description).toBeUndefined();

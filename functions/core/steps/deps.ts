@@ -1,5 +1,5 @@
 import type { Plan } from '../plan.js';
-import type { DatabaseFailover, DnsSwitch, Notifier } from '../ports.js';
+import type { ApprovalTimer, DatabaseFailover, DnsSwitch, Notifier } from '../ports.js';
 import type { FailoverState } from '../state.js';
 
 /** What a step may need from the outside world; each step declares the subset it uses. */
@@ -13,6 +13,8 @@ export interface StepDeps {
   dns: (plan: Plan) => Promise<DnsSwitch>;
   /** `undefined` plan: the run failed before a plan was resolved; use the deployment's default targets. */
   notifier: (plan: Plan | undefined) => Promise<Notifier>;
+  /** Arms the plan's approval deadline (approval steps only). */
+  approvalTimer: (plan: Plan) => Promise<ApprovalTimer>;
 }
 
 /** The payload every Task sends: its step name, the execution id and the whole state. */

@@ -1,9 +1,20 @@
+import {
+  APPROVAL_BACKSTOP_SECONDS,
+  APPROVAL_STEPS,
+  type ApprovalStep,
+  approvalCommands,
+  approvalDeadline,
+  approvalTimeoutCause,
+  isApprovalStep,
+  parseApprovalTimeoutCause,
+} from '../approval.js';
 import { InvalidInputError } from '../errors.js';
 import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
 import { describeWorld, nextStepsFor } from '../next-steps.js';
+import type { Plan } from '../plan.js';
 import type { FailoverEvent, FailoverEventType } from '../ports.js';
-import { APPROVAL_TIMEOUT_SECONDS, type FailoverState, recordStep, type StepName } from '../state.js';
+import { type FailoverState, recordStep, type StepName } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 const EVENT_OF_STEP: Record<string, { type: FailoverEventType; timelineStep: StepName }> = {
@@ -30,6 +41,20 @@ export const causeMessage = (cause: string | undefined): string | undefined => {
 const overriddenNote = (o: FailoverState['run']['cooldownOverridden']) =>
   o ? `, overriding the cooldown after run ${o.run} (succeeded ${o.endedAt})` : undefined;
 
+/** What an approval request tells people about its deadline. */
+export interface ApprovalRequestInfo {
+  deadline: Date;
+  timeoutMinutes: number;
+  /** Set when the plan's timer could not be armed: the deadline is then the approval state's backstop. */
+  timerError?: string;
+}
+
+/** Where an approval request is published: the people and systems asked. */
+export const askedVia = (plan: Pick<Plan, 'notify'>): string[] => [
+  `event bus ${plan.notify.eventBus}`,
+  ...(plan.notify.snsTopicArn ? [`SNS topic ${plan.notify.snsTopicArn}`] : []),
+];
+
 /** Builds the notification for a step of the run. Pure. */
 export const buildEvent = (
   step: string,
@@ -37,6 +62,7 @@ export const buildEvent = (
   state: Partial<FailoverState> & { error?: FailoverState['error'] },
   now: Date,
   taskToken?: string,
+  approvalRequest?: ApprovalRequestInfo,
 ): FailoverEvent => {
   const kind = EVENT_OF_STEP[step];
   if (!kind) throw new InvalidInputError('step', `unknown notification step ${step}`);
@@ -82,6 +108,8 @@ export const buildEvent = (
         error: errorName,
         message: errorMessage,
         lag: state.lag,
+        // A timed-out approval: who was asked, when, and when it expired.
+        approval: parseApprovalTimeoutCause(state.error?.Cause),
         timeline: state.timeline,
         nextSteps: nextStepsFor(errorName),
       });
@@ -110,16 +138,27 @@ export const buildEvent = (
       break;
     }
     case 'Approval Required': {
-      summary = `Approval required for ${how}${where}: ${state.lag?.reason ?? 'the plan asks a person before an automatic failover'}`;
+      const deadline = approvalRequest?.deadline.toISOString();
+      summary =
+        `Approval required${deadline ? ` by ${deadline}` : ''} for ${how}${where}: ` +
+        (state.lag?.reason ?? 'the plan asks a person before an automatic failover');
+      const record = plan ? ` and point ${plan.dns.recordName} at it` : '';
       Object.assign(detail, {
-        proposed: `${mode} failover to ${plan?.regions.standby ?? 'the standby'}`,
+        proposed: `${mode} failover to ${plan?.regions.standby ?? 'the standby'}: fence the old primary, promote the standby${record}`,
+        why: isApprovalStep(step) ? APPROVAL_STEPS[step] : undefined,
+        measuredLag:
+          state.lag?.reason ??
+          'not measured yet: once approved, the run checks replication lag against the RPO before it changes anything',
         lag: state.lag,
-        approve: taskToken ? `npx dr-failover approve '${taskToken}'` : undefined,
-        deny: taskToken ? `npx dr-failover deny '${taskToken}' --reason "..."` : undefined,
-        awsCli: taskToken
-          ? `aws stepfunctions send-task-success --task-token '${taskToken}' --task-output '{"approved":true,"by":"<you>"}'`
+        deadline,
+        timeoutMinutes: approvalRequest?.timeoutMinutes,
+        ifNoAnswer: deadline
+          ? `at ${deadline} the run aborts (ApprovalTimedOutError), notified; nothing is changed`
           : undefined,
-        timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
+        deadlineWarning: approvalRequest?.timerError
+          ? `the plan's ${approvalRequest.timeoutMinutes}-minute timer could not be armed (${approvalRequest.timerError}); the run waits until the deadline above instead`
+          : undefined,
+        ...(taskToken ? approvalCommands(taskToken) : {}),
       });
       break;
     }
@@ -141,15 +180,64 @@ export const buildEvent = (
 };
 
 /**
+ * Arms the plan's approval deadline before the request is published, so the deadline people read is the one that
+ * applies. A timer that cannot be armed (the SDK already retried) does not keep people from being asked: the
+ * request is published with the approval state's backstop as its deadline and says why.
+ */
+const armApprovalDeadline = async (
+  payload: StepPayload<FailoverState>,
+  step: ApprovalStep,
+  askedAt: Date,
+  deps: Pick<StepDeps, 'approvalTimer'>,
+): Promise<ApprovalRequestInfo> => {
+  const plan = payload.state.plan;
+  if (typeof plan !== 'object' || plan === null)
+    throw new InvalidInputError('state.plan', 'an approval request needs the resolved plan');
+  if (!payload.taskToken) throw new InvalidInputError('taskToken', 'an approval request needs its task token');
+  const { timeoutMinutes } = plan.approval;
+  const deadline = approvalDeadline(askedAt, timeoutMinutes);
+  const cause = approvalTimeoutCause({
+    plan: plan.name,
+    step,
+    askedAt,
+    deadline,
+    timeoutMinutes,
+    asked: askedVia(plan),
+  });
+  try {
+    const timer = await deps.approvalTimer(plan);
+    await timer.arm({ taskToken: payload.taskToken, deadline, executionId: payload.executionId, cause });
+    return { deadline, timeoutMinutes };
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    return {
+      deadline: new Date(askedAt.getTime() + APPROVAL_BACKSTOP_SECONDS * 1000),
+      timeoutMinutes,
+      timerError: `${e.name ?? 'Error'}: ${e.message ?? String(error)}`,
+    };
+  }
+};
+
+/**
  * Publishes the notification of a step. A failure throws (so the state machine retries it) but the state
  * machine's Catch on every Notify Task goes on: a notification never fails a failover.
  */
 export const notify = async (
   payload: StepPayload<FailoverState>,
-  deps: Pick<StepDeps, 'now' | 'notifier'>,
+  deps: Pick<StepDeps, 'now' | 'notifier' | 'approvalTimer'>,
 ): Promise<FailoverState> => {
   const started = deps.now();
-  const event = buildEvent(payload.step, payload.executionId, payload.state, started, payload.taskToken);
+  const approvalRequest = isApprovalStep(payload.step)
+    ? await armApprovalDeadline(payload, payload.step, started, deps)
+    : undefined;
+  const event = buildEvent(
+    payload.step,
+    payload.executionId,
+    payload.state,
+    started,
+    payload.taskToken,
+    approvalRequest,
+  );
   const plan = typeof payload.state.plan === 'object' && payload.state.plan !== null ? payload.state.plan : undefined;
   const notifier = await deps.notifier(plan);
   await notifier.publish(event);
