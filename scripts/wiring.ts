@@ -39,6 +39,10 @@ interface Statement {
 /** The functions a failover runs through: the readiness check verifies each exists and is Active. */
 export const FAILOVER_FUNCTIONS = FUNCTIONS.filter((fn) => fn !== 'readiness');
 export const functionName = (stage: string, fn: FunctionName) => `${SERVICE}-${stage}-${fn}`;
+/** The stack's EventBridge Scheduler group for approval deadlines (scheduler names: 1-64 of [0-9a-zA-Z-_.]). */
+export const approvalTimerGroupName = (stage: string) => `${SERVICE}-${stage}-approvals`;
+/** The role EventBridge Scheduler assumes to fail an unanswered approval task. */
+export const APPROVAL_TIMER_ROLE = 'ApprovalTimerRole';
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const sub = (template: string): Json => ({ 'Fn::Sub': template });
@@ -256,6 +260,24 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
       readSecrets();
       break;
     case 'notify':
+      // Approval requests arm the plan's deadline: one-time schedules in the stack's own group, whose target runs
+      // as the approval timer role (which may only fail tasks of this state machine).
+      add({
+        Sid: 'ArmApprovalDeadlines',
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule'],
+        // Schedule names derive from task tokens, unknown in advance: any schedule, but only in this group.
+        Resource: [
+          sub(`arn:aws:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${approvalTimerGroupName(stage)}/*`),
+        ],
+      });
+      add({
+        Sid: 'PassApprovalTimerRoleToScheduler',
+        Effect: 'Allow',
+        Action: ['iam:PassRole'],
+        Resource: [{ 'Fn::GetAtt': [APPROVAL_TIMER_ROLE, 'Arn'] }],
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      });
       add({
         Sid: 'PutFailoverEvents',
         Effect: 'Allow',
@@ -511,6 +533,53 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': publishers } },
       },
     ];
+  };
+
+  const stateMachineArn = sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`);
+  resources.ApprovalTimerGroup = {
+    Type: 'AWS::Scheduler::ScheduleGroup',
+    Properties: { Name: approvalTimerGroupName(stage) },
+  };
+  resources[APPROVAL_TIMER_ROLE] = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `dr-failover ${stage}: EventBridge Scheduler fails an approval request nobody answered by its deadline`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            // Only schedules of this stack's approval group may use the role (confused deputy).
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnEquals: {
+                'aws:SourceArn': sub(
+                  `arn:aws:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule-group/${approvalTimerGroupName(stage)}`,
+                ),
+              },
+            },
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: 'approval-timer',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'FailUnansweredApprovals',
+                Effect: 'Allow',
+                Action: ['states:SendTaskFailure'],
+                Resource: [stateMachineArn],
+              },
+            ],
+          },
+        },
+      ],
+    },
   };
 
   const buses = new Set(plans.filter((p) => !p.notify.eventBus.startsWith('arn:')).map((p) => p.notify.eventBus));

@@ -15,7 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Plan } from '#core/plan.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
-import { buildWiring, FUNCTIONS, type FunctionName, roleLogicalId } from '../../scripts/wiring.js';
+import {
+  APPROVAL_TIMER_ROLE,
+  approvalTimerGroupName,
+  buildWiring,
+  FUNCTIONS,
+  type FunctionName,
+  roleLogicalId,
+} from '../../scripts/wiring.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const REGION = 'eu-west-1';
@@ -315,7 +322,7 @@ describe('osls package', () => {
     const roles = ofType('AWS::IAM::Role');
     // Every function role and the state machine role; no policy anywhere else that this test would not read.
     expect(roles.map(([id]) => id).sort()).toStrictEqual(
-      [...FUNCTIONS.map(roleLogicalId), 'FailoverStateMachineRole'].sort(),
+      [...FUNCTIONS.map(roleLogicalId), 'FailoverStateMachineRole', APPROVAL_TIMER_ROLE].sort(),
     );
     expect(ofType('AWS::IAM::Policy')).toEqual([]);
     expect(ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
@@ -369,6 +376,12 @@ describe('osls package', () => {
                   }),
               // the random suffix Secrets Manager appends to a secret's name
               actions.join() === 'secretsmanager:GetSecretValue' && /:secret:[^*]+-\*$/.test(text),
+              // approval deadlines: schedules named after task tokens, only in this stack's approval group
+              actions.join() === 'scheduler:CreateSchedule' &&
+                text ===
+                  JSON.stringify({
+                    'Fn::Sub': `arn:aws:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${approvalTimerGroupName(STAGE)}/*`,
+                  }),
               // a function's versions and aliases (serverless-step-functions, state machine role; see below)
               roleId === 'FailoverStateMachineRole' && text.includes('"${functionArn}:*"'),
             ];
@@ -440,6 +453,50 @@ describe('osls package', () => {
       Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
       Resource: '*',
     });
+  });
+
+  it('lets Scheduler only fail tasks of this state machine, and only the notify function pass that role, to Scheduler', () => {
+    const timer = resource(APPROVAL_TIMER_ROLE).Properties as unknown as RoleProperties & {
+      AssumeRolePolicyDocument: { Statement: { Principal: { Service: Json }; Condition?: Json }[] };
+    };
+    expect(timer.AssumeRolePolicyDocument.Statement.map((s) => s.Principal.Service)).toStrictEqual([
+      'scheduler.amazonaws.com',
+    ]);
+    expect(JSON.stringify(timer.AssumeRolePolicyDocument.Statement[0]?.Condition)).toContain(
+      `schedule-group/${approvalTimerGroupName(STAGE)}`,
+    );
+    expect(timer.Policies.flatMap((p) => p.PolicyDocument.Statement)).toStrictEqual([
+      {
+        Sid: 'FailUnansweredApprovals',
+        Effect: 'Allow',
+        Action: ['states:SendTaskFailure'],
+        Resource: [
+          { 'Fn::Sub': `arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:dr-failover-${STAGE}` },
+        ],
+      },
+    ]);
+    expect(resource('ApprovalTimerGroup')).toStrictEqual({
+      Type: 'AWS::Scheduler::ScheduleGroup',
+      Properties: { Name: approvalTimerGroupName(STAGE) },
+    });
+    const passers = ofType('AWS::IAM::Role').filter(([, role]) =>
+      JSON.stringify(role.Properties).includes('iam:PassRole'),
+    );
+    expect(passers.map(([id]) => id)).toStrictEqual([roleLogicalId('notify')]);
+    const pass = (resource(roleLogicalId('notify')).Properties as unknown as RoleProperties).Policies.flatMap(
+      (p) => p.PolicyDocument.Statement,
+    ).filter((st) => asArray(st.Action).includes('iam:PassRole'));
+    expect(pass).toStrictEqual([
+      expect.objectContaining({
+        Action: ['iam:PassRole'],
+        Resource: [getAtt(APPROVAL_TIMER_ROLE)],
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    ]);
+    const env = (resource(functionLogicalId('notify')).Properties.Environment as { Variables: Record<string, Json> })
+      .Variables;
+    expect(env.APPROVAL_TIMER_GROUP).toBe(approvalTimerGroupName(STAGE));
+    expect(env.APPROVAL_TIMER_ROLE_ARN).toStrictEqual(getAtt(APPROVAL_TIMER_ROLE));
   });
 
   it('encrypts the SNS topic with KMS and creates the plans’ event bus', () => {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import { buildWiring, FUNCTIONS, roleLogicalId, statementsFor } from '../../scripts/wiring.js';
+import {
+  APPROVAL_TIMER_ROLE,
+  approvalTimerGroupName,
+  buildWiring,
+  FUNCTIONS,
+  roleLogicalId,
+  statementsFor,
+} from '../../scripts/wiring.js';
 
 interface PolicyStatement {
   Sid: string;
@@ -442,5 +449,73 @@ describe('deployed credentials', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('approval deadline wiring', () => {
+  it('lets the notify function create schedules only in the approval group and pass only the timer role to Scheduler', () => {
+    // Act
+    const statements = statementsFor('notify', [orders], 'dev').filter(
+      (s) => s.Sid !== 'PutFailoverEvents' && s.Sid !== 'PageOnCall',
+    );
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Sid: 'ArmApprovalDeadlines',
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule'],
+        Resource: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+          { 'Fn::Sub': 'arn:aws:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/dr-failover-dev-approvals/*' },
+        ],
+      },
+      {
+        Sid: 'PassApprovalTimerRoleToScheduler',
+        Effect: 'Allow',
+        Action: ['iam:PassRole'],
+        Resource: [{ 'Fn::GetAtt': [APPROVAL_TIMER_ROLE, 'Arn'] }],
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it('gives the Scheduler role only SendTaskFailure on this stage state machine, assumable only from the approval group', () => {
+    // Act
+    const role = wiring.resources.Resources[APPROVAL_TIMER_ROLE] as unknown as {
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: { Principal: unknown; Condition: unknown }[] };
+        Policies: { PolicyDocument: { Statement: PolicyStatement[] } }[];
+      };
+    };
+
+    // Assess
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: {
+            'aws:SourceArn': {
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+              'Fn::Sub': 'arn:aws:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/dr-failover-dev-approvals',
+            },
+          },
+        },
+      }),
+    ]);
+    expect(role.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement)).toEqual([
+      {
+        Sid: 'FailUnansweredApprovals',
+        Effect: 'Allow',
+        Action: ['states:SendTaskFailure'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+        Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:dr-failover-dev' }],
+      },
+    ]);
+    expect(wiring.resources.Resources.ApprovalTimerGroup).toEqual({
+      Type: 'AWS::Scheduler::ScheduleGroup',
+      Properties: { Name: approvalTimerGroupName('dev') },
+    });
   });
 });
