@@ -360,6 +360,8 @@ export const sentCommands = (): string[] =>
 export const mutatingCommandsSent = (): string[] => {
   const mutating = new Set<string>(MUTATING_COMMANDS.map((c) => c.name));
   return sentCommands().filter((name) => mutating.has(name));
+};
+
 /**
  * EventBridge Scheduler, emulated on the mock: CreateSchedule records the one-time schedule (a second one of the
  * same name is a ConflictException, as on AWS) and `advanceTo(time)` runs every schedule due by then, sending its
