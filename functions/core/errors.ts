@@ -76,17 +76,6 @@ export class ApprovalTimedOutError extends DrFailoverError {
   }
 }
 
-/**
- * An approve or deny answered a request that no longer waits: already answered, past its deadline, or its run
- * ended. Nothing was changed by the answer.
- */
-export class ApprovalNotPendingError extends DrFailoverError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ApprovalNotPendingError';
-  }
-}
-
 /** Fencing the old primary failed in a planned run (which must never promote over a writable primary). */
 export class FenceFailedError extends DrFailoverError {
   constructor(message: string, options?: ErrorOptions) {
@@ -204,7 +193,6 @@ export const ERROR_CLASSES = {
   ReplicationLagExceededError,
   ApprovalDeniedError,
   ApprovalTimedOutError,
-  ApprovalNotPendingError,
   FenceFailedError,
   PromotionFailedError,
   PromotionTimedOutError,

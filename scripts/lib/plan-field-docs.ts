@@ -53,6 +53,11 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'rpo.onExceeded':
     'What happens when the lag is still over the RPO after `maxLagChecks` readings: `abort` ends the run `ReplicationLagExceededError` with nothing changed; `wait-for-approval` publishes `Approval Required` with the measured lag and waits for a person; `proceed` fails over anyway and reports the lag (data loss accepted).',
 
+  approval:
+    'How long a person has to answer `Approval Required` (an alarm-started run of a plan with `trigger.automatic: false`, or `rpo.onExceeded: wait-for-approval`).',
+  'approval.timeoutMinutes':
+    'Minutes from the request to its deadline. A timer armed with the request (EventBridge Scheduler) ends an unanswered run `ApprovalTimedOutError` at the deadline, notified, with nothing changed. The notification states the deadline.',
+
   rto: 'The recovery time the plan aims at.',
   'rto.targetSeconds':
     'The target, in seconds, from the incident to writes on the new primary. Notifications report the measured RTO against it; it does not stop a run.',

@@ -2,15 +2,10 @@
  * `ApprovalTimer` on AWS: a one-time EventBridge Scheduler schedule, `at(<deadline>)` in UTC, whose universal target
  * `sfn:sendTaskFailure` fails the waiting approval task with `ApprovalTimedOutError`. The schedule deletes itself
  * after it ran. When a person answers first, the task is closed and the late `SendTaskFailure` is refused by Step
- * Functions (`TaskTimedOut`): harmless, and `cancelApprovalTimer` removes the schedule early where it can.
+ * Functions (`TaskTimedOut`): harmless, and the schedule still deletes itself. So an answer needs no clean-up.
  */
 import { createHash } from 'node:crypto';
-import {
-  CreateScheduleCommand,
-  type CreateScheduleCommandInput,
-  DeleteScheduleCommand,
-  SchedulerClient,
-} from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, type CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import type { ApprovalTimeout, ApprovalTimer } from '#core/ports.js';
@@ -21,7 +16,7 @@ export const SEND_TASK_FAILURE_TARGET = 'arn:aws:scheduler:::aws-sdk:sfn:sendTas
 
 /**
  * The schedule's name, from the task token alone: a retried step arms the same name (CreateSchedule answers
- * ConflictException, which is success), a new task gets a new name, and whoever answers can find it from the token.
+ * ConflictException, which is success), a new task gets a new name.
  * 1-64 characters of [0-9a-zA-Z-_.].
  */
 export const approvalTimerName = (taskToken: string): string =>
@@ -106,22 +101,3 @@ export class SchedulerApprovalTimer implements ApprovalTimer {
     return { timerId };
   }
 }
-
-/**
- * Removes the timer of an answered request, so it does not fire a refused SendTaskFailure later. Best effort by
- * design: a timer already gone (fired, deleted) is success, and a timer left behind is harmless.
- */
-export const cancelApprovalTimer = async (
-  client: SchedulerClient,
-  groupName: string,
-  taskToken: string,
-): Promise<'deleted' | 'not-found'> => {
-  const name = approvalTimerName(taskToken);
-  try {
-    await client.send(new DeleteScheduleCommand({ Name: name, GroupName: groupName }));
-    return 'deleted';
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') return 'not-found';
-    throw translateAwsError(error, `DeleteSchedule ${groupName}/${name}`);
-  }
-};

@@ -1,8 +1,6 @@
 import {
   ConflictException,
   CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
   SchedulerClient,
   ThrottlingException,
   ValidationException,
@@ -13,7 +11,6 @@ import { LocalApprovalTimer } from '#adapters/approval/local.js';
 import {
   approvalTimerName,
   atExpression,
-  cancelApprovalTimer,
   SchedulerApprovalTimer,
   settingsFromEnv,
 } from '#adapters/approval/scheduler.js';
@@ -163,40 +160,6 @@ describe('approval timer names and expressions', () => {
         message: expect.stringMatching(/APPROVAL_TIMER_ROLE_ARN/),
       }),
     );
-  });
-});
-
-describe('cancelApprovalTimer', () => {
-  afterEach(() => {
-    scheduler.reset();
-  });
-
-  it("deletes the answered request's schedule by the name its token gives", async () => {
-    // Prepare
-    scheduler.on(DeleteScheduleCommand).resolves({});
-
-    // Act
-    const outcome = await cancelApprovalTimer(new SchedulerClient({ region: 'eu-west-1' }), SETTINGS.groupName, TOKEN);
-
-    // Assess
-    expect(outcome).toBe('deleted');
-    expect(scheduler).toHaveReceivedCommandWith(DeleteScheduleCommand, {
-      Name: approvalTimerName(TOKEN),
-      GroupName: SETTINGS.groupName,
-    });
-  });
-
-  it('is done when the schedule is already gone (fired or deleted)', async () => {
-    // Prepare
-    scheduler
-      .on(DeleteScheduleCommand)
-      .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'gone', Message: 'Schedule not found.' }));
-
-    // Act
-    const outcome = await cancelApprovalTimer(new SchedulerClient({ region: 'eu-west-1' }), SETTINGS.groupName, TOKEN);
-
-    // Assess
-    expect(outcome).toBe('not-found');
   });
 });
 
