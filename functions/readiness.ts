@@ -15,7 +15,7 @@ import {
   summariseReport,
 } from '#core/readiness.js';
 import { requireEnv } from '#lib/env.js';
-import { logger } from '#lib/logger.js';
+import { logger, redactErrorInPlace } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
 
 /**
@@ -132,6 +132,8 @@ export const createHandler = (deps: ReadinessHandlerDeps = defaultDeps()) =>
     .use({
       onError: async (request) => {
         logger.error('readiness failed', { errorName: request.error?.name, error: request.error });
+        // The runtime logs the error it returns: no secret in it either.
+        redactErrorInPlace(request.error);
       },
     });
 

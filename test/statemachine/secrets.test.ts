@@ -8,19 +8,22 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { FailoverGlobalClusterCommand, RDSServiceException } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { LocalNotifier } from '#adapters/notify/local.js';
-import { DatabaseUnreachableError } from '#core/errors.js';
+import { ConfigurationError, DatabaseUnreachableError } from '#core/errors.js';
 import type { FailoverState } from '#core/state.js';
 import { buildEvent } from '#core/steps/notify.js';
 import { logger } from '#lib/logger.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import { stepHandler } from '#lib/step-handler.js';
 import * as notify from '../../functions/notify.js';
+import * as readiness from '../../functions/readiness.js';
+import * as trigger from '../../functions/trigger.js';
 import {
   ALL_MOCKS,
   auroraWorld,
@@ -194,6 +197,48 @@ describe.each(SECRETS)('a password in %s', (_form, secret) => {
     expect((error as Error).stack ?? '').not.toContain(PASSWORD);
     expect(printed.join('\n')).toContain('DatabaseUnreachableError');
     expect(printed.join('\n')).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    [
+      'trigger',
+      () =>
+        trigger.createHandler({
+          plans: () => new Map(),
+          now: () => new Date(),
+          executions: () => {
+            throw new ConfigurationError(`cannot build the client: ${secret}`);
+          },
+        }),
+    ],
+    [
+      'readiness',
+      () =>
+        readiness.createHandler({
+          plans: () => {
+            throw new ConfigurationError(`cannot load plans: ${secret}`);
+          },
+          now: () => new Date(),
+          stack: () => ({ stage: 'test', stateMachineArn: 'x', triggerFunctionArn: 'y', functionNames: [] }),
+          probes: async () => {
+            throw new Error('not reached');
+          },
+          notifier: async () => new LocalNotifier(),
+          metrics: new Metrics({ namespace: 'DrFailover', serviceName: 'dr-failover' }),
+        }),
+    ],
+  ])('is redacted from the error the %s entry point returns and from its log', async (_name, make) => {
+    // Prepare
+    const handler = make() as unknown as (event: unknown, context: Context) => Promise<unknown>;
+
+    // Act
+    const error = (await handler({ kind: 'readiness', plan: 'orders' }, context()).catch((e: Error) => e)) as Error;
+
+    // Assess
+    expect(error.name).toBe('ConfigurationError');
+    expect(error.message).toContain('[REDACTED]');
+    for (const text of [error.message, error.stack ?? '', ...printed]) expect(text).not.toContain(PASSWORD);
+    expect(printed.join('\n')).toContain('ConfigurationError');
   });
 
   it.each([
