@@ -33,6 +33,7 @@ export type WatchEvent =
       rpo?: RunModel['rpo'];
       error?: RunModel['error'];
       warnings: string[];
+      world?: string[];
       nextSteps?: string;
     };
 
@@ -95,6 +96,7 @@ export const endedEvent = (m: RunModel): Extract<WatchEvent, { event: 'ended' }>
   ...(m.rpo ? { rpo: m.rpo } : {}),
   ...(m.error ? { error: m.error } : {}),
   warnings: m.warnings,
+  ...(m.world ? { world: m.world } : {}),
   ...(m.nextSteps ? { nextSteps: m.nextSteps } : {}),
 });
 
@@ -133,6 +135,7 @@ export const renderEnd = (m: RunModel, p: Paint): string[] => {
   ];
   if (m.start) lines.push(`  by   ${m.start.requestedBy}: ${m.start.reason}`);
   for (const w of m.warnings) lines.push(`  ${p.yellow('!')}    ${w}`);
+  for (const w of m.world ?? []) lines.push(`  now  ${w}`);
   if (m.nextSteps) lines.push(`  ${p.bold('next')} ${m.nextSteps}`);
   lines.push(`  exit ${exitCodeOf(m)}`);
   return lines;

@@ -13,7 +13,9 @@ import {
   rpoFromState,
   type StepKind,
   type StepRun,
+  UNFENCED,
   warningsFromState,
+  worldOf,
 } from './model.js';
 
 const stateKind = (type: string, name: string, caught: boolean | undefined): StepKind => {
@@ -122,6 +124,8 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
   if (r.mode === 'planned' && (r.rpo?.lostCount ?? 0) > 0)
     warnings.push('A planned switchover lost acknowledged commits.');
   const outcome = r.outcome;
+  const world = worldOf(outcome, state);
+  const nextSteps = nextStepsOf(outcome, error?.name, state);
   return {
     source: 'drill',
     execution: {
@@ -148,7 +152,9 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
       : {}),
     ...(rpo ? { rpo } : {}),
     ...(error && outcome !== 'succeeded' ? { error } : {}),
-    warnings,
-    ...(nextStepsOf(outcome, error?.name) ? { nextSteps: nextStepsOf(outcome, error?.name) } : {}),
+    // After a failure the state of the world says how the old primary was left: no second line for it.
+    warnings: warnings.filter((w) => !(world && w.startsWith(UNFENCED))),
+    ...(world ? { world } : {}),
+    ...(nextSteps ? { nextSteps } : {}),
   };
 };

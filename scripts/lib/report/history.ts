@@ -17,7 +17,9 @@ import {
   type StepKind,
   type StepRun,
   startSummary,
+  UNFENCED,
   warningsFromState,
+  worldOf,
 } from './model.js';
 
 /** Reads every page of an execution's history, oldest first. */
@@ -293,6 +295,8 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
     };
   }
   const rpo = state ? rpoFromState(state) : undefined;
+  const world = worldOf(outcome, state);
+  const nextSteps = nextStepsOf(outcome, error?.name, state);
   const arn = ctx.executionArn;
   const name = nameOfArn(arn) ?? state?.run?.executionId?.split(':').at(-1) ?? 'execution';
 
@@ -315,7 +319,11 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
     ...(rto ? { rto } : {}),
     ...(rpo ? { rpo } : {}),
     ...(error ? { error } : {}),
-    warnings: [...retryWarnings(steps), ...(state ? warningsFromState(state) : [])],
-    ...(nextStepsOf(outcome, error?.name) ? { nextSteps: nextStepsOf(outcome, error?.name) } : {}),
+    // After a failure the state of the world says how the old primary was left: no second line for it.
+    warnings: [...retryWarnings(steps), ...(state ? warningsFromState(state) : [])].filter(
+      (w) => !(world && w.startsWith(UNFENCED)),
+    ),
+    ...(world ? { world } : {}),
+    ...(nextSteps ? { nextSteps } : {}),
   };
 };

@@ -4,7 +4,7 @@
  * (./render.ts) writes report.json, report.md and timeline.svg from it.
  */
 import type { ExecutionInput } from '#core/input.js';
-import { nextStepsFor } from '#core/next-steps.js';
+import { describeWorld, nextStepsFor } from '#core/next-steps.js';
 import type { Plan } from '#core/plan.js';
 import type { FailoverState } from '#core/state.js';
 
@@ -91,6 +91,8 @@ export interface RunModel {
   error?: { name: string; cause?: string };
   /** Things a reader must not miss: retries, notification failures, an old primary left unfenced, dry runs. */
   warnings: string[];
+  /** Where the run left the database, DNS and the old primary, when it did not succeed. */
+  world?: string[];
   /** What on-call must do next, when the run did not succeed. */
   nextSteps?: string;
 }
@@ -139,6 +141,8 @@ export const rpoFromState = (state: Partial<FailoverState>): RunModel['rpo'] => 
   };
 };
 
+export const UNFENCED = 'The old primary was NOT fenced';
+
 /** Warnings read from the run's own state. */
 export const warningsFromState = (state: Partial<FailoverState>): string[] => {
   const out: string[] = [];
@@ -153,9 +157,7 @@ export const warningsFromState = (state: Partial<FailoverState>): string[] => {
     out.push(`Replication lag was unknown (${state.lag.reading.detail ?? state.lag.reading.source}).`);
   }
   if (state.fence && !state.fence.fenced) {
-    out.push(
-      `The old primary was NOT fenced (${state.fence.method}: ${state.fence.detail}). Fence it before it comes back.`,
-    );
+    out.push(`${UNFENCED} (${state.fence.method}): ${state.fence.detail}`);
   }
   if (state.notifyError) {
     out.push(
@@ -179,8 +181,26 @@ export const retryWarnings = (steps: readonly StepRun[]): string[] => {
   return out;
 };
 
-export const nextStepsOf = (outcome: RunOutcome, errorName: string | undefined): string | undefined =>
-  outcome === 'failed' || outcome === 'aborted' ? nextStepsFor(errorName) : undefined;
+const ended = (outcome: RunOutcome) => outcome === 'failed' || outcome === 'aborted';
+
+/** What on-call must do next, with the advice the Failover Failed notification gives (naming the run's resources). */
+export const nextStepsOf = (
+  outcome: RunOutcome,
+  errorName: string | undefined,
+  state?: Partial<FailoverState>,
+): string | undefined => {
+  if (!ended(outcome)) return undefined;
+  return nextStepsFor(errorName, {
+    promoted: state?.promotion?.state === 'writable' || state?.promote?.outcome === 'already-promoted',
+    dnsSwitched: state?.dns?.status === 'insync',
+    ...(state?.plan ? { plan: state.plan } : {}),
+    ...(state?.dns ? { dns: state.dns } : {}),
+  });
+};
+
+/** The state of the world after a run that did not succeed, as the notification states it. */
+export const worldOf = (outcome: RunOutcome, state: Partial<FailoverState> | undefined): string[] | undefined =>
+  ended(outcome) && state?.plan ? describeWorld(state, state.plan) : undefined;
 
 /** A cause (often JSON from Lambda) on one short line. */
 export const oneLine = (text: string, max = 300): string => {

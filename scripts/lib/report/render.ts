@@ -88,6 +88,7 @@ export const runMarkdown = (m: RunModel, opts: { level?: number; timelineImage?:
   facts.push(['execution', `\`${m.execution.arn ?? m.execution.name}\` (${m.execution.status})`]);
   facts.push(['**RTO**', rtoLine(m)], ['**RPO**', rpoLine(m)]);
   out.push(mdTable(['', ''], facts), '');
+  if (m.world) out.push(`${h} State of the world`, '', ...m.world.map((w) => `- ${w}`), '');
   if (m.nextSteps) out.push(`${h} What on-call must do next`, '', `**${m.nextSteps}**`, '');
   if (opts.timelineImage) out.push(`![timeline](${opts.timelineImage})`, '');
   out.push(
@@ -192,7 +193,7 @@ export const timelineSvg = (m: RunModel, title?: string): string => {
   const f = (n: number) => n.toFixed(1);
   const heading =
     title ??
-    `dr-failover ${m.plan?.name ?? ''} ${m.start?.mode ?? ''} run ${m.execution.name}: ${outcomeWord(m)}` +
+    `dr-failover ${m.plan?.name ?? ''} ${m.start?.mode ?? ''} run ${m.execution.name}: ${outcomeWord(m)}${m.error ? ` ${m.error.name}` : ''}` +
       (m.rto ? `, RTO ${fmtDuration(m.rto.ms)} (target ${m.rto.targetSeconds} s ${m.rto.met ? 'met' : 'MISSED'})` : '');
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
@@ -225,7 +226,10 @@ export const timelineSvg = (m: RunModel, title?: string): string => {
     const total = mine.reduce((sum, b) => sum + (b.end - b.start), 0);
     const endX = Math.max(...mine.map((b) => x(b.end)));
     const times = mine.length > 1 ? ` (×${mine.length})` : '';
-    out.push(`<text x="${f(endX + 4)}" y="${y + 15}" fill="#555" font-size="10">${fmtDuration(total)}${times}</text>`);
+    const failed = m.steps.find((s) => s.name === row && s.error)?.error;
+    out.push(
+      `<text x="${f(endX + 4)}" y="${y + 15}" fill="${failed ? COLORS.fail : '#555'}" font-size="10">${fmtDuration(total)}${times}${failed ? `: ${esc(failed)}` : ''}</text>`,
+    );
   });
   // Markers: the incident (time zero), the measured RTO, the RTO target.
   out.push(

@@ -91,8 +91,16 @@ describe('dr-failover report', () => {
     expect(out.code).toBe(0);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toContain('# dr-failover run orders-manual-20261125T0315Z: FAILED');
+    expect(md).toContain('## State of the world');
+    expect(md).toMatch(
+      /- Database: promotion of the standby in eu-west-1 was requested at .* but it is not writable yet/,
+    );
     expect(md).toContain('## What on-call must do next');
+    // The advice names the run's own resources, as the Failover Failed notification does.
     expect(md).toContain('Promotion was requested but the standby is not writable yet');
+    expect(md).toContain(
+      'aws rds describe-global-clusters --global-cluster-identifier orders-global --region eu-west-1',
+    );
     expect(md).toMatch(/RTO\*\* \| not reached: the run failed/);
     expect(JSON.parse(out.stdout)).toMatchObject({
       run: { outcome: 'failed', error: { name: 'PromotionTimedOutError' } },

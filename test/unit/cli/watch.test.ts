@@ -86,6 +86,10 @@ describe('dr-failover watch', () => {
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/✗ UpdateDns .*DnsChangeFailedError/);
     expect(out.stdout).toMatch(/FAILED DnsChangeFailedError/);
+    expect(out.stdout).toContain('now  Database: the standby in eu-west-1 IS promoted and writable');
+    expect(out.stdout).toContain(
+      'now  DNS: not changed by this run: db.orders.example.internal still points at the old primary.',
+    );
     expect(out.stdout).toContain('next The standby IS promoted and writable, but DNS still points at the old primary');
     expect(out.stdout).toContain('exit 1');
   });
