@@ -133,10 +133,25 @@ const concreteSteps = (errorName: string | undefined, world: WorldState | undefi
   return undefined;
 };
 
+const PROMOTED_DNS_SWITCHED =
+  'The standby IS promoted and writable and the DNS change is in sync: the failover itself is done; the run stopped ' +
+  'while checking it. Check that the record answers the new writer (see the runbook) and that applications write ' +
+  'to it. Keep the old primary fenced or down.';
+
+/** Where the run stopped, when that says more than the error's name: once the standby is promoted, it always does. */
+const fromWhereItStopped = (world: WorldState | undefined): string | undefined => {
+  if (!world?.promoted) return undefined;
+  return world.dnsSwitched ? PROMOTED_DNS_SWITCHED : PROMOTED_DNS_NOT_SWITCHED;
+};
+
+/** Names that say how a step failed, not what it left behind (a Task timeout can happen at any step). */
+const STEP_AGNOSTIC = new Set(['States.Timeout']);
+
 export const nextStepsFor = (errorName: string | undefined, world?: WorldState): string =>
   concreteSteps(errorName, world) ||
+  (errorName && !STEP_AGNOSTIC.has(errorName) && NEXT_STEPS[errorName]) ||
+  // A transient error that outlasted its retries (a DNS service down, throttling), a crash or a timeout: what to
+  // do depends on how far the run got, not on the error's name.
+  fromWhereItStopped(world) ||
   (errorName && NEXT_STEPS[errorName]) ||
-  // A transient error that outlasted its retries (a DNS service down, throttling): what to do depends on how far
-  // the run got, not on the error's name.
-  (world?.promoted && !world.dnsSwitched ? PROMOTED_DNS_NOT_SWITCHED : undefined) ||
   'Check the execution history for the failed step and the state of the database and DNS; every step is idempotent and safe to re-run.';

@@ -38,7 +38,12 @@ const endNotification = () => {
     .commandCalls(PublishCommand)
     .map((c) => c.args[0].input)
     .find((m) => m.MessageAttributes?.type?.StringValue === entry?.DetailType);
-  return { detail: JSON.parse(entry?.Detail ?? '{}') as { detail: { error?: string } }, message: message?.Message };
+  return {
+    detail: JSON.parse(entry?.Detail ?? '{}') as {
+      detail: { error?: string; stateOfTheWorld?: string[]; nextSteps?: string };
+    },
+    message: message?.Message,
+  };
 };
 
 /** The run failed at `task` with `error`: caught, notified, not retried, and nothing after it ran. */
@@ -66,6 +71,15 @@ const expectFailedAt = (run: FaultRun, row: TaskRow, task: string, error: string
   ).toEqual([]);
   const notified = endNotification();
   expect(notified.detail.detail.error).toBe(error);
+  // Whatever the error, the notification says how far the run got, and once promoted, that it is.
+  const stage = MAIN_LINE.indexOf(task) - MAIN_LINE.indexOf('PromotionStatus');
+  const world = (notified.detail.detail.stateOfTheWorld ?? []).join('\n');
+  if (task !== 'Prepare' && notifyStep === 'NotifyFailed') {
+    expect(world).toMatch(
+      stage > 0 ? /IS promoted/ : stage === 0 ? /promotion of the standby .* was requested/ : /nothing was promoted/,
+    );
+  }
+  if (stage > 0) expect(notified.detail.detail.nextSteps).toMatch(/IS promoted/);
   // A run refused by Prepare has no plan, hence no plan topic (the deployment's default topic is unset here).
   if (task !== 'Prepare') expect(notified.message).toContain(error);
 };

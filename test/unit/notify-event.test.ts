@@ -161,9 +161,10 @@ describe('buildEvent', () => {
     expect(event.detail.nextSteps).toContain('IS promoted');
   });
 
-  it('gives generic next steps for an error it has no advice for', () => {
+  it('gives generic next steps for an error it has no advice for, before anything was promoted', () => {
     // Prepare
-    const state = { ...succeeded(), error: { Error: 'Lambda.Unknown', Cause: 'The Lambda function timed out' } };
+    const { promotion: _promotion, dns: _dns, ...beforePromotion } = succeeded();
+    const state = { ...beforePromotion, error: { Error: 'Lambda.Unknown', Cause: 'The Lambda function timed out' } };
 
     // Act
     const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
@@ -173,6 +174,22 @@ describe('buildEvent', () => {
       message: 'The Lambda function timed out',
       nextSteps: nextStepsFor(undefined),
     });
+  });
+
+  it('says the failover is done but unchecked when a step crashed or timed out after DNS was in sync', () => {
+    // Prepare: Verify's function timed out; the standby is writable and the record change in sync.
+    for (const error of ['Lambda.Unknown', 'States.Timeout']) {
+      const state = { ...succeeded(), error: { Error: error, Cause: 'timed out' } };
+
+      // Act
+      const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+
+      // Assess
+      expect(event.detail.nextSteps, error).toMatch(/IS promoted and writable and the DNS change is in sync/);
+      expect(event.detail.stateOfTheWorld, error).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^DNS: db\.orders\.example\.internal → .* is in sync\.$/)]),
+      );
+    }
   });
 
   it('says the standby is promoted but DNS not switched when a transient DNS error outlasted its retries', () => {
