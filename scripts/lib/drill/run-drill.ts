@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import pg from 'pg';
+import { LocalApprovalTimer } from '#adapters/approval/local.js';
 import type { LocalNotifier as LocalNotifierType } from '#adapters/notify/local.js';
 import type { ExecutionInput } from '#core/input.js';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
@@ -23,7 +24,14 @@ import { executionName, type TriggerResult, windowStamp } from '#core/trigger.js
 import { createTtlResolver } from '../dns-client.js';
 import { type LocalDnsServer, startLocalDnsServer } from '../local-dns-server.js';
 import { type LocalRegions, startLocalRegions } from '../local-regions.js';
-import { type EventLog, type Handlers, type LocalRunResult, loadDefinition, runLocal } from '../local-state-machine.js';
+import {
+  type EventLog,
+  type Handlers,
+  type LocalRunResult,
+  LocalTaskTokens,
+  loadDefinition,
+  runLocal,
+} from '../local-state-machine.js';
 import { type Alarm, type CloudWatchAlarmStateChangeEvent, type Detector, startDetector } from './detector.js';
 import { LocalExecutions } from './executions.js';
 import { type Ack, CREATE_WORKLOAD_TABLE, startWorkload, WORKLOAD_TABLE, type Workload } from './workload.js';
@@ -543,6 +551,7 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       import('../../../functions/notify.js'),
       import('../../../functions/trigger.js'),
     ]);
+    const taskTokens = new LocalTaskTokens();
     const realHandlers: Handlers = {
       // Prepare's run guard reads the drill's own executions (`executions` below), as it reads Step Functions on AWS.
       prepare: prepareM.createHandler({ now, plans: () => catalog, runs: () => executions }),
@@ -553,7 +562,12 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       updateDns: updateDnsM.handler,
       dnsStatus: dnsStatusM.handler,
       verify: verifyM.handler,
-      notify: notifyM.createHandler({ now, notifier: async () => notifier }),
+      // An approval request's deadline fails the waiting task locally, as EventBridge Scheduler does on AWS.
+      notify: notifyM.createHandler({
+        now,
+        notifier: async () => notifier,
+        approvalTimer: async () => new LocalApprovalTimer((t, e, c) => taskTokens.sendTaskFailure(t, e, c)),
+      }),
     };
     const handlers = options.wrapHandlers?.(realHandlers, { regions, dns, plan, workload }) ?? realHandlers;
     const definition = loadDefinition();
@@ -575,6 +589,7 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       runLocal(input, {
         handlers,
         executionName: name,
+        taskTokens,
         waitTimeOverrides,
         ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
         onEvent: tracker.on,
