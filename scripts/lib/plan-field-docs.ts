@@ -36,7 +36,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'trigger.alarms':
     'CloudWatch alarm names, in the standby region, whose transition into `ALARM` starts a run of this plan (a change from `ALARM` to `ALARM` does not). The alarms must observe the primary from outside its region (Route 53 health checks, canaries, metric alarms evaluated in the standby region), so they still fire when that region is dark.',
   'trigger.automatic':
-    '`true`: an alarm fails over by itself. `false`: an alarm starts a run that first publishes `Approval Required` and waits (up to one hour) for a person to approve or deny; runs started by hand or by a game day do not wait.',
+    '`true`: an alarm fails over by itself. `false`: an alarm starts a run that first publishes `Approval Required` and waits (up to `approval.timeoutMinutes`) for a person to approve or deny; runs started by hand or by a game day do not wait.',
   'trigger.windowMinutes':
     'Alarms of this plan within one window of this many minutes map to one execution name, so duplicates and several alarms of one incident start one run.',
   'trigger.cooldownMinutes':
