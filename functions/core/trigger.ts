@@ -144,7 +144,14 @@ export interface ExecutionStarter extends ExecutionLister {
 }
 
 export type TriggerResult =
-  | { outcome: 'started' | 'duplicate'; plan: string; executionName: string; executionArn?: string }
+  | {
+      outcome: 'started' | 'duplicate';
+      plan: string;
+      executionName: string;
+      executionArn?: string;
+      /** Why the trigger could not check the plan's other runs first (Prepare checks them in any case). */
+      unchecked?: string;
+    }
   | { outcome: 'ignored' | 'blocked'; reason: string; plan?: string; executionName?: string };
 
 /** Handles one event end to end: decide, check the plan is not busy or cooling down, start. */
@@ -157,7 +164,17 @@ export const runTrigger = async (
   const { plan, executionName: name, input } = decision;
   const now = deps.now();
   // The rule Prepare applies again (it is the one that counts: the console and CLI start runs without the trigger).
-  const { runs } = await collectPlanRuns(deps.executions, plan, deps.plans(), now);
+  // A throttled or unavailable listing must not hold up a failover (a burst of alarm events throttles
+  // ListExecutions first): start anyway; Prepare applies the rule to the run, and the name still deduplicates.
+  let unchecked: string | undefined;
+  const runs = await collectPlanRuns(deps.executions, plan, deps.plans(), now).then(
+    (found) => found.runs,
+    (error: unknown) => {
+      if ((error as { retryable?: boolean } | null)?.retryable !== true) throw error;
+      unchecked = `${(error as Error).name}: ${(error as Error).message}`;
+      return [];
+    },
+  );
   const verdict = decideRun(
     // Our own name is not a blocker: starting it again is the duplicate Step Functions refuses for us.
     { name, dryRun: input.dryRun, overrideCooldown: false },
@@ -174,5 +191,6 @@ export const runTrigger = async (
     plan: plan.name,
     executionName: name,
     ...(started.executionArn ? { executionArn: started.executionArn } : {}),
+    ...(unchecked ? { unchecked } : {}),
   };
 };

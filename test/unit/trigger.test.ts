@@ -887,6 +887,44 @@ describe('trigger handler', () => {
     expect(sfn).toReceiveCommandExactlyOnceWith(DescribeExecutionCommand, { executionArn: gameday.executionArn });
   });
 
+  it('starts the run when ListExecutions is throttled, saying the check was skipped (Prepare checks anyway)', async () => {
+    // Prepare
+    sfn
+      .on(ListExecutionsCommand)
+      .rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: {}, message: 'x' }));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec:orders', startDate: FIXED_NOW });
+    const handler = newHandler();
+
+    // Act
+    const result = await handler(alarmEvent(), lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      outcome: 'started',
+      plan: 'orders',
+      executionName: 'orders-alarm-20261125T0315Z',
+      executionArn: 'arn:exec:orders',
+      unchecked: expect.stringMatching(/^ThrottledError: ListExecutions .* failed: ThrottlingException/),
+    });
+  });
+
+  it('lets a terminal ListExecutions failure (access denied) escape, starting nothing', async () => {
+    // Prepare
+    sfn
+      .on(ListExecutionsCommand)
+      .rejects(
+        new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'no' }),
+      );
+    const handler = newHandler();
+
+    // Act
+    const attempt = handler(alarmEvent(), lambdaContext());
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'AwsRequestFailedError' });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
   it('lets a throttled StartExecution escape as ThrottledError so the event is retried', async () => {
     // Prepare
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
@@ -917,7 +955,7 @@ describe('trigger handler', () => {
     expect(sent).toMatchObject({ mode: 'planned', dryRun: true, trigger: { kind: 'schedule' } });
   });
 
-  it('starts exactly one execution for 500 concurrent alarm events of one incident', async () => {
+  it('starts exactly one execution for 500 concurrent alarm events of one incident, ListExecutions throttled', async () => {
     // Prepare: a Step Functions fake that enforces the name rule and lists what was started.
     const started = new Map<string, { input: string; arn: string; startDate: Date }>();
     sfn.on(StartExecutionCommand).callsFake(async (req: StartExecutionCommandInput) => {
@@ -932,9 +970,20 @@ describe('trigger handler', () => {
       started.set(name, { input: req.input ?? '', arn, startDate: FIXED_NOW });
       return { executionArn: arn, startDate: FIXED_NOW };
     });
-    sfn.on(ListExecutionsCommand).callsFake(async () => ({
-      executions: [...started.entries()].map(([name, e]) => listItem(name, 'RUNNING', e.startDate)),
-    }));
+    // ListExecutions' token bucket holds 100 calls; a burst empties it and the rest are throttled, as on AWS.
+    let listTokens = 100;
+    sfn.on(ListExecutionsCommand).callsFake(async () => {
+      listTokens -= 1;
+      if (listTokens < 0) {
+        throw new SFNServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: {},
+          message: 'Rate exceeded',
+        });
+      }
+      return { executions: [...started.entries()].map(([name, e]) => listItem(name, 'RUNNING', e.startDate)) };
+    });
     const distinct = [ORDERS_ALARM, ORDERS_ALARM_2].flatMap((alarmName) =>
       ['03:15:00.000', '03:16:30.500', '03:22:10.000', '03:29:59.999'].map((t) =>
         alarmEvent({ alarmName, timestamp: `2026-11-25T${t}+0000` }),
@@ -961,6 +1010,8 @@ describe('trigger handler', () => {
     expect(arns.size).toBe(1);
     expect(results.every((r) => r.outcome === 'started' || r.outcome === 'duplicate')).toBe(true);
     expect(results.filter((r) => r.outcome === 'duplicate').length).toBeGreaterThan(0);
+    // Most events found ListExecutions throttled and went on unchecked: still one execution.
+    expect(results.filter((r) => 'unchecked' in r && r.unchecked).length).toBeGreaterThan(0);
     // The incident's own alarm run is known by its name: the burst never multiplies into DescribeExecution calls.
     expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
