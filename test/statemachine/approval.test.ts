@@ -1,6 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { FailoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalApprovalTimer } from '#adapters/approval/local.js';
 import { approvalTimerName } from '#adapters/approval/scheduler.js';
@@ -28,6 +29,7 @@ import {
   runInput,
   scheduler,
   schedulerWorld,
+  sns,
 } from './support.js';
 
 const orders = loadPlanFile('plans/orders.yml');
@@ -125,6 +127,9 @@ describe('approval: a person answers, or the plan deadline does', () => {
       approve: `npx dr-failover approve '${token}'`,
       awsDeny: expect.stringContaining(`send-task-failure --task-token '${token}' --error ApprovalDeniedError`),
     });
+    const page = sns.commandCalls(PublishCommand).find((c) => c.args[0].input.Subject?.includes('Approval Required'));
+    expect(page?.args[0].input.Message).toContain(`Answer by: ${DEADLINE.toISOString()}`);
+    expect(page?.args[0].input.Message).toContain(`Approve: npx dr-failover approve '${token}'`);
     expect((run.output as { approval: { by: string } }).approval.by).toBe('oncall:ana');
   });
 

@@ -54,6 +54,21 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 /** Keys of `detail` the message renders in sections of their own; everything else is listed under Details. */
 const RENDERED_KEYS = new Set(['measures', 'timeline', 'stateOfTheWorld', 'nextSteps', 'error', 'message']);
 
+/** An approval request, for the person asked: what, why, the lag, the deadline, then how to answer. */
+const APPROVAL_LINES: readonly [key: string, label: string][] = [
+  ['proposed', 'Proposed'],
+  ['why', 'Asked because'],
+  ['measuredLag', 'Measured lag'],
+  ['deadline', 'Answer by'],
+  ['ifNoAnswer', 'If nobody answers'],
+  ['deadlineWarning', 'WARNING'],
+  ['approve', 'Approve'],
+  ['deny', 'Deny'],
+  ['awsApprove', 'Approve (AWS CLI)'],
+  ['awsDeny', 'Deny (AWS CLI)'],
+];
+const APPROVAL_KEYS = new Set([...APPROVAL_LINES.map(([key]) => key), 'lag', 'timeoutMinutes']);
+
 const rtoLine = (m: MeasuresLike): string | undefined => {
   const rto = num(m.rtoSeconds);
   if (rto === undefined) return undefined;
@@ -120,6 +135,12 @@ export const formatMessage = (event: FailoverEvent): string => {
     );
   }
 
+  const approval = event.type === 'Approval Required';
+  if (approval) {
+    const asked = APPROVAL_LINES.filter(([key]) => d[key] !== undefined);
+    if (asked.length > 0) lines.push('', ...asked.map(([key, label]) => `${label}: ${valueText(d[key])}`));
+  }
+
   const measures: MeasuresLike = isRecord(d.measures) ? d.measures : {};
   const figures = [rtoLine(measures), rpoLine(measures)].filter((l) => l !== undefined);
   const promotion = num(measures.promotionSeconds);
@@ -138,7 +159,9 @@ export const formatMessage = (event: FailoverEvent): string => {
   const timeline = timelineLines(d.timeline);
   if (timeline.length > 0) lines.push('', ...timeline);
 
-  const rest = Object.entries(d).filter(([k, v]) => !RENDERED_KEYS.has(k) && k !== 'trigger' && v !== undefined);
+  const rest = Object.entries(d).filter(
+    ([k, v]) => !RENDERED_KEYS.has(k) && !(approval && APPROVAL_KEYS.has(k)) && k !== 'trigger' && v !== undefined,
+  );
   if (rest.length > 0) {
     lines.push('', 'Details:', ...rest.map(([k, v]) => `  ${k}: ${valueText(v)}`));
   }

@@ -434,25 +434,49 @@ describe('formatMessage', () => {
     expect(message).toContain('Measured RPO: unknown');
   });
 
-  it('keeps the approval commands readable: the approver needs the task token', () => {
+  it('puts what is proposed, the lag, the deadline and the approve and deny commands first for the person asked', () => {
     // Prepare
     const token = 'AAAAKgAAAAIAAAAAAAAAAQ';
     const event = succeeded({
       type: 'Approval Required',
       detail: {
+        regions: { primary: 'us-east-1', standby: 'eu-west-1' },
+        proposed: 'unplanned failover to eu-west-1: fence the old primary, promote the standby',
+        why: "replication lag stayed over the plan's RPO (rpo.onExceeded: wait-for-approval)",
+        measuredLag: 'lag 120 s exceeds RPO 30 s',
+        lag: { decision: 'exceeded' },
+        deadline: '2026-11-26T03:30:01.000Z',
+        timeoutMinutes: 30,
+        ifNoAnswer: 'at 2026-11-26T03:30:01.000Z the run aborts (ApprovalTimedOutError), notified; nothing is changed',
         approve: `npx dr-failover approve '${token}'`,
-        awsCli: `aws stepfunctions send-task-success --task-token '${token}' --task-output '{"approved":true}'`,
-        timeoutSeconds: 900,
+        deny: `npx dr-failover deny '${token}' --reason "..."`,
+        awsApprove: `aws stepfunctions send-task-success --task-token '${token}' --task-output '{"approved":true,"by":"<you>"}'`,
+        awsDeny: `aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalDeniedError --cause "<you>: <why>"`,
       },
     });
 
     // Act
-    const message = formatMessage(event);
+    const lines = formatMessage(event).split('\n');
 
     // Assess
-    expect(message).toContain(`approve: npx dr-failover approve '${token}'`);
-    expect(message).toContain(`--task-token '${token}'`);
-    expect(message).toContain('timeoutSeconds: 900');
+    const first = lines.indexOf(
+      'Proposed: unplanned failover to eu-west-1: fence the old primary, promote the standby',
+    );
+    expect(first).toBeGreaterThan(0);
+    expect(lines.slice(first, first + 9)).toEqual([
+      'Proposed: unplanned failover to eu-west-1: fence the old primary, promote the standby',
+      "Asked because: replication lag stayed over the plan's RPO (rpo.onExceeded: wait-for-approval)",
+      'Measured lag: lag 120 s exceeds RPO 30 s',
+      'Answer by: 2026-11-26T03:30:01.000Z',
+      'If nobody answers: at 2026-11-26T03:30:01.000Z the run aborts (ApprovalTimedOutError), notified; nothing is changed',
+      `Approve: npx dr-failover approve '${token}'`,
+      `Deny: npx dr-failover deny '${token}' --reason "..."`,
+      `Approve (AWS CLI): aws stepfunctions send-task-success --task-token '${token}' --task-output '{"approved":true,"by":"<you>"}'`,
+      `Deny (AWS CLI): aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalDeniedError --cause "<you>: <why>"`,
+    ]);
+    // Not repeated under Details; the regions still are.
+    expect(lines.filter((l) => l.includes(`approve '${token}'`))).toHaveLength(1);
+    expect(lines).toContain('  regions: {"primary":"us-east-1","standby":"eu-west-1"}');
   });
 
   it('stays within the SNS size limit for a huge detail', () => {
