@@ -27,6 +27,7 @@ import {
   ThrottlingException as Route53ThrottlingException,
   TestDNSAnswerCommand,
 } from '@aws-sdk/client-route-53';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
@@ -44,6 +45,7 @@ import {
   route53,
   route53World,
   runInput,
+  sfn,
   sns,
 } from './support.js';
 
@@ -180,15 +182,30 @@ const getMetricData = { mock: cloudwatch, command: GetMetricDataCommand };
 const describeGlobal = { mock: rds, command: DescribeGlobalClustersCommand };
 const changeRecord = { mock: route53, command: ChangeResourceRecordSetsCommand };
 const testDnsAnswer = { mock: route53, command: TestDNSAnswerCommand };
+const listExecutions = { mock: sfn, command: ListExecutionsCommand };
 const modifyGroup = { mock: rds, command: ModifyDBParameterGroupCommand };
 
 export const ROWS: Record<string, TaskRow> = {
   Prepare: {
     kind: 'step',
     scenario: ORDERS_RUN,
-    transient: [],
-    noAwsCall: 'Prepare reads the deployed plans only; its transient failures are the Lambda service errors',
-    terminal: [{ label: 'an unknown plan in the input', expect: 'InvalidInputError', input: { plan: 'payments' } }],
+    // The run guard lists the state machine's executions.
+    transient: [
+      { label: 'ListExecutions ThrottlingException', ...listExecutions, error: () => throttling() },
+      {
+        label: 'ListExecutions ServiceUnavailable (503)',
+        ...listExecutions,
+        error: () => serverError('ServiceUnavailable', 503),
+      },
+    ],
+    terminal: [
+      { label: 'an unknown plan in the input', expect: 'InvalidInputError', input: { plan: 'payments' } },
+      {
+        label: 'ListExecutions AccessDeniedException',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'ListExecutions AccessDeniedException', ...listExecutions, error: () => accessDenied() },
+      },
+    ],
   },
   ApproveFailover: {
     kind: 'approval',
