@@ -24,6 +24,7 @@ export type WatchEvent =
   | { event: 'step-started'; step: string; kind: string; atMs: number }
   | { event: 'step-ended'; step: string; kind: string; ms: number; attempts: number; outcome?: string; error?: string }
   | { event: 'retry'; step: string; attempt: number; error: string; cause?: string }
+  | { event: 'approval-waiting'; step: string; approve: string; deny: string }
   | {
       event: 'ended';
       execution: string;
@@ -118,6 +119,12 @@ export const renderEvent = (e: WatchEvent, p: Paint, width = 160): string[] => {
           `  ${p.yellow('↻')} ${e.step.padEnd(22)} ${p.yellow(`attempt ${e.attempt} failed: ${e.error}`)}${e.cause ? ` (${oneLine(e.cause, 120)})` : ''}; retrying`,
         ),
       ];
+    case 'approval-waiting':
+      return [
+        `  ${p.yellow('?')} ${e.step.padEnd(22)} ${p.yellow('waiting for a person to approve or deny:')}`,
+        `      ${e.approve}`,
+        `      ${e.deny}`,
+      ];
     case 'ended':
       return [];
   }
@@ -154,9 +161,27 @@ export interface FollowOptions {
   maxPolls?: number;
 }
 
+/**
+ * The task token of an approval request still waiting, from its TaskScheduled parameters (the resolved Payload
+ * carries `taskToken`), so the person watching can answer it from here.
+ */
+export const pendingApprovalToken = (events: readonly HistoryEvent[], m: RunModel): string | undefined => {
+  const open = m.steps.at(-1);
+  if (open?.kind !== 'approval' || open.endMs !== undefined) return undefined;
+  const scheduled = [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0)).findLast((e) => e.type === 'TaskScheduled')
+    ?.taskScheduledEventDetails?.parameters;
+  try {
+    const token = (JSON.parse(scheduled ?? '{}') as { Payload?: { taskToken?: unknown } }).Payload?.taskToken;
+    return typeof token === 'string' && token.length > 0 ? token : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /** Follows an execution to its end; returns the final model (or the last one seen, after maxPolls). */
 export const follow = async (o: FollowOptions): Promise<RunModel> => {
   const diff = new ProgressDiff();
+  let announced: string | undefined;
   const emit = (e: WatchEvent) => {
     if (o.json) o.out.write(`${JSON.stringify(e)}\n`);
     else for (const line of renderEvent(e, o.paint)) o.out.write(`${line}\n`);
@@ -178,6 +203,17 @@ export const follow = async (o: FollowOptions): Promise<RunModel> => {
       now: o.now(),
     });
     for (const e of diff.next(model)) emit(e);
+    const token = pendingApprovalToken(events, model);
+    if (token && token !== announced) {
+      announced = token;
+      const region = o.executionArn.split(':')[3];
+      emit({
+        event: 'approval-waiting',
+        step: model.steps.at(-1)?.name ?? 'approval',
+        approve: `npx dr-failover approve '${token}' --region ${region}`,
+        deny: `npx dr-failover deny '${token}' --region ${region} --reason "…"`,
+      });
+    }
     if (model.outcome !== 'running') break;
     if (o.maxPolls !== undefined && poll >= o.maxPolls) break;
     await o.sleep(o.intervalMs);

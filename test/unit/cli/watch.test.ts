@@ -94,6 +94,55 @@ describe('dr-failover watch', () => {
     expect(out.stdout).toContain('exit 1');
   });
 
+  it('shows the approve and deny commands while a run waits for a person', async () => {
+    // Prepare: the run as Step Functions records it once Prepare asked for approval (the token is in the
+    // TaskScheduled parameters: the resolved Payload).
+    lagMetrics(() => 2_000);
+    auroraWorld();
+    route53World();
+    const prepared = until(await recordRun(runInput()), 'TaskStateExited', 'Prepare');
+    const at = prepared.at(-1)?.timestamp ?? new Date();
+    const next = (offset: number, e: Omit<HistoryEvent, 'id' | 'timestamp'>): HistoryEvent =>
+      ({
+        id: prepared.length + offset,
+        previousEventId: prepared.length + offset - 1,
+        timestamp: at,
+        ...e,
+      }) as HistoryEvent;
+    const token = 'AQCEAAAAKgAAAAMAAAAAAAAAAcW5vdC1hLXJlYWwtdG9rZW4=';
+    const resource = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+    const waiting = [
+      ...prepared,
+      next(1, { type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'ApproveFailover', input: '{}' } }),
+      next(2, {
+        type: 'TaskScheduled',
+        taskScheduledEventDetails: {
+          ...resource,
+          region: 'eu-west-1',
+          parameters: JSON.stringify({
+            FunctionName: 'arn:fn',
+            Payload: { step: 'ApproveFailover', taskToken: token },
+          }),
+        },
+      }),
+      next(3, { type: 'TaskStarted', taskStartedEventDetails: resource }),
+      next(4, { type: 'TaskSubmitted', taskSubmittedEventDetails: resource }),
+    ];
+    serve([waiting, waiting]);
+
+    // Act
+    const out = await cli(['watch', ARN, '--timeout', '10', '--interval', '5']);
+
+    // Assess
+    expect(out.code).toBe(6);
+    expect(out.stdout).toContain('▶ ApproveFailover');
+    expect(out.stdout).toContain('? ApproveFailover        waiting for a person to approve or deny:');
+    expect(out.stdout).toContain(`npx dr-failover approve '${token}' --region eu-west-1`);
+    expect(out.stdout).toContain(`npx dr-failover deny '${token}' --region eu-west-1 --reason "…"`);
+    // Announced once, not at every poll.
+    expect(out.stdout.split('waiting for a person').length).toBe(2);
+  });
+
   it('exits 3 when the RPO guard aborts the run', async () => {
     // Prepare: lag far beyond the orders plan's 30 s, which says abort.
     lagMetrics(() => 600_000);
