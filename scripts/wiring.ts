@@ -419,6 +419,51 @@ const refuseLocalSecrets = (plan: Plan): void => {
   if (issues.length > 0) throw new PlanValidationError(`plan ${plan.name}`, issues);
 };
 
+/** `rate(5 minutes)` → 300; undefined for a cron expression, whose spacing is not one number. */
+export const rateSeconds = (schedule: string): number | undefined => {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
+  if (!m) return undefined;
+  const unit = m[2]?.startsWith('minute') ? 60 : m[2]?.startsWith('hour') ? 3600 : 86_400;
+  return Number(m[1]) * unit;
+};
+
+/**
+ * The alarm that says a plan's DR readiness is CRITICAL: `ReadinessStatus` (service, plan) at 2 in 2 of the last 3
+ * runs, and missing data counts as breaching (no datapoint: the readiness function itself is not running). One
+ * period per scheduled run, so only plans on a `rate(...)` schedule get one. It has no actions: the on-call topic
+ * admits only the stack's functions; route its state changes (EventBridge `CloudWatch Alarm State Change`) or add
+ * an action where you page.
+ */
+const readinessAlarm = (plan: Plan, stage: string): Json | undefined => {
+  const every = plan.readiness.enabled ? rateSeconds(plan.readiness.schedule) : undefined;
+  if (every === undefined) return undefined;
+  // CloudWatch periods of a minute or more are whole minutes, and all periods together span at most a day.
+  const period = Math.min(86_400, Math.max(60, Math.ceil(every / 60) * 60));
+  const evaluationPeriods = Math.max(1, Math.min(3, Math.floor(86_400 / period)));
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `${SERVICE}-${stage}-${plan.name}-readiness`,
+      AlarmDescription:
+        `DR readiness of plan ${plan.name} is CRITICAL (or not reported): a failover may not work. ` +
+        `Run \`dr-failover readiness --plan ${plan.name} --stage ${stage}\` to see which check.`,
+      Namespace: 'DrFailover',
+      MetricName: 'ReadinessStatus',
+      Dimensions: [
+        { Name: 'service', Value: SERVICE },
+        { Name: 'plan', Value: plan.name },
+      ],
+      Statistic: 'Maximum',
+      Period: period,
+      EvaluationPeriods: evaluationPeriods,
+      DatapointsToAlarm: Math.min(2, evaluationPeriods),
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+    },
+  };
+};
+
 export interface Wiring {
   /** Plans whose standby region is the deployment region: the ones this stack fails over. */
   planNames: string[];
@@ -654,6 +699,11 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
         PolicyDocument: { Version: '2012-10-17', Statement: onlyPublishers('sns:Publish', arn, { Ref: logicalId }) },
       },
     };
+  }
+  for (const plan of plans) {
+    const alarm = readinessAlarm(plan, stage);
+    if (alarm)
+      resources[`${pascal(plan.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()))}ReadinessAlarm`] = alarm;
   }
   return {
     planNames: plans.map((p) => p.name),

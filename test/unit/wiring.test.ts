@@ -8,6 +8,7 @@ import {
   approvalTimerGroupName,
   buildWiring,
   FUNCTIONS,
+  rateSeconds,
   roleLogicalId,
   statementsFor,
 } from '../../scripts/wiring.js';
@@ -517,5 +518,36 @@ describe('approval deadline wiring', () => {
       Type: 'AWS::Scheduler::ScheduleGroup',
       Properties: { Name: approvalTimerGroupName('dev') },
     });
+  });
+
+  it('adds one alarm per plan on ReadinessStatus CRITICAL in 2 of 3 runs, missing data breaching', () => {
+    // Assess
+    expect(wiring.resources.Resources.OrdersReadinessAlarm).toEqual({
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: 'dr-failover-dev-orders-readiness',
+        AlarmDescription: expect.stringContaining('dr-failover readiness --plan orders --stage dev'),
+        Namespace: 'DrFailover',
+        MetricName: 'ReadinessStatus',
+        Dimensions: [
+          { Name: 'service', Value: 'dr-failover' },
+          { Name: 'plan', Value: 'orders' },
+        ],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        Threshold: 2,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'breaching',
+      },
+    });
+  });
+
+  it('reads the period of a rate schedule, and none from a cron expression', () => {
+    expect(rateSeconds('rate(5 minutes)')).toBe(300);
+    expect(rateSeconds('rate(1 hour)')).toBe(3600);
+    expect(rateSeconds('rate(2 days)')).toBe(172_800);
+    expect(rateSeconds('cron(0/5 * * * ? *)')).toBeUndefined();
   });
 });
