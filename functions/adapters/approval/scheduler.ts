@@ -49,8 +49,8 @@ export const createScheduleInput = (
   return {
     Name: name,
     GroupName: settings.groupName,
-    // Idempotency of the request itself; the deterministic name makes a second arming a ConflictException.
-    ClientToken: name,
+    // No ClientToken of our own: a retried step asks again with a later deadline, which a reused token would
+    // refuse as a different request. The name alone makes a second arming a ConflictException (already armed).
     Description:
       `dr-failover: abort ${request.cause.step} of ${request.executionId.split(':').at(-1) ?? ''} unanswered at ${request.cause.deadline}`.slice(
         0,

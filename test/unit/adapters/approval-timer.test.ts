@@ -66,10 +66,10 @@ describe('SchedulerApprovalTimer', () => {
     const name = approvalTimerName(TOKEN);
     expect(armed).toEqual({ timerId: `dr-failover-prod-approvals/${name}` });
     expect(scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    expect(scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input.ClientToken).toBeUndefined();
     expect(scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
       Name: name,
       GroupName: 'dr-failover-prod-approvals',
-      ClientToken: name,
       Description:
         'dr-failover: abort ApproveLagExceeded of orders-alarm-20261126T0300Z unanswered at 2026-11-26T03:30:00.000Z',
       ScheduleExpression: 'at(2026-11-26T03:30:00)',
