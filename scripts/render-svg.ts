@@ -10,12 +10,13 @@ import { pathToFileURL } from 'node:url';
 
 /** Finds the Chromium binary: $CHROMIUM, else the usual Debian and Ubuntu names on PATH. */
 export const findChromium = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
-  const candidates = [env.CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter(
-    (c): c is string => typeof c === 'string' && c.length > 0,
-  );
-  for (const c of candidates) {
-    const found = spawnSync('sh', ['-c', `command -v "${c}"`], { encoding: 'utf8' });
-    if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
+  if (env.CHROMIUM) return existsSync(env.CHROMIUM) ? env.CHROMIUM : undefined;
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      if (existsSync(candidate)) return candidate;
+    }
   }
   return undefined;
 };
