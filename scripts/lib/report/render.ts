@@ -100,9 +100,9 @@ export const runMarkdown = (m: RunModel, opts: { level?: number; timelineImage?:
     '',
     `${h} Retries and warnings`,
     '',
-    ...(m.warnings.length === 0
-      ? ['None: every step succeeded at its first attempt.']
-      : m.warnings.map((w) => `- ${w}`)),
+    ...(m.warnings.length > 0
+      ? m.warnings.map((w) => `- ${w}`)
+      : [m.outcome === 'succeeded' ? 'None: every step succeeded at its first attempt.' : 'No retries, no warnings.']),
     '',
   );
   return out.join('\n');

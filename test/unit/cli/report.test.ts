@@ -102,6 +102,7 @@ describe('dr-failover report', () => {
       'aws rds describe-global-clusters --global-cluster-identifier orders-global --region eu-west-1',
     );
     expect(md).toMatch(/RTO\*\* \| not reached: the run failed/);
+    expect(md).not.toContain('every step succeeded');
     expect(JSON.parse(out.stdout)).toMatchObject({
       run: { outcome: 'failed', error: { name: 'PromotionTimedOutError' } },
     });
