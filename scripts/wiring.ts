@@ -427,14 +427,22 @@ export const rateSeconds = (schedule: string): number | undefined => {
   return Number(m[1]) * unit;
 };
 
+/** The readiness alarm of a plan; its ARN is what the topic and key policies admit CloudWatch for. */
+export const readinessAlarmName = (stage: string, plan: string) => `${SERVICE}-${stage}-${plan}-readiness`;
+const readinessAlarmArn = (stage: string, plan: string): Json =>
+  sub(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${readinessAlarmName(stage, plan)}`);
+/** The CloudWatch service principal: alarm actions publish to SNS as it. */
+const CLOUDWATCH_SERVICE = 'cloudwatch.amazonaws.com';
+
 /**
  * The alarm that says a plan's DR readiness is CRITICAL: `ReadinessStatus` (service, plan) at 2 in 2 of the last 3
  * runs, and missing data counts as breaching (no datapoint: the readiness function itself is not running). One
- * period per scheduled run, so only plans on a `rate(...)` schedule get one. It has no actions: the on-call topic
- * admits only the stack's functions; route its state changes (EventBridge `CloudWatch Alarm State Change`) or add
- * an action where you page.
+ * period per scheduled run, so only plans on a `rate(...)` schedule get one. When the plan's on-call topic is one
+ * this stack creates (`topic`, a Ref to it), the alarm pages there on ALARM and again on OK, so the page clears;
+ * that topic's policy and the notifications key admit CloudWatch for exactly these alarms. A plan without a topic
+ * gets an alarm without actions: route its state changes (EventBridge `CloudWatch Alarm State Change`) yourself.
  */
-const readinessAlarm = (plan: Plan, stage: string): Json | undefined => {
+const readinessAlarm = (plan: Plan, stage: string, topic?: Json): Json | undefined => {
   const every = plan.readiness.enabled ? rateSeconds(plan.readiness.schedule) : undefined;
   if (every === undefined) return undefined;
   // CloudWatch periods of a minute or more are whole minutes, and all periods together span at most a day.
@@ -443,7 +451,7 @@ const readinessAlarm = (plan: Plan, stage: string): Json | undefined => {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
-      AlarmName: `${SERVICE}-${stage}-${plan.name}-readiness`,
+      AlarmName: readinessAlarmName(stage, plan.name),
       AlarmDescription:
         `DR readiness of plan ${plan.name} is CRITICAL (or not reported): a failover may not work. ` +
         `Run \`dr-failover readiness --plan ${plan.name} --stage ${stage}\` to see which check.`,
@@ -460,6 +468,7 @@ const readinessAlarm = (plan: Plan, stage: string): Json | undefined => {
       Threshold: 2,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'breaching',
+      ...(topic === undefined ? {} : { AlarmActions: [topic], OKActions: [topic] }),
     },
   };
 };
@@ -559,7 +568,8 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     FUNCTIONS.filter((fn) =>
       statementsFor(fn, plans, stage).some((st) => st.Action.includes(action) && st.Resource.includes(arn)),
     ).map((fn) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] }));
-  const onlyPublishers = (action: string, arn: string, resource: Json): Json[] => {
+  /** `alarms`: the ARNs of the readiness alarms whose actions publish here (a topic only). */
+  const onlyPublishers = (action: string, arn: string, resource: Json, alarms: Json[] = []): Json[] => {
     const publishers = publishersOf(action, arn);
     return [
       {
@@ -569,13 +579,38 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
         Action: action,
         Resource: resource,
       },
+      ...(alarms.length === 0
+        ? []
+        : [
+            {
+              // The readiness alarms page through their actions, which CloudWatch publishes as its service
+              // principal: only for these alarms of this account (confused deputy).
+              Sid: 'ReadinessAlarms',
+              Effect: 'Allow',
+              Principal: { Service: CLOUDWATCH_SERVICE },
+              Action: action,
+              Resource: resource,
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                ArnEquals: { 'aws:SourceArn': alarms },
+              },
+            },
+          ]),
       {
         Sid: 'NoOtherPublishers',
         Effect: 'Deny',
         Principal: '*',
         Action: action,
         Resource: resource,
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': publishers } },
+        // A service principal has no aws:PrincipalArn, and a missing key makes ArnNotEquals true: alone, this
+        // would deny CloudWatch too. aws:PrincipalServiceName is present only on a service principal's own call
+        // (missing, so StringNotEquals true, for roles and users), so the AND below spares exactly CloudWatch's
+        // calls; CloudWatch on behalf of any other alarm still has no Allow above, and a service principal can be
+        // granted only by this policy, so it is refused.
+        Condition: {
+          ArnNotEquals: { 'aws:PrincipalArn': publishers },
+          ...(alarms.length === 0 ? {} : { StringNotEquals: { 'aws:PrincipalServiceName': CLOUDWATCH_SERVICE } }),
+        },
       },
     ];
   };
@@ -644,12 +679,25 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     const arn = p.notify.snsTopicArn ? parseArn(p.notify.snsTopicArn) : undefined;
     if (arn && p.notify.snsTopicArn) topics.set(arn.resource, p.notify.snsTopicArn);
   }
+  const topicLogicalId = (topic: string) => `${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`;
+  // Each plan's readiness alarm, paging on the plan's topic when this stack creates it (every topic a plan names).
+  const alarmsByTopic = new Map<string, Json[]>();
+  for (const plan of plans) {
+    const topic = plan.notify.snsTopicArn ? parseArn(plan.notify.snsTopicArn)?.resource : undefined;
+    const alarm = readinessAlarm(plan, stage, topic && topics.has(topic) ? { Ref: topicLogicalId(topic) } : undefined);
+    if (!alarm) continue;
+    resources[`${pascal(plan.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()))}ReadinessAlarm`] = alarm;
+    if (topic && topics.has(topic)) {
+      alarmsByTopic.set(topic, [...(alarmsByTopic.get(topic) ?? []), readinessAlarmArn(stage, plan.name)]);
+    }
+  }
   if (topics.size > 0) {
     // A key of the stack's own, not alias/aws/sns: an AWS managed key's policy cannot name the publishers.
     const topicArns = [...topics.values()];
     const publishers = [
       ...new Set(topicArns.flatMap((arn) => publishersOf('sns:Publish', arn).map((r) => JSON.stringify(r)))),
     ].map((r) => JSON.parse(r) as Json);
+    const alarms = [...alarmsByTopic.values()].flat();
     resources[NOTIFICATIONS_KEY] = {
       Type: 'AWS::KMS::Key',
       Properties: {
@@ -676,6 +724,27 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
               Resource: '*',
               Condition: { StringEquals: { 'kms:ViaService': sub(`sns.\${AWS::Region}.amazonaws.com`) } },
             },
+            ...(alarms.length === 0
+              ? []
+              : [
+                  {
+                    // An alarm action's publish to an encrypted topic needs CloudWatch's service principal to use
+                    // the key (SNS "event sources from AWS services and encrypted topics"). SNS documents
+                    // `kms:GenerateDataKey*`; SNS's publish path calls GenerateDataKey and Decrypt, named here as
+                    // for the functions. CloudWatch's calls carry aws:SourceAccount and aws:SourceArn (the alarm),
+                    // which SNS recommends conditioning on for AWS service sources (EventBridge excepted), so only
+                    // the readiness alarms of this account may use the key.
+                    Sid: 'ReadinessAlarmsThroughSns',
+                    Effect: 'Allow',
+                    Principal: { Service: CLOUDWATCH_SERVICE },
+                    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+                    Resource: '*',
+                    Condition: {
+                      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                      ArnEquals: { 'aws:SourceArn': alarms },
+                    },
+                  },
+                ]),
           ],
         },
       },
@@ -686,7 +755,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     };
   }
   for (const [topic, arn] of topics) {
-    const logicalId = `${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`;
+    const logicalId = topicLogicalId(topic);
     resources[logicalId] = {
       Type: 'AWS::SNS::Topic',
       // Encrypted at rest: failover messages name databases, regions and people.
@@ -696,14 +765,12 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
       Type: 'AWS::SNS::TopicPolicy',
       Properties: {
         Topics: [{ Ref: logicalId }],
-        PolicyDocument: { Version: '2012-10-17', Statement: onlyPublishers('sns:Publish', arn, { Ref: logicalId }) },
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: onlyPublishers('sns:Publish', arn, { Ref: logicalId }, alarmsByTopic.get(topic)),
+        },
       },
     };
-  }
-  for (const plan of plans) {
-    const alarm = readinessAlarm(plan, stage);
-    if (alarm)
-      resources[`${pascal(plan.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()))}ReadinessAlarm`] = alarm;
   }
   return {
     planNames: plans.map((p) => p.name),

@@ -507,6 +507,30 @@ describe('osls package', () => {
     for (const p of plans) if (!p.notify.eventBus.startsWith('arn:')) expect(buses).toContain(p.notify.eventBus);
   });
 
+  it("pages each plan's on-call topic from its readiness alarm, on ALARM and on OK", () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    const withAlarm = plans.filter((p) => p.readiness.enabled && /^rate\(/.test(p.readiness.schedule));
+    expect(withAlarm.length).toBeGreaterThan(0);
+    expect(alarms.map(([, a]) => a.Properties.AlarmName).sort()).toStrictEqual(
+      withAlarm.map((p) => `dr-failover-${STAGE}-${p.name}-readiness`).sort(),
+    );
+    for (const p of withAlarm) {
+      const [, alarm] =
+        alarms.find(([, a]) => a.Properties.AlarmName === `dr-failover-${STAGE}-${p.name}-readiness`) ?? [];
+      const topicName = p.notify.snsTopicArn?.split(':').at(-1);
+      if (topicName === undefined) {
+        expect(alarm?.Properties.AlarmActions, p.name).toBeUndefined();
+        continue;
+      }
+      // The action is a Ref to the topic this template creates under that name, not an ARN written by hand.
+      const topic = ofType('AWS::SNS::Topic').filter(([, t]) => t.Properties.TopicName === topicName);
+      expect(topic, p.name).toHaveLength(1);
+      const ref = { Ref: topic[0]?.[0] };
+      expect(alarm?.Properties.AlarmActions, p.name).toStrictEqual([ref]);
+      expect(alarm?.Properties.OKActions, p.name).toStrictEqual([ref]);
+    }
+  });
+
   describe('who may publish', () => {
     /** The function whose role a `Fn::GetAtt: [<Role>, Arn]` names, resolved through the template. */
     const functionOfRole = (ref: Json): FunctionName => {
@@ -537,19 +561,56 @@ describe('osls package', () => {
       Resource: Json;
       Condition?: Record<string, Record<string, Json>>;
     }
-    /** Asserts: publishers are allowed, everyone else is denied, and the publishers are exactly `expected`. */
-    const expectOnlyPublishers = (statements: PolicyStatement[], action: string, expected: FunctionName[]) => {
-      expect(statements).toHaveLength(2);
-      const allow = statements.find((st) => st.Effect === 'Allow');
+    /**
+     * Asserts: publishers are allowed, everyone else is denied, and the publishers are exactly `expected`; with
+     * `alarms` (the ARNs of the readiness alarms paging on a topic), CloudWatch is allowed for exactly those alarms
+     * of this account, and the deny spares exactly CloudWatch.
+     */
+    const expectOnlyPublishers = (
+      statements: PolicyStatement[],
+      action: string,
+      expected: FunctionName[],
+      alarms: Json[] = [],
+    ) => {
+      expect(statements).toHaveLength(alarms.length === 0 ? 2 : 3);
+      const allow = statements.find((st) => st.Effect === 'Allow' && (st.Principal as { AWS?: Json }).AWS);
       const deny = statements.find((st) => st.Effect === 'Deny');
       expect(asArray(allow?.Action ?? [])).toStrictEqual([action]);
       expect(asArray(deny?.Action ?? [])).toStrictEqual([action]);
       const allowed = asArray((allow?.Principal as { AWS: Json } | undefined)?.AWS ?? []);
       expect(allowed.map(functionOfRole).sort()).toStrictEqual([...expected].sort());
       expect(deny?.Principal).toBe('*');
-      expect(deny?.Condition).toStrictEqual({ ArnNotEquals: { 'aws:PrincipalArn': allowed } });
       expect(deny?.Resource).toStrictEqual(allow?.Resource);
+      if (alarms.length === 0) {
+        expect(deny?.Condition).toStrictEqual({ ArnNotEquals: { 'aws:PrincipalArn': allowed } });
+        return;
+      }
+      expect(deny?.Condition).toStrictEqual({
+        ArnNotEquals: { 'aws:PrincipalArn': allowed },
+        StringNotEquals: { 'aws:PrincipalServiceName': 'cloudwatch.amazonaws.com' },
+      });
+      const service = statements.filter((st) => st !== allow && st !== deny);
+      expect(service).toStrictEqual([
+        {
+          Sid: 'ReadinessAlarms',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: action,
+          Resource: allow?.Resource,
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnEquals: { 'aws:SourceArn': alarms },
+          },
+        },
+      ]);
     };
+    /** The ARNs of the readiness alarms whose actions publish to the topic `topicId`, read from the alarms. */
+    const alarmsPaging = (topicId: string): Json[] =>
+      ofType('AWS::CloudWatch::Alarm')
+        .filter(([, a]) => JSON.stringify(a.Properties.AlarmActions ?? []).includes(JSON.stringify({ Ref: topicId })))
+        .map(([, a]) => ({
+          'Fn::Sub': `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${a.Properties.AlarmName}`,
+        }));
 
     it('lets only the functions granted events:PutEvents on the bus put events on it', () => {
       const buses = ofType('AWS::Events::EventBus');
@@ -577,7 +638,8 @@ describe('osls package', () => {
         );
         expect(policies, id).toHaveLength(1);
         const document = policies[0]?.[1].Properties.PolicyDocument as unknown as { Statement: PolicyStatement[] };
-        expectOnlyPublishers(document.Statement, 'sns:Publish', publishers);
+        const alarms = alarmsPaging(id);
+        expectOnlyPublishers(document.Statement, 'sns:Publish', publishers, alarms);
         for (const st of document.Statement) expect(st.Resource, id).toStrictEqual({ Ref: id });
 
         // The key, resolved by its GetAtt: a customer managed key (an AWS managed key's policy names no one).
@@ -590,19 +652,40 @@ describe('osls package', () => {
           expect(st.Effect).toBe('Allow');
           for (const action of asArray(st.Action)) expect(action).not.toContain('*');
         }
+        // Who may use the key: the publishing roles through SNS, and CloudWatch for the readiness alarms that page
+        // on a topic of the stack (the key is shared by the stack's topics, so all of those alarms).
         const use = keyPolicy.Statement.filter((st) =>
           asArray(st.Action).some((a) => ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt'].includes(a)),
         );
-        expect(use).toHaveLength(1);
-        expect(asArray(use[0]?.Action ?? []).sort()).toStrictEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-        expect(asArray((use[0]?.Principal as { AWS: Json } | undefined)?.AWS ?? []).map(functionOfRole)).toStrictEqual(
-          publishers,
-        );
-        expect(use[0]?.Condition).toStrictEqual({
+        const byRoles = use.filter((st) => (st.Principal as { AWS?: Json }).AWS !== undefined);
+        expect(byRoles).toHaveLength(1);
+        expect(asArray(byRoles[0]?.Action ?? []).sort()).toStrictEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+        expect(
+          asArray((byRoles[0]?.Principal as { AWS: Json } | undefined)?.AWS ?? []).map(functionOfRole),
+        ).toStrictEqual(publishers);
+        expect(byRoles[0]?.Condition).toStrictEqual({
           StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' } },
         });
+        const allAlarms = topics.flatMap(([topicId]) => alarmsPaging(topicId));
+        expect(use.filter((st) => !byRoles.includes(st))).toStrictEqual(
+          allAlarms.length === 0
+            ? []
+            : [
+                {
+                  Sid: 'ReadinessAlarmsThroughSns',
+                  Effect: 'Allow',
+                  Principal: { Service: 'cloudwatch.amazonaws.com' },
+                  Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+                  Resource: '*',
+                  Condition: {
+                    StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                    ArnEquals: { 'aws:SourceArn': allAlarms },
+                  },
+                },
+              ],
+        );
         // The account may administer the key through IAM, never use it that way.
-        const admin = keyPolicy.Statement.filter((st) => st !== use[0]);
+        const admin = keyPolicy.Statement.filter((st) => !use.includes(st));
         expect(admin).toHaveLength(1);
         expect(admin[0]?.Principal).toStrictEqual({
           AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' },

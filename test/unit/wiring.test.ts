@@ -27,6 +27,10 @@ interface Role {
 const wiring = buildWiring('plans', 'eu-west-1', 'dev');
 const orders = loadPlanFile('plans/orders.yml');
 const featureStore = loadPlanFile('plans/feature-store.yml');
+/** The orders plan's readiness alarm as the dev stack's policies name it. */
+const ordersAlarmArn = {
+  'Fn::Sub': `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:dr-failover-dev-orders-readiness`,
+};
 
 const roleStatements = (fn: (typeof FUNCTIONS)[number]): PolicyStatement[] => {
   const role = wiring.resources.Resources[roleLogicalId(fn)] as unknown as Role;
@@ -382,10 +386,11 @@ describe('publisher resource policies', () => {
     ]);
   });
 
-  it('lets on the topic exactly the roles granted sns:Publish on it, and encrypts it with a key only they use', () => {
+  it('lets on the topic exactly the roles granted sns:Publish on it and the readiness alarm, and encrypts it with a key only they use', () => {
     // Prepare
     const topicArn = 'arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall';
     const publishers = granted('sns:Publish', topicArn);
+    const topicRef = { Ref: 'DrfailoveroncallTopic' };
 
     // Act
     const topic = properties('DrfailoveroncallTopic');
@@ -395,21 +400,91 @@ describe('publisher resource policies', () => {
     // Assess
     expect(publishers).toEqual([roleArn('notify')]);
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['NotificationsKey', 'Arn'] });
-    expect(policy.Topics).toEqual([{ Ref: 'DrfailoveroncallTopic' }]);
-    const statements = (policy.PolicyDocument as { Statement: Statement[] }).Statement;
-    expect(statements.map((s) => [s.Effect, s.Principal, s.Action])).toEqual([
-      ['Allow', { AWS: publishers }, 'sns:Publish'],
-      ['Deny', '*', 'sns:Publish'],
+    expect(policy.Topics).toEqual([topicRef]);
+    expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      {
+        Sid: 'DrFailoverPublishers',
+        Effect: 'Allow',
+        Principal: { AWS: publishers },
+        Action: 'sns:Publish',
+        Resource: topicRef,
+      },
+      {
+        Sid: 'ReadinessAlarms',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: topicRef,
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': [ordersAlarmArn] },
+        },
+      },
+      {
+        Sid: 'NoOtherPublishers',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: topicRef,
+        Condition: {
+          ArnNotEquals: { 'aws:PrincipalArn': publishers },
+          StringNotEquals: { 'aws:PrincipalServiceName': 'cloudwatch.amazonaws.com' },
+        },
+      },
     ]);
-    expect(statements[1]?.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': publishers } });
     const keyStatements = (key.KeyPolicy as { Statement: (Statement & { Sid: string })[] }).Statement;
-    expect(keyStatements.find((s) => s.Sid === 'PublishersThroughSns')).toMatchObject({
+    expect(keyStatements.map((s) => s.Sid)).toEqual([
+      'AdministerThroughIam',
+      'PublishersThroughSns',
+      'ReadinessAlarmsThroughSns',
+    ]);
+    expect(keyStatements[1]).toEqual({
+      Sid: 'PublishersThroughSns',
+      Effect: 'Allow',
       Principal: { AWS: publishers },
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `sns.\${AWS::Region}.amazonaws.com` } } },
     });
-    const adminActions = keyStatements.find((s) => s.Sid === 'AdministerThroughIam')?.Action as string[];
+    expect(keyStatements[2]).toEqual({
+      Sid: 'ReadinessAlarmsThroughSns',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnEquals: { 'aws:SourceArn': [ordersAlarmArn] },
+      },
+    });
+    const adminActions = keyStatements[0]?.Action as string[];
     expect(adminActions.filter((a) => a.includes('*') || /Decrypt|Encrypt|GenerateDataKey/.test(a))).toEqual([]);
     expect(key.EnableKeyRotation).toBe(true);
+  });
+
+  it('admits no CloudWatch on the topic or the key when no readiness alarm pages there', () => {
+    // Prepare: the same plan, its readiness disabled, so it has no alarm.
+    const dir = mkdtempSync(join(tmpdir(), 'dr-failover-wiring-'));
+    writeFileSync(
+      join(dir, 'orders.yml'),
+      `${readFileSync('plans/orders.yml', 'utf8')}\nreadiness: { enabled: false }\n`,
+    );
+
+    // Act
+    const quiet = buildWiring(dir, 'eu-west-1', 'dev');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
+    const resourcesOf = quiet.resources.Resources as unknown as Record<string, { Properties: Record<string, unknown> }>;
+    expect(resourcesOf.OrdersReadinessAlarm).toBeUndefined();
+    const policy = resourcesOf.DrfailoveroncallTopicPolicy?.Properties.PolicyDocument as { Statement: Statement[] };
+    const statements = policy.Statement;
+    expect(statements.map((s) => [s.Effect, s.Principal])).toEqual([
+      ['Allow', { AWS: [roleArn('notify')] }],
+      ['Deny', '*'],
+    ]);
+    expect(statements[1]?.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [roleArn('notify')] } });
+    expect(JSON.stringify(resourcesOf.NotificationsKey?.Properties.KeyPolicy)).not.toContain('cloudwatch');
   });
 
   it('creates no key when no plan of the region pages people', () => {
@@ -520,7 +595,7 @@ describe('approval deadline wiring', () => {
     });
   });
 
-  it('adds one alarm per plan on ReadinessStatus CRITICAL in 2 of 3 runs, missing data breaching', () => {
+  it('adds one alarm per plan on ReadinessStatus CRITICAL in 2 of 3 runs, missing data breaching, paging the plan topic', () => {
     // Assess
     expect(wiring.resources.Resources.OrdersReadinessAlarm).toEqual({
       Type: 'AWS::CloudWatch::Alarm',
@@ -540,8 +615,31 @@ describe('approval deadline wiring', () => {
         Threshold: 2,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: 'DrfailoveroncallTopic' }],
+        OKActions: [{ Ref: 'DrfailoveroncallTopic' }],
       },
     });
+  });
+
+  it('gives the alarm of a plan without an on-call topic no actions, and creates no topic or key', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'dr-failover-wiring-'));
+    const text = readFileSync('plans/orders.yml', 'utf8');
+    expect(text).toMatch(/^ {2}snsTopicArn: .*\n/m);
+    writeFileSync(join(dir, 'orders.yml'), text.replace(/^ {2}snsTopicArn: .*\n/m, ''));
+
+    // Act
+    const untopiced = buildWiring(dir, 'eu-west-1', 'dev');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
+    const alarm = untopiced.resources.Resources.OrdersReadinessAlarm as { Properties: Record<string, unknown> };
+    expect(alarm.Properties.AlarmName).toBe('dr-failover-dev-orders-readiness');
+    expect(alarm.Properties).not.toHaveProperty('AlarmActions');
+    expect(alarm.Properties).not.toHaveProperty('OKActions');
+    const types = Object.values(untopiced.resources.Resources).map((r) => (r as { Type: string }).Type);
+    expect(types).not.toContain('AWS::SNS::Topic');
+    expect(types).not.toContain('AWS::KMS::Key');
   });
 
   it('reads the period of a rate schedule, and none from a cron expression', () => {
