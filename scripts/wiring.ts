@@ -170,6 +170,14 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
           Resource: ['*'],
         });
       }
+      // A promoted standby publishes no lag: the reading asks whether it is already the writer (a re-run).
+      add({ Sid: 'DescribeReplicas', Effect: 'Allow', Action: ['rds:DescribeDBInstances'], Resource: replicaArns });
+      add({
+        Sid: 'DescribeGlobalClusters',
+        Effect: 'Allow',
+        Action: ['rds:DescribeGlobalClusters'],
+        Resource: globalClusters,
+      });
       readSecrets();
       break;
     case 'fence':

@@ -10,7 +10,9 @@ export interface LagVerdict {
 /**
  * The RPO guard. A reading within the plan's limits lets the run go on; otherwise the run checks again until
  * `maxLagChecks` readings have been taken, then the plan's `onExceeded` applies. An unknown lag (no datapoints,
- * a standby that lost its primary) is never read as zero: it counts as not within the RPO.
+ * a standby that lost its primary) is never read as zero: it counts as not within the RPO. A standby the adapter has
+ * seen to be already the writer (a re-run after promotion) is within the RPO: replication is over, this run can lose
+ * nothing more, and judging it on a stale or absent metric would stop the re-run from finishing the failover.
  *
  * Planned runs are stricter on bytes: PostgreSQL reports exact WAL bytes, and a planned switchover promises
  * zero loss, which the fence-then-catch-up sequence enforces later; here only the plan's limits apply.
@@ -18,6 +20,12 @@ export interface LagVerdict {
 export const decideLag = (plan: Plan, reading: LagReading, checks: number): LagVerdict => {
   const { maxLagSeconds, maxLagBytes, maxLagChecks } = plan.rpo;
   const limit = `RPO ${maxLagSeconds} s${maxLagBytes !== undefined ? ` / ${maxLagBytes} bytes` : ''}`;
+  if (reading.alreadyPromoted && reading.status === 'known') {
+    return {
+      decision: 'within-rpo',
+      reason: `the standby is already the writer (${reading.detail ?? reading.source}): nothing further can be lost by this run`,
+    };
+  }
   let problem: string | undefined;
   if (reading.status === 'unknown') {
     problem = `lag unknown (${reading.detail ?? reading.source})`;

@@ -19,6 +19,11 @@ export interface LagReading {
   source: string;
   /** What the reading does and does not know, for people. */
   detail?: string;
+  /**
+   * Set only when the adapter has seen that the standby is already the writer (a re-run after promotion): replication
+   * is over, so nothing further can be lost by this run. Such a reading is `known` with zero lag.
+   */
+  alreadyPromoted?: true;
 }
 
 export interface FenceResult {

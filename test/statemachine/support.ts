@@ -232,12 +232,16 @@ export const lagMetrics = (lag: (metricName: string) => number | undefined) =>
     }),
   }));
 
-/** Aurora Global Database: the target becomes the writer some status checks after the failover call. */
-export const auroraWorld = (opts: { checksUntilWritable?: number } = {}) => {
+/**
+ * Aurora Global Database: the target becomes the writer some status checks after the failover call; with
+ * `alreadyPromoted` it is the writer from the start (a re-run after an earlier run promoted it).
+ */
+export const auroraWorld = (opts: { checksUntilWritable?: number; alreadyPromoted?: boolean } = {}) => {
   let promotedAt: number | undefined;
   let checks = 0;
   const members = () => {
-    const done = promotedAt !== undefined && checks >= (opts.checksUntilWritable ?? 1);
+    const done =
+      opts.alreadyPromoted === true || (promotedAt !== undefined && checks >= (opts.checksUntilWritable ?? 1));
     return {
       GlobalClusterIdentifier: ORDERS.globalId,
       Status: 'available',
@@ -269,9 +273,9 @@ export const auroraWorld = (opts: { checksUntilWritable?: number } = {}) => {
   });
 };
 
-/** RDS cross-region read replica: standalone and available after PromoteReadReplica. */
-export const rdsReplicaWorld = () => {
-  let promoted = false;
+/** RDS cross-region read replica: standalone and available after PromoteReadReplica, or from the start. */
+export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
+  let promoted = opts.alreadyPromoted === true;
   rds.on(DescribeDBInstancesCommand).callsFake(() => ({
     DBInstances: [
       {

@@ -33,6 +33,39 @@ describe('decideLag', () => {
     expect(verdict).toEqual({ decision: 'within-rpo', reason: `lag ${seconds} s within RPO 30 s` });
   });
 
+  it('passes a standby already promoted, on the last check and with a byte limit, saying it is the writer', () => {
+    // Prepare
+    const promoted = reading({
+      seconds: 0,
+      source: 'rds:DescribeGlobalClusters already-promoted',
+      detail: 'orders-eu is already the writer of orders-global',
+      alreadyPromoted: true,
+    });
+
+    // Act
+    const verdict = decideLag(withRpo({ onExceeded: 'abort', maxLagBytes: 1024 }), promoted, 6);
+
+    // Assess
+    expect(verdict).toEqual({
+      decision: 'within-rpo',
+      reason:
+        'the standby is already the writer (orders-eu is already the writer of orders-global): nothing further can ' +
+        'be lost by this run',
+    });
+  });
+
+  it('never lets an unknown reading pass, even one marked promoted', () => {
+    // Act
+    const verdict = decideLag(
+      orders,
+      { status: 'unknown', observedAt: '2026-11-25T03:17:00Z', source: 'x', detail: 'no data', alreadyPromoted: true },
+      6,
+    );
+
+    // Assess
+    expect(verdict.decision).toBe('exceeded');
+  });
+
   it('checks again while lag is above the limit and checks remain', () => {
     // Act
     const verdict = decideLag(orders, reading({ seconds: 31 }), 5);

@@ -228,6 +228,22 @@ describe('statementsFor updateDns', () => {
   });
 });
 
+describe('statementsFor checkLag', () => {
+  it('lets the lag check read the metrics and describe only the plan replica and global cluster, changing nothing', () => {
+    // Act
+    const statements = statementsFor('checkLag', [orders, featureStore], 'dev');
+    const byAction = Object.fromEntries(statements.flatMap((s) => s.Action.map((a) => [a, s.Resource])));
+
+    // Assess
+    expect(byAction).toEqual({
+      'cloudwatch:GetMetricData': ['*'],
+      // A promoted standby publishes no lag: the reading asks whether it is already the writer.
+      'rds:DescribeDBInstances': ['arn:aws:rds:us-east-2:111122223333:db:feature-store-replica'],
+      'rds:DescribeGlobalClusters': ['arn:aws:rds::111122223333:global-cluster:orders-global'],
+    });
+  });
+});
+
 describe('statementsFor promote', () => {
   it('allows promotion only on the plan clusters and global cluster', () => {
     // Act

@@ -83,12 +83,22 @@ export class AuroraGlobalFailover implements DatabaseFailover {
         },
       );
     }
-    const latest = await lag.latestDatapoints(
-      cloudwatch,
-      queries,
-      now,
-      `${RPO_LAG}/${REPLICATION_LAG} ${this.targetId}`,
-    );
+    // The promotion state outranks the metrics (see promotedState), read in parallel so that it adds no latency.
+    const [global, latest] = await Promise.all([
+      this.describeGlobalCluster(),
+      lag.latestDatapoints(cloudwatch, queries, now, `${RPO_LAG}/${REPLICATION_LAG} ${this.targetId}`),
+    ]);
+    const promoted = this.promotedState(global);
+    if (promoted.writer) {
+      return {
+        status: 'known',
+        seconds: 0,
+        observedAt: now.toISOString(),
+        source: 'rds:DescribeGlobalClusters already-promoted',
+        detail: promoted.detail,
+        alreadyPromoted: true,
+      };
+    }
     const newest = (key: string): Datapoint | undefined => {
       const a = latest.get(`${key}_by_source`);
       const b = latest.get(`${key}_by_cluster`);
@@ -116,7 +126,7 @@ export class AuroraGlobalFailover implements DatabaseFailover {
         status: 'unknown',
         observedAt: now.toISOString(),
         source: `cloudwatch:AWS/RDS ${RPO_LAG}`,
-        detail: `${detail}: the lag is unknown, not zero`,
+        detail: `${detail}: the lag is unknown, not zero${promoted.detail ? `; ${promoted.detail}` : ''}`,
       };
     }
     return {
@@ -126,6 +136,32 @@ export class AuroraGlobalFailover implements DatabaseFailover {
       source: `cloudwatch:AWS/RDS ${chosen.name}`,
       detail: chosen.name === RPO_LAG ? detail : `${detail}; RPO lag unavailable, using replication lag`,
     };
+  }
+
+  /**
+   * Whether the target is already the writer, as the lag check needs it. A promoted secondary stops publishing its
+   * lag metrics, and the last datapoints (absent, stale, or fresh for a few minutes) describe a replication that is
+   * over. Writer only when no failover or switchover is reported: mid-operation the metrics still decide. A target
+   * that is not a member is not judged here (Promote names that error).
+   */
+  private promotedState(global: GlobalCluster): { writer: boolean; detail?: string } {
+    const member = global.GlobalClusterMembers?.find((m) => m.DBClusterArn === this.targetArn);
+    const failover = global.FailoverState;
+    if (failover?.Status) {
+      return {
+        writer: false,
+        detail: `a ${failover.IsDataLossAllowed ? 'failover' : 'switchover'} (${failover.Status}) from ${failover.FromDbClusterArn ?? '?'} to ${failover.ToDbClusterArn ?? '?'} is in progress`,
+      };
+    }
+    if (member?.IsWriter) {
+      return {
+        writer: true,
+        detail:
+          `${this.targetArn} is already the writer of ${this.globalClusterId} and no failover or switchover is in ` +
+          'progress: it is already promoted, so nothing further can be lost by this run',
+      };
+    }
+    return { writer: false };
   }
 
   async fenceOldPrimary(mode: FailoverMode): Promise<FenceResult> {

@@ -140,6 +140,7 @@ export class PostgresFailover implements DatabaseFailover {
         observedAt,
         source: 'postgres:standby-promoted',
         detail: `standby ${this.addr('standby')} is not in recovery: it is already promoted, so replication lag no longer applies`,
+        alreadyPromoted: true,
       };
     }
     const replay = standby.replay_lsn ?? '0/0';

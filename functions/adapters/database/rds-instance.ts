@@ -57,6 +57,7 @@ const FAILED_INSTANCE_STATES = new Set([
 ]);
 
 const LAG_SOURCE = 'cloudwatch:AWS/RDS ReplicaLag';
+const PROMOTED_SOURCE = 'rds:DescribeDBInstances already-promoted';
 
 /** The identifier of an RDS ARN whose resource is `<prefix>:<id>` (the plan schema has checked the shape). */
 export const rdsResourceId = (arn: string, prefix: 'db' | 'cluster'): string => {
@@ -112,29 +113,55 @@ export class RdsInstanceFailover implements DatabaseFailover {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /**
+   * The replica's lag, or that it is already promoted. The promotion state outranks the metric: a promoted replica
+   * stops publishing ReplicaLag, and its last datapoint (absent, stale, or still fresh for a few minutes) describes
+   * a replication that is over. So the instance is described on every reading, in parallel with the metric query so
+   * that it adds no latency: standalone and available means it is the writer, whatever the metric says.
+   */
   async replicationLag(): Promise<LagReading> {
     const now = this.now();
     const lag = await import('./cloudwatch-lag.js');
     const cloudwatch = this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion);
-    const latest = await lag.latestDatapoints(
-      cloudwatch,
-      [
-        {
-          id: 'replica_lag',
-          namespace: 'AWS/RDS',
-          metricName: 'ReplicaLag',
-          dimensions: { DBInstanceIdentifier: this.replicaId },
-        },
-      ],
-      now,
-      `ReplicaLag ${this.replicaId}`,
-    );
+    const [instance, latest] = await Promise.all([
+      this.describeReplica(),
+      lag.latestDatapoints(
+        cloudwatch,
+        [
+          {
+            id: 'replica_lag',
+            namespace: 'AWS/RDS',
+            metricName: 'ReplicaLag',
+            dimensions: { DBInstanceIdentifier: this.replicaId },
+          },
+        ],
+        now,
+        `ReplicaLag ${this.replicaId}`,
+      ),
+    ]);
+    const status = instance.DBInstanceStatus ?? 'unknown';
+    if (!instance.ReadReplicaSourceDBInstanceIdentifier && status === 'available') {
+      return {
+        status: 'known',
+        seconds: 0,
+        observedAt: now.toISOString(),
+        source: PROMOTED_SOURCE,
+        detail:
+          `${this.replicaId} in ${this.standbyRegion} has no replication source and is available: it is already ` +
+          'promoted and the writer, so nothing further can be lost by this run',
+        alreadyPromoted: true,
+      };
+    }
+    // Standalone but not yet available: a promotion is under way. Say so; the metric still decides.
+    const promoting = instance.ReadReplicaSourceDBInstanceIdentifier
+      ? ''
+      : `; ${this.replicaId} has no replication source but is ${status}: a promotion is not finished yet`;
     const point = latest.get('replica_lag');
     const unknown = (detail: string): LagReading => ({
       status: 'unknown',
       observedAt: now.toISOString(),
       source: LAG_SOURCE,
-      detail,
+      detail: `${detail}${promoting}`,
     });
     if (!point) {
       return unknown(

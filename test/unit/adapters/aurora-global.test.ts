@@ -14,9 +14,10 @@ import {
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuroraGlobalFailover } from '#adapters/database/aurora-global.js';
 import { AwsRequestFailedError, PromotionFailedError, ResourceBusyError, ThrottledError } from '#core/errors.js';
+import { decideLag } from '#core/lag-policy.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
@@ -79,6 +80,113 @@ afterEach(() => {
 
 describe('AuroraGlobalFailover', () => {
   describe('replicationLag', () => {
+    beforeEach(() => {
+      // The target is a secondary unless a test says otherwise.
+      describesGlobal(globalCluster(false));
+    });
+
+    it('reports a target that is already the writer with no datapoint as already promoted, which the RPO guard passes', async () => {
+      // Prepare
+      describesGlobal(globalCluster(true));
+      metrics(() => undefined);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toEqual({
+        status: 'known',
+        seconds: 0,
+        observedAt: NOW.toISOString(),
+        source: 'rds:DescribeGlobalClusters already-promoted',
+        detail: expect.stringMatching(/orders-eu is already the writer of orders-global.*nothing further can be lost/),
+        alreadyPromoted: true,
+      });
+      expect(rds).toHaveReceivedCommandExactlyOnceWith(DescribeGlobalClustersCommand, {
+        GlobalClusterIdentifier: GLOBAL_ID,
+      });
+      expect(await regionOfCall(DescribeGlobalClustersCommand)).toBe(STANDBY);
+      const plan = loadPlan();
+      expect(decideLag({ ...plan, rpo: { ...plan.rpo, onExceeded: 'abort' } }, reading, 1).decision).toBe('within-rpo');
+    });
+
+    it.each([
+      ['stale datapoints', minutesAgo(4), 100],
+      ['a fresh RPO lag over the RPO from before the promotion', minutesAgo(1), 900_000],
+    ])('judges a target that is already the writer on its promotion, not on %s', async (_what, at, value) => {
+      // Prepare
+      describesGlobal(globalCluster(true));
+      bySourceRegion({ AuroraGlobalDBRPOLag: [at, value], AuroraGlobalDBReplicationLag: [at, value] });
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toMatchObject({ status: 'known', seconds: 0, alreadyPromoted: true });
+    });
+
+    it('keeps the lag unknown for a target that is still a secondary with no datapoint', async () => {
+      // Prepare
+      metrics(() => undefined);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.alreadyPromoted).toBeUndefined();
+      expect(rds).toHaveReceivedCommandExactlyOnceWith(DescribeGlobalClustersCommand, {
+        GlobalClusterIdentifier: GLOBAL_ID,
+      });
+    });
+
+    it('keeps the lag unknown while a switchover to the target is in progress, even if it is reported writer', async () => {
+      // Prepare
+      describesGlobal(
+        globalCluster(true, {
+          Status: 'failing-over',
+          FromDbClusterArn: PRIMARY_ARN,
+          ToDbClusterArn: TARGET_ARN,
+          IsDataLossAllowed: false,
+        }),
+      );
+      metrics(() => undefined);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.alreadyPromoted).toBeUndefined();
+      expect(reading.detail).toContain(
+        `a switchover (failing-over) from ${PRIMARY_ARN} to ${TARGET_ARN} is in progress`,
+      );
+    });
+
+    it('throws ThrottledError when DescribeGlobalClusters is throttled, whatever the metrics say', async () => {
+      // Prepare
+      rds
+        .on(DescribeGlobalClustersCommand)
+        .rejects(
+          new RDSServiceException({ name: 'Throttling', $fault: 'client', $metadata: {}, message: 'Rate exceeded' }),
+        );
+      metrics(() => undefined);
+
+      // Act / Assess
+      await expect(adapter().replicationLag()).rejects.toBeInstanceOf(ThrottledError);
+    });
+
+    it('throws AwsRequestFailedError when the global cluster does not exist (GlobalClusterNotFoundFault)', async () => {
+      // Prepare
+      rds
+        .on(DescribeGlobalClustersCommand)
+        .rejects(new GlobalClusterNotFoundFault({ $metadata: {}, message: 'GlobalCluster not found' }));
+      metrics(() => undefined);
+
+      // Act / Assess
+      await expect(adapter().replicationLag()).rejects.toBeInstanceOf(AwsRequestFailedError);
+    });
+
     it('reads both global lag metrics of the target cluster in the standby region and prefers the RPO lag', async () => {
       // Prepare
       bySourceRegion({
@@ -520,6 +628,8 @@ describe('AuroraGlobalFailover', () => {
     bySourceRegion({ AuroraGlobalDBRPOLag: [minutesAgo(1), 100] });
     rds
       .on(DescribeGlobalClustersCommand)
+      // replicationLag, then promote, see a secondary; the status checks the new writer.
+      .resolvesOnce({ GlobalClusters: [globalCluster(false)] })
       .resolvesOnce({ GlobalClusters: [globalCluster(false)] })
       .resolves({ GlobalClusters: [globalCluster(true)] });
     rds.on(FailoverGlobalClusterCommand).resolves({});

@@ -12,7 +12,7 @@ import {
   RDSServiceException,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PRIMARY_REGION_DEADLINE_MS, RdsInstanceFailover, rdsResourceId } from '#adapters/database/rds-instance.js';
 import {
   AwsRequestFailedError,
@@ -22,6 +22,7 @@ import {
   ServiceUnavailableError,
   ThrottledError,
 } from '#core/errors.js';
+import { decideLag } from '#core/lag-policy.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
@@ -91,6 +92,109 @@ describe('RdsInstanceFailover', () => {
   });
 
   describe('replicationLag', () => {
+    beforeEach(() => {
+      // Still a read replica unless a test says otherwise.
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] });
+    });
+
+    /** The replica after promotion: standalone (no replication source) and available. */
+    const promoted = () =>
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'available' }],
+      });
+
+    it('reports a promoted replica with no datapoint as already promoted, which the RPO guard passes', async () => {
+      // Prepare
+      promoted();
+      replicaLagSeries([], []);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toEqual({
+        status: 'known',
+        seconds: 0,
+        observedAt: NOW.toISOString(),
+        source: 'rds:DescribeDBInstances already-promoted',
+        detail: expect.stringMatching(/feature-store-replica .*already promoted.*nothing further can be lost/),
+        alreadyPromoted: true,
+      });
+      expect(rds).toHaveReceivedCommandExactlyOnceWith(DescribeDBInstancesCommand, {
+        DBInstanceIdentifier: REPLICA_ID,
+      });
+      expect(await regionOfCall(rds, DescribeDBInstancesCommand)).toBe(STANDBY);
+      const plan = loadPlan();
+      expect(decideLag({ ...plan, rpo: { ...plan.rpo, onExceeded: 'abort' } }, reading, 1).decision).toBe('within-rpo');
+    });
+
+    it.each([
+      ['a stale datapoint', [minutesAgo(4)], [2]],
+      ['a fresh datapoint over the RPO from before the promotion', [minutesAgo(1)], [900]],
+      ['ReplicaLag -1', [minutesAgo(1)], [-1]],
+    ])('judges a promoted replica on its promotion, not on %s', async (_what, timestamps, values) => {
+      // Prepare
+      promoted();
+      replicaLagSeries(timestamps, values);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toMatchObject({ status: 'known', seconds: 0, alreadyPromoted: true });
+    });
+
+    it('keeps the lag unknown for a replica still replicating with no datapoint', async () => {
+      // Prepare
+      replicaLagSeries([], []);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.alreadyPromoted).toBeUndefined();
+      expect(rds).toHaveReceivedCommandExactlyOnceWith(DescribeDBInstancesCommand, {
+        DBInstanceIdentifier: REPLICA_ID,
+      });
+    });
+
+    it('keeps the lag unknown while a promotion is not finished (standalone, not yet available), and says so', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'modifying' }],
+      });
+      replicaLagSeries([], []);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading.status).toBe('unknown');
+      expect(reading.alreadyPromoted).toBeUndefined();
+      expect(reading.detail).toContain('no replication source but is modifying: a promotion is not finished yet');
+    });
+
+    it('throws ThrottledError when DescribeDBInstances is throttled, whatever the metric says', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).rejects(throttling());
+      replicaLagSeries([], []);
+
+      // Act / Assess
+      await expect(adapter().replicationLag()).rejects.toBeInstanceOf(ThrottledError);
+    });
+
+    it('throws AwsRequestFailedError when the replica does not exist (DBInstanceNotFoundFault)', async () => {
+      // Prepare
+      rds
+        .on(DescribeDBInstancesCommand)
+        .rejects(new DBInstanceNotFoundFault({ $metadata: {}, message: 'DBInstance not found' }));
+      replicaLagSeries([], []);
+
+      // Act / Assess
+      await expect(adapter().replicationLag()).rejects.toBeInstanceOf(AwsRequestFailedError);
+    });
+
     it('reads ReplicaLag of the replica from CloudWatch in the standby region over the last 5 minutes', async () => {
       // Prepare
       replicaLagSeries([minutesAgo(1)], [4]);
@@ -515,6 +619,8 @@ describe('RdsInstanceFailover', () => {
     replicaLagSeries([minutesAgo(1)], [1]);
     rds
       .on(DescribeDBInstancesCommand)
+      // replicationLag, then promote, see a read replica; the status checks a standalone instance.
+      .resolvesOnce({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] })
       .resolvesOnce({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] })
       .resolves({
         DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'available', Endpoint: { Address: 'x' } }],
