@@ -22,7 +22,7 @@ const NEXT_STEPS: Record<string, string> = {
   PromotionFailedError:
     'The standby refused promotion. DNS still points at the old primary. Inspect the standby (events, logs), then promote by hand or re-run.',
   PromotionTimedOutError:
-    'Promotion was requested but the standby is not writable yet. DNS still points at the old primary. Watch the standby; once writable, re-run (promotion is idempotent) or update DNS by hand.',
+    'Promotion was requested but the standby is not writable yet. DNS still points at the old primary. Watch the standby; once writable, re-run (it finds the standby already the writer and switches DNS) or update DNS by hand.',
   DnsChangeFailedError:
     'The standby IS promoted and writable, but DNS still points at the old primary. Update the record by hand now (see the runbook) — writes are failing until you do.',
   DnsSyncTimedOutError:
@@ -64,10 +64,10 @@ const promotionCheck = (plan: Plan): string => {
 
 const promotionTimedOut = (plan: Plan): string =>
   'Promotion was requested but the standby is not writable yet; it may still complete. DNS still points at the old ' +
-  `primary. Watch the standby: ${promotionCheck(plan)}. Once it is writable, point ${plan.dns.recordName} at the new ` +
-  'writer by hand (see the runbook) or re-run the plan: promotion is idempotent, so a re-run finds the standby ' +
-  'promoted and goes on to DNS. If it never becomes writable, treat it as PromotionFailedError. Until then keep the ' +
-  'old primary fenced or down.';
+  `primary. Watch the standby: ${promotionCheck(plan)}. Once it is writable, re-run the plan (a re-run finds the ` +
+  'standby already the writer, passes the RPO guard, promotes nothing and switches DNS), or point ' +
+  `${plan.dns.recordName} at the new writer by hand (see the runbook). If it never becomes writable, treat it as ` +
+  'PromotionFailedError. Until then keep the old primary fenced or down.';
 
 const dnsSyncTimedOut = (plan: Plan, dns: NonNullable<FailoverState['dns']>): string => {
   const check =
@@ -122,8 +122,9 @@ export const describeWorld = (state: Partial<FailoverState>, plan: Plan): string
 const PROMOTED_DNS_NOT_SWITCHED =
   'The standby IS promoted and writable, but the DNS record still points at the old primary: applications are not ' +
   'writing to the new primary. Point the record at the new writer by hand (see the runbook) or re-run the plan once ' +
-  'the DNS service answers (every step is idempotent; promotion is a no-op now). Until then keep the old primary ' +
-  'fenced or down: if it comes back writable, clients resolving the record would write to it.';
+  'the DNS service answers (the re-run finds the standby already the writer, passes the RPO guard, promotes ' +
+  'nothing and switches DNS). Until then keep the old primary fenced or down: if it comes back writable, clients ' +
+  'resolving the record would write to it.';
 
 /** Advice naming the run's own resources and commands, for the errors that leave work half done. */
 const concreteSteps = (errorName: string | undefined, world: WorldState | undefined): string | undefined => {

@@ -70,6 +70,7 @@ describe('nextStepsFor a run that timed out after changing something', () => {
       'aws rds describe-db-instances --db-instance-identifier feature-store-replica --region us-east-2',
     );
     expect(steps).toContain('point features-db.ml.example.internal at the new writer by hand');
+    expect(steps).toContain('re-run the plan (a re-run finds the standby already the writer, passes the RPO guard');
   });
 
   it('falls back to the advice by name when the run carries no plan', () => {

@@ -104,7 +104,8 @@ export const promotionStatus = async ({ state }: StepPayload, deps: DbDeps): Pro
   if (status.state === 'pending' && checks >= maxStatusChecks) {
     throw new PromotionTimedOutError(
       `standby not writable after ${checks} checks (${status.detail}). Promotion was requested and may still ` +
-        'complete; DNS still points at the old primary. Check the standby, then update DNS by hand or re-run.',
+        'complete; DNS still points at the old primary. Once the standby is writable, re-run (the re-run finds it ' +
+        'already the writer and switches DNS) or update DNS by hand.',
     );
   }
   const next: FailoverState = {
