@@ -26,6 +26,17 @@ export const readinessProbesFor = async (plan: Plan, stack: StackNames): Promise
 
 type DatabaseReader = Pick<ReadinessProbes, 'standby' | 'replicationLag' | 'backup' | 'writer'>;
 
+/** An RDS plan's readiness reads, with the lag read by its failover adapter: the reading the failover itself gates on. */
+const withFailoverLag = (
+  reader: Omit<DatabaseReader, 'replicationLag'>,
+  failover: Pick<DatabaseReader, 'replicationLag'>,
+): DatabaseReader => ({
+  standby: () => reader.standby(),
+  replicationLag: () => failover.replicationLag(),
+  backup: () => reader.backup(),
+  writer: () => reader.writer(),
+});
+
 const databaseReader = async (plan: Plan): Promise<DatabaseReader> => {
   switch (plan.database.kind) {
     case 'rds-instance': {
@@ -34,14 +45,7 @@ const databaseReader = async (plan: Plan): Promise<DatabaseReader> => {
         import('#adapters/database/rds-instance.js'),
       ]);
       const p = { ...plan, database: plan.database };
-      const reader = new RdsInstanceReadiness(p);
-      const failover = new RdsInstanceFailover(p);
-      return {
-        standby: () => reader.standby(),
-        replicationLag: () => failover.replicationLag(),
-        backup: () => reader.backup(),
-        writer: () => reader.writer(),
-      };
+      return withFailoverLag(new RdsInstanceReadiness(p), new RdsInstanceFailover(p));
     }
     case 'aurora-global': {
       const [{ AuroraGlobalReadiness }, { AuroraGlobalFailover }] = await Promise.all([
@@ -49,14 +53,7 @@ const databaseReader = async (plan: Plan): Promise<DatabaseReader> => {
         import('#adapters/database/aurora-global.js'),
       ]);
       const p = { ...plan, database: plan.database };
-      const reader = new AuroraGlobalReadiness(p);
-      const failover = new AuroraGlobalFailover(p);
-      return {
-        standby: () => reader.standby(),
-        replicationLag: () => failover.replicationLag(),
-        backup: () => reader.backup(),
-        writer: () => reader.writer(),
-      };
+      return withFailoverLag(new AuroraGlobalReadiness(p), new AuroraGlobalFailover(p));
     }
     case 'postgres': {
       const [{ PostgresReadiness }, { PostgresFailover }] = await Promise.all([
@@ -64,13 +61,8 @@ const databaseReader = async (plan: Plan): Promise<DatabaseReader> => {
         import('#adapters/database/postgres.js'),
       ]);
       const p = { ...plan, database: plan.database };
-      const reader = new PostgresReadiness(p, new PostgresFailover(p));
-      return {
-        standby: () => reader.standby(),
-        replicationLag: () => reader.replicationLag(),
-        backup: () => reader.backup(),
-        writer: () => reader.writer(),
-      };
+      // Its standby, lag and writer reads share one lag reading of its own.
+      return new PostgresReadiness(p, new PostgresFailover(p));
     }
   }
 };
