@@ -6,7 +6,7 @@
 
 import { PlanValidationError } from '#core/errors.js';
 import { type Plan, parseArn } from '#core/plan.js';
-import { alarmRuleName } from '#core/readiness.js';
+import { alarmArn, alarmRuleName } from '#core/readiness.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 
 export const SERVICE = 'dr-failover';
@@ -74,8 +74,6 @@ export const KMS_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
-const alarmArn = (plan: Plan, alarm: string) =>
-  `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${alarm}`;
 const busArn = (plan: Plan) =>
   plan.notify.eventBus.startsWith('arn:')
     ? plan.notify.eventBus

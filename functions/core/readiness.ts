@@ -567,6 +567,10 @@ export const summariseReport = (report: ReadinessReport): string => {
 export const alarmRuleName = (stage: string, plan: string, index: number): string =>
   `dr-failover-${stage}-${plan}-alarm-${index + 1}`.slice(0, 64);
 
+/** The ARN of a plan's trigger alarm: the resource its rule's pattern names (scripts/wiring.ts) and readiness checks. */
+export const alarmArn = (plan: Pick<Plan, 'regions' | 'accountId'>, name: string): string =>
+  `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${name}`;
+
 /** What the readiness checks need to know about the deployed stack. */
 export interface StackNames {
   stage: string;

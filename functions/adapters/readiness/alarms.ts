@@ -18,7 +18,7 @@ import {
 import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import type { Plan } from '#core/plan.js';
-import { type AlarmFacts, type AlarmRuleFacts, alarmRuleName, type StackNames } from '#core/readiness.js';
+import { type AlarmFacts, type AlarmRuleFacts, alarmArn, alarmRuleName, type StackNames } from '#core/readiness.js';
 
 export interface AlarmReadinessDeps {
   cloudwatch?: () => CloudWatchClient;
@@ -28,9 +28,6 @@ export interface AlarmReadinessDeps {
 /** DescribeAlarms takes at most 100 names per call. */
 const NAMES_PER_CALL = 100;
 const MAX_PAGES = 10;
-
-export const alarmArn = (plan: Pick<Plan, 'regions' | 'accountId'>, name: string) =>
-  `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${name}`;
 
 export class AlarmReader {
   readonly #plan: Plan;
