@@ -47,6 +47,9 @@ export const APPROVAL_TIMER_ROLE = 'ApprovalTimerRole';
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const sub = (template: string): Json => ({ 'Fn::Sub': template });
 export const roleLogicalId = (fn: FunctionName) => `${pascal(fn)}Role`;
+/** The stage's failover state machine, as the policies name it. */
+const stateMachineArn = (stage: string): Json =>
+  sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`);
 
 /** The KMS key of the on-call topics. */
 export const NOTIFICATIONS_KEY = 'NotificationsKey';
@@ -110,7 +113,8 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
       ? `arn:aws:rds::${p.accountId}:global-cluster:${p.database.globalClusterIdentifier}`
       : '',
   );
-  const describeRds = () => {
+  /** Whether each plan's standby is still a replica, or already the writer. */
+  const describeStandbys = () => {
     add({ Sid: 'DescribeReplicas', Effect: 'Allow', Action: ['rds:DescribeDBInstances'], Resource: replicaArns });
     add({
       Sid: 'DescribeGlobalClusters',
@@ -118,6 +122,9 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
       Action: ['rds:DescribeGlobalClusters'],
       Resource: globalClusters,
     });
+  };
+  const describeRds = () => {
+    describeStandbys();
     add({
       Sid: 'DescribeTargetClusters',
       Effect: 'Allow',
@@ -133,7 +140,7 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
       Resource: secrets,
     });
 
-  const stateMachine = sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`);
+  const stateMachine = stateMachineArn(stage);
   // DescribeExecution authorises on the execution; names are not known in advance, the state machine is.
   const describeRuns = () =>
     add({
@@ -169,13 +176,7 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
         });
       }
       // A promoted standby publishes no lag: the reading asks whether it is already the writer (a re-run).
-      add({ Sid: 'DescribeReplicas', Effect: 'Allow', Action: ['rds:DescribeDBInstances'], Resource: replicaArns });
-      add({
-        Sid: 'DescribeGlobalClusters',
-        Effect: 'Allow',
-        Action: ['rds:DescribeGlobalClusters'],
-        Resource: globalClusters,
-      });
+      describeStandbys();
       readSecrets();
       break;
     case 'fence':
@@ -387,7 +388,7 @@ const readinessStatements = (plans: Plan[], stage: string): Statement[] => {
       Sid: 'ReadinessDescribeStateMachine',
       Effect: 'Allow',
       Action: ['states:DescribeStateMachine'],
-      Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`)],
+      Resource: [stateMachineArn(stage)],
     },
     {
       Sid: 'ReadinessDescribeFunctions',
@@ -621,7 +622,6 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     ];
   };
 
-  const stateMachineArn = sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`);
   resources.ApprovalTimerGroup = {
     Type: 'AWS::Scheduler::ScheduleGroup',
     Properties: { Name: approvalTimerGroupName(stage) },
@@ -659,7 +659,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
                 Sid: 'FailUnansweredApprovals',
                 Effect: 'Allow',
                 Action: ['states:SendTaskFailure'],
-                Resource: [stateMachineArn],
+                Resource: [stateMachineArn(stage)],
               },
             ],
           },
