@@ -664,15 +664,4 @@ describe('approval deadline wiring', () => {
     expect(rateSeconds('rate(2 days)')).toBe(172_800);
     expect(rateSeconds('cron(0/5 * * * ? *)')).toBeUndefined();
   });
-
-  it("admits the readiness function to the plan bus's policy, which denies every other publisher", () => {
-    // Act
-    const bus = wiring.resources.Resources.DrfailoverEventBus as unknown as {
-      Properties: { Policy: { Statement: { Sid: string; Principal: { AWS: unknown[] } }[] } };
-    };
-
-    // Assess
-    const allowed = bus.Properties.Policy.Statement.find((st) => st.Sid === 'DrFailoverPublishers');
-    expect(allowed?.Principal.AWS).toContainEqual({ 'Fn::GetAtt': ['ReadinessRole', 'Arn'] });
-  });
 });
