@@ -188,8 +188,10 @@ describe('LocalApprovalTimer', () => {
   it('lets a refused late failure go: the task was answered first', async () => {
     // Prepare
     const due: (() => void)[] = [];
+    let refused = 0;
     const local = new LocalApprovalTimer(
       () => {
+        refused += 1;
         throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
       },
       { now: () => new Date('2026-11-26T03:00:00Z'), setTimer: (fire) => due.push(fire) },
@@ -201,7 +203,9 @@ describe('LocalApprovalTimer', () => {
       for (const f of due) f();
     };
 
-    // Assess
+    // Assess: the timer fired, its failure was refused, and that stayed inside the timer.
+    expect(due).toHaveLength(1);
     expect(fire).not.toThrow();
+    expect(refused).toBe(1);
   });
 });
