@@ -287,6 +287,8 @@ describe.each(SECRETS)('a password in %s', (_form, secret) => {
       // Assess
       const texts = [readFileSync(join(dir, 'events.jsonl'), 'utf8'), JSON.stringify(notifier.events), ...handed];
       for (const text of texts) expect(text).not.toContain(PASSWORD);
+      // The secret reached each of them, redacted.
+      for (const text of texts) expect(text).toContain('[REDACTED]');
       expect(handed).toHaveLength(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
