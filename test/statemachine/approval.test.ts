@@ -6,10 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalApprovalTimer } from '#adapters/approval/local.js';
 import { approvalTimerName } from '#adapters/approval/scheduler.js';
 import { notifierFor } from '#adapters/notify/index.js';
-import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
-import { loadPlanFile } from '#lib/plan-catalog.js';
+import type { PlanInput } from '#core/plan.js';
 import * as notify from '../../functions/notify.js';
-import * as prepare from '../../functions/prepare.js';
 import { LocalTaskTokens } from '../../scripts/lib/local-state-machine.js';
 import {
   ALL_MOCKS,
@@ -22,6 +20,8 @@ import {
   lagMetrics,
   mutatingCommandsSent,
   notifyWorld,
+  planVariant,
+  preparing,
   publishedTypes,
   rds,
   route53World,
@@ -30,8 +30,6 @@ import {
   schedulerWorld,
   sns,
 } from './support.js';
-
-const orders = loadPlanFile('plans/orders.yml');
 
 /** When the request is made, on the notify function's clock: the plan's deadline counts from here. */
 const ASKED_AT = new Date('2026-11-26T03:00:00.250Z');
@@ -42,9 +40,8 @@ const ALARM = { kind: 'alarm', source: 'arn:aws:cloudwatch:eu-west-1:11112222333
 
 /** Prepare bound to one variant of the orders plan; notify on a fixed clock (the real handler otherwise). */
 const handlersFor = (changes: (p: PlanInput) => PlanInput, notifyDeps: Partial<notify.NotifyDeps> = {}) => {
-  const plan: Plan = parsePlan(changes(structuredClone(orders) as PlanInput), 'test');
   return {
-    prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map([[plan.name, plan]]) }),
+    ...preparing(planVariant('plans/orders.yml', changes)),
     notify: notify.createHandler({ now: () => ASKED_AT, notifier: notifierFor, ...notifyDeps }),
   };
 };

@@ -29,9 +29,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
-import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
-import { loadPlanFile } from '#lib/plan-catalog.js';
-import * as prepare from '../../functions/prepare.js';
+import type { PlanInput } from '#core/plan.js';
 import type { Handlers } from '../../scripts/lib/local-state-machine.js';
 import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
 import {
@@ -40,6 +38,8 @@ import {
   eventBridge,
   lagMetrics,
   ORDERS,
+  planVariant,
+  preparing,
   rds,
   rdsReplicaWorld,
   route53,
@@ -52,10 +52,8 @@ import {
 // ------------------------------------------------------------------ runs that reach each Task
 
 /** Prepare bound to a catalogue holding one variant of a plan. */
-const withPlan = (file: string, changes: (p: PlanInput) => PlanInput): Partial<Handlers> => {
-  const plan: Plan = parsePlan(changes(structuredClone(loadPlanFile(file)) as PlanInput), 'fault-matrix');
-  return { prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map([[plan.name, plan]]) }) };
-};
+const withPlan = (file: string, changes: (p: PlanInput) => PlanInput): Partial<Handlers> =>
+  preparing(planVariant(file, changes));
 
 const OLD_PRIMARY = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
 const approve = async () => ({ approved: true, by: 'oncall:bo' });

@@ -8,9 +8,6 @@ import { FailoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
-import { loadPlanFile } from '#lib/plan-catalog.js';
-import * as prepare from '../../functions/prepare.js';
 import {
   ALL_MOCKS,
   auroraWorld,
@@ -19,6 +16,8 @@ import {
   lagMetrics,
   notifyWorld,
   ORDERS,
+  planVariant,
+  preparing,
   rds,
   route53,
   route53World,
@@ -30,18 +29,14 @@ const OLD_PRIMARY = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
 const CHANGE_ID = '/change/C0123456789';
 
 /** The orders plan with few status checks, so the run gives up quickly. */
-const ordersWithFewChecks = () => {
-  const input = structuredClone(loadPlanFile('plans/orders.yml')) as PlanInput;
-  const plan: Plan = parsePlan(
-    {
-      ...input,
-      promotion: { ...input.promotion, maxStatusChecks: 3 },
-      dnsSync: { ...input.dnsSync, maxStatusChecks: 3 },
-    },
-    'test',
+const ordersWithFewChecks = () =>
+  preparing(
+    planVariant('plans/orders.yml', (p) => ({
+      ...p,
+      promotion: { ...p.promotion, maxStatusChecks: 3 },
+      dnsSync: { ...p.dnsSync, maxStatusChecks: 3 },
+    })),
   );
-  return { prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map([[plan.name, plan]]) }) };
-};
 
 interface FailedDetail {
   error: string;

@@ -10,7 +10,7 @@ import {
 import { ChangeResourceRecordSetsCommand, InvalidChangeBatch, PriorRequestNotComplete } from '@aws-sdk/client-route-53';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import type { PlanInput } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import * as prepare from '../../functions/prepare.js';
 import {
@@ -22,6 +22,8 @@ import {
   lagMetrics,
   mutatingCommandsSent,
   notifyWorld,
+  planVariant,
+  preparing,
   publishedTypes,
   rds,
   rdsReplicaWorld,
@@ -34,10 +36,7 @@ import {
 const orders = loadPlanFile('plans/orders.yml');
 
 /** Prepare bound to a catalogue holding one variant of the orders plan (the real handler, other plans). */
-const withPlan = (changes: (p: PlanInput) => PlanInput) => {
-  const plan: Plan = parsePlan(changes(structuredClone(orders) as PlanInput), 'test');
-  return { prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map([[plan.name, plan]]) }) };
-};
+const withPlan = (changes: (p: PlanInput) => PlanInput) => preparing(planVariant('plans/orders.yml', changes));
 
 describe('failover state machine outcomes', () => {
   beforeEach(() => {

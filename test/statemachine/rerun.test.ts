@@ -9,9 +9,6 @@ import {
 } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
-import { loadPlanFile } from '#lib/plan-catalog.js';
-import * as prepare from '../../functions/prepare.js';
 import {
   ALL_MOCKS,
   auroraWorld,
@@ -22,6 +19,8 @@ import {
   lagMetrics,
   notifyWorld,
   ORDERS,
+  planVariant,
+  preparing,
   publishedTypes,
   rds,
   rdsReplicaWorld,
@@ -36,15 +35,12 @@ import {
  */
 
 /** Prepare bound to the orders and feature-store plans, both with `onExceeded: abort`. */
-const abortingPlans = () => {
-  const plans = new Map<string, Plan>();
-  for (const file of ['plans/orders.yml', 'plans/feature-store.yml']) {
-    const raw = structuredClone(loadPlanFile(file)) as PlanInput;
-    const plan = parsePlan({ ...raw, rpo: { ...raw.rpo, onExceeded: 'abort' } }, 'test');
-    plans.set(plan.name, plan);
-  }
-  return { prepare: prepare.createHandler({ now: () => new Date(), plans: () => plans }) };
-};
+const abortingPlans = () =>
+  preparing(
+    ...['plans/orders.yml', 'plans/feature-store.yml'].map((file) =>
+      planVariant(file, (p) => ({ ...p, rpo: { ...p.rpo, onExceeded: 'abort' } })),
+    ),
+  );
 
 interface Timeline {
   step: string;

@@ -35,6 +35,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
 import * as checkLag from '../../functions/check-lag.js';
 import * as dnsStatus from '../../functions/dns-status.js';
 import * as fence from '../../functions/fence.js';
@@ -81,6 +83,15 @@ export const realHandlers = (): Handlers => ({
   dnsStatus: dnsStatus.handler,
   verify: verify.handler,
   notify: notify.handler,
+});
+
+/** A plan file of the repository with `changes` applied, validated as the catalogue validates it. */
+export const planVariant = (file: string, changes: (p: PlanInput) => PlanInput): Plan =>
+  parsePlan(changes(structuredClone(loadPlanFile(file)) as PlanInput), `${file} (test variant)`);
+
+/** The real Prepare, bound to a catalogue holding only `plans`. */
+export const preparing = (...plans: Plan[]): Pick<Handlers, 'prepare'> => ({
+  prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map(plans.map((p) => [p.name, p])) }),
 });
 
 const definition = loadDefinition();
