@@ -1,3 +1,4 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   type DBCluster,
   DBClusterNotFoundFault,
@@ -16,12 +17,14 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readinessProbesFor } from '#adapters/readiness/index.js';
 import { AuroraGlobalReadiness, RdsInstanceReadiness } from '#adapters/readiness/rds.js';
 import { AwsRequestFailedError, ThrottledError } from '#core/errors.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const rds = mockClient(RDSClient);
+const cloudwatch = mockClient(CloudWatchClient);
 
 const featureStore = loadPlanFile('plans/feature-store.yml') as PlanWithDatabase<'rds-instance'>;
 const orders = loadPlanFile('plans/orders.yml') as PlanWithDatabase<'aurora-global'>;
@@ -46,6 +49,7 @@ const replica = (over: Partial<DBInstance> = {}): DBInstance => ({
 
 afterEach(() => {
   rds.reset();
+  cloudwatch.reset();
 });
 
 describe('RdsInstanceReadiness.standby', () => {
@@ -383,5 +387,56 @@ describe('AuroraGlobalReadiness', () => {
       newestAt: new Date('2026-11-26T04:00:00Z'),
       source: 'automated snapshot rds:orders-eu-2026-11-26 of orders-eu',
     });
+  });
+});
+
+describe('readinessProbesFor an RDS plan', () => {
+  const stack = {
+    stage: 'dev',
+    stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:dr-failover-dev',
+    triggerFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:dr-failover-dev-trigger',
+    functionNames: [],
+  };
+
+  it('reads the lag of an RDS instance plan through its failover adapter, as the failover itself would', async () => {
+    // Prepare: a promoted replica publishes no lag; only the failover adapter reads that as already promoted.
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [replica({ ReadReplicaSourceDBInstanceIdentifier: undefined, StatusInfos: [] })],
+    });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+
+    // Act
+    const probes = await readinessProbesFor(featureStore, stack);
+    const [standby, lag] = await Promise.all([probes.standby(), probes.replicationLag()]);
+
+    // Assess
+    expect(standby).toMatchObject({ exists: true, role: 'promoted' });
+    expect(lag).toMatchObject({ status: 'known', seconds: 0, alreadyPromoted: true });
+    expect(cloudwatch).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
+  });
+
+  it('reads the lag of an Aurora global plan through its failover adapter, as the failover itself would', async () => {
+    // Prepare
+    rds.on(DescribeGlobalClustersCommand).resolves({
+      GlobalClusters: [
+        globalCluster({
+          GlobalClusterMembers: [
+            { DBClusterArn: PRIMARY_ARN, IsWriter: false },
+            { DBClusterArn: TARGET_ARN, IsWriter: true },
+          ],
+        }),
+      ],
+    });
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster()] });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+
+    // Act
+    const probes = await readinessProbesFor(orders, stack);
+    const [standby, lag] = await Promise.all([probes.standby(), probes.replicationLag()]);
+
+    // Assess
+    expect(standby).toMatchObject({ exists: true, role: 'promoted' });
+    expect(lag).toMatchObject({ status: 'known', seconds: 0, alreadyPromoted: true });
+    expect(cloudwatch).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
   });
 });
