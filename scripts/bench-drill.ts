@@ -6,31 +6,15 @@
  *
  *   npm run bench:drill -- [--runs K] [--rate N] [--detector-interval MS] [--wait-ms MS]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, platform, release } from 'node:os';
-import { parseArgs } from 'node:util';
-import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spread } from './lib/drill/report.js';
-import { cleanupActiveDrills, type DrillOptions, type DrillReport, runDrill } from './lib/drill/run-drill.js';
+import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from './lib/drill/measure.js';
+import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from './lib/drill/report.js';
+import { type DrillOptions, type DrillReport, runDrill } from './lib/drill/run-drill.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '5' },
-    rate: { type: 'string', default: '50' },
-    'detector-interval': { type: 'string', default: '500' },
-    'wait-ms': { type: 'string', default: '100' },
-    ttl: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'bench/drill.json' },
-  },
-  strict: true,
-});
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new TypeError('--runs must be a positive integer');
-
-const onSignal = () => {
-  void cleanupActiveDrills().finally(() => process.exit(130));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+const { values, runs } = parseMeasureArgs(
+  { runs: 5, out: 'bench/drill.json' },
+  { 'detector-interval': { type: 'string', default: '500' } },
+);
+cleanupDrillsOnSignal();
 
 const common: DrillOptions = {
   mode: 'unplanned',
@@ -73,8 +57,7 @@ for (let i = 1; i <= runs; i++) {
 }
 
 const summary = (reports: DrillReport[]) => {
-  const of = (f: (r: DrillReport) => number | undefined) =>
-    spread(reports.map(f).filter((x): x is number => x !== undefined));
+  const of = (f: (r: DrillReport) => number | undefined) => spreadOf(reports, f);
   return {
     succeeded: reports.filter((r) => r.outcome === 'succeeded').length,
     rtoMs: of((r) => r.rto?.ms),
@@ -98,14 +81,9 @@ const switchRatio =
     : undefined;
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const result = {
-  command: `npm run bench:drill${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  command: commandLine('bench:drill'),
   at: new Date(started).toISOString(),
-  machine: {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model,
-    platform: `${platform()} ${release()}`,
-    node: process.version,
-  },
+  machine: machineInfo(),
   settings: {
     runs,
     ...common,
@@ -131,8 +109,7 @@ const result = {
   peers: { ...Object.fromEntries(PEERS.map((p) => [p.name, p.rtoSeconds])), physicalFloorMs: PHYSICAL_FLOOR_MS },
   runs: { drill: drills.map(figures), baseline: baselines.map(figures) },
 };
-await mkdir('bench', { recursive: true });
-await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
+await writeResult(values.out, result);
 
 const fmt = (s: Spread | undefined) => (s ? `${s.median} ms (${s.min}–${s.max})` : '—');
 process.stdout.write(

@@ -10,30 +10,13 @@
  *
  *   npm run soak -- [--runs N] [--rate N] [--wait-ms MS] [--ttl S] [--out FILE]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, platform, release } from 'node:os';
-import { parseArgs } from 'node:util';
-import { type Spread, spread } from './lib/drill/report.js';
-import { cleanupActiveDrills, type DrillMode, type DrillOptions, runDrill } from './lib/drill/run-drill.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '20' },
-    rate: { type: 'string', default: '50' },
-    'wait-ms': { type: 'string', default: '100' },
-    ttl: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'bench/soak.json' },
-  },
-  strict: true,
-});
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new TypeError('--runs must be a positive integer');
+import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from './lib/drill/measure.js';
+import { type Spread, spreadOf } from './lib/drill/report.js';
+import { type DrillMode, type DrillOptions, runDrill } from './lib/drill/run-drill.js';
 
-const onSignal = () => {
-  void cleanupActiveDrills().finally(() => process.exit(130));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+const { values, runs } = parseMeasureArgs({ runs: 20, out: 'bench/soak.json' });
+cleanupDrillsOnSignal();
 
 const common: Omit<DrillOptions, 'mode'> = {
   ratePerSecond: Number(values.rate),
@@ -111,15 +94,13 @@ for (let i = 1; i <= runs; i++) {
 }
 
 const of = (mode: DrillMode) => figures.filter((f) => f.mode === mode);
-const numbers = (fs: RunFigures[], pick: (f: RunFigures) => number | undefined) =>
-  fs.map(pick).filter((x): x is number => x !== undefined);
 const byMode = (mode: DrillMode) => {
   const fs = of(mode);
   return {
     runs: fs.length,
     succeeded: fs.filter((f) => f.outcome === 'succeeded').length,
-    rtoMs: spread(numbers(fs, (f) => f.rtoMs)),
-    rpoLost: spread(numbers(fs, (f) => f.rpoLost)),
+    rtoMs: spreadOf(fs, (f) => f.rtoMs),
+    rpoLost: spreadOf(fs, (f) => f.rpoLost),
     oldPrimaryFenced: fs.filter((f) => f.fenced === true).length,
     oldPrimaryWritableOnReturn: fs.filter((f) => f.oldPrimaryWritableOnReturn === true).length,
   };
@@ -137,14 +118,9 @@ const wallSeconds = Math.round((Date.now() - started) / 100) / 10;
 const ok = plannedLosses === 0 && splitBrains === 0 && succeeded === runs;
 
 const result = {
-  command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  command: commandLine('soak'),
   at: new Date(started).toISOString(),
-  machine: {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model,
-    platform: `${platform()} ${release()}`,
-    node: process.version,
-  },
+  machine: machineInfo(),
   settings: { runs, order: 'planned, unplanned, planned, …', ...common },
   definitions: {
     rto: 'incident (kill, or the switchover request) → first insert acknowledged on a connection opened after it, on the new primary',
@@ -164,8 +140,7 @@ const result = {
   ok,
   runs: figures,
 };
-await mkdir('bench', { recursive: true });
-await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
+await writeResult(values.out, result);
 
 const fmt = (s: Spread | undefined) => (s ? `median ${s.median} ms, worst ${s.max} ms (best ${s.min}, n ${s.n})` : '—');
 process.stdout.write(

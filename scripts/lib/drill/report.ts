@@ -49,10 +49,12 @@ export interface Aggregate {
   splitBrainOk: number;
 }
 
-const defined = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+/** The spread of what `pick` finds in `items` (items where it finds nothing are left out). */
+export const spreadOf = <T>(items: readonly T[], pick: (item: T) => number | undefined): Spread | undefined =>
+  spread(items.map(pick).filter((x): x is number => x !== undefined));
 
 export const aggregate = (reports: readonly DrillReport[]): Aggregate => {
-  const of = (f: (r: DrillReport) => number | undefined) => spread(defined(reports.map(f)));
+  const of = (f: (r: DrillReport) => number | undefined) => spreadOf(reports, f);
   const out: Aggregate = {
     iterations: reports.length,
     succeeded: reports.filter((r) => r.outcome === 'succeeded').length,
