@@ -1,16 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { type DrillResult, runDrill } from '../../scripts/lib/drill/run-drill.js';
+import { inRecovery, kept as keptOf, query } from './support.js';
 
-const one = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string): Promise<R | undefined> => {
-  const client = new pg.Client(config);
-  await client.connect();
-  try {
-    return (await client.query<R>(sql)).rows[0];
-  } finally {
-    await client.end();
-  }
-};
+const one = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string): Promise<R | undefined> =>
+  (await query<R>(config, sql))[0];
 
 let result: DrillResult | undefined;
 
@@ -47,8 +41,8 @@ it('aborts the run, notified, with nothing promoted, when lag exceeds the plan (
   });
 
   // Assess
-  const { report, kept } = result;
-  if (!kept) throw new Error('keep: true must keep the environment');
+  const { report } = result;
+  const kept = keptOf(result);
   expect(report.outcome).toBe('aborted');
   expect(report.execution).toMatchObject({ status: 'FAILED', error: 'ReplicationLagExceededError' });
   expect(report.execution?.visited.at(-1)).toBe('Aborted');
@@ -58,8 +52,7 @@ it('aborts the run, notified, with nothing promoted, when lag exceeds the plan (
   expect(report.notifications.map((n) => n.type)).toContain('Failover Aborted');
   expect(report.standbyInRecovery).toBe(true);
   // Counted independently: the standby is still a standby and DNS still names the primary.
-  const standby = await one<{ r: boolean }>(kept.regions.standby.connectionConfig(), 'SELECT pg_is_in_recovery() AS r');
-  expect(standby?.r).toBe(true);
+  expect(await inRecovery(kept.regions.standby.connectionConfig())).toBe(true);
   expect(kept.dns.get(kept.plan.dns.recordName)?.address).toBe(kept.regions.primary.host);
   await one(kept.regions.standby.connectionConfig(), 'SELECT pg_wal_replay_resume()');
 }, 60_000);

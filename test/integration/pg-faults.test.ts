@@ -11,47 +11,13 @@ import type { FailoverState } from '#core/state.js';
 import type { DrillEnvironment, DrillResult } from '../../scripts/lib/drill/run-drill.js';
 import { runDrill } from '../../scripts/lib/drill/run-drill.js';
 import type { Handlers, LambdaHandler } from '../../scripts/lib/local-state-machine.js';
-
-/** Every query opens its own connection: the test counts independently of the drill's own bookkeeping. */
-const query = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string, params: unknown[] = []) => {
-  const client = new pg.Client(config);
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-};
-
-/** Polls `probe` until it returns true, or throws naming `what` once `timeoutMs` has passed. */
-const waitFor = async (what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
-
-const inRecovery = async (config: pg.ClientConfig) =>
-  (await query<{ r: boolean }>(config, 'SELECT pg_is_in_recovery() AS r'))[0]?.r;
-
-/** Acknowledged ids missing on `config`'s server, counted there. */
-const missingOn = async (config: pg.ClientConfig, ids: number[]): Promise<number[]> => {
-  const rows = await query<{ id: string }>(config, 'SELECT id FROM drill_writes WHERE id = ANY($1::bigint[])', [ids]);
-  const present = new Set(rows.map((r) => Number(r.id)));
-  return ids.filter((id) => !present.has(id));
-};
+import { inRecovery, kept, lossOnNewPrimary, missingOn, query, waitFor } from './support.js';
 
 /** Replaces one step's handler with `around(real)`. */
 const wrap = (handlers: Handlers, name: string, around: (real: LambdaHandler) => LambdaHandler): Handlers => {
   const real = handlers[name];
   if (!real) throw new Error(`no handler ${name}`);
   return { ...handlers, [name]: around(real) };
-};
-
-const kept = (result: DrillResult): DrillEnvironment => {
-  if (!result.kept) throw new Error('keep: true must keep the environment');
-  return result.kept;
 };
 
 const stateRecord = (result: DrillResult, name: string) => result.report.execution?.states.find((s) => s.name === name);
@@ -146,9 +112,12 @@ describe('faults on real PostgreSQL, through the state machine', () => {
     expect(notifications.map((n) => n.type)).toEqual(['Failover Started', 'Failover Succeeded']);
     expect(notifications[1]?.detail).toMatchObject({ fence: { fenced: true, method: 'read-only' } });
     // Assess: RPO counted independently on the new primary
-    const ackedByOld = acks.filter((a) => a.server === env.regions.primary.host).map((a) => a.id);
-    const missing = await missingOn(standby, ackedByOld);
-    expect(report.rpo).toMatchObject({ lostCount: missing.length, lostIds: missing });
+    const { ackedByOld, missing } = await lossOnNewPrimary(env, acks);
+    expect(report.rpo).toMatchObject({
+      lostCount: missing.length,
+      lostIds: missing,
+      acknowledgedByOldPrimary: ackedByOld.length,
+    });
     expect(report.splitBrain).toMatchObject({ ok: true, writeRejectedOnReturn: true, workloadRowsAfterRestart: 0 });
   }, 60_000);
 
@@ -264,8 +233,7 @@ describe('faults on real PostgreSQL, through the state machine', () => {
     expect(report.standbyInRecovery).toBe(false);
     expect(env.dns.get(env.plan.dns.recordName)?.address).toBe(env.regions.primary.host);
     // Assess: the RPO is counted although the run failed, and matches the new primary
-    const ackedByOld = acks.filter((a) => a.server === env.regions.primary.host).map((a) => a.id);
-    const missing = await missingOn(standby, ackedByOld);
+    const { ackedByOld, missing } = await lossOnNewPrimary(env, acks);
     expect(report.rpo).toMatchObject({
       lostCount: missing.length,
       lostIds: missing,

@@ -1,0 +1,59 @@
+/**
+ * Helpers of the integration tests that run the drill: they query the servers themselves, each query on its own
+ * connection, so the tests count independently of the drill's own bookkeeping.
+ */
+import pg from 'pg';
+import type { DrillEnvironment, DrillResult } from '../../scripts/lib/drill/run-drill.js';
+import type { Ack } from '../../scripts/lib/drill/workload.js';
+
+export const query = async <R extends pg.QueryResultRow>(
+  config: pg.ClientConfig,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> => {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+};
+
+/** Polls `probe` until it returns true, or throws naming `what` once `timeoutMs` has passed. */
+export const waitFor = async (what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+export const inRecovery = async (config: pg.ClientConfig): Promise<boolean | undefined> =>
+  (await query<{ r: boolean }>(config, 'SELECT pg_is_in_recovery() AS r'))[0]?.r;
+
+/** Acknowledged ids missing on `config`'s server, counted there. */
+export const missingOn = async (config: pg.ClientConfig, ids: number[]): Promise<number[]> => {
+  const rows = await query<{ id: string }>(config, 'SELECT id FROM drill_writes WHERE id = ANY($1::bigint[])', [ids]);
+  const present = new Set(rows.map((r) => Number(r.id)));
+  return ids.filter((id) => !present.has(id));
+};
+
+/**
+ * The RPO as the new primary (the promoted standby) shows it: the ids the old primary acknowledged, and those of
+ * them missing there. Throws when the old primary acknowledged nothing: there would be nothing to count.
+ */
+export const lossOnNewPrimary = async (
+  env: DrillEnvironment,
+  acks: readonly Ack[],
+): Promise<{ ackedByOld: number[]; missing: number[] }> => {
+  const ackedByOld = acks.filter((a) => a.server === env.regions.primary.host).map((a) => a.id);
+  if (ackedByOld.length === 0) throw new Error('the old primary acknowledged no commit: the RPO count proves nothing');
+  return { ackedByOld, missing: await missingOn(env.regions.standby.connectionConfig(), ackedByOld) };
+};
+
+/** The environment a `keep: true` drill left running. */
+export const kept = (result: DrillResult): DrillEnvironment => {
+  if (!result.kept) throw new Error('keep: true must keep the environment');
+  return result.kept;
+};
