@@ -15,6 +15,18 @@ export const loadDefinition = (file = DEFINITION_FILE): StateMachineDefinition =
   // `merge: true` resolves the YAML anchors the file uses for its shared Retry blocks, as the deployment does.
   parseYaml(readFileSync(file, 'utf8'), { merge: true }) as StateMachineDefinition;
 
+/** `ms` for every state of `type`: the shape of the emulator's `waitTimeOverrides` and `retryIntervalOverrides`. */
+export const overrideEach = (
+  definition: StateMachineDefinition,
+  type: 'Wait' | 'Task',
+  ms: number,
+): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(definition.States)
+      .filter(([, s]) => s.Type === type)
+      .map(([name]) => [name, ms]),
+  );
+
 /** A Lambda handler as the steps export it. */
 export type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
 

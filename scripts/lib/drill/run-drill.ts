@@ -30,6 +30,7 @@ import {
   type LocalRunResult,
   LocalTaskTokens,
   loadDefinition,
+  overrideEach,
   runLocal,
 } from '../local-state-machine.js';
 import { type Alarm, type CloudWatchAlarmStateChangeEvent, type Detector, startDetector } from './detector.js';
@@ -574,16 +575,10 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
     // Validated once here, as CreateStateMachine does at deployment; executions then start without re-validating.
     new StateMachine(definition, { validationOptions: { checkArn: false } });
     const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
-    const waitTimeOverrides = Object.fromEntries(waitStates.map(([name]) => [name, o.waitMs]));
-    const retryIntervalMs = options.retryIntervalMs;
+    const waitTimeOverrides = overrideEach(definition, 'Wait', o.waitMs);
+    const { retryIntervalMs } = options;
     const retryIntervalOverrides =
-      retryIntervalMs === undefined
-        ? undefined
-        : Object.fromEntries(
-            Object.entries(definition.States)
-              .filter(([, st]) => st.Type === 'Task')
-              .map(([name]) => [name, retryIntervalMs]),
-          );
+      retryIntervalMs === undefined ? undefined : overrideEach(definition, 'Task', retryIntervalMs);
     const tracker = new StateTracker(progress);
     const executions = new LocalExecutions((name, input) =>
       runLocal(input, {
