@@ -46,13 +46,14 @@ export class CliError extends Error {
   }
 }
 
+const NO_CREDENTIALS =
+  'no AWS credentials found: set AWS_PROFILE (and run `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+const EXPIRED = 'the AWS session has expired: refresh your credentials (e.g. `aws sso login`)';
+
 const AWS_MESSAGES: Record<string, [string, ExitCode]> = {
-  CredentialsProviderError: [
-    'no AWS credentials found: set AWS_PROFILE (and run `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
-    EXIT.aws,
-  ],
-  ExpiredTokenException: ['the AWS session has expired: refresh your credentials (e.g. `aws sso login`)', EXIT.aws],
-  ExpiredToken: ['the AWS session has expired: refresh your credentials (e.g. `aws sso login`)', EXIT.aws],
+  CredentialsProviderError: [NO_CREDENTIALS, EXIT.aws],
+  ExpiredTokenException: [EXPIRED, EXIT.aws],
+  ExpiredToken: [EXPIRED, EXIT.aws],
   UnrecognizedClientException: ['AWS does not recognise these credentials: check AWS_PROFILE or your keys', EXIT.aws],
   InvalidSignatureException: ['AWS rejected the request signature: check your secret key and clock', EXIT.aws],
   AccessDeniedException: ['access denied', EXIT.aws],
@@ -81,12 +82,13 @@ const AWS_MESSAGES: Record<string, [string, ExitCode]> = {
 
 const NETWORK_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN']);
 
-/** True for errors thrown by an AWS SDK client or its credential chain. */
-const isAwsError = (error: Error & { $metadata?: unknown; code?: string }) =>
-  error.$metadata !== undefined ||
-  error.name in AWS_MESSAGES ||
-  error.name === 'TimeoutError' ||
-  NETWORK_CODES.has(error.code ?? '');
+/** The SDK's own message adds the detail (which ARN, which action) for these. */
+const WITH_DETAIL = new Set([
+  'AccessDeniedException',
+  'ExecutionDoesNotExist',
+  'StateMachineDoesNotExist',
+  'InvalidArn',
+]);
 
 /**
  * Turns an error into the one line the CLI prints and its exit code. `context` names what was being done
@@ -100,23 +102,16 @@ export const explain = (error: unknown, context?: string): CliError => {
   const about = context ? ` (${context})` : '';
   if (known) {
     const [message, code] = known;
-    // The SDK's own message adds the detail (which ARN, which action) for these.
-    const detail = [
-      'AccessDeniedException',
-      'ExecutionDoesNotExist',
-      'StateMachineDoesNotExist',
-      'InvalidArn',
-    ].includes(e.name)
-      ? `: ${e.message}`
-      : '';
+    const detail = WITH_DETAIL.has(e.name) ? `: ${e.message}` : '';
     return new CliError(`${message}${detail}${about}`, code, { cause: error });
   }
-  if (e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message)) {
-    return new CliError(AWS_MESSAGES.CredentialsProviderError?.[0] ?? 'no AWS credentials', EXIT.aws, { cause: error });
+  if (/could not load credentials/i.test(e.message)) {
+    return new CliError(NO_CREDENTIALS, EXIT.aws, { cause: error });
   }
   if (NETWORK_CODES.has(e.code ?? '') || e.name === 'TimeoutError') {
     return new CliError(`cannot reach Step Functions${about}: ${e.message}`, EXIT.aws, { cause: error });
   }
-  if (isAwsError(e)) return new CliError(`${e.name}: ${e.message}${about}`, EXIT.aws, { cause: error });
+  // Any other error an AWS SDK client returned (it carries the response metadata).
+  if (e.$metadata !== undefined) return new CliError(`${e.name}: ${e.message}${about}`, EXIT.aws, { cause: error });
   return new CliError(`internal error: ${e.name}: ${e.message}`, EXIT.internal, { cause: error });
 };
