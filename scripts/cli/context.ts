@@ -2,6 +2,7 @@
  * What every command gets: its output streams, environment, Step Functions clients, clock and sleep. Tests pass
  * fakes (mocked SFN clients, a sleep that returns at once); scripts/cli.ts passes the real ones.
  */
+import { userInfo } from 'node:os';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Plan } from '#core/plan.js';
 import type { ReadinessProbes, StackNames } from '#core/readiness.js';
@@ -63,6 +64,15 @@ export const paint = (enabled: boolean): Paint => {
   return { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
 };
 
+/** Who runs the CLI, as notifications and approvals record it: `cli:<local user>`. */
+export const localUser = (env: NodeJS.ProcessEnv): string => {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:${env.USER ?? 'unknown'}`;
+  }
+};
+
 // ------------------------------------------------------------------ plans, regions, ARNs
 
 export interface TargetOptions {
@@ -97,6 +107,10 @@ export const regionOf = (opts: TargetOptions, env: NodeJS.ProcessEnv, plan?: Pla
   return region;
 };
 
+/** The deployed stage: --stage, else DR_FAILOVER_STAGE, else dev. */
+export const stageOf = (opts: TargetOptions, env: NodeJS.ProcessEnv): string =>
+  opts.stage ?? env.DR_FAILOVER_STAGE ?? 'dev';
+
 /**
  * The failover state machine: --state-machine-arn, else DR_FAILOVER_STATE_MACHINE_ARN, else the one the plan's
  * stack deploys in its standby region: `dr-failover-<stage>` (--stage, DR_FAILOVER_STAGE, default dev).
@@ -115,8 +129,7 @@ export const stateMachineArnOf = (opts: TargetOptions, env: NodeJS.ProcessEnv, p
       EXIT.badInput,
     );
   }
-  const stage = opts.stage ?? env.DR_FAILOVER_STAGE ?? 'dev';
-  return `arn:aws:states:${regionOf(opts, env, plan)}:${plan.accountId}:stateMachine:dr-failover-${stage}`;
+  return `arn:aws:states:${regionOf(opts, env, plan)}:${plan.accountId}:stateMachine:dr-failover-${stageOf(opts, env)}`;
 };
 
 /** An execution ARN from an ARN, or from a name and the state machine it ran on. */
@@ -128,9 +141,12 @@ export const executionArnOf = (execution: string, opts: TargetOptions, env: Node
     return execution;
   }
   const plan = opts.plan ? findPlan(opts.plan, opts, env) : undefined;
-  const sm = stateMachineArnOf(opts, env, plan);
-  return `${sm.replace(':stateMachine:', ':execution:')}:${execution}`;
+  return executionArnIn(stateMachineArnOf(opts, env, plan), execution);
 };
+
+/** The ARN of the execution named `name` of a state machine. */
+export const executionArnIn = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** The region an ARN lives in. */
 export const regionOfArn = (arn: string): string => arn.split(':')[3] ?? '';

@@ -7,7 +7,7 @@ import { DescribeExecutionCommand, type HistoryEvent, type SFNClient } from '@aw
 import { fetchHistory, runModelFromHistory } from '../lib/report/history.js';
 import { fmtDuration, oneLine, type RunModel, type StepRun } from '../lib/report/model.js';
 import { outcomeWord, rpoLine, rtoLine } from '../lib/report/render.js';
-import type { Output, Paint } from './context.js';
+import { type Output, type Paint, regionOfArn } from './context.js';
 import { EXIT, type ExitCode, explain } from './errors.js';
 
 export const exitCodeOf = (m: RunModel): ExitCode =>
@@ -206,7 +206,7 @@ export const follow = async (o: FollowOptions): Promise<RunModel> => {
     const token = pendingApprovalToken(events, model);
     if (token && token !== announced) {
       announced = token;
-      const region = o.executionArn.split(':')[3];
+      const region = regionOfArn(o.executionArn);
       emit({
         event: 'approval-waiting',
         step: model.steps.at(-1)?.name ?? 'approval',

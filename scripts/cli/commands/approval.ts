@@ -3,11 +3,10 @@
  * approval (SendTaskSuccess, the state's `$.approval`); deny fails the waiting state with ApprovalDeniedError,
  * the reason as its cause, and the run aborts without changing anything.
  */
-import { userInfo } from 'node:os';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { ApprovalDeniedError } from '#core/errors.js';
-import { colourEnabled, findPlan, paint, regionOf, type TargetOptions } from '../context.js';
+import { colourEnabled, findPlan, localUser, paint, regionOf, type TargetOptions } from '../context.js';
 import { CliError, EXIT, explain } from '../errors.js';
 import type { CommandContext } from '../program.js';
 import { withTarget } from './options.js';
@@ -18,14 +17,7 @@ interface ApprovalOptions extends TargetOptions {
   json?: boolean;
 }
 
-const who = (opts: ApprovalOptions, env: NodeJS.ProcessEnv) => {
-  if (opts.by) return opts.by;
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return `cli:${env.USER ?? 'unknown'}`;
-  }
-};
+const who = (opts: ApprovalOptions, env: NodeJS.ProcessEnv) => opts.by ?? localUser(env);
 
 /** Task tokens are long opaque strings; catch the obvious paste mistakes before calling AWS. */
 const checkToken = (token: string) => {

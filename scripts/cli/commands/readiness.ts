@@ -13,7 +13,15 @@ import {
   type StackNames,
 } from '#core/readiness.js';
 import { FAILOVER_FUNCTIONS, functionName } from '../../wiring.js';
-import { colourEnabled, findPlan, paint, stateMachineArnOf, type TargetOptions } from '../context.js';
+import {
+  colourEnabled,
+  findPlan,
+  paint,
+  regionOf,
+  stageOf,
+  stateMachineArnOf,
+  type TargetOptions,
+} from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../program.js';
 import { positiveSeconds, withTarget } from './options.js';
@@ -28,11 +36,11 @@ interface ReadinessCliOptions extends TargetOptions {
 
 /** The deployed stack's names, as serverless.yml names them for `stage` (what the readiness function is given). */
 export const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): StackNames => {
-  const stage = opts.stage ?? env.DR_FAILOVER_STAGE ?? 'dev';
-  const region = opts.region ?? plan.regions.standby;
+  const stage = stageOf(opts, env);
+  const region = regionOf(opts, env, plan);
   return {
     stage,
-    stateMachineArn: stateMachineArnOf({ ...opts, stage }, env, plan),
+    stateMachineArn: stateMachineArnOf(opts, env, plan),
     triggerFunctionArn: `arn:aws:lambda:${region}:${plan.accountId}:function:${functionName(stage, 'trigger')}`,
     functionNames: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)),
   };

@@ -3,13 +3,21 @@
  * Prepare uses (bad input is refused here, with the field, before anything is sent), starts the state machine,
  * then follows the run like `watch`.
  */
-import { userInfo } from 'node:os';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { InvalidInputError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
 import { executionName, windowStamp } from '#core/trigger.js';
-import { colourEnabled, findPlan, paint, regionOf, stateMachineArnOf, type TargetOptions } from '../context.js';
+import {
+  colourEnabled,
+  executionArnIn,
+  findPlan,
+  localUser,
+  paint,
+  regionOf,
+  stateMachineArnOf,
+  type TargetOptions,
+} from '../context.js';
 import { CliError, EXIT, explain } from '../errors.js';
 import type { CommandContext } from '../program.js';
 import { exitCodeOf, follow } from '../watch.js';
@@ -28,15 +36,6 @@ interface StartOptions extends TargetOptions {
   interval: number;
   json?: boolean;
 }
-
-/** Who is asking: --requested-by, else the local user (recorded in every notification). */
-const whoAmI = (env: NodeJS.ProcessEnv): string => {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return `cli:${env.USER ?? 'unknown'}`;
-  }
-};
 
 export const registerStart = (program: Command, { deps, setExit }: CommandContext): void => {
   withTarget(
@@ -70,7 +69,7 @@ export const registerStart = (program: Command, { deps, setExit }: CommandContex
       mode: opts.mode,
       dryRun: opts.dryRun === true,
       reason: opts.reason,
-      requestedBy: opts.requestedBy ?? whoAmI(deps.env),
+      requestedBy: opts.requestedBy ?? localUser(deps.env),
       incidentStartedAt: opts.incidentStartedAt ?? now.toISOString(),
       overrideCooldown: opts.overrideCooldown === true,
       trigger: { kind: 'manual', source: 'dr-failover CLI' },
@@ -91,7 +90,7 @@ export const registerStart = (program: Command, { deps, setExit }: CommandContex
     let executionArn: string;
     try {
       const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-      executionArn = out.executionArn ?? `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      executionArn = out.executionArn ?? executionArnIn(stateMachineArn, name);
     } catch (error) {
       if ((error as Error).name === 'ExecutionAlreadyExists') {
         throw new CliError(
