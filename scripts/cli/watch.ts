@@ -178,6 +178,26 @@ export const pendingApprovalToken = (events: readonly HistoryEvent[], m: RunMode
   }
 };
 
+/**
+ * The run as it stands: DescribeExecution (its status, which a history page may not show yet) and every page of
+ * its history, rebuilt into the run model. Failures are explained for the CLI.
+ */
+export const readRun = async (
+  client: SFNClient,
+  executionArn: string,
+  now: Date,
+): Promise<{ events: HistoryEvent[]; model: RunModel }> => {
+  let status: string | undefined;
+  let events: HistoryEvent[];
+  try {
+    status = (await client.send(new DescribeExecutionCommand({ executionArn }))).status;
+    events = await fetchHistory(client, executionArn);
+  } catch (error) {
+    throw explain(error, executionArn);
+  }
+  return { events, model: runModelFromHistory(events, { executionArn, ...(status ? { status } : {}), now }) };
+};
+
 /** Follows an execution to its end; returns the final model (or the last one seen, after maxPolls). */
 export const follow = async (o: FollowOptions): Promise<RunModel> => {
   const diff = new ProgressDiff();
@@ -188,22 +208,10 @@ export const follow = async (o: FollowOptions): Promise<RunModel> => {
   };
   let model: RunModel | undefined;
   for (let poll = 1; ; poll++) {
-    let status: string | undefined;
-    let events: HistoryEvent[];
-    try {
-      const described = await o.client.send(new DescribeExecutionCommand({ executionArn: o.executionArn }));
-      status = described.status;
-      events = await fetchHistory(o.client, o.executionArn);
-    } catch (error) {
-      throw explain(error, o.executionArn);
-    }
-    model = runModelFromHistory(events, {
-      executionArn: o.executionArn,
-      ...(status ? { status } : {}),
-      now: o.now(),
-    });
+    const run = await readRun(o.client, o.executionArn, o.now());
+    model = run.model;
     for (const e of diff.next(model)) emit(e);
-    const token = pendingApprovalToken(events, model);
+    const token = pendingApprovalToken(run.events, model);
     if (token && token !== announced) {
       announced = token;
       const region = regionOfArn(o.executionArn);

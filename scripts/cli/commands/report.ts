@@ -3,13 +3,12 @@
  * report as the drill: report.json, report.md and timeline.svg.
  */
 import * as path from 'node:path';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { fetchHistory, runModelFromHistory } from '../../lib/report/history.js';
 import { writeRunReport } from '../../lib/report/render.js';
 import { colourEnabled, executionArnOf, paint, regionOfArn, type TargetOptions } from '../context.js';
-import { EXIT, explain } from '../errors.js';
+import { EXIT } from '../errors.js';
 import type { CommandContext } from '../program.js';
+import { readRun } from '../watch.js';
 import { withTarget } from './options.js';
 
 interface ReportOptions extends TargetOptions {
@@ -28,18 +27,7 @@ export const registerReport = (program: Command, { deps, setExit }: CommandConte
   ).action(async (execution: string, opts: ReportOptions) => {
     const executionArn = executionArnOf(execution, opts, deps.env);
     const client = deps.sfn(opts.region ?? regionOfArn(executionArn));
-    let model: ReturnType<typeof runModelFromHistory>;
-    try {
-      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      const events = await fetchHistory(client, executionArn);
-      model = runModelFromHistory(events, {
-        executionArn,
-        ...(described.status ? { status: described.status } : {}),
-        now: deps.now(),
-      });
-    } catch (error) {
-      throw explain(error, executionArn);
-    }
+    const { model } = await readRun(client, executionArn, deps.now());
     const dir = opts.out ?? path.join('run-report', model.execution.name);
     const files = await writeRunReport(dir, model);
     if (opts.json) {
