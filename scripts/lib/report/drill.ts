@@ -13,18 +13,11 @@ import {
   rpoFromState,
   type StepKind,
   type StepRun,
+  stepKindOf,
   UNFENCED,
   warningsFromState,
   worldOf,
 } from './model.js';
-
-const stateKind = (type: string, name: string, caught: boolean | undefined): StepKind => {
-  if (caught) return 'fail';
-  if (type === 'Wait') return 'wait';
-  if (name.startsWith('Notify')) return 'notify';
-  if (name.startsWith('Approve')) return 'approval';
-  return 'task';
-};
 
 export const runModelFromDrill = (r: DrillReport): RunModel => {
   const steps: StepRun[] = [];
@@ -59,7 +52,7 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
     if (s.type !== 'Task' && s.type !== 'Wait' && s.type !== 'Fail') continue;
     steps.push({
       name: s.name,
-      kind: s.type === 'Fail' ? 'fail' : stateKind(s.type, s.name, s.caught),
+      kind: s.caught ? 'fail' : (stepKindOf(s.type, s.name) ?? 'task'),
       startMs: s.enteredAt,
       endMs: s.exitedAt ?? s.enteredAt,
       attempts: s.type === 'Fail' ? 0 : s.retries + 1,

@@ -14,9 +14,9 @@ import {
   type RunOutcome,
   retryWarnings,
   rpoFromState,
-  type StepKind,
   type StepRun,
   startSummary,
+  stepKindOf,
   UNFENCED,
   warningsFromState,
   worldOf,
@@ -93,17 +93,6 @@ const failureOf = (e: HistoryEvent): { error: string; cause?: string } => {
   return { error, ...(d?.cause ? { cause: d.cause } : {}) };
 };
 
-const kindOf = (stateType: string, name: string): StepKind | undefined => {
-  if (stateType === 'Task') {
-    if (name.startsWith('Notify')) return 'notify';
-    if (name.startsWith('Approve')) return 'approval';
-    return 'task';
-  }
-  if (stateType === 'Wait') return 'wait';
-  if (stateType === 'Fail') return 'fail';
-  return undefined;
-};
-
 export interface HistoryContext {
   executionArn?: string;
   /** DescribeExecution's status, when known (a history page may end before the final event). */
@@ -166,7 +155,7 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
       const name = e.stateEnteredEventDetails?.name ?? stateType;
       visited.push(name);
       take(parseJson(e.stateEnteredEventDetails?.input));
-      const kind = kindOf(stateType, name);
+      const kind = stepKindOf(stateType, name);
       current = undefined;
       if (kind) {
         current = {

@@ -97,6 +97,18 @@ export interface RunModel {
   nextSteps?: string;
 }
 
+/** The bar a state machine state is drawn as, by its type and name; none for Choice, Pass and Succeed. */
+export const stepKindOf = (stateType: string, name: string): StepKind | undefined => {
+  if (stateType === 'Task') {
+    if (name.startsWith('Notify')) return 'notify';
+    if (name.startsWith('Approve')) return 'approval';
+    return 'task';
+  }
+  if (stateType === 'Wait') return 'wait';
+  if (stateType === 'Fail') return 'fail';
+  return undefined;
+};
+
 export const planSummary = (plan: Plan): NonNullable<RunModel['plan']> => ({
   name: plan.name,
   primaryRegion: plan.regions.primary,

@@ -27,6 +27,14 @@ describe('the drill through the shared report', () => {
     expect(model.steps.map((s) => s.name)).toEqual(
       expect.arrayContaining(['Prepare', 'CheckLag', 'Fence', 'Promote', 'UpdateDns', 'Verify', 'client reconnect']),
     );
+    const kinds = Object.fromEntries(model.steps.map((s) => [s.name, s.kind]));
+    expect(kinds).toMatchObject({
+      trigger: 'trigger',
+      Prepare: 'task',
+      NotifyStarted: 'notify',
+      WaitForPromotion: 'wait',
+      'client reconnect': 'client',
+    });
     expect(model.steps.find((s) => s.name === 'Fence')?.outcome).toMatch(/^fenced/);
     expect(model.nextSteps).toBeUndefined();
   });
