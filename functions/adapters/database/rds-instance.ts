@@ -117,7 +117,8 @@ export class RdsInstanceFailover implements DatabaseFailover {
    * The replica's lag, or that it is already promoted. The promotion state outranks the metric: a promoted replica
    * stops publishing ReplicaLag, and its last datapoint (absent, stale, or still fresh for a few minutes) describes
    * a replication that is over. So the instance is described on every reading, in parallel with the metric query so
-   * that it adds no latency: standalone and available means it is the writer, whatever the metric says.
+   * that it adds no latency: writable by promotionStatus's rule (standalone and available) means it is the writer,
+   * whatever the metric says.
    */
   async replicationLag(): Promise<LagReading> {
     const now = this.now();
@@ -140,7 +141,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
       ),
     ]);
     const status = instance.DBInstanceStatus ?? 'unknown';
-    if (!instance.ReadReplicaSourceDBInstanceIdentifier && status === 'available') {
+    if (this.promotionOf(instance).state === 'writable') {
       return {
         status: 'known',
         seconds: 0,
@@ -264,7 +265,11 @@ export class RdsInstanceFailover implements DatabaseFailover {
   }
 
   async promotionStatus(): Promise<PromotionStatus> {
-    const instance = await this.describeReplica();
+    return this.promotionOf(await this.describeReplica());
+  }
+
+  /** Where a described replica's promotion stands: one rule for the promotion check and the lag reading. */
+  private promotionOf(instance: DBInstance): PromotionStatus {
     const status = instance.DBInstanceStatus ?? 'unknown';
     const source = instance.ReadReplicaSourceDBInstanceIdentifier;
     if (FAILED_INSTANCE_STATES.has(status)) {
