@@ -3,6 +3,7 @@ import {
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  type FailoverState,
   type GlobalCluster,
   RDSClient,
   SwitchoverGlobalClusterCommand,
@@ -28,6 +29,10 @@ const GLOBAL_BUSY_CODES = ['InvalidGlobalClusterStateFault', 'InvalidDBClusterSt
  */
 const RPO_LAG = 'AuroraGlobalDBRPOLag';
 const REPLICATION_LAG = 'AuroraGlobalDBReplicationLag';
+
+/** A global cluster's operation in progress, as the lag reading and Promote name it. */
+const operation = (failover: FailoverState): string =>
+  `${failover.IsDataLossAllowed ? 'failover' : 'switchover'} (${failover.Status}) from ${failover.FromDbClusterArn ?? '?'} to ${failover.ToDbClusterArn ?? '?'}`;
 
 /**
  * DatabaseFailover for an Aurora Global Database: the target (secondary) cluster lives in the standby region, where
@@ -145,15 +150,9 @@ export class AuroraGlobalFailover implements DatabaseFailover {
    * that is not a member is not judged here (Promote names that error).
    */
   private promotedState(global: GlobalCluster): { writer: boolean; detail?: string } {
-    const member = global.GlobalClusterMembers?.find((m) => m.DBClusterArn === this.targetArn);
     const failover = global.FailoverState;
-    if (failover?.Status) {
-      return {
-        writer: false,
-        detail: `a ${failover.IsDataLossAllowed ? 'failover' : 'switchover'} (${failover.Status}) from ${failover.FromDbClusterArn ?? '?'} to ${failover.ToDbClusterArn ?? '?'} is in progress`,
-      };
-    }
-    if (member?.IsWriter) {
+    if (failover?.Status) return { writer: false, detail: `a ${operation(failover)} is in progress` };
+    if (this.memberOf(global)?.IsWriter) {
       return {
         writer: true,
         detail:
@@ -200,12 +199,11 @@ export class AuroraGlobalFailover implements DatabaseFailover {
       };
     }
     if (failover?.Status) {
-      const operation = `${failover.IsDataLossAllowed ? 'failover' : 'switchover'} (${failover.Status}) from ${failover.FromDbClusterArn ?? '?'} to ${failover.ToDbClusterArn ?? '?'}`;
       if (failover.ToDbClusterArn === this.targetArn && failover.Status !== 'cancelling') {
         // Idempotent: a previous attempt of this step already started it.
-        return { outcome: 'started', detail: `a ${operation} is already in progress` };
+        return { outcome: 'started', detail: `a ${operation(failover)} is already in progress` };
       }
-      throw new ResourceBusyError(`${this.globalClusterId} is busy with a ${operation}`);
+      throw new ResourceBusyError(`${this.globalClusterId} is busy with a ${operation(failover)}`);
     }
     const what = `${mode === 'planned' ? 'SwitchoverGlobalCluster' : 'FailoverGlobalCluster'} ${this.globalClusterId}`;
     try {
@@ -285,8 +283,12 @@ export class AuroraGlobalFailover implements DatabaseFailover {
     return global;
   }
 
+  private memberOf(global: GlobalCluster) {
+    return global.GlobalClusterMembers?.find((m) => m.DBClusterArn === this.targetArn);
+  }
+
   private targetMember(global: GlobalCluster) {
-    const member = global.GlobalClusterMembers?.find((m) => m.DBClusterArn === this.targetArn);
+    const member = this.memberOf(global);
     if (!member) {
       // Detached (e.g. a manual detach-and-promote) or never added: waiting will not change it.
       throw new PromotionFailedError(`${this.targetArn} is not a member of global cluster ${this.globalClusterId}`);
