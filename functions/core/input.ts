@@ -35,7 +35,7 @@ export type ExecutionInput = z.infer<typeof executionInputSchema>;
 export type FailoverMode = ExecutionInput['mode'];
 
 /** How far ahead of this stack's clock an incident may be said to start (clock skew between machines). */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /**
  * Validates an execution input; throws InvalidInputError naming the first bad field.

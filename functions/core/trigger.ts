@@ -134,9 +134,6 @@ export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>):
   };
 };
 
-export type { ExecutionSummary } from './runs.js';
-export { runKindOf } from './runs.js';
-
 /** Port: the state machine's executions, as the trigger reads and starts them. */
 export interface ExecutionStarter extends ExecutionLister {
   /** StartExecution; `duplicate` when Step Functions already has an execution of that name (same incident). */

@@ -15,11 +15,11 @@ import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
 import { AwsRequestFailedError, ThrottledError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import type { ExecutionSummary } from '#core/runs.js';
 import {
   type AlarmStateChangeEvent,
   decideTrigger,
   type ExecutionStarter,
-  type ExecutionSummary,
   executionName,
   runTrigger,
   windowStamp,

@@ -12,7 +12,7 @@ import type { ApprovalTimeout, ApprovalTimer } from '#core/ports.js';
 import { requireEnv } from '#lib/env.js';
 
 /** The universal target that calls Step Functions' SendTaskFailure with the schedule's Input. */
-export const SEND_TASK_FAILURE_TARGET = 'arn:aws:scheduler:::aws-sdk:sfn:sendTaskFailure';
+const SEND_TASK_FAILURE_TARGET = 'arn:aws:scheduler:::aws-sdk:sfn:sendTaskFailure';
 
 /**
  * The schedule's name, from the task token alone: a retried step arms the same name (CreateSchedule answers
@@ -41,7 +41,7 @@ export const settingsFromEnv = (region: string, env: NodeJS.ProcessEnv = process
 });
 
 /** The exact CreateSchedule request for one approval request. */
-export const createScheduleInput = (
+const createScheduleInput = (
   request: ApprovalTimeout,
   settings: Pick<SchedulerTimerSettings, 'groupName' | 'roleArn'>,
 ): CreateScheduleCommandInput => {

@@ -50,7 +50,7 @@ export interface ApprovalRequestInfo {
 }
 
 /** Where an approval request is published: the people and systems asked. */
-export const askedVia = (plan: Pick<Plan, 'notify'>): string[] => [
+const askedVia = (plan: Pick<Plan, 'notify'>): string[] => [
   `event bus ${plan.notify.eventBus}`,
   ...(plan.notify.snsTopicArn ? [`SNS topic ${plan.notify.snsTopicArn}`] : []),
 ];
