@@ -83,6 +83,10 @@ const dnsSyncTimedOut = (plan: Plan, dns: NonNullable<FailoverState['dns']>): st
   );
 };
 
+/** Whether the run saw the standby promoted: writable at its last status check, or already promoted at Promote. */
+export const standbyPromoted = (state: Partial<FailoverState>): boolean =>
+  state.promotion?.state === 'writable' || state.promote?.outcome === 'already-promoted';
+
 /**
  * Where the run left the database, DNS and the old primary, one line each, for the Failover Failed notification:
  * the person paged reads what is true now before what to do about it. Pure.
@@ -93,7 +97,7 @@ export const describeWorld = (state: Partial<FailoverState>, plan: Plan): string
   const promotion = state.promotion;
   const promote = state.promote;
   const dns = state.dns;
-  const promoted = promotion?.state === 'writable' || promote?.outcome === 'already-promoted';
+  const promoted = standbyPromoted(state);
   const database = promoted
     ? `Database: the standby in ${standby} IS promoted and writable (${promotion?.detail ?? promote?.detail ?? ''}).`
     : promote

@@ -11,7 +11,7 @@ import {
 import { InvalidInputError } from '../errors.js';
 import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
-import { describeWorld, nextStepsFor } from '../next-steps.js';
+import { describeWorld, nextStepsFor, standbyPromoted } from '../next-steps.js';
 import type { Plan } from '../plan.js';
 import type { FailoverEvent, FailoverEventType } from '../ports.js';
 import { type FailoverState, recordStep, type StepName } from '../state.js';
@@ -117,7 +117,7 @@ export const buildEvent = (
     case 'Failover Failed': {
       summary = `FAILED ${how}${where}: ${errorName ?? 'error'}${errorMessage ? `: ${errorMessage}` : ''}`;
       const world = {
-        promoted: state.promotion?.state === 'writable' || state.promote?.outcome === 'already-promoted',
+        promoted: standbyPromoted(state),
         dnsSwitched: state.dns?.status === 'insync',
       };
       Object.assign(detail, {
