@@ -183,6 +183,18 @@ const testDnsAnswer = { mock: route53, command: TestDNSAnswerCommand };
 const listExecutions = { mock: sfn, command: ListExecutionsCommand };
 const modifyGroup = { mock: rds, command: ModifyDBParameterGroupCommand };
 
+/** The notification calls refused for good (IAM), as every Task that notifies can meet them. */
+const putEventsDenied: TerminalFault = {
+  label: 'PutEvents AccessDeniedException',
+  expect: 'AwsRequestFailedError',
+  aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
+};
+const publishDenied: TerminalFault = {
+  label: 'SNS Publish AuthorizationErrorException',
+  expect: 'AwsRequestFailedError',
+  aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
+};
+
 export const ROWS: Record<string, TaskRow> = {
   Prepare: {
     kind: 'step',
@@ -209,13 +221,7 @@ export const ROWS: Record<string, TaskRow> = {
     kind: 'approval',
     scenario: ORDERS_MANUAL,
     transient: [{ label: 'PutEvents ThrottlingException', ...putEvents, error: sdk.ebThrottled }],
-    terminal: [
-      {
-        label: 'PutEvents AccessDeniedException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
-      },
-    ],
+    terminal: [putEventsDenied],
   },
   NotifyStarted: {
     kind: 'notify',
@@ -225,18 +231,7 @@ export const ROWS: Record<string, TaskRow> = {
       { label: 'PutEvents InternalException (500)', ...putEvents, error: sdk.ebInternal },
       { label: 'SNS Publish ThrottledException', ...publish, error: sdk.snsThrottled },
     ],
-    terminal: [
-      {
-        label: 'PutEvents AccessDeniedException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
-      },
-      {
-        label: 'SNS Publish AuthorizationErrorException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
-      },
-    ],
+    terminal: [putEventsDenied, publishDenied],
   },
   CheckLag: {
     kind: 'step',
@@ -270,13 +265,7 @@ export const ROWS: Record<string, TaskRow> = {
     kind: 'approval',
     scenario: ORDERS_LAG_APPROVAL,
     transient: [{ label: 'SNS Publish ThrottledException', ...publish, error: sdk.snsThrottled }],
-    terminal: [
-      {
-        label: 'SNS Publish AuthorizationErrorException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
-      },
-    ],
+    terminal: [publishDenied],
   },
   Fence: {
     kind: 'step',
@@ -540,37 +529,19 @@ export const ROWS: Record<string, TaskRow> = {
     kind: 'notify',
     scenario: ORDERS_RUN,
     transient: [{ label: 'PutEvents ThrottlingException', ...putEvents, error: sdk.ebThrottled }],
-    terminal: [
-      {
-        label: 'SNS Publish AuthorizationErrorException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
-      },
-    ],
+    terminal: [publishDenied],
   },
   NotifyAborted: {
     kind: 'notify',
     scenario: ORDERS_ABORTED,
     transient: [{ label: 'SNS Publish ThrottledException', ...publish, error: sdk.snsThrottled }],
-    terminal: [
-      {
-        label: 'PutEvents AccessDeniedException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'PutEvents AccessDeniedException', ...putEvents, error: () => accessDenied() },
-      },
-    ],
+    terminal: [putEventsDenied],
   },
   NotifyFailed: {
     kind: 'notify',
     scenario: ORDERS_VERIFY_FAILS,
     transient: [{ label: 'PutEvents InternalException (500)', ...putEvents, error: sdk.ebInternal }],
-    terminal: [
-      {
-        label: 'SNS Publish AuthorizationErrorException',
-        expect: 'AwsRequestFailedError',
-        aws: { label: 'SNS AuthorizationErrorException', ...publish, error: sdk.snsDenied },
-      },
-    ],
+    terminal: [publishDenied],
   },
 };
 
