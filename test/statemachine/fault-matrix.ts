@@ -30,7 +30,7 @@ import {
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
 import type { PlanInput } from '#core/plan.js';
-import type { Handlers } from '../../scripts/lib/local-state-machine.js';
+import { type Handlers, loadDefinition } from '../../scripts/lib/local-state-machine.js';
 import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
 import {
   auroraWorld,
@@ -48,6 +48,29 @@ import {
   sfn,
   sns,
 } from './support.js';
+
+// ------------------------------------------------------------------ the Task states
+
+/** A Task state of the definition, as the matrix reads it. */
+export interface TaskState {
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Retry?: {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+    JitterStrategy?: string;
+  }[];
+  TimeoutSeconds?: number;
+  Next?: string;
+}
+const definition = loadDefinition();
+/** The Task states of statemachines/failover.asl.yaml: each needs a row. */
+export const TASKS = Object.entries(definition.States)
+  .filter(([, s]) => s.Type === 'Task')
+  .map(([name]) => name);
+export const taskState = (name: string) => definition.States[name] as TaskState;
 
 // ------------------------------------------------------------------ runs that reach each Task
 

@@ -7,26 +7,13 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../scripts/lib/local-state-machine.js';
 import { type FaultRun, inject, runScenario, type Scenario, silentApprover, type Tracker, track } from './fault-kit.js';
-import { MAIN_LINE, MUTATED_BY, ROWS, type TaskRow } from './fault-matrix.js';
+import { MAIN_LINE, MUTATED_BY, ROWS, TASKS, type TaskRow, taskState } from './fault-matrix.js';
 import { ALL_MOCKS, eventBridge, notifyWorld, sns } from './support.js';
-
-type TaskDefinition = {
-  Catch?: { ErrorEquals: string[]; Next: string }[];
-  Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[];
-  TimeoutSeconds?: number;
-  Next?: string;
-};
-const definition = loadDefinition();
-const TASKS = Object.entries(definition.States)
-  .filter(([, s]) => s.Type === 'Task')
-  .map(([name]) => name);
-const stateOf = (name: string) => definition.States[name] as TaskDefinition;
 
 /** The state the definition's Catch sends `error` to from `task`. */
 const caughtBy = (task: string, error: string) =>
-  stateOf(task).Catch?.find((c) => c.ErrorEquals.includes(error) || c.ErrorEquals.includes('States.ALL'))?.Next;
+  taskState(task).Catch?.find((c) => c.ErrorEquals.includes(error) || c.ErrorEquals.includes('States.ALL'))?.Next;
 
 /** The notification published for the end of the run (Failover Failed or Aborted), as EventBridge and SNS got it. */
 const endNotification = () => {
@@ -52,7 +39,7 @@ const expectFailedAt = (run: FaultRun, row: TaskRow, task: string, error: string
   expect(run.error, run.cause).toBe(error);
   const notifyStep = caughtBy(task, error) ?? '(no Catch)';
   if (row.kind === 'step') expect(notifyStep).toBe('NotifyFailed');
-  expect(run.visited.slice(-3)).toEqual([task, notifyStep, stateOf(notifyStep).Next]);
+  expect(run.visited.slice(-3)).toEqual([task, notifyStep, taskState(notifyStep).Next]);
   expect(run.tracker.attempts.get(task), 'attempts').toBe(1);
   expect(run.retried.get(task), 'retries').toBeUndefined();
   const later = MAIN_LINE.slice(MAIN_LINE.indexOf(task) + 1);
@@ -159,7 +146,7 @@ describe.each(TASKS)('fault matrix, terminal: %s', (task) => {
 
   const firstCall = row.transient.find((f) => f.scenario === undefined || f.scenario === row.scenario);
   if (firstCall) {
-    const retrier = stateOf(task).Retry?.find((r) => r.ErrorEquals.includes('TimeoutError'));
+    const retrier = taskState(task).Retry?.find((r) => r.ErrorEquals.includes('TimeoutError'));
     it(`on a function that times out at every attempt (hung ${firstCall.command.name.replace(/Command$/, '')}): retried, then ${row.kind === 'notify' ? 'the run goes on' : 'notified as TimeoutError naming the step'}`, async () => {
       // Prepare
       row.scenario.world();
@@ -189,7 +176,7 @@ describe.each(TASKS)('fault matrix, terminal: %s', (task) => {
   it(`on States.Timeout (no answer within TimeoutSeconds): ${outcome(row)}`, async () => {
     // Prepare
     row.scenario.world();
-    const timeoutSeconds = stateOf(task).TimeoutSeconds ?? 0;
+    const timeoutSeconds = taskState(task).TimeoutSeconds ?? 0;
     let tracker: Tracker;
     if (row.kind === 'approval') {
       // The publish works; nobody answers the approval request.

@@ -5,24 +5,9 @@
  * Terminal failures and timeouts: faults-terminal.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../scripts/lib/local-state-machine.js';
 import { type FaultRun, inject, runScenario, type Scenario, stub, track } from './fault-kit.js';
-import { MAIN_LINE, MUTATED_BY, ROWS } from './fault-matrix.js';
+import { MAIN_LINE, MUTATED_BY, ROWS, TASKS, taskState } from './fault-matrix.js';
 import { ALL_MOCKS, notifyWorld } from './support.js';
-
-type Retrier = {
-  ErrorEquals: string[];
-  IntervalSeconds?: number;
-  MaxAttempts?: number;
-  BackoffRate?: number;
-  MaxDelaySeconds?: number;
-  JitterStrategy?: string;
-};
-const definition = loadDefinition();
-const TASKS = Object.entries(definition.States)
-  .filter(([, s]) => s.Type === 'Task')
-  .map(([name]) => name);
-const retriersOf = (task: string) => (definition.States[task] as { Retry?: Retrier[] }).Retry ?? [];
 
 /** Attempts that fail before the one that works: within every retrier's MaxAttempts. */
 const FAILING_ATTEMPTS = 2;
@@ -75,7 +60,7 @@ describe('fault matrix: the rows', () => {
 
   it.each(TASKS)('%s: every Retry backs off (IntervalSeconds, MaxAttempts, BackoffRate > 1, FULL jitter)', (task) => {
     // Prepare
-    const retriers = retriersOf(task);
+    const retriers = taskState(task).Retry ?? [];
 
     // Assess: the tests run with zero intervals, so the backoff itself is checked here, in the definition.
     expect(retriers.length, task).toBeGreaterThan(0);
