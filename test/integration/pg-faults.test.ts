@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextStepsFor } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
-import type { DrillEnvironment, DrillResult } from '../../scripts/lib/drill/run-drill.js';
+import type { DrillEnvironment, DrillOptions, DrillResult } from '../../scripts/lib/drill/run-drill.js';
 import { runDrill } from '../../scripts/lib/drill/run-drill.js';
 import type { Handlers, LambdaHandler } from '../../scripts/lib/local-state-machine.js';
 import { inRecovery, kept, lossOnNewPrimary, missingOn, query, waitFor } from './support.js';
@@ -19,6 +19,10 @@ const wrap = (handlers: Handlers, name: string, around: (real: LambdaHandler) =>
   if (!real) throw new Error(`no handler ${name}`);
   return { ...handlers, [name]: around(real) };
 };
+
+/** A drill left running for the test to inspect, with a short warm-up and 20 ms between Retry attempts. */
+const faultDrill = (options: DrillOptions): Promise<DrillResult> =>
+  runDrill({ keep: true, warmupMs: 300, retryIntervalMs: 20, ...options });
 
 const stateRecord = (result: DrillResult, name: string) => result.report.execution?.states.find((s) => s.name === name);
 
@@ -81,13 +85,10 @@ describe('faults on real PostgreSQL, through the state machine', () => {
       });
 
     // Act: unplanned, started by an operator with the primary still up (so the best-effort fence reaches it).
-    result = await runDrill({
+    result = await faultDrill({
       mode: 'unplanned',
       start: 'manual',
-      keep: true,
-      warmupMs: 300,
       splitBrainWindowMs: 500,
-      retryIntervalMs: 20,
       wrapHandlers: faults,
     });
 
@@ -146,12 +147,9 @@ describe('faults on real PostgreSQL, through the state machine', () => {
       });
 
     // Act
-    result = await runDrill({
+    result = await faultDrill({
       mode: 'planned',
-      keep: true,
-      warmupMs: 300,
       splitBrainWindowMs: 500,
-      retryIntervalMs: 20,
       wrapHandlers: faults,
     });
 
@@ -195,12 +193,9 @@ describe('faults on real PostgreSQL, through the state machine', () => {
       });
 
     // Act: unplanned, the primary killed and detected, as in an outage
-    result = await runDrill({
+    result = await faultDrill({
       mode: 'unplanned',
-      keep: true,
-      warmupMs: 300,
       detectorIntervalMs: 200,
-      retryIntervalMs: 20,
       wrapHandlers: faults,
     });
 
@@ -257,7 +252,7 @@ describe('faults on real PostgreSQL, through the state machine', () => {
     };
 
     // Act
-    result = await runDrill({ mode: 'planned', keep: true, warmupMs: 300, retryIntervalMs: 20, beforeIncident });
+    result = await faultDrill({ mode: 'planned', beforeIncident });
 
     // Assess: stopped at Fence, terminal (no retry), nothing promoted
     const { report, notifications } = result;
