@@ -4,7 +4,7 @@ import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
 import type { Plan } from '#core/plan.js';
 import { type ExecutionStarter, runTrigger, type TriggerResult } from '#core/trigger.js';
 import { requireEnv } from '#lib/env.js';
-import { logger, redactErrorInPlace } from '#lib/logger.js';
+import { logAndMaskErrors, logger } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
 
 export interface TriggerDeps {
@@ -41,12 +41,6 @@ export const createHandler = (deps: TriggerDeps = defaultDeps) =>
     return result;
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use({
-      onError: async (request) => {
-        logger.error('trigger failed', { errorName: request.error?.name, error: request.error });
-        // The runtime logs the error it returns: no secret in it either.
-        redactErrorInPlace(request.error);
-      },
-    });
+    .use(logAndMaskErrors('trigger failed'));
 
 export const handler = createHandler();

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
 import { redact, redactString } from '#core/redact.js';
 
 const SENSITIVE_KEY = /pass(word)?|secret|token|credential|authorization|api[-_]?key|private[-_]?key/i;
@@ -37,3 +38,20 @@ export const redactErrorInPlace = (error: unknown): void => {
     // A frozen error cannot be changed; throwing here would replace the step's named error with a TypeError.
   }
 };
+
+/**
+ * The onError of every Lambda entry point: logs the failure with its name and cause, then masks secrets in it before
+ * it leaves (redactErrorInPlace). It lets the error escape: the error `name` is what the state machine's Retry and
+ * Catch match on, so no middleware may turn a failure into a response.
+ */
+export const logAndMaskErrors = (message: string): MiddlewareObj => ({
+  onError: async (request) => {
+    const error = request.error;
+    logger.error(message, {
+      errorName: error?.name,
+      error,
+      retryable: (error as { retryable?: boolean } | null)?.retryable === true,
+    });
+    redactErrorInPlace(error);
+  },
+});

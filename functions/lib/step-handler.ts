@@ -2,24 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { StepPayload } from '#core/steps/deps.js';
-import { logger, redactErrorInPlace } from './logger.js';
-
-/**
- * Logs a step's failure with its name and cause, then lets it escape with any secret in its message masked: the
- * error `name` is what the state machine's Retry and Catch match on, so no middleware may turn a failure into a
- * response.
- */
-const logErrors = (): MiddlewareObj<StepPayload<unknown>> => ({
-  onError: async (request) => {
-    const error = request.error;
-    logger.error('step failed', {
-      errorName: error?.name,
-      error,
-      retryable: (error as { retryable?: boolean } | null)?.retryable === true,
-    });
-    redactErrorInPlace(error);
-  },
-});
+import { logAndMaskErrors, logger } from './logger.js';
 
 const addRunKeys = (running: { step?: string }): MiddlewareObj<StepPayload<unknown>> => ({
   before: async (request) => {
@@ -58,5 +41,5 @@ export const stepHandler = <E extends StepPayload<unknown>, R>(run: (event: E) =
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(addRunKeys(running))
-    .use(logErrors());
+    .use(logAndMaskErrors('step failed'));
 };
