@@ -21,7 +21,7 @@ export interface CommandContext {
 /** Commands, in the order --help lists them. A new command is one module under commands/ and one line here. */
 const COMMANDS = [registerPlans, registerStart, registerWatch, registerApproval, registerReport, registerReadiness];
 
-export const buildProgram = (ctx: CommandContext): Command => {
+const buildProgram = (ctx: CommandContext): Command => {
   const program = new Command('dr-failover')
     .description(
       'Start, follow, approve and report PostgreSQL failovers run by the dr-failover state machine; list and validate DR plans.',

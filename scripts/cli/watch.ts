@@ -45,7 +45,7 @@ interface Seen {
 }
 
 /** Compares two builds of the model and returns what is new, in order. */
-export class ProgressDiff {
+class ProgressDiff {
   readonly #seen: Seen[] = [];
 
   next(m: RunModel): WatchEvent[] {
@@ -88,7 +88,7 @@ export class ProgressDiff {
   }
 }
 
-export const endedEvent = (m: RunModel): Extract<WatchEvent, { event: 'ended' }> => ({
+const endedEvent = (m: RunModel): Extract<WatchEvent, { event: 'ended' }> => ({
   event: 'ended',
   execution: m.execution.arn ?? m.execution.name,
   outcome: m.outcome,
@@ -102,7 +102,7 @@ export const endedEvent = (m: RunModel): Extract<WatchEvent, { event: 'ended' }>
 });
 
 /** The text view of one event. */
-export const renderEvent = (e: WatchEvent, p: Paint, width = 160): string[] => {
+const renderEvent = (e: WatchEvent, p: Paint, width = 160): string[] => {
   const clip = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
   switch (e.event) {
     case 'step-started':
@@ -131,7 +131,7 @@ export const renderEvent = (e: WatchEvent, p: Paint, width = 160): string[] => {
 };
 
 /** The closing block: outcome, RTO and RPO against the plan, warnings, next steps. */
-export const renderEnd = (m: RunModel, p: Paint): string[] => {
+const renderEnd = (m: RunModel, p: Paint): string[] => {
   const word = outcomeWord(m);
   const coloured = m.outcome === 'succeeded' ? p.green(word) : m.outcome === 'running' ? p.yellow(word) : p.red(word);
   const lines = [
@@ -165,7 +165,7 @@ export interface FollowOptions {
  * The task token of an approval request still waiting, from its TaskScheduled parameters (the resolved Payload
  * carries `taskToken`), so the person watching can answer it from here.
  */
-export const pendingApprovalToken = (events: readonly HistoryEvent[], m: RunModel): string | undefined => {
+const pendingApprovalToken = (events: readonly HistoryEvent[], m: RunModel): string | undefined => {
   const open = m.steps.at(-1);
   if (open?.kind !== 'approval' || open.endMs !== undefined) return undefined;
   const scheduled = [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0)).findLast((e) => e.type === 'TaskScheduled')

@@ -35,7 +35,7 @@ interface ReadinessCliOptions extends TargetOptions {
 }
 
 /** The deployed stack's names, as serverless.yml names them for `stage` (what the readiness function is given). */
-export const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): StackNames => {
+const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): StackNames => {
   const stage = stageOf(opts, env);
   const region = regionOf(opts, env, plan);
   return {
@@ -47,7 +47,7 @@ export const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.Proces
 };
 
 /** The real probes: the readiness adapters, loaded only when the command runs. */
-export const defaultReadinessProbes = async (plan: Plan, stack: StackNames): Promise<ReadinessProbes> =>
+const defaultReadinessProbes = async (plan: Plan, stack: StackNames): Promise<ReadinessProbes> =>
   (await import('#adapters/readiness/index.js')).readinessProbesFor(plan, stack);
 
 const checkList = (value: string, previous: string[] = []) => {

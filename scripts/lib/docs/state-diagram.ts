@@ -193,7 +193,7 @@ export const mermaidStateDiagram = (def: Definition): string => {
 const cell = (s: string) => s.replaceAll('|', '\\|').replace(/\s*\n\s*/g, ' ');
 
 /** Every Task's timeout, retries and catches, and every Choice's branches, in words. */
-export const stateTable = (def: Definition): string => {
+const stateTable = (def: Definition): string => {
   const rows = ['| state | type | timeout | retries | on error | what it does |', '|---|---|---|---|---|---|'];
   for (const [name, s] of Object.entries(def.States)) {
     const type = s.Resource?.endsWith('.waitForTaskToken') ? 'Task (waits for a task token)' : s.Type;

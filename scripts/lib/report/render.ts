@@ -10,7 +10,7 @@ import { fmtDuration, oneLine, type RunModel, type StepKind } from './model.js';
 
 // ------------------------------------------------------------------ Markdown
 
-export const mdCell = (c: string) => c.replaceAll('|', '\\|').replace(/\s+/g, ' ');
+const mdCell = (c: string) => c.replaceAll('|', '\\|').replace(/\s+/g, ' ');
 
 export const mdTable = (head: string[], rows: string[][]) =>
   [
@@ -45,7 +45,7 @@ export const rpoLine = (m: RunModel): string => {
   return `${m.rpo.measured}; against the ${m.rpo.limitSeconds} s limit: ${verdict}`;
 };
 
-export const whoLine = (m: RunModel): string => {
+const whoLine = (m: RunModel): string => {
   const s = m.start;
   if (!s) return 'unknown';
   const how = s.trigger ? ` (${s.trigger.kind}: ${s.trigger.source})` : '';
@@ -55,7 +55,7 @@ export const whoLine = (m: RunModel): string => {
 const rel = (ms: number | undefined) => (ms === undefined ? '—' : `+${fmtDuration(ms)}`);
 
 /** The timeline table rows: one per step visit. */
-export const timelineRows = (m: RunModel): string[][] =>
+const timelineRows = (m: RunModel): string[][] =>
   m.steps.map((s) => [
     s.name,
     rel(s.startMs),
