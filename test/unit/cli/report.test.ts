@@ -11,10 +11,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runModelFromHistory } from '../../../scripts/lib/report/history.js';
 import { ALL_MOCKS, auroraWorld, lagMetrics, notifyWorld, route53World, runInput } from '../../statemachine/support.js';
-import { cli, executionArnFor, recordRun, sfn } from './support.js';
-
-const NAME = 'orders-manual-20261125T0315Z';
-const ARN = executionArnFor(NAME);
+import { ARN, cli, recordRun, sfn } from './support.js';
 
 describe('dr-failover report', () => {
   let dir: string;

@@ -7,9 +7,7 @@ import {
 import { CredentialsProviderError } from '@smithy/core/config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_MOCKS, auroraWorld, lagMetrics, notifyWorld, route53World, runInput } from '../../statemachine/support.js';
-import { cli, executionArnFor, NOW, recordRun, STATE_MACHINE_ARN, sfn } from './support.js';
-
-const NAME = 'orders-manual-20261125T0315Z';
+import { cli, executionArnFor, NAME, NOW, recordRun, STATE_MACHINE_ARN, sfn } from './support.js';
 
 describe('dr-failover start', () => {
   beforeEach(() => notifyWorld());

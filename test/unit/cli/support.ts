@@ -18,6 +18,9 @@ export const STATE_MACHINE_ARN = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachi
 export const executionArnFor = (name: string) =>
   `arn:aws:states:eu-west-1:${ACCOUNT}:execution:dr-failover-dev:${name}`;
 export const NOW = new Date('2026-11-25T03:15:30.000Z');
+/** The run `start --plan orders` names at NOW (one run per plan per minute), and its ARN. */
+export const NAME = 'orders-manual-20261125T0315Z';
+export const ARN = executionArnFor(NAME);
 
 export interface Captured {
   code: number;

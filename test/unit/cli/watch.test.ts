@@ -7,10 +7,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_MOCKS, auroraWorld, lagMetrics, notifyWorld, route53World, runInput } from '../../statemachine/support.js';
-import { ANSI, cli, executionArnFor, recordRun, sfn, until } from './support.js';
-
-const NAME = 'orders-manual-20261125T0315Z';
-const ARN = executionArnFor(NAME);
+import { ANSI, ARN, cli, NAME, recordRun, sfn, until } from './support.js';
 
 /** Answers DescribeExecution and GetExecutionHistory with the run as it stood at each poll. */
 const serve = (polls: HistoryEvent[][]) => {
@@ -32,7 +29,6 @@ const serve = (polls: HistoryEvent[][]) => {
 describe('dr-failover watch', () => {
   beforeEach(() => notifyWorld());
   afterEach(() => {
-    sfn.reset();
     for (const m of ALL_MOCKS) m.reset();
   });
 
