@@ -43,7 +43,7 @@ const PARAMETER_GROUP_BUSY_CODES = ['InvalidDBParameterGroupStateFault'] as cons
  * DB instance states from which a promotion will not finish by waiting.
  * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html (DB instance status)
  */
-const FAILED_INSTANCE_STATES = new Set([
+export const FAILED_INSTANCE_STATES: ReadonlySet<string> = new Set([
   'failed',
   'incompatible-parameters',
   'incompatible-network',

@@ -24,6 +24,7 @@ import {
 import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import {
+  FAILED_INSTANCE_STATES,
   PRIMARY_REGION_CLIENT_SETTINGS,
   PRIMARY_REGION_DEADLINE_MS,
   rdsResourceId,
@@ -37,19 +38,13 @@ export interface RdsReadinessDeps {
   rds?: (region: string, primary: boolean) => RDSClient;
 }
 
-/** Instance and cluster states from which the standby cannot become a writer by waiting. */
+/**
+ * Instance and cluster states from which the standby cannot become a writer by waiting: those in which the failover
+ * adapter calls a promotion failed, and the stopped and recoverable-key states, which need someone to act.
+ */
 const FAILED_STATES = new Set([
-  'failed',
-  'inaccessible-encryption-credentials',
+  ...FAILED_INSTANCE_STATES,
   'inaccessible-encryption-credentials-recoverable',
-  'incompatible-network',
-  'incompatible-option-group',
-  'incompatible-parameters',
-  'incompatible-restore',
-  'incompatible-credentials',
-  'restore-error',
-  'storage-full',
-  'deleting',
   'stopped',
   'stopping',
 ]);
