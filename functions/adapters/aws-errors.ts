@@ -42,6 +42,10 @@ interface AwsLikeError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/** Whether an AWS SDK v3 failure carries one of these error codes (its exceptions are named after their code). */
+export const hasAwsErrorName = (error: unknown, ...names: string[]): boolean =>
+  names.includes((error as AwsLikeError | null)?.name ?? '');
+
 /**
  * Translates an AWS SDK v3 failure into a dr-failover named error, keeping the original as `cause`.
  *

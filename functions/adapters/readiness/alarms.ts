@@ -12,10 +12,9 @@ import {
   DescribeRuleCommand,
   EventBridgeClient,
   ListTargetsByRuleCommand,
-  ResourceNotFoundException,
   type Target,
 } from '@aws-sdk/client-eventbridge';
-import { translateAwsError } from '#adapters/aws-errors.js';
+import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import type { Plan } from '#core/plan.js';
 import { type AlarmFacts, type AlarmRuleFacts, alarmArn, alarmRuleName, type StackNames } from '#core/readiness.js';
@@ -95,9 +94,7 @@ export class AlarmReader {
     try {
       described = await client.send(new DescribeRuleCommand({ Name: ruleName }));
     } catch (error) {
-      if (error instanceof ResourceNotFoundException || (error as Error | null)?.name === 'ResourceNotFoundException') {
-        return { name: ruleName, exists: false };
-      }
+      if (hasAwsErrorName(error, 'ResourceNotFoundException')) return { name: ruleName, exists: false };
       throw translateAwsError(error, `DescribeRule ${ruleName}`);
     }
     const targets: Target[] = [];

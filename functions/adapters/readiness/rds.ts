@@ -5,9 +5,7 @@
  */
 import {
   type DBCluster,
-  DBClusterNotFoundFault,
   type DBInstance,
-  DBInstanceNotFoundFault,
   DescribeDBClusterSnapshotsCommand,
   type DescribeDBClusterSnapshotsCommandOutput,
   DescribeDBClustersCommand,
@@ -18,10 +16,9 @@ import {
   type DescribeDBSnapshotsCommandOutput,
   DescribeGlobalClustersCommand,
   type GlobalCluster,
-  GlobalClusterNotFoundFault,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { translateAwsError } from '#adapters/aws-errors.js';
+import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import {
   FAILED_INSTANCE_STATES,
@@ -52,10 +49,13 @@ const FAILED_STATES = new Set([
 /** Read replication as RDS reports it in StatusInfos (`replicating` is the healthy one). */
 const BROKEN_REPLICATION = new Set(['error', 'stopped', 'terminated']);
 
-const notFound = (error: unknown, ...faults: (abstract new (...args: never[]) => Error)[]) =>
-  faults.some((f) => error instanceof f) ||
-  ['DBInstanceNotFound', 'DBInstanceNotFoundFault', 'DBClusterNotFoundFault', 'GlobalClusterNotFoundFault'].includes(
-    (error as { name?: string } | null)?.name ?? '',
+const notFound = (error: unknown) =>
+  hasAwsErrorName(
+    error,
+    'DBInstanceNotFound',
+    'DBInstanceNotFoundFault',
+    'DBClusterNotFoundFault',
+    'GlobalClusterNotFoundFault',
   );
 
 const MAX_PAGES = 20;
@@ -121,7 +121,7 @@ export class RdsInstanceReadiness extends RdsReadinessBase<'rds-instance'> {
         );
         return out.DBInstances?.[0];
       } catch (error) {
-        if (notFound(error, DBInstanceNotFoundFault)) return undefined;
+        if (notFound(error)) return undefined;
         throw translateAwsError(error, `DescribeDBInstances ${this.replicaId}`);
       }
     })();
@@ -259,7 +259,7 @@ export class AuroraGlobalReadiness extends RdsReadinessBase<'aurora-global'> {
         );
         return out.GlobalClusters?.[0];
       } catch (error) {
-        if (notFound(error, GlobalClusterNotFoundFault)) return undefined;
+        if (notFound(error)) return undefined;
         throw translateAwsError(error, `DescribeGlobalClusters ${this.globalId}`);
       }
     })();
@@ -277,7 +277,7 @@ export class AuroraGlobalReadiness extends RdsReadinessBase<'aurora-global'> {
       const out = await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: arn }), { abortSignal });
       return out.DBClusters?.[0];
     } catch (error) {
-      if (notFound(error, DBClusterNotFoundFault)) return undefined;
+      if (notFound(error)) return undefined;
       throw translateAwsError(error, `DescribeDBClusters ${arn}`);
     }
   }

@@ -1,7 +1,7 @@
 /** The stack's own parts, in the standby region: the failover state machine and every function it needs. */
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { translateAwsError } from '#adapters/aws-errors.js';
+import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import type { StackNames, StackResourceFacts } from '#core/readiness.js';
 
@@ -9,8 +9,6 @@ export interface StackReadinessDeps {
   sfn?: () => SFNClient;
   lambda?: () => LambdaClient;
 }
-
-const named = (error: unknown, ...names: string[]) => names.includes((error as { name?: string } | null)?.name ?? '');
 
 export class StackReader {
   readonly #stack: StackNames;
@@ -30,7 +28,7 @@ export class StackReader {
       const out = await this.#sfn().send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
       return { name, exists: true, ...(out.status ? { state: out.status } : {}) };
     } catch (error) {
-      if (named(error, 'StateMachineDoesNotExist')) return { name, exists: false };
+      if (hasAwsErrorName(error, 'StateMachineDoesNotExist')) return { name, exists: false };
       throw translateAwsError(error, `DescribeStateMachine ${arn}`);
     }
   }
@@ -52,7 +50,7 @@ export class StackReader {
           if (reason) facts.detail = reason;
           return facts;
         } catch (error) {
-          if (named(error, 'ResourceNotFoundException')) return { name, exists: false };
+          if (hasAwsErrorName(error, 'ResourceNotFoundException')) return { name, exists: false };
           throw translateAwsError(error, `GetFunctionConfiguration ${name}`);
         }
       }),
