@@ -141,6 +141,9 @@ const inputFacts = (input: unknown): { plan?: string; dryRun: boolean } => {
   return { ...(typeof i.plan === 'string' ? { plan: i.plan } : {}), dryRun: i.dryRun === true };
 };
 
+/** A listed execution with the name and start date the rule needs. */
+type NamedRun = ExecutionSummary & { name: string; startDate: Date };
+
 /**
  * The runs of `plan` that may conflict with a new one: RUNNING ones and those that succeeded inside its cooldown.
  * Names tell most of it: another deployed plan's names are skipped; the trigger's alarm runs are never dry runs.
@@ -157,21 +160,19 @@ export const collectPlanRuns = async (
 ): Promise<{ runs: PlanRun[]; self?: { startDate: Date } }> => {
   const listed = await lister.recentExecutions(lookBack(plan, now));
   const seen = new Set<string>();
-  const candidates = listed.filter((e) => {
+  const candidates = listed.filter((e): e is NamedRun => {
     const key = e.executionArn ?? e.name ?? '';
     if (seen.has(key)) return false;
     seen.add(key);
     return e.name !== undefined && e.startDate !== undefined && mayConflict(e, plan, now);
   });
   // The longest plan name whose run-name shape fits: `orders-manual-…` may belong to a plan `orders-manual`.
-  const ownerOf = (name: string) =>
-    [...new Set([...plans.keys(), plan.name])]
-      .filter((p) => runKindOf(name, p) !== undefined)
-      .sort((a, b) => b.length - a.length)[0];
+  const longestFirst = [...new Set([...plans.keys(), plan.name])].sort((a, b) => b.length - a.length);
+  const ownerOf = (name: string) => longestFirst.find((p) => runKindOf(name, p) !== undefined);
   const runs: PlanRun[] = [];
   let selfStart: Date | undefined;
-  const toDescribe: (ExecutionSummary & { name: string; startDate: Date })[] = [];
-  for (const e of candidates as (ExecutionSummary & { name: string; startDate: Date })[]) {
+  const toDescribe: NamedRun[] = [];
+  for (const e of candidates) {
     if (self && (e.executionArn === self.executionArn || e.name === self.name)) {
       selfStart = e.startDate;
       continue;
@@ -185,10 +186,13 @@ export const collectPlanRuns = async (
     }
   }
   const described = await Promise.all(
-    toDescribe.map(async (e) => ({ e, d: e.executionArn ? await lister.describeExecution(e.executionArn) : {} })),
+    toDescribe.map(async (e) => ({
+      e,
+      input: e.executionArn ? (await lister.describeExecution(e.executionArn)).input : undefined,
+    })),
   );
-  for (const { e, d } of described) {
-    const facts = inputFacts((d as { input?: unknown }).input);
+  for (const { e, input } of described) {
+    const facts = inputFacts(input);
     if (facts.plan !== plan.name) continue;
     runs.push({ ...base(e), dryRun: facts.dryRun });
   }
@@ -196,7 +200,7 @@ export const collectPlanRuns = async (
   return { runs, ...(selfStart ? { self: { startDate: selfStart } } : {}) };
 };
 
-const base = (e: ExecutionSummary & { name: string; startDate: Date }) => ({
+const base = (e: NamedRun) => ({
   name: e.name,
   status: e.status ?? 'UNKNOWN',
   startDate: e.startDate,
