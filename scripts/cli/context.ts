@@ -115,7 +115,7 @@ export const stageOf = (opts: TargetOptions, env: NodeJS.ProcessEnv): string =>
  * The failover state machine: --state-machine-arn, else DR_FAILOVER_STATE_MACHINE_ARN, else the one the plan's
  * stack deploys in its standby region: `dr-failover-<stage>` (--stage, DR_FAILOVER_STAGE, default dev).
  */
-export const stateMachineArnOf = (opts: TargetOptions, env: NodeJS.ProcessEnv, plan?: Plan): string => {
+export const targetStateMachineArn = (opts: TargetOptions, env: NodeJS.ProcessEnv, plan?: Plan): string => {
   const explicit = opts.stateMachineArn ?? env.DR_FAILOVER_STATE_MACHINE_ARN;
   if (explicit) {
     if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/.test(explicit)) {
@@ -141,7 +141,7 @@ export const executionArnOf = (execution: string, opts: TargetOptions, env: Node
     return execution;
   }
   const plan = opts.plan ? findPlan(opts.plan, opts, env) : undefined;
-  return executionArnIn(stateMachineArnOf(opts, env, plan), execution);
+  return executionArnIn(targetStateMachineArn(opts, env, plan), execution);
 };
 
 /** The ARN of the execution named `name` of a state machine. */

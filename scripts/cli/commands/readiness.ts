@@ -19,8 +19,8 @@ import {
   paint,
   regionOf,
   stageOf,
-  stateMachineArnOf,
   type TargetOptions,
+  targetStateMachineArn,
 } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../program.js';
@@ -40,7 +40,7 @@ const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): 
   const region = regionOf(opts, env, plan);
   return {
     stage,
-    stateMachineArn: stateMachineArnOf(opts, env, plan),
+    stateMachineArn: targetStateMachineArn(opts, env, plan),
     triggerFunctionArn: `arn:aws:lambda:${region}:${plan.accountId}:function:${functionName(stage, 'trigger')}`,
     functionNames: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)),
   };

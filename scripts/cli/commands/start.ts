@@ -15,8 +15,8 @@ import {
   localUser,
   paint,
   regionOf,
-  stateMachineArnOf,
   type TargetOptions,
+  targetStateMachineArn,
 } from '../context.js';
 import { CliError, EXIT, explain } from '../errors.js';
 import type { CommandContext } from '../program.js';
@@ -83,7 +83,7 @@ export const registerStart = (program: Command, { deps, setExit }: CommandContex
       }
       throw error;
     }
-    const stateMachineArn = stateMachineArnOf(opts, deps.env, plan);
+    const stateMachineArn = targetStateMachineArn(opts, deps.env, plan);
     const region = regionOf(opts, deps.env, plan);
     const name = opts.name ?? executionName(plan.name, 'manual', windowStamp(now, 1));
     const client = deps.sfn(region);
