@@ -15,7 +15,7 @@ import {
   summariseReport,
 } from '#core/readiness.js';
 import { requireEnv } from '#lib/env.js';
-import { logger, redactErrorInPlace } from '#lib/logger.js';
+import { logAndMaskErrors, logger } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
 
 /**
@@ -129,12 +129,6 @@ export const runReadiness = async (event: ReadinessEvent, deps: ReadinessHandler
 export const createHandler = (deps: ReadinessHandlerDeps = defaultDeps()) =>
   middy<ReadinessEvent, ReadinessReport, Error, Context>(async (event: ReadinessEvent) => runReadiness(event, deps))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use({
-      onError: async (request) => {
-        logger.error('readiness failed', { errorName: request.error?.name, error: request.error });
-        // The runtime logs the error it returns: no secret in it either.
-        redactErrorInPlace(request.error);
-      },
-    });
+    .use(logAndMaskErrors('readiness failed'));
 
 export const handler = createHandler();
