@@ -52,6 +52,7 @@ import {
   type LocalRunResult,
   type LocalTaskTokens,
   loadDefinition,
+  overrideEach,
   runLocal,
 } from '../../scripts/lib/local-state-machine.js';
 
@@ -95,16 +96,8 @@ export const preparing = (...plans: Plan[]): Pick<Handlers, 'prepare'> => ({
 });
 
 const definition = loadDefinition();
-const zeroWaits = Object.fromEntries(
-  Object.entries(definition.States)
-    .filter(([, s]) => s.Type === 'Wait')
-    .map(([name]) => [name, 0]),
-);
-const zeroRetries = Object.fromEntries(
-  Object.entries(definition.States)
-    .filter(([, s]) => s.Type === 'Task')
-    .map(([name]) => [name, 0]),
-);
+const zeroWaits = overrideEach(definition, 'Wait', 0);
+const zeroRetries = overrideEach(definition, 'Task', 0);
 
 /** runLocal's execution ARNs: `arn:aws:states:eu-west-1:000000000000:execution:dr-failover-local:<name>`. */
 export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:000000000000:stateMachine:dr-failover-local';
