@@ -11,4 +11,4 @@ if (major < 24) {
 }
 const { register } = await import('tsx/esm/api');
 register();
-await import('../scripts/cli.ts');
+await import('../cli/main.ts');

@@ -29,7 +29,7 @@ export const METRICS_NAMESPACE = 'DrFailover';
 export const CHECK_METRIC = 'CheckStatus';
 export const OVERALL_METRIC = 'ReadinessStatus';
 
-/** What the schedule sends (scripts/wiring.ts): the plan to check. */
+/** What the schedule sends (infra/wiring.ts): the plan to check. */
 export interface ReadinessEvent {
   kind?: 'readiness';
   plan?: unknown;

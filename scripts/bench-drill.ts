@@ -6,9 +6,9 @@
  *
  *   npm run bench:drill -- [--runs K] [--rate N] [--detector-interval MS] [--wait-ms MS]
  */
-import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from './lib/drill/measure.js';
-import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from './lib/drill/report.js';
-import { type DrillOptions, type DrillReport, runDrill } from './lib/drill/run-drill.js';
+import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
+import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from '#lab/drill/report.js';
+import { type DrillOptions, type DrillReport, runDrill } from '#lab/drill/run-drill.js';
 
 const { values, runs } = parseMeasureArgs(
   { runs: 5, out: 'bench/drill.json' },

@@ -5,7 +5,7 @@
  *
  * - diagram: docs/architecture.md, between <!-- state-machine:begin --> and <!-- state-machine:end -->, from
  *   statemachines/failover.asl.yaml.
- * - plans: docs/plans.md from the plan schema (functions/core/plan.ts) and scripts/lib/plan-field-docs.ts.
+ * - plans: docs/plans.md from the plan schema (functions/core/plan.ts) and docgen/plan-field-docs.ts.
  * - readme: the README's headline figures, between <!-- headline:begin --> and <!-- headline:end -->, from
  *   bench/drill.json (`npm run bench:drill`).
  * --check writes nothing and exits 1 when a file is out of date (test/unit/docs.test.ts checks the same).
@@ -19,7 +19,7 @@ import {
   expectedReadme,
   PLANS_FILE,
   README_FILE,
-} from './lib/docs/generate.js';
+} from '#docgen/generate.js';
 
 const { values, positionals } = parseArgs({
   options: { check: { type: 'boolean', default: false } },

@@ -1,18 +1,18 @@
 /**
  * `npm run drill`: a real regional failover of PostgreSQL on this machine, measured end to end.
- * See scripts/lib/drill/run-drill.ts for what runs; this file is the command line, live progress and the report.
+ * See lab/drill/run-drill.ts for what runs; this file is the command line, live progress and the report.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createProgressView } from './lib/drill/progress.js';
-import { aggregate, reportDirName, summaryText, writeReport } from './lib/drill/report.js';
+import { createProgressView } from '#lab/drill/progress.js';
+import { aggregate, reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
 import {
   cleanupActiveDrills,
   type DrillMode,
   type DrillReport,
   type DrillResult,
   runDrill,
-} from './lib/drill/run-drill.js';
+} from '#lab/drill/run-drill.js';
 
 const USAGE = `Usage: npm run drill -- [options]
 

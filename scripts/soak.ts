@@ -11,9 +11,9 @@
  *   npm run soak -- [--runs N] [--rate N] [--wait-ms MS] [--ttl S] [--out FILE]
  */
 
-import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from './lib/drill/measure.js';
-import { type Spread, spreadOf } from './lib/drill/report.js';
-import { type DrillMode, type DrillOptions, runDrill } from './lib/drill/run-drill.js';
+import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
+import { type Spread, spreadOf } from '#lab/drill/report.js';
+import { type DrillMode, type DrillOptions, runDrill } from '#lab/drill/run-drill.js';
 
 const { values, runs } = parseMeasureArgs({ runs: 20, out: 'bench/soak.json' });
 cleanupDrillsOnSignal();

@@ -196,7 +196,7 @@ const loopbackHostPort = z
   .string()
   .regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/, 'must be a loopback host:port such as 127.0.0.1:5353');
 
-/** The drill's DNS server on loopback (scripts/lib/local-dns-server.ts). */
+/** The drill's DNS server on loopback (lab/dns-server.ts). */
 const localDns = z
   .object({
     kind: z.literal('local'),

@@ -14,7 +14,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Plan } from '#core/plan.js';
-import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import {
   APPROVAL_TIMER_ROLE,
   approvalTimerGroupName,
@@ -22,14 +21,15 @@ import {
   FUNCTIONS,
   type FunctionName,
   roleLogicalId,
-} from '../../scripts/wiring.js';
+} from '#infra/wiring.js';
+import { loadPlanCatalog } from '#lib/plan-catalog.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const REGION = 'eu-west-1';
 const STAGE = 'ci';
 const SERVICE_FILES = [
   'serverless.yml',
-  'scripts',
+  'infra',
   'plans',
   'statemachines',
   'functions',
@@ -304,7 +304,7 @@ describe('osls package', () => {
     });
   });
 
-  it('runs every function on nodejs24.x with its own role from scripts/wiring.ts', () => {
+  it('runs every function on nodejs24.x with its own role from infra/wiring.ts', () => {
     const wiring = buildWiring(join(REPO, 'plans'), REGION, STAGE);
     expect(ofType('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
     for (const fn of FUNCTIONS) {

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalDnsSwitch } from '#adapters/dns/local.js';
 import { DnsChangeFailedError, ServiceUnavailableError, ThrottledError } from '#core/errors.js';
 import { type PlanWithDns, parsePlan } from '#core/plan.js';
-import { createTtlResolver } from '../../scripts/lib/dns-client.js';
-import { type LocalDnsServer, startLocalDnsServer } from '../../scripts/lib/local-dns-server.js';
+import { createTtlResolver } from '#lab/dns-client.js';
+import { type LocalDnsServer, startLocalDnsServer } from '#lab/dns-server.js';
 
 const RECORD = 'db.drill.local.test';
 const PRIMARY = '127.0.0.1';

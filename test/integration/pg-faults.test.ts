@@ -8,9 +8,9 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextStepsFor } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
-import type { DrillEnvironment, DrillOptions, DrillResult } from '../../scripts/lib/drill/run-drill.js';
-import { runDrill } from '../../scripts/lib/drill/run-drill.js';
-import type { Handlers, LambdaHandler } from '../../scripts/lib/local-state-machine.js';
+import type { DrillEnvironment, DrillOptions, DrillResult } from '#lab/drill/run-drill.js';
+import { runDrill } from '#lab/drill/run-drill.js';
+import type { Handlers, LambdaHandler } from '#lab/state-machine.js';
 import { inRecovery, kept, lossOnNewPrimary, missingOn, query, waitFor } from './support.js';
 
 /** Replaces one step's handler with `around(real)`. */

@@ -10,7 +10,7 @@ import { clearSecretCache, resolveSecret } from '#adapters/secrets.js';
 import { ConfigurationError, FenceFailedError, ResourceBusyError } from '#core/errors.js';
 import { type DatabaseConfigOf, type PlanWithDatabase, parsePlan, type SecretRef } from '#core/plan.js';
 import type { LagReading } from '#core/ports.js';
-import { type LocalRegions, startLocalRegions } from '../../scripts/lib/local-regions.js';
+import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 
 const CREDENTIALS_ENV = 'DR_TEST_PG_CREDENTIALS';
 

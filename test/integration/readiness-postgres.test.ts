@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
 import type { Plan } from '#core/plan.js';
 import { type CheckResult, type ReadinessReport, runReadinessChecks } from '#core/readiness.js';
-import { DRILL_RECORD, drillPlan } from '../../scripts/lib/drill/run-drill.js';
-import { type LocalDnsServer, startLocalDnsServer } from '../../scripts/lib/local-dns-server.js';
-import { type LocalRegions, startLocalRegions } from '../../scripts/lib/local-regions.js';
+import { type LocalDnsServer, startLocalDnsServer } from '#lab/dns-server.js';
+import { DRILL_RECORD, drillPlan } from '#lab/drill/run-drill.js';
+import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 
 const STACK = {
   stage: 'drill',

@@ -3,8 +3,8 @@
  * connection, so the tests count independently of the drill's own bookkeeping.
  */
 import pg from 'pg';
-import type { DrillEnvironment, DrillResult } from '../../scripts/lib/drill/run-drill.js';
-import type { Ack } from '../../scripts/lib/drill/workload.js';
+import type { DrillEnvironment, DrillResult } from '#lab/drill/run-drill.js';
+import type { Ack } from '#lab/drill/workload.js';
 
 export const query = async <R extends pg.QueryResultRow>(
   config: pg.ClientConfig,

@@ -7,8 +7,8 @@ import { LocalApprovalTimer } from '#adapters/approval/local.js';
 import { approvalTimerName } from '#adapters/approval/scheduler.js';
 import { notifierFor } from '#adapters/notify/index.js';
 import type { PlanInput } from '#core/plan.js';
+import { LocalTaskTokens } from '#lab/state-machine.js';
 import * as notify from '../../functions/notify.js';
-import { LocalTaskTokens } from '../../scripts/lib/local-state-machine.js';
 import {
   ALL_MOCKS,
   APPROVAL_TIMER_GROUP,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { APPROVAL_BACKSTOP_SECONDS, APPROVAL_TIMEOUT_MAX_MINUTES } from '#core/approval.js';
 import { ERROR_CLASSES, RETRYABLE_ERROR_NAMES } from '#core/errors.js';
-import { loadDefinition } from '../../scripts/lib/local-state-machine.js';
+import { loadDefinition } from '#lab/state-machine.js';
 
 /** Errors named by the libraries the steps run on, not by dr-failover: middy's early timeout. */
 const LIBRARY_ERROR_NAMES = ['TimeoutError'];

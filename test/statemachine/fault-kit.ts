@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
-import type { Approver, Handlers, LambdaHandler, LocalRunResult } from '../../scripts/lib/local-state-machine.js';
+import type { Approver, Handlers, LambdaHandler, LocalRunResult } from '#lab/state-machine.js';
 import { ALL_MOCKS, execute, realHandlers } from './support.js';
 
 // ------------------------------------------------------------------ AWS errors, as the SDK raises them

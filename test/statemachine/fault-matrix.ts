@@ -30,7 +30,7 @@ import {
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
 import type { PlanInput } from '#core/plan.js';
-import { type Handlers, loadDefinition } from '../../scripts/lib/local-state-machine.js';
+import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
 import {
   auroraWorld,

@@ -36,6 +36,15 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import {
+  type Approver,
+  type Handlers,
+  type LocalRunResult,
+  type LocalTaskTokens,
+  loadDefinition,
+  overrideEach,
+  runLocal,
+} from '#lab/state-machine.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import * as checkLag from '../../functions/check-lag.js';
 import * as dnsStatus from '../../functions/dns-status.js';
@@ -46,15 +55,6 @@ import * as promote from '../../functions/promote.js';
 import * as promotionStatus from '../../functions/promotion-status.js';
 import * as updateDns from '../../functions/update-dns.js';
 import * as verify from '../../functions/verify.js';
-import {
-  type Approver,
-  type Handlers,
-  type LocalRunResult,
-  type LocalTaskTokens,
-  loadDefinition,
-  overrideEach,
-  runLocal,
-} from '../../scripts/lib/local-state-machine.js';
 
 export const rds = mockClient(RDSClient);
 export const cloudwatch = mockClient(CloudWatchClient);
@@ -67,7 +67,7 @@ export const sfn = mockClient(SFNClient);
 export const scheduler = mockClient(SchedulerClient);
 export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn, scheduler];
 
-// The deployment's approval timer settings (scripts/wiring.ts sets them on the notify function).
+// The deployment's approval timer settings (infra/wiring.ts sets them on the notify function).
 export const APPROVAL_TIMER_GROUP = 'dr-failover-test-approvals';
 export const APPROVAL_TIMER_ROLE_ARN = 'arn:aws:iam::111122223333:role/dr-failover-test-approval-timer';
 process.env.APPROVAL_TIMER_GROUP = APPROVAL_TIMER_GROUP;

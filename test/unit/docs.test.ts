@@ -10,9 +10,9 @@ import {
   PLANS_FILE,
   planFieldCoverage,
   README_FILE,
-} from '../../scripts/lib/docs/generate.js';
-import { checkDescriptions } from '../../scripts/lib/docs/plan-docs.js';
-import { schemaFields } from '../../scripts/lib/docs/schema-fields.js';
+} from '#docgen/generate.js';
+import { checkDescriptions } from '#docgen/plan-docs.js';
+import { schemaFields } from '#docgen/schema-fields.js';
 import {
   conditionInWords,
   type Definition,
@@ -20,7 +20,7 @@ import {
   replaceSection,
   STATE_MACHINE_BEGIN,
   STATE_MACHINE_END,
-} from '../../scripts/lib/docs/state-diagram.js';
+} from '#docgen/state-diagram.js';
 
 describe('generated docs are current', () => {
   it('docs/architecture.md carries the state machine diagram of the current ASL', () => {
@@ -43,7 +43,7 @@ describe('generated docs are current', () => {
     // Assess
     expect(
       problems,
-      `${message}\nAdd or remove the entries in scripts/lib/plan-field-docs.ts, then run \`npm run docs\``,
+      `${message}\nAdd or remove the entries in docgen/plan-field-docs.ts, then run \`npm run docs\``,
     ).toEqual({
       missing: [],
       unknown: [],

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPlanFile } from '#lib/plan-catalog.js';
 import {
   APPROVAL_TIMER_ROLE,
   approvalTimerGroupName,
@@ -11,7 +10,8 @@ import {
   rateSeconds,
   roleLogicalId,
   statementsFor,
-} from '../../scripts/wiring.js';
+} from '#infra/wiring.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
 
 interface PolicyStatement {
   Sid: string;

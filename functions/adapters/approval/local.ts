@@ -4,7 +4,7 @@
  */
 import type { ApprovalTimeout, ApprovalTimer } from '#core/ports.js';
 
-/** The local executor's SendTaskFailure (scripts/lib/local-state-machine.ts `LocalTaskTokens`). */
+/** The local executor's SendTaskFailure (lab/state-machine.ts `LocalTaskTokens`). */
 export type SendTaskFailure = (taskToken: string, error: string, cause: string) => void;
 
 export interface LocalTimerClock {

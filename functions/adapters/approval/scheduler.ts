@@ -33,7 +33,7 @@ export interface SchedulerTimerSettings {
   region: string;
 }
 
-/** Read once, at cold start of the first approval request: the deployment sets both (scripts/wiring.ts). */
+/** Read once, at cold start of the first approval request: the deployment sets both (infra/wiring.ts). */
 export const settingsFromEnv = (region: string, env: NodeJS.ProcessEnv = process.env): SchedulerTimerSettings => ({
   groupName: requireEnv('APPROVAL_TIMER_GROUP', env),
   roleArn: requireEnv('APPROVAL_TIMER_ROLE_ARN', env),

@@ -1,5 +1,5 @@
 /**
- * `local` DnsSwitch: changes the drill's loopback DNS server (scripts/lib/local-dns-server.ts) through its HTTP
+ * `local` DnsSwitch: changes the drill's loopback DNS server (lab/dns-server.ts) through its HTTP
  * control API, and resolves through its UDP listener with Node's own DNS resolver, so verification exercises the
  * same DNS path the drill's clients use.
  */

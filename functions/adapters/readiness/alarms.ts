@@ -120,7 +120,7 @@ export class AlarmReader {
   }
 }
 
-/** The rule's pattern sends this alarm's transitions into ALARM (the shape scripts/wiring.ts writes). */
+/** The rule's pattern sends this alarm's transitions into ALARM (the shape infra/wiring.ts writes). */
 export const patternMatchesAlarm = (pattern: string | undefined, arn: string): boolean => {
   if (!pattern) return false;
   let p: { source?: unknown; resources?: unknown; detail?: { state?: { value?: unknown } } };

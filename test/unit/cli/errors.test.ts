@@ -1,6 +1,6 @@
 import { ExecutionDoesNotExist, InvalidName, SFNServiceException } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { CliError, EXIT, explain } from '../../../scripts/cli/errors.js';
+import { CliError, EXIT, explain } from '#cli/errors.js';
 
 const ARN = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-dev:x';
 

@@ -9,7 +9,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runModelFromHistory } from '../../../scripts/lib/report/history.js';
+import { runModelFromHistory } from '#report/history.js';
 import { ALL_MOCKS, auroraWorld, lagMetrics, notifyWorld, route53World, runInput } from '../../statemachine/support.js';
 import { ARN, cli, recordRun, sfn } from './support.js';
 

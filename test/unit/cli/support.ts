@@ -4,10 +4,10 @@
  * definition (test/statemachine/support.ts), turned into GetExecutionHistory's shape.
  */
 import { type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import type { CliDeps } from '../../../scripts/cli/context.js';
-import { runCli } from '../../../scripts/cli/program.js';
-import { loadDefinition } from '../../../scripts/lib/local-state-machine.js';
-import { historyFromLocalEvents } from '../../../scripts/lib/report/local-history.js';
+import type { CliDeps } from '#cli/context.js';
+import { runCli } from '#cli/program.js';
+import { loadDefinition } from '#lab/state-machine.js';
+import { historyFromLocalEvents } from '#report/local-history.js';
 import { execute, sfn } from '../../statemachine/support.js';
 
 /** The one Step Functions mock of the test process (Prepare's run guard lists executions through it too). */

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { aggregate, reportMarkdown, timelineSvg } from '../../../scripts/lib/drill/report.js';
-import type { DrillReport } from '../../../scripts/lib/drill/run-drill.js';
-import { runModelFromDrill } from '../../../scripts/lib/report/drill.js';
-import { runMarkdown } from '../../../scripts/lib/report/render.js';
+import { aggregate, reportMarkdown, timelineSvg } from '#lab/drill/report.js';
+import type { DrillReport } from '#lab/drill/run-drill.js';
+import { runModelFromDrill } from '#report/drill.js';
+import { runMarkdown } from '#report/render.js';
 
 /** The report of a real planned drill on this machine (npm run drill -- --mode planned). */
 const planned = JSON.parse(readFileSync('test/fixtures/drill-report-planned.json', 'utf8')) as DrillReport;

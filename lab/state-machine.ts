@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** The one definition: the file serverless.yml deploys. */
-export const DEFINITION_FILE = fileURLToPath(new URL('../../statemachines/failover.asl.yaml', import.meta.url));
+export const DEFINITION_FILE = fileURLToPath(new URL('../statemachines/failover.asl.yaml', import.meta.url));
 
 export const loadDefinition = (file = DEFINITION_FILE): StateMachineDefinition =>
   // `merge: true` resolves the YAML anchors the file uses for its shared Retry blocks, as the deployment does.

@@ -5,10 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { planSchema } from '#core/plan.js';
-import { loadDefinition } from '../local-state-machine.js';
-import { PLAN_FIELD_DOCS, PLAN_RULES } from '../plan-field-docs.js';
+import { loadDefinition } from '#lab/state-machine.js';
 import { type BenchDrill, HEADLINE_BEGIN, HEADLINE_END, headlineSection } from './headline.js';
 import { checkDescriptions, describeProblems, renderPlanDocs } from './plan-docs.js';
+import { PLAN_FIELD_DOCS, PLAN_RULES } from './plan-field-docs.js';
 import { schemaFields } from './schema-fields.js';
 import {
   type Definition,
@@ -18,14 +18,14 @@ import {
   stateMachineSection,
 } from './state-diagram.js';
 
-const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
 export const ARCHITECTURE_FILE = root('docs/architecture.md');
 export const PLANS_FILE = root('docs/plans.md');
 export const README_FILE = root('README.md');
 const BENCH_DRILL_FILE = root('bench/drill.json');
 const PLANS_DIR = root('plans');
-const DESCRIPTIONS_FILE = 'scripts/lib/plan-field-docs.ts';
+const DESCRIPTIONS_FILE = 'docgen/plan-field-docs.ts';
 
 /** docs/architecture.md with its state machine section regenerated from the ASL. */
 export const expectedArchitecture = (current = readFileSync(ARCHITECTURE_FILE, 'utf8')): string =>
@@ -36,7 +36,7 @@ export const expectedArchitecture = (current = readFileSync(ARCHITECTURE_FILE, '
     stateMachineSection(loadDefinition() as unknown as Definition, 'statemachines/failover.asl.yaml'),
   );
 
-/** The plan schema's fields and how well scripts/lib/plan-field-docs.ts covers them. */
+/** The plan schema's fields and how well docgen/plan-field-docs.ts covers them. */
 export const planFieldCoverage = () => {
   const docs = schemaFields(planSchema);
   const problems = checkDescriptions(docs, PLAN_FIELD_DOCS);

@@ -22,8 +22,8 @@ import type { FailoverEvent, FenceResult } from '#core/ports.js';
 import type { FailoverState, TimelineEntry } from '#core/state.js';
 import { executionName, type TriggerResult, windowStamp } from '#core/trigger.js';
 import { createTtlResolver } from '../dns-client.js';
-import { type LocalDnsServer, startLocalDnsServer } from '../local-dns-server.js';
-import { type LocalRegions, startLocalRegions } from '../local-regions.js';
+import { type LocalDnsServer, startLocalDnsServer } from '../dns-server.js';
+import { type LocalRegions, startLocalRegions } from '../regions.js';
 import {
   type EventLog,
   type Handlers,
@@ -32,7 +32,7 @@ import {
   loadDefinition,
   overrideEach,
   runLocal,
-} from '../local-state-machine.js';
+} from '../state-machine.js';
 import { type Alarm, type CloudWatchAlarmStateChangeEvent, type Detector, startDetector } from './detector.js';
 import { LocalExecutions } from './executions.js';
 import { type Ack, CREATE_WORKLOAD_TABLE, startWorkload, WORKLOAD_TABLE, type Workload } from './workload.js';
@@ -541,16 +541,16 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
       notifyM,
       triggerM,
     ] = await Promise.all([
-      import('../../../functions/prepare.js'),
-      import('../../../functions/check-lag.js'),
-      import('../../../functions/fence.js'),
-      import('../../../functions/promote.js'),
-      import('../../../functions/promotion-status.js'),
-      import('../../../functions/update-dns.js'),
-      import('../../../functions/dns-status.js'),
-      import('../../../functions/verify.js'),
-      import('../../../functions/notify.js'),
-      import('../../../functions/trigger.js'),
+      import('#functions/prepare.js'),
+      import('#functions/check-lag.js'),
+      import('#functions/fence.js'),
+      import('#functions/promote.js'),
+      import('#functions/promotion-status.js'),
+      import('#functions/update-dns.js'),
+      import('#functions/dns-status.js'),
+      import('#functions/verify.js'),
+      import('#functions/notify.js'),
+      import('#functions/trigger.js'),
     ]);
     const taskTokens = new LocalTaskTokens();
     const realHandlers: Handlers = {

@@ -1,6 +1,6 @@
 /**
  * What every command gets: its output streams, environment, Step Functions clients, clock and sleep. Tests pass
- * fakes (mocked SFN clients, a sleep that returns at once); scripts/cli.ts passes the real ones.
+ * fakes (mocked SFN clients, a sleep that returns at once); cli/main.ts passes the real ones.
  */
 import { userInfo } from 'node:os';
 import { SFNClient } from '@aws-sdk/client-sfn';

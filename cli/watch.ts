@@ -4,9 +4,9 @@
  * retry, then the outcome with RTO against the target and RPO against the limit.
  */
 import { DescribeExecutionCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
-import { fetchHistory, runModelFromHistory } from '../lib/report/history.js';
-import { fmtDuration, oneLine, type RunModel, type StepRun } from '../lib/report/model.js';
-import { outcomeWord, rpoLine, rtoLine } from '../lib/report/render.js';
+import { fetchHistory, runModelFromHistory } from '#report/history.js';
+import { fmtDuration, oneLine, type RunModel, type StepRun } from '#report/model.js';
+import { outcomeWord, rpoLine, rtoLine } from '#report/render.js';
 import { type Output, type Paint, regionOfArn } from './context.js';
 import { EXIT, type ExitCode, explain } from './errors.js';
 

@@ -1,13 +1,13 @@
 /**
  * The drill's stand-in for Step Functions' StartExecution / ListExecutions / DescribeExecution: the trigger's
  * `ExecutionStarter` port and Prepare's `ExecutionLister` (the run guard),
- * starting each execution in aws-local-stepfunctions (scripts/lib/local-state-machine.ts). Like Step Functions,
+ * starting each execution in aws-local-stepfunctions (lab/state-machine.ts). Like Step Functions,
  * it refuses a second execution of a name it already has, so the trigger's incident deduplication is exercised.
  */
 import type { ExecutionInput } from '#core/input.js';
 import type { ExecutionSummary } from '#core/runs.js';
 import type { ExecutionStarter } from '#core/trigger.js';
-import type { LocalRunResult } from '../local-state-machine.js';
+import type { LocalRunResult } from '../state-machine.js';
 
 /** Runs one execution to its end (runLocal bound to the drill's handlers). */
 export type Launch = (name: string, input: ExecutionInput) => Promise<LocalRunResult>;

@@ -4,7 +4,7 @@
  * those measures replace the state machine's own estimates here.
  */
 import type { FailoverState } from '#core/state.js';
-import type { DrillReport } from '../drill/run-drill.js';
+import type { DrillReport } from '#lab/drill/run-drill.js';
 import {
   nextStepsOf,
   planSummary,

@@ -5,7 +5,7 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { EventLog } from '../local-state-machine.js';
+import type { EventLog } from '#lab/state-machine.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
 

@@ -4,8 +4,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { runModelFromDrill } from '../report/drill.js';
-import { mdTable, runMarkdown, timelineSvg as sharedTimelineSvg } from '../report/render.js';
+import { runModelFromDrill } from '#report/drill.js';
+import { mdTable, runMarkdown, timelineSvg as sharedTimelineSvg } from '#report/render.js';
 import { type DrillReport, rpoLine, splitBrainLine } from './run-drill.js';
 
 /** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */

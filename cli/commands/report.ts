@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { writeRunReport } from '../../lib/report/render.js';
+import { writeRunReport } from '#report/render.js';
 import { colourEnabled, executionArnOf, paint, regionOfArn, type TargetOptions } from '../context.js';
 import { EXIT } from '../errors.js';
 import type { CommandContext } from '../program.js';

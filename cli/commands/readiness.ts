@@ -12,7 +12,7 @@ import {
   runReadinessChecks,
   type StackNames,
 } from '#core/readiness.js';
-import { FAILOVER_FUNCTIONS, functionName } from '../../wiring.js';
+import { FAILOVER_FUNCTIONS, functionName } from '#infra/wiring.js';
 import {
   colourEnabled,
   findPlan,
