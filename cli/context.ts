@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Plan } from '#core/plan.js';
 import type { ReadinessProbes, StackNames } from '#core/readiness.js';
+import { stateMachineArn } from '#core/stack-names.js';
 import { defaultPlansDir, loadPlanCatalog } from '#lib/plan-catalog.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -129,7 +130,7 @@ export const targetStateMachineArn = (opts: TargetOptions, env: NodeJS.ProcessEn
       EXIT.badInput,
     );
   }
-  return `arn:aws:states:${regionOf(opts, env, plan)}:${plan.accountId}:stateMachine:dr-failover-${stageOf(opts, env)}`;
+  return stateMachineArn(regionOf(opts, env, plan), plan.accountId, stageOf(opts, env));
 };
 
 /** An execution ARN from an ARN, or from a name and the state machine it ran on. */

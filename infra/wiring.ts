@@ -1,31 +1,27 @@
 /**
  * Infrastructure wiring derived from the plans: trigger rules for each plan alarm, a schedule per game day,
  * the event buses and topics the plans name, and one least-privilege IAM role per function. serverless.yml
- * loads it (through scripts/serverless-wiring.cjs), so infrastructure and runtime read the same validated plans.
+ * loads it (through infra/serverless-wiring.cjs), so infrastructure and runtime read the same validated plans.
  */
 
 import { PlanValidationError } from '#core/errors.js';
 import { type Plan, parseArn } from '#core/plan.js';
-import { alarmArn, alarmRuleName } from '#core/readiness.js';
+import { alarmArn } from '#core/readiness.js';
+import {
+  alarmRuleName,
+  approvalTimerGroupName,
+  FAILOVER_FUNCTIONS,
+  FUNCTIONS,
+  type FunctionName,
+  functionName,
+  gameDayScheduleName,
+  notificationsKeyAlias,
+  readinessAlarmName,
+  readinessScheduleName,
+  SERVICE,
+  stackName,
+} from '#core/stack-names.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
-
-export const SERVICE = 'dr-failover';
-
-/** The function names of serverless.yml, in the order of the flow. */
-export const FUNCTIONS = [
-  'trigger',
-  'prepare',
-  'checkLag',
-  'fence',
-  'promote',
-  'promotionStatus',
-  'updateDns',
-  'dnsStatus',
-  'verify',
-  'notify',
-  'readiness',
-] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 interface Statement {
@@ -36,11 +32,6 @@ interface Statement {
   Condition?: Json;
 }
 
-/** The functions a failover runs through: the readiness check verifies each exists and is Active. */
-export const FAILOVER_FUNCTIONS = FUNCTIONS.filter((fn) => fn !== 'readiness');
-export const functionName = (stage: string, fn: FunctionName) => `${SERVICE}-${stage}-${fn}`;
-/** The stack's EventBridge Scheduler group for approval deadlines (scheduler names: 1-64 of [0-9a-zA-Z-_.]). */
-export const approvalTimerGroupName = (stage: string) => `${SERVICE}-${stage}-approvals`;
 /** The role EventBridge Scheduler assumes to fail an unanswered approval task. */
 export const APPROVAL_TIMER_ROLE = 'ApprovalTimerRole';
 
@@ -49,7 +40,7 @@ const sub = (template: string): Json => ({ 'Fn::Sub': template });
 export const roleLogicalId = (fn: FunctionName) => `${pascal(fn)}Role`;
 /** The stage's failover state machine, as the policies name it. */
 const stateMachineArn = (stage: string): Json =>
-  sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE}-${stage}`);
+  sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stackName(stage)}`);
 
 /** The KMS key of the on-call topics. */
 export const NOTIFICATIONS_KEY = 'NotificationsKey';
@@ -147,7 +138,7 @@ export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): S
       Sid: 'DescribeFailovers',
       Effect: 'Allow',
       Action: ['states:DescribeExecution'],
-      Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${stage}:*`)],
+      Resource: [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(stage)}:*`)],
     });
 
   switch (fn) {
@@ -435,7 +426,6 @@ export const rateSeconds = (schedule: string): number | undefined => {
 };
 
 /** The readiness alarm of a plan; its ARN is what the topic and key policies admit CloudWatch for. */
-export const readinessAlarmName = (stage: string, plan: string) => `${SERVICE}-${stage}-${plan}-readiness`;
 const readinessAlarmArn = (stage: string, plan: string): Json =>
   sub(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${readinessAlarmName(stage, plan)}`);
 /** The CloudWatch service principal: alarm actions publish to SNS as it. */
@@ -488,6 +478,8 @@ export interface Wiring {
   readinessEvents: Json[];
   /** The failover's functions, comma-separated, for the readiness function's STACK_FUNCTIONS. */
   stackFunctions: string;
+  /** The stack's own names (functions/core/stack-names.ts), for serverless.yml. */
+  names: { stateMachine: string; approvalTimerGroup: string };
   resources: { Resources: Record<string, Json> };
 }
 
@@ -515,7 +507,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     if (plan.gameday) {
       triggerEvents.push({
         schedule: {
-          name: `${SERVICE}-${stage}-${plan.name}-gameday`.slice(0, 64),
+          name: gameDayScheduleName(stage, plan.name),
           description: `dr-failover game day for plan ${plan.name}`,
           rate: [plan.gameday.schedule],
           inputTransformer: {
@@ -528,7 +520,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     if (plan.readiness.enabled) {
       readinessEvents.push({
         schedule: {
-          name: `${SERVICE}-${stage}-${plan.name}-readiness`.slice(0, 64),
+          name: readinessScheduleName(stage, plan.name),
           description: `dr-failover readiness checks for plan ${plan.name}`,
           rate: [plan.readiness.schedule],
           input: { kind: 'readiness', plan: plan.name },
@@ -539,7 +531,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
 
   const resources: Record<string, Json> = {};
   for (const fn of FUNCTIONS) {
-    const logGroup = `arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${SERVICE}-${stage}-${fn}`;
+    const logGroup = `arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(stage, fn)}`;
     resources[roleLogicalId(fn)] = {
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -757,7 +749,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     };
     resources[`${NOTIFICATIONS_KEY}Alias`] = {
       Type: 'AWS::KMS::Alias',
-      Properties: { AliasName: `alias/${SERVICE}-${stage}-notifications`, TargetKeyId: { Ref: NOTIFICATIONS_KEY } },
+      Properties: { AliasName: notificationsKeyAlias(stage), TargetKeyId: { Ref: NOTIFICATIONS_KEY } },
     };
   }
   for (const [topic, arn] of topics) {
@@ -783,6 +775,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     triggerEvents,
     readinessEvents,
     stackFunctions: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)).join(','),
+    names: { stateMachine: stackName(stage), approvalTimerGroup: approvalTimerGroupName(stage) },
     resources: { Resources: resources },
   };
 };

@@ -12,7 +12,7 @@ import {
   runReadinessChecks,
   type StackNames,
 } from '#core/readiness.js';
-import { FAILOVER_FUNCTIONS, functionName } from '#infra/wiring.js';
+import { FAILOVER_FUNCTIONS, functionArn, functionName } from '#core/stack-names.js';
 import {
   colourEnabled,
   findPlan,
@@ -41,7 +41,7 @@ const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): 
   return {
     stage,
     stateMachineArn: targetStateMachineArn(opts, env, plan),
-    triggerFunctionArn: `arn:aws:lambda:${region}:${plan.accountId}:function:${functionName(stage, 'trigger')}`,
+    triggerFunctionArn: functionArn(region, plan.accountId, stage, 'trigger'),
     functionNames: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)),
   };
 };

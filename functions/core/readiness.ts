@@ -560,13 +560,6 @@ export const summariseReport = (report: ReadinessReport): string => {
 
 // ------------------------------------------------------------------------------------------------ stack names
 
-/**
- * The name of the EventBridge rule that sends a plan's `index`-th trigger alarm to the trigger. infra/wiring.ts
- * names the rules with it and the readiness check looks them up with it, so both always agree.
- */
-export const alarmRuleName = (stage: string, plan: string, index: number): string =>
-  `dr-failover-${stage}-${plan}-alarm-${index + 1}`.slice(0, 64);
-
 /** The ARN of a plan's trigger alarm: the resource its rule's pattern names (infra/wiring.ts) and readiness checks. */
 export const alarmArn = (plan: Pick<Plan, 'regions' | 'accountId'>, name: string): string =>
   `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${name}`;

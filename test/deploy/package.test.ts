@@ -14,14 +14,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Plan } from '#core/plan.js';
-import {
-  APPROVAL_TIMER_ROLE,
-  approvalTimerGroupName,
-  buildWiring,
-  FUNCTIONS,
-  type FunctionName,
-  roleLogicalId,
-} from '#infra/wiring.js';
+import { approvalTimerGroupName, FUNCTIONS, type FunctionName } from '#core/stack-names.js';
+import { APPROVAL_TIMER_ROLE, buildWiring, roleLogicalId } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 
 const REPO = resolve(import.meta.dirname, '../..');

@@ -2,15 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  APPROVAL_TIMER_ROLE,
-  approvalTimerGroupName,
-  buildWiring,
-  FUNCTIONS,
-  rateSeconds,
-  roleLogicalId,
-  statementsFor,
-} from '#infra/wiring.js';
+import { approvalTimerGroupName, FUNCTIONS } from '#core/stack-names.js';
+import { APPROVAL_TIMER_ROLE, buildWiring, rateSeconds, roleLogicalId, statementsFor } from '#infra/wiring.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 interface PolicyStatement {

@@ -17,7 +17,8 @@ import {
 import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import type { Plan } from '#core/plan.js';
-import { type AlarmFacts, type AlarmRuleFacts, alarmArn, alarmRuleName, type StackNames } from '#core/readiness.js';
+import { type AlarmFacts, type AlarmRuleFacts, alarmArn, type StackNames } from '#core/readiness.js';
+import { alarmRuleName } from '#core/stack-names.js';
 
 export interface AlarmReadinessDeps {
   cloudwatch?: () => CloudWatchClient;

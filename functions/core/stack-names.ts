@@ -1,0 +1,62 @@
+/**
+ * The one source of the deployed stack's resource names. The packaging wiring (infra/) creates the resources
+ * with these names, serverless.yml reads them through the wiring, and the functions, the readiness checks and
+ * the CLI look the same resources up with them, so a name can never be spelled two ways.
+ */
+
+export const SERVICE = 'dr-failover';
+
+/** The function names of serverless.yml, in the order of the flow. */
+export const FUNCTIONS = [
+  'trigger',
+  'prepare',
+  'checkLag',
+  'fence',
+  'promote',
+  'promotionStatus',
+  'updateDns',
+  'dnsStatus',
+  'verify',
+  'notify',
+  'readiness',
+] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+/** The functions a failover runs through: the readiness check verifies each exists and is Active. */
+export const FAILOVER_FUNCTIONS = FUNCTIONS.filter((fn) => fn !== 'readiness');
+
+/** The stage's stack, and its failover state machine's name: `dr-failover-<stage>`. */
+export const stackName = (stage: string): string => `${SERVICE}-${stage}`;
+
+/** A deployed function's name, as the Serverless Framework names it: `dr-failover-<stage>-<function>`. */
+export const functionName = (stage: string, fn: FunctionName): string => `${stackName(stage)}-${fn}`;
+
+export const stateMachineArn = (region: string, accountId: string, stage: string): string =>
+  `arn:aws:states:${region}:${accountId}:stateMachine:${stackName(stage)}`;
+
+export const functionArn = (region: string, accountId: string, stage: string, fn: FunctionName): string =>
+  `arn:aws:lambda:${region}:${accountId}:function:${functionName(stage, fn)}`;
+
+/** The stack's EventBridge Scheduler group for approval deadlines (scheduler names: 1-64 of [0-9a-zA-Z-_.]). */
+export const approvalTimerGroupName = (stage: string): string => `${stackName(stage)}-approvals`;
+
+/**
+ * The name of the EventBridge rule that sends a plan's `index`-th trigger alarm to the trigger. The wiring names
+ * the rules with it and the readiness check looks them up with it, so both always agree (rule names: 64 at most).
+ */
+export const alarmRuleName = (stage: string, plan: string, index: number): string =>
+  `${stackName(stage)}-${plan}-alarm-${index + 1}`.slice(0, 64);
+
+/** The EventBridge schedule that starts a plan's game day. */
+export const gameDayScheduleName = (stage: string, plan: string): string =>
+  `${stackName(stage)}-${plan}-gameday`.slice(0, 64);
+
+/** The EventBridge schedule that runs a plan's readiness checks. */
+export const readinessScheduleName = (stage: string, plan: string): string =>
+  `${stackName(stage)}-${plan}-readiness`.slice(0, 64);
+
+/** The CloudWatch alarm that pages a plan's topic when its readiness is CRITICAL. */
+export const readinessAlarmName = (stage: string, plan: string): string => `${stackName(stage)}-${plan}-readiness`;
+
+/** The alias of the KMS key that encrypts the on-call topics. */
+export const notificationsKeyAlias = (stage: string): string => `alias/${stackName(stage)}-notifications`;
