@@ -145,6 +145,62 @@ describe('approval: a person answers, or the plan deadline does', () => {
     expect(eventDetail('Failover Aborted').summary).toMatch(/primary is recovering, stay put$/);
   });
 
+  it.each([
+    ['approved: false', { approved: false, by: 'oncall:bo' }],
+    ['no approved field', { by: 'oncall:bo' }],
+    ['approved as a string', { approved: 'yes', by: 'oncall:bo' }],
+    ['an empty answer', {}],
+  ])(
+    'aborts and changes nothing when the answer sent as success is not an explicit approval (%s)',
+    async (_, answer) => {
+      // Prepare
+      lagMetrics(() => 120_000);
+      schedulerWorld();
+
+      // Act
+      const run = await execute(runInput(), { handlers: handlersFor(lagNeedsApproval), approver: async () => answer });
+
+      // Assess
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('ApprovalDeniedError');
+      expect(run.visited.slice(-5)).toEqual([
+        'ApproveLagExceeded',
+        'LagApproved?',
+        'NotApproved',
+        'NotifyAborted',
+        'Aborted',
+      ]);
+      expect(mutatingCommandsSent()).toEqual([]);
+      expect(publishedTypes()).toEqual(['Failover Started', 'Approval Required', 'Failover Aborted']);
+      expect(run.cause).toContain(JSON.stringify(answer));
+    },
+  );
+
+  it('does not start a non-automatic plan whose approval answer is not an explicit approval', async () => {
+    // Prepare
+    schedulerWorld();
+
+    // Act
+    const run = await execute(runInput({ trigger: ALARM }), {
+      handlers: handlersFor(notAutomatic),
+      approver: async () => ({ approved: false, by: 'oncall:bo' }),
+    });
+
+    // Assess
+    expect(run.error).toBe('ApprovalDeniedError');
+    expect(run.visited).toEqual([
+      'Prepare',
+      'ApprovalRequired?',
+      'ApproveFailover',
+      'Approved?',
+      'NotApproved',
+      'NotifyAborted',
+      'Aborted',
+    ]);
+    expect(mutatingCommandsSent()).toEqual([]);
+    expect(publishedTypes()).toEqual(['Approval Required', 'Failover Aborted']);
+  });
+
   it("aborts at the plan's deadline, not a second before, notified with who was asked, when nobody answers", async () => {
     // Prepare
     lagMetrics(() => 120_000);

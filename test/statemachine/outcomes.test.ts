@@ -192,7 +192,13 @@ describe('failover state machine outcomes', () => {
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visited.slice(0, 4)).toEqual(['Prepare', 'ApprovalRequired?', 'ApproveFailover', 'NotifyStarted']);
+    expect(run.visited.slice(0, 5)).toEqual([
+      'Prepare',
+      'ApprovalRequired?',
+      'ApproveFailover',
+      'Approved?',
+      'NotifyStarted',
+    ]);
     expect(publishedTypes()[0]).toBe('Approval Required');
   });
 
