@@ -8,7 +8,7 @@ import type { Plan } from '#core/plan.js';
 import type { ReadinessProbes, StackNames } from '#core/readiness.js';
 import { stateMachineArn } from '#core/stack-names.js';
 import { defaultPlansDir, loadPlanCatalog } from '#lib/plan-catalog.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, type ExitCode } from './errors.js';
 
 export interface Output {
   write: (text: string) => unknown;
@@ -151,3 +151,9 @@ export const executionArnIn = (stateMachineArn: string, name: string): string =>
 
 /** The region an ARN lives in. */
 export const regionOfArn = (arn: string): string => arn.split(':')[3] ?? '';
+
+/** What a command registration gets: the deps, and where to put its exit code. */
+export interface CommandContext {
+  deps: CliDeps;
+  setExit: (code: ExitCode) => void;
+}

@@ -9,14 +9,8 @@ import { registerReadiness } from './commands/readiness.js';
 import { registerReport } from './commands/report.js';
 import { registerStart } from './commands/start.js';
 import { registerWatch } from './commands/watch.js';
-import { type CliDeps, colourEnabled, paint } from './context.js';
+import { type CliDeps, type CommandContext, colourEnabled, paint } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode, explain } from './errors.js';
-
-/** What a command registration gets: the deps, and where to put its exit code. */
-export interface CommandContext {
-  deps: CliDeps;
-  setExit: (code: ExitCode) => void;
-}
 
 /** Commands, in the order --help lists them. A new command is one module under commands/ and one line here. */
 const COMMANDS = [registerPlans, registerStart, registerWatch, registerApproval, registerReport, registerReadiness];

@@ -6,9 +6,16 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { ApprovalDeniedError } from '#core/errors.js';
-import { colourEnabled, findPlan, localUser, paint, regionOf, type TargetOptions } from '../context.js';
+import {
+  type CommandContext,
+  colourEnabled,
+  findPlan,
+  localUser,
+  paint,
+  regionOf,
+  type TargetOptions,
+} from '../context.js';
 import { CliError, EXIT, explain } from '../errors.js';
-import type { CommandContext } from '../program.js';
 import { withTarget } from './options.js';
 
 interface ApprovalOptions extends TargetOptions {

@@ -5,9 +5,8 @@ import type { Command } from 'commander';
 import { PlanValidationError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
 import { loadPlanCatalog, loadPlanFile } from '#lib/plan-catalog.js';
-import { colourEnabled, paint, plansDirOf } from '../context.js';
+import { type CommandContext, colourEnabled, paint, plansDirOf } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
-import type { CommandContext } from '../program.js';
 import { table } from './table.js';
 
 const summary = (p: Plan) => ({

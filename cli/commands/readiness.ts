@@ -14,6 +14,7 @@ import {
 } from '#core/readiness.js';
 import { FAILOVER_FUNCTIONS, functionArn, functionName } from '#core/stack-names.js';
 import {
+  type CommandContext,
   colourEnabled,
   findPlan,
   paint,
@@ -23,7 +24,6 @@ import {
   targetStateMachineArn,
 } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
-import type { CommandContext } from '../program.js';
 import { positiveSeconds, withTarget } from './options.js';
 import { table } from './table.js';
 

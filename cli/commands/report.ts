@@ -5,9 +5,15 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeRunReport } from '#report/render.js';
-import { colourEnabled, executionArnOf, paint, regionOfArn, type TargetOptions } from '../context.js';
+import {
+  type CommandContext,
+  colourEnabled,
+  executionArnOf,
+  paint,
+  regionOfArn,
+  type TargetOptions,
+} from '../context.js';
 import { EXIT } from '../errors.js';
-import type { CommandContext } from '../program.js';
 import { readRun } from '../watch.js';
 import { withTarget } from './options.js';
 

@@ -9,6 +9,7 @@ import { InvalidInputError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
 import { executionName, windowStamp } from '#core/trigger.js';
 import {
+  type CommandContext,
   colourEnabled,
   executionArnIn,
   findPlan,
@@ -19,7 +20,6 @@ import {
   targetStateMachineArn,
 } from '../context.js';
 import { CliError, EXIT, explain } from '../errors.js';
-import type { CommandContext } from '../program.js';
 import { exitCodeOf, follow } from '../watch.js';
 import { positiveSeconds, withTarget } from './options.js';
 

@@ -1,7 +1,13 @@
 /** `watch <execution>`: live progress of a run until it ends; the exit code is the run's outcome. */
 import type { Command } from 'commander';
-import { colourEnabled, executionArnOf, paint, regionOfArn, type TargetOptions } from '../context.js';
-import type { CommandContext } from '../program.js';
+import {
+  type CommandContext,
+  colourEnabled,
+  executionArnOf,
+  paint,
+  regionOfArn,
+  type TargetOptions,
+} from '../context.js';
 import { exitCodeOf, follow } from '../watch.js';
 import { positiveSeconds, withTarget } from './options.js';
 

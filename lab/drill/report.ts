@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { runModelFromDrill } from '#report/drill.js';
+import { runModelFromDrill } from './run-model.js';
 import { mdTable, runMarkdown, timelineSvg as sharedTimelineSvg } from '#report/render.js';
 import { type DrillReport, rpoLine, splitBrainLine } from './run-drill.js';
 

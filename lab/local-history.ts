@@ -1,11 +1,11 @@
 /**
  * A local execution's events (aws-local-stepfunctions) → the history Step Functions returns for the same run
- * (GetExecutionHistory's HistoryEvent shape), so one builder (./history.ts) reads both. Tests use it to feed the
+ * (GetExecutionHistory's HistoryEvent shape), so one builder (report/history.ts) reads both. Tests use it to feed the
  * CLI histories of real runs of the real definition.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { EventLog } from '#lab/state-machine.js';
+import type { EventLog } from './state-machine.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
 

@@ -1,10 +1,10 @@
 /**
- * A local drill → the run model, so the drill and AWS runs share one report (./render.ts). The drill measures
+ * A local drill → the run model, so the drill and AWS runs share one report (report/render.ts). The drill measures
  * more than an AWS run can (RTO to the first acknowledged write, RPO as commits counted on the new primary):
  * those measures replace the state machine's own estimates here.
  */
 import type { FailoverState } from '#core/state.js';
-import type { DrillReport } from '#lab/drill/run-drill.js';
+import type { DrillReport } from './run-drill.js';
 import {
   nextStepsOf,
   planSummary,
@@ -17,7 +17,7 @@ import {
   UNFENCED,
   warningsFromState,
   worldOf,
-} from './model.js';
+} from '#report/model.js';
 
 export const runModelFromDrill = (r: DrillReport): RunModel => {
   const steps: StepRun[] = [];
