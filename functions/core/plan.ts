@@ -8,7 +8,7 @@ import { parseArn } from './arn.js';
 import { PlanValidationError } from './errors.js';
 import { cleanText } from './text.js';
 
-export { type Arn, parseArn } from './arn.js';
+export { parseArn } from './arn.js';
 
 /**
  * The DR plan: one source of truth for the runtime (Prepare resolves it, the state machine reads its limits)

@@ -4,9 +4,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { runModelFromDrill } from './run-model.js';
 import { mdTable, runMarkdown, timelineSvg as sharedTimelineSvg } from '#report/render.js';
 import { type DrillReport, rpoLine, splitBrainLine } from './run-drill.js';
+import { runModelFromDrill } from './run-model.js';
 
 /** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */
 export const PEERS = [

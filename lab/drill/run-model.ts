@@ -4,7 +4,6 @@
  * those measures replace the state machine's own estimates here.
  */
 import type { FailoverState } from '#core/state.js';
-import type { DrillReport } from './run-drill.js';
 import {
   nextStepsOf,
   planSummary,
@@ -18,6 +17,7 @@ import {
   warningsFromState,
   worldOf,
 } from '#report/model.js';
+import type { DrillReport } from './run-drill.js';
 
 export const runModelFromDrill = (r: DrillReport): RunModel => {
   const steps: StepRun[] = [];

@@ -1,17 +1,9 @@
 import { FenceFailedError, PromotionFailedError, PromotionTimedOutError } from '../errors.js';
 import { decideLag } from '../lag-policy.js';
-import type { LagReading } from '../ports.js';
 import { type FailoverState, recordStep } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 type DbDeps = Pick<StepDeps, 'now' | 'database'>;
-
-const describeLag = (r: LagReading) =>
-  r.status === 'unknown'
-    ? 'unknown'
-    : [r.seconds !== undefined ? `${r.seconds} s` : '', r.bytes !== undefined ? `${r.bytes} bytes` : '']
-        .filter(Boolean)
-        .join(' / ');
 
 /** The RPO guard: one lag reading, and the plan's verdict on it. Reads only. */
 export const checkLag = async ({ state }: StepPayload, deps: DbDeps): Promise<FailoverState> => {
@@ -119,5 +111,3 @@ export const promotionStatus = async ({ state }: StepPayload, deps: DbDeps): Pro
   next.timeline = recordStep(state, 'PromotionStatus', started, deps.now(), `${status.state}: ${status.detail}`);
   return next;
 };
-
-export { describeLag };

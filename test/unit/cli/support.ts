@@ -6,8 +6,8 @@
 import { type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import type { CliDeps } from '#cli/context.js';
 import { runCli } from '#cli/program.js';
-import { loadDefinition } from '#lab/state-machine.js';
 import { historyFromLocalEvents } from '#lab/local-history.js';
+import { loadDefinition } from '#lab/state-machine.js';
 import { execute, sfn } from '../../statemachine/support.js';
 
 /** The one Step Functions mock of the test process (Prepare's run guard lists executions through it too). */
