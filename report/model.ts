@@ -4,6 +4,7 @@
  * (./render.ts) writes report.json, report.md and timeline.svg from it.
  */
 import type { ExecutionInput } from '#core/input.js';
+import { rpoExposure } from '#core/measures.js';
 import { describeWorld, nextStepsFor } from '#core/next-steps.js';
 import type { Plan } from '#core/plan.js';
 import type { FailoverState } from '#core/state.js';
@@ -134,22 +135,17 @@ const fmtLag = (lag: NonNullable<FailoverState['lag']>['reading']) =>
         .filter(Boolean)
         .join(', ') || 'known';
 
-/** The RPO as the state machine measured it: the last lag reading before the fence, against the plan's limit. */
+/** The RPO as the state machine measured it (core's rpoExposure): the last lag reading before the fence, against the plan's limit. */
 export const rpoFromState = (state: Partial<FailoverState>): RunModel['rpo'] => {
-  if (!state.plan || !state.lag) return undefined;
-  const reading = state.lag.reading;
-  const limitSeconds = state.plan.rpo.maxLagSeconds;
-  const met = reading.status === 'known' && reading.seconds !== undefined ? reading.seconds <= limitSeconds : undefined;
+  const rpo = rpoExposure(state);
+  if (!rpo || !state.lag) return undefined;
+  const { limitSeconds, ...lag } = rpo;
+  const met = lag.status === 'known' && lag.seconds !== undefined ? lag.seconds <= limitSeconds : undefined;
   return {
     limitSeconds,
     ...(met !== undefined ? { met } : {}),
-    measured: `replication lag ${fmtLag(reading)} at the last of ${state.lag.checks} check(s) (${reading.source}); ${state.lag.decision}`,
-    lag: {
-      status: reading.status,
-      ...(reading.seconds !== undefined ? { seconds: reading.seconds } : {}),
-      ...(reading.bytes !== undefined ? { bytes: reading.bytes } : {}),
-      source: reading.source,
-    },
+    measured: `replication lag ${fmtLag(state.lag.reading)} at the last of ${state.lag.checks} check(s) (${lag.source}); ${state.lag.decision}`,
+    lag,
   };
 };
 

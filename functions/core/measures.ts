@@ -25,15 +25,20 @@ export const measureRun = (state: Partial<FailoverState>, now: Date): RunMeasure
     if (measures.rtoSeconds !== undefined) measures.rtoMet = measures.rtoSeconds <= state.plan.rto.targetSeconds;
     measures.promotionSeconds = secondsBetween(startedAt, state.promotion?.writableAt);
   }
-  if (state.lag && state.plan) {
-    const r = state.lag.reading;
-    measures.rpo = {
-      status: r.status,
-      ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
-      ...(r.bytes !== undefined ? { bytes: r.bytes } : {}),
-      source: r.source,
-      limitSeconds: state.plan.rpo.maxLagSeconds,
-    };
-  }
+  const rpo = rpoExposure(state);
+  if (rpo) measures.rpo = rpo;
   return measures;
+};
+
+/** The RPO exposure at promotion: the last lag reading before the fence, with the plan's limit. */
+export const rpoExposure = (state: Partial<FailoverState>): RunMeasures['rpo'] => {
+  if (!state.lag || !state.plan) return undefined;
+  const r = state.lag.reading;
+  return {
+    status: r.status,
+    ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
+    ...(r.bytes !== undefined ? { bytes: r.bytes } : {}),
+    source: r.source,
+    limitSeconds: state.plan.rpo.maxLagSeconds,
+  };
 };

@@ -4,8 +4,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { mdTable, runMarkdown, timelineSvg as sharedTimelineSvg } from '#report/render.js';
-import { type DrillReport, rpoLine, splitBrainLine } from './run-drill.js';
+import { mdTable, runMarkdown, timelineSvg } from '#report/render.js';
+import { type DrillReport, lostCommitsLine, splitBrainLine } from './run-drill.js';
 import { runModelFromDrill } from './run-model.js';
 
 /** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */
@@ -189,7 +189,7 @@ export const summaryRows = (r: DrillReport): [string, string, string][] => {
       `run ${r.outcome}: ${r.execution?.error ?? ''} ${r.standbyInRecovery ? '(nothing promoted: standby still in recovery)' : ''}`.trim(),
     ]);
   }
-  if (r.rpo) rows.push(['RPO', `${r.rpo.lostCount} lost`, rpoLine(r.rpo)]);
+  if (r.rpo) rows.push(['RPO', `${r.rpo.lostCount} lost`, lostCommitsLine(r.rpo)]);
   if (r.splitBrain) rows.push(['split brain', r.splitBrain.ok ? 'none' : 'FOUND', splitBrainLine(r.splitBrain)]);
   return rows;
 };
@@ -247,15 +247,15 @@ export const summaryText = (reports: readonly DrillReport[], agg: Aggregate, rep
 // ------------------------------------------------------------------ timeline.svg
 
 /** The drill's timeline: the shared report's chart of the drill as a run model. */
-export const timelineSvg = (r: DrillReport): string =>
-  sharedTimelineSvg(
+export const drillTimelineSvg = (r: DrillReport): string =>
+  timelineSvg(
     runModelFromDrill(r),
     `dr-failover drill: ${r.mode} (${r.orchestration}), ${r.outcome}${r.rto ? `, RTO ${r.rto.ms} ms (target ${r.rto.targetSeconds} s ${r.rto.met ? 'met' : 'MISSED'})` : ''}${r.rpo ? `, RPO ${r.rpo.lostCount} commits` : ''}`,
   );
 
 // ------------------------------------------------------------------ report.md
 
-export const reportMarkdown = (reports: readonly DrillReport[], agg: Aggregate, command: string): string => {
+export const drillMarkdown = (reports: readonly DrillReport[], agg: Aggregate, command: string): string => {
   const last = reports.at(-1) as DrillReport;
   const out: string[] = [];
   out.push(
@@ -388,10 +388,10 @@ export const writeReport = async (
     path.join(dir, 'report.json'),
     `${JSON.stringify({ command, run: runModelFromDrill(last), aggregate: agg, iterations: reports }, null, 2)}\n`,
   );
-  await writeFile(path.join(dir, 'report.md'), reportMarkdown(reports, agg, command));
-  await writeFile(path.join(dir, 'timeline.svg'), timelineSvg(last));
+  await writeFile(path.join(dir, 'report.md'), drillMarkdown(reports, agg, command));
+  await writeFile(path.join(dir, 'timeline.svg'), drillTimelineSvg(last));
   if (reports.length > 1) {
-    await Promise.all(reports.map((r, i) => writeFile(path.join(dir, `timeline-${i + 1}.svg`), timelineSvg(r))));
+    await Promise.all(reports.map((r, i) => writeFile(path.join(dir, `timeline-${i + 1}.svg`), drillTimelineSvg(r))));
   }
 };
 

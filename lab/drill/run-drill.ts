@@ -788,7 +788,7 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
         step: 'RPO count',
         status: mode === 'planned' && lost.length > 0 ? 'failed' : 'done',
         at: clock(),
-        detail: rpoLine(rpo),
+        detail: lostCommitsLine(rpo),
       });
     }
 
@@ -1043,7 +1043,7 @@ export const splitBrainLine = (s: SplitBrainCheck): string =>
     `${s.workloadRowsAfterRestart} workload writes landed on it in ${s.windowMs} ms`,
   ].join('; ');
 
-export const rpoLine = (r: NonNullable<DrillReport['rpo']>): string =>
+export const lostCommitsLine = (r: NonNullable<DrillReport['rpo']>): string =>
   r.lostCount === 0
     ? `0 of ${r.acknowledgedByOldPrimary} commits acknowledged by the old primary are missing on the new one`
     : `${r.lostCount} of ${r.acknowledgedByOldPrimary} acknowledged commits missing on the new primary ` +

@@ -69,7 +69,7 @@ const APPROVAL_LINES: readonly [key: string, label: string][] = [
 ];
 const APPROVAL_KEYS = new Set([...APPROVAL_LINES.map(([key]) => key), 'lag', 'timeoutMinutes']);
 
-const rtoLine = (m: MeasuresLike): string | undefined => {
+const measuredRtoLine = (m: MeasuresLike): string | undefined => {
   const rto = num(m.rtoSeconds);
   if (rto === undefined) return undefined;
   const target = num(m.rtoTargetSeconds);
@@ -77,7 +77,7 @@ const rtoLine = (m: MeasuresLike): string | undefined => {
   return `Measured RTO: ${rto} s${target !== undefined ? ` (target ${target} s${met})` : ''}`;
 };
 
-const rpoLine = (m: MeasuresLike): string | undefined => {
+const measuredRpoLine = (m: MeasuresLike): string | undefined => {
   const rpo = m.rpo;
   if (!isRecord(rpo)) return undefined;
   const limit = num(rpo.limitSeconds);
@@ -142,7 +142,7 @@ export const formatMessage = (event: FailoverEvent): string => {
   }
 
   const measures: MeasuresLike = isRecord(d.measures) ? d.measures : {};
-  const figures = [rtoLine(measures), rpoLine(measures)].filter((l) => l !== undefined);
+  const figures = [measuredRtoLine(measures), measuredRpoLine(measures)].filter((l) => l !== undefined);
   const promotion = num(measures.promotionSeconds);
   if (promotion !== undefined) figures.push(`Standby writable: ${promotion} s after the incident started`);
   if (figures.length > 0) lines.push('', ...figures);

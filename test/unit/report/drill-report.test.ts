@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { aggregate, reportMarkdown, timelineSvg } from '#lab/drill/report.js';
+import { aggregate, drillMarkdown, drillTimelineSvg } from '#lab/drill/report.js';
 import type { DrillReport } from '#lab/drill/run-drill.js';
 import { runModelFromDrill } from '#lab/drill/run-model.js';
 import { runMarkdown } from '#report/render.js';
@@ -42,7 +42,7 @@ describe('the drill through the shared report', () => {
   it('writes one Markdown for people: RTO against the target, RPO against the limit, who and why, the timeline', () => {
     // Act
     const run = runMarkdown(runModelFromDrill(planned));
-    const md = reportMarkdown([planned], aggregate([planned]), 'npm run drill -- --mode planned');
+    const md = drillMarkdown([planned], aggregate([planned]), 'npm run drill -- --mode planned');
 
     // Assess
     expect(run).toMatch(
@@ -61,7 +61,7 @@ describe('the drill through the shared report', () => {
 
   it('draws the phases on one time axis with the incident and the RTO target marked', () => {
     // Act
-    const svg = timelineSvg(planned);
+    const svg = drillTimelineSvg(planned);
 
     // Assess
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="1000" height="\d+"/);
