@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Plan } from '#core/plan.js';
-import type { ReadinessProbes, StackNames } from '#core/readiness.js';
+import type { ReadinessProbes, StackNames } from '#core/ports.js';
 import { stateMachineArn } from '#core/stack-names.js';
 import { defaultPlansDir, loadPlanCatalog } from '#lib/plan-catalog.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';

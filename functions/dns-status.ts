@@ -1,4 +1,4 @@
-import { dnsFor } from '#adapters/registry.js';
+import { dnsFor } from '#adapters/dns/index.js';
 import type { StepDeps, StepPayload } from '#core/steps/deps.js';
 import { dnsStatus } from '#core/steps/dns-steps.js';
 import { stepHandler } from '#lib/step-handler.js';

@@ -1,12 +1,9 @@
-import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
+import { executionsOf } from '#adapters/sfn/index.js';
 import type { StepPayload } from '#core/steps/deps.js';
 import { type PrepareDeps, prepare } from '#core/steps/prepare.js';
 import { optionalEnv } from '#lib/env.js';
 import { deployedPlans } from '#lib/plans.js';
 import { stepHandler } from '#lib/step-handler.js';
-
-/** The state machine's own executions, through Step Functions (the run guard). */
-const stepFunctionsRuns = (stateMachineArn: string) => new StepFunctionsExecutions(stateMachineArn);
 
 /**
  * Lambda entry point of the Prepare step: validate the input, resolve the plan, refuse a second run of the plan,
@@ -20,7 +17,7 @@ export const createHandler = (
     ...(optionalEnv('DR_FAILOVER_REGION') ? { region: optionalEnv('DR_FAILOVER_REGION') } : {}),
   },
 ) => {
-  const full: PrepareDeps = { ...deps, runs: deps.runs ?? stepFunctionsRuns };
+  const full: PrepareDeps = { ...deps, runs: deps.runs ?? executionsOf };
   return stepHandler((event: StepPayload<unknown>) => prepare(event, full));
 };
 

@@ -1,4 +1,4 @@
-import { databaseFor } from '#adapters/registry.js';
+import { databaseFor } from '#adapters/database/index.js';
 import { promote } from '#core/steps/database-steps.js';
 import type { StepDeps, StepPayload } from '#core/steps/deps.js';
 import { stepHandler } from '#lib/step-handler.js';

@@ -1,8 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
+import { executionsOf } from '#adapters/sfn/index.js';
 import type { Plan } from '#core/plan.js';
-import { type ExecutionStarter, runTrigger, type TriggerResult } from '#core/trigger.js';
+import type { ExecutionStarter } from '#core/ports.js';
+import { runTrigger, type TriggerResult } from '#core/trigger.js';
 import { requireEnv } from '#lib/env.js';
 import { logAndMaskErrors, logger } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
@@ -19,7 +20,7 @@ const defaultDeps: TriggerDeps = {
   plans: deployedPlans,
   now: () => new Date(),
   executions: () => {
-    executions ??= new StepFunctionsExecutions(requireEnv('STATE_MACHINE_ARN'));
+    executions ??= executionsOf(requireEnv('STATE_MACHINE_ARN'));
     return executions;
   },
 };

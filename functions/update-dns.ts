@@ -1,4 +1,5 @@
-import { databaseFor, dnsFor } from '#adapters/registry.js';
+import { databaseFor } from '#adapters/database/index.js';
+import { dnsFor } from '#adapters/dns/index.js';
 import type { StepDeps, StepPayload } from '#core/steps/deps.js';
 import { updateDns } from '#core/steps/dns-steps.js';
 import { stepHandler } from '#lib/step-handler.js';

@@ -4,9 +4,9 @@
  * loads it (through infra/serverless-wiring.cjs), so infrastructure and runtime read the same validated plans.
  */
 
+import { alarmArn } from '#core/arn.js';
 import { PlanValidationError } from '#core/errors.js';
 import { type Plan, parseArn } from '#core/plan.js';
-import { alarmArn } from '#core/readiness.js';
 import {
   alarmRuleName,
   approvalTimerGroupName,

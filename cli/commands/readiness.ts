@@ -4,14 +4,9 @@
  */
 import type { Command } from 'commander';
 import type { Plan } from '#core/plan.js';
-import {
-  CHECK_NAMES,
-  type CheckName,
-  type ReadinessProbes,
-  type ReadinessReport,
-  runReadinessChecks,
-  type StackNames,
-} from '#core/readiness.js';
+import type { ReadinessProbes, StackNames } from '#core/ports.js';
+import { CHECK_NAMES, type CheckName, type ReadinessReport } from '#core/readiness/model.js';
+import { runReadinessChecks } from '#core/readiness/runner.js';
 import { FAILOVER_FUNCTIONS, functionArn, functionName } from '#core/stack-names.js';
 import {
   type CommandContext,

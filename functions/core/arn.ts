@@ -15,3 +15,7 @@ export const parseArn = (value: string): Arn | undefined => {
   if (!m) return undefined;
   return { partition: m[1] ?? '', service: m[2] ?? '', region: m[3] ?? '', account: m[4] ?? '', resource: m[5] ?? '' };
 };
+
+/** The ARN of a plan's trigger alarm: the resource its rule's pattern names (infra/) and the readiness checks read. */
+export const alarmArn = (plan: { regions: { standby: string }; accountId: string }, name: string): string =>
+  `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${name}`;

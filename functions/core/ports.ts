@@ -3,7 +3,8 @@
  * Every adapter translates provider failures into the named errors of ./errors.ts, keeping `cause`.
  */
 import type { ApprovalTimeoutCause } from './approval.js';
-import type { FailoverMode } from './input.js';
+import type { ExecutionInput, FailoverMode } from './input.js';
+import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 
 /** What the standby knows about how far behind the primary it is. */
 export interface LagReading {
@@ -120,4 +121,129 @@ export interface ApprovalTimeout {
 export interface ApprovalTimer {
   /** Idempotent per task token: arming the same request again (a retried step) leaves one timer. */
   arm(request: ApprovalTimeout): Promise<{ timerId: string }>;
+}
+
+// ------------------------------------------------------------------------------------------------ readiness
+
+/** What the standby looks like from its own region. */
+export interface StandbyFacts {
+  /** False when the replica / secondary / server does not exist (or cannot be reached, for a server). */
+  exists: boolean;
+  /** `replica`: still following the primary; `promoted`: standalone or already the writer. */
+  role?: 'replica' | 'promoted';
+  /** The resource's own status word (`available`, `modifying`, `in recovery` ...). */
+  state?: string;
+  /** Replication as the standby reports it (`replicating`, `error`, `connected`, `pending-resync`, `streaming` ...). */
+  replication?: string;
+  /** Something that stops the standby becoming a usable writer (headless cluster, failover in progress). */
+  blocker?: { status: Exclude<CheckStatus, 'OK'>; reason: string };
+  detail: string;
+}
+
+/** The newest backup of the plan's data that lives in the standby region. */
+export interface BackupFacts {
+  /** `not-checked`: the plan's kind has no backup this stack can see (self-managed PostgreSQL). */
+  kind: 'found' | 'none' | 'not-checked';
+  newestAt?: Date;
+  /** `snapshot orders-eu-2026-11-26`, `replicated automated backup of feature-store` ... */
+  source?: string;
+  detail: string;
+}
+
+/** Who is the writer now, and the addresses a record may point at to reach it. */
+export interface WriterFacts {
+  role: 'primary' | 'standby' | 'unknown';
+  /** Addresses that reach the current writer (an Aurora global writer endpoint is always one). */
+  endpoints: string[];
+  /** Addresses that must never be the record's answer now (the standby while it is a read-only replica). */
+  forbidden: string[];
+  detail: string;
+}
+
+export interface DnsRecordFacts {
+  /** The record's values as the zone holds them (no trailing dot); empty when the record does not exist. */
+  values: string[];
+  detail: string;
+}
+
+export interface AlarmRuleFacts {
+  name: string;
+  exists: boolean;
+  enabled?: boolean;
+  /** The rule's pattern names the alarm's ARN and the ALARM state. */
+  matchesAlarm?: boolean;
+  /** One of the rule's targets is the stack's trigger function. */
+  targetsTrigger?: boolean;
+}
+
+export interface AlarmFacts {
+  name: string;
+  exists: boolean;
+  state?: string;
+  stateSince?: Date;
+  rule: AlarmRuleFacts;
+}
+
+export interface StackResourceFacts {
+  name: string;
+  exists: boolean;
+  /** ACTIVE / DELETING (state machine); Active / Pending / Inactive / Failed (function). */
+  state?: string;
+  /** A function's last update: Successful / InProgress / Failed. */
+  lastUpdate?: string;
+  detail?: string;
+}
+
+/** The reads: one adapter per plan kind and concern (functions/adapters/readiness). */
+export interface ReadinessProbes {
+  standby(): Promise<StandbyFacts>;
+  replicationLag(): Promise<LagReading>;
+  backup(): Promise<BackupFacts>;
+  /** May need the primary region (the writer's endpoint before a failover). */
+  writer(): Promise<WriterFacts>;
+  /** May need the primary region (Route 53's control plane is in us-east-1). */
+  dnsRecord(): Promise<DnsRecordFacts>;
+  alarms(): Promise<AlarmFacts[]>;
+  stateMachine(): Promise<StackResourceFacts>;
+  functions(): Promise<StackResourceFacts[]>;
+}
+
+/** What the readiness checks need to know about the deployed stack. */
+export interface StackNames {
+  stage: string;
+  stateMachineArn: string;
+  triggerFunctionArn: string;
+  /** Every function of the stack the failover needs (not the readiness function itself). */
+  functionNames: string[];
+}
+
+/** Where a readiness report's figures go, for the alarms that page when readiness degrades. */
+export interface ReadinessMetrics {
+  /** Records one datapoint per check and one for the plan; never throws for a report it is given. */
+  record(report: ReadinessReport): void;
+}
+
+// ------------------------------------------------------------------------------------------------ executions
+
+/** An execution of the state machine, as ListExecutions / DescribeExecution describe it. */
+export interface ExecutionSummary {
+  executionArn?: string;
+  name?: string;
+  status?: string;
+  startDate?: Date;
+  stopDate?: Date;
+}
+
+/** Port: the state machine's executions, read only. */
+export interface ExecutionLister {
+  /** Every RUNNING execution, however old, then the executions started since `since`, newest first. */
+  recentExecutions(since: Date): Promise<ExecutionSummary[]>;
+  /** One execution with its input (parsed JSON), for runs whose name does not say whose or how they run. */
+  describeExecution(executionArn: string): Promise<ExecutionSummary & { input?: unknown }>;
+}
+
+/** Port: the state machine's executions, as the trigger reads and starts them. */
+export interface ExecutionStarter extends ExecutionLister {
+  /** StartExecution; `duplicate` when Step Functions already has an execution of that name (same incident). */
+  start(name: string, input: ExecutionInput): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }>;
 }

@@ -4,29 +4,13 @@
  */
 import { parseArn } from './arn.js';
 import type { Plan } from './plan.js';
+import type { ExecutionLister, ExecutionSummary } from './ports.js';
 
 /**
  * The longest a run can last: the state machine's `TimeoutSeconds` (test/unit/runs.test.ts checks they agree).
  * A run that started this long ago can still have ended inside a cooldown, so listings look back this far.
  */
 export const MAX_RUN_SECONDS = 86_400;
-
-/** An execution of the state machine, as ListExecutions / DescribeExecution describe it. */
-export interface ExecutionSummary {
-  executionArn?: string;
-  name?: string;
-  status?: string;
-  startDate?: Date;
-  stopDate?: Date;
-}
-
-/** Port: the state machine's executions, read only. */
-export interface ExecutionLister {
-  /** Every RUNNING execution, however old, then the executions started since `since`, newest first. */
-  recentExecutions(since: Date): Promise<ExecutionSummary[]>;
-  /** One execution with its input (parsed JSON), for runs whose name does not say whose or how they run. */
-  describeExecution(executionArn: string): Promise<ExecutionSummary & { input?: unknown }>;
-}
 
 /** What the rule needs to know of a run of a plan. */
 export interface PlanRun {

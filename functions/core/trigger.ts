@@ -1,6 +1,7 @@
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
-import { collectPlanRuns, decideRun, type ExecutionLister } from './runs.js';
+import type { ExecutionStarter } from './ports.js';
+import { collectPlanRuns, decideRun } from './runs.js';
 
 /** The EventBridge event for a CloudWatch alarm state change (the fields dr-failover reads). */
 export interface AlarmStateChangeEvent {
@@ -133,12 +134,6 @@ export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>):
     },
   };
 };
-
-/** Port: the state machine's executions, as the trigger reads and starts them. */
-export interface ExecutionStarter extends ExecutionLister {
-  /** StartExecution; `duplicate` when Step Functions already has an execution of that name (same incident). */
-  start(name: string, input: ExecutionInput): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }>;
-}
 
 export type TriggerResult =
   | {

@@ -5,8 +5,7 @@
  * it refuses a second execution of a name it already has, so the trigger's incident deduplication is exercised.
  */
 import type { ExecutionInput } from '#core/input.js';
-import type { ExecutionSummary } from '#core/runs.js';
-import type { ExecutionStarter } from '#core/trigger.js';
+import type { ExecutionStarter, ExecutionSummary } from '#core/ports.js';
 import type { LocalRunResult } from '../state-machine.js';
 
 /** Runs one execution to its end (runLocal bound to the drill's handlers). */

@@ -14,6 +14,7 @@ import { FailoverGlobalClusterCommand, RDSServiceException } from '@aws-sdk/clie
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { powertoolsReadinessMetrics } from '#adapters/metrics/index.js';
 import { LocalNotifier } from '#adapters/notify/local.js';
 import { ConfigurationError, DatabaseUnreachableError } from '#core/errors.js';
 import type { FailoverState } from '#core/state.js';
@@ -224,7 +225,7 @@ describe.each(SECRETS)('a password in %s', (_form, secret) => {
             throw new Error('not reached');
           },
           notifier: async () => new LocalNotifier(),
-          metrics: new Metrics({ namespace: 'DrFailover', serviceName: 'dr-failover' }),
+          metrics: powertoolsReadinessMetrics(new Metrics({ namespace: 'DrFailover', serviceName: 'dr-failover' })),
         }),
     ],
   ])('is redacted from the error the %s entry point returns and from its log', async (_name, make) => {

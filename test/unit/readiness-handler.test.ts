@@ -4,11 +4,15 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { powertoolsReadinessMetrics } from '#adapters/metrics/index.js';
+import { readinessNotifierFor } from '#adapters/notify/index.js';
 import { ThrottledError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
-import type { ReadinessProbes, ReadinessReport, StackNames } from '#core/readiness.js';
+import type { ReadinessProbes, StackNames } from '#core/ports.js';
+import type { ReadinessReport } from '#core/readiness/model.js';
+import { stackFromEnv } from '#lib/env.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import { createHandler, readinessNotifier, stackFromEnv } from '../../functions/readiness.js';
+import { createHandler } from '../../functions/readiness.js';
 
 const eventBridge = mockClient(EventBridgeClient);
 const sns = mockClient(SNSClient);
@@ -67,8 +71,8 @@ const newHandler = (over: Partial<ReadinessProbes> = {}) =>
     now: () => NOW,
     stack: () => STACK,
     probes: async () => probes(over),
-    notifier: readinessNotifier,
-    metrics: new Metrics({ namespace: 'DrFailover', serviceName: 'dr-failover' }),
+    notifier: readinessNotifierFor,
+    metrics: powertoolsReadinessMetrics(new Metrics({ namespace: 'DrFailover', serviceName: 'dr-failover' })),
   });
 
 beforeEach(() => {

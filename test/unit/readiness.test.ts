@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsRequestFailedError, ThrottledError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
-import type { LagReading } from '#core/ports.js';
+import type { AlarmFacts, LagReading, ReadinessProbes, WriterFacts } from '#core/ports.js';
 import {
-  type AlarmFacts,
   evaluateAlarms,
   evaluateBackup,
   evaluateDns,
@@ -11,11 +10,9 @@ import {
   evaluateLag,
   evaluateStandby,
   evaluateStateMachine,
-  type ReadinessProbes,
-  runReadinessChecks,
-  summariseReport,
-  type WriterFacts,
-} from '#core/readiness.js';
+} from '#core/readiness/checks.js';
+import { summariseReport } from '#core/readiness/model.js';
+import { runReadinessChecks } from '#core/readiness/runner.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');

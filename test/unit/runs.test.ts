@@ -3,12 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
+import type { ExecutionLister, ExecutionSummary } from '#core/ports.js';
 import {
   type CandidateRun,
   collectPlanRuns,
   decideRun,
-  type ExecutionLister,
-  type ExecutionSummary,
   lookBack,
   MAX_RUN_SECONDS,
   type PlanRun,

@@ -15,15 +15,8 @@ import { StepFunctionsExecutions } from '#adapters/sfn/executions.js';
 import { AwsRequestFailedError, ThrottledError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
-import type { ExecutionSummary } from '#core/runs.js';
-import {
-  type AlarmStateChangeEvent,
-  decideTrigger,
-  type ExecutionStarter,
-  executionName,
-  runTrigger,
-  windowStamp,
-} from '#core/trigger.js';
+import type { ExecutionStarter, ExecutionSummary } from '#core/ports.js';
+import { type AlarmStateChangeEvent, decideTrigger, executionName, runTrigger, windowStamp } from '#core/trigger.js';
 import { logger } from '#lib/logger.js';
 import { loadPlanCatalog, loadPlanFile } from '#lib/plan-catalog.js';
 import { createHandler } from '../../functions/trigger.js';

@@ -23,3 +23,9 @@ export const notifierFor = async (plan: Plan | undefined): Promise<Notifier> => 
   fallback ??= deploymentTargets();
   return new AwsNotifier(plan ?? fallback);
 };
+
+/** The plan's bus, without its SNS topic: a readiness report every few minutes is for systems; its alarm pages people. */
+export const readinessNotifierFor = async (plan: Plan): Promise<Notifier> => {
+  const { AwsNotifier } = await import('./aws.js');
+  return new AwsNotifier({ regions: plan.regions, notify: { eventBus: plan.notify.eventBus } });
+};

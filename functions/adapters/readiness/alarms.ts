@@ -16,8 +16,9 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
+import { alarmArn } from '#core/arn.js';
 import type { Plan } from '#core/plan.js';
-import { type AlarmFacts, type AlarmRuleFacts, alarmArn, type StackNames } from '#core/readiness.js';
+import type { AlarmFacts, AlarmRuleFacts, StackNames } from '#core/ports.js';
 import { alarmRuleName } from '#core/stack-names.js';
 
 export interface AlarmReadinessDeps {

@@ -3,7 +3,7 @@
  * plan's kind needs it, so the readiness bundle pays at cold start only for what it reads.
  */
 import type { Plan } from '#core/plan.js';
-import type { ReadinessProbes, StackNames } from '#core/readiness.js';
+import type { ReadinessProbes, StackNames } from '#core/ports.js';
 import { AlarmReader } from './alarms.js';
 import { StackReader } from './stack.js';
 

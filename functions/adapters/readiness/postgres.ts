@@ -5,8 +5,7 @@
 import type { PostgresFailover } from '#adapters/database/postgres.js';
 import { DatabaseUnreachableError } from '#core/errors.js';
 import type { PlanWithDatabase } from '#core/plan.js';
-import type { LagReading } from '#core/ports.js';
-import type { BackupFacts, StandbyFacts, WriterFacts } from '#core/readiness.js';
+import type { BackupFacts, LagReading, StandbyFacts, WriterFacts } from '#core/ports.js';
 
 /** The lag source the postgres adapter reports for a standby that is no longer in recovery. */
 const PROMOTED_SOURCE = 'postgres:standby-promoted';

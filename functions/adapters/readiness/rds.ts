@@ -28,7 +28,7 @@ import {
   withDeadline,
 } from '#adapters/database/rds-instance.js';
 import type { PlanWithDatabase } from '#core/plan.js';
-import type { BackupFacts, StandbyFacts, WriterFacts } from '#core/readiness.js';
+import type { BackupFacts, StandbyFacts, WriterFacts } from '#core/ports.js';
 
 export interface RdsReadinessDeps {
   /** Builds the client of a region on first use; tests pass mocked clients. */

@@ -12,7 +12,7 @@ import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { ROUTE53_CONTROL_PLANE_REGION } from '#adapters/dns/route53.js';
 import type { PlanWithDns } from '#core/plan.js';
-import type { DnsRecordFacts } from '#core/readiness.js';
+import type { DnsRecordFacts } from '#core/ports.js';
 
 export interface Route53ReadinessDeps {
   route53?: () => Route53Client;

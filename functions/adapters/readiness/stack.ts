@@ -3,7 +3,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
-import type { StackNames, StackResourceFacts } from '#core/readiness.js';
+import type { StackNames, StackResourceFacts } from '#core/ports.js';
 
 export interface StackReadinessDeps {
   sfn?: () => SFNClient;

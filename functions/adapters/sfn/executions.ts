@@ -7,8 +7,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '#core/input.js';
-import type { ExecutionSummary } from '#core/runs.js';
-import type { ExecutionStarter } from '#core/trigger.js';
+import type { ExecutionStarter, ExecutionSummary } from '#core/ports.js';
 import { translateAwsError } from '../aws-errors.js';
 import { clientFor } from '../client-cache.js';
 

@@ -1,7 +1,8 @@
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '../errors.js';
 import { parseExecutionInput } from '../input.js';
+import type { ExecutionLister } from '../ports.js';
 import { redactString } from '../redact.js';
-import { collectPlanRuns, decideRun, type ExecutionLister, stateMachineArnOf } from '../runs.js';
+import { collectPlanRuns, decideRun, stateMachineArnOf } from '../runs.js';
 import { type FailoverState, recordStep } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 

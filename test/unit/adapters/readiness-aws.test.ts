@@ -20,7 +20,7 @@ import { Route53RecordReader } from '#adapters/readiness/route53.js';
 import { StackReader } from '#adapters/readiness/stack.js';
 import { AwsRequestFailedError, ServiceUnavailableError, ThrottledError } from '#core/errors.js';
 import type { Plan, PlanWithDns } from '#core/plan.js';
-import type { StackNames } from '#core/readiness.js';
+import type { StackNames } from '#core/ports.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const route53 = mockClient(Route53Client);

@@ -16,7 +16,7 @@ import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-ro
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReadinessReport } from '#core/readiness.js';
+import type { ReadinessReport } from '#core/readiness/model.js';
 import { ACCOUNT, cli, NOW, sfn } from './support.js';
 
 const rds = mockClient(RDSClient);

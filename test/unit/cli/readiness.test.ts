@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AwsRequestFailedError } from '#core/errors.js';
-import type { ReadinessProbes, StackNames } from '#core/readiness.js';
+import type { ReadinessProbes, StackNames } from '#core/ports.js';
 import { ANSI, cli, NOW } from './support.js';
 
 const WRITER = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';

@@ -1,0 +1,23 @@
+import type { Plan } from '#core/plan.js';
+import type { DatabaseFailover } from '#core/ports.js';
+
+/**
+ * Maps a plan's `kind` to its adapter. Adapters are imported on first use, so a step pays at cold start only
+ * for the SDK client its plan needs (esbuild inlines them, evaluated lazily).
+ */
+export const databaseFor = async (plan: Plan): Promise<DatabaseFailover> => {
+  switch (plan.database.kind) {
+    case 'aurora-global': {
+      const { AuroraGlobalFailover } = await import('./aurora-global.js');
+      return new AuroraGlobalFailover({ ...plan, database: plan.database });
+    }
+    case 'rds-instance': {
+      const { RdsInstanceFailover } = await import('./rds-instance.js');
+      return new RdsInstanceFailover({ ...plan, database: plan.database });
+    }
+    case 'postgres': {
+      const { PostgresFailover } = await import('./postgres.js');
+      return new PostgresFailover({ ...plan, database: plan.database });
+    }
+  }
+};

@@ -1,0 +1,8 @@
+import type { ExecutionStarter } from '#core/ports.js';
+import { StepFunctionsExecutions } from './executions.js';
+
+/**
+ * The failover state machine's executions through Step Functions, in the state machine's own region. The trigger
+ * and Prepare always call it, so it is imported with them (the other adapter families load on first use).
+ */
+export const executionsOf = (stateMachineArn: string): ExecutionStarter => new StepFunctionsExecutions(stateMachineArn);

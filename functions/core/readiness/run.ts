@@ -1,0 +1,61 @@
+/**
+ * One scheduled readiness run of a plan: resolve the plan, read with its probes, judge, record the metrics, publish
+ * the `Readiness Report`. A failed check is a status in the report and never an error; a bug, or a report that
+ * cannot be published, fails the run (the function's Errors metric).
+ */
+import { InvalidInputError } from '../errors.js';
+import type { Plan } from '../plan.js';
+import type { Notifier, ReadinessMetrics, ReadinessProbes, StackNames } from '../ports.js';
+import { type ReadinessReport, summariseReport } from './model.js';
+import { type ReadinessOptions, runReadinessChecks } from './runner.js';
+
+/** What the schedule sends (infra/): the plan to check. */
+export interface ReadinessEvent {
+  kind?: 'readiness';
+  plan?: unknown;
+}
+
+export interface ReadinessRunDeps {
+  plans: () => ReadonlyMap<string, Plan>;
+  now: () => Date;
+  stack: () => StackNames;
+  probes: (plan: Plan, stack: StackNames) => Promise<ReadinessProbes>;
+  /** Where the `Readiness Report` event goes: the plan's bus only (people are paged by the metric's alarm). */
+  notifier: (plan: Plan) => Promise<Notifier>;
+  metrics: ReadinessMetrics;
+  /** Told the one-line summary before the report is published. */
+  log?: (summary: string, report: ReadinessReport) => void;
+  options?: ReadinessOptions;
+}
+
+const planOf = (event: ReadinessEvent, plans: ReadonlyMap<string, Plan>): Plan => {
+  const name = event?.plan;
+  if (typeof name !== 'string' || name === '') throw new InvalidInputError('plan', 'must name a deployed plan');
+  const plan = plans.get(name);
+  if (!plan) throw new InvalidInputError('plan', `no deployed plan named ${JSON.stringify(name)}`);
+  return plan;
+};
+
+export const runReadiness = async (event: ReadinessEvent, deps: ReadinessRunDeps): Promise<ReadinessReport> => {
+  const plan = planOf(event, deps.plans());
+  const probes = await deps.probes(plan, deps.stack());
+  const report = await runReadinessChecks(plan, { probes, now: deps.now }, deps.options);
+  deps.metrics.record(report);
+  const summary = summariseReport(report);
+  deps.log?.(summary, report);
+  const notifier = await deps.notifier(plan);
+  await notifier.publish({
+    type: 'Readiness Report',
+    plan: plan.name,
+    executionId: `readiness-${plan.name}-${report.checkedAt}`,
+    // A readiness run changes nothing (a dry run) and asks whether a planned failover could start now.
+    mode: 'planned',
+    dryRun: true,
+    requestedBy: 'schedule:readiness',
+    reason: `scheduled DR readiness check (${plan.readiness.schedule})`,
+    summary,
+    detail: { ...report },
+    occurredAt: report.checkedAt,
+  });
+  return report;
+};

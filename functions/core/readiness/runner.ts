@@ -1,0 +1,159 @@
+/**
+ * Runs a plan's readiness checks concurrently, each bounded, so that a check that needs the primary region (which
+ * may be dark) never blocks the others; a check that cannot read becomes a status with its reason (./model.ts).
+ */
+import { DrFailoverError } from '../errors.js';
+import type { Plan } from '../plan.js';
+import type { ReadinessProbes } from '../ports.js';
+import {
+  evaluateAlarms,
+  evaluateBackup,
+  evaluateDns,
+  evaluateFunctions,
+  evaluateLag,
+  evaluateStandby,
+  evaluateStateMachine,
+} from './checks.js';
+import {
+  type CheckName,
+  type CheckOutcome,
+  type CheckResult,
+  type CheckScope,
+  type CheckStatus,
+  type ReadinessReport,
+  worstOf,
+} from './model.js';
+
+interface CheckDefinition {
+  check: CheckName;
+  scope: CheckScope;
+  run: () => Promise<CheckOutcome>;
+}
+
+export interface ReadinessDeps {
+  probes: ReadinessProbes;
+  now: () => Date;
+}
+
+export interface ReadinessOptions {
+  /** Bound on each check; default plan.readiness.checkTimeoutSeconds. */
+  timeoutMs?: number;
+  /** Run only these checks (the CLI's --check). */
+  only?: readonly CheckName[];
+}
+
+/** The check that ran out of time: not a DrFailoverError, so it never reaches the state machine's vocabulary. */
+class CheckTimedOut extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'CheckTimedOut';
+  }
+}
+
+/**
+ * Does the DNS check need the primary region? Route 53's control plane is served from us-east-1 only, and before a
+ * failover the writer's endpoint is read where the writer is. The local DNS server of a postgres drill needs neither.
+ */
+const dnsScope = (plan: Plan): CheckScope =>
+  plan.dns.kind === 'route53' || plan.database.kind !== 'postgres' ? 'primary' : 'standby';
+
+const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
+  const { probes, now } = deps;
+  return [
+    { check: 'standby', scope: 'standby', run: async () => evaluateStandby(await probes.standby()) },
+    { check: 'replication-lag', scope: 'standby', run: async () => evaluateLag(await probes.replicationLag(), plan) },
+    { check: 'backup', scope: 'standby', run: async () => evaluateBackup(await probes.backup(), plan, now()) },
+    {
+      check: 'dns',
+      scope: dnsScope(plan),
+      run: async () => {
+        // The writer read may be cut short on its own (a dark primary region): the record is still worth judging.
+        const [record, writer] = await Promise.all([
+          probes.dnsRecord(),
+          probes.writer().catch((error: unknown) => {
+            if (error instanceof DrFailoverError) return error;
+            throw error;
+          }),
+        ]);
+        return evaluateDns(record, writer);
+      },
+    },
+    {
+      check: 'trigger-alarms',
+      scope: 'standby',
+      run: async () => evaluateAlarms(await probes.alarms(), plan, now()),
+    },
+    { check: 'state-machine', scope: 'standby', run: async () => evaluateStateMachine(await probes.stateMachine()) },
+    { check: 'functions', scope: 'standby', run: async () => evaluateFunctions(await probes.functions()) },
+  ];
+};
+
+/** The status of a check that could not read (see the table at the top of this file). */
+export const failedCheckOutcome = (scope: CheckScope, error: Error): CheckOutcome => {
+  const timedOut = error instanceof CheckTimedOut;
+  const reason = `${error.name}: ${error.message}`;
+  if (scope === 'primary') {
+    return {
+      status: 'WARN',
+      summary: `could not check (needs the primary region or Route 53's control plane): ${reason}`,
+      details: { error: error.name, timedOut },
+    };
+  }
+  const transient = !timedOut && (error as DrFailoverError).retryable === true;
+  return {
+    status: transient ? 'WARN' : 'CRITICAL',
+    summary: timedOut
+      ? `the standby region did not answer: ${reason}`
+      : `could not check${transient ? ' this time' : ''}: ${reason}`,
+    details: { error: error.name, timedOut },
+  };
+};
+
+const bounded = <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CheckTimedOut(ms)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+};
+
+/**
+ * Runs every check at once, each bounded by the timeout; a check that fails or runs out of time becomes a status
+ * with its reason. Resolves once every check has an outcome; rejects only on a bug (an error that is not a named
+ * dr-failover error), after the others settled.
+ */
+export const runReadinessChecks = async (
+  plan: Plan,
+  deps: ReadinessDeps,
+  options: ReadinessOptions = {},
+): Promise<ReadinessReport> => {
+  const timeoutMs = options.timeoutMs ?? plan.readiness.checkTimeoutSeconds * 1000;
+  const checkedAt = deps.now();
+  const selected = definitions(plan, deps).filter((d) => !options.only || options.only.includes(d.check));
+  const settled = await Promise.allSettled(
+    selected.map(async (d): Promise<CheckResult> => {
+      const started = deps.now().getTime();
+      let outcome: CheckOutcome;
+      try {
+        outcome = await bounded(d.run(), timeoutMs);
+      } catch (error) {
+        if (!(error instanceof DrFailoverError || error instanceof CheckTimedOut)) throw error;
+        outcome = failedCheckOutcome(d.scope, error);
+      }
+      return { check: d.check, scope: d.scope, ...outcome, durationMs: Math.max(0, deps.now().getTime() - started) };
+    }),
+  );
+  const bug = settled.find((s) => s.status === 'rejected');
+  if (bug) throw bug.reason;
+  const checks = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const counts: Record<CheckStatus, number> = { OK: 0, WARN: 0, CRITICAL: 0 };
+  for (const c of checks) counts[c.status] += 1;
+  return {
+    plan: plan.name,
+    status: worstOf(checks.map((c) => c.status)),
+    checkedAt: checkedAt.toISOString(),
+    regions: plan.regions,
+    counts,
+    checks,
+  };
+};
