@@ -64,3 +64,27 @@ export const translateAwsError = (error: unknown, what: string, busyCodes: reado
   }
   return new AwsRequestFailedError(detail, { cause: error });
 };
+
+/**
+ * One AWS Describe call for one resource: its first result, or `undefined` when AWS answers with one of the
+ * `notFound` codes or lists nothing; any other failure is translated (`what` names the call for the message).
+ */
+export const describeFirst = async <T>(
+  what: string,
+  call: () => Promise<readonly T[] | undefined>,
+  notFound: readonly string[] = [],
+): Promise<T | undefined> => {
+  try {
+    return (await call())?.[0];
+  } catch (error) {
+    if (hasAwsErrorName(error, ...notFound)) return undefined;
+    throw translateAwsError(error, what);
+  }
+};
+
+/** As describeFirst, for a resource that must exist: nothing listed is an `AwsRequestFailedError`. */
+export const describeOne = async <T>(what: string, call: () => Promise<readonly T[] | undefined>): Promise<T> => {
+  const found = await describeFirst(what, call);
+  if (found === undefined) throw new AwsRequestFailedError(`${what} returned nothing`);
+  return found;
+};

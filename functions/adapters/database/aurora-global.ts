@@ -8,9 +8,9 @@ import {
   RDSClient,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
-import { translateAwsError } from '#adapters/aws-errors.js';
+import { describeOne, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
-import { AwsRequestFailedError, PromotionFailedError, ResourceBusyError } from '#core/errors.js';
+import { PromotionFailedError, ResourceBusyError } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
@@ -268,19 +268,12 @@ export class AuroraGlobalFailover implements DatabaseFailover {
     return cluster.Endpoint;
   }
 
-  private async describeGlobalCluster(): Promise<GlobalCluster> {
-    let clusters: GlobalCluster[] | undefined;
-    try {
-      const response = await this.rds().send(
-        new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: this.globalClusterId }),
-      );
-      clusters = response.GlobalClusters;
-    } catch (error) {
-      throw translateAwsError(error, `DescribeGlobalClusters ${this.globalClusterId}`);
-    }
-    const global = clusters?.[0];
-    if (!global) throw new AwsRequestFailedError(`DescribeGlobalClusters ${this.globalClusterId} returned nothing`);
-    return global;
+  private describeGlobalCluster(): Promise<GlobalCluster> {
+    const id = this.globalClusterId;
+    return describeOne(`DescribeGlobalClusters ${id}`, async () => {
+      const out = await this.rds().send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: id }));
+      return out.GlobalClusters;
+    });
   }
 
   private memberOf(global: GlobalCluster) {
@@ -296,17 +289,11 @@ export class AuroraGlobalFailover implements DatabaseFailover {
     return member;
   }
 
-  private async describeTarget(): Promise<DBCluster> {
-    let clusters: DBCluster[] | undefined;
-    try {
-      const response = await this.rds().send(new DescribeDBClustersCommand({ DBClusterIdentifier: this.targetId }));
-      clusters = response.DBClusters;
-    } catch (error) {
-      throw translateAwsError(error, `DescribeDBClusters ${this.targetId}`);
-    }
-    const cluster = clusters?.[0];
-    if (!cluster) throw new AwsRequestFailedError(`DescribeDBClusters ${this.targetId} returned nothing`);
-    return cluster;
+  private describeTarget(): Promise<DBCluster> {
+    return describeOne(`DescribeDBClusters ${this.targetId}`, async () => {
+      const out = await this.rds().send(new DescribeDBClustersCommand({ DBClusterIdentifier: this.targetId }));
+      return out.DBClusters;
+    });
   }
 
   private rds(): RDSClient {

@@ -6,16 +6,10 @@ import {
   PromoteReadReplicaCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { translateAwsError } from '#adapters/aws-errors.js';
+import { describeOne, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { parseArn } from '#core/arn.js';
-import {
-  AwsRequestFailedError,
-  ConfigurationError,
-  FenceFailedError,
-  ResourceBusyError,
-  ServiceUnavailableError,
-} from '#core/errors.js';
+import { ConfigurationError, FenceFailedError, ResourceBusyError, ServiceUnavailableError } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
@@ -298,21 +292,13 @@ export class RdsInstanceFailover implements DatabaseFailover {
     return address;
   }
 
-  private async describeReplica(): Promise<DBInstance> {
-    let instances: DBInstance[] | undefined;
-    try {
-      const response = await this.standbyRds().send(
+  private describeReplica(): Promise<DBInstance> {
+    return describeOne(`DescribeDBInstances ${this.replicaId}`, async () => {
+      const out = await this.standbyRds().send(
         new DescribeDBInstancesCommand({ DBInstanceIdentifier: this.replicaId }),
       );
-      instances = response.DBInstances;
-    } catch (error) {
-      throw translateAwsError(error, `DescribeDBInstances ${this.replicaId}`);
-    }
-    const instance = instances?.[0];
-    if (!instance) {
-      throw new AwsRequestFailedError(`DescribeDBInstances ${this.replicaId} returned no instance`);
-    }
-    return instance;
+      return out.DBInstances;
+    });
   }
 
   private standbyRds(): RDSClient {

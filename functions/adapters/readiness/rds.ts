@@ -18,7 +18,7 @@ import {
   type GlobalCluster,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
+import { describeFirst, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import {
   FAILED_INSTANCE_STATES,
@@ -49,14 +49,13 @@ const FAILED_STATES = new Set([
 /** Read replication as RDS reports it in StatusInfos (`replicating` is the healthy one). */
 const BROKEN_REPLICATION = new Set(['error', 'stopped', 'terminated']);
 
-const notFound = (error: unknown) =>
-  hasAwsErrorName(
-    error,
-    'DBInstanceNotFound',
-    'DBInstanceNotFoundFault',
-    'DBClusterNotFoundFault',
-    'GlobalClusterNotFoundFault',
-  );
+/** What RDS answers for a resource that does not exist: readiness reports it missing rather than failing. */
+const NOT_FOUND = [
+  'DBInstanceNotFound',
+  'DBInstanceNotFoundFault',
+  'DBClusterNotFoundFault',
+  'GlobalClusterNotFoundFault',
+];
 
 const MAX_PAGES = 20;
 
@@ -114,17 +113,13 @@ export class RdsInstanceReadiness extends RdsReadinessBase<'rds-instance'> {
 
   /** One DescribeDBInstances of the replica per run: the standby and writer reads share it. */
   private replica(): Promise<DBInstance | undefined> {
-    this.#replica ??= (async () => {
-      try {
-        const out = await this.standbyRds().send(
-          new DescribeDBInstancesCommand({ DBInstanceIdentifier: this.replicaId }),
-        );
-        return out.DBInstances?.[0];
-      } catch (error) {
-        if (notFound(error)) return undefined;
-        throw translateAwsError(error, `DescribeDBInstances ${this.replicaId}`);
-      }
-    })();
+    this.#replica ??= describeFirst(
+      `DescribeDBInstances ${this.replicaId}`,
+      async () =>
+        (await this.standbyRds().send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: this.replicaId })))
+          .DBInstances,
+      NOT_FOUND,
+    );
     return this.#replica;
   }
 
@@ -252,17 +247,13 @@ export class AuroraGlobalReadiness extends RdsReadinessBase<'aurora-global'> {
   }
 
   private global(): Promise<GlobalCluster | undefined> {
-    this.#global ??= (async () => {
-      try {
-        const out = await this.standbyRds().send(
-          new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: this.globalId }),
-        );
-        return out.GlobalClusters?.[0];
-      } catch (error) {
-        if (notFound(error)) return undefined;
-        throw translateAwsError(error, `DescribeGlobalClusters ${this.globalId}`);
-      }
-    })();
+    this.#global ??= describeFirst(
+      `DescribeGlobalClusters ${this.globalId}`,
+      async () =>
+        (await this.standbyRds().send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: this.globalId })))
+          .GlobalClusters,
+      NOT_FOUND,
+    );
     return this.#global;
   }
 
@@ -271,15 +262,14 @@ export class AuroraGlobalReadiness extends RdsReadinessBase<'aurora-global'> {
     return this.#target;
   }
 
-  private async cluster(client: RDSClient, arn: string, abortSignal?: AbortSignal): Promise<DBCluster | undefined> {
-    try {
-      // DescribeDBClusters accepts the cluster's ARN as its identifier.
-      const out = await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: arn }), { abortSignal });
-      return out.DBClusters?.[0];
-    } catch (error) {
-      if (notFound(error)) return undefined;
-      throw translateAwsError(error, `DescribeDBClusters ${arn}`);
-    }
+  private cluster(client: RDSClient, arn: string, abortSignal?: AbortSignal): Promise<DBCluster | undefined> {
+    // DescribeDBClusters accepts the cluster's ARN as its identifier.
+    return describeFirst(
+      `DescribeDBClusters ${arn}`,
+      async () =>
+        (await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: arn }), { abortSignal })).DBClusters,
+      NOT_FOUND,
+    );
   }
 
   async standby(): Promise<StandbyFacts> {
