@@ -98,3 +98,19 @@ export const recordStep = (
   }
   return timeline;
 };
+
+/**
+ * A step's bookkeeping: the clock read when it starts, and `done`, which returns the run state with the step's
+ * changes applied and the step recorded on the timeline (started → now, with its outcome).
+ */
+export const beginStep = (state: FailoverState, step: StepName, now: () => Date) => {
+  const startedAt = now();
+  return {
+    startedAt,
+    done: (changes: Partial<FailoverState>, outcome: string): FailoverState => ({
+      ...state,
+      ...changes,
+      timeline: recordStep(state, step, startedAt, now(), outcome),
+    }),
+  };
+};

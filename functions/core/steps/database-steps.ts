@@ -1,23 +1,21 @@
 import { FenceFailedError, PromotionFailedError, PromotionTimedOutError } from '../errors.js';
 import { decideLag } from '../lag-policy.js';
-import { type FailoverState, recordStep } from '../state.js';
+import { beginStep, type FailoverState } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 type DbDeps = Pick<StepDeps, 'now' | 'database'>;
 
 /** The RPO guard: one lag reading, and the plan's verdict on it. Reads only. */
 export const checkLag = async ({ state }: StepPayload, deps: DbDeps): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'CheckLag', deps.now);
   const db = await deps.database(state.plan);
   const reading = await db.replicationLag();
   const checks = (state.lag?.checks ?? 0) + 1;
   const verdict = decideLag(state.plan, reading, checks);
-  const next: FailoverState = {
-    ...state,
-    lag: { reading, checks, decision: verdict.decision, reason: verdict.reason },
-  };
-  next.timeline = recordStep(state, 'CheckLag', started, deps.now(), `${verdict.decision}: ${verdict.reason}`);
-  return next;
+  return step.done(
+    { lag: { reading, checks, decision: verdict.decision, reason: verdict.reason } },
+    `${verdict.decision}: ${verdict.reason}`,
+  );
 };
 
 /**
@@ -25,15 +23,11 @@ export const checkLag = async ({ state }: StepPayload, deps: DbDeps): Promise<Fa
  * unplanned runs try within the adapter's bound and go on, recording whether the old primary was fenced.
  */
 export const fence = async ({ state }: StepPayload, deps: DbDeps): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'Fence', deps.now);
   const { mode, dryRun } = state.input;
   if (dryRun) {
-    const next: FailoverState = {
-      ...state,
-      fence: { fenced: false, method: 'dry-run', detail: `would fence the old primary (${mode})`, dryRun: true },
-    };
-    next.timeline = recordStep(state, 'Fence', started, deps.now(), `dry run: would fence the old primary (${mode})`);
-    return next;
+    const detail = `would fence the old primary (${mode})`;
+    return step.done({ fence: { fenced: false, method: 'dry-run', detail, dryRun: true } }, `dry run: ${detail}`);
   }
   const db = await deps.database(state.plan);
   const result = await db.fenceOldPrimary(mode);
@@ -42,34 +36,22 @@ export const fence = async ({ state }: StepPayload, deps: DbDeps): Promise<Failo
       `planned run refuses to promote: old primary not fenced (${result.method}: ${result.detail})`,
     );
   }
-  const next: FailoverState = { ...state, fence: result };
   const outcome = result.fenced ? `fenced (${result.method})` : `not fenced (${result.method}): ${result.detail}`;
-  next.timeline = recordStep(state, 'Fence', started, deps.now(), outcome);
-  return next;
+  return step.done({ fence: result }, outcome);
 };
 
 /** Promotes the standby. Idempotent: an adapter reports a standby that is already the writer as success. */
 export const promote = async ({ state }: StepPayload, deps: DbDeps): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'Promote', deps.now);
   const { mode, dryRun } = state.input;
   if (dryRun) {
-    const next: FailoverState = {
-      ...state,
-      promote: {
-        outcome: 'started',
-        detail: `would promote the standby in ${state.plan.regions.standby} (${mode})`,
-        dryRun: true,
-        at: started.toISOString(),
-      },
-    };
-    next.timeline = recordStep(state, 'Promote', started, deps.now(), `dry run: ${next.promote?.detail}`);
-    return next;
+    const detail = `would promote the standby in ${state.plan.regions.standby} (${mode})`;
+    const at = step.startedAt.toISOString();
+    return step.done({ promote: { outcome: 'started', detail, dryRun: true, at } }, `dry run: ${detail}`);
   }
   const db = await deps.database(state.plan);
   const result = await db.promote(mode, state.fence ? { fence: state.fence } : {});
-  const next: FailoverState = { ...state, promote: { ...result, at: deps.now().toISOString() } };
-  next.timeline = recordStep(state, 'Promote', started, deps.now(), `${result.outcome}: ${result.detail}`);
-  return next;
+  return step.done({ promote: { ...result, at: deps.now().toISOString() } }, `${result.outcome}: ${result.detail}`);
 };
 
 /**
@@ -77,15 +59,13 @@ export const promote = async ({ state }: StepPayload, deps: DbDeps): Promise<Fai
  * a promotion still pending ends the run with PromotionTimedOutError.
  */
 export const promotionStatus = async ({ state }: StepPayload, deps: DbDeps): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'PromotionStatus', deps.now);
   const db = await deps.database(state.plan);
   const status = await db.promotionStatus();
   const checks = (state.promotion?.checks ?? 0) + 1;
   const { maxStatusChecks } = state.plan.promotion;
   if (state.input.dryRun) {
-    const next: FailoverState = { ...state, promotion: { ...status, checks, dryRun: true } };
-    next.timeline = recordStep(state, 'PromotionStatus', started, deps.now(), `dry run: standby is ${status.state}`);
-    return next;
+    return step.done({ promotion: { ...status, checks, dryRun: true } }, `dry run: standby is ${status.state}`);
   }
   if (status.state === 'failed') {
     throw new PromotionFailedError(
@@ -100,14 +80,6 @@ export const promotionStatus = async ({ state }: StepPayload, deps: DbDeps): Pro
         'already the writer and switches DNS) or update DNS by hand.',
     );
   }
-  const next: FailoverState = {
-    ...state,
-    promotion: {
-      ...status,
-      checks,
-      ...(status.state === 'writable' ? { writableAt: deps.now().toISOString() } : {}),
-    },
-  };
-  next.timeline = recordStep(state, 'PromotionStatus', started, deps.now(), `${status.state}: ${status.detail}`);
-  return next;
+  const writableAt = status.state === 'writable' ? { writableAt: deps.now().toISOString() } : {};
+  return step.done({ promotion: { ...status, checks, ...writableAt } }, `${status.state}: ${status.detail}`);
 };

@@ -1,5 +1,5 @@
 import { DnsSyncTimedOutError, DnsVerificationFailedError } from '../errors.js';
-import { type FailoverState, recordStep } from '../state.js';
+import { beginStep, type FailoverState } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 type DnsDeps = Pick<StepDeps, 'now' | 'database' | 'dns'>;
@@ -11,7 +11,7 @@ const normalise = (name: string) => name.replace(/\.$/, '').toLowerCase();
  * target again and never points it back). The previous answer is read first, best-effort, for the report.
  */
 export const updateDns = async ({ state }: StepPayload, deps: DnsDeps): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'UpdateDns', deps.now);
   const { recordName, ttl } = state.plan.dns;
   const db = await deps.database(state.plan);
   const dns = await deps.dns(state.plan);
@@ -23,36 +23,19 @@ export const updateDns = async ({ state }: StepPayload, deps: DnsDeps): Promise<
     // Reading the old answer is for the report only; the switch must not depend on it.
     previousAnswer = undefined;
   }
+  const was = previousAnswer ? { previousAnswer } : {};
   if (state.input.dryRun) {
-    const next: FailoverState = {
-      ...state,
-      dns: { recordName, target, ttl, status: 'skipped', checks: 0, ...(previousAnswer ? { previousAnswer } : {}) },
-    };
-    const was = previousAnswer ? previousAnswer.join(', ') : 'unknown';
-    next.timeline = recordStep(
-      state,
-      'UpdateDns',
-      started,
-      deps.now(),
-      `dry run: would UPSERT ${recordName} → ${target} (TTL ${ttl} s), now ${was}`,
+    const now = previousAnswer ? previousAnswer.join(', ') : 'unknown';
+    return step.done(
+      { dns: { recordName, target, ttl, status: 'skipped', checks: 0, ...was } },
+      `dry run: would UPSERT ${recordName} → ${target} (TTL ${ttl} s), now ${now}`,
     );
-    return next;
   }
   const { changeId } = await dns.point(recordName, target, ttl);
-  const next: FailoverState = {
-    ...state,
-    dns: {
-      recordName,
-      target,
-      ttl,
-      changeId,
-      status: 'pending',
-      checks: 0,
-      ...(previousAnswer ? { previousAnswer } : {}),
-    },
-  };
-  next.timeline = recordStep(state, 'UpdateDns', started, deps.now(), `UPSERT ${recordName} → ${target} (${changeId})`);
-  return next;
+  return step.done(
+    { dns: { recordName, target, ttl, changeId, status: 'pending', checks: 0, ...was } },
+    `UPSERT ${recordName} → ${target} (${changeId})`,
+  );
 };
 
 /** One DNS change status check; after the plan's number of checks a change still pending ends the run. */
@@ -60,12 +43,10 @@ export const dnsStatus = async (
   { state }: StepPayload,
   deps: Pick<StepDeps, 'now' | 'dns'>,
 ): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'DnsStatus', deps.now);
   const current = state.dns;
   if (!current || current.status === 'skipped' || !current.changeId) {
-    const next: FailoverState = { ...state };
-    next.timeline = recordStep(state, 'DnsStatus', started, deps.now(), 'no change to wait for (dry run)');
-    return next;
+    return step.done({}, 'no change to wait for (dry run)');
   }
   const dns = await deps.dns(state.plan);
   const status = await dns.changeStatus(current.changeId);
@@ -76,17 +57,13 @@ export const dnsStatus = async (
         'The standby is promoted and writable; clients may still reach the old address until the change propagates.',
     );
   }
-  const next: FailoverState = {
-    ...state,
-    dns: { ...current, status, checks, ...(status === 'insync' ? { insyncAt: deps.now().toISOString() } : {}) },
-  };
-  next.timeline = recordStep(state, 'DnsStatus', started, deps.now(), `${current.changeId} ${status}`);
-  return next;
+  const insyncAt = status === 'insync' ? { insyncAt: deps.now().toISOString() } : {};
+  return step.done({ dns: { ...current, status, checks, ...insyncAt } }, `${current.changeId} ${status}`);
 };
 
 /** Asks the authoritative servers what the record answers now and checks it is the new writer. */
 export const verify = async ({ state }: StepPayload, deps: Pick<StepDeps, 'now' | 'dns'>): Promise<FailoverState> => {
-  const started = deps.now();
+  const step = beginStep(state, 'Verify', deps.now);
   const dns = await deps.dns(state.plan);
   const recordName = state.plan.dns.recordName;
   const answer = await dns.resolve(recordName);
@@ -97,13 +74,8 @@ export const verify = async ({ state }: StepPayload, deps: Pick<StepDeps, 'now' 
       `${recordName} answers ${answer.join(', ') || 'nothing'}, expected ${target ?? '(no target)'}`,
     );
   }
-  const next: FailoverState = {
-    ...state,
-    verify: { answer, matches, ...(state.input.dryRun ? { dryRun: true } : {}) },
-  };
   const outcome = state.input.dryRun
     ? `dry run: ${recordName} answers ${answer.join(', ')}; would answer ${target}`
     : `${recordName} answers ${answer.join(', ')}`;
-  next.timeline = recordStep(state, 'Verify', started, deps.now(), outcome);
-  return next;
+  return step.done({ verify: { answer, matches, ...(state.input.dryRun ? { dryRun: true } : {}) } }, outcome);
 };
