@@ -1,15 +1,12 @@
 /**
  * Packages the service with osls (offline, no AWS credentials) and checks what would be deployed: the
  * plan-derived trigger rules and schedules, the state machine definition, the functions and their least-privilege
- * roles, the notification resources and the zips. Each packaging runs in a throwaway copy of the service:
- * serverless-esbuild builds in `<service>/.esbuild/`, deletes it when done and copies its output into
- * `<service>/.serverless/` whatever `--package` says, so two runs in one folder (this test, a developer's
- * `npm run package`) would delete each other's build.
+ * roles, the notification resources and the zips (each packaging in its own copy of the service: ./packaging.ts).
  */
-import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -17,19 +14,10 @@ import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, FUNCTIONS, type FunctionName } from '#core/stack-names.js';
 import { APPROVAL_TIMER_ROLE, buildWiring, roleLogicalId } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
+import { copyService, osls, type PackageRun, REPO, templateOf } from './packaging.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 const REGION = 'eu-west-1';
 const STAGE = 'ci';
-const SERVICE_FILES = [
-  'serverless.yml',
-  'infra',
-  'plans',
-  'statemachines',
-  'functions',
-  'package.json',
-  'tsconfig.json',
-];
 /**
  * The documented exceptions to "no resource *": actions AWS authorises only on "*" (no resource-level
  * permissions), each with who needs it and why. Every entry must be in use (a stale exception is a hole).
@@ -59,46 +47,10 @@ interface RoleProperties {
   AssumeRolePolicyDocument: { Statement: { Principal: { Service: Json } }[] };
   Policies: { PolicyName: string; PolicyDocument: { Statement: Statement[] } }[];
 }
-interface PackageRun {
-  code: number | null;
-  output: string;
-}
-
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const functionLogicalId = (fn: FunctionName) => `${pascal(fn)}LambdaFunction`;
 const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-
-/** A copy of the service that packaging may write into freely; node_modules is shared through a symlink. */
-const copyService = (root: string): string => {
-  const dir = join(root, 'service');
-  for (const entry of SERVICE_FILES) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return dir;
-};
-
-/** `osls package` on the project's Node (this process's), without AWS credentials or telemetry. */
-const osls = (cwd: string, out: string): Promise<PackageRun> => {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
-  env.PATH = [dirname(process.execPath), join(REPO, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
-  env.SLS_TELEMETRY_DISABLED = '1';
-  env.SLS_NOTIFICATIONS_MODE = 'off';
-  const bin = join(REPO, 'node_modules', '.bin', 'osls');
-  const args = ['package', '--stage', STAGE, '--region', REGION, '--package', out];
-  return new Promise((done, fail) => {
-    const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, output }));
-  });
-};
 
 const zipEntries = async (zip: string): Promise<string[]> => {
   const { stdout } = await promisify(execFile)('unzip', ['-Z1', zip]);
@@ -131,11 +83,11 @@ beforeAll(async () => {
   expect(orders).toMatch(/\bttl: \d+/);
   writeFileSync(ordersFile, orders.replace(/\bttl: \d+/, 'ttl: -5'));
 
-  [packaged, broken] = await Promise.all([osls(good, out), osls(bad, join(root, 'bad-out'))]);
-  if (packaged.code !== 0) throw new Error(`osls package failed (${packaged.code}):\n${packaged.output}`);
-  const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as {
-    Resources: Record<string, Resource>;
-  };
+  [packaged, broken] = await Promise.all([
+    osls(good, out, STAGE, REGION),
+    osls(bad, join(root, 'bad-out'), STAGE, REGION),
+  ]);
+  const template = templateOf<{ Resources: Record<string, Resource> }>(packaged, out);
   resources = template.Resources;
   plans = [...loadPlanCatalog(join(REPO, 'plans')).values()].filter((p) => p.regions.standby === REGION);
 }, 180_000);
