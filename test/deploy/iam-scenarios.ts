@@ -1,0 +1,178 @@
+/**
+ * The runs whose AWS calls the IAM simulation checks, per plan: unplanned and planned failovers, a run that waits
+ * for an approval, a readiness run and the trigger, each through the real handlers (as deployed) on mocked AWS.
+ */
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBSnapshotsCommand,
+} from '@aws-sdk/client-rds';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DescribeStateMachineCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { readinessNotifierFor } from '#adapters/notify/index.js';
+import { readinessProbesFor } from '#adapters/readiness/index.js';
+import { executionsOf } from '#adapters/sfn/index.js';
+import type { Plan, PlanInput } from '#core/plan.js';
+import {
+  FAILOVER_FUNCTIONS,
+  type FunctionName,
+  functionArn,
+  functionName,
+  stateMachineArn,
+} from '#core/stack-names.js';
+import type { Handlers } from '#lab/state-machine.js';
+import * as readiness from '../../functions/readiness.js';
+import * as trigger from '../../functions/trigger.js';
+import {
+  auroraWorld,
+  cloudwatch,
+  eventBridge,
+  execute,
+  executionsWorld,
+  lagMetrics,
+  notifyWorld,
+  planVariant,
+  preparing,
+  rds,
+  rdsReplicaWorld,
+  realHandlers,
+  route53,
+  route53World,
+  runInput,
+  schedulerWorld,
+  sfn,
+} from '../statemachine/support.js';
+
+/** Runs `work` as function `fn`: every AWS call made meanwhile is recorded as that function's. */
+export type During = <T>(fn: FunctionName, work: () => Promise<T>) => Promise<T>;
+
+const PLAN_FILES: Record<string, string> = { orders: 'plans/orders.yml', 'feature-store': 'plans/feature-store.yml' };
+
+/** Any client mock: what resetting and recording need of it. */
+export interface ClientMock {
+  reset(): unknown;
+  calls(): { thisValue: unknown; args: unknown[] }[];
+}
+
+const reset = (mocks: readonly ClientMock[]) => {
+  for (const m of mocks) m.reset();
+};
+
+/** Each handler of the state machine, recorded as its function. */
+const recording = (handlers: Handlers, during: During): Handlers =>
+  Object.fromEntries(
+    Object.entries(handlers).map(([fn, handler]) => [
+      fn,
+      (event: unknown, context: unknown) =>
+        during(fn as FunctionName, () => (handler as (e: unknown, c: unknown) => Promise<unknown>)(event, context)),
+    ]),
+  ) as Handlers;
+
+const worldOf = (plan: Plan) => {
+  notifyWorld();
+  route53World({ initial: 'old-writer.example.internal' });
+  lagMetrics(() => 0);
+  if (plan.database.kind === 'aurora-global') auroraWorld();
+  else rdsReplicaWorld();
+  const world = executionsWorld();
+  // Another plan's run, started from the console under a name of its own: the run guard describes it to learn its plan.
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  world.add({ name: 'console-run', status: 'RUNNING', startDate: hourAgo, input: { plan: 'another-plan' } });
+  return world;
+};
+
+const readinessWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+  rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({ DBInstanceAutomatedBackups: [] });
+  cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 10 });
+  eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED', EventPattern: '{}' });
+  eventBridge.on(ListTargetsByRuleCommand).resolves({ Targets: [] });
+  sfn.on(DescribeStateMachineCommand).resolves({ status: 'ACTIVE' });
+  lambda.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', LastUpdateStatus: 'Successful' });
+  return plan;
+};
+
+export interface ScenarioOptions {
+  during: During;
+  mocks: readonly ClientMock[];
+  lambda: AwsClientStub<LambdaClient>;
+}
+
+export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioOptions): Promise<void> => {
+  const { during, mocks } = opts;
+  const handlers = recording(realHandlers(), during);
+  const file = PLAN_FILES[plan.name];
+  if (!file) throw new Error(`no plan file known for ${plan.name}`);
+
+  for (const mode of ['unplanned', 'planned'] as const) {
+    reset(mocks);
+    const world = worldOf(plan);
+    await execute(runInput({ plan: plan.name, mode }), { handlers, world, validate: false });
+  }
+
+  // A run that waits for a person: the notify function arms the deadline with EventBridge Scheduler.
+  reset(mocks);
+  const world = worldOf(plan);
+  schedulerWorld();
+  const askFirst = planVariant(file, (p: PlanInput) => ({ ...p, trigger: { ...p.trigger, automatic: false } }));
+  const alarm = `arn:aws:cloudwatch:${plan.regions.standby}:${plan.accountId}:alarm:${plan.trigger.alarms[0]}`;
+  await execute(runInput({ plan: plan.name, trigger: { kind: 'alarm', source: alarm } }), {
+    handlers: { ...handlers, ...recording(preparing(askFirst), during) },
+    world,
+    validate: false,
+    approver: async () => ({ approved: true, by: 'oncall:ana' }),
+  });
+
+  reset(mocks);
+  worldOf(plan);
+  readinessWorld(plan, opts.lambda);
+  const region = plan.regions.standby;
+  const check = readiness.createHandler({
+    plans: () => new Map([[plan.name, plan]]),
+    now: () => new Date(),
+    stack: () => ({
+      stage,
+      stateMachineArn: stateMachineArn(region, plan.accountId, stage),
+      triggerFunctionArn: functionArn(region, plan.accountId, stage, 'trigger'),
+      functionNames: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)),
+    }),
+    probes: readinessProbesFor,
+    notifier: readinessNotifierFor,
+    metrics: { record: () => undefined },
+  });
+  await during('readiness', () => check({ kind: 'readiness', plan: plan.name }, {} as never));
+
+  reset(mocks);
+  executionsWorld();
+  sfn.on(StartExecutionCommand).callsFake((input: { name: string; stateMachineArn: string }) => ({
+    executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`,
+    startDate: new Date(),
+  }));
+  const start = trigger.createHandler({
+    plans: () => new Map([[plan.name, plan]]),
+    now: () => new Date(),
+    executions: () => executionsOf(stateMachineArn(region, plan.accountId, stage)),
+  });
+  const event = {
+    version: '0',
+    id: 'c4f6f9d2-0000-4000-8000-000000000001',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: plan.accountId,
+    time: new Date().toISOString(),
+    region,
+    resources: [alarm],
+    detail: {
+      alarmName: plan.trigger.alarms[0],
+      state: { value: 'ALARM', reason: 'primary unreachable', timestamp: new Date().toISOString() },
+      previousState: { value: 'OK', reason: 'ok', timestamp: new Date(Date.now() - 600_000).toISOString() },
+    },
+  };
+  await during('trigger', () => start(event, {} as never));
+};

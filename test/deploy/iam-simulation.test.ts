@@ -1,0 +1,208 @@
+/**
+ * IAM checked by simulation, not by reading: each function's role, as the packaged CloudFormation template
+ * declares it, is simulated (@cloud-copilot/iam-simulate, with AWS's service authorization data) against every
+ * AWS call that function makes while the real handlers run failovers, approvals, readiness checks and the
+ * trigger on mocked AWS. Every call the code makes must be allowed; the same call on another plan's or stack's
+ * resources must be denied.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '#core/plan.js';
+import { approvalTimerGroupName, type FunctionName, stateMachineArn } from '#core/stack-names.js';
+import { APPROVAL_TIMER_ROLE, roleLogicalId } from '#infra/wiring.js';
+import { loadPlanCatalog } from '#lib/plan-catalog.js';
+import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
+import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
+import { type During, recordScenarios } from './iam-scenarios.js';
+import { copyService, osls, REPO, templateOf } from './packaging.js';
+import { type Policy, resolvePolicies, type Template } from './template.js';
+
+const STAGE = 'ci';
+const lambda = mockClient(LambdaClient);
+const MOCKS = [...ALL_MOCKS, lambda];
+
+/** The stacks the shipped plans deploy: one per standby region. */
+const PLANS = [...loadPlanCatalog(join(REPO, 'plans')).values()];
+const REGIONS = [...new Set(PLANS.map((p) => p.regions.standby))].sort();
+
+let root: string;
+const templates = new Map<string, Template>();
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'dr-failover-iam-'));
+  await Promise.all(
+    REGIONS.map(async (region) => {
+      const out = join(root, `out-${region}`);
+      const run = await osls(copyService(join(root, region)), out, STAGE, region);
+      templates.set(region, templateOf<Template>(run, out));
+    }),
+  );
+}, 240_000);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** One recorded call, with the function that made it. */
+interface Attributed {
+  fn: FunctionName;
+  call: SentCall;
+}
+
+/** The local executor's state machine stands for the deployed one of the plan's stack. */
+const deployed = (value: unknown, plan: Plan): Record<string, unknown> => {
+  const local = LOCAL_STATE_MACHINE_ARN;
+  const own = stateMachineArn(plan.regions.standby, plan.accountId, STAGE);
+  const executions = (arn: string) => arn.replace(':stateMachine:', ':execution:');
+  return JSON.parse(
+    JSON.stringify(value).replaceAll(executions(local), executions(own)).replaceAll(local, own),
+  ) as Record<string, unknown>;
+};
+
+const callsSince = async (before: number[], fn: FunctionName, plan: Plan): Promise<Attributed[]> => {
+  const out: Attributed[] = [];
+  for (const [i, mock] of MOCKS.entries()) {
+    for (const c of mock.calls().slice(before[i])) {
+      const client = c.thisValue as { constructor: { name: string }; config: { region: () => Promise<string> } };
+      const command = c.args[0] as { constructor: { name: string }; input: unknown };
+      out.push({
+        fn,
+        call: {
+          service: serviceOfClient(client.constructor.name),
+          command: command.constructor.name,
+          input: deployed(command.input, plan),
+          region: await client.config.region(),
+          accountId: plan.accountId,
+        },
+      });
+    }
+  }
+  return out;
+};
+
+const simulate = async (policies: Policy[], request: IamRequest, accountId: string) => {
+  const result = await runSimulation(
+    {
+      identityPolicies: policies.map((policy, i) => ({ name: `policy-${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action: request.action,
+        principal: `arn:aws:iam::${accountId}:role/dr-failover-${STAGE}`,
+        resource: { accountId, resource: request.resource },
+        contextVariables: request.context ?? {},
+      },
+    },
+    {},
+  );
+  if (result.resultType === 'error')
+    throw new Error(`${request.action} ${request.resource}: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
+};
+
+describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its functions make', (region) => {
+  const plans = PLANS.filter((p) => p.regions.standby === region);
+  let recorded: Attributed[] = [];
+
+  beforeAll(async () => {
+    recorded = [];
+    process.env.APPROVAL_TIMER_GROUP = approvalTimerGroupName(STAGE);
+    process.env.APPROVAL_TIMER_ROLE_ARN = resolvePolicies(templates.get(region) as Template, region, STAGE).roleArn(
+      APPROVAL_TIMER_ROLE,
+    );
+    for (const plan of plans) {
+      const during: During = async (fn, work) => {
+        const before = MOCKS.map((m) => m.calls().length);
+        try {
+          return await work();
+        } finally {
+          recorded.push(...(await callsSince(before, fn, plan)));
+        }
+      };
+      await recordScenarios(plan, STAGE, { during, mocks: MOCKS, lambda });
+    }
+  }, 60_000);
+
+  it('records the calls of every function that calls AWS for these plans', () => {
+    const actions = new Set(recorded.map((r) => `${r.fn} ${r.call.service}:${r.call.command.replace(/Command$/, '')}`));
+    const expected = [
+      'checkLag cloudwatch:GetMetricData',
+      'dnsStatus route53:GetChange',
+      'notify events:PutEvents',
+      'notify scheduler:CreateSchedule',
+      'notify sns:Publish',
+      'prepare states:DescribeExecution',
+      'prepare states:ListExecutions',
+      'readiness events:PutEvents',
+      'readiness lambda:GetFunctionConfiguration',
+      'readiness states:DescribeStateMachine',
+      'trigger states:ListExecutions',
+      'trigger states:StartExecution',
+      'updateDns route53:ChangeResourceRecordSets',
+      'verify route53:TestDNSAnswer',
+      ...(plans.some((p) => p.database.kind === 'aurora-global')
+        ? ['promote rds:FailoverGlobalCluster', 'promote rds:SwitchoverGlobalCluster']
+        : ['promote rds:PromoteReadReplica']),
+    ];
+    for (const action of expected) expect(actions).toContain(action);
+  });
+
+  it("allows every call a function makes, on the plan's own resources", async () => {
+    const template = templates.get(region) as Template;
+    const resolved = resolvePolicies(template, region, STAGE);
+    const refused: string[] = [];
+    for (const { fn, call } of recorded) {
+      const policies = resolved.policiesOf(roleLogicalId(fn));
+      for (const request of iamRequestsOf(call)) {
+        const verdict = await simulate(policies, request, call.accountId);
+        if (verdict !== 'Allowed') refused.push(`${fn}: ${request.action} on ${request.resource}: ${verdict}`);
+      }
+    }
+    expect([...new Set(refused)]).toEqual([]);
+  });
+
+  it("denies the same calls on another plan's or stack's resources", async () => {
+    const template = templates.get(region) as Template;
+    const resolved = resolvePolicies(template, region, STAGE);
+    const allowed: string[] = [];
+    let checked = 0;
+    for (const { fn, call } of recorded) {
+      const policies = resolved.policiesOf(roleLogicalId(fn));
+      for (const request of iamRequestsOf(call)) {
+        const other = elsewhere(request);
+        if (!other) continue;
+        checked += 1;
+        const verdict = await simulate(policies, other, call.accountId);
+        if (verdict === 'Allowed') allowed.push(`${fn}: ${other.action} on ${other.resource}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect([...new Set(allowed)]).toEqual([]);
+  });
+
+  it('refuses a call once the statement that grants it is gone (the simulation can fail)', async () => {
+    // Prepare
+    const resolved = resolvePolicies(templates.get(region) as Template, region, STAGE);
+    const { fn, call } = recorded.find((r) => r.call.command === 'GetMetricDataCommand') as Attributed;
+    const [request] = iamRequestsOf(call) as [IamRequest];
+    const without = resolved.policiesOf(roleLogicalId(fn)).map((policy) => ({
+      ...policy,
+      Statement: (policy.Statement as { Action: string | string[] }[]).filter(
+        (st) => ![st.Action].flat().includes('cloudwatch:GetMetricData'),
+      ),
+    }));
+
+    // Act
+    const before = await simulate(resolved.policiesOf(roleLogicalId(fn)), request, call.accountId);
+    const after = await simulate(without, request, call.accountId);
+
+    // Assess
+    expect(before).toBe('Allowed');
+    expect(after).toBe('ImplicitlyDenied');
+  });
+});
