@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, FUNCTIONS, type FunctionName } from '#core/stack-names.js';
-import { APPROVAL_TIMER_ROLE, buildWiring, roleLogicalId } from '#infra/wiring.js';
+import { APPROVAL_TIMER_ROLE } from '#infra/grants.js';
+import { roleLogicalId } from '#infra/roles.js';
+import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { copyService, osls, type PackageRun, REPO, templateOf } from './packaging.js';
 

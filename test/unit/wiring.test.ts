@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { approvalTimerGroupName, FUNCTIONS } from '#core/stack-names.js';
-import { APPROVAL_TIMER_ROLE, buildWiring, rateSeconds, roleLogicalId, statementsFor } from '#infra/wiring.js';
+import { APPROVAL_TIMER_ROLE, statementsFor } from '#infra/grants.js';
+import { rateSeconds } from '#infra/notifications.js';
+import { roleLogicalId } from '#infra/roles.js';
+import { buildWiring } from '#infra/wiring.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 interface PolicyStatement {

@@ -1,0 +1,56 @@
+/** The EventBridge rules and schedules of a stack: each plan's alarm rules and game day (to the trigger), and its readiness schedule. */
+import { alarmArn } from '#core/arn.js';
+import type { Plan } from '#core/plan.js';
+import { alarmRuleName, gameDayScheduleName, readinessScheduleName } from '#core/stack-names.js';
+import type { Json } from './json.js';
+
+export interface StackEvents {
+  triggerEvents: Json[];
+  /** One schedule per plan with readiness enabled, each sending `{ kind: readiness, plan }`. */
+  readinessEvents: Json[];
+}
+
+export const eventsOf = (plans: Plan[], stage: string): StackEvents => {
+  const triggerEvents: Json[] = [];
+  const readinessEvents: Json[] = [];
+  for (const plan of plans) {
+    for (const [index, alarm] of plan.trigger.alarms.entries()) {
+      triggerEvents.push({
+        eventBridge: {
+          // Named, so the readiness check can find the rule of each alarm and its grant can name it.
+          name: alarmRuleName(stage, plan.name, index),
+          pattern: {
+            source: ['aws.cloudwatch'],
+            'detail-type': ['CloudWatch Alarm State Change'],
+            resources: [alarmArn(plan, alarm)],
+            detail: { state: { value: ['ALARM'] } },
+          },
+        },
+      });
+    }
+    if (plan.gameday) {
+      triggerEvents.push({
+        schedule: {
+          name: gameDayScheduleName(stage, plan.name),
+          description: `dr-failover game day for plan ${plan.name}`,
+          rate: [plan.gameday.schedule],
+          inputTransformer: {
+            inputPathsMap: { time: '$.time' },
+            inputTemplate: `{"kind":"gameday","plan":"${plan.name}","time":<time>}`,
+          },
+        },
+      });
+    }
+    if (plan.readiness.enabled) {
+      readinessEvents.push({
+        schedule: {
+          name: readinessScheduleName(stage, plan.name),
+          description: `dr-failover readiness checks for plan ${plan.name}`,
+          rate: [plan.readiness.schedule],
+          input: { kind: 'readiness', plan: plan.name },
+        },
+      });
+    }
+  }
+  return { triggerEvents, readinessEvents };
+};
