@@ -118,7 +118,7 @@ const functionOf = (params: TaskParameters): string => {
   return name.charAt(0).toLowerCase() + name.slice(1);
 };
 
-const lambdaContext = (functionName: string, timeoutMs: number): Context => {
+export const lambdaContext = (functionName: string, timeoutMs: number): Context => {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -8,7 +8,8 @@
  */
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
 import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from '#lab/drill/report.js';
-import { type DrillOptions, type DrillReport, runDrill } from '#lab/drill/run-drill.js';
+import { runDrill } from '#lab/drill/run-drill.js';
+import type { DrillOptions, DrillReport } from '#lab/drill/types.js';
 
 const { values, runs } = parseMeasureArgs(
   { runs: 5, out: 'bench/drill.json' },

@@ -6,13 +6,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createProgressView } from '#lab/drill/progress.js';
 import { aggregate, reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
-import {
-  cleanupActiveDrills,
-  type DrillMode,
-  type DrillReport,
-  type DrillResult,
-  runDrill,
-} from '#lab/drill/run-drill.js';
+import { runDrill } from '#lab/drill/run-drill.js';
+import { cleanupActiveDrills } from '#lab/drill/teardown.js';
+import type { DrillMode, DrillReport, DrillResult } from '#lab/drill/types.js';
 
 const USAGE = `Usage: npm run drill -- [options]
 

@@ -13,7 +13,8 @@
 
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
 import { type Spread, spreadOf } from '#lab/drill/report.js';
-import { type DrillMode, type DrillOptions, runDrill } from '#lab/drill/run-drill.js';
+import { runDrill } from '#lab/drill/run-drill.js';
+import type { DrillMode, DrillOptions } from '#lab/drill/types.js';
 
 const { values, runs } = parseMeasureArgs({ runs: 20, out: 'bench/soak.json' });
 cleanupDrillsOnSignal();

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cleanupActiveDrills } from './run-drill.js';
+import { cleanupActiveDrills } from './teardown.js';
 
 type StringOptions<K extends string = string> = Record<K, { type: 'string'; default: string }>;
 

@@ -2,7 +2,7 @@
  * Live progress of a drill. On a terminal: a compact step list redrawn in place, each step with its status and
  * time. Otherwise (a pipe, CI, `--json`): one plain line per finished step, nothing redrawn.
  */
-import type { DrillProgress } from './run-drill.js';
+import type { DrillProgress } from './types.js';
 
 interface Row {
   label: string;

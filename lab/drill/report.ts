@@ -5,8 +5,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { mdTable, runMarkdown, timelineSvg } from '#report/render.js';
-import { type DrillReport, lostCommitsLine, splitBrainLine } from './run-drill.js';
+import { lostCommitsLine, splitBrainLine } from './checks.js';
 import { runModelFromDrill } from './run-model.js';
+import type { DrillReport } from './types.js';
 
 /** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */
 export const PEERS = [

@@ -17,7 +17,7 @@ import {
   warningsFromState,
   worldOf,
 } from '#report/model.js';
-import type { DrillReport } from './run-drill.js';
+import type { DrillReport } from './types.js';
 
 export const runModelFromDrill = (r: DrillReport): RunModel => {
   const steps: StepRun[] = [];

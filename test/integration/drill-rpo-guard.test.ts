@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { type DrillResult, runDrill } from '#lab/drill/run-drill.js';
+import { runDrill } from '#lab/drill/run-drill.js';
+import type { DrillResult } from '#lab/drill/types.js';
 import { inRecovery, kept as keptOf, query } from './support.js';
 
 const one = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string): Promise<R | undefined> =>

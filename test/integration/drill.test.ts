@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DrillResult, runDrill } from '#lab/drill/run-drill.js';
+import { runDrill } from '#lab/drill/run-drill.js';
+import type { DrillResult } from '#lab/drill/types.js';
 import { kept as keptOf, lossOnNewPrimary, missingOn, query } from './support.js';
 
 describe('the local drill, on real PostgreSQL', () => {

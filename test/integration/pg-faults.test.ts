@@ -8,8 +8,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextStepsFor } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
-import type { DrillEnvironment, DrillOptions, DrillResult } from '#lab/drill/run-drill.js';
 import { runDrill } from '#lab/drill/run-drill.js';
+import type { DrillEnvironment, DrillOptions, DrillResult } from '#lab/drill/types.js';
 import type { Handlers, LambdaHandler } from '#lab/state-machine.js';
 import { inRecovery, kept, lossOnNewPrimary, missingOn, query, waitFor } from './support.js';
 

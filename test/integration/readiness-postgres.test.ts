@@ -9,7 +9,7 @@ import type { Plan } from '#core/plan.js';
 import type { CheckResult, ReadinessReport } from '#core/readiness/model.js';
 import { runReadinessChecks } from '#core/readiness/runner.js';
 import { type LocalDnsServer, startLocalDnsServer } from '#lab/dns-server.js';
-import { DRILL_RECORD, drillPlan } from '#lab/drill/run-drill.js';
+import { DRILL_RECORD, drillPlan } from '#lab/drill/world.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 
 const STACK = {

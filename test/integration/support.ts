@@ -3,7 +3,7 @@
  * connection, so the tests count independently of the drill's own bookkeeping.
  */
 import pg from 'pg';
-import type { DrillEnvironment, DrillResult } from '#lab/drill/run-drill.js';
+import type { DrillEnvironment, DrillResult } from '#lab/drill/types.js';
 import type { Ack } from '#lab/drill/workload.js';
 
 export const query = async <R extends pg.QueryResultRow>(

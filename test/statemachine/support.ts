@@ -36,6 +36,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import { localHandlers } from '#lab/deployment.js';
 import {
   type Approver,
   type Handlers,
@@ -46,15 +47,7 @@ import {
   runLocal,
 } from '#lab/state-machine.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import * as checkLag from '../../functions/check-lag.js';
-import * as dnsStatus from '../../functions/dns-status.js';
-import * as fence from '../../functions/fence.js';
-import * as notify from '../../functions/notify.js';
 import * as prepare from '../../functions/prepare.js';
-import * as promote from '../../functions/promote.js';
-import * as promotionStatus from '../../functions/promotion-status.js';
-import * as updateDns from '../../functions/update-dns.js';
-import * as verify from '../../functions/verify.js';
 
 export const rds = mockClient(RDSClient);
 export const cloudwatch = mockClient(CloudWatchClient);
@@ -73,18 +66,9 @@ export const APPROVAL_TIMER_ROLE_ARN = 'arn:aws:iam::111122223333:role/dr-failov
 process.env.APPROVAL_TIMER_GROUP = APPROVAL_TIMER_GROUP;
 process.env.APPROVAL_TIMER_ROLE_ARN = APPROVAL_TIMER_ROLE_ARN;
 
-/** The real handlers, each as deployed (AWS clients mocked above). */
-export const realHandlers = (): Handlers => ({
-  prepare: prepare.handler,
-  checkLag: checkLag.handler,
-  fence: fence.handler,
-  promote: promote.handler,
-  promotionStatus: promotionStatus.handler,
-  updateDns: updateDns.handler,
-  dnsStatus: dnsStatus.handler,
-  verify: verify.handler,
-  notify: notify.handler,
-});
+/** The real handlers, each as deployed (AWS clients mocked above): the lab's local deployment. */
+const deployed = await localHandlers();
+export const realHandlers = (): Handlers => ({ ...deployed });
 
 /** A plan file of the repository with `changes` applied, validated as the catalogue validates it. */
 export const planVariant = (file: string, changes: (p: PlanInput) => PlanInput): Plan =>

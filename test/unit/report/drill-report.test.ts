@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { aggregate, drillMarkdown, drillTimelineSvg } from '#lab/drill/report.js';
-import type { DrillReport } from '#lab/drill/run-drill.js';
 import { runModelFromDrill } from '#lab/drill/run-model.js';
+import type { DrillReport } from '#lab/drill/types.js';
 import { runMarkdown } from '#report/render.js';
 
 /** The report of a real planned drill on this machine (npm run drill -- --mode planned). */
