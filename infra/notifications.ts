@@ -88,62 +88,126 @@ const readinessAlarm = (plan: Plan, stage: string, topic?: Json): Json | undefin
   };
 };
 
+// Resource policies name the publishers: the functions whose role is granted the publish action on that very
+// resource. Everyone else is denied, so only dr-failover speaks on its bus and topic.
+const publishersOf = (plans: Plan[], stage: string, action: string, arn: string): Json[] =>
+  FUNCTIONS.filter((fn) =>
+    statementsFor(fn, plans, stage).some((st) => st.Action.includes(action) && st.Resource.includes(arn)),
+  ).map((fn) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] }));
+
+/** `alarms`: the ARNs of the readiness alarms whose actions publish here (a topic only). */
+const onlyPublishers = (publishers: Json[], action: string, resource: Json, alarms: Json[] = []): Json[] => {
+  return [
+    {
+      Sid: 'DrFailoverPublishers',
+      Effect: 'Allow',
+      Principal: { AWS: publishers },
+      Action: action,
+      Resource: resource,
+    },
+    ...(alarms.length === 0
+      ? []
+      : [
+          {
+            // The readiness alarms page through their actions, which CloudWatch publishes as its service
+            // principal: only for these alarms of this account (confused deputy).
+            Sid: 'ReadinessAlarms',
+            Effect: 'Allow',
+            Principal: { Service: CLOUDWATCH_SERVICE },
+            Action: action,
+            Resource: resource,
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnEquals: { 'aws:SourceArn': alarms },
+            },
+          },
+        ]),
+    {
+      Sid: 'NoOtherPublishers',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: action,
+      Resource: resource,
+      // A service principal has no aws:PrincipalArn, and a missing key makes ArnNotEquals true: alone, this
+      // would deny CloudWatch too. aws:PrincipalServiceName is present only on a service principal's own call
+      // (missing, so StringNotEquals true, for roles and users), so the AND below spares exactly CloudWatch's
+      // calls; CloudWatch on behalf of any other alarm still has no Allow above, and a service principal can be
+      // granted only by this policy, so it is refused.
+      Condition: {
+        ArnNotEquals: { 'aws:PrincipalArn': publishers },
+        ...(alarms.length === 0 ? {} : { StringNotEquals: { 'aws:PrincipalServiceName': CLOUDWATCH_SERVICE } }),
+      },
+    },
+  ];
+};
+
+/**
+ * The stack's own key for its topics, not alias/aws/sns: an AWS managed key's policy cannot name the publishers.
+ * `alarms`: the readiness alarms that page through the topics.
+ */
+const notificationsKey = (stage: string, publishers: Json[], alarms: Json[]): Record<string, Json> => {
+  const resources: Record<string, Json> = {};
+  resources[NOTIFICATIONS_KEY] = {
+    Type: 'AWS::KMS::Key',
+    Properties: {
+      Description: `dr-failover ${stage}: encrypts the on-call topics at rest`,
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            // Administration through IAM in this account, so the key never becomes unmanageable. No use of the
+            // key (encrypt, decrypt) is granted here. In a key policy, "*" is this key.
+            Sid: 'AdministerThroughIam',
+            Effect: 'Allow',
+            Principal: { AWS: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) },
+            Action: KMS_ADMIN_ACTIONS,
+            Resource: '*',
+          },
+          {
+            // Publishing to an encrypted topic needs the publisher to be allowed to use its key, through SNS only.
+            Sid: 'PublishersThroughSns',
+            Effect: 'Allow',
+            Principal: { AWS: publishers },
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: '*',
+            Condition: { StringEquals: { 'kms:ViaService': sub(`sns.\${AWS::Region}.amazonaws.com`) } },
+          },
+          ...(alarms.length === 0
+            ? []
+            : [
+                {
+                  // An alarm action's publish to an encrypted topic needs CloudWatch's service principal to use
+                  // the key (SNS "event sources from AWS services and encrypted topics"). SNS documents
+                  // `kms:GenerateDataKey*`; SNS's publish path calls GenerateDataKey and Decrypt, named here as
+                  // for the functions. CloudWatch's calls carry aws:SourceAccount and aws:SourceArn (the alarm),
+                  // which SNS recommends conditioning on for AWS service sources (EventBridge excepted), so only
+                  // the readiness alarms of this account may use the key.
+                  Sid: 'ReadinessAlarmsThroughSns',
+                  Effect: 'Allow',
+                  Principal: { Service: CLOUDWATCH_SERVICE },
+                  Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+                  Resource: '*',
+                  Condition: {
+                    StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                    ArnEquals: { 'aws:SourceArn': alarms },
+                  },
+                },
+              ]),
+        ],
+      },
+    },
+  };
+  resources[`${NOTIFICATIONS_KEY}Alias`] = {
+    Type: 'AWS::KMS::Alias',
+    Properties: { AliasName: notificationsKeyAlias(stage), TargetKeyId: { Ref: NOTIFICATIONS_KEY } },
+  };
+  return resources;
+};
+
 /** The buses, topics, key and readiness alarms of the stack's plans. */
 export const notificationResources = (plans: Plan[], stage: string): Record<string, Json> => {
   const resources: Record<string, Json> = {};
-  // Resource policies name the publishers: the functions whose role is granted the publish action on that very
-  // resource. Everyone else is denied, so only dr-failover speaks on its bus and topic.
-  const publishersOf = (action: string, arn: string): Json[] =>
-    FUNCTIONS.filter((fn) =>
-      statementsFor(fn, plans, stage).some((st) => st.Action.includes(action) && st.Resource.includes(arn)),
-    ).map((fn) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] }));
-  /** `alarms`: the ARNs of the readiness alarms whose actions publish here (a topic only). */
-  const onlyPublishers = (action: string, arn: string, resource: Json, alarms: Json[] = []): Json[] => {
-    const publishers = publishersOf(action, arn);
-    return [
-      {
-        Sid: 'DrFailoverPublishers',
-        Effect: 'Allow',
-        Principal: { AWS: publishers },
-        Action: action,
-        Resource: resource,
-      },
-      ...(alarms.length === 0
-        ? []
-        : [
-            {
-              // The readiness alarms page through their actions, which CloudWatch publishes as its service
-              // principal: only for these alarms of this account (confused deputy).
-              Sid: 'ReadinessAlarms',
-              Effect: 'Allow',
-              Principal: { Service: CLOUDWATCH_SERVICE },
-              Action: action,
-              Resource: resource,
-              Condition: {
-                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-                ArnEquals: { 'aws:SourceArn': alarms },
-              },
-            },
-          ]),
-      {
-        Sid: 'NoOtherPublishers',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: action,
-        Resource: resource,
-        // A service principal has no aws:PrincipalArn, and a missing key makes ArnNotEquals true: alone, this
-        // would deny CloudWatch too. aws:PrincipalServiceName is present only on a service principal's own call
-        // (missing, so StringNotEquals true, for roles and users), so the AND below spares exactly CloudWatch's
-        // calls; CloudWatch on behalf of any other alarm still has no Allow above, and a service principal can be
-        // granted only by this policy, so it is refused.
-        Condition: {
-          ArnNotEquals: { 'aws:PrincipalArn': publishers },
-          ...(alarms.length === 0 ? {} : { StringNotEquals: { 'aws:PrincipalServiceName': CLOUDWATCH_SERVICE } }),
-        },
-      },
-    ];
-  };
-
   const buses = new Set(plans.filter((p) => !p.notify.eventBus.startsWith('arn:')).map((p) => p.notify.eventBus));
   for (const bus of buses) {
     const owner = plans.find((p) => p.notify.eventBus === bus) as Plan;
@@ -152,7 +216,10 @@ export const notificationResources = (plans: Plan[], stage: string): Record<stri
       Type: 'AWS::Events::EventBus',
       Properties: {
         Name: bus,
-        Policy: { Version: '2012-10-17', Statement: onlyPublishers('events:PutEvents', arn, arn) },
+        Policy: {
+          Version: '2012-10-17',
+          Statement: onlyPublishers(publishersOf(plans, stage, 'events:PutEvents', arn), 'events:PutEvents', arn),
+        },
       },
     };
   }
@@ -174,67 +241,14 @@ export const notificationResources = (plans: Plan[], stage: string): Record<stri
     }
   }
   if (topics.size > 0) {
-    // A key of the stack's own, not alias/aws/sns: an AWS managed key's policy cannot name the publishers.
-    const topicArns = [...topics.values()];
     const publishers = [
-      ...new Set(topicArns.flatMap((arn) => publishersOf('sns:Publish', arn).map((r) => JSON.stringify(r)))),
+      ...new Set(
+        [...topics.values()].flatMap((arn) =>
+          publishersOf(plans, stage, 'sns:Publish', arn).map((r) => JSON.stringify(r)),
+        ),
+      ),
     ].map((r) => JSON.parse(r) as Json);
-    const alarms = [...alarmsByTopic.values()].flat();
-    resources[NOTIFICATIONS_KEY] = {
-      Type: 'AWS::KMS::Key',
-      Properties: {
-        Description: `dr-failover ${stage}: encrypts the on-call topics at rest`,
-        EnableKeyRotation: true,
-        KeyPolicy: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              // Administration through IAM in this account, so the key never becomes unmanageable. No use of the
-              // key (encrypt, decrypt) is granted here. In a key policy, "*" is this key.
-              Sid: 'AdministerThroughIam',
-              Effect: 'Allow',
-              Principal: { AWS: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) },
-              Action: KMS_ADMIN_ACTIONS,
-              Resource: '*',
-            },
-            {
-              // Publishing to an encrypted topic needs the publisher to be allowed to use its key, through SNS only.
-              Sid: 'PublishersThroughSns',
-              Effect: 'Allow',
-              Principal: { AWS: publishers },
-              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-              Resource: '*',
-              Condition: { StringEquals: { 'kms:ViaService': sub(`sns.\${AWS::Region}.amazonaws.com`) } },
-            },
-            ...(alarms.length === 0
-              ? []
-              : [
-                  {
-                    // An alarm action's publish to an encrypted topic needs CloudWatch's service principal to use
-                    // the key (SNS "event sources from AWS services and encrypted topics"). SNS documents
-                    // `kms:GenerateDataKey*`; SNS's publish path calls GenerateDataKey and Decrypt, named here as
-                    // for the functions. CloudWatch's calls carry aws:SourceAccount and aws:SourceArn (the alarm),
-                    // which SNS recommends conditioning on for AWS service sources (EventBridge excepted), so only
-                    // the readiness alarms of this account may use the key.
-                    Sid: 'ReadinessAlarmsThroughSns',
-                    Effect: 'Allow',
-                    Principal: { Service: CLOUDWATCH_SERVICE },
-                    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-                    Resource: '*',
-                    Condition: {
-                      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-                      ArnEquals: { 'aws:SourceArn': alarms },
-                    },
-                  },
-                ]),
-          ],
-        },
-      },
-    };
-    resources[`${NOTIFICATIONS_KEY}Alias`] = {
-      Type: 'AWS::KMS::Alias',
-      Properties: { AliasName: notificationsKeyAlias(stage), TargetKeyId: { Ref: NOTIFICATIONS_KEY } },
-    };
+    Object.assign(resources, notificationsKey(stage, publishers, [...alarmsByTopic.values()].flat()));
   }
   for (const [topic, arn] of topics) {
     const logicalId = topicLogicalId(topic);
@@ -249,7 +263,12 @@ export const notificationResources = (plans: Plan[], stage: string): Record<stri
         Topics: [{ Ref: logicalId }],
         PolicyDocument: {
           Version: '2012-10-17',
-          Statement: onlyPublishers('sns:Publish', arn, { Ref: logicalId }, alarmsByTopic.get(topic)),
+          Statement: onlyPublishers(
+            publishersOf(plans, stage, 'sns:Publish', arn),
+            'sns:Publish',
+            { Ref: logicalId },
+            alarmsByTopic.get(topic),
+          ),
         },
       },
     };

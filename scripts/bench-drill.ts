@@ -6,8 +6,9 @@
  *
  *   npm run bench:drill -- [--runs K] [--rate N] [--detector-interval MS] [--wait-ms MS]
  */
+
+import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from '#lab/drill/aggregate.js';
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
-import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from '#lab/drill/report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillOptions, DrillReport } from '#lab/drill/types.js';
 

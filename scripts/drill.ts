@@ -4,8 +4,9 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { aggregate } from '#lab/drill/aggregate.js';
 import { createProgressView } from '#lab/drill/progress.js';
-import { aggregate, reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
+import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { cleanupActiveDrills } from '#lab/drill/teardown.js';
 import type { DrillMode, DrillReport, DrillResult } from '#lab/drill/types.js';

@@ -11,8 +11,8 @@
  *   npm run soak -- [--runs N] [--rate N] [--wait-ms MS] [--ttl S] [--out FILE]
  */
 
+import { type Spread, spreadOf } from '#lab/drill/aggregate.js';
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
-import { type Spread, spreadOf } from '#lab/drill/report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillMode, DrillOptions } from '#lab/drill/types.js';
 

@@ -5,107 +5,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { mdTable, runMarkdown, timelineSvg } from '#report/render.js';
+import { type Aggregate, PEERS, PHYSICAL_FLOOR_MS, type Spread } from './aggregate.js';
 import { lostCommitsLine, splitBrainLine } from './checks.js';
 import { runModelFromDrill } from './run-model.js';
 import type { DrillReport } from './types.js';
-
-/** Peers measured on this machine kind (docs: FIELD-NOTES), for the figures to stand beside. */
-export const PEERS = [
-  { name: 'Patroni 3.0.2, default timing (ttl 30, loop_wait 10)', rtoSeconds: 25.4, range: '23.1–25.9 s' },
-  { name: 'Patroni 3.0.2, aggressive (ttl 6, loop_wait 1, retry_timeout 2)', rtoSeconds: 6.3, range: '5.7–6.6 s' },
-  { name: 'pg_auto_failover 2.0, defaults (synchronous, nothing lost)', rtoSeconds: 50.5, range: '' },
-] as const;
-/** Kill → pg_promote → first write committed, with nothing in between: the physical floor. */
-export const PHYSICAL_FLOOR_MS = 109;
-
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-}
-
-export const spread = (values: readonly number[]): Spread | undefined => {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted.at(-1) as number, n: sorted.length };
-};
-
-export interface Aggregate {
-  iterations: number;
-  succeeded: number;
-  rtoMs?: Spread;
-  detectionMs?: Spread;
-  lagCheckMs?: Spread;
-  fenceMs?: Spread;
-  promotionMs?: Spread;
-  dnsSwitchMs?: Spread;
-  clientReconnectMs?: Spread;
-  overheadMs?: Spread;
-  rpoLost?: Spread;
-  wallMs?: Spread;
-  splitBrainOk: number;
-}
-
-/** The spread of what `pick` finds in `items` (items where it finds nothing are left out). */
-export const spreadOf = <T>(items: readonly T[], pick: (item: T) => number | undefined): Spread | undefined =>
-  spread(items.map(pick).filter((x): x is number => x !== undefined));
-
-export const aggregate = (reports: readonly DrillReport[]): Aggregate => {
-  const of = (f: (r: DrillReport) => number | undefined) => spreadOf(reports, f);
-  const out: Aggregate = {
-    iterations: reports.length,
-    succeeded: reports.filter((r) => r.outcome === 'succeeded').length,
-    splitBrainOk: reports.filter((r) => r.splitBrain?.ok).length,
-  };
-  const put = (key: Exclude<keyof Aggregate, 'iterations' | 'succeeded' | 'splitBrainOk'>, s: Spread | undefined) => {
-    if (s) out[key] = s;
-  };
-  put(
-    'rtoMs',
-    of((r) => r.rto?.ms),
-  );
-  put(
-    'detectionMs',
-    of((r) => r.phases.detection?.ms),
-  );
-  put(
-    'lagCheckMs',
-    of((r) => r.phases.lagCheck?.ms),
-  );
-  put(
-    'fenceMs',
-    of((r) => r.phases.fence?.ms),
-  );
-  put(
-    'promotionMs',
-    of((r) => r.phases.promotion?.ms),
-  );
-  put(
-    'dnsSwitchMs',
-    of((r) => r.phases.dnsSwitch?.ms),
-  );
-  put(
-    'clientReconnectMs',
-    of((r) => r.phases.clientReconnect?.ms),
-  );
-  put(
-    'overheadMs',
-    of((r) => r.rto?.overheadMs),
-  );
-  put(
-    'rpoLost',
-    of((r) => r.rpo?.lostCount),
-  );
-  put(
-    'wallMs',
-    of((r) => r.wallMs),
-  );
-  return out;
-};
 
 const ms = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n)} ms`);
 const fmtSpread = (s: Spread | undefined, unit = ' ms') =>
@@ -256,123 +159,149 @@ export const drillTimelineSvg = (r: DrillReport): string =>
 
 // ------------------------------------------------------------------ report.md
 
+const header = (reports: readonly DrillReport[], agg: Aggregate, command: string, last: DrillReport): string[] => [
+  `# dr-failover drill: ${last.mode} failover${last.orchestration === 'baseline' ? ' (baseline)' : ''}`,
+  '',
+  `Run ${last.startedAt} with \`${command}\`: ${reports.length} iteration(s), ${agg.succeeded} succeeded.`,
+  '',
+  `Primary ${last.where.primary}, standby ${last.where.standby} (streaming physical replication, embedded PostgreSQL), ` +
+    `DNS record \`${last.where.dns.record}\` (TTL ${last.where.dns.ttl} s) on ${last.where.dns.nameserver}. ` +
+    `Workload: ${last.options.ratePerSecond} commits/s through DNS. ` +
+    (last.incident.kind === 'kill'
+      ? `Detector: ${last.options.detectorFailures} consecutive failed probes every ${last.options.detectorIntervalMs} ms raise a \`CloudWatch Alarm State Change\` event, handled by the real trigger.`
+      : 'Started by hand (trigger kind `manual`).'),
+  '',
+];
+
+const measured = (last: DrillReport): string[] => [
+  '## The run',
+  '',
+  runMarkdown(runModelFromDrill(last), { level: 3, timelineImage: 'timeline.svg' }),
+  '## Last iteration, measured',
+  '',
+  mdTable(['phase', 'time', 'what happened'], summaryRows(last)),
+  '',
+  `**Definitions.** RTO = incident → first insert acknowledged on a connection opened after the incident (on the new primary). ` +
+    'RPO = ids acknowledged by the old primary that are missing on the new primary (counted by querying it), and the time span of their acknowledgements. ' +
+    'Orchestration overhead = RTO − detection − the promote call − the DNS UPSERT call.',
+  '',
+  '## Shortened waits',
+  '',
+  waitsLine(last),
+  '',
+  mdTable(
+    ['Wait state', 'plan (s)', 'drill (ms)', 'entered'],
+    last.waits.map((w) => [w.state, String(w.planSeconds), String(w.overrideMs), String(w.entered)]),
+  ),
+  '',
+];
+
+const iterations = (reports: readonly DrillReport[], agg: Aggregate): string[] =>
+  reports.length <= 1
+    ? []
+    : [
+        '## All iterations',
+        '',
+        mdTable(
+          [
+            '#',
+            'outcome',
+            'RTO ms',
+            'detection ms',
+            'promotion ms',
+            'DNS ms',
+            'overhead ms',
+            'RPO lost',
+            'split brain',
+          ],
+          reports.map((r, i) => [
+            String(i + 1),
+            r.outcome,
+            ms(r.rto?.ms).replace(' ms', ''),
+            ms(r.phases.detection?.ms).replace(' ms', ''),
+            ms(r.phases.promotion?.ms).replace(' ms', ''),
+            ms(r.phases.dnsSwitch?.ms).replace(' ms', ''),
+            ms(r.rto?.overheadMs).replace(' ms', ''),
+            r.rpo ? String(r.rpo.lostCount) : '—',
+            r.splitBrain ? (r.splitBrain.ok ? 'none' : 'FOUND') : '—',
+          ]),
+        ),
+        '',
+        mdTable(
+          ['figure', 'median (min–max)'],
+          (
+            [
+              ['RTO', agg.rtoMs],
+              ['detection', agg.detectionMs],
+              ['promotion', agg.promotionMs],
+              ['DNS switch', agg.dnsSwitchMs],
+              ['orchestration overhead', agg.overheadMs],
+              ['wall time', agg.wallMs],
+            ] as [string, Spread | undefined][]
+          ).map(([k, v]) => [k, fmtSpread(v)]),
+        ),
+        '',
+      ];
+
+const peers = (reports: readonly DrillReport[], agg: Aggregate, last: DrillReport): string[] =>
+  last.mode !== 'unplanned'
+    ? []
+    : [
+        '## Beside the peers',
+        '',
+        mdTable(
+          ['system (same machine kind, kill -9, 50 writes/s)', 'writes resumed after'],
+          [
+            ...PEERS.map((p) => [p.name, `${p.rtoSeconds} s${p.range ? ` (${p.range})` : ''}`]),
+            ['physical floor: kill → pg_promote → first write, nothing else', `≈ ${PHYSICAL_FLOOR_MS} ms`],
+            [`this drill (${reports.length} run${reports.length > 1 ? 's, median' : ''})`, fmtSpread(agg.rtoMs)],
+          ],
+        ),
+        '',
+      ];
+
+const afterwards = (last: DrillReport): string[] => [
+  ...(last.execution
+    ? [
+        '## State machine run',
+        '',
+        `Execution \`${last.execution.name}\`: ${last.execution.status}${last.execution.error ? ` (${last.execution.error})` : ''}. States: ${last.execution.visited.join(' → ')}.`,
+        '',
+      ]
+    : []),
+  ...(last.notifications.length > 0
+    ? ['## Notifications', '', ...last.notifications.map((n) => `- **${n.type}**: ${n.summary}`), '']
+    : []),
+  ...(last.detection
+    ? [
+        '## Alarm event (as EventBridge delivers it)',
+        '',
+        '```json',
+        JSON.stringify(last.detection.event, null, 2),
+        '```',
+        '',
+      ]
+    : []),
+  '## Workload',
+  '',
+  `${last.workload.acks} commits acknowledged (${Object.entries(last.workload.acksByServer)
+    .map(([s, n]) => `${n} by ${s}`)
+    .join(', ')}), ${last.workload.failedAttempts} failed attempts (${Object.entries(last.workload.failuresByCode)
+    .map(([c, n]) => `${c} ×${n}`)
+    .join(', ')}), ${last.workload.connections} connections.`,
+  '',
+];
+
+/** The drill's report.md: the run as any run's report, then what only a drill measures. */
 export const drillMarkdown = (reports: readonly DrillReport[], agg: Aggregate, command: string): string => {
   const last = reports.at(-1) as DrillReport;
-  const out: string[] = [];
-  out.push(
-    `# dr-failover drill: ${last.mode} failover${last.orchestration === 'baseline' ? ' (baseline)' : ''}`,
-    '',
-    `Run ${last.startedAt} with \`${command}\`: ${reports.length} iteration(s), ${agg.succeeded} succeeded.`,
-    '',
-    `Primary ${last.where.primary}, standby ${last.where.standby} (streaming physical replication, embedded PostgreSQL), ` +
-      `DNS record \`${last.where.dns.record}\` (TTL ${last.where.dns.ttl} s) on ${last.where.dns.nameserver}. ` +
-      `Workload: ${last.options.ratePerSecond} commits/s through DNS. ` +
-      (last.incident.kind === 'kill'
-        ? `Detector: ${last.options.detectorFailures} consecutive failed probes every ${last.options.detectorIntervalMs} ms raise a \`CloudWatch Alarm State Change\` event, handled by the real trigger.`
-        : 'Started by hand (trigger kind `manual`).'),
-    '',
-    '## The run',
-    '',
-    runMarkdown(runModelFromDrill(last), { level: 3, timelineImage: 'timeline.svg' }),
-    '## Last iteration, measured',
-    '',
-    mdTable(['phase', 'time', 'what happened'], summaryRows(last)),
-    '',
-    `**Definitions.** RTO = incident → first insert acknowledged on a connection opened after the incident (on the new primary). ` +
-      'RPO = ids acknowledged by the old primary that are missing on the new primary (counted by querying it), and the time span of their acknowledgements. ' +
-      'Orchestration overhead = RTO − detection − the promote call − the DNS UPSERT call.',
-    '',
-    '## Shortened waits',
-    '',
-    waitsLine(last),
-    '',
-    mdTable(
-      ['Wait state', 'plan (s)', 'drill (ms)', 'entered'],
-      last.waits.map((w) => [w.state, String(w.planSeconds), String(w.overrideMs), String(w.entered)]),
-    ),
-    '',
-  );
-  if (reports.length > 1) {
-    out.push(
-      '## All iterations',
-      '',
-      mdTable(
-        ['#', 'outcome', 'RTO ms', 'detection ms', 'promotion ms', 'DNS ms', 'overhead ms', 'RPO lost', 'split brain'],
-        reports.map((r, i) => [
-          String(i + 1),
-          r.outcome,
-          ms(r.rto?.ms).replace(' ms', ''),
-          ms(r.phases.detection?.ms).replace(' ms', ''),
-          ms(r.phases.promotion?.ms).replace(' ms', ''),
-          ms(r.phases.dnsSwitch?.ms).replace(' ms', ''),
-          ms(r.rto?.overheadMs).replace(' ms', ''),
-          r.rpo ? String(r.rpo.lostCount) : '—',
-          r.splitBrain ? (r.splitBrain.ok ? 'none' : 'FOUND') : '—',
-        ]),
-      ),
-      '',
-      mdTable(
-        ['figure', 'median (min–max)'],
-        (
-          [
-            ['RTO', agg.rtoMs],
-            ['detection', agg.detectionMs],
-            ['promotion', agg.promotionMs],
-            ['DNS switch', agg.dnsSwitchMs],
-            ['orchestration overhead', agg.overheadMs],
-            ['wall time', agg.wallMs],
-          ] as [string, Spread | undefined][]
-        ).map(([k, v]) => [k, fmtSpread(v)]),
-      ),
-      '',
-    );
-  }
-  if (last.mode === 'unplanned') {
-    out.push(
-      '## Beside the peers',
-      '',
-      mdTable(
-        ['system (same machine kind, kill -9, 50 writes/s)', 'writes resumed after'],
-        [
-          ...PEERS.map((p) => [p.name, `${p.rtoSeconds} s${p.range ? ` (${p.range})` : ''}`]),
-          ['physical floor: kill → pg_promote → first write, nothing else', `≈ ${PHYSICAL_FLOOR_MS} ms`],
-          [`this drill (${reports.length} run${reports.length > 1 ? 's, median' : ''})`, fmtSpread(agg.rtoMs)],
-        ],
-      ),
-      '',
-    );
-  }
-  if (last.execution) {
-    out.push(
-      '## State machine run',
-      '',
-      `Execution \`${last.execution.name}\`: ${last.execution.status}${last.execution.error ? ` (${last.execution.error})` : ''}. States: ${last.execution.visited.join(' → ')}.`,
-      '',
-    );
-  }
-  if (last.notifications.length > 0) {
-    out.push('## Notifications', '', ...last.notifications.map((n) => `- **${n.type}**: ${n.summary}`), '');
-  }
-  if (last.detection) {
-    out.push(
-      '## Alarm event (as EventBridge delivers it)',
-      '',
-      '```json',
-      JSON.stringify(last.detection.event, null, 2),
-      '```',
-      '',
-    );
-  }
-  out.push(
-    '## Workload',
-    '',
-    `${last.workload.acks} commits acknowledged (${Object.entries(last.workload.acksByServer)
-      .map(([s, n]) => `${n} by ${s}`)
-      .join(', ')}), ${last.workload.failedAttempts} failed attempts (${Object.entries(last.workload.failuresByCode)
-      .map(([c, n]) => `${c} ×${n}`)
-      .join(', ')}), ${last.workload.connections} connections.`,
-    '',
-  );
+  const out = [
+    ...header(reports, agg, command, last),
+    ...measured(last),
+    ...iterations(reports, agg),
+    ...peers(reports, agg, last),
+    ...afterwards(last),
+  ];
   return `${out.join('\n')}\n`;
 };
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { aggregate, drillMarkdown, drillTimelineSvg } from '#lab/drill/report.js';
+import { aggregate } from '#lab/drill/aggregate.js';
+import { drillMarkdown, drillTimelineSvg } from '#lab/drill/report.js';
 import { runModelFromDrill } from '#lab/drill/run-model.js';
 import type { DrillReport } from '#lab/drill/types.js';
 import { runMarkdown } from '#report/render.js';
