@@ -39,7 +39,6 @@ export interface PostgresFailoverDeps {
   promoteWaitSeconds?: number;
 }
 
-
 export class PostgresFailover implements DatabaseFailover {
   private readonly db: PlanWithDatabase<'postgres'>['database'];
   private readonly secrets: typeof resolveSecret;

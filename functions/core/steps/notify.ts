@@ -55,15 +55,14 @@ const askedVia = (plan: Pick<Plan, 'notify'>): string[] => [
   ...(plan.notify.snsTopicArn ? [`SNS topic ${plan.notify.snsTopicArn}`] : []),
 ];
 
-/** Builds the notification for a step of the run. Pure. */
-export const buildEvent = (
+/** What every notification of a run says, from its state: who, what, where, and what went wrong. */
+const contextOf = (
   step: string,
-  executionId: string,
   state: Partial<FailoverState> & { error?: FailoverState['error'] },
   now: Date,
   taskToken?: string,
   approvalRequest?: ApprovalRequestInfo,
-): FailoverEvent => {
+) => {
   const kind = EVENT_OF_STEP[step];
   if (!kind) throw new InvalidInputError('step', `unknown notification step ${step}`);
   // A run refused by Prepare carries the raw input: `plan` is then a name, not a resolved plan.
@@ -74,106 +73,141 @@ export const buildEvent = (
   const planName = plan?.name ?? (typeof raw.plan === 'string' ? raw.plan.slice(0, 64) : 'unknown');
   const mode: FailoverMode = input?.mode ?? (raw.mode === 'planned' ? 'planned' : 'unplanned');
   const dryRun = input?.dryRun ?? raw.dryRun === true;
-  const measures = plan ? measureRun(state, now) : {};
-  const lastCompleted = state.timeline?.at(-1)?.step;
-  const errorName = state.error?.Error;
-  const errorMessage = causeMessage(state.error?.Cause);
-  const who = input?.requestedBy ?? (typeof raw.requestedBy === 'string' ? raw.requestedBy.slice(0, 256) : 'unknown');
-  const how = `${dryRun ? 'dry-run ' : ''}${mode} failover of ${planName}`;
-  const where =
-    (plan ? ` (${plan.regions.primary} → ${plan.regions.standby})` : '') +
-    (overriddenNote(state.run?.cooldownOverridden) ?? '');
-
-  let summary: string;
-  const detail: Record<string, unknown> = { ...(plan ? { regions: plan.regions } : {}) };
-  // What the run overrode (set by Prepare's run guard); asking for an override with no cooldown to override is moot.
-  const overridden = state.run?.cooldownOverridden;
-  if (overridden) detail.cooldownOverridden = overridden;
-  if (input?.trigger) detail.trigger = input.trigger;
-  switch (kind.type) {
-    case 'Failover Started':
-      summary = `Started ${how}${where}: ${input?.reason ?? ''}`;
-      break;
-    case 'Failover Succeeded':
-      summary =
-        `${how}${where} succeeded: ${state.dns?.recordName ?? 'record'} → ${state.dns?.target ?? '?'}` +
-        (measures.rtoSeconds !== undefined
-          ? `, RTO ${measures.rtoSeconds} s (target ${measures.rtoTargetSeconds} s)`
-          : '');
-      Object.assign(detail, { measures, timeline: state.timeline, fence: state.fence, lag: state.lag });
-      break;
-    case 'Failover Aborted':
-      summary = `Aborted ${how}${where}: ${errorMessage ?? state.lag?.reason ?? errorName ?? 'no reason recorded'}`;
-      Object.assign(detail, {
-        error: errorName,
-        message: errorMessage,
-        lag: state.lag,
-        // A timed-out approval: who was asked, when, and when it expired.
-        approval: parseApprovalTimeoutCause(state.error?.Cause),
-        timeline: state.timeline,
-        nextSteps: nextStepsFor(errorName),
-      });
-      break;
-    case 'Failover Failed': {
-      summary = `FAILED ${how}${where}: ${errorName ?? 'error'}${errorMessage ? `: ${errorMessage}` : ''}`;
-      const world = {
-        promoted: standbyPromoted(state),
-        dnsSwitched: state.dns?.status === 'insync',
-      };
-      Object.assign(detail, {
-        error: errorName,
-        message: errorMessage,
-        lastCompletedStep: lastCompleted ?? 'none',
-        ...world,
-        ...(plan ? { stateOfTheWorld: describeWorld(state, plan) } : {}),
-        fence: state.fence,
-        timeline: state.timeline,
-        measures,
-        nextSteps: nextStepsFor(errorName, {
-          ...world,
-          ...(plan ? { plan } : {}),
-          ...(state.dns ? { dns: state.dns } : {}),
-        }),
-      });
-      break;
-    }
-    case 'Approval Required': {
-      const deadline = approvalRequest?.deadline.toISOString();
-      summary =
-        `Approval required${deadline ? ` by ${deadline}` : ''} for ${how}${where}: ` +
-        (state.lag?.reason ?? 'the plan asks a person before an automatic failover');
-      const record = plan ? ` and point ${plan.dns.recordName} at it` : '';
-      Object.assign(detail, {
-        proposed: `${mode} failover to ${plan?.regions.standby ?? 'the standby'}: fence the old primary, promote the standby${record}`,
-        why: isApprovalStep(step) ? APPROVAL_STEPS[step] : undefined,
-        measuredLag:
-          state.lag?.reason ??
-          'not measured yet: once approved, the run checks replication lag against the RPO before it changes anything',
-        lag: state.lag,
-        deadline,
-        timeoutMinutes: approvalRequest?.timeoutMinutes,
-        ifNoAnswer: deadline
-          ? `at ${deadline} the run aborts (ApprovalTimedOutError), notified; nothing is changed`
-          : undefined,
-        deadlineWarning: approvalRequest?.timerError
-          ? `the plan's ${approvalRequest.timeoutMinutes}-minute timer could not be armed (${approvalRequest.timerError}); the run waits until the deadline above instead`
-          : undefined,
-        ...(taskToken ? approvalCommands(taskToken) : {}),
-      });
-      break;
-    }
-    default:
-      summary = `${kind.type}: ${how}`;
-  }
   return {
-    type: kind.type,
-    plan: planName,
-    executionId,
+    step,
+    kind,
+    state,
+    input,
+    plan,
+    raw,
+    planName,
     mode,
     dryRun,
+    taskToken,
+    approvalRequest,
+    measures: plan ? measureRun(state, now) : {},
+    errorName: state.error?.Error,
+    errorMessage: causeMessage(state.error?.Cause),
+    how: `${dryRun ? 'dry-run ' : ''}${mode} failover of ${planName}`,
+    where:
+      (plan ? ` (${plan.regions.primary} → ${plan.regions.standby})` : '') +
+      (overriddenNote(state.run?.cooldownOverridden) ?? ''),
+  };
+};
+type EventContext = ReturnType<typeof contextOf>;
+
+/** Each event type's one-line summary and the detail it adds. */
+type EventBody = (c: EventContext) => { summary: string; detail?: Record<string, unknown> };
+
+const started: EventBody = (c) => ({ summary: `Started ${c.how}${c.where}: ${c.input?.reason ?? ''}` });
+
+const succeeded: EventBody = ({ how, where, state, measures }) => ({
+  summary:
+    `${how}${where} succeeded: ${state.dns?.recordName ?? 'record'} → ${state.dns?.target ?? '?'}` +
+    (measures.rtoSeconds !== undefined ? `, RTO ${measures.rtoSeconds} s (target ${measures.rtoTargetSeconds} s)` : ''),
+  detail: { measures, timeline: state.timeline, fence: state.fence, lag: state.lag },
+});
+
+const aborted: EventBody = ({ how, where, state, errorName, errorMessage }) => ({
+  summary: `Aborted ${how}${where}: ${errorMessage ?? state.lag?.reason ?? errorName ?? 'no reason recorded'}`,
+  detail: {
+    error: errorName,
+    message: errorMessage,
+    lag: state.lag,
+    // A timed-out approval: who was asked, when, and when it expired.
+    approval: parseApprovalTimeoutCause(state.error?.Cause),
+    timeline: state.timeline,
+    nextSteps: nextStepsFor(errorName),
+  },
+});
+
+const failed: EventBody = ({ how, where, state, plan, errorName, errorMessage, measures }) => {
+  const world = { promoted: standbyPromoted(state), dnsSwitched: state.dns?.status === 'insync' };
+  return {
+    summary: `FAILED ${how}${where}: ${errorName ?? 'error'}${errorMessage ? `: ${errorMessage}` : ''}`,
+    detail: {
+      error: errorName,
+      message: errorMessage,
+      lastCompletedStep: state.timeline?.at(-1)?.step ?? 'none',
+      ...world,
+      ...(plan ? { stateOfTheWorld: describeWorld(state, plan) } : {}),
+      fence: state.fence,
+      timeline: state.timeline,
+      measures,
+      nextSteps: nextStepsFor(errorName, {
+        ...world,
+        ...(plan ? { plan } : {}),
+        ...(state.dns ? { dns: state.dns } : {}),
+      }),
+    },
+  };
+};
+
+const approvalRequired: EventBody = ({ step, how, where, mode, plan, state, approvalRequest, taskToken }) => {
+  const deadline = approvalRequest?.deadline.toISOString();
+  const record = plan ? ` and point ${plan.dns.recordName} at it` : '';
+  return {
+    summary:
+      `Approval required${deadline ? ` by ${deadline}` : ''} for ${how}${where}: ` +
+      (state.lag?.reason ?? 'the plan asks a person before an automatic failover'),
+    detail: {
+      proposed: `${mode} failover to ${plan?.regions.standby ?? 'the standby'}: fence the old primary, promote the standby${record}`,
+      why: isApprovalStep(step) ? APPROVAL_STEPS[step] : undefined,
+      measuredLag:
+        state.lag?.reason ??
+        'not measured yet: once approved, the run checks replication lag against the RPO before it changes anything',
+      lag: state.lag,
+      deadline,
+      timeoutMinutes: approvalRequest?.timeoutMinutes,
+      ifNoAnswer: deadline
+        ? `at ${deadline} the run aborts (ApprovalTimedOutError), notified; nothing is changed`
+        : undefined,
+      deadlineWarning: approvalRequest?.timerError
+        ? `the plan's ${approvalRequest.timeoutMinutes}-minute timer could not be armed (${approvalRequest.timerError}); the run waits until the deadline above instead`
+        : undefined,
+      ...(taskToken ? approvalCommands(taskToken) : {}),
+    },
+  };
+};
+
+const BODIES: Partial<Record<FailoverEvent['type'], EventBody>> = {
+  'Failover Started': started,
+  'Failover Succeeded': succeeded,
+  'Failover Aborted': aborted,
+  'Failover Failed': failed,
+  'Approval Required': approvalRequired,
+};
+
+/** Builds the notification for a step of the run. Pure. */
+export const buildEvent = (
+  step: string,
+  executionId: string,
+  state: Partial<FailoverState> & { error?: FailoverState['error'] },
+  now: Date,
+  taskToken?: string,
+  approvalRequest?: ApprovalRequestInfo,
+): FailoverEvent => {
+  const c = contextOf(step, state, now, taskToken, approvalRequest);
+  const body = BODIES[c.kind.type]?.(c) ?? { summary: `${c.kind.type}: ${c.how}` };
+  // What the run overrode (set by Prepare's run guard); asking for an override with no cooldown to override is moot.
+  const overridden = state.run?.cooldownOverridden;
+  const detail: Record<string, unknown> = {
+    ...(c.plan ? { regions: c.plan.regions } : {}),
+    ...(overridden ? { cooldownOverridden: overridden } : {}),
+    ...(c.input?.trigger ? { trigger: c.input.trigger } : {}),
+    ...body.detail,
+  };
+  const who =
+    c.input?.requestedBy ?? (typeof c.raw.requestedBy === 'string' ? c.raw.requestedBy.slice(0, 256) : 'unknown');
+  return {
+    type: c.kind.type,
+    plan: c.planName,
+    executionId,
+    mode: c.mode,
+    dryRun: c.dryRun,
     requestedBy: who,
-    reason: input?.reason ?? (typeof raw.reason === 'string' ? raw.reason.slice(0, 1000) : ''),
-    summary,
+    reason: c.input?.reason ?? (typeof c.raw.reason === 'string' ? c.raw.reason.slice(0, 1000) : ''),
+    summary: body.summary,
     detail,
     occurredAt: now.toISOString(),
   };
