@@ -116,124 +116,142 @@ const rawStart = (raw: unknown): RunModel['start'] => {
 
 const nameOfArn = (arn: string | undefined) => arn?.split(':').at(-1);
 
-/** Builds the run model from an execution's history events (any order; duplicates by id are ignored). */
-export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: HistoryContext = {}): RunModel => {
-  const byId = new Map<number, HistoryEvent>();
-  for (const e of events) if (e.id !== undefined && !byId.has(e.id)) byId.set(e.id, e);
-  const sorted = [...byId.values()].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
-  const started = sorted.find((e) => e.type === 'ExecutionStarted');
-  const executionInput = parseJson(started?.executionStartedEventDetails?.input) as
-    | { incidentStartedAt?: unknown }
-    | undefined;
-  const startedAt = started?.timestamp;
+/** A state being visited, while the history is read: its bar, and what its attempts did. */
+interface Open {
+  step: StepRun;
+  startedAt: Date;
+  endedAt?: Date;
+  lastOk: boolean;
+  failuresAt: Date[];
+}
 
-  let state: Partial<FailoverState> | undefined;
-  const take = (v: unknown) => {
-    const s = stateOf(v);
-    if (s) state = s;
-  };
+const EXECUTION_ENDS: Record<string, (e: HistoryEvent) => { status: string; error?: RunModel['error'] }> = {
+  ExecutionSucceeded: () => ({ status: 'SUCCEEDED' }),
+  ExecutionFailed: (e) => {
+    const d = e.executionFailedEventDetails;
+    return { status: 'FAILED', error: { name: d?.error ?? 'Error', ...(d?.cause ? { cause: d.cause } : {}) } };
+  },
+  ExecutionAborted: (e) => {
+    const d = e.executionAbortedEventDetails;
+    return {
+      status: 'ABORTED',
+      error: { name: d?.error ?? 'ExecutionAborted', cause: d?.cause ?? 'stopped by a person (StopExecution)' },
+    };
+  },
+  ExecutionTimedOut: (e) => {
+    const d = e.executionTimedOutEventDetails;
+    return {
+      status: 'TIMED_OUT',
+      error: { name: d?.error ?? 'States.Timeout', cause: d?.cause ?? 'the execution ran past its TimeoutSeconds' },
+    };
+  },
+};
 
-  interface Open {
-    step: StepRun;
-    startedAt: Date;
-    endedAt?: Date;
-    lastOk: boolean;
-    failuresAt: Date[];
+/** One pass over the history, oldest event first: the states visited, their bars, the last run state, the end. */
+class HistoryReader {
+  state: Partial<FailoverState> | undefined;
+  readonly opened: Open[] = [];
+  readonly visited: string[] = [];
+  status: string;
+  stoppedAt: Date | undefined;
+  error: RunModel['error'];
+  #current: Open | undefined;
+
+  constructor(status: string | undefined) {
+    this.status = status ?? 'RUNNING';
   }
-  const opened: Open[] = [];
-  const visited: string[] = [];
-  let current: Open | undefined;
-  let status = ctx.status ?? 'RUNNING';
-  let stoppedAt: Date | undefined;
-  let error: RunModel['error'];
 
-  for (const e of sorted) {
+  read(e: HistoryEvent, at: Date): void {
     const type = e.type ?? '';
-    const at = e.timestamp ?? startedAt ?? new Date(0);
-    if (type.endsWith('StateEntered')) {
-      const stateType = type.slice(0, -'StateEntered'.length);
-      const name = e.stateEnteredEventDetails?.name ?? stateType;
-      visited.push(name);
-      take(parseJson(e.stateEnteredEventDetails?.input));
-      const kind = stepKindOf(stateType, name);
-      current = undefined;
-      if (kind) {
-        current = {
-          step: { name, kind, startMs: 0, attempts: 0, failures: [] },
-          startedAt: at,
-          lastOk: true,
-          failuresAt: [],
-        };
-        if (kind === 'fail') current.endedAt = at;
-        opened.push(current);
-      }
-    } else if (ATTEMPT.has(type)) {
-      if (current) {
-        current.step.attempts += 1;
-        // A new attempt: the failure before it was retried, not final.
-        current.lastOk = true;
-      }
-    } else if (FAILURE.has(type)) {
-      if (current) {
-        current.step.failures.push(failureOf(e));
-        current.failuresAt.push(at);
-        current.lastOk = false;
-      }
-    } else if (SUCCESS.has(type)) {
-      if (current) current.lastOk = true;
-      take(
-        parseJson(
-          e.taskSucceededEventDetails?.output ??
-            e.lambdaFunctionSucceededEventDetails?.output ??
-            e.activitySucceededEventDetails?.output,
-        ),
-      );
-    } else if (type.endsWith('StateExited')) {
-      const name = e.stateExitedEventDetails?.name;
-      const output = stateOf(parseJson(e.stateExitedEventDetails?.output));
-      if (output) state = output;
-      const open = current?.step.name === name ? current : opened.findLast((o) => o.step.name === name && !o.endedAt);
-      if (open) {
-        open.endedAt = at;
-        // The outcome as the step recorded it at this visit (a polling step's later visits update it).
-        const timelineName = TIMELINE_STEP[open.step.name] ?? open.step.name;
-        const outcome = output?.timeline?.findLast((t) => t.step === timelineName)?.outcome;
-        if (outcome && open.step.kind !== 'wait') open.step.outcome = outcome;
-      }
-      current = undefined;
-    } else if (type === 'ExecutionSucceeded') {
-      status = 'SUCCEEDED';
-      stoppedAt = at;
-      take(parseJson(e.executionSucceededEventDetails?.output));
-    } else if (type === 'ExecutionFailed') {
-      status = 'FAILED';
-      stoppedAt = at;
-      const d = e.executionFailedEventDetails;
-      error = { name: d?.error ?? 'Error', ...(d?.cause ? { cause: d.cause } : {}) };
-    } else if (type === 'ExecutionAborted') {
-      status = 'ABORTED';
-      stoppedAt = at;
-      const d = e.executionAbortedEventDetails;
-      error = { name: d?.error ?? 'ExecutionAborted', cause: d?.cause ?? 'stopped by a person (StopExecution)' };
-    } else if (type === 'ExecutionTimedOut') {
-      status = 'TIMED_OUT';
-      stoppedAt = at;
-      const d = e.executionTimedOutEventDetails;
-      error = { name: d?.error ?? 'States.Timeout', cause: d?.cause ?? 'the execution ran past its TimeoutSeconds' };
-    }
+    if (type.endsWith('StateEntered')) this.entered(e, type.slice(0, -'StateEntered'.length), at);
+    else if (ATTEMPT.has(type)) this.attempt();
+    else if (FAILURE.has(type)) this.failure(e, at);
+    else if (SUCCESS.has(type)) this.success(e);
+    else if (type.endsWith('StateExited')) this.exited(e, at);
+    else if (type in EXECUTION_ENDS) this.ended(e, type, at);
   }
 
-  const input = state?.input;
-  const start = input ? startSummary(input) : rawStart(executionInput);
-  const incident =
-    input?.incidentStartedAt ??
-    (typeof executionInput?.incidentStartedAt === 'string' ? executionInput.incidentStartedAt : undefined);
-  const zero =
-    incident && !Number.isNaN(Date.parse(incident)) ? new Date(incident) : (startedAt ?? sorted[0]?.timestamp);
-  const zeroMs = zero?.getTime() ?? 0;
-  const rel = (d: Date) => d.getTime() - zeroMs;
-  const endOfOpen = stoppedAt ?? ctx.now;
+  #take(v: unknown): void {
+    const s = stateOf(v);
+    if (s) this.state = s;
+  }
 
+  private entered(e: HistoryEvent, stateType: string, at: Date): void {
+    const name = e.stateEnteredEventDetails?.name ?? stateType;
+    this.visited.push(name);
+    this.#take(parseJson(e.stateEnteredEventDetails?.input));
+    const kind = stepKindOf(stateType, name);
+    this.#current = undefined;
+    if (!kind) return;
+    const open: Open = {
+      step: { name, kind, startMs: 0, attempts: 0, failures: [] },
+      startedAt: at,
+      lastOk: true,
+      failuresAt: [],
+    };
+    if (kind === 'fail') open.endedAt = at;
+    this.opened.push(open);
+    this.#current = open;
+  }
+
+  private attempt(): void {
+    if (!this.#current) return;
+    this.#current.step.attempts += 1;
+    // A new attempt: the failure before it was retried, not final.
+    this.#current.lastOk = true;
+  }
+
+  private failure(e: HistoryEvent, at: Date): void {
+    if (!this.#current) return;
+    this.#current.step.failures.push(failureOf(e));
+    this.#current.failuresAt.push(at);
+    this.#current.lastOk = false;
+  }
+
+  private success(e: HistoryEvent): void {
+    if (this.#current) this.#current.lastOk = true;
+    this.#take(
+      parseJson(
+        e.taskSucceededEventDetails?.output ??
+          e.lambdaFunctionSucceededEventDetails?.output ??
+          e.activitySucceededEventDetails?.output,
+      ),
+    );
+  }
+
+  private exited(e: HistoryEvent, at: Date): void {
+    const name = e.stateExitedEventDetails?.name;
+    const output = stateOf(parseJson(e.stateExitedEventDetails?.output));
+    if (output) this.state = output;
+    const current = this.#current;
+    const open =
+      current?.step.name === name ? current : this.opened.findLast((o) => o.step.name === name && !o.endedAt);
+    if (open) {
+      open.endedAt = at;
+      // The outcome as the step recorded it at this visit (a polling step's later visits update it).
+      const timelineName = TIMELINE_STEP[open.step.name] ?? open.step.name;
+      const outcome = output?.timeline?.findLast((t) => t.step === timelineName)?.outcome;
+      if (outcome && open.step.kind !== 'wait') open.step.outcome = outcome;
+    }
+    this.#current = undefined;
+  }
+
+  private ended(e: HistoryEvent, type: string, at: Date): void {
+    const end = (EXECUTION_ENDS[type] as (e: HistoryEvent) => { status: string; error?: RunModel['error'] })(e);
+    this.status = end.status;
+    this.stoppedAt = at;
+    if (end.error) this.error = end.error;
+    if (type === 'ExecutionSucceeded') this.#take(parseJson(e.executionSucceededEventDetails?.output));
+  }
+}
+
+/** The bars, relative to the run's zero: the gap before the run started, then each state visited. */
+const stepsOf = (
+  r: HistoryReader,
+  rel: (d: Date) => number,
+  startedAt: Date | undefined,
+  endOfOpen: Date | undefined,
+): StepRun[] => {
   const steps: StepRun[] = [];
   if (startedAt && rel(startedAt) > 0) {
     steps.push({
@@ -245,10 +263,10 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
       failures: [],
     });
   }
-  for (const o of opened) {
+  for (const o of r.opened) {
     const s = o.step;
     s.startMs = rel(o.startedAt);
-    const ended = o.endedAt ?? (stoppedAt ? endOfOpen : undefined);
+    const ended = o.endedAt ?? (r.stoppedAt ? endOfOpen : undefined);
     if (ended) s.endMs = rel(ended);
     if (s.kind !== 'fail') s.attempts = Math.max(1, s.attempts);
     s.failures = s.failures.map((f, i) => ({ ...f, atMs: rel(o.failuresAt[i] as Date) }));
@@ -256,33 +274,57 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
       s.error = (s.failures.at(-1) as { error: string }).error;
       delete s.outcome;
     }
-    if (s.kind === 'fail') s.error = error?.name ?? s.name;
+    if (s.kind === 'fail') s.error = r.error?.name ?? s.name;
     steps.push(s);
   }
+  return steps;
+};
 
-  const outcome: RunOutcome =
-    status === 'SUCCEEDED'
-      ? 'succeeded'
-      : status === 'ABORTED' || visited.includes('Aborted')
-        ? 'aborted'
-        : status === 'RUNNING'
-          ? 'running'
-          : 'failed';
-  if (!error && state?.error && outcome !== 'succeeded') {
-    error = { name: state.error.Error, ...(state.error.Cause ? { cause: state.error.Cause } : {}) };
-  }
+const outcomeOf = (status: string, visited: readonly string[]): RunOutcome => {
+  if (status === 'SUCCEEDED') return 'succeeded';
+  if (status === 'ABORTED' || visited.includes('Aborted')) return 'aborted';
+  return status === 'RUNNING' ? 'running' : 'failed';
+};
 
-  let rto: RunModel['rto'];
+/** Incident → the record answering the new writer (Verify), as the run's own timeline recorded it. */
+const rtoOf = (state: Partial<FailoverState> | undefined, zeroMs: number): RunModel['rto'] => {
   const verified = state?.timeline?.findLast((t) => t.step === 'Verify')?.endedAt;
-  if (state?.plan && verified && zero) {
-    const ms = Date.parse(verified) - zeroMs;
-    rto = {
-      ms,
-      targetSeconds: state.plan.rto.targetSeconds,
-      met: ms <= state.plan.rto.targetSeconds * 1000,
-      until: 'DNS answers the new writer (Verify)',
-    };
-  }
+  if (!state?.plan || !verified) return undefined;
+  const ms = Date.parse(verified) - zeroMs;
+  const { targetSeconds } = state.plan.rto;
+  return { ms, targetSeconds, met: ms <= targetSeconds * 1000, until: 'DNS answers the new writer (Verify)' };
+};
+
+/** Builds the run model from an execution's history events (any order; duplicates by id are ignored). */
+export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: HistoryContext = {}): RunModel => {
+  const byId = new Map<number, HistoryEvent>();
+  for (const e of events) if (e.id !== undefined && !byId.has(e.id)) byId.set(e.id, e);
+  const sorted = [...byId.values()].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const started = sorted.find((e) => e.type === 'ExecutionStarted');
+  const executionInput = parseJson(started?.executionStartedEventDetails?.input) as
+    | { incidentStartedAt?: unknown }
+    | undefined;
+  const startedAt = started?.timestamp;
+  const reader = new HistoryReader(ctx.status);
+  for (const e of sorted) reader.read(e, e.timestamp ?? startedAt ?? new Date(0));
+  const { state, visited, status, stoppedAt } = reader;
+
+  const input = state?.input;
+  const start = input ? startSummary(input) : rawStart(executionInput);
+  const incident =
+    input?.incidentStartedAt ??
+    (typeof executionInput?.incidentStartedAt === 'string' ? executionInput.incidentStartedAt : undefined);
+  const zero =
+    incident && !Number.isNaN(Date.parse(incident)) ? new Date(incident) : (startedAt ?? sorted[0]?.timestamp);
+  const zeroMs = zero?.getTime() ?? 0;
+  const steps = stepsOf(reader, (d) => d.getTime() - zeroMs, startedAt, stoppedAt ?? ctx.now);
+  const outcome = outcomeOf(status, visited);
+  const error =
+    reader.error ??
+    (state?.error && outcome !== 'succeeded'
+      ? { name: state.error.Error, ...(state.error.Cause ? { cause: state.error.Cause } : {}) }
+      : undefined);
+  const rto = zero ? rtoOf(state, zeroMs) : undefined;
   const rpo = state ? rpoFromState(state) : undefined;
   const world = worldOf(outcome, state);
   const nextSteps = nextStepsOf(outcome, error?.name, state);
