@@ -150,15 +150,16 @@ const TICKS = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
 const tickLabel = (t: number) =>
   t === 0 ? '0' : t < 1000 ? `${t} ms` : t < 120_000 ? `${t / 1000} s` : `${t / 60_000} min`;
 
-/** Phases as horizontal bars on a shared time axis; the incident, the RTO measured and the RTO target marked. */
-export const timelineSvg = (m: RunModel, title?: string): string => {
-  interface Bar {
-    row: string;
-    start: number;
-    end: number;
-    kind: StepKind | 'rto';
-    title: string;
-  }
+interface Bar {
+  row: string;
+  start: number;
+  end: number;
+  kind: StepKind | 'rto';
+  title: string;
+}
+
+/** One bar per step visit (an open step reaches the last known time), and the RTO's own bar. */
+const barsOf = (m: RunModel): Bar[] => {
   const lastKnown = Math.max(1, ...m.steps.map((s) => s.endMs ?? s.startMs));
   const bars: Bar[] = m.steps.map((s) => {
     const end = s.endMs ?? lastKnown;
@@ -173,7 +174,11 @@ export const timelineSvg = (m: RunModel, title?: string): string => {
     };
   });
   if (m.rto) bars.push({ row: 'RTO', start: 0, end: m.rto.ms, kind: 'rto', title: `RTO ${fmtDuration(m.rto.ms)}` });
+  return bars;
+};
 
+/** Where everything goes: rows, the time scale, and the plot's box. */
+const layoutOf = (m: RunModel, bars: readonly Bar[]) => {
   const rows: string[] = [];
   for (const b of bars) if (!rows.includes(b.row)) rows.push(b.row);
   const lastEnd = Math.max(1, ...bars.map((b) => b.end));
@@ -188,54 +193,59 @@ export const timelineSvg = (m: RunModel, title?: string): string => {
   const rowH = 22;
   const top = 78;
   const axisY = top + rows.length * rowH + 8;
-  const height = axisY + 70;
   const x = (t: number) => left + (Math.max(0, t) / axisMax) * plotW;
-  const f = (n: number) => n.toFixed(1);
-  const heading =
-    title ??
-    `dr-failover ${m.plan?.name ?? ''} ${m.start?.mode ?? ''} run ${m.execution.name}: ${outcomeWord(m)}${m.error ? ` ${m.error.name}` : ''}` +
-      (m.rto ? `, RTO ${fmtDuration(m.rto.ms)} (target ${m.rto.targetSeconds} s ${m.rto.met ? 'met' : 'MISSED'})` : '');
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
-    `<title>${esc(heading)}</title>`,
-    '<rect width="100%" height="100%" fill="#fff"/>',
-    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(heading)}</text>`,
-  ];
-  const step = TICKS.find((s) => axisMax / s <= 10) ?? 3_600_000;
-  for (let t = 0; t <= axisMax; t += step) {
+  return { rows, targetMs, targetOnScale, axisMax, left, width, plotW, rowH, top, axisY, height: axisY + 70, x };
+};
+type Layout = ReturnType<typeof layoutOf>;
+
+const f = (n: number) => n.toFixed(1);
+
+const axisSvg = (m: RunModel, l: Layout): string[] => {
+  const out: string[] = [];
+  const step = TICKS.find((s) => l.axisMax / s <= 10) ?? 3_600_000;
+  for (let t = 0; t <= l.axisMax; t += step) {
     out.push(
-      `<line x1="${f(x(t))}" y1="${top - 6}" x2="${f(x(t))}" y2="${axisY}" stroke="#eee"/>`,
-      `<text x="${f(x(t))}" y="${axisY + 16}" text-anchor="middle" fill="#333">${tickLabel(t)}</text>`,
+      `<line x1="${f(l.x(t))}" y1="${l.top - 6}" x2="${f(l.x(t))}" y2="${l.axisY}" stroke="#eee"/>`,
+      `<text x="${f(l.x(t))}" y="${l.axisY + 16}" text-anchor="middle" fill="#333">${tickLabel(t)}</text>`,
     );
   }
   out.push(
-    `<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#333"/>`,
-    `<text x="${f(left + plotW / 2)}" y="${axisY + 34}" text-anchor="middle" fill="#555">time since ${esc(m.zeroLabel)} (${esc(m.zeroAt)})</text>`,
+    `<line x1="${l.left}" y1="${l.axisY}" x2="${l.left + l.plotW}" y2="${l.axisY}" stroke="#333"/>`,
+    `<text x="${f(l.left + l.plotW / 2)}" y="${l.axisY + 34}" text-anchor="middle" fill="#555">time since ${esc(m.zeroLabel)} (${esc(m.zeroAt)})</text>`,
   );
-  rows.forEach((row, i) => {
-    const y = top + i * rowH;
-    if (i % 2 === 1) out.push(`<rect x="0" y="${y}" width="${width}" height="${rowH}" fill="#f7f7f7"/>`);
-    out.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(row)}</text>`);
+  return out;
+};
+
+const rowsSvg = (m: RunModel, l: Layout, bars: readonly Bar[]): string[] =>
+  l.rows.flatMap((row, i) => {
+    const y = l.top + i * l.rowH;
+    const out: string[] = [];
+    if (i % 2 === 1) out.push(`<rect x="0" y="${y}" width="${l.width}" height="${l.rowH}" fill="#f7f7f7"/>`);
+    out.push(`<text x="${l.left - 8}" y="${y + 15}" text-anchor="end">${esc(row)}</text>`);
     const mine = bars.filter((b) => b.row === row);
     for (const b of mine) {
-      const w = Math.max(2, x(b.end) - x(b.start));
+      const w = Math.max(2, l.x(b.end) - l.x(b.start));
       out.push(
-        `<rect x="${f(x(b.start))}" y="${y + 4}" width="${f(w)}" height="${rowH - 8}" fill="${COLORS[b.kind]}"><title>${esc(b.title)}</title></rect>`,
+        `<rect x="${f(l.x(b.start))}" y="${y + 4}" width="${f(w)}" height="${l.rowH - 8}" fill="${COLORS[b.kind]}"><title>${esc(b.title)}</title></rect>`,
       );
     }
     const total = mine.reduce((sum, b) => sum + (b.end - b.start), 0);
-    const endX = Math.max(...mine.map((b) => x(b.end)));
+    const endX = Math.max(...mine.map((b) => l.x(b.end)));
     const times = mine.length > 1 ? ` (×${mine.length})` : '';
     const failed = m.steps.find((s) => s.name === row && s.error)?.error;
     out.push(
       `<text x="${f(endX + 4)}" y="${y + 15}" fill="${failed ? COLORS.fail : '#555'}" font-size="10">${fmtDuration(total)}${times}${failed ? `: ${esc(failed)}` : ''}</text>`,
     );
+    return out;
   });
-  // Markers: the incident (time zero), the measured RTO, the RTO target.
-  out.push(
+
+/** Markers: the incident (time zero), the measured RTO, the RTO target. */
+const markersSvg = (m: RunModel, l: Layout): string[] => {
+  const { x, top, axisY, left, plotW, targetMs } = l;
+  const out = [
     `<line x1="${f(x(0))}" y1="${top - 22}" x2="${f(x(0))}" y2="${axisY}" stroke="#d9534f" stroke-width="2"/>`,
     `<text x="${f(x(0) + 4)}" y="${top - 24}" fill="#d9534f">${esc(m.zeroLabel)}</text>`,
-  );
+  ];
   if (m.rto) {
     // Labels right of the middle are drawn to the left of their line, so they stay inside the chart.
     const rx = x(m.rto.ms);
@@ -245,29 +255,52 @@ export const timelineSvg = (m: RunModel, title?: string): string => {
       `<text x="${f(toLeft ? rx - 4 : rx + 4)}" y="${top - 12}" fill="#2e7d32"${toLeft ? ' text-anchor="end"' : ''}>RTO ${fmtDuration(m.rto.ms)}: ${esc(m.rto.until)}</text>`,
     );
   }
-  if (targetMs > 0) {
-    if (targetOnScale) {
-      out.push(
-        `<line x1="${f(x(targetMs))}" y1="${top - 36}" x2="${f(x(targetMs))}" y2="${axisY}" stroke="#000" stroke-width="2" stroke-dasharray="6 3"/>`,
-        `<text x="${f(x(targetMs) - 4)}" y="${top - 38}" text-anchor="end">RTO target ${targetMs / 1000} s</text>`,
-      );
-    } else {
-      out.push(
-        `<text x="${left + plotW}" y="${top - 30}" text-anchor="end">RTO target ${targetMs / 1000} s: off this scale →</text>`,
-      );
-    }
+  if (targetMs > 0 && l.targetOnScale) {
+    out.push(
+      `<line x1="${f(x(targetMs))}" y1="${top - 36}" x2="${f(x(targetMs))}" y2="${axisY}" stroke="#000" stroke-width="2" stroke-dasharray="6 3"/>`,
+      `<text x="${f(x(targetMs) - 4)}" y="${top - 38}" text-anchor="end">RTO target ${targetMs / 1000} s</text>`,
+    );
+  } else if (targetMs > 0) {
+    out.push(
+      `<text x="${left + plotW}" y="${top - 30}" text-anchor="end">RTO target ${targetMs / 1000} s: off this scale →</text>`,
+    );
   }
-  // Legend.
+  return out;
+};
+
+const legendSvg = (l: Layout, bars: readonly Bar[]): string[] => {
   const present = new Set<string>(bars.map((b) => b.kind));
-  let lx = left;
+  const out: string[] = [];
+  let lx = l.left;
   for (const [kind, label] of LEGEND.filter(([k]) => present.has(k))) {
     out.push(
-      `<rect x="${lx}" y="${axisY + 46}" width="12" height="10" fill="${COLORS[kind]}"/>`,
-      `<text x="${lx + 16}" y="${axisY + 55}" fill="#333" font-size="11">${label}</text>`,
+      `<rect x="${lx}" y="${l.axisY + 46}" width="12" height="10" fill="${COLORS[kind]}"/>`,
+      `<text x="${lx + 16}" y="${l.axisY + 55}" fill="#333" font-size="11">${label}</text>`,
     );
     lx += 30 + label.length * 7;
   }
-  out.push('</svg>');
+  return out;
+};
+
+/** Phases as horizontal bars on a shared time axis; the incident, the RTO measured and the RTO target marked. */
+export const timelineSvg = (m: RunModel, title?: string): string => {
+  const bars = barsOf(m);
+  const l = layoutOf(m, bars);
+  const heading =
+    title ??
+    `dr-failover ${m.plan?.name ?? ''} ${m.start?.mode ?? ''} run ${m.execution.name}: ${outcomeWord(m)}${m.error ? ` ${m.error.name}` : ''}` +
+      (m.rto ? `, RTO ${fmtDuration(m.rto.ms)} (target ${m.rto.targetSeconds} s ${m.rto.met ? 'met' : 'MISSED'})` : '');
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
+    `<title>${esc(heading)}</title>`,
+    '<rect width="100%" height="100%" fill="#fff"/>',
+    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(heading)}</text>`,
+    ...axisSvg(m, l),
+    ...rowsSvg(m, l, bars),
+    ...markersSvg(m, l),
+    ...legendSvg(l, bars),
+    '</svg>',
+  ];
   return `${out.join('\n')}\n`;
 };
 
