@@ -19,7 +19,8 @@ import {
 } from '#report/model.js';
 import type { DrillReport } from './types.js';
 
-export const runModelFromDrill = (r: DrillReport): RunModel => {
+/** The drill's phases as steps: detection and trigger, each state of the run (or the baseline's two calls), reconnect. */
+const stepsOf = (r: DrillReport): StepRun[] => {
   const steps: StepRun[] = [];
   const p = r.phases;
   const phase = (name: string, kind: StepKind, i: { start: number; end: number } | undefined, outcome?: string) => {
@@ -69,49 +70,60 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
   }
   phase('client reconnect', 'client', p.clientReconnect, `DNS TTL ${r.where.dns.ttl} s, then a new connection`);
 
+  return steps;
+};
+
+/** The RPO the drill counted (commits missing on the new primary), beside the lag the run read. */
+const rpoOf = (r: DrillReport, state: Partial<FailoverState>): RunModel['rpo'] => {
+  const limitSeconds = r.plan.rpo.maxLagSeconds;
+  const lagRpo = rpoFromState(state);
+  if (!r.rpo) return lagRpo;
+  const span = r.rpo.spanMs?.ms ?? 0;
+  return {
+    limitSeconds,
+    met: r.rpo.lostCount === 0 || span <= limitSeconds * 1000,
+    measured:
+      `${r.rpo.lostCount} of ${r.rpo.acknowledgedByOldPrimary} acknowledged commits missing on the new primary` +
+      (r.rpo.spanMs ? ` (a ${r.rpo.spanMs.ms} ms span of acknowledgements)` : ''),
+    lostCommits: r.rpo.lostCount,
+    ...(lagRpo?.lag ? { lag: lagRpo.lag } : {}),
+  };
+};
+
+/** Who started the drill's run and why: the trigger on the alarm, or the operator. */
+const startOf = (r: DrillReport): RunModel['start'] =>
+  r.incident.kind === 'kill'
+    ? {
+        mode: r.mode,
+        dryRun: false,
+        reason: `drill: primary region lost (${r.detection?.event.detail.alarmName ?? 'alarm'} in ALARM)`,
+        requestedBy: 'the trigger',
+        trigger: { kind: 'alarm', source: r.detection?.event.detail.alarmName ?? 'drill alarm' },
+      }
+    : {
+        mode: r.mode,
+        dryRun: false,
+        reason:
+          r.mode === 'planned'
+            ? 'drill: planned switchover to the standby region'
+            : 'drill: operator declares the primary region lost',
+        requestedBy: 'drill:operator',
+        trigger: { kind: 'manual', source: 'scripts/drill.ts' },
+      };
+
+export const runModelFromDrill = (r: DrillReport): RunModel => {
+  const steps = stepsOf(r);
   const state: Partial<FailoverState> = {
     plan: r.plan,
     timeline: r.execution?.timeline ?? [],
     ...(r.execution?.lag ? { lag: r.execution.lag } : {}),
     ...(r.execution?.fence ? { fence: r.execution.fence } : {}),
   };
-  const limitSeconds = r.plan.rpo.maxLagSeconds;
-  const lagRpo = rpoFromState(state);
-  let rpo: RunModel['rpo'] = lagRpo;
-  if (r.rpo) {
-    const span = r.rpo.spanMs?.ms ?? 0;
-    rpo = {
-      limitSeconds,
-      met: r.rpo.lostCount === 0 || span <= limitSeconds * 1000,
-      measured:
-        `${r.rpo.lostCount} of ${r.rpo.acknowledgedByOldPrimary} acknowledged commits missing on the new primary` +
-        (r.rpo.spanMs ? ` (a ${r.rpo.spanMs.ms} ms span of acknowledgements)` : ''),
-      lostCommits: r.rpo.lostCount,
-      ...(lagRpo?.lag ? { lag: lagRpo.lag } : {}),
-    };
-  }
+  const rpo = rpoOf(r, state);
   const error = r.execution?.error
     ? { name: r.execution.error, ...(r.execution.cause ? { cause: r.execution.cause } : {}) }
     : undefined;
-  const started =
-    r.incident.kind === 'kill'
-      ? {
-          mode: r.mode,
-          dryRun: false,
-          reason: `drill: primary region lost (${r.detection?.event.detail.alarmName ?? 'alarm'} in ALARM)`,
-          requestedBy: 'the trigger',
-          trigger: { kind: 'alarm', source: r.detection?.event.detail.alarmName ?? 'drill alarm' },
-        }
-      : {
-          mode: r.mode,
-          dryRun: false,
-          reason:
-            r.mode === 'planned'
-              ? 'drill: planned switchover to the standby region'
-              : 'drill: operator declares the primary region lost',
-          requestedBy: 'drill:operator',
-          trigger: { kind: 'manual', source: 'scripts/drill.ts' },
-        };
+  const started = startOf(r);
   const warnings = [...retryWarnings(steps), ...warningsFromState(state)];
   if (r.splitBrain && !r.splitBrain.ok) warnings.push('Split brain: the old primary took writes after it came back.');
   if (r.mode === 'planned' && (r.rpo?.lostCount ?? 0) > 0)
