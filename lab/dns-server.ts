@@ -111,57 +111,68 @@ const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.end(text);
 };
 
-/**
- * Starts the DNS server and its control API on loopback.
- * Throws TypeError for a non-loopback host or an invalid initial record.
- */
-export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Promise<LocalDnsServer> => {
-  const host = opts.host ?? '127.0.0.1';
-  // The control API has no authentication: it must never be reachable from another machine.
-  if (!isLoopbackIPv4(host)) throw new TypeError(`host must be an IPv4 loopback address (127.x.x.x), not "${host}"`);
-  const propagationDelayMs = opts.propagationDelayMs ?? 0;
-  if (!Number.isFinite(propagationDelayMs) || propagationDelayMs < 0) {
-    throw new TypeError('propagationDelayMs must be a non-negative number');
-  }
-
-  const records = new Map<string, DnsRecord>();
-  const changes = new Map<string, Change>();
+/** The zone the server answers: records, and changes that become visible after the propagation delay. */
+class Zone {
+  readonly #records = new Map<string, DnsRecord>();
+  readonly #changes = new Map<string, Change>();
   /** Changes not yet applied, in submission order (the delay is constant, so also in INSYNC order). */
-  const pending: Change[] = [];
-  let queryCount = 0;
+  readonly #pending: Change[] = [];
+  queries = 0;
 
-  const setNow = (rawName: string, address: string, ttl: number) => {
+  constructor(private readonly propagationDelayMs: number) {}
+
+  /** Sets a record at once (no change id): the server's initial records, and tests. */
+  set = (rawName: string, address: string, ttl: number): void => {
     const name = normalizeDnsName(rawName);
     const problem = recordProblem(name, address, ttl);
     if (problem) throw new TypeError(problem);
-    records.set(name, { address, ttl });
-  };
-  for (const [name, r] of Object.entries(opts.records ?? {})) setNow(name, r.address, r.ttl);
-
-  /** Applies every change whose propagation delay has passed; called lazily before each read. */
-  const settle = () => {
-    const now = performance.now();
-    while (pending.length > 0 && (pending[0]?.insyncAt ?? Number.POSITIVE_INFINITY) <= now) {
-      const change = pending.shift() as Change;
-      records.set(change.name, change.record);
-      change.applied = true;
-    }
+    this.#records.set(name, { address, ttl });
   };
 
-  const lookup = (name: string): DnsRecord | undefined => {
-    settle();
-    const r = records.get(normalizeDnsName(name));
+  lookup = (name: string): DnsRecord | undefined => {
+    this.#settle();
+    const r = this.#records.get(normalizeDnsName(name));
     return r ? { ...r } : undefined;
   };
 
-  // ------------------------------------------------------------------ DNS (UDP)
+  /** An UPSERT, visible after the propagation delay; its id answers PENDING until then, INSYNC after. */
+  submit(name: string, record: DnsRecord): string {
+    const change: Change = { name, record, insyncAt: performance.now() + this.propagationDelayMs, applied: false };
+    // Random ids: a restarted server must not hand out an id an old client still polls.
+    const changeId = `C${randomUUID().replaceAll('-', '').toUpperCase()}`;
+    this.#changes.set(changeId, change);
+    this.#pending.push(change);
+    this.#settle();
+    return changeId;
+  }
+
+  status(changeId: string): 'PENDING' | 'INSYNC' | undefined {
+    const change = this.#changes.get(changeId);
+    if (!change) return undefined;
+    this.#settle();
+    return change.applied ? 'INSYNC' : 'PENDING';
+  }
+
+  /** Applies every change whose propagation delay has passed; called lazily before each read. */
+  #settle(): void {
+    const now = performance.now();
+    while (this.#pending.length > 0 && (this.#pending[0]?.insyncAt ?? Number.POSITIVE_INFINITY) <= now) {
+      const change = this.#pending.shift() as Change;
+      this.#records.set(change.name, change.record);
+      change.applied = true;
+    }
+  }
+}
+
+/** Answers A queries authoritatively from the zone; NXDOMAIN for unknown names, NODATA for other types. */
+const dnsServer = (zone: Zone, onError: ((error: Error) => void) | undefined) => {
   const dns = createUDPServer((request, send) => {
-    queryCount += 1;
+    zone.queries += 1;
     const response = Packet.createResponseFromRequest(request);
     response.header.aa = 1; // authoritative for every name it serves
     response.header.ra = 0; // it does not recurse
     const [question] = request.questions;
-    const record = question ? lookup(question.name) : undefined;
+    const record = question ? zone.lookup(question.name) : undefined;
     if (!question || !record) {
       response.header.rcode = Packet.RCODE.NXDOMAIN;
     } else if (question.type === Packet.TYPE.A || question.type === Packet.TYPE.ANY) {
@@ -174,23 +185,28 @@ export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Pro
       } as Resource); // Resource.encode takes plain records; the typing's toBuffer belongs to parsed ones
     }
     // A known name asked for another type (AAAA ...) gets NOERROR with no answer (NODATA), as a real server does.
-    send(response).catch((error: unknown) => opts.onError?.(error as Error));
+    send(response).catch((error: unknown) => onError?.(error as Error));
   });
   // A malformed packet must not take the server down.
-  dns.on('requestError', (error) => opts.onError?.(error));
+  dns.on('requestError', (error) => onError?.(error));
+  return dns;
+};
 
-  await new Promise<void>((resolve, reject) => {
-    dns.once('error', reject);
-    dns.listen(opts.dnsPort ?? 0, host).then(() => {
-      dns.off('error', reject);
-      dns.on('error', (error: Error) => opts.onError?.(error));
-      resolve();
-    }, reject);
-  });
-  const dnsAddress = dns.address();
+const putRecord = async (zone: Zone, name: string, req: IncomingMessage) => {
+  const body = await readJsonBody(req);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpProblem(400, 'body must be a JSON object: { "address": "<IPv4>", "ttl": <seconds> }');
+  }
+  const { address, ttl } = body as { address?: unknown; ttl?: unknown };
+  const problem = recordProblem(name, address, ttl);
+  if (problem) throw new HttpProblem(400, problem);
+  return { status: 200, body: { changeId: zone.submit(name, { address: address as string, ttl: ttl as number }) } };
+};
 
-  // ------------------------------------------------------------------ HTTP control API
-  const route = async (req: IncomingMessage): Promise<{ status: number; body: unknown }> => {
+/** The control API: GET/PUT /records/<name>, GET /changes/<id>. */
+const controlRoute =
+  (zone: Zone) =>
+  async (req: IncomingMessage): Promise<{ status: number; body: unknown }> => {
     const url = new URL(req.url ?? '/', 'http://control.invalid');
     const [collection, rawKey, ...rest] = url.pathname.split('/').slice(1);
     if (rest.length > 0 || rawKey === undefined || rawKey === '') throw new HttpProblem(404, 'no such resource');
@@ -200,50 +216,26 @@ export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Pro
     } catch {
       throw new HttpProblem(400, 'malformed percent-encoding in the path');
     }
-
     if (collection === 'records') {
       const name = normalizeDnsName(key);
-      if (req.method === 'GET') {
-        const record = lookup(name);
-        if (!record) throw new HttpProblem(404, `no record ${name}`);
-        return { status: 200, body: record };
-      }
-      if (req.method === 'PUT') {
-        const body = await readJsonBody(req);
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new HttpProblem(400, 'body must be a JSON object: { "address": "<IPv4>", "ttl": <seconds> }');
-        }
-        const { address, ttl } = body as { address?: unknown; ttl?: unknown };
-        const problem = recordProblem(name, address, ttl);
-        if (problem) throw new HttpProblem(400, problem);
-        const change: Change = {
-          name,
-          record: { address: address as string, ttl: ttl as number },
-          insyncAt: performance.now() + propagationDelayMs,
-          applied: false,
-        };
-        // Random ids: a restarted server must not hand out an id an old client still polls.
-        const changeId = `C${randomUUID().replaceAll('-', '').toUpperCase()}`;
-        changes.set(changeId, change);
-        pending.push(change);
-        settle();
-        return { status: 200, body: { changeId } };
-      }
-      throw new HttpProblem(405, `${req.method} not allowed on /records/<name>`);
+      if (req.method === 'PUT') return putRecord(zone, name, req);
+      if (req.method !== 'GET') throw new HttpProblem(405, `${req.method} not allowed on /records/<name>`);
+      const record = zone.lookup(name);
+      if (!record) throw new HttpProblem(404, `no record ${name}`);
+      return { status: 200, body: record };
     }
-
     if (collection === 'changes') {
       if (req.method !== 'GET') throw new HttpProblem(405, `${req.method} not allowed on /changes/<id>`);
-      const change = changes.get(key);
-      if (!change) throw new HttpProblem(404, `no change ${key}`);
-      settle();
-      return { status: 200, body: { status: change.applied ? 'INSYNC' : 'PENDING' } };
+      const status = zone.status(key);
+      if (!status) throw new HttpProblem(404, `no change ${key}`);
+      return { status: 200, body: { status } };
     }
-
     throw new HttpProblem(404, 'no such resource');
   };
 
-  const http = createHttpServer((req, res) => {
+const controlServer = (zone: Zone, onError: ((error: Error) => void) | undefined) => {
+  const route = controlRoute(zone);
+  return createHttpServer((req, res) => {
     route(req).then(
       ({ status, body }) => sendJson(res, status, body),
       (error: unknown) => {
@@ -252,12 +244,40 @@ export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Pro
           if (error.status === 413) res.setHeader('connection', 'close');
           sendJson(res, error.status, { message: error.message });
         } else {
-          opts.onError?.(error as Error);
+          onError?.(error as Error);
           sendJson(res, 500, { message: 'internal error' });
         }
       },
     );
   });
+};
+
+/**
+ * Starts the DNS server and its control API on loopback.
+ * Throws TypeError for a non-loopback host or an invalid initial record.
+ */
+export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Promise<LocalDnsServer> => {
+  const host = opts.host ?? '127.0.0.1';
+  // The control API has no authentication: it must never be reachable from another machine.
+  if (!isLoopbackIPv4(host)) throw new TypeError(`host must be an IPv4 loopback address (127.x.x.x), not "${host}"`);
+  const propagationDelayMs = opts.propagationDelayMs ?? 0;
+  if (!Number.isFinite(propagationDelayMs) || propagationDelayMs < 0) {
+    throw new TypeError('propagationDelayMs must be a non-negative number');
+  }
+  const zone = new Zone(propagationDelayMs);
+  for (const [name, r] of Object.entries(opts.records ?? {})) zone.set(name, r.address, r.ttl);
+
+  const dns = dnsServer(zone, opts.onError);
+  await new Promise<void>((resolve, reject) => {
+    dns.once('error', reject);
+    dns.listen(opts.dnsPort ?? 0, host).then(() => {
+      dns.off('error', reject);
+      dns.on('error', (error: Error) => opts.onError?.(error));
+      resolve();
+    }, reject);
+  });
+  const dnsAddress = dns.address();
+  const http = controlServer(zone, opts.onError);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -290,9 +310,9 @@ export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Pro
   return {
     nameserver: `${dnsAddress.address}:${dnsAddress.port}`,
     controlEndpoint: `${httpAddress.address}:${httpAddress.port}`,
-    set: setNow,
-    get: lookup,
-    queries: () => queryCount,
+    set: zone.set,
+    get: zone.lookup,
+    queries: () => zone.queries,
     stop,
   };
 };
