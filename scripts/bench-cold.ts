@@ -133,6 +133,72 @@ interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
 
+/** The packaged functions: name, handler and deployed environment, from the template. */
+const functionsOf = (template: Template) =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([id, r]) => {
+      const props = r.Properties as {
+        Handler: string;
+        Environment?: { Variables?: Record<string, string> };
+      };
+      const name = id.replace(/LambdaFunction$/, '');
+      return {
+        name: name.charAt(0).toLowerCase() + name.slice(1),
+        handler: props.Handler,
+        variables: props.Environment?.Variables ?? {},
+      };
+    });
+type PackagedFunction = ReturnType<typeof functionsOf>[number];
+
+/** One function's bundle unzipped and imported RUNS times in fresh processes, an empty module's beside it each time. */
+const measureFunction = async (
+  fn: PackagedFunction,
+  packageDir: string,
+  work: string,
+  empty: string,
+  baseline: Sample[],
+): Promise<FunctionResult> => {
+  const zip = join(packageDir, `${fn.name}.zip`);
+  const root = join(work, 'unzipped', fn.name);
+  mkdirSync(root, { recursive: true });
+  await promisify(execFile)('unzip', ['-q', '-o', zip, '-d', root]);
+  const mjs = join(root, fn.handler.replace(/\.[^.]+$/, '.mjs'));
+  let mapBytes = 0;
+  try {
+    mapBytes = statSync(`${mjs}.map`).size;
+  } catch {
+    // no source map in the zip
+  }
+  // The deployed environment's variables (NODE_OPTIONS included), the Lambda task root, no credentials.
+  const env = childEnv({
+    ...fn.variables,
+    STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
+    LAMBDA_TASK_ROOT: root,
+    AWS_REGION: args.region,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  const samples: Sample[] = [];
+  // Interleave the baseline with each function's runs, so both see the same machine load.
+  for (let i = 0; i < RUNS; i += 1) {
+    samples.push(await probe(mjs, env, root));
+    baseline.push(await probe(empty, env, dirname(empty)));
+  }
+  return {
+    function: fn.name,
+    handler: fn.handler,
+    zipBytes: statSync(zip).size,
+    mjsBytes: statSync(mjs).size,
+    mapBytes,
+    nodeOptions: fn.variables.NODE_OPTIONS ?? '',
+    readyMs: round(median(samples.map((s) => s.ready))),
+    importMs: round(median(samples.map((s) => s.import))),
+    ratio: 0,
+    samples,
+  };
+};
+
 const main = async () => {
   const work = mkdtempSync(join(tmpdir(), 'dr-failover-bench-'));
   try {
@@ -140,20 +206,7 @@ const main = async () => {
     const template = JSON.parse(
       readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as Template;
-    const functions = Object.entries(template.Resources)
-      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
-      .map(([id, r]) => {
-        const props = r.Properties as {
-          Handler: string;
-          Environment?: { Variables?: Record<string, string> };
-        };
-        const name = id.replace(/LambdaFunction$/, '');
-        return {
-          name: name.charAt(0).toLowerCase() + name.slice(1),
-          handler: props.Handler,
-          variables: props.Environment?.Variables ?? {},
-        };
-      });
+    const functions = functionsOf(template);
 
     const empty = join(work, 'empty', 'empty.mjs');
     mkdirSync(dirname(empty), { recursive: true });
@@ -161,46 +214,7 @@ const main = async () => {
 
     const results: FunctionResult[] = [];
     const baseline: Sample[] = [];
-    for (const fn of functions) {
-      const zip = join(packageDir, `${fn.name}.zip`);
-      const root = join(work, 'unzipped', fn.name);
-      mkdirSync(root, { recursive: true });
-      await promisify(execFile)('unzip', ['-q', '-o', zip, '-d', root]);
-      const mjs = join(root, fn.handler.replace(/\.[^.]+$/, '.mjs'));
-      let mapBytes = 0;
-      try {
-        mapBytes = statSync(`${mjs}.map`).size;
-      } catch {
-        // no source map in the zip
-      }
-      // The deployed environment's variables (NODE_OPTIONS included), the Lambda task root, no credentials.
-      const env = childEnv({
-        ...fn.variables,
-        STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
-        LAMBDA_TASK_ROOT: root,
-        AWS_REGION: args.region,
-        AWS_LAMBDA_FUNCTION_NAME: fn.name,
-        POWERTOOLS_LOG_LEVEL: 'SILENT',
-      });
-      const samples: Sample[] = [];
-      // Interleave the baseline with each function's runs, so both see the same machine load.
-      for (let i = 0; i < RUNS; i += 1) {
-        samples.push(await probe(mjs, env, root));
-        baseline.push(await probe(empty, env, dirname(empty)));
-      }
-      results.push({
-        function: fn.name,
-        handler: fn.handler,
-        zipBytes: statSync(zip).size,
-        mjsBytes: statSync(mjs).size,
-        mapBytes,
-        nodeOptions: fn.variables.NODE_OPTIONS ?? '',
-        readyMs: round(median(samples.map((s) => s.ready))),
-        importMs: round(median(samples.map((s) => s.import))),
-        ratio: 0,
-        samples,
-      });
-    }
+    for (const fn of functions) results.push(await measureFunction(fn, packageDir, work, empty, baseline));
     const baselineReady = median(baseline.map((s) => s.ready));
     for (const r of results) r.ratio = round(r.readyMs / baselineReady, 2);
 

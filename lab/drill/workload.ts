@@ -86,6 +86,44 @@ const closeQuietly = async (client: pg.Client | undefined) => {
   await Promise.race([client.end().catch(() => undefined), sleep(200)]);
 };
 
+/** Resolves the record (through its cached answer, as clients do) and opens a new connection to its address. */
+const connectThroughDns = async (
+  opts: WorkloadOptions,
+  id: number,
+): Promise<{ client: pg.Client; connection: ConnectionRecord } | { failure: FailedAttempt }> => {
+  const { clock } = opts;
+  let address: string;
+  let cachedAnswer: boolean;
+  try {
+    const answer = await opts.resolver.resolve(opts.recordName);
+    address = answer.address;
+    cachedAnswer = answer.cached;
+  } catch (error) {
+    return { failure: { at: clock(), phase: 'resolve', code: codeOf(error) } };
+  }
+  const openingAt = clock();
+  const client = new pg.Client({
+    host: address,
+    port: opts.port,
+    user: opts.credentials.username,
+    password: opts.credentials.password,
+    database: 'postgres',
+    application_name: 'dr-drill-workload',
+    connectionTimeoutMillis: 1000,
+    // Client-side bound: a server frozen mid-kill must not hold the workload longer than this.
+    query_timeout: 2000,
+  });
+  // A server dying under an idle connection emits 'error'; the next query reports it.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await closeQuietly(client);
+    return { failure: { at: clock(), phase: 'connect', code: codeOf(error), address } };
+  }
+  return { client, connection: { id, address, openingAt, openedAt: clock(), cachedAnswer } };
+};
+
 export const startWorkload = (opts: WorkloadOptions): Workload => {
   const { clock } = opts;
   const acks: Ack[] = [];
@@ -120,37 +158,12 @@ export const startWorkload = (opts: WorkloadOptions): Workload => {
     };
     while (!stopped) {
       if (!client || !connection) {
-        let address: string;
-        let cachedAnswer: boolean;
-        try {
-          const answer = await opts.resolver.resolve(opts.recordName);
-          address = answer.address;
-          cachedAnswer = answer.cached;
-        } catch (error) {
-          await fail({ at: clock(), phase: 'resolve', code: codeOf(error) });
+        const opened = await connectThroughDns(opts, connections.length + 1);
+        if ('failure' in opened) {
+          await fail(opened.failure);
           continue;
         }
-        const openingAt = clock();
-        client = new pg.Client({
-          host: address,
-          port: opts.port,
-          user: opts.credentials.username,
-          password: opts.credentials.password,
-          database: 'postgres',
-          application_name: 'dr-drill-workload',
-          connectionTimeoutMillis: 1000,
-          // Client-side bound: a server frozen mid-kill must not hold the workload longer than this.
-          query_timeout: 2000,
-        });
-        // A server dying under an idle connection emits 'error'; the next query reports it.
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-        } catch (error) {
-          await fail({ at: clock(), phase: 'connect', code: codeOf(error), address });
-          continue;
-        }
-        connection = { id: connections.length + 1, address, openingAt, openedAt: clock(), cachedAnswer };
+        ({ client, connection } = opened);
         connections.push(connection);
       }
       const wait = next - clock();
