@@ -95,8 +95,11 @@ const publicCopy = async (bins: Binaries): Promise<Binaries> => {
 };
 
 /** The binaries to run: the package's own, or as root a copy the `postgres` user can reach when it cannot. */
-export const binariesFor = async (user: OsUser | undefined): Promise<Binaries> => {
-  const bins = await packageBinaries();
+export const binariesFor = async (
+  user: OsUser | undefined,
+  shipped: () => Promise<Binaries> = packageBinaries,
+): Promise<Binaries> => {
+  const bins = await shipped();
   if (!user || (await reachableByOthers(bins.postgres))) return bins;
   return publicCopy(bins);
 };
