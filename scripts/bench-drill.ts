@@ -10,7 +10,10 @@
 import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from '#lab/drill/aggregate.js';
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
 import { runDrill } from '#lab/drill/run-drill.js';
+import { failInOneLine } from '#lab/drill/teardown.js';
 import type { DrillOptions, DrillReport } from '#lab/drill/types.js';
+
+failInOneLine('bench:drill');
 
 const { values, runs } = parseMeasureArgs(
   { runs: 5, out: 'bench/drill.json' },

@@ -8,8 +8,10 @@ import { aggregate } from '#lab/drill/aggregate.js';
 import { createProgressView } from '#lab/drill/progress.js';
 import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
-import { cleanupActiveDrills } from '#lab/drill/teardown.js';
+import { cleanupActiveDrills, failInOneLine } from '#lab/drill/teardown.js';
 import type { DrillMode, DrillReport, DrillResult } from '#lab/drill/types.js';
+
+failInOneLine('drill');
 
 const USAGE = `Usage: npm run drill -- [options]
 

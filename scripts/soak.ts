@@ -14,7 +14,10 @@
 import { type Spread, spreadOf } from '#lab/drill/aggregate.js';
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
 import { runDrill } from '#lab/drill/run-drill.js';
+import { failInOneLine } from '#lab/drill/teardown.js';
 import type { DrillMode, DrillOptions } from '#lab/drill/types.js';
+
+failInOneLine('soak');
 
 const { values, runs } = parseMeasureArgs({ runs: 20, out: 'bench/soak.json' });
 cleanupDrillsOnSignal();

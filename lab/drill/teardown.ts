@@ -31,3 +31,19 @@ export class Teardown {
 export const cleanupActiveDrills = async (): Promise<void> => {
   await Promise.allSettled([...active].map((t) => t.run()));
 };
+
+/**
+ * For the drill's command lines: an error nobody caught (a server's process failing to spawn, say) ends the command
+ * with one line, `<what> failed: <message>`, after stopping every drill in progress; DR_FAILOVER_DEBUG=1 adds the
+ * stack.
+ */
+export const failInOneLine = (what: string): void => {
+  const fail = (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`\n${what} failed: ${message.split('\n')[0]}\n`);
+    if (process.env.DR_FAILOVER_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    void cleanupActiveDrills().finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+};
