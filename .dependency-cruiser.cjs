@@ -1,4 +1,4 @@
-// The import rules of dr-failover's layout (docs/architecture.md, "Rooms"). `npm run lint` fails on a violation.
+// The import rules of dr-failover's layout (docs/architecture.md, "Layout"). `npm run lint` fails on a violation.
 // Arrows go one way: scripts → lab → report → functions; cli → report → functions; infra → functions; docgen reads
 // the rest to describe it. functions/ is what ships to Lambda: it imports nothing outside itself.
 const ROOMS_ABOVE_FUNCTIONS = '^(cli|infra|report|lab|docgen|scripts|test)/';

@@ -14,7 +14,7 @@ import {
   type TargetOptions,
 } from '../context.js';
 import { EXIT } from '../errors.js';
-import { readRun } from '../watch.js';
+import { readRun } from '../follow.js';
 import { withTarget } from './options.js';
 
 interface ReportOptions extends TargetOptions {

@@ -20,7 +20,7 @@ import {
   targetStateMachineArn,
 } from '../context.js';
 import { CliError, EXIT, explain } from '../errors.js';
-import { exitCodeOf, follow } from '../watch.js';
+import { exitCodeOf, follow } from '../follow.js';
 import { positiveSeconds, withTarget } from './options.js';
 
 interface StartOptions extends TargetOptions {

@@ -8,7 +8,7 @@ import {
   regionOfArn,
   type TargetOptions,
 } from '../context.js';
-import { exitCodeOf, follow } from '../watch.js';
+import { exitCodeOf, follow } from '../follow.js';
 import { positiveSeconds, withTarget } from './options.js';
 
 interface WatchOptions extends TargetOptions {
