@@ -4,6 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Plan } from '#core/plan.js';
 import type { ReadinessProbes, StackNames } from '#core/ports.js';
 import { stateMachineArn } from '#core/stack-names.js';
@@ -13,34 +14,49 @@ import { CliError, EXIT, type ExitCode } from './errors.js';
 export interface Output {
   write: (text: string) => unknown;
   isTTY?: boolean;
+  /** The terminal's width, when it is one. */
+  columns?: number;
 }
+
+/** Where a confirmation is read from (a terminal, or nothing: scripts pass --yes). */
+export type Input = NodeJS.ReadableStream & { isTTY?: boolean };
 
 export interface CliDeps {
   stdout: Output;
   stderr: Output;
+  stdin: Input;
   env: NodeJS.ProcessEnv;
   /** A Step Functions client for a region (built once per region). */
   sfn: (region: string) => SFNClient;
+  /** An STS client for a region: who the credentials are, before anything else is asked (cli/aws-access.ts). */
+  sts: (region: string) => STSClient;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
   /** The readiness probes of a plan (default: the readiness adapters, which build their own AWS clients). */
   readinessProbes?: (plan: Plan, stack: StackNames) => Promise<ReadinessProbes>;
 }
 
+/** One client per region, built on first use. */
+const perRegion = <C>(make: (region: string) => C) => {
+  const clients = new Map<string, C>();
+  return (region: string): C => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+};
+
 export const realDeps = (): CliDeps => {
-  const clients = new Map<string, SFNClient>();
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     env: process.env,
-    sfn: (region) => {
-      let client = clients.get(region);
-      if (!client) {
-        client = new SFNClient({ region });
-        clients.set(region, client);
-      }
-      return client;
-    },
+    sfn: perRegion((region) => new SFNClient({ region })),
+    sts: perRegion((region) => new STSClient({ region })),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };

@@ -26,9 +26,11 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP = `
 Exit codes:
-  0   success (for start/watch: the failover succeeded; for readiness: no check CRITICAL)
+  0   success (for start/watch: the failover succeeded; for readiness: no check CRITICAL; for stop: the run
+      is stopped or had already ended)
   1   the run failed (for readiness: a check is CRITICAL)
-  2   bad input (usage, invalid plan or input, unknown plan, malformed token): nothing was sent to AWS
+  2   bad input (usage, invalid plan or input, unknown plan, malformed token), or a stop not confirmed:
+      nothing was sent to AWS
   3   the run was aborted (RPO guard, approval denied or timed out, stopped by a person)
   4   AWS error (no credentials, unknown execution or state machine, access denied, unreachable)
   5   the approval request can no longer be answered (expired, already answered, run ended)
@@ -49,14 +51,37 @@ export class CliError extends Error {
 const NO_CREDENTIALS =
   'no AWS credentials found: set AWS_PROFILE (and run `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
 const EXPIRED = 'the AWS session has expired: refresh your credentials (e.g. `aws sso login`)';
+/**
+ * The credential chain's own failures (the SDK raises them before any request is sent), one line each; with the
+ * profile in use (AWS_PROFILE), the line names it and the command that fixes it.
+ */
+export const credentialProblem = (e: Error, profile?: string): string | undefined => {
+  const fromChain = e.name === 'CredentialsProviderError' || e.name === 'TokenProviderError';
+  if (!fromChain && !/could not load credentials/i.test(e.message)) return undefined;
+  const login = profile ? `aws sso login --profile ${profile}` : 'aws sso login';
+  if (/SSO session|SSO Token|Token is expired|sso login/i.test(e.message)) {
+    return `the AWS SSO session has expired or was never started: run \`${login}\`, then run this again`;
+  }
+  const named = /using profile: \[([^\]]+)\]/.exec(e.message)?.[1] ?? profile;
+  if (named) {
+    return `no AWS credentials for the profile "${named}": check that it is in ~/.aws/config or ~/.aws/credentials (for an SSO profile, run \`${login}\`)`;
+  }
+  return NO_CREDENTIALS;
+};
+
+/** IAM's refusal, shortened to who may not do what on which resource (the SDK's message says it at length). */
+const accessDenied = (e: Error): string => {
+  const m = /User: (\S+) is not authorized to perform: (\S+)(?: on resource: (\S+))?(?: because (.*))?/.exec(e.message);
+  if (!m) return `access denied: ${e.message}`;
+  const [, who, action, resource, because] = m;
+  return `access denied: ${who} may not ${action}${resource ? ` on ${resource}` : ''}${because ? ` (${because.replace(/\.$/, '')})` : ''}`;
+};
 
 const AWS_MESSAGES: Record<string, [string, ExitCode]> = {
-  CredentialsProviderError: [NO_CREDENTIALS, EXIT.aws],
   ExpiredTokenException: [EXPIRED, EXIT.aws],
   ExpiredToken: [EXPIRED, EXIT.aws],
   UnrecognizedClientException: ['AWS does not recognise these credentials: check AWS_PROFILE or your keys', EXIT.aws],
   InvalidSignatureException: ['AWS rejected the request signature: check your secret key and clock', EXIT.aws],
-  AccessDeniedException: ['access denied', EXIT.aws],
   ExecutionDoesNotExist: ['no such execution', EXIT.aws],
   StateMachineDoesNotExist: ['no such state machine', EXIT.aws],
   InvalidArn: ['not a valid ARN', EXIT.badInput],
@@ -83,12 +108,7 @@ const AWS_MESSAGES: Record<string, [string, ExitCode]> = {
 const NETWORK_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 /** The SDK's own message adds the detail (which ARN, which action) for these. */
-const WITH_DETAIL = new Set([
-  'AccessDeniedException',
-  'ExecutionDoesNotExist',
-  'StateMachineDoesNotExist',
-  'InvalidArn',
-]);
+const WITH_DETAIL = new Set(['ExecutionDoesNotExist', 'StateMachineDoesNotExist', 'InvalidArn']);
 
 /**
  * Turns an error into the one line the CLI prints and its exit code. `context` names what was being done
@@ -100,13 +120,15 @@ export const explain = (error: unknown, context?: string): CliError => {
   const e = error as Error & { $metadata?: unknown; code?: string };
   const known = AWS_MESSAGES[e.name];
   const about = context ? ` (${context})` : '';
+  const credentials = credentialProblem(e);
+  if (credentials) return new CliError(credentials, EXIT.aws, { cause: error });
+  if (e.name === 'AccessDeniedException' || e.name === 'AccessDenied') {
+    return new CliError(accessDenied(e), EXIT.aws, { cause: error });
+  }
   if (known) {
     const [message, code] = known;
     const detail = WITH_DETAIL.has(e.name) ? `: ${e.message}` : '';
     return new CliError(`${message}${detail}${about}`, code, { cause: error });
-  }
-  if (/could not load credentials/i.test(e.message)) {
-    return new CliError(NO_CREDENTIALS, EXIT.aws, { cause: error });
   }
   if (NETWORK_CODES.has(e.code ?? '') || e.name === 'TimeoutError') {
     return new CliError(`cannot reach Step Functions${about}: ${e.message}`, EXIT.aws, { cause: error });

@@ -6,6 +6,7 @@
  * events inside one TaskStateEntered … TaskStateExited.
  */
 import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
+import { describeWorld } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
 import {
   nextStepsOf,
@@ -295,18 +296,33 @@ const rtoOf = (state: Partial<FailoverState> | undefined, zeroMs: number): RunMo
   return { ms, targetSeconds, met: ms <= targetSeconds * 1000, until: 'DNS answers the new writer (Verify)' };
 };
 
-/** Builds the run model from an execution's history events (any order; duplicates by id are ignored). */
-export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: HistoryContext = {}): RunModel => {
+/** The events in order (duplicates by id dropped), read once. */
+const readHistory = (events: readonly HistoryEvent[], status?: string) => {
   const byId = new Map<number, HistoryEvent>();
   for (const e of events) if (e.id !== undefined && !byId.has(e.id)) byId.set(e.id, e);
   const sorted = [...byId.values()].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
   const started = sorted.find((e) => e.type === 'ExecutionStarted');
+  const reader = new HistoryReader(status);
+  for (const e of sorted) reader.read(e, e.timestamp ?? started?.timestamp ?? new Date(0));
+  return { sorted, started, reader };
+};
+
+/**
+ * Where a run has left the database, DNS and the old primary so far, running or not (what `stop` shows before it
+ * asks); undefined before the run has read its plan.
+ */
+export const worldSoFar = (events: readonly HistoryEvent[]): string[] | undefined => {
+  const { state } = readHistory(events).reader;
+  return state?.plan ? describeWorld(state, state.plan) : undefined;
+};
+
+/** Builds the run model from an execution's history events (any order; duplicates by id are ignored). */
+export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: HistoryContext = {}): RunModel => {
+  const { sorted, started, reader } = readHistory(events, ctx.status);
   const executionInput = parseJson(started?.executionStartedEventDetails?.input) as
     | { incidentStartedAt?: unknown }
     | undefined;
   const startedAt = started?.timestamp;
-  const reader = new HistoryReader(ctx.status);
-  for (const e of sorted) reader.read(e, e.timestamp ?? startedAt ?? new Date(0));
   const { state, visited, status, stoppedAt } = reader;
 
   const input = state?.input;

@@ -6,6 +6,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { ApprovalDeniedError } from '#core/errors.js';
+import { awsIn } from '../aws-access.js';
 import {
   type CommandContext,
   colourEnabled,
@@ -60,8 +61,9 @@ export const registerApproval = (program: Command, { deps, setExit }: CommandCon
       ...(opts.reason ? { reason: opts.reason } : {}),
       at: deps.now().toISOString(),
     };
+    const client = await awsIn(deps, region, plan && { account: plan.accountId, what: `plan ${plan.name}` });
     try {
-      await deps.sfn(region).send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(approval) }));
+      await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(approval) }));
     } catch (error) {
       throw explain(error, `SendTaskSuccess in ${region}`);
     }
@@ -89,8 +91,9 @@ export const registerApproval = (program: Command, { deps, setExit }: CommandCon
     const plan = opts.plan ? findPlan(opts.plan, opts, deps.env) : undefined;
     const region = regionOf(opts, deps.env, plan);
     const by = who(opts, deps.env);
+    const client = await awsIn(deps, region, plan && { account: plan.accountId, what: `plan ${plan.name}` });
     try {
-      await deps.sfn(region).send(
+      await client.send(
         new SendTaskFailureCommand({
           taskToken: token,
           // The error name the state machine's Catch matches; taken from the class, so a rename cannot drift.

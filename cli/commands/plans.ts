@@ -7,7 +7,7 @@ import type { Plan } from '#core/plan.js';
 import { loadPlanCatalog, loadPlanFile } from '#lib/plan-catalog.js';
 import { type CommandContext, colourEnabled, paint, plansDirOf } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
-import { table } from './table.js';
+import { fitTable } from './table.js';
 
 const summary = (p: Plan) => ({
   name: p.name,
@@ -72,7 +72,7 @@ export const registerPlans = (program: Command, { deps, setExit }: CommandContex
         deps.stdout.write(`no plans in ${dir}\n`);
       } else {
         deps.stdout.write(
-          table(
+          fitTable(
             ['plan', 'database', 'regions', 'RTO target', 'RPO limit', 'lag exceeded', 'trigger'],
             list.map((p) => [
               p.name,
@@ -83,6 +83,7 @@ export const registerPlans = (program: Command, { deps, setExit }: CommandContex
               p.onLagExceeded,
               `${p.automatic ? 'automatic' : 'approval'}: ${p.alarms.join(', ')}`,
             ]),
+            deps.stdout,
           ),
         );
       }

@@ -8,6 +8,7 @@ import type { ReadinessProbes, StackNames } from '#core/ports.js';
 import { CHECK_NAMES, type CheckName, type ReadinessReport } from '#core/readiness/model.js';
 import { runReadinessChecks } from '#core/readiness/runner.js';
 import { FAILOVER_FUNCTIONS, functionArn, functionName } from '#core/stack-names.js';
+import { awsIn } from '../aws-access.js';
 import {
   type CommandContext,
   colourEnabled,
@@ -20,7 +21,7 @@ import {
 } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { positiveSeconds, withTarget } from './options.js';
-import { table } from './table.js';
+import { fitTable } from './table.js';
 
 interface ReadinessCliOptions extends TargetOptions {
   plan: string;
@@ -75,6 +76,8 @@ export const registerReadiness = (program: Command, { deps, setExit }: CommandCo
   ).action(async (opts: ReadinessCliOptions) => {
     const plan = findPlan(opts.plan, opts, deps.env);
     const stack = stackNamesOf(plan, opts, deps.env);
+    // Credentials, region and account checked once here: without this, every check fails with the same error.
+    await awsIn(deps, regionOf(opts, deps.env, plan), { account: plan.accountId, what: `plan ${plan.name}` });
     const probes = await (deps.readinessProbes ?? defaultReadinessProbes)(plan, stack);
     const report: ReadinessReport = await runReadinessChecks(
       plan,
@@ -93,9 +96,10 @@ export const registerReadiness = (program: Command, { deps, setExit }: CommandCo
         `${p.bold(`${plan.name}: DR readiness`)} ${word(report.status)} (${report.counts.OK} OK, ${report.counts.WARN} WARN, ${report.counts.CRITICAL} CRITICAL) at ${report.checkedAt}\n\n`,
       );
       // Colour codes would break the padding: the status column is coloured after the table is laid out.
-      const text = table(
+      const text = fitTable(
         ['check', 'status', 'where', 'took', 'summary'],
         report.checks.map((c) => [c.check, c.status, c.scope, `${c.durationMs} ms`, c.summary]),
+        deps.stdout,
       );
       deps.stdout.write(
         text.replace(

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeRunReport } from '#report/render.js';
+import { awsIn, executionAccount } from '../aws-access.js';
 import {
   type CommandContext,
   colourEnabled,
@@ -32,7 +33,7 @@ export const registerReport = (program: Command, { deps, setExit }: CommandConte
       .option('--json', 'print the run model as JSON (the files are written too)'),
   ).action(async (execution: string, opts: ReportOptions) => {
     const executionArn = executionArnOf(execution, opts, deps.env);
-    const client = deps.sfn(opts.region ?? regionOfArn(executionArn));
+    const client = await awsIn(deps, opts.region ?? regionOfArn(executionArn), executionAccount(executionArn));
     const { model } = await readRun(client, executionArn, deps.now());
     const dir = opts.out ?? path.join('run-report', model.execution.name);
     const files = await writeRunReport(dir, model);

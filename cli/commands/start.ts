@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
 import { executionName, windowStamp } from '#core/trigger.js';
+import { awsIn } from '../aws-access.js';
 import {
   type CommandContext,
   colourEnabled,
@@ -86,7 +87,7 @@ export const registerStart = (program: Command, { deps, setExit }: CommandContex
     const stateMachineArn = targetStateMachineArn(opts, deps.env, plan);
     const region = regionOf(opts, deps.env, plan);
     const name = opts.name ?? executionName(plan.name, 'manual', windowStamp(now, 1));
-    const client = deps.sfn(region);
+    const client = await awsIn(deps, region, { account: plan.accountId, what: `plan ${plan.name}` });
     let executionArn: string;
     try {
       const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));

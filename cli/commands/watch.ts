@@ -1,5 +1,6 @@
 /** `watch <execution>`: live progress of a run until it ends; the exit code is the run's outcome. */
 import type { Command } from 'commander';
+import { awsIn, executionAccount } from '../aws-access.js';
 import {
   type CommandContext,
   colourEnabled,
@@ -34,8 +35,9 @@ export const registerWatch = (program: Command, { deps, setExit }: CommandContex
       .option('--json', 'one JSON object per line: step-started, retry, step-ended, then ended'),
   ).action(async (execution: string, opts: WatchOptions) => {
     const executionArn = executionArnOf(execution, opts, deps.env);
+    const client = await awsIn(deps, opts.region ?? regionOfArn(executionArn), executionAccount(executionArn));
     const model = await follow({
-      client: deps.sfn(opts.region ?? regionOfArn(executionArn)),
+      client,
       executionArn,
       intervalMs: opts.interval * 1000,
       sleep: deps.sleep,

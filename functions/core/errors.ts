@@ -216,3 +216,9 @@ export const RETRYABLE_ERROR_NAMES = [
   'ResourceBusyError',
   'DatabaseUnreachableError',
 ] as const satisfies readonly ErrorName[];
+
+/**
+ * The error a person's `dr-failover stop` gives StopExecution: the run-ended notification tells a run stopped on
+ * purpose (with the reason, its cause) from one that timed out or failed outside the state machine's Catch.
+ */
+export const STOPPED_BY_OPERATOR = 'StoppedByOperator';

@@ -93,20 +93,4 @@ describe('dr-failover plans', () => {
       /^dr-failover: invalid plan .*b\.yml: name: duplicate plan name orders \(run `dr-failover plans validate`/,
     );
   });
-
-  it('prints usage with the exit codes for --help, and exits 2 on an unknown command', async () => {
-    // Act
-    const help = await cli(['--help']);
-    const startHelp = await cli(['start', '--help']);
-    const unknown = await cli(['failover']);
-
-    // Assess
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Usage: dr-failover/);
-    expect(help.stdout).toMatch(/Exit codes:\n {2}0 {3}success/);
-    expect(startHelp.stdout).toMatch(/--mode <mode>/);
-    expect(startHelp.stdout).toMatch(/Exit codes:/);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown command 'failover'/);
-  });
 });
