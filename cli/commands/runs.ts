@@ -107,7 +107,8 @@ const planExecutions = async (
 
 const startedByOf = (input: Record<string, unknown> | undefined): string => {
   const trigger = input?.trigger as { kind?: string; source?: string } | undefined;
-  const kind = trigger?.kind ?? 'unknown';
+  // No trigger: started by hand outside the CLI (the console, StartExecution), with who asked in the input.
+  const kind = input === undefined ? 'unknown' : (trigger?.kind ?? 'manual');
   if (kind === 'manual') return `manual: ${String(input?.requestedBy ?? 'unknown')}`;
   return trigger?.source ? `${kind}: ${trigger.source.split(/[:/]/).at(-1)}` : kind;
 };

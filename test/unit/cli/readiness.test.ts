@@ -117,4 +117,36 @@ describe('dr-failover readiness', () => {
     expect(out.code).toBe(2);
     expect(probed).toBe(false);
   });
+
+  it('fits the table to the terminal: long summaries cut with …, whole in --json and when not on a terminal', async () => {
+    // Prepare: an access-denied check whose summary is ~300 characters.
+    const denied = `User: arn:aws:sts::111122223333:assumed-role/ReadOnly/alice is not authorized to perform: rds:DescribeDBClusters on resource: arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu because no identity-based policy allows the rds:DescribeDBClusters action`;
+    const probes = async () =>
+      healthy({
+        standby: async () => {
+          throw new AwsRequestFailedError(`DescribeDBClusters failed: AccessDeniedException: ${denied}`);
+        },
+      });
+
+    // Act
+    const narrow = await cli(['readiness', '--plan', 'orders'], { tty: true, columns: 100, readinessProbes: probes });
+    const piped = await cli(['readiness', '--plan', 'orders'], { readinessProbes: probes });
+    const json = await cli(['readiness', '--plan', 'orders', '--json'], {
+      tty: true,
+      columns: 100,
+      readinessProbes: probes,
+    });
+
+    // Assess
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes are not part of the width
+    const visible = (l: string) => l.replace(/\x1b\[\d+m/g, '');
+    const lines = narrow.stdout.trimEnd().split('\n').slice(2);
+    for (const line of lines) expect(visible(line).length).toBeLessThanOrEqual(100);
+    expect(lines.find((l) => l.startsWith('standby'))).toMatch(/…$/);
+    expect(lines.at(-1)).toBe("(summary cut to the terminal's 100 columns: --json has the whole text)");
+    expect(piped.stdout).toContain(denied);
+    expect(piped.stdout).not.toMatch(/cut to the terminal/);
+    const report = JSON.parse(json.stdout) as { checks: { check: string; summary: string }[] };
+    expect(report.checks.find((c) => c.check === 'standby')?.summary).toContain(denied);
+  });
 });
