@@ -1,13 +1,17 @@
 /** The EventBridge rules and schedules of a stack: each plan's alarm rules and game day (to the trigger), and its readiness schedule. */
 import { alarmArn } from '#core/arn.js';
 import type { Plan } from '#core/plan.js';
-import { alarmRuleName, gameDayScheduleName, readinessScheduleName } from '#core/stack-names.js';
+import { ENDED_STATUSES } from '#core/run-ended.js';
+import { alarmRuleName, gameDayScheduleName, readinessScheduleName, runEndedRuleName } from '#core/stack-names.js';
+import { stateMachineResource } from './grants.js';
 import type { Json } from './json.js';
 
 export interface StackEvents {
   triggerEvents: Json[];
   /** One schedule per plan with readiness enabled, each sending `{ kind: readiness, plan }`. */
   readinessEvents: Json[];
+  /** The stack's one rule on its own runs' ends (core/run-ended.ts), on the account's default bus. */
+  runEndedEvents: Json[];
 }
 
 export const eventsOf = (plans: Plan[], stage: string): StackEvents => {
@@ -52,5 +56,17 @@ export const eventsOf = (plans: Plan[], stage: string): StackEvents => {
       });
     }
   }
-  return { triggerEvents, readinessEvents };
+  const runEndedEvents: Json[] = [
+    {
+      eventBridge: {
+        name: runEndedRuleName(stage),
+        pattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { status: [...ENDED_STATUSES], stateMachineArn: [stateMachineResource(stage)] },
+        },
+      },
+    },
+  ];
+  return { triggerEvents, readinessEvents, runEndedEvents };
 };

@@ -109,6 +109,12 @@ const PUT_EVENTS = (sid: string): Grant => ({
   resources: (s) => [...new Set(s.plans.map(busArn))],
 });
 
+const PAGE_ON_CALL: Grant = {
+  sid: 'PageOnCall',
+  actions: ['sns:Publish'],
+  resources: (s) => [...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : [])))],
+};
+
 /** Only the plan's own record, only UPSERT: the function cannot touch any other record of the zone. */
 const CHANGE_OWN_RECORDS: GrantPerPlan = {
   perPlan: (s) =>
@@ -308,11 +314,17 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
     PUT_EVENTS('PutFailoverEvents'),
+    PAGE_ON_CALL,
+  ],
+  // A run stopped, timed out or failed outside the Catch: read how it ended, then notify like notify does.
+  runEnded: [
     {
-      sid: 'PageOnCall',
-      actions: ['sns:Publish'],
-      resources: (s) => [...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : [])))],
+      sid: 'ReadEndedRuns',
+      actions: ['states:GetExecutionHistory'],
+      resources: (s) => [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(s.stage)}:*`)],
     },
+    PUT_EVENTS('PutFailoverEvents'),
+    PAGE_ON_CALL,
   ],
 };
 

@@ -40,6 +40,8 @@ export interface Wiring {
   triggerEvents: Json[];
   /** One schedule per plan with readiness enabled, each sending `{ kind: readiness, plan }`. */
   readinessEvents: Json[];
+  /** The rule on the stack's own runs that end stopped, timed out or failed outside the Catch. */
+  runEndedEvents: Json[];
   /** The failover's functions, comma-separated, for the readiness function's STACK_FUNCTIONS. */
   stackFunctions: string;
   /** The stack's own names (functions/core/stack-names.ts), for serverless.yml. */
@@ -51,7 +53,7 @@ export interface Wiring {
 export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
   const plans = [...loadPlanCatalog(plansDir).values()].filter((p) => p.regions.standby === region);
   for (const plan of plans) refuseLocalSecrets(plan);
-  const { triggerEvents, readinessEvents } = eventsOf(plans, stage);
+  const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage);
   const resources: Record<string, Json> = {
     ...functionRoles(plans, stage),
     ...approvalTimer(stage),
@@ -61,6 +63,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     planNames: plans.map((p) => p.name),
     triggerEvents,
     readinessEvents,
+    runEndedEvents,
     stackFunctions: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)).join(','),
     names: { stateMachine: stackName(stage), approvalTimerGroup: approvalTimerGroupName(stage) },
     resources: { Resources: resources },

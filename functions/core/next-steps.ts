@@ -15,6 +15,10 @@ const NEXT_STEPS: Record<string, string> = {
   ApprovalDeniedError: 'Nothing was changed. The failover was denied by a person.',
   ApprovalTimedOutError:
     'Nothing was changed: nobody answered the approval request by its deadline. If the failover is still needed, start a run by hand (console or CLI); check why the request reached nobody (subscriptions of the plan topic, on-call rota).',
+  StoppedByOperator:
+    'A person stopped the run (the reason is above); nothing after its last step ran and nothing was undone. Read the state of the world above: a promotion requested just before the stop may still complete, so check the standby. To fail over after all, start a new run: it finds what this one changed and goes on from there.',
+  'States.Runtime':
+    'The run failed in the state machine itself, outside its steps (for example an input that is not a JSON object). Read the state of the world above: with no plan resolved, nothing was changed; fix the input and start again.',
   'States.Timeout':
     'The step did not answer in time. For an approval request nothing was changed. Otherwise check the step named in the timeline, then re-run: every step is idempotent.',
   FenceFailedError:
@@ -150,7 +154,7 @@ const fromWhereItStopped = (world: WorldState | undefined): string | undefined =
 };
 
 /** Names that say how a step failed, not what it left behind (a Task timeout can happen at any step). */
-const STEP_AGNOSTIC = new Set(['States.Timeout']);
+const STEP_AGNOSTIC = new Set(['States.Timeout', 'States.Runtime', 'StoppedByOperator']);
 
 export const nextStepsFor = (errorName: string | undefined, world?: WorldState): string =>
   concreteSteps(errorName, world) ||

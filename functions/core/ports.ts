@@ -84,6 +84,7 @@ export const EVENT_DETAIL_TYPES = [
   'Failover Succeeded',
   'Failover Failed',
   'Failover Aborted',
+  'Failover Stopped',
   'Approval Required',
   'Readiness Report',
 ] as const;

@@ -18,6 +18,7 @@ export const FUNCTIONS = [
   'dnsStatus',
   'verify',
   'notify',
+  'runEnded',
   'readiness',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
@@ -39,6 +40,9 @@ export const functionArn = (region: string, accountId: string, stage: string, fn
 
 /** The stack's EventBridge Scheduler group for approval deadlines (scheduler names: 1-64 of [0-9a-zA-Z-_.]). */
 export const approvalTimerGroupName = (stage: string): string => `${stackName(stage)}-approvals`;
+
+/** The rule that sends the state machine's stopped, timed-out and failed runs to the run-ended function. */
+export const runEndedRuleName = (stage: string): string => `${stackName(stage)}-run-ended`;
 
 /**
  * The name of the EventBridge rule that sends a plan's `index`-th trigger alarm to the trigger. The wiring names

@@ -164,6 +164,13 @@ const MAPPERS: Record<string, Mapper> = {
       owned: str(c.input.executionArn).split(':').at(-2),
     },
   ],
+  'states:GetExecutionHistory': (c) => [
+    {
+      action: 'states:GetExecutionHistory',
+      resource: str(c.input.executionArn),
+      owned: str(c.input.executionArn).split(':').at(-2),
+    },
+  ],
   'states:StartExecution': (c) => [
     {
       action: 'states:StartExecution',

@@ -11,21 +11,24 @@ import {
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { DescribeStateMachineCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeStateMachineCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { readinessNotifierFor } from '#adapters/notify/index.js';
+import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
-import { executionsOf } from '#adapters/sfn/index.js';
+import { executionsOf, runHistory } from '#adapters/sfn/index.js';
 import type { Plan, PlanInput } from '#core/plan.js';
 import {
   FAILOVER_FUNCTIONS,
   type FunctionName,
   functionArn,
   functionName,
+  stackName,
   stateMachineArn,
 } from '#core/stack-names.js';
-import type { Handlers } from '#lab/state-machine.js';
+import { historyFromLocalEvents } from '#lab/local-history.js';
+import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import * as readiness from '../../functions/readiness.js';
+import * as runEnded from '../../functions/run-ended.js';
 import * as trigger from '../../functions/trigger.js';
 import {
   auroraWorld,
@@ -110,11 +113,35 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   const file = PLAN_FILES[plan.name];
   if (!file) throw new Error(`no plan file known for ${plan.name}`);
 
+  let lastRun: Awaited<ReturnType<typeof execute>> | undefined;
   for (const mode of ['unplanned', 'planned'] as const) {
     reset(mocks);
     const world = worldOf(plan);
-    await execute(runInput({ plan: plan.name, mode }), { handlers, world, validate: false });
+    lastRun = await execute(runInput({ plan: plan.name, mode }), { handlers, world, validate: false });
   }
+
+  // A run stopped by a person: the run-ended function reads its history and notifies on the plan's targets.
+  reset(mocks);
+  notifyWorld();
+  const events = historyFromLocalEvents(lastRun?.events ?? [], { definition: loadDefinition() });
+  sfn.on(GetExecutionHistoryCommand).resolves({ events: [...events].reverse() });
+  const ended = runEnded.createHandler({
+    now: () => new Date(),
+    history: runHistory,
+    notifier: notifierFor,
+    plans: () => new Map([[plan.name, plan]]),
+  });
+  const executionArn = `arn:aws:states:${plan.regions.standby}:${plan.accountId}:execution:${stackName(stage)}:stopped-run`;
+  await during('runEnded', () =>
+    ended(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: { executionArn, status: 'ABORTED', error: 'StoppedByOperator', cause: 'wrong plan (by cli:ana)' },
+      },
+      {} as never,
+    ),
+  );
 
   // A run that waits for a person: the notify function arms the deadline with EventBridge Scheduler.
   reset(mocks);

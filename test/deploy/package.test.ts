@@ -98,6 +98,12 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
+/** The rules on CloudWatch alarm state changes (the trigger's). */
+const alarmRules = () =>
+  ofType('AWS::Events::Rule').filter(
+    ([, r]) => (r.Properties.EventPattern as { source?: string[] } | undefined)?.source?.[0] === 'aws.cloudwatch',
+  );
+
 describe('osls package', () => {
   it('deploys at least one plan in the packaged region', () => {
     expect(plans.length).toBeGreaterThan(0);
@@ -109,7 +115,7 @@ describe('osls package', () => {
       p.trigger.alarms.map((alarm) => `arn:aws:cloudwatch:${REGION}:${p.accountId}:alarm:${alarm}`),
     );
     // Act
-    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern !== undefined);
+    const rules = alarmRules();
     // Assess
     expect(rules).toHaveLength(expected.length);
     for (const arn of expected) {
@@ -136,6 +142,37 @@ describe('osls package', () => {
       );
       expect(permitted, `${logicalId}: lambda permission`).toHaveLength(1);
     }
+  });
+
+  it("sends the stopped, timed-out and failed runs of this stage's state machine to the run-ended function", () => {
+    // Act
+    const rules = ofType('AWS::Events::Rule').filter(
+      ([, r]) => (r.Properties.EventPattern as { source?: string[] } | undefined)?.source?.[0] === 'aws.states',
+    );
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0] ?? [];
+    expect(rule?.Properties.Name).toBe(`dr-failover-${STAGE}-run-ended`);
+    expect(rule?.Properties.EventPattern).toStrictEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: {
+        status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        stateMachineArn: [
+          { 'Fn::Sub': `arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:dr-failover-${STAGE}` },
+        ],
+      },
+    });
+    expect(rule?.Properties.Targets).toStrictEqual([
+      expect.objectContaining({ Arn: getAtt(functionLogicalId('runEnded')) }),
+    ]);
+    const permitted = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) =>
+        JSON.stringify(p.Properties.FunctionName) === JSON.stringify(getAtt(functionLogicalId('runEnded'))) &&
+        p.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(permitted).toHaveLength(1);
   });
 
   it('wires no alarm of a plan deployed in another region', () => {
@@ -187,9 +224,7 @@ describe('osls package', () => {
   });
 
   it('names each alarm rule as the readiness check looks it up, and tells the readiness function the stack', () => {
-    const names = ofType('AWS::Events::Rule')
-      .filter(([, r]) => r.Properties.EventPattern !== undefined)
-      .map(([, r]) => r.Properties.Name);
+    const names = alarmRules().map(([, r]) => r.Properties.Name);
     expect(names.sort()).toStrictEqual(
       plans.flatMap((p) => p.trigger.alarms.map((_, i) => `dr-failover-${STAGE}-${p.name}-alarm-${i + 1}`)).sort(),
     );
@@ -316,8 +351,9 @@ describe('osls package', () => {
                   /^rds:Describe(DBSnapshots|DBInstanceAutomatedBackups|DBClusterSnapshots)$/.test(a),
                 ) &&
                 /^arn:aws:rds:[a-z0-9-]+:\d{12}:(snapshot|auto-backup|cluster-snapshot):\*$/.test(text),
-              // the executions of this stage's state machine, whose names are not known in advance (run guard)
-              actions.join() === 'states:DescribeExecution' &&
+              // the executions of this stage's state machine, whose names are not known in advance (the run guard
+              // describes them; the run-ended function reads how one ended)
+              ['states:DescribeExecution', 'states:GetExecutionHistory'].includes(actions.join()) &&
                 text ===
                   JSON.stringify({
                     'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-ci:*',

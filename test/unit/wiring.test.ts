@@ -378,7 +378,7 @@ describe('publisher resource policies', () => {
     const { Statement: statements } = properties('DrfailoverEventBus').Policy as { Statement: Statement[] };
 
     // Assess
-    expect(publishers).toEqual([roleArn('notify'), roleArn('readiness')]);
+    expect(publishers).toEqual([roleArn('notify'), roleArn('runEnded'), roleArn('readiness')]);
     expect(statements).toEqual([
       {
         Sid: 'DrFailoverPublishers',
@@ -410,7 +410,7 @@ describe('publisher resource policies', () => {
     const key = properties('NotificationsKey');
 
     // Assess
-    expect(publishers).toEqual([roleArn('notify')]);
+    expect(publishers).toEqual([roleArn('notify'), roleArn('runEnded')]);
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['NotificationsKey', 'Arn'] });
     expect(policy.Topics).toEqual([topicRef]);
     expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
@@ -492,10 +492,12 @@ describe('publisher resource policies', () => {
     const policy = resourcesOf.DrfailoveroncallTopicPolicy?.Properties.PolicyDocument as { Statement: Statement[] };
     const statements = policy.Statement;
     expect(statements.map((s) => [s.Effect, s.Principal])).toEqual([
-      ['Allow', { AWS: [roleArn('notify')] }],
+      ['Allow', { AWS: [roleArn('notify'), roleArn('runEnded')] }],
       ['Deny', '*'],
     ]);
-    expect(statements[1]?.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [roleArn('notify')] } });
+    expect(statements[1]?.Condition).toEqual({
+      ArnNotEquals: { 'aws:PrincipalArn': [roleArn('notify'), roleArn('runEnded')] },
+    });
     expect(JSON.stringify(resourcesOf.NotificationsKey?.Properties.KeyPolicy)).not.toContain('cloudwatch');
   });
 

@@ -17,13 +17,16 @@ import type { FailoverEvent, FailoverEventType } from '../ports.js';
 import { type FailoverState, recordStep, type StepName } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
-const EVENT_OF_STEP: Record<string, { type: FailoverEventType; timelineStep: StepName }> = {
+/** The notification of each Notify step; `timelineStep` is absent for ends notified from outside the run. */
+const EVENT_OF_STEP: Record<string, { type: FailoverEventType; timelineStep?: StepName }> = {
   NotifyStarted: { type: 'Failover Started', timelineStep: 'NotifyStarted' },
   NotifySucceeded: { type: 'Failover Succeeded', timelineStep: 'NotifySucceeded' },
   NotifyFailed: { type: 'Failover Failed', timelineStep: 'NotifyFailed' },
   NotifyAborted: { type: 'Failover Aborted', timelineStep: 'NotifyAborted' },
   ApproveFailover: { type: 'Approval Required', timelineStep: 'RequestApproval' },
   ApproveLagExceeded: { type: 'Approval Required', timelineStep: 'RequestApproval' },
+  // A run stopped with StopExecution, notified by the run-ended function (core/run-ended.ts).
+  RunStopped: { type: 'Failover Stopped' },
 };
 
 /** The human message of a Lambda error's Cause (`{"errorMessage": ...}`), or the Cause itself. */
@@ -121,27 +124,36 @@ const aborted: EventBody = ({ how, where, state, errorName, errorMessage }) => (
   },
 });
 
-const failed: EventBody = ({ how, where, state, plan, errorName, errorMessage, measures }) => {
+/** Where the run was left, what the person paged reads first after the error: shared by Failed and Stopped. */
+const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventContext) => {
   const world = { promoted: standbyPromoted(state), dnsSwitched: state.dns?.status === 'insync' };
   return {
-    summary: `FAILED ${how}${where}: ${errorName ?? 'error'}${errorMessage ? `: ${errorMessage}` : ''}`,
-    detail: {
-      error: errorName,
-      message: errorMessage,
-      lastCompletedStep: state.timeline?.at(-1)?.step ?? 'none',
+    error: errorName,
+    message: errorMessage,
+    lastCompletedStep: state.timeline?.at(-1)?.step ?? 'none',
+    ...world,
+    ...(plan ? { stateOfTheWorld: describeWorld(state, plan) } : {}),
+    fence: state.fence,
+    timeline: state.timeline,
+    measures,
+    nextSteps: nextStepsFor(errorName, {
       ...world,
-      ...(plan ? { stateOfTheWorld: describeWorld(state, plan) } : {}),
-      fence: state.fence,
-      timeline: state.timeline,
-      measures,
-      nextSteps: nextStepsFor(errorName, {
-        ...world,
-        ...(plan ? { plan } : {}),
-        ...(state.dns ? { dns: state.dns } : {}),
-      }),
-    },
+      ...(plan ? { plan } : {}),
+      ...(state.dns ? { dns: state.dns } : {}),
+    }),
   };
 };
+
+const failed: EventBody = (c) => ({
+  summary: `FAILED ${c.how}${c.where}: ${c.errorName ?? 'error'}${c.errorMessage ? `: ${c.errorMessage}` : ''}`,
+  detail: worldDetail(c),
+});
+
+/** A run stopped by a person (StopExecution): what it had changed when it stopped, and who stopped it and why. */
+const stopped: EventBody = (c) => ({
+  summary: `STOPPED ${c.how}${c.where}: ${c.errorMessage ?? c.errorName ?? 'no reason recorded'}`,
+  detail: worldDetail(c),
+});
 
 const approvalRequired: EventBody = ({ step, how, where, mode, plan, state, approvalRequest, taskToken }) => {
   const deadline = approvalRequest?.deadline.toISOString();
@@ -175,6 +187,7 @@ const BODIES: Partial<Record<FailoverEvent['type'], EventBody>> = {
   'Failover Succeeded': succeeded,
   'Failover Aborted': aborted,
   'Failover Failed': failed,
+  'Failover Stopped': stopped,
   'Approval Required': approvalRequired,
 };
 
@@ -275,10 +288,10 @@ export const notify = async (
   const plan = typeof payload.state.plan === 'object' && payload.state.plan !== null ? payload.state.plan : undefined;
   const notifier = await deps.notifier(plan);
   await notifier.publish(event);
-  const kind = EVENT_OF_STEP[payload.step];
-  if (!payload.state.timeline || !kind) return payload.state;
+  const timelineStep = EVENT_OF_STEP[payload.step]?.timelineStep;
+  if (!payload.state.timeline || !timelineStep) return payload.state;
   return {
     ...payload.state,
-    timeline: recordStep(payload.state, kind.timelineStep, started, deps.now(), `published ${event.type}`),
+    timeline: recordStep(payload.state, timelineStep, started, deps.now(), `published ${event.type}`),
   };
 };
