@@ -86,7 +86,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.fence.method':
     '`read-only`: `ALTER SYSTEM SET default_transaction_read_only = on`, reload, and end client sessions. `stop`: a fast shutdown of the old primary.',
   'database.fence.timeoutSeconds':
-    'How long fencing may take before it gives up. A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced.',
+    'How long fencing may take before it gives up. A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced. A PostgreSQL primary that was already set read-only when time ran out is reported as read-only (persisted) with the client sessions still open.',
   'database.writerAddress':
     'The address clients should reach the new writer at: the DNS target after the switch. Defaults to `database.standby.host`.',
 

@@ -165,7 +165,8 @@ export const warningsFromState = (state: Partial<FailoverState>): string[] => {
     out.push(`Replication lag was unknown (${state.lag.reading.detail ?? state.lag.reading.source}).`);
   }
   if (state.fence && !state.fence.fenced) {
-    out.push(`${UNFENCED} (${state.fence.method}): ${state.fence.detail}`);
+    const how = state.fence.readOnly ? ' completely' : '';
+    out.push(`${UNFENCED}${how} (${state.fence.method}): ${state.fence.detail}`);
   }
   if (state.notifyError) {
     out.push(

@@ -1,5 +1,6 @@
 import { parseArn } from './arn.js';
 import type { Plan } from './plan.js';
+import type { FenceResult } from './ports.js';
 import type { FailoverState } from './state.js';
 
 /**
@@ -22,7 +23,7 @@ const NEXT_STEPS: Record<string, string> = {
   'States.Timeout':
     'The step did not answer in time. For an approval request nothing was changed. Otherwise check the step named in the timeline, then re-run: every step is idempotent.',
   FenceFailedError:
-    'Nothing was promoted. The old primary could not be fenced, so a planned run stopped. Fence it by hand (read-only or stopped) and re-run, or run unplanned if it is down.',
+    'Nothing was promoted: a planned run could not fully fence the old primary and stopped. The old primary line above says what the fence left. If it IS read-only, applications cannot write to it now: end the sessions named (or stop it) and re-run, or undo the fence to resume on it (see the runbook). If it was not changed, fence it by hand (read-only or stopped) and re-run, or run unplanned if it is down.',
   PromotionFailedError:
     'The standby refused promotion. DNS still points at the old primary. Inspect the standby (events, logs), then promote by hand or re-run.',
   PromotionTimedOutError:
@@ -87,6 +88,40 @@ const dnsSyncTimedOut = (plan: Plan, dns: NonNullable<FailoverState['dns']>): st
   );
 };
 
+/** The human message of a Lambda error's Cause (`{"errorMessage": ...}`), or the Cause itself. */
+export const causeMessage = (cause: string | undefined): string | undefined => {
+  if (cause === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: States.* errors carry plain text.
+  }
+  return cause;
+};
+
+/**
+ * How a fence result leaves the old primary, in its words: fenced; read-only but not fully fenced (what it left,
+ * sessions included, is in its detail); or not fenced. Pure.
+ */
+export const fenceSummary = (fence: FenceResult): string => {
+  if (fence.fenced) return `fenced (${fence.method})`;
+  if (fence.readOnly) return `READ-ONLY but not fully fenced (${fence.method}): ${fence.detail}`;
+  return `NOT fenced (${fence.method}): ${fence.detail}`;
+};
+
+/**
+ * The old primary as the run left it. A planned run whose fence failed carries no fence result, only the error:
+ * its message is the adapter's account of what the fence left (read-only or unchanged), so it is quoted.
+ */
+const oldPrimaryLine = (state: Partial<FailoverState>): string => {
+  if (state.fence) return `Old primary: ${fenceSummary(state.fence)}${state.fence.fenced ? '.' : ''}`;
+  if (state.error?.Error === 'FenceFailedError') {
+    return `Old primary: the fence did not complete: ${causeMessage(state.error.Cause) ?? 'no detail recorded'}`;
+  }
+  return 'Old primary: not fenced by this run.';
+};
+
 /** Whether the run saw the standby promoted: writable at its last status check, or already promoted at Promote. */
 export const standbyPromoted = (state: Partial<FailoverState>): boolean =>
   state.promotion?.state === 'writable' || state.promote?.outcome === 'already-promoted';
@@ -118,13 +153,7 @@ export const describeWorld = (state: Partial<FailoverState>, plan: Plan): string
         ? `DNS: ${dns.recordName} → ${dns.target} was submitted as change ${dns.changeId} (TTL ${dns.ttl} s) and is ` +
           `not in sync yet: resolvers may still get the old primary${before}.`
         : `DNS: not changed by this run: ${plan.dns.recordName} still points at the old primary.`;
-  const fence = state.fence;
-  const oldPrimary = fence
-    ? fence.fenced
-      ? `Old primary: fenced (${fence.method}).`
-      : `Old primary: NOT fenced (${fence.method}): ${fence.detail}`
-    : 'Old primary: not fenced by this run.';
-  return [database, record, oldPrimary];
+  return [database, record, oldPrimaryLine(state)];
 };
 
 const PROMOTED_DNS_NOT_SWITCHED =

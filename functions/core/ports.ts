@@ -35,6 +35,22 @@ export interface FenceResult {
   detail: string;
   /** For planned runs: the primary's last WAL position after fencing, which the standby must replay. */
   finalLsn?: string;
+  /**
+   * Set when the fence made the old primary read-only but could not finish (`fenced` is then false): it refuses new
+   * write transactions, but client sessions were still open, and one inside a transaction it began before the
+   * fence can still commit.
+   */
+  readOnly?: FenceLeftReadOnly;
+}
+
+/** What an unfinished fence left on the old primary. */
+export interface FenceLeftReadOnly {
+  /** Written to the server's configuration (PostgreSQL: ALTER SYSTEM), so a restart keeps it read-only. */
+  persisted: boolean;
+  /** Client sessions still open when the fence's bound ran out; absent when the fence could not tell. */
+  openSessions?: number;
+  /** The first of them, described (pid, user, application, state and since when, client address). */
+  sessions?: string[];
 }
 
 export interface PromoteResult {

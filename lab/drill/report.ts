@@ -32,6 +32,8 @@ const fenceLine = (r: DrillReport): string => {
   const f = r.execution?.fence;
   if (!f) return stateOutcome(r, 'Fence') ?? '';
   if (f.fenced) return `fenced (${f.method})${f.finalLsn ? `, final LSN ${f.finalLsn}` : ''}`;
+  if (f.readOnly)
+    return `read-only but not fully fenced (${f.method}): ${f.readOnly.openSessions ?? 'unknown'} client sessions open`;
   return `not fenced (${f.method}): best effort in an unplanned run; the old primary is dark`;
 };
 

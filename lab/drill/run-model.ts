@@ -118,6 +118,10 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
     timeline: r.execution?.timeline ?? [],
     ...(r.execution?.lag ? { lag: r.execution.lag } : {}),
     ...(r.execution?.fence ? { fence: r.execution.fence } : {}),
+    // The state of the world quotes a failed fence's error: it says what the fence left.
+    ...(r.execution?.error
+      ? { error: { Error: r.execution.error, ...(r.execution.cause ? { Cause: r.execution.cause } : {}) } }
+      : {}),
   };
   const rpo = rpoOf(r, state);
   const error = r.execution?.error

@@ -3,9 +3,9 @@ import { approvalTimeoutCause } from '#core/approval.js';
 import { InvalidInputError } from '#core/errors.js';
 import { parseExecutionInput } from '#core/input.js';
 import { measureRun } from '#core/measures.js';
-import { nextStepsFor } from '#core/next-steps.js';
+import { causeMessage, nextStepsFor } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
-import { buildEvent, causeMessage } from '#core/steps/notify.js';
+import { buildEvent } from '#core/steps/notify.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const plan = loadPlanFile('plans/orders.yml');

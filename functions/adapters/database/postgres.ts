@@ -24,8 +24,9 @@ import type {
   PromotionStatus,
 } from '#core/ports.js';
 import { resolveSecret } from '../secrets.js';
+import { PgFence } from './postgres-fence.js';
 import { PgLagReader } from './postgres-lag.js';
-import { delay, type PgLikeError, PgSessions, type SessionBounds } from './postgres-sessions.js';
+import { type PgLikeError, PgSessions, type SessionBounds } from './postgres-sessions.js';
 
 export interface PostgresFailoverDeps {
   secrets?: typeof resolveSecret;
@@ -48,6 +49,7 @@ export class PostgresFailover implements DatabaseFailover {
   private readonly promoteWaitSeconds: number;
   private readonly sessions: PgSessions;
   private readonly lag: PgLagReader;
+  private readonly fence: PgFence;
 
   constructor(plan: PlanWithDatabase<'postgres'>, deps: PostgresFailoverDeps = {}) {
     this.db = plan.database;
@@ -58,6 +60,8 @@ export class PostgresFailover implements DatabaseFailover {
     this.promoteWaitSeconds = deps.promoteWaitSeconds ?? 60;
     this.sessions = new PgSessions(plan.database, this.secrets);
     this.lag = new PgLagReader(this.sessions, this.standardBounds(), this.primaryProbeTimeoutMs);
+    const { method, timeoutSeconds } = plan.database.fence;
+    this.fence = new PgFence(this.sessions, timeoutSeconds, this.connectTimeoutMs, method === 'stop');
   }
 
   async writerEndpoint(): Promise<string> {
@@ -71,83 +75,9 @@ export class PostgresFailover implements DatabaseFailover {
     return this.lag.read();
   }
 
-  async fenceOldPrimary(mode: FailoverMode): Promise<FenceResult> {
-    const { method, timeoutSeconds } = this.db.fence;
-    const budgetMs = timeoutSeconds * 1000;
-    const deadline = Date.now() + budgetMs;
-    const started = Date.now();
-    try {
-      return await this.sessions.session(
-        'primary',
-        { budgetMs, connectTimeoutMs: Math.min(this.connectTimeoutMs, budgetMs), statementTimeoutMs: budgetMs },
-        async (c) => {
-          const r = await c.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery');
-          if (r.rows[0]?.in_recovery) {
-            return {
-              fenced: true,
-              method: 'in-recovery',
-              detail: `old primary ${this.sessions.addr('primary')} is in recovery (a standby): it accepts no writes`,
-            };
-          }
-          await c.query('ALTER SYSTEM SET default_transaction_read_only = on');
-          await c.query('SELECT pg_reload_conf()');
-          // The reload is asynchronous: terminate writers only once new sessions are read-only, so that a client
-          // reconnecting at once cannot land on a session forked before the reload.
-          await this.waitUntilNewSessionsReadOnly(deadline);
-          const waitMs = Math.max(1, Math.min(2000, deadline - Date.now() - 200));
-          // Client sessions only: walsenders stay, so the standby receives the last WAL the primary wrote.
-          const t = await c.query<{ terminated: string; total: string }>(
-            `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $1)) AS terminated, count(*) AS total
-               FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-            [waitMs],
-          );
-          // After the writers are gone: nothing a client committed lies beyond this position.
-          const lsn = await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-          const finalLsn = lsn.rows[0]?.lsn ?? '0/0';
-          const stopNote =
-            method === 'stop'
-              ? 'fence method "stop" asked: a server cannot be shut down over SQL, so it was fenced read-only instead ' +
-                '(stop it with its service manager if you need it down); '
-              : '';
-          return {
-            fenced: true,
-            method: 'read-only',
-            finalLsn,
-            detail:
-              `${stopNote}old primary ${this.sessions.addr('primary')} set default_transaction_read_only = on (ALTER SYSTEM: ` +
-              `survives a restart), new sessions verified read-only, ${t.rows[0]?.terminated ?? 0} of ` +
-              `${t.rows[0]?.total ?? 0} client sessions terminated, final LSN ${finalLsn}, in ${Date.now() - started} ms`,
-          } satisfies FenceResult;
-        },
-      );
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      if (mode === 'planned') {
-        throw new FenceFailedError(`could not fence the old primary ${this.sessions.addr('primary')}: ${why}`, {
-          cause: error,
-        });
-      }
-      return {
-        fenced: false,
-        method: error instanceof DatabaseUnreachableError ? 'unreachable' : 'failed',
-        detail: `old primary not fenced (best effort, ${Date.now() - started} ms): ${why}. If it comes back it may take writes: fence it before it does`,
-      };
-    }
-  }
-
-  private async waitUntilNewSessionsReadOnly(deadline: number): Promise<void> {
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new FenceFailedError('new sessions on the old primary are still read-write');
-      const setting = await this.sessions.session(
-        'primary',
-        { budgetMs: remaining, connectTimeoutMs: remaining, statementTimeoutMs: remaining },
-        async (c) =>
-          (await c.query<{ v: string }>("SELECT current_setting('default_transaction_read_only') AS v")).rows[0]?.v,
-      );
-      if (setting === 'on') return;
-      await delay(20);
-    }
+  /** The read-only fence (see ./postgres-fence.ts). */
+  fenceOldPrimary(mode: FailoverMode): Promise<FenceResult> {
+    return this.fence.run(mode);
   }
 
   // ------------------------------------------------------------------ promote

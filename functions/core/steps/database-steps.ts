@@ -1,5 +1,6 @@
 import { FenceFailedError, PromotionFailedError, PromotionTimedOutError } from '../errors.js';
 import { decideLag } from '../lag-policy.js';
+import { fenceSummary } from '../next-steps.js';
 import { beginStep, type FailoverState } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
@@ -32,12 +33,9 @@ export const fence = async ({ state }: StepPayload, deps: DbDeps): Promise<Failo
   const db = await deps.database(state.plan);
   const result = await db.fenceOldPrimary(mode);
   if (mode === 'planned' && !result.fenced) {
-    throw new FenceFailedError(
-      `planned run refuses to promote: old primary not fenced (${result.method}: ${result.detail})`,
-    );
+    throw new FenceFailedError(`planned run refuses to promote: old primary ${fenceSummary(result)}`);
   }
-  const outcome = result.fenced ? `fenced (${result.method})` : `not fenced (${result.method}): ${result.detail}`;
-  return step.done({ fence: result }, outcome);
+  return step.done({ fence: result }, fenceSummary(result));
 };
 
 /** Promotes the standby. Idempotent: an adapter reports a standby that is already the writer as success. */

@@ -11,7 +11,7 @@ import {
 import { InvalidInputError } from '../errors.js';
 import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
-import { describeWorld, nextStepsFor, standbyPromoted } from '../next-steps.js';
+import { causeMessage, describeWorld, nextStepsFor, standbyPromoted } from '../next-steps.js';
 import type { Plan } from '../plan.js';
 import type { FailoverEvent, FailoverEventType } from '../ports.js';
 import { type FailoverState, recordStep, type StepName } from '../state.js';
@@ -27,18 +27,6 @@ const EVENT_OF_STEP: Record<string, { type: FailoverEventType; timelineStep?: St
   ApproveLagExceeded: { type: 'Approval Required', timelineStep: 'RequestApproval' },
   // A run stopped with StopExecution, notified by the run-ended function (core/run-ended.ts).
   RunStopped: { type: 'Failover Stopped' },
-};
-
-/** The human message of a Lambda error's Cause (`{"errorMessage": ...}`), or the Cause itself. */
-export const causeMessage = (cause: string | undefined): string | undefined => {
-  if (cause === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not JSON: States.* errors carry plain text.
-  }
-  return cause;
 };
 
 const overriddenNote = (o: FailoverState['run']['cooldownOverridden']) =>
