@@ -38,9 +38,31 @@ export type FailoverMode = ExecutionInput['mode'];
 const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /**
+ * How long before this stack's clock an incident may be said to have started: 24 h. EventBridge gives up on an
+ * event after its maximum event age, at most 24 h (the trigger's rules set no other), so an older alarm event is at
+ * best one retried all day and more likely replayed from an archive: it must not fail a database over now. 24 h is also
+ * the largest RTO target a plan may set (`rto.targetSeconds`) and the longest a run lasts (`MAX_RUN_SECONDS`), so an
+ * older start measures nothing but a mistyped date (a month or a year off), which every notification and report
+ * would then carry as the RTO. Someone failing over for an older incident starts the clock now and says when it
+ * began in the reason.
+ */
+export const MAX_INCIDENT_AGE_SECONDS = 86_400;
+
+/** Why `at` cannot be when an incident started, with the clock reading `now`; undefined when it can. */
+export const implausibleIncidentStart = (at: Date, now: Date): string | undefined => {
+  if (at.getTime() > now.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000) {
+    return `must not be in the future (now is ${now.toISOString()})`;
+  }
+  if (at.getTime() < now.getTime() - MAX_INCIDENT_AGE_SECONDS * 1000) {
+    return `must not be more than ${MAX_INCIDENT_AGE_SECONDS / 3600} h in the past (now is ${now.toISOString()})`;
+  }
+  return undefined;
+};
+
+/**
  * Validates an execution input; throws InvalidInputError naming the first bad field.
- * @param now when given, an incident that starts after it (beyond clock skew) is refused: it would make every
- *   measured RTO negative.
+ * @param now when given, an incident that starts after it (beyond clock skew), which would make every measured RTO
+ *   negative, or more than MAX_INCIDENT_AGE_SECONDS before it, is refused.
  */
 export const parseExecutionInput = (input: unknown, now?: Date): ExecutionInput => {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -58,8 +80,7 @@ export const parseExecutionInput = (input: unknown, now?: Date): ExecutionInput 
     throw new InvalidInputError(issue?.path.map(String).join('.') || '(root)', issue?.message ?? 'invalid');
   }
   const data = result.data;
-  if (now !== undefined && Date.parse(data.incidentStartedAt) > now.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000) {
-    throw new InvalidInputError('incidentStartedAt', `must not be in the future (now is ${now.toISOString()})`);
-  }
+  const implausible = now && implausibleIncidentStart(new Date(data.incidentStartedAt), now);
+  if (implausible) throw new InvalidInputError('incidentStartedAt', implausible);
   return data;
 };

@@ -18,3 +18,21 @@ export const cleanText = (max: number) =>
     .refine((s) => !UNSAFE_CHARACTER.test(s), 'must not contain control characters')
     // A lone surrogate (`"\ud800"` in JSON) cannot be encoded as UTF-8: SNS and log sinks would mangle it.
     .refine((s) => !/\p{Cs}/u.test(s), 'must be well-formed Unicode');
+
+/** Every run of the characters UNSAFE_CHARACTER refuses. */
+const UNSAFE_RUNS = new RegExp(`${UNSAFE_CHARACTER.source}+`, 'g');
+
+/**
+ * Free text from outside (an alarm's reason) made acceptable to `cleanText(max)`: runs of unsafe characters become
+ * one space, a lone surrogate U+FFFD, and the text is cut to `max` UTF-16 units without splitting a surrogate pair.
+ * '' when nothing printable is left (which `cleanText` refuses: the caller decides what to say instead).
+ */
+export const toCleanText = (text: string, max: number): string => {
+  const clean = text
+    .replace(/\p{Cs}/gu, '\ufffd')
+    .replace(UNSAFE_RUNS, ' ')
+    .trim();
+  if (clean.length <= max) return clean;
+  const cut = clean.slice(0, max);
+  return (/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut).trimEnd();
+};

@@ -1,9 +1,12 @@
-import type { ExecutionInput } from './input.js';
+import * as z from 'zod';
+import { alarmArn } from './arn.js';
+import { type ExecutionInput, implausibleIncidentStart, MAX_INCIDENT_AGE_SECONDS } from './input.js';
 import type { Plan } from './plan.js';
 import type { ExecutionStarter } from './ports.js';
 import { collectPlanRuns, decideRun } from './runs.js';
+import { toCleanText } from './text.js';
 
-/** The EventBridge event for a CloudWatch alarm state change (the fields dr-failover reads). */
+/** The EventBridge event for a CloudWatch alarm state change (the fields dr-failover reads; `alarmStateChange` checks them). */
 export interface AlarmStateChangeEvent {
   source: string;
   'detail-type': string;
@@ -52,15 +55,29 @@ export const windowStamp = (time: Date, windowMinutes: number): string => {
 export const executionName = (plan: string, kind: string, stamp: string): string =>
   `${plan}-${kind}-${stamp}`.replace(FORBIDDEN_NAME_CHARS, '-').slice(0, 80);
 
-const isAlarmEvent = (event: unknown): event is AlarmStateChangeEvent => {
-  const e = event as Partial<AlarmStateChangeEvent> | null;
-  return (
-    e?.source === 'aws.cloudwatch' &&
-    e['detail-type'] === 'CloudWatch Alarm State Change' &&
-    typeof e.detail?.alarmName === 'string' &&
-    typeof e.detail?.state?.value === 'string'
-  );
-};
+/**
+ * What the trigger reads of an alarm state change, checked. The fields it decides on must be there; those it can do
+ * without (the alarm ARN, the reason, the times, the previous state) are dropped when they are not what AWS documents,
+ * so an odd event is started or declined, never a crash.
+ */
+const alarmStateChange = z.object({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  account: z.string(),
+  region: z.string(),
+  time: z.string().optional().catch(undefined),
+  resources: z.array(z.unknown()).catch([]),
+  detail: z.object({
+    alarmName: z.string(),
+    state: z.object({
+      value: z.string(),
+      reason: z.string().optional().catch(undefined),
+      timestamp: z.string().optional().catch(undefined),
+    }),
+    previousState: z.object({ value: z.unknown() }).optional().catch(undefined),
+  }),
+});
+type AlarmStateChange = z.infer<typeof alarmStateChange>;
 
 const isGamedayEvent = (event: unknown): event is GamedayEvent => {
   const e = event as Partial<GamedayEvent> | null;
@@ -73,66 +90,107 @@ const validDate = (value: string | undefined): Date | undefined => {
   return Number.isNaN(d.getTime()) ? undefined : d;
 };
 
-/** Decides whether an event starts a run, and with which name and input. Pure. */
-export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>): TriggerDecision => {
-  if (isGamedayEvent(event)) {
-    const plan = plans.get(event.plan);
-    if (!plan?.gameday) return { start: false, reason: `no game day is planned for plan ${event.plan}` };
-    const at = validDate(event.time);
-    if (!at) return { start: false, reason: `game-day event has no valid time (${event.time})` };
+/**
+ * How much later than the trigger Prepare may read its clock: after StartExecution, a Lambda invocation and, at
+ * worst, its retries (8 attempts of at most 30 s, and their backoff: under 5 minutes). The trigger starts a run only
+ * if Prepare would still accept its incident start then.
+ */
+const PREPARE_DELAY_SECONDS = 900;
+
+/**
+ * When the incident started, as the trigger can stand behind it: the event's time, but never later than the trigger
+ * heard of it (a clock ahead of ours beyond Prepare's skew allowance would have the run refused), and refused when it
+ * is older than Prepare accepts: such an event was replayed or retried all day, and starts no failover.
+ */
+const incidentStart = (at: Date, now: Date, what: string): { at: Date } | { stale: string } => {
+  const start = at.getTime() > now.getTime() ? now : at;
+  if (implausibleIncidentStart(start, new Date(now.getTime() + PREPARE_DELAY_SECONDS * 1000))) {
     return {
-      start: true,
-      plan,
-      executionName: executionName(plan.name, 'gameday', windowStamp(at, 1)),
-      input: {
-        plan: plan.name,
-        mode: plan.gameday.mode,
-        dryRun: plan.gameday.dryRun,
-        reason: `scheduled game day (${plan.gameday.schedule})`,
-        requestedBy: 'schedule:gameday',
-        incidentStartedAt: at.toISOString(),
-        overrideCooldown: false,
-        trigger: { kind: 'schedule', source: plan.gameday.schedule },
-      },
+      stale:
+        `${what} is from ${start.toISOString()}, too old for Prepare (${MAX_INCIDENT_AGE_SECONDS / 3600} h, less ` +
+        `${PREPARE_DELAY_SECONDS / 60} min for it to run) at ${now.toISOString()}: a replayed or stale event starts no failover`,
     };
   }
-  if (!isAlarmEvent(event)) return { start: false, reason: 'not a CloudWatch Alarm State Change or game-day event' };
+  return { at: start };
+};
 
-  const { alarmName, state, previousState } = event.detail;
-  if (state.value !== 'ALARM') return { start: false, reason: `alarm ${alarmName} moved to ${state.value}, not ALARM` };
-  if (previousState?.value === 'ALARM') return { start: false, reason: `alarm ${alarmName} was already in ALARM` };
-
-  const candidates = [...plans.values()].filter((p) => p.trigger.alarms.includes(alarmName));
-  if (candidates.length === 0) return { start: false, reason: `no plan names alarm ${alarmName}` };
-  const plan = candidates.find((p) => p.accountId === event.account && p.regions.standby === event.region);
-  if (!plan) {
-    return {
-      start: false,
-      reason: `alarm ${alarmName} came from account ${event.account} in ${event.region}, not a plan's account and standby region`,
-    };
-  }
-  const at = validDate(state.timestamp) ?? validDate(event.time);
-  if (!at) return { start: false, reason: `alarm event for ${alarmName} has no valid time` };
-  const alarmArn = event.resources[0] || alarmName;
-  // CloudWatch reasons can be long and multi-line; the execution input accepts neither.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is being replaced
-  const why = (state.reason ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  const reason = `alarm ${alarmName} entered ALARM${why ? `: ${why}` : ''}`.slice(0, 1000);
+const gamedayDecision = (event: GamedayEvent, plans: ReadonlyMap<string, Plan>, now: Date): TriggerDecision => {
+  const plan = plans.get(event.plan);
+  if (!plan?.gameday) return { start: false, reason: `no game day is planned for plan ${event.plan}` };
+  const time = validDate(event.time);
+  if (!time) return { start: false, reason: `game-day event has no valid time (${event.time})` };
+  const incident = incidentStart(time, now, `game-day event for plan ${plan.name}`);
+  if ('stale' in incident) return { start: false, reason: incident.stale };
   return {
     start: true,
     plan,
-    executionName: executionName(plan.name, 'alarm', windowStamp(at, plan.trigger.windowMinutes)),
+    executionName: executionName(plan.name, 'gameday', windowStamp(incident.at, 1)),
+    input: {
+      plan: plan.name,
+      mode: plan.gameday.mode,
+      dryRun: plan.gameday.dryRun,
+      reason: `scheduled game day (${plan.gameday.schedule})`,
+      requestedBy: 'schedule:gameday',
+      incidentStartedAt: incident.at.toISOString(),
+      overrideCooldown: false,
+      trigger: { kind: 'schedule', source: plan.gameday.schedule },
+    },
+  };
+};
+
+/** The plan an alarm going into ALARM belongs to, or why it starts nothing. */
+const planOfAlarm = (event: AlarmStateChange, plans: ReadonlyMap<string, Plan>): Plan | string => {
+  const { alarmName, state, previousState } = event.detail;
+  if (state.value !== 'ALARM') return `alarm ${alarmName} moved to ${state.value}, not ALARM`;
+  if (previousState?.value === 'ALARM') return `alarm ${alarmName} was already in ALARM`;
+  const candidates = [...plans.values()].filter((p) => p.trigger.alarms.includes(alarmName));
+  if (candidates.length === 0) return `no plan names alarm ${alarmName}`;
+  const plan = candidates.find((p) => p.accountId === event.account && p.regions.standby === event.region);
+  return (
+    plan ??
+    `alarm ${alarmName} came from account ${event.account} in ${event.region}, not a plan's account and standby region`
+  );
+};
+
+const alarmDecision = (event: AlarmStateChange, plans: ReadonlyMap<string, Plan>, now: Date): TriggerDecision => {
+  const plan = planOfAlarm(event, plans);
+  if (typeof plan === 'string') return { start: false, reason: plan };
+  const { alarmName, state } = event.detail;
+  const time = validDate(state.timestamp) ?? validDate(event.time);
+  if (!time) return { start: false, reason: `alarm event for ${alarmName} has no valid time` };
+  const incident = incidentStart(time, now, `alarm event for ${alarmName}`);
+  if ('stale' in incident) return { start: false, reason: incident.stale };
+  // The event names the alarm's ARN (its rule matches on it); the plan says what it is in any case.
+  const named = event.resources.find((r): r is string => typeof r === 'string') ?? '';
+  const source = toCleanText(named, 512) || alarmArn(plan, alarmName);
+  // CloudWatch reasons can be long and multi-line, and say anything; the execution input accepts neither.
+  const why = toCleanText(state.reason ?? '', 1000);
+  return {
+    start: true,
+    plan,
+    executionName: executionName(plan.name, 'alarm', windowStamp(incident.at, plan.trigger.windowMinutes)),
     input: {
       plan: plan.name,
       mode: 'unplanned',
       dryRun: false,
-      reason,
-      requestedBy: `alarm:${alarmName}`.slice(0, 256),
-      incidentStartedAt: at.toISOString(),
+      reason: toCleanText(`alarm ${alarmName} entered ALARM${why ? `: ${why}` : ''}`, 1000),
+      requestedBy: toCleanText(`alarm:${alarmName}`, 256),
+      incidentStartedAt: incident.at.toISOString(),
       overrideCooldown: false,
-      trigger: { kind: 'alarm', source: alarmArn.slice(0, 512) },
+      trigger: { kind: 'alarm', source },
     },
   };
+};
+
+/**
+ * Decides whether an event starts a run, and with which name and input: one that Prepare, reading the same plans and
+ * clock, accepts. Pure.
+ */
+export const decideTrigger = (event: unknown, plans: ReadonlyMap<string, Plan>, now: Date): TriggerDecision => {
+  if (isGamedayEvent(event)) return gamedayDecision(event, plans, now);
+  const alarm = alarmStateChange.safeParse(event);
+  if (!alarm.success) return { start: false, reason: 'not a CloudWatch Alarm State Change or game-day event' };
+  return alarmDecision(alarm.data, plans, now);
 };
 
 export type TriggerResult =
@@ -151,10 +209,10 @@ export const runTrigger = async (
   event: unknown,
   deps: { plans: () => ReadonlyMap<string, Plan>; now: () => Date; executions: ExecutionStarter },
 ): Promise<TriggerResult> => {
-  const decision = decideTrigger(event, deps.plans());
+  const now = deps.now();
+  const decision = decideTrigger(event, deps.plans(), now);
   if (!decision.start) return { outcome: 'ignored', reason: decision.reason };
   const { plan, executionName: name, input } = decision;
-  const now = deps.now();
   // The rule Prepare applies again (it is the one that counts: the console and CLI start runs without the trigger).
   // A throttled or unavailable listing must not hold up a failover (a burst of alarm events throttles
   // ListExecutions first): start anyway; Prepare applies the rule to the run, and the name still deduplicates.

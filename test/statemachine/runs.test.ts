@@ -47,6 +47,7 @@ const alarmRun = () => {
       },
     },
     catalog,
+    now,
   );
   if (!decision.start) throw new Error(decision.reason);
   return { name: decision.executionName, input: decision.input };

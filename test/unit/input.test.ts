@@ -125,6 +125,39 @@ describe('parseExecutionInput', () => {
     expect(input.incidentStartedAt).toBe('2026-11-25T03:05:00Z');
   });
 
+  it('refuses an incident that started more than 24 h before the clock, naming incidentStartedAt', () => {
+    // Prepare: a year off, the typo that would otherwise be reported as an RTO of a year.
+    const now = new Date('2026-11-25T03:00:00Z');
+
+    // Act
+    const error = (() => {
+      try {
+        parseExecutionInput({ ...good(), incidentStartedAt: '2025-11-25T02:58:00Z' }, now);
+      } catch (e) {
+        return e as InvalidInputError;
+      }
+      throw new Error('expected InvalidInputError');
+    })();
+
+    // Assess
+    expect(error.name).toBe('InvalidInputError');
+    expect(error.field).toBe('incidentStartedAt');
+    expect(error.message).toBe(
+      'incidentStartedAt: must not be more than 24 h in the past (now is 2026-11-25T03:00:00.000Z)',
+    );
+  });
+
+  it('accepts an incident that started exactly 24 h before the clock', () => {
+    // Prepare
+    const now = new Date('2026-11-25T03:00:00Z');
+
+    // Act
+    const input = parseExecutionInput({ ...good(), incidentStartedAt: '2026-11-24T03:00:00Z' }, now);
+
+    // Assess
+    expect(input.incidentStartedAt).toBe('2026-11-24T03:00:00Z');
+  });
+
   it('explains the timestamp format it wants', () => {
     // Act
     const error = rejection({ ...good(), incidentStartedAt: 'yesterday' });

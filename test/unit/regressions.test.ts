@@ -94,7 +94,7 @@ describe('regressions found in review', () => {
   ])('builds an input Prepare accepts for %s', (_w, alarmName, reason) => {
     const doc = raw() as unknown as PlanInput;
     const plan = parsePlan({ ...doc, trigger: { ...doc.trigger, alarms: [alarmName] } }, 't');
-    const d = decideTrigger(alarm(alarmName, reason), new Map([['orders', plan]]));
+    const d = decideTrigger(alarm(alarmName, reason), new Map([['orders', plan]]), new Date('2026-11-25T03:18:00Z'));
     if (!d.start) throw new Error(d.reason);
     expect(() => parseExecutionInput(JSON.parse(JSON.stringify(d.input)))).not.toThrow();
   });

@@ -88,8 +88,8 @@ const ordersWithAlarms = (alarms: string[]): ReadonlyMap<string, Plan> => {
   return new Map([['orders', parsePlan({ ...raw, trigger: { ...raw.trigger, alarms } }, 'test')]]);
 };
 
-const startDecision = (event: unknown, plans: ReadonlyMap<string, Plan> = catalog) => {
-  const decision = decideTrigger(event, plans);
+const startDecision = (event: unknown, plans: ReadonlyMap<string, Plan> = catalog, now = FIXED_NOW) => {
+  const decision = decideTrigger(event, plans, now);
   if (!decision.start) throw new Error(`expected a start, got: ${decision.reason}`);
   return decision;
 };
@@ -256,7 +256,7 @@ describe('decideTrigger', () => {
     const event = alarmEvent({ previous, value });
 
     // Act
-    const decision = decideTrigger(event, catalog);
+    const decision = decideTrigger(event, catalog, FIXED_NOW);
 
     // Assess
     expect(decision).toEqual({ start: false, reason: expect.stringContaining(why) });
@@ -267,7 +267,7 @@ describe('decideTrigger', () => {
     const event = alarmEvent({ alarmName: 'billing-latency-high' });
 
     // Act
-    const decision = decideTrigger(event, catalog);
+    const decision = decideTrigger(event, catalog, FIXED_NOW);
 
     // Assess
     expect(decision).toEqual({ start: false, reason: 'no plan names alarm billing-latency-high' });
@@ -282,7 +282,7 @@ describe('decideTrigger', () => {
     const event = alarmEvent(overrides);
 
     // Act
-    const decision = decideTrigger(event, catalog);
+    const decision = decideTrigger(event, catalog, FIXED_NOW);
 
     // Assess
     expect(decision.start).toBe(false);
@@ -298,7 +298,7 @@ describe('decideTrigger', () => {
     ['an event without a state', { ...alarmEvent(), detail: { alarmName: ORDERS_ALARM } }],
   ])('ignores %s as not an alarm state change', (_what, event) => {
     // Act
-    const decision = decideTrigger(event, catalog);
+    const decision = decideTrigger(event, catalog, FIXED_NOW);
 
     // Assess
     expect(decision).toEqual({ start: false, reason: 'not a CloudWatch Alarm State Change or game-day event' });
@@ -309,7 +309,7 @@ describe('decideTrigger', () => {
     const event = alarmEvent({ timestamp: 'yesterday', time: 'not a time' });
 
     // Act
-    const decision = decideTrigger(event, catalog);
+    const decision = decideTrigger(event, catalog, FIXED_NOW);
 
     // Assess
     expect(decision).toEqual({ start: false, reason: `alarm event for ${ORDERS_ALARM} has no valid time` });
@@ -320,11 +320,101 @@ describe('decideTrigger', () => {
     const event = alarmEvent({ timestamp: 'garbage', time: '2026-11-25T03:44:00Z' });
 
     // Act
-    const decision = startDecision(event);
+    const decision = startDecision(event, catalog, new Date('2026-11-25T03:45:00Z'));
 
     // Assess
     expect(decision.executionName).toBe('orders-alarm-20261125T0330Z');
     expect(decision.input.incidentStartedAt).toBe('2026-11-25T03:44:00.000Z');
+  });
+
+  it('takes an alarm time ahead of its clock as now: the incident started no later than the trigger heard of it', () => {
+    // Prepare: CloudWatch's clock 20 minutes ahead of the trigger's.
+    const event = alarmEvent({ timestamp: '2026-11-25T03:38:00.000+0000', time: '2026-11-25T03:38:00Z' });
+
+    // Act
+    const decision = startDecision(event);
+
+    // Assess
+    expect(decision.input.incidentStartedAt).toBe(FIXED_NOW.toISOString());
+    expect(decision.executionName).toBe('orders-alarm-20261125T0315Z');
+    expect(parseExecutionInput(decision.input, FIXED_NOW)).toEqual(decision.input);
+  });
+
+  it('ignores an alarm event too old for Prepare to accept a quarter of an hour later, saying why', () => {
+    // Prepare: 23 h 50 min old, an event replayed from an archive or retried all day.
+    const event = alarmEvent({ timestamp: '2026-11-24T03:28:00.000+0000', time: '2026-11-24T03:28:00Z' });
+
+    // Act
+    const decision = decideTrigger(event, catalog, FIXED_NOW);
+
+    // Assess
+    expect(decision).toEqual({
+      start: false,
+      reason:
+        `alarm event for ${ORDERS_ALARM} is from 2026-11-24T03:28:00.000Z, too old for Prepare (24 h, less 15 min ` +
+        'for it to run) at 2026-11-25T03:18:00.000Z: a replayed or stale event starts no failover',
+    });
+  });
+
+  it.each([
+    ['C1 controls', 'a\u0085b\u009bc', 'a b c'],
+    ['line and paragraph separators', 'a\u2028b\u2029c', 'a b c'],
+    ['bidirectional overrides and isolates', 'a\u202eb\u2067c', 'a b c'],
+    ['a lone surrogate', 'a\ud800b', 'a\ufffdb'],
+  ])('turns a reason with %s into text Prepare accepts', (_what, raw, cleaned) => {
+    // Prepare
+    const event = alarmEvent({ reason: raw });
+
+    // Act
+    const { input } = startDecision(event);
+
+    // Assess
+    expect(input.reason).toBe(`alarm ${ORDERS_ALARM} entered ALARM: ${cleaned}`);
+    expect(parseExecutionInput(input, FIXED_NOW)).toEqual(input);
+  });
+
+  it('cuts a long reason to 1000 units without splitting a surrogate pair', () => {
+    // Prepare: CloudWatch's longest reason, of characters outside the Basic Multilingual Plane.
+    const event = alarmEvent({ reason: '\u{1f525}'.repeat(1023) });
+
+    // Act
+    const { input } = startDecision(event);
+
+    // Assess
+    expect(input.reason.length).toBe(999);
+    expect(input.reason.endsWith('\u{1f525}')).toBe(true);
+    expect(parseExecutionInput(input, FIXED_NOW)).toEqual(input);
+  });
+
+  it.each([
+    ['no resources', { resources: undefined }],
+    ['an empty resources list', { resources: [] }],
+    ['resources that are not strings', { resources: [42, null] }],
+  ])("names the plan's alarm ARN as the source for an event with %s", (_what, change) => {
+    // Prepare
+    const event = { ...alarmEvent(), ...change };
+
+    // Act
+    const { input } = startDecision(event);
+
+    // Assess
+    expect(input.trigger).toEqual({
+      kind: 'alarm',
+      source: `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:${ORDERS_ALARM}`,
+    });
+  });
+
+  it('starts a run from an alarm event whose reason and timestamp are not strings, timed by the event', () => {
+    // Prepare
+    const base = alarmEvent();
+    const event = { ...base, detail: { ...base.detail, state: { value: 'ALARM', reason: 42, timestamp: {} } } };
+
+    // Act
+    const { input } = startDecision(event);
+
+    // Assess
+    expect(input.reason).toBe(`alarm ${ORDERS_ALARM} entered ALARM`);
+    expect(input.incidentStartedAt).toBe(INCIDENT);
   });
 
   it('gives two alarms of one plan within the window the same execution name', () => {
@@ -347,8 +437,8 @@ describe('decideTrigger', () => {
     const after = alarmEvent({ alarmName: ORDERS_ALARM_2, timestamp: '2026-11-25T03:30:00.000+0000' });
 
     // Act
-    const a = startDecision(before);
-    const b = startDecision(after);
+    const a = startDecision(before, catalog, new Date('2026-11-25T03:31:00Z'));
+    const b = startDecision(after, catalog, new Date('2026-11-25T03:31:00Z'));
 
     // Assess
     expect(a.executionName).toBe('orders-alarm-20261125T0315Z');
@@ -378,7 +468,7 @@ describe('decideTrigger', () => {
     const event = { kind: 'gameday', plan: 'orders', time: '2026-11-10T14:00:00Z' };
 
     // Act
-    const decision = startDecision(event);
+    const decision = startDecision(event, catalog, new Date('2026-11-10T14:00:01Z'));
 
     // Assess
     expect(decision.executionName).toBe('orders-gameday-20261110T1400Z');
@@ -403,7 +493,7 @@ describe('decideTrigger', () => {
     const event = { kind: 'gameday', plan: 'orders', time: '2026-11-10T14:00:30Z' };
 
     // Act
-    const decision = startDecision(event, new Map([['orders', plan]]));
+    const decision = startDecision(event, new Map([['orders', plan]]), new Date('2026-11-10T14:00:31Z'));
 
     // Assess
     expect(decision.input).toMatchObject({ mode: 'unplanned', dryRun: false });
@@ -420,7 +510,7 @@ describe('decideTrigger', () => {
     const plans = new Map([['orders', parsePlan(withGameday ? raw : withoutGameday, 'test')]]);
 
     // Act
-    const decision = decideTrigger({ kind: 'gameday', plan, time }, plans);
+    const decision = decideTrigger({ kind: 'gameday', plan, time }, plans, FIXED_NOW);
 
     // Assess
     expect(decision).toEqual({ start: false, reason });

@@ -25,13 +25,12 @@ describe('dr-failover report', () => {
   });
 
   it('rebuilds the run from every page of its history and writes report.json, report.md and timeline.svg', async () => {
-    // Prepare: a real run with one throttled DNS change, served in two pages.
+    // Prepare: a real run (of an incident a minute old, on the real clock) with one throttled DNS change, served in
+    // two pages.
     lagMetrics(() => 2_000);
     auroraWorld();
     route53World({ failFirstChanges: [new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })] });
-    const history = await recordRun(
-      runInput({ incidentStartedAt: '2026-11-25T03:12:00Z', requestedBy: 'ana@example.com', reason: 'writer lost' }),
-    );
+    const history = await recordRun(runInput({ requestedBy: 'ana@example.com', reason: 'writer lost' }));
     const half = Math.floor(history.length / 2);
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
     sfn

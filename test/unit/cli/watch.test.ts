@@ -33,11 +33,12 @@ describe('dr-failover watch', () => {
   });
 
   it('shows each step as it starts and ends, the retries, the lag, then RTO and RPO, and exits 0 on success', async () => {
-    // Prepare: a real run whose first DNS change is throttled once (retried by the state machine).
+    // Prepare: a real run (of an incident a minute old, on the real clock) whose first DNS change is throttled once
+    // (retried by the state machine).
     lagMetrics(() => 2_000);
     auroraWorld();
     route53World({ failFirstChanges: [new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })] });
-    const history = await recordRun(runInput({ incidentStartedAt: '2026-11-25T03:12:00Z' }));
+    const history = await recordRun(runInput());
     serve([until(history, 'TaskStateEntered', 'Promote'), until(history, 'TaskStateEntered', 'Verify'), history]);
 
     // Act
