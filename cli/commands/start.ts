@@ -77,7 +77,7 @@ export const registerStart = (program: Command, { deps, setExit }: CommandContex
     };
     let input: ExecutionInput;
     try {
-      input = parseExecutionInput(raw);
+      input = parseExecutionInput(raw, now);
     } catch (error) {
       if (error instanceof InvalidInputError) {
         throw new CliError(`invalid input: ${error.message} (nothing was started)`, EXIT.badInput, { cause: error });

@@ -78,7 +78,7 @@ describe('run-ended: runs that end outside the Catch are notified', () => {
 
   it('a run stopped while switching DNS: Failover Stopped, with the standby promoted and the step under way', async () => {
     // Prepare
-    const history = await recorded(runInput({ incidentStartedAt: '2026-11-25T03:12:00Z' }));
+    const history = await recorded(runInput());
     eventBridge.resetHistory();
     sns.resetHistory();
     serveHistory(until(history, 'TaskStateEntered', 'UpdateDns'));

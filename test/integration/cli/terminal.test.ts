@@ -46,7 +46,7 @@ describe('dr-failover in a terminal', () => {
     lagMetrics(() => 2_000);
     auroraWorld();
     route53World();
-    const history = await recordRun(runInput({ incidentStartedAt: '2026-11-25T03:12:00Z' }));
+    const history = await recordRun(runInput());
     writeFileSync(path.join(dir, 'history.json'), JSON.stringify(until(history, 'TaskStateEntered', 'UpdateDns')));
   });
   afterAll(() => {

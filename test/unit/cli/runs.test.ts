@@ -72,7 +72,7 @@ describe('dr-failover runs', () => {
     lagMetrics(() => 2_000);
     auroraWorld();
     route53World();
-    const incident = '2026-11-25T03:12:00.000Z';
+    const incident = new Date(Date.now() - 60_000).toISOString();
     const succeeded = await execute(runInput({ incidentStartedAt: incident, requestedBy: 'cli:ana' }));
     expect(succeeded.status).toBe('SUCCEEDED');
     const alarmInput = runInput({

@@ -23,6 +23,15 @@ describe('dr-failover start', () => {
       /incidentStartedAt: must be an ISO-8601/,
     ],
     [['--mode', 'planned', '--reason', 'r', '--requested-by', 'x'.repeat(300)], /requestedBy: must be at most 256/],
+    // Checked against the clock as Prepare checks it: the CLI never starts a run Prepare refuses.
+    [
+      ['--mode', 'planned', '--reason', 'r', '--incident-started-at', '2026-11-23T03:00:00Z'],
+      /incidentStartedAt: must not be more than 24 h in the past/,
+    ],
+    [
+      ['--mode', 'planned', '--reason', 'r', '--incident-started-at', '2026-11-25T04:00:00Z'],
+      /incidentStartedAt: must not be in the future/,
+    ],
   ])('refuses bad input %j with the field and exit 2, sending nothing', async (args, message) => {
     // Act
     const out = await cli(['start', '--plan', 'orders', ...args]);

@@ -31,7 +31,7 @@ describe('dr-failover stop', () => {
     lagMetrics(() => 2_000);
     auroraWorld();
     route53World();
-    history = await recordRun(runInput({ incidentStartedAt: '2026-11-25T03:12:00Z' }));
+    history = await recordRun(runInput());
     sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
   });
   afterEach(() => {
