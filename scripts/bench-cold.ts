@@ -10,23 +10,14 @@
  * from process start to the module evaluated (performance.now() counts from the process's time origin),
  * "import" the time spent in `await import()` alone.
  */
-import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { copyService, osls, REPO } from '#infra/packaging.js';
 
-const REPO = resolve(import.meta.dirname, '..');
-const SERVICE_FILES = [
-  'serverless.yml',
-  'scripts',
-  'plans',
-  'statemachines',
-  'functions',
-  'package.json',
-  'tsconfig.json',
-];
 /** The happy path's Task steps, in order, and the function each one calls. */
 const HAPPY_PATH: [step: string, fn: string][] = [
   ['Prepare', 'prepare'],
@@ -87,27 +78,12 @@ const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
   return { ...env, ...extra };
 };
 
-/** Packages a copy of the service (serverless-esbuild deletes `<service>/.esbuild/` when done: no shared folder). */
+/** Packages a copy of the service (infra/packaging.ts: the deploy tests package it the same way). */
 const packageService = async (root: string): Promise<string> => {
-  const dir = join(root, 'service');
-  for (const entry of SERVICE_FILES) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const out = join(root, 'package');
-  const env = childEnv({
-    PATH: [dirname(process.execPath), join(REPO, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
-    SLS_TELEMETRY_DISABLED: '1',
-  });
-  const bin = join(REPO, 'node_modules', '.bin', 'osls');
   const started = performance.now();
-  await new Promise<void>((done, fail) => {
-    const child = spawn(bin, ['package', '--stage', args.stage, '--region', args.region, '--package', out], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.on('error', fail);
-    child.on('close', (code) => (code === 0 ? done() : fail(new Error(`osls package exited with ${code}`))));
-  });
+  const run = await osls(copyService(root), out, args.stage, args.region, { echo: true });
+  if (run.code !== 0) throw new Error(`osls package exited with ${run.code}`);
   console.log(`packaged in ${round((performance.now() - started) / 1000)} s → ${out}`);
   return out;
 };

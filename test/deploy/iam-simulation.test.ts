@@ -15,12 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, type FunctionName, stateMachineArn } from '#core/stack-names.js';
 import { APPROVAL_TIMER_ROLE } from '#infra/grants.js';
+import { copyService, osls, REPO, templateOf } from '#infra/packaging.js';
 import { roleLogicalId } from '#infra/roles.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
 import { type During, recordScenarios } from './iam-scenarios.js';
-import { copyService, osls, REPO, templateOf } from './packaging.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';

@@ -13,10 +13,10 @@ import { parse as parseYaml } from 'yaml';
 import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, FUNCTIONS, type FunctionName } from '#core/stack-names.js';
 import { APPROVAL_TIMER_ROLE } from '#infra/grants.js';
+import { copyService, osls, type PackageRun, REPO, templateOf } from '#infra/packaging.js';
 import { roleLogicalId } from '#infra/roles.js';
 import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
-import { copyService, osls, type PackageRun, REPO, templateOf } from './packaging.js';
 
 const REGION = 'eu-west-1';
 const STAGE = 'ci';

@@ -1,13 +1,15 @@
 /**
- * `osls package` of a throwaway copy of the service, offline, without AWS credentials. serverless-esbuild builds
- * in `<service>/.esbuild/`, deletes it when done and copies its output into `<service>/.serverless/` whatever
- * `--package` says, so two runs in one folder would delete each other's build: each run gets its own copy.
+ * `osls package` of a throwaway copy of the service, offline, without AWS credentials: what the deploy tests read
+ * and what `npm run bench:cold` measures. serverless-esbuild builds in `<service>/.esbuild/`, deletes it when done
+ * and copies its output into `<service>/.serverless/` whatever `--package` says, so two runs in one folder would
+ * delete each other's build: each run gets its own copy.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
-export const REPO = resolve(import.meta.dirname, '../..');
+export const REPO = resolve(import.meta.dirname, '..');
+/** What packaging reads: serverless.yml and everything it names. */
 const SERVICE_FILES = [
   'serverless.yml',
   'infra',
@@ -32,7 +34,13 @@ export const copyService = (root: string): string => {
 };
 
 /** `osls package` on the project's Node (this process's), without AWS credentials or telemetry. */
-export const osls = (cwd: string, out: string, stage: string, region: string): Promise<PackageRun> => {
+export const osls = (
+  cwd: string,
+  out: string,
+  stage: string,
+  region: string,
+  opts: { echo?: boolean } = {},
+): Promise<PackageRun> => {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
   env.PATH = [dirname(process.execPath), join(REPO, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
@@ -43,12 +51,12 @@ export const osls = (cwd: string, out: string, stage: string, region: string): P
   return new Promise((done, fail) => {
     const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    const keep = (chunk: Buffer) => {
       output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
+      if (opts.echo) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     child.on('error', fail);
     child.on('close', (code) => done({ code, output }));
   });
