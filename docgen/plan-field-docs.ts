@@ -53,6 +53,9 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'rpo.onExceeded':
     'What happens when the lag is still over the RPO after `maxLagChecks` readings: `abort` ends the run `ReplicationLagExceededError` with nothing changed; `wait-for-approval` publishes `Approval Required` with the measured lag and waits for a person; `proceed` fails over anyway and reports the lag (data loss accepted).',
 
+  coldStarts: 'How a deployed run deals with cold starts (every step of a rare failover runs cold).',
+  'coldStarts.warmUp':
+    '`true` (default): when a run starts, the trigger and Prepare invoke every function the run will call asynchronously with a warm-up event (answered before any handler logic), so their cold starts overlap with the first steps instead of adding up along the run. A few extra invocations per run; `false` turns it off.',
   approval:
     'How long a person has to answer `Approval Required` (an alarm-started run of a plan with `trigger.automatic: false`, or `rpo.onExceeded: wait-for-approval`).',
   'approval.timeoutMinutes':

@@ -1,4 +1,5 @@
 import { executionsOf } from '#adapters/sfn/index.js';
+import { warmerFor } from '#adapters/warmup/index.js';
 import type { StepPayload } from '#core/steps/deps.js';
 import { type PrepareDeps, prepare } from '#core/steps/prepare.js';
 import { optionalEnv } from '#lib/env.js';
@@ -17,7 +18,7 @@ export const createHandler = (
     ...(optionalEnv('DR_FAILOVER_REGION') ? { region: optionalEnv('DR_FAILOVER_REGION') } : {}),
   },
 ) => {
-  const full: PrepareDeps = { ...deps, runs: deps.runs ?? executionsOf };
+  const full: PrepareDeps = { ...deps, runs: deps.runs ?? executionsOf, warmer: deps.warmer ?? warmerFor };
   return stepHandler((event: StepPayload<unknown>) => prepare(event, full));
 };
 

@@ -9,6 +9,7 @@ import { type ReadinessEvent, type ReadinessRunDeps, runReadiness } from '#core/
 import { stackFromEnv } from '#lib/env.js';
 import { logAndMaskErrors, logger } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
+import { answerWarmUp } from '#lib/warm-up.js';
 
 let stack: StackNames | undefined;
 
@@ -28,6 +29,7 @@ const defaultDeps = (): ReadinessRunDeps => ({
 
 export const createHandler = (deps: ReadinessRunDeps = defaultDeps()) =>
   middy<ReadinessEvent, ReadinessReport, Error, Context>(async (event: ReadinessEvent) => runReadiness(event, deps))
+    .use(answerWarmUp())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logAndMaskErrors('readiness failed'));
 

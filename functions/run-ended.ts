@@ -8,6 +8,7 @@ import { decideRunEnded, parseStatusChange, type RunHistoryReader, withStepInPro
 import { buildEvent } from '#core/steps/notify.js';
 import { logAndMaskErrors, logger } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
+import { answerWarmUp } from '#lib/warm-up.js';
 
 export interface RunEndedDeps {
   now: () => Date;
@@ -57,6 +58,7 @@ export const createHandler = (
     logger.info('run end notified', { executionArn: detail.executionArn, type: notification.type });
     return { outcome: 'notified', type: notification.type, plan: notification.plan };
   })
+    .use(answerWarmUp())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logAndMaskErrors('run-ended notification failed'));
 

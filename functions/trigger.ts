@@ -1,17 +1,21 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { executionsOf } from '#adapters/sfn/index.js';
+import { warmerFor } from '#adapters/warmup/index.js';
 import type { Plan } from '#core/plan.js';
 import type { ExecutionStarter } from '#core/ports.js';
 import { runTrigger, type TriggerResult } from '#core/trigger.js';
+import type { Warmer } from '#core/warm-up.js';
 import { requireEnv } from '#lib/env.js';
 import { logAndMaskErrors, logger } from '#lib/logger.js';
 import { deployedPlans } from '#lib/plans.js';
+import { answerWarmUp } from '#lib/warm-up.js';
 
 export interface TriggerDeps {
   plans: () => ReadonlyMap<string, Plan>;
   now: () => Date;
   executions: () => ExecutionStarter;
+  warmer?: () => Promise<Warmer>;
 }
 
 let executions: ExecutionStarter | undefined;
@@ -23,6 +27,7 @@ const defaultDeps: TriggerDeps = {
     executions ??= executionsOf(requireEnv('STATE_MACHINE_ARN'));
     return executions;
   },
+  warmer: warmerFor,
 };
 
 /**
@@ -31,7 +36,12 @@ const defaultDeps: TriggerDeps = {
  */
 export const createHandler = (deps: TriggerDeps = defaultDeps) =>
   middy(async (event: unknown): Promise<TriggerResult> => {
-    const result = await runTrigger(event, { plans: deps.plans, now: deps.now, executions: deps.executions() });
+    const result = await runTrigger(event, {
+      plans: deps.plans,
+      now: deps.now,
+      executions: deps.executions(),
+      ...(deps.warmer ? { warmer: deps.warmer } : {}),
+    });
     if (result.outcome === 'started' || result.outcome === 'duplicate') {
       logger.info(result.outcome === 'started' ? 'failover started' : 'incident already has a run; duplicate event', {
         ...result,
@@ -41,6 +51,7 @@ export const createHandler = (deps: TriggerDeps = defaultDeps) =>
     }
     return result;
   })
+    .use(answerWarmUp())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logAndMaskErrors('trigger failed'));
 

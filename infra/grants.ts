@@ -14,6 +14,7 @@ import {
   functionName,
   stackName,
 } from '#core/stack-names.js';
+import { RUN_FUNCTIONS } from '#core/warm-up.js';
 import { camelPascal, type Json, type Statement, sub } from './json.js';
 
 /** The role EventBridge Scheduler assumes to fail an unanswered approval task. */
@@ -115,6 +116,18 @@ const PAGE_ON_CALL: Grant = {
   resources: (s) => [...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : [])))],
 };
 
+/** The warm-up of a run's functions (core/warm-up.ts), when a plan of the stack has it on: this stage's, by name. */
+const WARM_UP = (alsoPrepare: boolean): Grant => ({
+  sid: 'WarmUpRunFunctions',
+  actions: ['lambda:InvokeFunction'],
+  resources: (s) =>
+    s.plans.some((p) => p.coldStarts.warmUp)
+      ? [...(alsoPrepare ? (['prepare'] as const) : []), ...RUN_FUNCTIONS].map((fn) =>
+          sub(`arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(s.stage, fn)}`),
+        )
+      : [],
+});
+
 /** Only the plan's own record, only UPSERT: the function cannot touch any other record of the zone. */
 const CHANGE_OWN_RECORDS: GrantPerPlan = {
   perPlan: (s) =>
@@ -151,11 +164,13 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: (s) => [stateMachineResource(s.stage)],
     },
     DESCRIBE_RUNS,
+    WARM_UP(true),
   ],
-  // The run guard: the other runs of the plan, read only.
+  // The run guard: the other runs of the plan, read only; and the warm-up of the run's functions.
   prepare: [
     { sid: 'ListFailovers', actions: ['states:ListExecutions'], resources: (s) => [stateMachineResource(s.stage)] },
     DESCRIBE_RUNS,
+    WARM_UP(false),
   ],
   checkLag: [
     // GetMetricData has no resource-level permissions: AWS documents only "*" for it.

@@ -279,6 +279,15 @@ export const planSchema = z
       .strict()
       .default({ timeoutMinutes: APPROVAL_TIMEOUT_DEFAULT_MINUTES }),
     rto: z.object({ targetSeconds: z.number().int().min(1).max(86400) }).strict(),
+    /**
+     * Failovers are rare, so every step of a deployed run starts cold. With `warmUp`, the start of a run (the
+     * trigger, and Prepare) invokes each function the run will call asynchronously with a warm-up event that
+     * returns before any handler logic, so their cold starts overlap instead of adding up.
+     */
+    coldStarts: z
+      .object({ warmUp: z.boolean().default(true) })
+      .strict()
+      .default({ warmUp: true }),
     promotion: z
       .object({
         maxStatusChecks: z.number().int().min(1).max(500).default(60),

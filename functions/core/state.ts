@@ -1,6 +1,7 @@
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
 import type { FenceResult, LagReading, PromoteResult, PromotionStatus } from './ports.js';
+import type { WarmUpResult } from './warm-up.js';
 
 /**
  * The state that flows through the failover state machine. Every step receives the whole state and returns
@@ -45,6 +46,8 @@ export interface FailoverState {
     approvalRequired: boolean;
     /** A manual run with `overrideCooldown` that started inside the cooldown of this earlier run. */
     cooldownOverridden?: { run: string; endedAt: string };
+    /** The functions Prepare warmed (core/warm-up.ts), those it could not, and how long it took. */
+    warmUp?: WarmUpResult;
   };
   timeline: TimelineEntry[];
   lag?: {

@@ -5,6 +5,7 @@ import type { Plan } from './plan.js';
 import type { ExecutionStarter } from './ports.js';
 import { collectPlanRuns, decideRun } from './runs.js';
 import { toCleanText } from './text.js';
+import { functionsToWarm, type Warmer } from './warm-up.js';
 
 /** The EventBridge event for a CloudWatch alarm state change (the fields dr-failover reads; `alarmStateChange` checks them). */
 export interface AlarmStateChangeEvent {
@@ -207,7 +208,13 @@ export type TriggerResult =
 /** Handles one event end to end: decide, check the plan is not busy or cooling down, start. */
 export const runTrigger = async (
   event: unknown,
-  deps: { plans: () => ReadonlyMap<string, Plan>; now: () => Date; executions: ExecutionStarter },
+  deps: {
+    plans: () => ReadonlyMap<string, Plan>;
+    now: () => Date;
+    executions: ExecutionStarter;
+    /** Warms Prepare and the run's functions while the run starts (core/warm-up.ts). */
+    warmer?: () => Promise<Warmer>;
+  },
 ): Promise<TriggerResult> => {
   const now = deps.now();
   const decision = decideTrigger(event, deps.plans(), now);
@@ -235,7 +242,14 @@ export const runTrigger = async (
   if (!verdict.proceed) {
     return { outcome: 'blocked', plan: plan.name, executionName: name, reason: verdict.reason };
   }
-  const started = await deps.executions.start(name, input);
+  // Sent with StartExecution, not before it: Prepare's own cold start overlaps with the start call.
+  const [started] = await Promise.all([
+    deps.executions.start(name, input),
+    deps
+      .warmer?.()
+      .then((w) => w.warm(functionsToWarm(plan, true)))
+      .catch(() => undefined),
+  ]);
   return {
     outcome: started.outcome,
     plan: plan.name,

@@ -3,6 +3,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { StepPayload } from '#core/steps/deps.js';
 import { logAndMaskErrors, logger } from './logger.js';
+import { answerWarmUp } from './warm-up.js';
 
 const addRunKeys = (running: { step?: string }): MiddlewareObj<StepPayload<unknown>> => ({
   before: async (request) => {
@@ -39,6 +40,7 @@ export const stepHandler = <E extends StepPayload<unknown>, R>(run: (event: E) =
     timeoutEarlyInMillis: 1000,
     timeoutEarlyResponse: ranOutOfTime(running),
   })
+    .use(answerWarmUp())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(addRunKeys(running))
     .use(logAndMaskErrors('step failed'));

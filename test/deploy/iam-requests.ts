@@ -213,6 +213,17 @@ const MAPPERS: Record<string, Mapper> = {
       owned: str(c.input.FunctionName).split(':').at(-1),
     },
   ],
+  // Invoke authorises as lambda:InvokeFunction on the function.
+  'lambda:Invoke': (c) => [
+    {
+      action: 'lambda:InvokeFunction',
+      resource: arnOr(
+        str(c.input.FunctionName),
+        (name) => `arn:aws:lambda:${c.region}:${c.accountId}:function:${name}`,
+      ),
+      owned: str(c.input.FunctionName).split(':').at(-1),
+    },
+  ],
   'secretsmanager:GetSecretValue': (c) => [
     { action: 'secretsmanager:GetSecretValue', resource: str(c.input.SecretId), owned: str(c.input.SecretId) },
   ],

@@ -4,18 +4,24 @@
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
-import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DescribeDBClusterSnapshotsCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { DescribeStateMachineCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
+import { LambdaWarmer } from '#adapters/warmup/lambda.js';
 import type { Plan, PlanInput } from '#core/plan.js';
 import {
   FAILOVER_FUNCTIONS,
@@ -27,6 +33,7 @@ import {
 } from '#core/stack-names.js';
 import { historyFromLocalEvents } from '#lab/local-history.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
+import * as prepare from '../../functions/prepare.js';
 import * as readiness from '../../functions/readiness.js';
 import * as runEnded from '../../functions/run-ended.js';
 import * as trigger from '../../functions/trigger.js';
@@ -181,10 +188,14 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`,
     startDate: new Date(),
   }));
+  opts.lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+  // On Lambda the client's region is the function's own (AWS_REGION); here, the plan's standby region.
+  const warmer = async () => new LambdaWarmer(stage, { lambda: () => new LambdaClient({ region }) });
   const start = trigger.createHandler({
     plans: () => new Map([[plan.name, plan]]),
     now: () => new Date(),
     executions: () => executionsOf(stateMachineArn(region, plan.accountId, stage)),
+    warmer,
   });
   const event = {
     version: '0',
@@ -202,4 +213,22 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     },
   };
   await during('trigger', () => start(event, {} as never));
+
+  // Prepare warms the run's functions while it checks the run guard (the trigger warmed Prepare too, above).
+  const prepareWarm = prepare.createHandler({
+    now: () => new Date(),
+    plans: () => new Map([[plan.name, plan]]),
+    warmer,
+  });
+  const executionId = `${stateMachineArn(region, plan.accountId, stage).replace(':stateMachine:', ':execution:')}:warm`;
+  // The run itself, not listed yet (ListExecutions lags): Prepare describes it for its start date.
+  sfn.on(DescribeExecutionCommand).resolves({
+    executionArn,
+    status: 'RUNNING',
+    startDate: new Date(),
+    stateMachineArn: stateMachineArn(region, plan.accountId, stage),
+  });
+  await during('prepare', () =>
+    prepareWarm({ step: 'Prepare', executionId, state: runInput({ plan: plan.name }) }, {} as never),
+  );
 };

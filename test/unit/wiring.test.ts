@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { approvalTimerGroupName, FUNCTIONS } from '#core/stack-names.js';
+import { RUN_FUNCTIONS } from '#core/warm-up.js';
 import { APPROVAL_TIMER_ROLE, statementsFor } from '#infra/grants.js';
 import { rateSeconds } from '#infra/notifications.js';
 import { roleLogicalId } from '#infra/roles.js';
 import { buildWiring } from '#infra/wiring.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { planVariant } from '../statemachine/support.js';
 
 interface PolicyStatement {
   Sid: string;
@@ -147,7 +149,21 @@ describe('buildWiring', () => {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
         Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-dev:*' }],
       },
+      warmUp('dev', ['prepare', ...RUN_FUNCTIONS]),
     ]);
+  });
+
+  it('grants the warm-up only when a plan of the stack has it on', () => {
+    // Prepare
+    const cold = planVariant('plans/orders.yml', (p) => ({ ...p, coldStarts: { warmUp: false } }));
+
+    // Act
+    const sids = [...statementsFor('trigger', [cold], 'dev'), ...statementsFor('prepare', [cold], 'dev')].map(
+      (st) => st.Sid,
+    );
+
+    // Assess
+    expect(sids).not.toContain('WarmUpRunFunctions');
   });
 
   it("limits Prepare to listing this stage's state machine and describing its executions (the run guard)", () => {
@@ -170,8 +186,20 @@ describe('buildWiring', () => {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
         Resource: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-prod:*' }],
       },
+      warmUp('prod', RUN_FUNCTIONS),
     ]);
   });
+});
+
+/** The warm-up statement: Invoke on each function to warm, of this stage, by name. */
+const warmUp = (stage: string, fns: readonly string[]) => ({
+  Sid: 'WarmUpRunFunctions',
+  Effect: 'Allow',
+  Action: ['lambda:InvokeFunction'],
+  Resource: fns.map((fn) => ({
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
+    'Fn::Sub': `arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:dr-failover-${stage}-${fn}`,
+  })),
 });
 
 describe('statementsFor updateDns', () => {

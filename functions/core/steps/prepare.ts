@@ -4,11 +4,14 @@ import type { ExecutionLister } from '../ports.js';
 import { redactString } from '../redact.js';
 import { collectPlanRuns, decideRun, stateMachineArnOf } from '../runs.js';
 import { type FailoverState, recordStep } from '../state.js';
+import { functionsToWarm, type Warmer } from '../warm-up.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 export type PrepareDeps = Pick<StepDeps, 'now' | 'plans' | 'region'> & {
   /** The executions of the state machine this run belongs to (its ARN is derived from the execution's). */
   runs: (stateMachineArn: string) => ExecutionLister;
+  /** Warms the functions the run will call (core/warm-up.ts); none in the lab. */
+  warmer?: () => Promise<Warmer>;
 };
 
 /**
@@ -53,7 +56,16 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
       `only a run started by hand may override the cooldown, not a ${input.trigger.kind} run`,
     );
   }
-  const cooldownOverridden = await guardRun(payload.executionId, input, plan, plans, deps);
+  // The warm-up goes out while the run guard lists executions: its cold starts overlap with the guard's calls.
+  // A warm-up that cannot be sent only costs time: it never fails the run.
+  const warming = deps
+    .warmer?.()
+    .then((w) => w.warm(functionsToWarm(plan, false)))
+    .catch(() => undefined);
+  const [cooldownOverridden, warmUp] = await Promise.all([
+    guardRun(payload.executionId, input, plan, plans, deps),
+    warming,
+  ]);
   const state: FailoverState = {
     input,
     plan,
@@ -62,6 +74,7 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
       startedAt: started.toISOString(),
       approvalRequired: input.trigger?.kind === 'alarm' && !plan.trigger.automatic,
       ...(cooldownOverridden ? { cooldownOverridden } : {}),
+      ...(warmUp && warmUp.warmed.length + warmUp.failed.length > 0 ? { warmUp } : {}),
     },
     timeline: [],
   };
