@@ -10,7 +10,7 @@ import {
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
-import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { DescribeStateMachineCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
@@ -77,7 +77,8 @@ const recording = (handlers: Handlers, during: During): Handlers =>
 
 const worldOf = (plan: Plan) => {
   notifyWorld();
-  route53World({ initial: 'old-writer.example.internal' });
+  // The shipped plans' zones are private: Verify reads the record back with ListResourceRecordSets.
+  route53World({ initial: 'old-writer.example.internal', privateZone: true });
   lagMetrics(() => 0);
   if (plan.database.kind === 'aurora-global') auroraWorld();
   else rdsReplicaWorld();
@@ -93,6 +94,14 @@ const readinessWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
   rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({ DBInstanceAutomatedBackups: [] });
   cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  route53.on(GetHostedZoneCommand).resolves({
+    HostedZone: {
+      Id: '/hostedzone/Z0123456789ABCDEFGHIJ',
+      Name: 'orders.example.internal.',
+      CallerReference: 'x',
+      Config: { PrivateZone: true },
+    },
+  });
   route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 10 });
   eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED', EventPattern: '{}' });
   eventBridge.on(ListTargetsByRuleCommand).resolves({ Targets: [] });
