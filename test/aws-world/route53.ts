@@ -165,7 +165,10 @@ export const route53Zones = (options: { propagationSeconds?: number; secondsPerS
       const batch = input.ChangeBatch?.Changes ?? [];
       const draft: WorldZone = { ...zone, records: structuredClone(zone.records) };
       for (const c of batch) {
-        const s = c.ResourceRecordSet ?? {};
+        const s = c.ResourceRecordSet;
+        // API_ChangeResourceRecordSets: a change without its record set is InvalidInput.
+        if (!s)
+          throw new InvalidInput({ $metadata: { httpStatusCode: 400 }, message: 'ResourceRecordSet is required' });
         if (c.Action !== 'DELETE') {
           const problem = refusal(
             {
