@@ -320,4 +320,3 @@ export const route53Zones = (options: { propagationSeconds?: number; secondsPerS
     regions: () => [...regions],
   };
 };
-export type Route53Zones = ReturnType<typeof route53Zones>;
