@@ -46,7 +46,8 @@ const hasRoutingPolicy = (s: ResourceRecordSet) => s.SetIdentifier !== undefined
 
 /**
  * Route 53's control plane is served from us-east-1 only: https://docs.aws.amazon.com/general/latest/gr/r53.html
- * ("Route 53 ... endpoint route53.amazonaws.com, Region us-east-1"). A client configured for another region is a
+ * ("Route 53 in AWS Regions other than the Beijing and Ningxia Regions: specify us-east-1 as the Region", the
+ * endpoint route53.amazonaws.com for every region). A client configured for another region is a
  * bug of ours, not something AWS would refuse (the SDK routes it to the global endpoint), so the world fails the
  * test loudly instead of answering it.
  */
@@ -113,13 +114,14 @@ export const route53Zones = (options: { propagationSeconds?: number; secondsPerS
     }
     // "If you're creating a record that has a value of CNAME for Record type, the name of the record can't be the
     // same as the name of the hosted zone." resource-record-sets-values-shared.html#rrsets-values-common-name, and
-    // resource-record-sets-choosing-alias-non-alias.html ("You can't create a CNAME record for example.com").
+    // resource-record-sets-choosing-alias-non-alias.html ("You can't create a CNAME record for example.com"). The
+    // wording follows what Route 53 is reported to answer; AWS does not document it.
     if (s.Type === 'CNAME' && name === zone.name) {
       return `RRSet of type CNAME with DNS name ${fqdn(name)} is not permitted at apex in zone ${fqdn(zone.name)}`;
     }
-    // A CNAME may not share its name with any other record (RFC 1034 3.6.2, which Route 53 enforces: "You can't
-    // create a CNAME record ... (as long as the record type for www.example.com is not of type CNAME)" on the
-    // alias page above; the message is the one Route 53 returns for it).
+    // A CNAME may not share its name with any other record (RFC 1034 3.6.2, which Route 53 enforces; the alias page
+    // above: an alias for example.com may route to www.example.com "as long as the record type for www.example.com
+    // is not of type CNAME"). InvalidChangeBatch; the wording is ours.
     const sameName = zone.records.filter((r) => canonical(r.Name) === name);
     if (sameName.some((r) => (s.Type === 'CNAME') !== (r.Type === 'CNAME'))) {
       return `RRSet of type ${s.Type} with DNS name ${fqdn(name)} is not permitted because a conflicting RRSet of type ${s.Type === 'CNAME' ? sameName.find((r) => r.Type !== 'CNAME')?.Type : 'CNAME'} with the same DNS name already exists in zone ${fqdn(zone.name)}.`;
@@ -140,7 +142,7 @@ export const route53Zones = (options: { propagationSeconds?: number; secondsPerS
       canonical(r.Name) === canonical(s.Name) && r.Type === s.Type && r.SetIdentifier === s.SetIdentifier;
     const existing = zone.records.findIndex(same);
     if (action === 'CREATE' && existing >= 0) {
-      // API_ChangeResourceRecordSets: CREATE "returns an error if a record with the same name and type exists".
+      // API_Change (Action): CREATE fails when a record set of that name and type exists; DELETE when none does.
       throw invalidChangeBatch(
         `Tried to create resource record set ${fqdn(s.Name)} type ${s.Type} but it already exists`,
       );
@@ -197,8 +199,9 @@ export const route53Zones = (options: { propagationSeconds?: number; secondsPerS
     }),
   );
 
-  // API_GetChange: "PENDING indicates that the changes in this request have not propagated to all Amazon Route 53
-  // DNS servers ... INSYNC indicates that the changes have propagated". Here: after `propagationSeconds` of the clock.
+  // API_ChangeResourceRecordSets: "Initially, the status of a change is PENDING. This means the change has not yet
+  // propagated to all the authoritative Route 53 DNS servers. When the change is propagated to all hosts, the change
+  // returns a status of INSYNC" (GetChange reads it). Here: after `propagationSeconds` of the clock.
   route53.on(GetChangeCommand).callsFake((input: { Id?: string }, getClient) =>
     controlPlane(getClient, () => {
       clock += (options.secondsPerStatusCheck ?? 5) * 1000;
