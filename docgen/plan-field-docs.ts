@@ -98,9 +98,10 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
     'Which adapter switches the record: `route53` (Amazon Route 53), `local` (the DNS server of `npm run drill`, on loopback).',
   'dns.hostedZoneId': 'The Route 53 hosted zone holding the record.',
   'dns.zoneName': "The hosted zone's name (its apex); the record must lie inside it.",
-  'dns.recordName': 'The record clients resolve, which the run points at the new writer (UPSERT, idempotent).',
+  'dns.recordName':
+    'The record clients resolve, which the run points at the new writer (UPSERT, idempotent, simple routing). Route 53 refuses it beside weighted, failover or other routing-policy records of the same name and type, and a CNAME beside other types: the readiness `dns` check reports both before any failover.',
   'dns.recordType':
-    "`CNAME` points the name at the new writer's endpoint name; `A` needs the writer address to be an IPv4 address. The local server answers `A` only.",
+    "`CNAME` points the name at the new writer's endpoint name; `A` needs the writer address to be an IPv4 address, so RDS and Aurora plans (endpoints are host names) must use `CNAME`: the plan is refused otherwise. The local server answers `A` only.",
   'dns.ttl':
     'TTL of the record, in seconds. Clients may keep resolving the old address for up to this long after the switch: it adds to the RTO clients see.',
   'dns.controlEndpoint': "host:port of the local DNS server's HTTP control endpoint (record changes and their status).",

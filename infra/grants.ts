@@ -104,6 +104,18 @@ const READ_RECORD_ANSWER: Grant = {
   actions: ['route53:TestDNSAnswer'],
   resources: (s) => (withRoute53(s) ? ['*'] : []),
 };
+/** The plans' hosted zones, as IAM names them. */
+const planZones = (s: Scope) =>
+  [...new Set(s.plans.flatMap((p) => (p.dns.kind === 'route53' ? [p.dns.hostedZoneId] : [])))].map(
+    (z) => `arn:aws:route53:::hostedzone/${z}`,
+  );
+// Reading a record back chooses by the zone's type (GetHostedZone): a private zone is read with
+// ListResourceRecordSets, since TestDNSAnswer supports public zones only.
+const READ_RECORD_BACK: Grant = {
+  sid: 'ReadRecordBack',
+  actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
+  resources: planZones,
+};
 const PUT_EVENTS = (sid: string): Grant => ({
   sid,
   actions: ['events:PutEvents'],
@@ -215,6 +227,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   updateDns: [
     CHANGE_OWN_RECORDS,
     READ_RECORD_ANSWER,
+    READ_RECORD_BACK,
     DESCRIBE_REPLICAS,
     DESCRIBE_GLOBAL_CLUSTERS,
     DESCRIBE_TARGET_CLUSTERS,
@@ -228,7 +241,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: (s) => (withRoute53(s) ? ['arn:aws:route53:::change/*'] : []),
     },
   ],
-  verify: [READ_RECORD_ANSWER],
+  verify: [READ_RECORD_ANSWER, READ_RECORD_BACK],
   // Reads everything a failover needs, in place, and changes nothing.
   readiness: [
     {
@@ -274,11 +287,8 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     },
     {
       sid: 'ReadinessReadRecords',
-      actions: ['route53:ListResourceRecordSets'],
-      resources: (s) =>
-        [...new Set(s.plans.flatMap((p) => (p.dns.kind === 'route53' ? [p.dns.hostedZoneId] : [])))].map(
-          (z) => `arn:aws:route53:::hostedzone/${z}`,
-        ),
+      actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
+      resources: planZones,
     },
     {
       sid: 'ReadinessDescribeTriggerAlarms',

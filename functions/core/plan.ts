@@ -6,6 +6,7 @@ import {
 } from './approval.js';
 import { parseArn } from './arn.js';
 import { PlanValidationError } from './errors.js';
+import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
 import { cleanText } from './text.js';
 
 export { parseArn } from './arn.js';
@@ -164,54 +165,7 @@ export const databaseConfig = z.discriminatedUnion('kind', [
 ]);
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
 
-const dnsName = z
-  .string()
-  .max(253)
-  .regex(
-    /^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i,
-    'must be a fully qualified DNS name',
-  );
-
-const route53Dns = z
-  .object({
-    kind: z.literal('route53'),
-    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
-    /** The zone's apex name; the record must lie inside it. */
-    zoneName: dnsName,
-    recordName: dnsName,
-    recordType: z.enum(['CNAME', 'A']).default('CNAME'),
-    ttl: z.number().int().min(0).max(86400),
-  })
-  .strict()
-  .refine(
-    (d) => {
-      const zone = d.zoneName.replace(/\.$/, '').toLowerCase();
-      const rec = d.recordName.replace(/\.$/, '').toLowerCase();
-      return rec === zone || rec.endsWith(`.${zone}`);
-    },
-    { message: 'recordName must lie inside zoneName', path: ['recordName'] },
-  );
-
-const loopbackHostPort = z
-  .string()
-  .regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/, 'must be a loopback host:port such as 127.0.0.1:5353');
-
-/** The drill's DNS server on loopback (lab/dns-server.ts). */
-const localDns = z
-  .object({
-    kind: z.literal('local'),
-    /** host:port of the server's HTTP control endpoint (record changes and their status). */
-    controlEndpoint: loopbackHostPort,
-    /** host:port of the server's DNS (UDP) listener, which clients resolve through. */
-    nameserver: loopbackHostPort,
-    recordName: dnsName,
-    recordType: z.enum(['A']).default('A'),
-    ttl: z.number().int().min(0).max(86400),
-  })
-  .strict();
-
-export const dnsConfig = z.discriminatedUnion('kind', [route53Dns, localDns]);
-export type DnsConfig = z.infer<typeof dnsConfig>;
+export type { DnsConfig } from './plan-dns.js';
 
 const notifyConfig = z
   .object({
@@ -221,6 +175,10 @@ const notifyConfig = z
     snsTopicArn: snsTopicArn.optional(),
   })
   .strict();
+
+/** What UpdateDns points the record at: RDS and Aurora endpoints are host names; PostgreSQL's writer address. */
+const dnsTargetOf = (db: DatabaseConfig): string =>
+  db.kind === 'postgres' ? (db.writerAddress ?? db.standby.host) : `${db.kind} endpoint`;
 
 /** The partition a region belongs to; undefined for the isolated partitions, which are not checked. */
 const partitionOf = (region: string): string | undefined => {
@@ -386,6 +344,8 @@ export const planSchema = z
         }
       }
     }
+    const recordType = recordTypeRefusal(plan.dns, dnsTargetOf(db));
+    if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))
       expect(plan.notify.eventBus, ['notify', 'eventBus'], plan.regions.standby);

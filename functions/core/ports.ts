@@ -181,6 +181,10 @@ export interface DnsRecordFacts {
   /** The record's values as the zone holds them (no trailing dot); empty when the record does not exist. */
   values: string[];
   detail: string;
+  /** Route 53: the hosted zone as Route 53 describes it (GetHostedZone). */
+  zone?: { name: string; private: boolean };
+  /** Route 53: every record set of the record's name, of any type (what an UPSERT will be validated against). */
+  sameName?: { type: string; routingPolicy: boolean }[];
 }
 
 export interface AlarmRuleFacts {

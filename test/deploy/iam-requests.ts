@@ -120,6 +120,13 @@ const MAPPERS: Record<string, Mapper> = {
       owned: str(c.input.HostedZoneId).replace(/^\/hostedzone\//, ''),
     },
   ],
+  'route53:GetHostedZone': (c) => [
+    {
+      action: 'route53:GetHostedZone',
+      resource: `arn:aws:route53:::hostedzone/${str(c.input.Id).replace(/^\/hostedzone\//, '')}`,
+      owned: str(c.input.Id).replace(/^\/hostedzone\//, ''),
+    },
+  ],
   'route53:GetChange': (c) => [
     { action: 'route53:GetChange', resource: `arn:aws:route53:::change/${str(c.input.Id).replace(/^\/change\//, '')}` },
   ],

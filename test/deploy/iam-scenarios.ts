@@ -10,7 +10,7 @@ import {
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
-import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -82,9 +82,10 @@ const recording = (handlers: Handlers, during: During): Handlers =>
     ]),
   ) as Handlers;
 
-const worldOf = (plan: Plan) => {
+const worldOf = (plan: Plan, privateZone = true) => {
   notifyWorld();
-  route53World({ initial: 'old-writer.example.internal' });
+  // Verify reads a private zone's record with ListResourceRecordSets, a public zone's with TestDNSAnswer.
+  route53World({ initial: 'old-writer.example.internal', privateZone });
   lagMetrics(() => 0);
   if (plan.database.kind === 'aurora-global') auroraWorld();
   else rdsReplicaWorld();
@@ -100,6 +101,14 @@ const readinessWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
   rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({ DBInstanceAutomatedBackups: [] });
   cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  route53.on(GetHostedZoneCommand).resolves({
+    HostedZone: {
+      Id: '/hostedzone/Z0123456789ABCDEFGHIJ',
+      Name: 'orders.example.internal.',
+      CallerReference: 'x',
+      Config: { PrivateZone: true },
+    },
+  });
   route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 10 });
   eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED', EventPattern: '{}' });
   eventBridge.on(ListTargetsByRuleCommand).resolves({ Targets: [] });
@@ -121,9 +130,15 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   if (!file) throw new Error(`no plan file known for ${plan.name}`);
 
   let lastRun: Awaited<ReturnType<typeof execute>> | undefined;
-  for (const mode of ['unplanned', 'planned'] as const) {
+  // Private zones (as the shipped plans' are) and a public one: Verify reads each its own way.
+  const runs = [
+    ['unplanned', true],
+    ['unplanned', false],
+    ['planned', true],
+  ] as const;
+  for (const [mode, privateZone] of runs) {
     reset(mocks);
-    const world = worldOf(plan);
+    const world = worldOf(plan, privateZone);
     lastRun = await execute(runInput({ plan: plan.name, mode }), { handlers, world, validate: false });
   }
 

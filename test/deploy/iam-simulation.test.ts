@@ -146,6 +146,10 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
       'trigger states:StartExecution',
       'updateDns route53:ChangeResourceRecordSets',
       'verify route53:TestDNSAnswer',
+      'verify route53:GetHostedZone',
+      'verify route53:ListResourceRecordSets',
+      'readiness route53:GetHostedZone',
+      'readiness route53:ListResourceRecordSets',
       ...(plans.some((p) => p.database.kind === 'aurora-global')
         ? ['promote rds:FailoverGlobalCluster', 'promote rds:SwitchoverGlobalCluster']
         : ['promote rds:PromoteReadReplica']),

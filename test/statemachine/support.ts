@@ -17,6 +17,8 @@ import {
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
+  GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
   Route53Client,
   TestDNSAnswerCommand,
 } from '@aws-sdk/client-route-53';
@@ -282,8 +284,15 @@ export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
   });
 };
 
-/** Route 53: UPSERT → PENDING, GetChange INSYNC after `pendingChecks`, TestDNSAnswer answers the last UPSERT. */
-export const route53World = (opts: { pendingChecks?: number; initial?: string; failFirstChanges?: Error[] } = {}) => {
+/**
+ * Route 53, one answer: UPSERT → PENDING, GetChange INSYNC after `pendingChecks`, TestDNSAnswer answers the last
+ * UPSERT, GetHostedZone says the zone is public (so Verify asks TestDNSAnswer), or with `privateZone` private (so
+ * Verify lists the record with ListResourceRecordSets). For routing policies and Route 53's validation, use the
+ * stateful world of test/aws-world/route53.ts.
+ */
+export const route53World = (
+  opts: { pendingChecks?: number; initial?: string; failFirstChanges?: Error[]; privateZone?: boolean } = {},
+) => {
   let value = opts.initial ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
   let checks = 0;
   const failures = [...(opts.failFirstChanges ?? [])];
@@ -303,6 +312,21 @@ export const route53World = (opts: { pendingChecks?: number; initial?: string; f
       },
     };
   });
+  route53.on(GetHostedZoneCommand).callsFake((input) => ({
+    HostedZone: {
+      Id: `/hostedzone/${input.Id}`,
+      Name: 'example.internal.',
+      CallerReference: 'test',
+      Config: { PrivateZone: opts.privateZone === true },
+    },
+  }));
+  route53.on(ListResourceRecordSetsCommand).callsFake((input) => ({
+    ResourceRecordSets: [
+      { Name: `${input.StartRecordName}.`, Type: 'CNAME', TTL: 30, ResourceRecords: [{ Value: value }] },
+    ],
+    IsTruncated: false,
+    MaxItems: input.MaxItems,
+  }));
   route53.on(TestDNSAnswerCommand).callsFake((input) => ({
     Nameserver: 'ns-1.awsdns-01.org',
     RecordName: input.RecordName,

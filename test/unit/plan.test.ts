@@ -133,15 +133,15 @@ describe('parsePlan defaults', () => {
     });
   });
 
-  it('accepts a record at the zone apex and a trailing dot', () => {
+  it('accepts a record in another case and with a trailing dot', () => {
     // Prepare
-    const doc = withValue(minimal(), 'dns.recordName', 'Orders.Example.Internal.');
+    const doc = withValue(minimal(), 'dns.recordName', 'Db.Orders.Example.Internal.');
 
     // Act
     const plan = parsePlan(doc, 'test');
 
     // Assess
-    expect(plan.dns.recordName).toBe('Orders.Example.Internal.');
+    expect(plan.dns.recordName).toBe('Db.Orders.Example.Internal.');
   });
 });
 

@@ -342,6 +342,7 @@ describe('readiness wiring', () => {
         'arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:*',
       ],
       'cloudwatch:GetMetricData': ['*'],
+      'route53:GetHostedZone': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
       'route53:ListResourceRecordSets': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
       'cloudwatch:DescribeAlarms': [
         'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-db-primary-unhealthy',

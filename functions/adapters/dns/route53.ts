@@ -1,6 +1,7 @@
 /**
  * `route53` DnsSwitch: the plan's one record in a Route 53 hosted zone, changed with an UPSERT (idempotent),
- * followed with GetChange and read back with TestDNSAnswer.
+ * followed with GetChange and read back by the zone's type: TestDNSAnswer for a public zone, ListResourceRecordSets
+ * for a private one (TestDNSAnswer supports public zones only). See docs/architecture.md, "Verify and private zones".
  */
 import {
   ChangeResourceRecordSetsCommand,
@@ -13,6 +14,14 @@ import { clientFor } from '#adapters/client-cache.js';
 import { AwsRequestFailedError, DnsChangeFailedError, type DrFailoverError } from '#core/errors.js';
 import type { PlanWithDns } from '#core/plan.js';
 import type { DnsSwitch } from '#core/ports.js';
+import {
+  canonicalName,
+  type HostedZoneFacts,
+  listRecordSetsNamed,
+  ROUTE53_BUSY_CODES,
+  readHostedZone,
+  recordValues,
+} from './route53-zone.js';
 
 /**
  * Route 53's control plane (ChangeResourceRecordSets, GetChange, TestDNSAnswer) is served from us-east-1 only,
@@ -26,9 +35,6 @@ import type { DnsSwitch } from '#core/ports.js';
  */
 export const ROUTE53_CONTROL_PLANE_REGION = 'us-east-1';
 
-/** PriorRequestNotComplete: another change to the zone is still being processed; the same request succeeds later. */
-const BUSY_CODES = ['PriorRequestNotComplete'] as const;
-
 /** Route 53 limits a change batch comment to 256 characters. */
 const MAX_COMMENT = 256;
 
@@ -37,15 +43,9 @@ const MAX_TTL = 2_147_483_647;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/**
- * Names compare without case and without the trailing dot: Route 53 accepts both `db.example.` and `db.example`
- * and answers with the dot, plans are written without it.
- */
-const canonicalName = (name: string) => name.replace(/\.$/, '').toLowerCase();
-
 /** Keeps the retryable translation (throttling, busy, 5xx); a terminal refusal becomes a DNS-specific error. */
 const asDnsError = (error: unknown, what: string): DrFailoverError => {
-  const translated = translateAwsError(error, what, BUSY_CODES);
+  const translated = translateAwsError(error, what, ROUTE53_BUSY_CODES);
   if (translated instanceof AwsRequestFailedError) {
     return new DnsChangeFailedError(translated.message, { cause: error });
   }
@@ -62,6 +62,7 @@ export class Route53DnsSwitch implements DnsSwitch {
   readonly #plan: PlanWithDns<'route53'>;
   readonly #makeClient: () => Route53Client;
   #client: Route53Client | undefined;
+  #zone: Promise<HostedZoneFacts> | undefined;
 
   constructor(plan: PlanWithDns<'route53'>, deps: Route53DnsSwitchDeps = {}) {
     this.#plan = plan;
@@ -141,14 +142,34 @@ export class Route53DnsSwitch implements DnsSwitch {
   }
 
   /**
-   * What Route 53's own name servers answer for the record, each value without its trailing dot (a CNAME comes
-   * back as `writer.example.com.`; writer endpoints are compared without it). Empty when the name does not exist.
-   *
-   * TestDNSAnswer only supports public hosted zones: for a private zone Route 53 refuses the request, which
-   * surfaces as AwsRequestFailedError (terminal), not as a wrong answer. Refusals here stay AwsRequestFailedError
-   * rather than a DNS change error: reading back failed, nothing was changed.
+   * What the record answers now, each value without its trailing dot (a CNAME comes back as `writer.example.com.`).
+   * Empty when the name does not exist. Chosen by the zone's type (GetHostedZone `Config.PrivateZone`, read once):
+   * - public: TestDNSAnswer, the answer of Route 53's own authoritative name servers;
+   * - private: ListResourceRecordSets, the record as the zone holds it. TestDNSAnswer only supports public zones,
+   *   and the VPC resolver answers only inside the zone's VPCs, which the functions are not in. After GetChange
+   *   says INSYNC every Route 53 name server serves the zone as listed, so this reads what the VPCs will resolve.
+   * Refusals stay AwsRequestFailedError rather than a DNS change error: reading back failed, nothing was changed.
    */
   async resolve(recordName: string): Promise<string[]> {
+    const zone = await this.#hostedZone();
+    return zone.private ? this.#readBack(recordName) : this.#testDnsAnswer(recordName);
+  }
+
+  #hostedZone(): Promise<HostedZoneFacts> {
+    this.#zone ??= readHostedZone(this.#route53, this.#plan.dns.hostedZoneId).catch((error: unknown) => {
+      this.#zone = undefined; // a failed read is not remembered: the step's retry reads again
+      throw error;
+    });
+    return this.#zone;
+  }
+
+  async #readBack(recordName: string): Promise<string[]> {
+    const { hostedZoneId, recordType } = this.#plan.dns;
+    const sets = await listRecordSetsNamed(this.#route53, hostedZoneId, recordName);
+    return recordValues(sets.filter((s) => s.Type === recordType));
+  }
+
+  async #testDnsAnswer(recordName: string): Promise<string[]> {
     const dns = this.#plan.dns;
     try {
       const out = await this.#route53.send(
@@ -163,7 +184,7 @@ export class Route53DnsSwitch implements DnsSwitch {
       throw translateAwsError(
         error,
         `TestDNSAnswer ${recordName} ${dns.recordType} in ${dns.hostedZoneId}`,
-        BUSY_CODES,
+        ROUTE53_BUSY_CODES,
       );
     }
   }

@@ -1,25 +1,19 @@
 /**
- * The plan's record as its Route 53 zone holds it (ListResourceRecordSets): works for private zones too, unlike
- * TestDNSAnswer. Route 53's control plane is served from us-east-1 only (see dns/route53.ts).
+ * The plan's record as its Route 53 zone holds it (ListResourceRecordSets), with the zone (GetHostedZone: its apex
+ * name, public or private) and every record set of the record's name: what UpdateDns's UPSERT will be validated
+ * against and how Verify will read the record back. Works for private zones too, unlike TestDNSAnswer. Route 53's
+ * control plane is served from us-east-1 only (see dns/route53.ts).
  */
-import {
-  ListResourceRecordSetsCommand,
-  type ListResourceRecordSetsCommandOutput,
-  type ResourceRecordSet,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { translateAwsError } from '#adapters/aws-errors.js';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { clientFor } from '#adapters/client-cache.js';
 import { ROUTE53_CONTROL_PLANE_REGION } from '#adapters/dns/route53.js';
+import { listRecordSetsNamed, readHostedZone, recordValues } from '#adapters/dns/route53-zone.js';
 import type { PlanWithDns } from '#core/plan.js';
 import type { DnsRecordFacts } from '#core/ports.js';
 
 export interface Route53ReadinessDeps {
   route53?: () => Route53Client;
 }
-
-const canonical = (name: string) => name.replace(/\.$/, '').toLowerCase();
-const MAX_PAGES = 5;
 
 export class Route53RecordReader {
   readonly #plan: PlanWithDns<'route53'>;
@@ -33,57 +27,26 @@ export class Route53RecordReader {
   }
 
   /**
-   * Every value of the plan's record name and type: plain records, alias targets, and each set of a weighted or
-   * failover routing policy (they share name and type, so they may span pages).
+   * Every value of the plan's record name and type (plain records, alias targets, each set of a weighted or
+   * failover routing policy), the zone, and the types and routing policies of every set of that name.
    */
   async dnsRecord(): Promise<DnsRecordFacts> {
     const { hostedZoneId, recordName, recordType } = this.#plan.dns;
-    const what = `ListResourceRecordSets ${recordName} ${recordType} in ${hostedZoneId}`;
     const client = this.#makeClient();
-    const sets: ResourceRecordSet[] = [];
-    let start: { name: string; type: string; id?: string } | undefined = { name: recordName, type: recordType };
-    try {
-      for (let page = 0; start && page < MAX_PAGES; page++) {
-        const out: ListResourceRecordSetsCommandOutput = await client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: hostedZoneId,
-            StartRecordName: start.name,
-            StartRecordType: start.type as ResourceRecordSet['Type'],
-            ...(start.id ? { StartRecordIdentifier: start.id } : {}),
-            MaxItems: 10,
-          }),
-        );
-        const mine = (out.ResourceRecordSets ?? []).filter(
-          (s) => canonical(s.Name ?? '') === canonical(recordName) && s.Type === recordType,
-        );
-        sets.push(...mine);
-        // Listing is ordered by name then type: once another name or type shows up, ours are all read.
-        const more: boolean =
-          out.IsTruncated === true &&
-          canonical(out.NextRecordName ?? '') === canonical(recordName) &&
-          out.NextRecordType === recordType;
-        start = more
-          ? {
-              name: recordName,
-              type: recordType,
-              ...(out.NextRecordIdentifier ? { id: out.NextRecordIdentifier } : {}),
-            }
-          : undefined;
-      }
-    } catch (error) {
-      throw translateAwsError(error, what, ['PriorRequestNotComplete']);
-    }
-    const values = sets.flatMap((s) =>
-      s.AliasTarget?.DNSName
-        ? [s.AliasTarget.DNSName.replace(/\.$/, '')]
-        : (s.ResourceRecords ?? []).flatMap((r) => (r.Value ? [r.Value.replace(/\.$/, '')] : [])),
-    );
+    const [zone, sets] = await Promise.all([
+      readHostedZone(client, hostedZoneId),
+      listRecordSetsNamed(client, hostedZoneId, recordName),
+    ]);
+    const mine = sets.filter((s) => s.Type === recordType);
+    const values = recordValues(mine);
     return {
       values,
       detail:
-        sets.length === 0
+        mine.length === 0
           ? `${recordName} ${recordType} not found in zone ${hostedZoneId}`
           : `${recordName} ${recordType} in ${hostedZoneId}: ${values.join(', ')}`,
+      zone,
+      sameName: sets.map((s) => ({ type: s.Type ?? '', routingPolicy: s.SetIdentifier !== undefined })),
     };
   }
 }

@@ -4,7 +4,7 @@
  */
 import { DrFailoverError } from '../errors.js';
 import type { Plan } from '../plan.js';
-import type { ReadinessProbes } from '../ports.js';
+import type { DnsRecordFacts, ReadinessProbes, WriterFacts } from '../ports.js';
 import {
   evaluateAlarms,
   evaluateBackup,
@@ -14,6 +14,7 @@ import {
   evaluateStandby,
   evaluateStateMachine,
 } from './checks.js';
+import { route53Refusals, verifyMethodOf } from './dns-route53.js';
 import {
   type CheckName,
   type CheckOutcome,
@@ -57,6 +58,29 @@ class CheckTimedOut extends Error {
 const dnsScope = (plan: Plan): CheckScope =>
   plan.dns.kind === 'route53' || plan.database.kind !== 'postgres' ? 'primary' : 'standby';
 
+/**
+ * The record against the writer, after what Route 53 would refuse at UpdateDns (CRITICAL: the run would fail after
+ * promoting), and saying how Verify will read the record back.
+ */
+const judgeDns = (plan: Plan, record: DnsRecordFacts, writer: WriterFacts | DrFailoverError): CheckOutcome => {
+  if (plan.dns.kind !== 'route53' || !record.zone) return evaluateDns(record, writer);
+  const verifyMethod = verifyMethodOf(record.zone);
+  const refusals = route53Refusals(plan.dns, record);
+  if (refusals.length > 0) {
+    return {
+      status: 'CRITICAL',
+      summary: `Route 53 would refuse UpdateDns after the promotion: ${refusals.join('; ')}`,
+      details: { answer: record.values, refusals, verifyMethod },
+    };
+  }
+  const outcome = evaluateDns(record, writer);
+  return {
+    ...outcome,
+    summary: `${outcome.summary}; Verify will read it with ${verifyMethod}`,
+    details: { ...outcome.details, verifyMethod },
+  };
+};
+
 const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
   const { probes, now } = deps;
   return [
@@ -75,7 +99,7 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
             throw error;
           }),
         ]);
-        return evaluateDns(record, writer);
+        return judgeDns(plan, record, writer);
       },
     },
     {

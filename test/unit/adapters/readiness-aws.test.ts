@@ -11,10 +11,15 @@ import {
   GetFunctionConfigurationCommand,
   LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { ListResourceRecordSetsCommand, NoSuchHostedZone, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  NoSuchHostedZone,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { DescribeStateMachineCommand, SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlarmReader, patternMatchesAlarm } from '#adapters/readiness/alarms.js';
 import { Route53RecordReader } from '#adapters/readiness/route53.js';
 import { StackReader } from '#adapters/readiness/stack.js';
@@ -55,7 +60,18 @@ afterEach(() => {
 });
 
 describe('Route53RecordReader', () => {
-  it("lists the plan's record from its name and type in us-east-1 and strips the trailing dot", async () => {
+  beforeEach(() => {
+    route53.on(GetHostedZoneCommand).resolves({
+      HostedZone: {
+        Id: '/hostedzone/Z0123456789ABCDEFGHIJ',
+        Name: 'orders.example.internal.',
+        CallerReference: 'x',
+        Config: { PrivateZone: true },
+      },
+    });
+  });
+
+  it("lists every set of the plan's record name in us-east-1, keeps its type's values, and reads the zone", async () => {
     // Prepare
     route53.on(ListResourceRecordSetsCommand).resolves({
       ResourceRecordSets: [
@@ -68,9 +84,9 @@ describe('Route53RecordReader', () => {
         { Name: 'db.orders.example.internal.', Type: 'TXT', ResourceRecords: [{ Value: '"x"' }] },
       ],
       IsTruncated: true,
-      NextRecordName: 'db.orders.example.internal.',
-      NextRecordType: 'TXT',
-      MaxItems: 10,
+      NextRecordName: 'dz.orders.example.internal.',
+      NextRecordType: 'A',
+      MaxItems: 20,
     });
 
     // Act
@@ -80,9 +96,13 @@ describe('Route53RecordReader', () => {
     expect(route53).toHaveReceivedCommandExactlyOnceWith(ListResourceRecordSetsCommand, {
       HostedZoneId: 'Z0123456789ABCDEFGHIJ',
       StartRecordName: 'db.orders.example.internal',
-      StartRecordType: 'CNAME',
-      MaxItems: 10,
+      MaxItems: 20,
     });
+    expect(facts.zone).toEqual({ name: 'orders.example.internal', private: true });
+    expect(facts.sameName).toEqual([
+      { type: 'CNAME', routingPolicy: false },
+      { type: 'TXT', routingPolicy: false },
+    ]);
     const [call] = route53.commandCalls(ListResourceRecordSetsCommand);
     expect(await (call?.thisValue as Route53Client | undefined)?.config.region()).toBe('us-east-1');
     expect(facts.values).toEqual(['orders-us.cluster-abc.us-east-1.rds.amazonaws.com']);

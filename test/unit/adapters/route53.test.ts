@@ -1,8 +1,10 @@
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
+  GetHostedZoneCommand,
   InvalidChangeBatch,
   InvalidInput,
+  ListResourceRecordSetsCommand,
   NoSuchChange,
   NoSuchHostedZone,
   PriorRequestNotComplete,
@@ -12,7 +14,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROUTE53_CONTROL_PLANE_REGION, Route53DnsSwitch } from '#adapters/dns/route53.js';
 import {
   AwsRequestFailedError,
@@ -291,7 +293,20 @@ describe('Route53DnsSwitch.changeStatus', () => {
   });
 });
 
+const hostedZone = (isPrivate: boolean) => ({
+  HostedZone: {
+    Id: `/hostedzone/${ZONE}`,
+    Name: 'orders.example.internal.',
+    CallerReference: 'test',
+    Config: { PrivateZone: isPrivate },
+  },
+});
+
 describe('Route53DnsSwitch.resolve', () => {
+  beforeEach(() => {
+    r53.on(GetHostedZoneCommand).resolves(hostedZone(false));
+  });
+
   it('asks TestDNSAnswer for the record in the plan zone and type, and strips trailing dots', async () => {
     // Prepare
     r53.on(TestDNSAnswerCommand).resolves({
@@ -333,6 +348,53 @@ describe('Route53DnsSwitch.resolve', () => {
 
     // Assess
     expect(answer).toEqual([]);
+  });
+
+  it('reads a private zone back with ListResourceRecordSets, never TestDNSAnswer, reading the zone once', async () => {
+    // Prepare
+    r53.on(GetHostedZoneCommand).resolves(hostedZone(true));
+    r53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        { Name: `${RECORD}.`, Type: 'CNAME', TTL: 30, ResourceRecords: [{ Value: `${WRITER}.` }] },
+        { Name: `${RECORD}.`, Type: 'TXT', TTL: 30, ResourceRecords: [{ Value: '"owner=orders"' }] },
+        { Name: `x.${RECORD}.`, Type: 'CNAME', TTL: 30, ResourceRecords: [{ Value: 'elsewhere.example.' }] },
+      ],
+      IsTruncated: false,
+      MaxItems: 20,
+    });
+    const dns = newSwitch();
+
+    // Act
+    const first = await dns.resolve(RECORD);
+    const second = await dns.resolve(RECORD);
+
+    // Assess
+    expect(first).toEqual([WRITER]);
+    expect(second).toEqual([WRITER]);
+    expect(r53).not.toHaveReceivedCommand(TestDNSAnswerCommand);
+    expect(r53).toHaveReceivedCommandTimes(GetHostedZoneCommand, 1);
+    expect(r53).toHaveReceivedCommandWith(ListResourceRecordSetsCommand, {
+      HostedZoneId: ZONE,
+      StartRecordName: RECORD,
+    });
+  });
+
+  it('reads the zone again on the next call when reading it failed (throttled: retryable)', async () => {
+    // Prepare
+    r53
+      .on(GetHostedZoneCommand)
+      .rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' }))
+      .resolves(hostedZone(false));
+    r53.on(TestDNSAnswerCommand).resolves({ RecordData: [WRITER], ResponseCode: 'NOERROR' });
+    const dns = newSwitch();
+
+    // Act
+    const first = await dns.resolve(RECORD).catch((e: unknown) => e);
+    const second = await dns.resolve(RECORD);
+
+    // Assess
+    expect(first).toBeInstanceOf(ThrottledError);
+    expect(second).toEqual([WRITER]);
   });
 
   it('translates a refusal (a private zone, a missing zone) into AwsRequestFailedError', async () => {

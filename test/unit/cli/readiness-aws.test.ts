@@ -12,7 +12,7 @@ import {
   DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,6 +90,14 @@ beforeEach(() => {
       StateValue: 'OK',
       StateUpdatedTimestamp: new Date(NOW.getTime() - 86_400_000),
     })),
+  });
+  route53.on(GetHostedZoneCommand).resolves({
+    HostedZone: {
+      Id: '/hostedzone/Z0123456789ABCDEFGHIJ',
+      Name: 'orders.example.internal.',
+      CallerReference: 'x',
+      Config: { PrivateZone: true },
+    },
   });
   route53.on(ListResourceRecordSetsCommand).resolves({
     ResourceRecordSets: [{ Name: 'db.orders.example.internal.', Type: 'CNAME', ResourceRecords: [{ Value: WRITER }] }],

@@ -1,0 +1,46 @@
+/**
+ * What only Route 53 can tell about the plan's record before a failover: whether UpdateDns's simple UPSERT would be
+ * refused (InvalidChangeBatch, after the database was promoted), and how Verify will read the record back. The plan
+ * schema refuses what the plan alone shows (functions/core/plan-dns.ts); this needs the zone and its records.
+ */
+import type { DnsConfig } from '../plan-dns.js';
+import type { DnsRecordFacts } from '../ports.js';
+
+const canonical = (name: string) => name.replace(/\.$/, '').toLowerCase();
+
+/** The two ways Verify reads a Route 53 record back (functions/adapters/dns/route53.ts `resolve`). */
+export const verifyMethodOf = (zone: { private: boolean }): string =>
+  zone.private
+    ? 'ListResourceRecordSets (private zone: the record as the zone holds it; TestDNSAnswer supports public zones only)'
+    : "TestDNSAnswer (public zone: the answer of Route 53's authoritative name servers)";
+
+/**
+ * Each refusal Route 53 would give UpdateDns, as `field: why`. The rules are those of ChangeResourceRecordSets:
+ * no CNAME at the zone apex, a CNAME shares its name with no other type, and a simple record does not sit beside
+ * weighted, failover, latency or other routing-policy records of the same name and type.
+ */
+export const route53Refusals = (dns: Extract<DnsConfig, { kind: 'route53' }>, facts: DnsRecordFacts): string[] => {
+  const refusals: string[] = [];
+  const name = canonical(dns.recordName);
+  const { zone, sameName = [] } = facts;
+  if (zone && zone.name !== canonical(dns.zoneName)) {
+    refusals.push(`dns.zoneName: zone ${dns.hostedZoneId} is ${zone.name}, not ${canonical(dns.zoneName)}`);
+  }
+  if (zone && dns.recordType === 'CNAME' && name === zone.name) {
+    refusals.push(`dns.recordName: ${name} is the apex of zone ${zone.name}, where Route 53 refuses a CNAME`);
+  }
+  const otherTypes = [...new Set(sameName.map((s) => s.type).filter((t) => t !== dns.recordType))];
+  if (dns.recordType === 'CNAME' && otherTypes.length > 0) {
+    refusals.push(`dns.recordType: ${name} also has ${otherTypes.join(', ')} records; a CNAME may not share its name`);
+  }
+  if (dns.recordType !== 'CNAME' && otherTypes.includes('CNAME')) {
+    refusals.push(`dns.recordType: ${name} is a CNAME in the zone; an ${dns.recordType} record may not share its name`);
+  }
+  if (sameName.some((s) => s.type === dns.recordType && s.routingPolicy)) {
+    refusals.push(
+      `dns.recordName: ${name} ${dns.recordType} has routing-policy records (weighted, failover, latency...); ` +
+        'Route 53 refuses the simple UPSERT UpdateDns sends beside them',
+    );
+  }
+  return refusals;
+};
