@@ -214,6 +214,16 @@ const main = async () => {
         importMs: sum(path.map((p) => p.importMs)),
         overBaselineMs: sum(path.map((p) => p.readyMs - baselineReady)),
       },
+      // With coldStarts.warmUp (core/warm-up.ts) the first step starts cold and the warm-up it sends initialises
+      // the others meanwhile: counted here as warm when their step comes (an environment whose init has not
+      // finished by then makes that step cold again; on Lambda, init also overlaps with the state transitions).
+      happyPathWithWarmUp: {
+        coldSteps: path.slice(0, 1).map((p) => p.step),
+        readyMs: sum(path.slice(0, 1).map((p) => p.readyMs)),
+        importMs: sum(path.slice(0, 1).map((p) => p.importMs)),
+        overBaselineMs: sum(path.slice(0, 1).map((p) => p.readyMs - baselineReady)),
+        assumption: 'every step after the first finds the environment its warm-up started already initialised',
+      },
     };
     mkdirSync(dirname(args.out), { recursive: true });
     writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -235,6 +245,11 @@ const main = async () => {
     console.log(
       `happy path (${path.length} steps): ready ${report.happyPath.readyMs} ms, import ${report.happyPath.importMs} ms, ` +
         `${report.happyPath.overBaselineMs} ms over ${path.length} empty cold starts → ${args.out}`,
+    );
+    const warm = report.happyPathWithWarmUp;
+    console.log(
+      `with the warm-up (first step cold, the rest warm): ready ${warm.readyMs} ms, our code's import ${warm.importMs} ms, ` +
+        `${warm.overBaselineMs} ms over one empty cold start (all-cold / warm-up: ${round(report.happyPath.readyMs / warm.readyMs, 2)}×)`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
