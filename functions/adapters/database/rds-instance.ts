@@ -6,10 +6,16 @@ import {
   PromoteReadReplicaCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { describeOne, translateAwsError } from '#adapters/aws-errors.js';
+import { describeOne, hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { parseArn } from '#core/arn.js';
-import { ConfigurationError, FenceFailedError, ResourceBusyError, ServiceUnavailableError } from '#core/errors.js';
+import {
+  ConfigurationError,
+  type DrFailoverError,
+  FenceFailedError,
+  ResourceBusyError,
+  ServiceUnavailableError,
+} from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
@@ -30,6 +36,11 @@ export const PRIMARY_REGION_DEADLINE_MS = 8000;
 
 /** `InvalidDBInstanceStateFault`: the instance is busy (promoting, modifying, rebooting); the same call succeeds later. */
 const INSTANCE_BUSY_CODES = ['InvalidDBInstanceStateFault'] as const;
+/**
+ * Statuses a read replica passes through while RDS promotes it: it is modified, then rebooted before it is made
+ * available. https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html
+ */
+const PROMOTING_STATES: ReadonlySet<string> = new Set(['modifying', 'rebooting']);
 /** The parameter group is being modified by someone else. */
 const PARAMETER_GROUP_BUSY_CODES = ['InvalidDBParameterGroupStateFault'] as const;
 
@@ -253,9 +264,35 @@ export class RdsInstanceFailover implements DatabaseFailover {
       // No BackupRetentionPeriod: the promoted instance keeps the replica's setting.
       await this.standbyRds().send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: this.replicaId }));
     } catch (error) {
-      throw translateAwsError(error, `PromoteReadReplica ${this.replicaId}`, INSTANCE_BUSY_CODES);
+      const translated = translateAwsError(error, `PromoteReadReplica ${this.replicaId}`, INSTANCE_BUSY_CODES);
+      if (!hasAwsErrorName(error, ...INSTANCE_BUSY_CODES)) throw translated;
+      return this.promotionUnderWay(translated);
     }
     return { outcome: 'started', detail: `PromoteReadReplica accepted for ${this.replicaId} (replica of ${source})` };
+  }
+
+  /**
+   * PromoteReadReplica refused with InvalidDBInstanceStateFault. A retry after an accepted request whose answer was
+   * lost (a 5xx, a Lambda error or timeout after the call) meets its own promotion under way: RDS refuses a second
+   * one while the replica is `modifying` or `rebooting`. That is a promotion started, to be polled, not a failure;
+   * any other state (e.g. the replica's own `backing-up`) is busy, and the state machine retries.
+   */
+  private async promotionUnderWay(refused: DrFailoverError): Promise<PromoteResult> {
+    const instance = await this.describeReplica();
+    const status = instance.DBInstanceStatus ?? 'unknown';
+    if (!instance.ReadReplicaSourceDBInstanceIdentifier) {
+      return {
+        outcome: 'started',
+        detail: `${this.replicaId} is already standalone (${status}): the promotion an earlier attempt asked for is under way or done`,
+      };
+    }
+    if (!PROMOTING_STATES.has(status)) throw refused;
+    return {
+      outcome: 'started',
+      detail:
+        `PromoteReadReplica refused because ${this.replicaId} is ${status}: a promotion is already under way ` +
+        '(an earlier attempt was accepted before its answer was lost); polling it',
+    };
   }
 
   async promotionStatus(): Promise<PromotionStatus> {

@@ -468,10 +468,38 @@ describe('RdsInstanceFailover', () => {
       expect(await regionOfCall(rds, DescribeDBInstancesCommand)).toBe(STANDBY);
     });
 
-    it('throws ResourceBusyError when the replica is busy (InvalidDBInstanceStateFault)', async () => {
+    it.each([
+      ['modifying', [{ ...replica, DBInstanceStatus: 'modifying' }], /a promotion is already under way/],
+      ['rebooting', [{ ...replica, DBInstanceStatus: 'rebooting' }], /a promotion is already under way/],
+      ['standalone', [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'rebooting' }], /already standalone/],
+    ])(
+      'reports a promotion under way as started when RDS refuses a second one (InvalidDBInstanceStateFault, %s)',
+      async (_what, after, detail) => {
+        // Prepare: the first describe sees the replica, the one after the refusal sees it being promoted.
+        rds
+          .on(DescribeDBInstancesCommand)
+          .resolvesOnce({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] })
+          .resolves({ DBInstances: after });
+        rds
+          .on(PromoteReadReplicaCommand)
+          .rejects(
+            new InvalidDBInstanceStateFault({ $metadata: {}, message: 'DB instance is not in available state' }),
+          );
+
+        // Act
+        const result = await adapter().promote('unplanned');
+
+        // Assess
+        expect(result).toEqual({ outcome: 'started', detail: expect.stringMatching(detail) });
+        expect(rds).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+        expect(rds).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 2);
+      },
+    );
+
+    it('throws ResourceBusyError when the replica is busy with something other than a promotion (InvalidDBInstanceStateFault, backing-up)', async () => {
       // Prepare
-      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] });
-      const fault = new InvalidDBInstanceStateFault({ $metadata: {}, message: 'instance is being modified' });
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'backing-up' }] });
+      const fault = new InvalidDBInstanceStateFault({ $metadata: {}, message: 'instance is being backed up' });
       rds.on(PromoteReadReplicaCommand).rejects(fault);
 
       // Act
