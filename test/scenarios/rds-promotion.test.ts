@@ -1,3 +1,4 @@
+import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Handlers, type LambdaHandler, loadDefinition } from '#lab/state-machine.js';
@@ -9,6 +10,7 @@ import {
   execute,
   notifyWorld,
   publishedTypes,
+  rds,
   realHandlers,
   route53,
   route53World,
@@ -81,4 +83,34 @@ describe('RDS read replica promotion, on the simulated RDS', () => {
       expect(publishedTypes()).toContain('Failover Succeeded');
     },
   );
+  it('switches DNS once the promoted instance is writable while it takes its first backup (AWS default retention of 1 day)', async () => {
+    // Prepare: the replica has no backups; PromoteReadReplica without BackupRetentionPeriod enables them (default 1
+    // day), so the promoted instance is backing-up for 30 minutes: longer than the plan's 90 checks 10 s apart.
+    const { world, settings, run, upserted } = scenario({ promotion: { backingUpMs: 30 * MINUTE } });
+
+    // Act
+    const result = await run();
+
+    // Assess
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.promotionsStarted()).toBe(1);
+    expect(world.replicaStatus()).toBe('backing-up');
+    expect(upserted()).toEqual([settings.replica.endpoint]);
+  });
+
+  it('keeps the replica backup retention when it has one, instead of the API default of 1 day', async () => {
+    // Prepare
+    const { run } = scenario({ replica: { ...rdsWorldDefaults().replica, backupRetentionPeriod: 7 } });
+
+    // Act
+    const result = await run();
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(rds).toHaveReceivedCommandWith(PromoteReadReplicaCommand, {
+      DBInstanceIdentifier: 'feature-store-replica',
+      BackupRetentionPeriod: 7,
+    });
+  });
 });

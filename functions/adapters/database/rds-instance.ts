@@ -41,6 +41,13 @@ const INSTANCE_BUSY_CODES = ['InvalidDBInstanceStateFault'] as const;
  * available. https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html
  */
 const PROMOTING_STATES: ReadonlySet<string> = new Set(['modifying', 'rebooting']);
+/**
+ * Statuses in which a standalone (promoted) instance takes writes. A promotion with backups enabled ends in
+ * `backing-up` (the first automated backup) before `available`; the backup can take longer than the plan's status
+ * checks, and the instance is the writer during it.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html (DB instance status)
+ */
+const WRITABLE_STANDALONE_STATES: ReadonlySet<string> = new Set(['available', 'backing-up']);
 /** The parameter group is being modified by someone else. */
 const PARAMETER_GROUP_BUSY_CODES = ['InvalidDBParameterGroupStateFault'] as const;
 
@@ -122,7 +129,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
    * The replica's lag, or that it is already promoted. The promotion state outranks the metric: a promoted replica
    * stops publishing ReplicaLag, and its last datapoint (absent, stale, or still fresh for a few minutes) describes
    * a replication that is over. So the instance is described on every reading, in parallel with the metric query so
-   * that it adds no latency: writable by promotionStatus's rule (standalone and available) means it is the writer,
+   * that it adds no latency: writable by promotionStatus's rule (standalone, available or backing-up) means it is the writer,
    * whatever the metric says.
    */
   async replicationLag(): Promise<LagReading> {
@@ -153,7 +160,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
         observedAt: now.toISOString(),
         source: PROMOTED_SOURCE,
         detail:
-          `${this.replicaId} in ${this.standbyRegion} has no replication source and is available: it is already ` +
+          `${this.replicaId} in ${this.standbyRegion} has no replication source and is ${status}: it is already ` +
           'promoted and the writer, so nothing further can be lost by this run',
         alreadyPromoted: true,
       };
@@ -260,9 +267,14 @@ export class RdsInstanceFailover implements DatabaseFailover {
       };
     }
     const source = instance.ReadReplicaSourceDBInstanceIdentifier;
+    // Without BackupRetentionPeriod AWS applies its default of 1 day, not the replica's setting
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PromoteReadReplica.html): keep a retention the
+    // replica has; one without backups gets the default, so the new writer has backups from its first day.
+    const retention = instance.BackupRetentionPeriod ? { BackupRetentionPeriod: instance.BackupRetentionPeriod } : {};
     try {
-      // No BackupRetentionPeriod: the promoted instance keeps the replica's setting.
-      await this.standbyRds().send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: this.replicaId }));
+      await this.standbyRds().send(
+        new PromoteReadReplicaCommand({ DBInstanceIdentifier: this.replicaId, ...retention }),
+      );
     } catch (error) {
       const translated = translateAwsError(error, `PromoteReadReplica ${this.replicaId}`, INSTANCE_BUSY_CODES);
       if (!hasAwsErrorName(error, ...INSTANCE_BUSY_CODES)) throw translated;
@@ -306,8 +318,8 @@ export class RdsInstanceFailover implements DatabaseFailover {
     if (FAILED_INSTANCE_STATES.has(status)) {
       return { state: 'failed', detail: `${this.replicaId} is ${status}` };
     }
-    if (!source && status === 'available') {
-      const result: PromotionStatus = { state: 'writable', detail: `${this.replicaId} is standalone and available` };
+    if (!source && WRITABLE_STANDALONE_STATES.has(status)) {
+      const result: PromotionStatus = { state: 'writable', detail: `${this.replicaId} is standalone and ${status}` };
       if (instance.Endpoint?.Address) result.writerEndpoint = instance.Endpoint.Address;
       return result;
     }

@@ -449,7 +449,7 @@ describe('RdsInstanceFailover', () => {
       expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
     });
 
-    it('sends PromoteReadReplica for the replica in the standby region, keeping its backup retention', async () => {
+    it('sends PromoteReadReplica for the replica in the standby region (a replica without backups: AWS default retention)', async () => {
       // Prepare
       rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] });
       rds.on(PromoteReadReplicaCommand).resolves({ DBInstance: { DBInstanceIdentifier: REPLICA_ID } });
@@ -513,6 +513,23 @@ describe('RdsInstanceFailover', () => {
       expect((error as ResourceBusyError).cause).toBe(fault);
     });
 
+    it("keeps the replica's backup retention, which PromoteReadReplica would otherwise set to its default of 1 day", async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ ...replica, DBInstanceStatus: 'available', BackupRetentionPeriod: 7 }],
+      });
+      rds.on(PromoteReadReplicaCommand).resolves({ DBInstance: { DBInstanceIdentifier: REPLICA_ID } });
+
+      // Act
+      await adapter().promote('unplanned');
+
+      // Assess
+      expect(rds.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({
+        DBInstanceIdentifier: REPLICA_ID,
+        BackupRetentionPeriod: 7,
+      });
+    });
+
     it('throws AwsRequestFailedError when the replica does not exist (DBInstanceNotFoundFault)', async () => {
       // Prepare
       rds
@@ -569,17 +586,50 @@ describe('RdsInstanceFailover', () => {
       expect(status.detail).toContain('modifying');
     });
 
-    it('reports pending while the standalone instance is not yet available', async () => {
+    it.each(['modifying', 'rebooting'])(
+      'reports pending while the standalone instance is %s (not yet taking writes)',
+      async (s) => {
+        // Prepare
+        rds.on(DescribeDBInstancesCommand).resolves({
+          DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: s }],
+        });
+
+        // Act
+        const status = await adapter().promotionStatus();
+
+        // Assess
+        expect(status).toEqual({ state: 'pending', detail: expect.stringContaining(s) });
+      },
+    );
+
+    it('reports writable while the promoted instance takes its first backup (backing-up)', async () => {
       // Prepare
       rds.on(DescribeDBInstancesCommand).resolves({
-        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'backing-up' }],
+        DBInstances: [
+          { DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'backing-up', Endpoint: { Address: 'fs.example' } },
+        ],
       });
 
       // Act
       const status = await adapter().promotionStatus();
 
       // Assess
-      expect(status).toEqual({ state: 'pending', detail: expect.stringContaining('backing-up') });
+      expect(status).toEqual({
+        state: 'writable',
+        detail: expect.stringContaining('standalone and backing-up'),
+        writerEndpoint: 'fs.example',
+      });
+    });
+
+    it('reports pending while a replica still linked to its source is backing-up', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'backing-up' }] });
+
+      // Act
+      const status = await adapter().promotionStatus();
+
+      // Assess
+      expect(status.state).toBe('pending');
     });
 
     it.each(['failed', 'incompatible-parameters', 'storage-full'])(
