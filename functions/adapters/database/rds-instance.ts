@@ -18,7 +18,15 @@ import {
 } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
 import type { PlanWithDatabase } from '#core/plan.js';
-import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
+import type {
+  DatabaseFailover,
+  FenceResult,
+  LagReading,
+  PromoteContext,
+  PromoteResult,
+  PromotionStatus,
+} from '#core/ports.js';
+import { checkPlannedFence, PRIMARY_REGION_DEADLINE_MS, replicaLagQuery, withDeadline } from './rds-fence.js';
 
 /** Injectable clients and clock; by default clients come from the lazy client cache, built on first use. */
 export interface AwsDatabaseDeps {
@@ -32,7 +40,6 @@ export interface AwsDatabaseDeps {
  * on top (the SDK's timeouts do not cover every stall, e.g. credential or DNS resolution).
  */
 export const PRIMARY_REGION_CLIENT_SETTINGS = { maxAttempts: 1, connectionTimeoutMs: 2000, requestTimeoutMs: 5000 };
-export const PRIMARY_REGION_DEADLINE_MS = 8000;
 
 /** `InvalidDBInstanceStateFault`: the instance is busy (promoting, modifying, rebooting); the same call succeeds later. */
 const INSTANCE_BUSY_CODES = ['InvalidDBInstanceStateFault'] as const;
@@ -80,28 +87,6 @@ export const rdsResourceId = (arn: string, prefix: 'db' | 'cluster'): string => 
   return resource.slice(prefix.length + 1);
 };
 
-/** Runs a call with a hard deadline, aborting the request when it passes. */
-export const withDeadline = async <T>(
-  call: (abortSignal: AbortSignal) => Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> => {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(Object.assign(new Error(`${what} gave no answer within ${ms} ms`), { name: 'TimeoutError' }));
-    }, ms);
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([call(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
 /**
  * DatabaseFailover for an RDS for PostgreSQL cross-region read replica: the replica lives in the standby region
  * (where this stack runs), its source in the primary region. Only fencing touches the primary region.
@@ -138,19 +123,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
     const cloudwatch = this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion);
     const [instance, latest] = await Promise.all([
       this.describeReplica(),
-      lag.latestDatapoints(
-        cloudwatch,
-        [
-          {
-            id: 'replica_lag',
-            namespace: 'AWS/RDS',
-            metricName: 'ReplicaLag',
-            dimensions: { DBInstanceIdentifier: this.replicaId },
-          },
-        ],
-        now,
-        `ReplicaLag ${this.replicaId}`,
-      ),
+      lag.latestDatapoints(cloudwatch, [replicaLagQuery(this.replicaId)], now, `ReplicaLag ${this.replicaId}`),
     ]);
     const status = instance.DBInstanceStatus ?? 'unknown';
     if (this.promotionOf(instance).state === 'writable') {
@@ -205,7 +178,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
     };
   }
 
-  async fenceOldPrimary(mode: FailoverMode): Promise<FenceResult> {
+  async fenceOldPrimary(mode: FailoverMode, previous?: FenceResult): Promise<FenceResult> {
     if (!this.fenceParameterGroupName) {
       const detail =
         `cannot fence ${this.sourceArn}: database.fenceParameterGroupName is not set in the plan ` +
@@ -214,7 +187,10 @@ export class RdsInstanceFailover implements DatabaseFailover {
         throw new FenceFailedError(`${detail}; a planned run never promotes over a writable primary`);
       return { fenced: false, method: 'not-configured', detail };
     }
+    // A planned fence asked for earlier is checked, not asked for again.
+    if (mode === 'planned' && previous?.pending && previous.requestedAt) return this.plannedFence(previous.requestedAt);
     const group = this.fenceParameterGroupName;
+    const requestedAt = this.now().toISOString();
     const what = `ModifyDBParameterGroup ${group} in ${this.primaryRegion}`;
     try {
       await withDeadline(
@@ -249,6 +225,8 @@ export class RdsInstanceFailover implements DatabaseFailover {
         detail: `${translated.message}; proceeding without fencing ${this.sourceArn} (unplanned run)`,
       };
     }
+    // Accepted is not applied: a planned run waits until the source refuses writes and the replica has caught up.
+    if (mode === 'planned') return this.plannedFence(requestedAt);
     return {
       fenced: true,
       method: 'read-only-parameter',
@@ -258,7 +236,28 @@ export class RdsInstanceFailover implements DatabaseFailover {
     };
   }
 
-  async promote(_mode: FailoverMode): Promise<PromoteResult> {
+  private async plannedFence(requestedAt: string): Promise<FenceResult> {
+    const lag = await import('./cloudwatch-lag.js');
+    const replica = await this.describeReplica();
+    const fence = {
+      primaryRds: this.primaryRds(),
+      cloudwatch: this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion),
+      sourceArn: this.sourceArn,
+      sourceId: rdsResourceId(this.sourceArn, 'db'),
+      group: this.fenceParameterGroupName ?? '',
+      replicaId: this.replicaId,
+      replicaPromoted: !replica.ReadReplicaSourceDBInstanceIdentifier,
+      now: this.now(),
+    };
+    return checkPlannedFence(fence, requestedAt);
+  }
+
+  async promote(mode: FailoverMode, context: PromoteContext = {}): Promise<PromoteResult> {
+    if (mode === 'planned' && !context.fence?.fenced) {
+      throw new FenceFailedError(
+        `planned run refuses to promote ${this.replicaId}: its source ${this.sourceArn} is not confirmed fenced`,
+      );
+    }
     const instance = await this.describeReplica();
     if (!instance.ReadReplicaSourceDBInstanceIdentifier) {
       return {
