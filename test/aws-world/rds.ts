@@ -205,7 +205,8 @@ export class RdsWorld {
     if (status !== 'available') throw stateFault(`DB instance ${id} is not in available state (it is ${status}).`);
     this.#promotion = { at: now, retentionDays: input.BackupRetentionPeriod ?? 1 };
     this.#promotionRequests += 1;
-    // Accepted, then the answer is lost to a server error (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/CommonErrors.html).
+    // Accepted, then answered with a server error: InternalFailure, HTTP 500, is common to every AWS API
+    // (https://docs.aws.amazon.com/emr/latest/APIReference/CommonErrors.html); nothing says RDS undoes the change.
     const lost = this.#answerAfterAccept.shift();
     if (lost) throw lost;
     return { DBInstance: this.#describe(this.#o.replica.id) };
@@ -237,7 +238,8 @@ export class RdsWorld {
 
   /**
    * default_transaction_read_only makes new transactions read-only once applied; transactions already open
-   * keep their setting and may still commit (https://www.postgresql.org/docs/current/runtime-config-client.html).
+   * keep their setting and may still commit: each transaction takes default_transaction_read_only when it begins
+   * (https://postgresqlco.nf/doc/en/param/transaction_read_only/).
    */
   #writesEndAt(): number {
     if (this.#readOnlyRequestedAt === undefined) return Infinity;
