@@ -71,6 +71,20 @@ const globalClusters = (s: Scope) =>
   s.aurora.map(({ plan, db }) => `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`);
 const withRoute53 = (s: Scope) => s.plans.some((p) => p.dns.kind === 'route53');
 const anyAwsDatabase = (s: Scope) => s.rds.length + s.aurora.length > 0;
+/** The RDS plans a planned run can fence: with the source's custom parameter group named. */
+const fencedRdsPlans = (s: Scope) =>
+  s.rdsPlans.flatMap((p) =>
+    p.database.kind === 'rds-instance' && p.database.fenceParameterGroupName
+      ? [
+          {
+            ...p.database,
+            fenceParameterGroupName: p.database.fenceParameterGroupName,
+            regions: p.regions,
+            accountId: p.accountId,
+          },
+        ]
+      : [],
+  );
 const regionsOf = (plans: Plan[]) => [...new Set(plans.map((p) => `${p.regions.standby}:${p.accountId}`))];
 const auroraPlans = (s: Scope) => s.aurora.map(({ plan }) => plan);
 
@@ -201,11 +215,19 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       sid: 'FenceRdsSourceReadOnly',
       actions: ['rds:ModifyDBParameterGroup'],
       resources: (s) =>
-        s.rdsPlans.flatMap((p) =>
-          p.database.kind === 'rds-instance' && p.database.fenceParameterGroupName
-            ? [`arn:aws:rds:${p.regions.primary}:${p.accountId}:pg:${p.database.fenceParameterGroupName}`]
-            : [],
-        ),
+        fencedRdsPlans(s).map((p) => `arn:aws:rds:${p.regions.primary}:${p.accountId}:pg:${p.fenceParameterGroupName}`),
+    },
+    // A planned fence is confirmed by what RDS shows: the source's parameter group in-sync, the replica caught up.
+    {
+      sid: 'ConfirmRdsFence',
+      actions: ['rds:DescribeDBInstances'],
+      resources: (s) => fencedRdsPlans(s).flatMap((p) => [p.sourceInstanceArn, p.replicaInstanceArn]),
+    },
+    // GetMetricData has no resource-level permissions: AWS documents only "*" for it.
+    {
+      sid: 'ConfirmRdsFenceReplicaLag',
+      actions: ['cloudwatch:GetMetricData'],
+      resources: (s) => (fencedRdsPlans(s).length > 0 ? ['*'] : []),
     },
     READ_SECRETS,
   ],

@@ -106,6 +106,7 @@ export const causeMessage = (cause: string | undefined): string | undefined => {
  */
 export const fenceSummary = (fence: FenceResult): string => {
   if (fence.fenced) return `fenced (${fence.method})`;
+  if (fence.pending) return `fence asked for, not yet confirmed (${fence.method}): ${fence.detail}`;
   if (fence.readOnly) return `READ-ONLY but not fully fenced (${fence.method}): ${fence.detail}`;
   return `NOT fenced (${fence.method}): ${fence.detail}`;
 };

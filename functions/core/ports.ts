@@ -41,6 +41,16 @@ export interface FenceResult {
    * fence can still commit.
    */
   readOnly?: FenceLeftReadOnly;
+  /**
+   * A planned fence asked for but not yet confirmed (`fenced` is then false): the old primary was told to refuse
+   * writes, and the adapter waits until it can see that it does and that the standby has every commit it
+   * acknowledged. The state machine waits and calls Fence again, which checks instead of fencing again.
+   */
+  pending?: boolean;
+  /** When the fence was first asked for (ISO 8601): a reading taken after it says what the fence achieved. */
+  requestedAt?: string;
+  /** Fence checks so far while pending (bounded by the plan's `promotion.maxStatusChecks`). */
+  checks?: number;
 }
 
 /** What an unfinished fence left on the old primary. */
@@ -77,8 +87,11 @@ export interface PromotionStatus {
 
 export interface DatabaseFailover {
   replicationLag(): Promise<LagReading>;
-  /** Planned: must fence or throw FenceFailedError. Unplanned: best-effort within the plan's bound. */
-  fenceOldPrimary(mode: FailoverMode): Promise<FenceResult>;
+  /**
+   * Planned: must fence or throw FenceFailedError; may answer `pending`, and is then called again with that result
+   * as `previous` to check on it. Unplanned: best-effort within the plan's bound.
+   */
+  fenceOldPrimary(mode: FailoverMode, previous?: FenceResult): Promise<FenceResult>;
   /** Idempotent: a standby that is already the writer is success. */
   promote(mode: FailoverMode, context?: PromoteContext): Promise<PromoteResult>;
   promotionStatus(): Promise<PromotionStatus>;

@@ -28,6 +28,7 @@ const HAPPY_PATH = [
   'CheckLag',
   'LagWithinRpo?',
   'Fence',
+  'Fenced?',
   'Promote',
   'WaitForPromotion',
   'PromotionStatus',

@@ -102,9 +102,14 @@ export const FEATURE_STORE_PLANNED: Scenario = {
     database: { ...(p.database as object), fenceParameterGroupName: 'feature-store-pg' } as PlanInput['database'],
   })),
   world: () => {
-    lagMetrics(() => 4);
+    // Once the read-only parameter is set, the replica replays the last commits: its lag reads 0 from then on.
+    let readOnly = false;
+    lagMetrics(() => (readOnly ? 0 : 4));
     rdsReplicaWorld();
-    rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+    rds.on(ModifyDBParameterGroupCommand).callsFake(() => {
+      readOnly = true;
+      return { DBParameterGroupName: 'feature-store-pg' };
+    });
     route53World({ initial: 'feature-store.abc123.us-west-2.rds.amazonaws.com' });
   },
   ends: { status: 'SUCCEEDED' },

@@ -278,6 +278,16 @@ export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
       },
     ],
   }));
+  // The source, in the primary region: its custom parameter group (a planned fence's) applied.
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'feature-store' }).resolves({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: 'feature-store',
+        DBInstanceStatus: 'available',
+        DBParameterGroups: [{ DBParameterGroupName: 'feature-store-pg', ParameterApplyStatus: 'in-sync' }],
+      },
+    ],
+  });
   rds.on(PromoteReadReplicaCommand).callsFake(() => {
     promoted = true;
     return { DBInstance: { DBInstanceIdentifier: FEATURES.replica, DBInstanceStatus: 'modifying' } };

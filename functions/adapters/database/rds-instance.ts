@@ -6,13 +6,27 @@ import {
   PromoteReadReplicaCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { describeOne, translateAwsError } from '#adapters/aws-errors.js';
+import { describeOne, hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { parseArn } from '#core/arn.js';
-import { ConfigurationError, FenceFailedError, ResourceBusyError, ServiceUnavailableError } from '#core/errors.js';
+import {
+  ConfigurationError,
+  type DrFailoverError,
+  FenceFailedError,
+  ResourceBusyError,
+  ServiceUnavailableError,
+} from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
 import type { PlanWithDatabase } from '#core/plan.js';
-import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
+import type {
+  DatabaseFailover,
+  FenceResult,
+  LagReading,
+  PromoteContext,
+  PromoteResult,
+  PromotionStatus,
+} from '#core/ports.js';
+import { checkPlannedFence, PRIMARY_REGION_DEADLINE_MS, replicaLagQuery, withDeadline } from './rds-fence.js';
 
 /** Injectable clients and clock; by default clients come from the lazy client cache, built on first use. */
 export interface AwsDatabaseDeps {
@@ -26,10 +40,21 @@ export interface AwsDatabaseDeps {
  * on top (the SDK's timeouts do not cover every stall, e.g. credential or DNS resolution).
  */
 export const PRIMARY_REGION_CLIENT_SETTINGS = { maxAttempts: 1, connectionTimeoutMs: 2000, requestTimeoutMs: 5000 };
-export const PRIMARY_REGION_DEADLINE_MS = 8000;
 
 /** `InvalidDBInstanceStateFault`: the instance is busy (promoting, modifying, rebooting); the same call succeeds later. */
 const INSTANCE_BUSY_CODES = ['InvalidDBInstanceStateFault'] as const;
+/**
+ * Statuses a read replica passes through while RDS promotes it: it is modified, then rebooted before it is made
+ * available. https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html
+ */
+const PROMOTING_STATES: ReadonlySet<string> = new Set(['modifying', 'rebooting']);
+/**
+ * Statuses in which a standalone (promoted) instance takes writes. A promotion with backups enabled ends in
+ * `backing-up` (the first automated backup) before `available`; the backup can take longer than the plan's status
+ * checks, and the instance is the writer during it.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html (DB instance status)
+ */
+const WRITABLE_STANDALONE_STATES: ReadonlySet<string> = new Set(['available', 'backing-up']);
 /** The parameter group is being modified by someone else. */
 const PARAMETER_GROUP_BUSY_CODES = ['InvalidDBParameterGroupStateFault'] as const;
 
@@ -62,28 +87,6 @@ export const rdsResourceId = (arn: string, prefix: 'db' | 'cluster'): string => 
   return resource.slice(prefix.length + 1);
 };
 
-/** Runs a call with a hard deadline, aborting the request when it passes. */
-export const withDeadline = async <T>(
-  call: (abortSignal: AbortSignal) => Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> => {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(Object.assign(new Error(`${what} gave no answer within ${ms} ms`), { name: 'TimeoutError' }));
-    }, ms);
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([call(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
 /**
  * DatabaseFailover for an RDS for PostgreSQL cross-region read replica: the replica lives in the standby region
  * (where this stack runs), its source in the primary region. Only fencing touches the primary region.
@@ -111,7 +114,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
    * The replica's lag, or that it is already promoted. The promotion state outranks the metric: a promoted replica
    * stops publishing ReplicaLag, and its last datapoint (absent, stale, or still fresh for a few minutes) describes
    * a replication that is over. So the instance is described on every reading, in parallel with the metric query so
-   * that it adds no latency: writable by promotionStatus's rule (standalone and available) means it is the writer,
+   * that it adds no latency: writable by promotionStatus's rule (standalone, available or backing-up) means it is the writer,
    * whatever the metric says.
    */
   async replicationLag(): Promise<LagReading> {
@@ -120,19 +123,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
     const cloudwatch = this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion);
     const [instance, latest] = await Promise.all([
       this.describeReplica(),
-      lag.latestDatapoints(
-        cloudwatch,
-        [
-          {
-            id: 'replica_lag',
-            namespace: 'AWS/RDS',
-            metricName: 'ReplicaLag',
-            dimensions: { DBInstanceIdentifier: this.replicaId },
-          },
-        ],
-        now,
-        `ReplicaLag ${this.replicaId}`,
-      ),
+      lag.latestDatapoints(cloudwatch, [replicaLagQuery(this.replicaId)], now, `ReplicaLag ${this.replicaId}`),
     ]);
     const status = instance.DBInstanceStatus ?? 'unknown';
     if (this.promotionOf(instance).state === 'writable') {
@@ -142,7 +133,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
         observedAt: now.toISOString(),
         source: PROMOTED_SOURCE,
         detail:
-          `${this.replicaId} in ${this.standbyRegion} has no replication source and is available: it is already ` +
+          `${this.replicaId} in ${this.standbyRegion} has no replication source and is ${status}: it is already ` +
           'promoted and the writer, so nothing further can be lost by this run',
         alreadyPromoted: true,
       };
@@ -187,7 +178,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
     };
   }
 
-  async fenceOldPrimary(mode: FailoverMode): Promise<FenceResult> {
+  async fenceOldPrimary(mode: FailoverMode, previous?: FenceResult): Promise<FenceResult> {
     if (!this.fenceParameterGroupName) {
       const detail =
         `cannot fence ${this.sourceArn}: database.fenceParameterGroupName is not set in the plan ` +
@@ -196,7 +187,10 @@ export class RdsInstanceFailover implements DatabaseFailover {
         throw new FenceFailedError(`${detail}; a planned run never promotes over a writable primary`);
       return { fenced: false, method: 'not-configured', detail };
     }
+    // A planned fence asked for earlier is checked, not asked for again.
+    if (mode === 'planned' && previous?.pending && previous.requestedAt) return this.plannedFence(previous.requestedAt);
     const group = this.fenceParameterGroupName;
+    const requestedAt = this.now().toISOString();
     const what = `ModifyDBParameterGroup ${group} in ${this.primaryRegion}`;
     try {
       await withDeadline(
@@ -231,6 +225,8 @@ export class RdsInstanceFailover implements DatabaseFailover {
         detail: `${translated.message}; proceeding without fencing ${this.sourceArn} (unplanned run)`,
       };
     }
+    // Accepted is not applied: a planned run waits until the source refuses writes and the replica has caught up.
+    if (mode === 'planned') return this.plannedFence(requestedAt);
     return {
       fenced: true,
       method: 'read-only-parameter',
@@ -240,7 +236,28 @@ export class RdsInstanceFailover implements DatabaseFailover {
     };
   }
 
-  async promote(_mode: FailoverMode): Promise<PromoteResult> {
+  private async plannedFence(requestedAt: string): Promise<FenceResult> {
+    const lag = await import('./cloudwatch-lag.js');
+    const replica = await this.describeReplica();
+    const fence = {
+      primaryRds: this.primaryRds(),
+      cloudwatch: this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion),
+      sourceArn: this.sourceArn,
+      sourceId: rdsResourceId(this.sourceArn, 'db'),
+      group: this.fenceParameterGroupName ?? '',
+      replicaId: this.replicaId,
+      replicaPromoted: !replica.ReadReplicaSourceDBInstanceIdentifier,
+      now: this.now(),
+    };
+    return checkPlannedFence(fence, requestedAt);
+  }
+
+  async promote(mode: FailoverMode, context: PromoteContext = {}): Promise<PromoteResult> {
+    if (mode === 'planned' && !context.fence?.fenced) {
+      throw new FenceFailedError(
+        `planned run refuses to promote ${this.replicaId}: its source ${this.sourceArn} is not confirmed fenced`,
+      );
+    }
     const instance = await this.describeReplica();
     if (!instance.ReadReplicaSourceDBInstanceIdentifier) {
       return {
@@ -249,13 +266,44 @@ export class RdsInstanceFailover implements DatabaseFailover {
       };
     }
     const source = instance.ReadReplicaSourceDBInstanceIdentifier;
+    // Without BackupRetentionPeriod AWS applies its default of 1 day, not the replica's setting
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PromoteReadReplica.html): keep a retention the
+    // replica has; one without backups gets the default, so the new writer has backups from its first day.
+    const retention = instance.BackupRetentionPeriod ? { BackupRetentionPeriod: instance.BackupRetentionPeriod } : {};
     try {
-      // No BackupRetentionPeriod: the promoted instance keeps the replica's setting.
-      await this.standbyRds().send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: this.replicaId }));
+      await this.standbyRds().send(
+        new PromoteReadReplicaCommand({ DBInstanceIdentifier: this.replicaId, ...retention }),
+      );
     } catch (error) {
-      throw translateAwsError(error, `PromoteReadReplica ${this.replicaId}`, INSTANCE_BUSY_CODES);
+      const translated = translateAwsError(error, `PromoteReadReplica ${this.replicaId}`, INSTANCE_BUSY_CODES);
+      if (!hasAwsErrorName(error, ...INSTANCE_BUSY_CODES)) throw translated;
+      return this.promotionUnderWay(translated);
     }
     return { outcome: 'started', detail: `PromoteReadReplica accepted for ${this.replicaId} (replica of ${source})` };
+  }
+
+  /**
+   * PromoteReadReplica refused with InvalidDBInstanceStateFault. A retry after an accepted request whose answer was
+   * lost (a 5xx, a Lambda error or timeout after the call) meets its own promotion under way: RDS refuses a second
+   * one while the replica is `modifying` or `rebooting`. That is a promotion started, to be polled, not a failure;
+   * any other state (e.g. the replica's own `backing-up`) is busy, and the state machine retries.
+   */
+  private async promotionUnderWay(refused: DrFailoverError): Promise<PromoteResult> {
+    const instance = await this.describeReplica();
+    const status = instance.DBInstanceStatus ?? 'unknown';
+    if (!instance.ReadReplicaSourceDBInstanceIdentifier) {
+      return {
+        outcome: 'started',
+        detail: `${this.replicaId} is already standalone (${status}): the promotion an earlier attempt asked for is under way or done`,
+      };
+    }
+    if (!PROMOTING_STATES.has(status)) throw refused;
+    return {
+      outcome: 'started',
+      detail:
+        `PromoteReadReplica refused because ${this.replicaId} is ${status}: a promotion is already under way ` +
+        '(an earlier attempt was accepted before its answer was lost); polling it',
+    };
   }
 
   async promotionStatus(): Promise<PromotionStatus> {
@@ -269,8 +317,8 @@ export class RdsInstanceFailover implements DatabaseFailover {
     if (FAILED_INSTANCE_STATES.has(status)) {
       return { state: 'failed', detail: `${this.replicaId} is ${status}` };
     }
-    if (!source && status === 'available') {
-      const result: PromotionStatus = { state: 'writable', detail: `${this.replicaId} is standalone and available` };
+    if (!source && WRITABLE_STANDALONE_STATES.has(status)) {
+      const result: PromotionStatus = { state: 'writable', detail: `${this.replicaId} is standalone and ${status}` };
       if (instance.Endpoint?.Address) result.writerEndpoint = instance.Endpoint.Address;
       return result;
     }

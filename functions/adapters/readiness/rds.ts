@@ -20,12 +20,11 @@ import {
 } from '@aws-sdk/client-rds';
 import { describeFirst, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
+import { PRIMARY_REGION_DEADLINE_MS, withDeadline } from '#adapters/database/rds-fence.js';
 import {
   FAILED_INSTANCE_STATES,
   PRIMARY_REGION_CLIENT_SETTINGS,
-  PRIMARY_REGION_DEADLINE_MS,
   rdsResourceId,
-  withDeadline,
 } from '#adapters/database/rds-instance.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import type { BackupFacts, StandbyFacts, WriterFacts } from '#core/ports.js';

@@ -31,7 +31,18 @@ export const fence = async ({ state }: StepPayload, deps: DbDeps): Promise<Failo
     return step.done({ fence: { fenced: false, method: 'dry-run', detail, dryRun: true } }, `dry run: ${detail}`);
   }
   const db = await deps.database(state.plan);
-  const result = await db.fenceOldPrimary(mode);
+  const previous = state.fence?.pending ? state.fence : undefined;
+  const result = await db.fenceOldPrimary(mode, previous);
+  if (mode === 'planned' && result.pending) {
+    const checks = (previous?.checks ?? 0) + 1;
+    if (checks >= state.plan.promotion.maxStatusChecks) {
+      throw new FenceFailedError(
+        `planned run refuses to promote: the fence of the old primary was not confirmed after ${checks} checks ` +
+          `(${result.detail}); it was asked to be read-only and may be`,
+      );
+    }
+    return step.done({ fence: { ...result, checks } }, fenceSummary(result));
+  }
   if (mode === 'planned' && !result.fenced) {
     throw new FenceFailedError(`planned run refuses to promote: old primary ${fenceSummary(result)}`);
   }

@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PRIMARY_REGION_DEADLINE_MS, RdsInstanceFailover, rdsResourceId } from '#adapters/database/rds-instance.js';
+import { PRIMARY_REGION_DEADLINE_MS } from '#adapters/database/rds-fence.js';
+import { RdsInstanceFailover, rdsResourceId } from '#adapters/database/rds-instance.js';
 import {
   AwsRequestFailedError,
   ConfigurationError,
@@ -40,7 +41,9 @@ const STANDBY = 'us-east-2';
 const loadPlan = (fenceParameterGroupName?: string): PlanWithDatabase<'rds-instance'> => {
   const plan = loadPlanFile(fileURLToPath(new URL('../../../plans/feature-store.yml', import.meta.url)));
   if (plan.database.kind !== 'rds-instance') throw new Error('plans/feature-store.yml must be an rds-instance plan');
-  return { ...plan, database: { ...plan.database, ...(fenceParameterGroupName ? { fenceParameterGroupName } : {}) } };
+  // The plan file names the source's parameter group; each test says whether it has one.
+  const { fenceParameterGroupName: _inFile, ...database } = plan.database;
+  return { ...plan, database: { ...database, ...(fenceParameterGroupName ? { fenceParameterGroupName } : {}) } };
 };
 
 const adapter = (fenceParameterGroupName?: string) =>
@@ -60,6 +63,21 @@ const regionOfCall = async (mock: typeof rds | typeof cloudwatch, command: Param
 };
 
 const replica = { DBInstanceIdentifier: REPLICA_ID, ReadReplicaSourceDBInstanceIdentifier: SOURCE_ARN };
+
+/** The source with its parameter group's apply status, the replica still replicating, and its ReplicaLag series. */
+const sourceWorld = (status: string, timestamps: Date[], values: number[], group = 'feature-store-pg') => {
+  rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] });
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'feature-store' }).resolves({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: 'feature-store',
+        DBInstanceStatus: 'available',
+        DBParameterGroups: [{ DBParameterGroupName: group, ParameterApplyStatus: status }],
+      },
+    ],
+  });
+  replicaLagSeries(timestamps, values);
+};
 const throttling = () =>
   new RDSServiceException({ name: 'Throttling', $fault: 'client', $metadata: {}, message: 'Rate exceeded' });
 
@@ -297,12 +315,20 @@ describe('RdsInstanceFailover', () => {
     it('sets default_transaction_read_only on the fence parameter group in the primary region with one attempt', async () => {
       // Prepare
       rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+      sourceWorld('in-sync', [NOW], [0]);
 
       // Act
       const result = await adapter('feature-store-pg').fenceOldPrimary('planned');
 
       // Assess
-      expect(result).toMatchObject({ fenced: true, method: 'read-only-parameter' });
+      expect(result).toMatchObject({ fenced: true, method: 'read-only-parameter', requestedAt: NOW.toISOString() });
+      expect(result.detail).toMatch(/in-sync on feature-store, and ReplicaLag of feature-store-replica is 0/);
+      expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'feature-store' });
+      const sourceCall = rds
+        .commandCalls(DescribeDBInstancesCommand)
+        .find((c) => c.args[0].input.DBInstanceIdentifier === 'feature-store');
+      if (!sourceCall) throw new Error('the source was not described');
+      expect(await (sourceCall.thisValue as RDSClient).config.region()).toBe(PRIMARY);
       expect(rds).toHaveReceivedCommandTimes(ModifyDBParameterGroupCommand, 1);
       expect(rds).toHaveReceivedCommandWith(ModifyDBParameterGroupCommand, {
         DBParameterGroupName: 'feature-store-pg',
@@ -311,6 +337,92 @@ describe('RdsInstanceFailover', () => {
       const client = rds.commandCalls(ModifyDBParameterGroupCommand)[0]?.thisValue as RDSClient;
       expect(await client.config.region()).toBe(PRIMARY);
       expect(await client.config.maxAttempts()).toBe(1);
+    });
+
+    it.each([
+      ['the parameter is still applying', 'applying', [NOW], [0], /parameter group is applying on feature-store/],
+      ['the replica is still behind after the fence', 'in-sync', [NOW], [20], /ReplicaLag .* is 20 s/],
+      [
+        'no lag was measured after the fence',
+        'in-sync',
+        [minutesAgo(1)],
+        [0],
+        /no ReplicaLag datapoint .* after the fence/,
+      ],
+    ])('answers a planned fence pending while %s', async (_what, status, timestamps, values, why) => {
+      // Prepare
+      rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+      sourceWorld(status, timestamps, values);
+
+      // Act
+      const result = await adapter('feature-store-pg').fenceOldPrimary('planned');
+
+      // Assess
+      expect(result).toMatchObject({ fenced: false, pending: true, requestedAt: NOW.toISOString() });
+      expect(result.detail).toMatch(why);
+    });
+
+    it('checks a pending planned fence again without asking for it again, against the time it was asked for', async () => {
+      // Prepare
+      sourceWorld('in-sync', [minutesAgo(1)], [0]);
+      const previous = {
+        fenced: false,
+        pending: true,
+        method: 'read-only-parameter',
+        detail: 'waiting',
+        requestedAt: minutesAgo(2).toISOString(),
+      };
+
+      // Act
+      const result = await adapter('feature-store-pg').fenceOldPrimary('planned', previous);
+
+      // Assess
+      expect(result).toMatchObject({ fenced: true, requestedAt: minutesAgo(2).toISOString() });
+      expect(rds).not.toHaveReceivedCommand(ModifyDBParameterGroupCommand);
+    });
+
+    it('confirms a planned fence without a lag reading once the replica is already promoted', async () => {
+      // Prepare
+      rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+      sourceWorld('in-sync', [], []);
+      rds
+        .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA_ID })
+        .resolves({ DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'available' }] });
+
+      // Act
+      const result = await adapter('feature-store-pg').fenceOldPrimary('planned');
+
+      // Assess
+      expect(result).toMatchObject({ fenced: true, detail: expect.stringContaining('already promoted') });
+      expect(cloudwatch).not.toHaveReceivedCommand(GetMetricDataCommand);
+    });
+
+    it("throws FenceFailedError when the fence parameter group is not the source instance's", async () => {
+      // Prepare
+      rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+      sourceWorld('in-sync', [NOW], [0], 'default.postgres16');
+
+      // Act / Assess
+      await expect(adapter('feature-store-pg').fenceOldPrimary('planned')).rejects.toThrow(
+        /feature-store-pg is not a parameter group of/,
+      );
+    });
+
+    it('lets the state machine retry a planned fence check the primary region did not answer', async () => {
+      // Prepare
+      rds.on(ModifyDBParameterGroupCommand).resolves({ DBParameterGroupName: 'feature-store-pg' });
+      sourceWorld('in-sync', [NOW], [0]);
+      rds
+        .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'feature-store' })
+        .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} }));
+
+      // Act
+      const error = await adapter('feature-store-pg')
+        .fenceOldPrimary('planned')
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
     });
 
     it('throws FenceFailedError without calling AWS when a planned run has no fence parameter group', async () => {
@@ -449,13 +561,15 @@ describe('RdsInstanceFailover', () => {
       expect(rds).not.toHaveReceivedCommand(PromoteReadReplicaCommand);
     });
 
-    it('sends PromoteReadReplica for the replica in the standby region, keeping its backup retention', async () => {
+    it('sends PromoteReadReplica for the replica in the standby region (a replica without backups: AWS default retention)', async () => {
       // Prepare
       rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'available' }] });
       rds.on(PromoteReadReplicaCommand).resolves({ DBInstance: { DBInstanceIdentifier: REPLICA_ID } });
 
       // Act
-      const result = await adapter().promote('planned');
+      const result = await adapter().promote('planned', {
+        fence: { fenced: true, method: 'read-only-parameter', detail: 'x' },
+      });
 
       // Assess
       expect(result.outcome).toBe('started');
@@ -468,10 +582,38 @@ describe('RdsInstanceFailover', () => {
       expect(await regionOfCall(rds, DescribeDBInstancesCommand)).toBe(STANDBY);
     });
 
-    it('throws ResourceBusyError when the replica is busy (InvalidDBInstanceStateFault)', async () => {
+    it.each([
+      ['modifying', [{ ...replica, DBInstanceStatus: 'modifying' }], /a promotion is already under way/],
+      ['rebooting', [{ ...replica, DBInstanceStatus: 'rebooting' }], /a promotion is already under way/],
+      ['standalone', [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'rebooting' }], /already standalone/],
+    ])(
+      'reports a promotion under way as started when RDS refuses a second one (InvalidDBInstanceStateFault, %s)',
+      async (_what, after, detail) => {
+        // Prepare: the first describe sees the replica, the one after the refusal sees it being promoted.
+        rds
+          .on(DescribeDBInstancesCommand)
+          .resolvesOnce({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] })
+          .resolves({ DBInstances: after });
+        rds
+          .on(PromoteReadReplicaCommand)
+          .rejects(
+            new InvalidDBInstanceStateFault({ $metadata: {}, message: 'DB instance is not in available state' }),
+          );
+
+        // Act
+        const result = await adapter().promote('unplanned');
+
+        // Assess
+        expect(result).toEqual({ outcome: 'started', detail: expect.stringMatching(detail) });
+        expect(rds).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+        expect(rds).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 2);
+      },
+    );
+
+    it('throws ResourceBusyError when the replica is busy with something other than a promotion (InvalidDBInstanceStateFault, backing-up)', async () => {
       // Prepare
-      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] });
-      const fault = new InvalidDBInstanceStateFault({ $metadata: {}, message: 'instance is being modified' });
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'backing-up' }] });
+      const fault = new InvalidDBInstanceStateFault({ $metadata: {}, message: 'instance is being backed up' });
       rds.on(PromoteReadReplicaCommand).rejects(fault);
 
       // Act
@@ -483,6 +625,35 @@ describe('RdsInstanceFailover', () => {
       expect(error).toBeInstanceOf(ResourceBusyError);
       expect((error as ResourceBusyError).retryable).toBe(true);
       expect((error as ResourceBusyError).cause).toBe(fault);
+    });
+
+    it.each([
+      ['no fence', {}],
+      [
+        'a fence not yet confirmed',
+        { fence: { fenced: false, pending: true, method: 'read-only-parameter', detail: 'x' } },
+      ],
+    ])('refuses a planned promotion with %s (FenceFailedError), sending nothing', async (_what, context) => {
+      // Act / Assess
+      await expect(adapter().promote('planned', context)).rejects.toThrow(FenceFailedError);
+      expect(rds).not.toHaveReceivedAnyCommand();
+    });
+
+    it("keeps the replica's backup retention, which PromoteReadReplica would otherwise set to its default of 1 day", async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [{ ...replica, DBInstanceStatus: 'available', BackupRetentionPeriod: 7 }],
+      });
+      rds.on(PromoteReadReplicaCommand).resolves({ DBInstance: { DBInstanceIdentifier: REPLICA_ID } });
+
+      // Act
+      await adapter().promote('unplanned');
+
+      // Assess
+      expect(rds.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({
+        DBInstanceIdentifier: REPLICA_ID,
+        BackupRetentionPeriod: 7,
+      });
     });
 
     it('throws AwsRequestFailedError when the replica does not exist (DBInstanceNotFoundFault)', async () => {
@@ -541,17 +712,50 @@ describe('RdsInstanceFailover', () => {
       expect(status.detail).toContain('modifying');
     });
 
-    it('reports pending while the standalone instance is not yet available', async () => {
+    it.each(['modifying', 'rebooting'])(
+      'reports pending while the standalone instance is %s (not yet taking writes)',
+      async (s) => {
+        // Prepare
+        rds.on(DescribeDBInstancesCommand).resolves({
+          DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: s }],
+        });
+
+        // Act
+        const status = await adapter().promotionStatus();
+
+        // Assess
+        expect(status).toEqual({ state: 'pending', detail: expect.stringContaining(s) });
+      },
+    );
+
+    it('reports writable while the promoted instance takes its first backup (backing-up)', async () => {
       // Prepare
       rds.on(DescribeDBInstancesCommand).resolves({
-        DBInstances: [{ DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'backing-up' }],
+        DBInstances: [
+          { DBInstanceIdentifier: REPLICA_ID, DBInstanceStatus: 'backing-up', Endpoint: { Address: 'fs.example' } },
+        ],
       });
 
       // Act
       const status = await adapter().promotionStatus();
 
       // Assess
-      expect(status).toEqual({ state: 'pending', detail: expect.stringContaining('backing-up') });
+      expect(status).toEqual({
+        state: 'writable',
+        detail: expect.stringContaining('standalone and backing-up'),
+        writerEndpoint: 'fs.example',
+      });
+    });
+
+    it('reports pending while a replica still linked to its source is backing-up', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'backing-up' }] });
+
+      // Act
+      const status = await adapter().promotionStatus();
+
+      // Assess
+      expect(status.state).toBe('pending');
     });
 
     it.each(['failed', 'incompatible-parameters', 'storage-full'])(
