@@ -47,16 +47,25 @@ export const busArn = (plan: Plan) =>
     ? plan.notify.eventBus
     : `arn:aws:events:${plan.regions.standby}:${plan.accountId}:event-bus/${plan.notify.eventBus}`;
 
+/**
+ * Secrets Manager ends every secret's ARN with `-` and six random characters. A full ARN (its name ends in them)
+ * is granted as it is; a name or a partial ARN gets `-??????`, which matches exactly those six characters, where
+ * `-*` would also match any other secret whose name starts with this one and a dash (`orders-db-admin-AbC123`).
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html
+ */
+const secretPolicyArn = (plan: Plan, ref: string): string => {
+  if (!ref.startsWith('arn:')) {
+    return `arn:aws:secretsmanager:${plan.regions.standby}:${plan.accountId}:secret:${ref}-??????`;
+  }
+  // Secrets Manager itself reads a name ending in -XXXXXX as a full ARN, so the same rule applies here.
+  return /-[A-Za-z0-9]{6}$/.test(ref) ? ref : `${ref}-??????`;
+};
+
 const secretArns = (plan: Plan): string[] => {
   if (plan.database.kind !== 'postgres') return [];
   return [plan.database.primary.credentials, plan.database.standby.credentials].flatMap((ref) =>
-    'secretsManager' in ref
-      ? [
-          ref.secretsManager.startsWith('arn:')
-            ? ref.secretsManager
-            : `arn:aws:secretsmanager:${plan.regions.standby}:${plan.accountId}:secret:${ref.secretsManager}-*`,
-        ]
-      : [],
+    'secretsManager' in ref ? [secretPolicyArn(plan, ref.secretsManager)] : [],
   );
 };
 
