@@ -254,8 +254,14 @@ export const notificationResources = (plans: Plan[], stage: string): Record<stri
     const logicalId = topicLogicalId(topic);
     resources[logicalId] = {
       Type: 'AWS::SNS::Topic',
-      // Encrypted at rest: failover messages name databases, regions and people.
-      Properties: { TopicName: topic, KmsMasterKeyId: { 'Fn::GetAtt': [NOTIFICATIONS_KEY, 'Arn'] } },
+      // Encrypted at rest: failover messages name databases, regions and people. A name ending in .fifo is a
+      // FIFO topic only when created as one (FifoTopic); the notifier then sends a group and deduplication id.
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html
+      Properties: {
+        TopicName: topic,
+        KmsMasterKeyId: { 'Fn::GetAtt': [NOTIFICATIONS_KEY, 'Arn'] },
+        ...(topic.endsWith('.fifo') ? { FifoTopic: true } : {}),
+      },
     };
     resources[`${logicalId}Policy`] = {
       Type: 'AWS::SNS::TopicPolicy',

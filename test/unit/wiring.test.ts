@@ -512,6 +512,35 @@ describe('publisher resource policies', () => {
   });
 });
 
+describe('FIFO topics', () => {
+  it('creates a topic whose name ends in .fifo as a FIFO topic, and a standard one as standard', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'dr-wiring-'));
+    const plan = JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))) as { notify: Record<string, unknown> };
+    plan.notify.snsTopicArn = 'arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall.fifo';
+    writeFileSync(join(dir, 'orders.yml'), JSON.stringify(plan));
+
+    try {
+      // Act
+      const fifo = buildWiring(dir, 'eu-west-1', 'dev').resources.Resources;
+
+      // Assess
+      const topicsOf = (r: Record<string, unknown>) =>
+        Object.values(r as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
+          (x) => x.Type === 'AWS::SNS::Topic',
+        );
+      expect(topicsOf(fifo).map((t) => [t.Properties.TopicName, t.Properties.FifoTopic])).toEqual([
+        ['dr-failover-oncall.fifo', true],
+      ]);
+      expect(topicsOf(wiring.resources.Resources).map((t) => [t.Properties.TopicName, t.Properties.FifoTopic])).toEqual(
+        [['dr-failover-oncall', undefined]],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('deployed credentials', () => {
   it.each([
     ['an env', { env: 'PG_PASSWORD_JSON' }],
