@@ -86,7 +86,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.fence.method':
     '`read-only`: `ALTER SYSTEM SET default_transaction_read_only = on`, reload, and end client sessions. `stop`: a fast shutdown of the old primary.',
   'database.fence.timeoutSeconds':
-    'How long fencing may take before it gives up. A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced. A PostgreSQL primary that was already set read-only when time ran out is reported as read-only (persisted) with the client sessions still open.',
+    'How long fencing may take before it gives up; at most 44 s, so the fence ends inside the Fence function\'s 50 s Lambda timeout (less middy\'s 1 s early timeout and 5 s for reading the credentials). A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced. A PostgreSQL primary that was already set read-only when time ran out is reported as read-only (persisted) with the client sessions still open.',
   'database.writerAddress':
     'The address clients should reach the new writer at: the DNS target after the switch. Defaults to `database.standby.host`.',
 
@@ -142,5 +142,6 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
 export const PLAN_RULES: readonly string[] = [
   '`regions.standby` must differ from `regions.primary`.',
   "Every ARN must name `accountId`, the right region and that region's partition: `database.replicaInstanceArn` and `database.targetClusterArn` the standby region; `database.sourceInstanceArn` and `database.primaryClusterArn` the primary region; `notify.snsTopicArn`, `notify.eventBus` and a `secretsManager` credential when they are ARNs, the standby region (the standby region's stack reads both endpoints' secrets, also while the primary region is dark: a secret of the primary's belongs there as a Secrets Manager replica).",
+  "The longest run the plan allows must fit inside the state machine's `TimeoutSeconds` (86,400 s), or the run could end `TIMED_OUT` half done: every Task on the longest path at its timeout with all its retries, each approval the plan can ask for (`trigger.automatic: false`, `rpo.onExceeded: wait-for-approval`) waiting up to its 14,700 s backstop, and every lag, promotion and DNS check the plan allows with the waits between them (`functions/core/limits.ts`). A plan that does not fit is refused, naming `rpo.maxLagChecks`, `promotion.maxStatusChecks`, `dnsSync.maxStatusChecks` and the approval fields with the seconds each adds.",
   'Unknown fields are errors, named by their path (`trigger.alarm: unknown field`), so a typo never passes silently.',
 ];
