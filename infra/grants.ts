@@ -69,6 +69,13 @@ const secretArns = (plan: Plan): string[] => {
   );
 };
 
+const secretKeyArns = (plan: Plan): string[] => {
+  if (plan.database.kind !== 'postgres') return [];
+  return [plan.database.primary.credentials, plan.database.standby.credentials].flatMap((ref) =>
+    'secretsManager' in ref && ref.kmsKeyArn ? [ref.kmsKeyArn] : [],
+  );
+};
+
 /** The stage's failover state machine, as the policies name it. */
 export const stateMachineResource = (stage: string): Json =>
   sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stackName(stage)}`);
@@ -99,6 +106,17 @@ const READ_SECRETS: Grant = {
   sid: 'ReadDatabaseCredentials',
   actions: ['secretsmanager:GetSecretValue'],
   resources: (s) => [...new Set(s.plans.flatMap(secretArns))],
+};
+/**
+ * A secret encrypted with a customer managed key: GetSecretValue also needs kms:Decrypt on that key, and only
+ * through Secrets Manager in the stack's region (kms:ViaService), so the role cannot use the key for anything else.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+ */
+const DECRYPT_SECRETS: Grant = {
+  sid: 'DecryptDatabaseCredentials',
+  actions: ['kms:Decrypt'],
+  resources: (s) => [...new Set(s.plans.flatMap(secretKeyArns))],
+  condition: { StringEquals: { 'kms:ViaService': sub(`secretsmanager.\${AWS::Region}.amazonaws.com`) } },
 };
 // DescribeExecution authorises on the execution; names are not known in advance, the state machine is.
 const DESCRIBE_RUNS: Grant = {
@@ -177,6 +195,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     DESCRIBE_REPLICAS,
     DESCRIBE_GLOBAL_CLUSTERS,
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   fence: [
     {
@@ -190,6 +209,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
         ),
     },
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   promote: [
     {
@@ -204,8 +224,15 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: (s) => [...globalClusters(s), ...targetClusters(s), ...s.aurora.map(({ db }) => db.primaryClusterArn)],
     },
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
-  promotionStatus: [DESCRIBE_REPLICAS, DESCRIBE_GLOBAL_CLUSTERS, DESCRIBE_TARGET_CLUSTERS, READ_SECRETS],
+  promotionStatus: [
+    DESCRIBE_REPLICAS,
+    DESCRIBE_GLOBAL_CLUSTERS,
+    DESCRIBE_TARGET_CLUSTERS,
+    READ_SECRETS,
+    DECRYPT_SECRETS,
+  ],
   updateDns: [
     CHANGE_OWN_RECORDS,
     READ_RECORD_ANSWER,
@@ -213,6 +240,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     DESCRIBE_GLOBAL_CLUSTERS,
     DESCRIBE_TARGET_CLUSTERS,
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   dnsStatus: [
     // Change ids are not known before the change is made; the action is the only one allowed on them.
@@ -304,6 +332,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     },
     PUT_EVENTS('PutReadinessReports'),
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   notify: [
     // Approval requests arm the plan's deadline: one-time schedules in the stack's own group, whose target runs

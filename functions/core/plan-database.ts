@@ -52,6 +52,12 @@ export const secretRef = z.union(
             'must be a Secrets Manager secret name or ARN',
           )
           .describe('Secrets Manager secret ARN or name holding {username,password}'),
+        /** The customer managed key the secret is encrypted with, if not Secrets Manager's own (aws/secretsmanager). */
+        kmsKeyArn: arnOf(
+          'kms',
+          /^key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+          'key/<key id>',
+        ).optional(),
       })
       .strict(),
     z

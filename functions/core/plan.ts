@@ -275,9 +275,11 @@ export const planSchema = z
       // (a secret of the primary's belongs there as a Secrets Manager replica).
       for (const side of ['primary', 'standby'] as const) {
         const ref = db[side].credentials;
-        if ('secretsManager' in ref && ref.secretsManager.startsWith('arn:')) {
+        if (!('secretsManager' in ref)) continue;
+        if (ref.secretsManager.startsWith('arn:')) {
           expect(ref.secretsManager, ['database', side, 'credentials', 'secretsManager'], plan.regions.standby);
         }
+        expect(ref.kmsKeyArn, ['database', side, 'credentials', 'kmsKeyArn'], plan.regions.standby);
       }
     }
     refuseRunsPastTimeout(plan, ctx);

@@ -41,10 +41,22 @@ const wiringWith = (database: Record<string, unknown>): Wiring => {
   }
 };
 
+/**
+ * A KMS key is used only if its key policy allows it: the customer's key keeps the default key policy, which
+ * leaves the decision to IAM policies in the account.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
+ */
+const DEFAULT_KEY_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+};
+
 /** What the role of `fn` may do with `request`, as IAM would decide it. */
 const verdict = (wiring: Wiring, fn: FunctionName, request: IamRequest) => {
   const resolved = resolvePolicies({ Resources: wiring.resources.Resources } as unknown as Template, REGION, STAGE);
-  return simulate(resolved.policiesOf(roleLogicalId(fn)), request, ACCOUNT, resolved.roleArn(roleLogicalId(fn)));
+  const keyPolicy = request.action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined;
+  const role = roleLogicalId(fn);
+  return simulate(resolved.policiesOf(role), request, ACCOUNT, resolved.roleArn(role), keyPolicy);
 };
 
 const getSecret = (arn: string): IamRequest => ({ action: 'secretsmanager:GetSecretValue', resource: arn });
@@ -89,5 +101,56 @@ describe('database credentials in Secrets Manager', () => {
     expect(partialLonger).toBe('ImplicitlyDenied');
     expect(full).toBe('Allowed');
     expect(fullRecreated).toBe('ImplicitlyDenied');
+  });
+});
+
+describe("a secret encrypted with the customer's KMS key", () => {
+  const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000abcd-12ab-34cd-56ef-1234567890ab`;
+  const decrypt = (key: string, via?: string): IamRequest => ({
+    action: 'kms:Decrypt',
+    resource: key,
+    context: via === undefined ? {} : { 'kms:ViaService': via },
+  });
+  const withKey = () =>
+    wiringWith({
+      primary: {
+        host: 'pg-a.example.internal',
+        credentials: { secretsManager: 'dr/orders-primary', kmsKeyArn: KEY },
+      },
+    });
+
+  it.each(READERS)("lets %s decrypt with the secret's key through Secrets Manager in the region only", async (fn) => {
+    // Prepare
+    const wiring = withKey();
+
+    // Act
+    const viaSecrets = await verdict(wiring, fn, decrypt(KEY, `secretsmanager.${REGION}.amazonaws.com`));
+    const direct = await verdict(wiring, fn, decrypt(KEY));
+    const viaS3 = await verdict(wiring, fn, decrypt(KEY, `s3.${REGION}.amazonaws.com`));
+    const elsewhere = await verdict(wiring, fn, decrypt(KEY, 'secretsmanager.us-east-1.amazonaws.com'));
+    const otherKey = await verdict(wiring, fn, decrypt(OTHER_KEY, `secretsmanager.${REGION}.amazonaws.com`));
+
+    // Assess
+    expect(viaSecrets).toBe('Allowed');
+    expect([direct, viaS3, elsewhere, otherKey]).toEqual([
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
+
+  it('grants no key to the functions that read no secret, nor to anyone when the plan names no key', async () => {
+    // Prepare
+    const via = `secretsmanager.${REGION}.amazonaws.com`;
+
+    // Act
+    const notify = await verdict(withKey(), 'notify', decrypt(KEY, via));
+    const noKey = await verdict(wiringWith({}), 'checkLag', decrypt(KEY, via));
+
+    // Assess
+    expect(notify).toBe('ImplicitlyDenied');
+    expect(noKey).toBe('ImplicitlyDenied');
   });
 });

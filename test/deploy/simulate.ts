@@ -3,11 +3,21 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { IamRequest } from './iam-requests.js';
 import type { Policy } from './template.js';
 
-/** `Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied` for the request made by a role of `accountId`. */
-export const simulate = async (policies: Policy[], request: IamRequest, accountId: string, principal: string) => {
+/**
+ * `Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied` for the request made by a role of `accountId`; `resourcePolicy`
+ * is the policy on the resource, where its service requires one (a KMS key's key policy).
+ */
+export const simulate = async (
+  policies: Policy[],
+  request: IamRequest,
+  accountId: string,
+  principal: string,
+  resourcePolicy?: Policy,
+) => {
   const result = await runSimulation(
     {
       identityPolicies: policies.map((policy, i) => ({ name: `policy-${i}`, policy })),
+      ...(resourcePolicy ? { resourcePolicy } : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {
