@@ -9,6 +9,7 @@ import type { Plan } from '#core/plan.js';
 import {
   alarmRuleName,
   approvalTimerGroupName,
+  DEFAULT_EVENT_BUS,
   FAILOVER_FUNCTIONS,
   type FunctionName,
   functionName,
@@ -130,16 +131,30 @@ const READ_RECORD_ANSWER: Grant = {
   actions: ['route53:TestDNSAnswer'],
   resources: (s) => (withRoute53(s) ? ['*'] : []),
 };
-const PUT_EVENTS = (sid: string): Grant => ({
+/** The CloudFormation logical id of the stack's default on-call topic (infra/notifications.ts creates it). */
+export const DEFAULT_TOPIC = 'DefaultOnCallTopic';
+/** The stack's default bus, as the policies name it: the stack's region and account (no plan may name them). */
+const defaultBusResource = (s: Scope): Json[] =>
+  // A plan of this stack naming the bus by name already names it (its standby region is the stack's).
+  s.plans.some((p) => p.notify.eventBus === DEFAULT_EVENT_BUS)
+    ? []
+    : [sub(`arn:aws:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${DEFAULT_EVENT_BUS}`)];
+
+/** `defaults`: also the stack's own bus, for the notifications of runs that have no plan. */
+const PUT_EVENTS = (sid: string, defaults = false): Grant => ({
   sid,
   actions: ['events:PutEvents'],
-  resources: (s) => [...new Set(s.plans.map(busArn))],
+  resources: (s) => [...new Set(s.plans.map(busArn)), ...(defaults ? defaultBusResource(s) : [])],
 });
 
+/** The plans' topics and the stack's own (a run without a plan pages it). */
 const PAGE_ON_CALL: Grant = {
   sid: 'PageOnCall',
   actions: ['sns:Publish'],
-  resources: (s) => [...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : [])))],
+  resources: (s) => [
+    ...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : []))),
+    { Ref: DEFAULT_TOPIC },
+  ],
 };
 
 /** Only the plan's own record, only UPSERT: the function cannot touch any other record of the zone. */
@@ -351,7 +366,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: () => [{ 'Fn::GetAtt': [APPROVAL_TIMER_ROLE, 'Arn'] }],
       condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
-    PUT_EVENTS('PutFailoverEvents'),
+    PUT_EVENTS('PutFailoverEvents', true),
     PAGE_ON_CALL,
   ],
   // A run stopped, timed out or failed outside the Catch: read how it ended, then notify like notify does.
@@ -361,7 +376,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['states:GetExecutionHistory'],
       resources: (s) => [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(s.stage)}:*`)],
     },
-    PUT_EVENTS('PutFailoverEvents'),
+    PUT_EVENTS('PutFailoverEvents', true),
     PAGE_ON_CALL,
   ],
 };

@@ -492,6 +492,26 @@ describe('osls package', () => {
     for (const p of plans) if (!p.notify.eventBus.startsWith('arn:')) expect(buses).toContain(p.notify.eventBus);
   });
 
+  it("gives the notify and run-ended functions the stack's own on-call topic and bus, for runs without a plan", () => {
+    const [topicId, topic] =
+      ofType('AWS::SNS::Topic').find(([, t]) => t.Properties.TopicName === `dr-failover-${STAGE}-oncall`) ?? [];
+    expect(topic?.Properties.KmsMasterKeyId).toStrictEqual(getAtt('NotificationsKey'));
+    const buses = ofType('AWS::Events::EventBus').map(([, b]) => b.Properties.Name);
+    expect(buses).toContain('dr-failover');
+    for (const fn of ['notify', 'runEnded'] as const) {
+      const env = (resource(functionLogicalId(fn)).Properties.Environment as { Variables: Record<string, Json> })
+        .Variables;
+      expect(env.DEFAULT_SNS_TOPIC_ARN, fn).toStrictEqual({ Ref: topicId });
+      expect(env.DEFAULT_EVENT_BUS, fn).toBe('dr-failover');
+    }
+    // No other function pages people from the default topic.
+    const others = FUNCTIONS.filter((fn) => fn !== 'notify' && fn !== 'runEnded');
+    for (const fn of others) {
+      const env = resource(functionLogicalId(fn)).Properties.Environment as { Variables: Record<string, Json> };
+      expect(env.Variables.DEFAULT_SNS_TOPIC_ARN, fn).toBeUndefined();
+    }
+  });
+
   it("pages each plan's on-call topic from its readiness alarm, on ALARM and on OK", () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
     const withAlarm = plans.filter((p) => p.readiness.enabled && /^rate\(/.test(p.readiness.schedule));
@@ -615,7 +635,9 @@ describe('osls package', () => {
       expect(topics.length).toBeGreaterThan(0);
       for (const [id, topic] of topics) {
         const arn = `arn:aws:sns:${REGION}:${plans[0]?.accountId}:${topic.Properties.TopicName}`;
-        const publishers = grantedTo('sns:Publish', arn);
+        // A grant names a plan's topic by its ARN, the stack's own topic by a Ref.
+        const named = new Set([...grantedTo('sns:Publish', arn), ...grantedTo('sns:Publish', { Ref: id })]);
+        const publishers = FUNCTIONS.filter((fn) => named.has(fn));
         expect(publishers, id).toContain('notify');
         // The topic policy, resolved by its Ref to this topic.
         const policies = ofType('AWS::SNS::TopicPolicy').filter(([, p]) =>

@@ -154,3 +154,70 @@ describe("a secret encrypted with the customer's KMS key", () => {
     expect(noKey).toBe('ImplicitlyDenied');
   });
 });
+
+describe("the stack's default on-call targets, for a run refused before its plan resolves", () => {
+  const EMPTY_REGION = 'us-east-1';
+  /** A stack of a region no plan fails over to: only the defaults can be paged. */
+  const empty = () => buildWiring('plans', EMPTY_REGION, STAGE);
+  const verdictIn = (wiring: Wiring, fn: FunctionName, request: IamRequest) => {
+    const resolved = resolvePolicies(
+      { Resources: wiring.resources.Resources } as unknown as Template,
+      EMPTY_REGION,
+      STAGE,
+    );
+    const role = roleLogicalId(fn);
+    return simulate(resolved.policiesOf(role), request, ACCOUNT, resolved.roleArn(role));
+  };
+  const publish = {
+    action: 'sns:Publish',
+    resource: `arn:aws:sns:${EMPTY_REGION}:${ACCOUNT}:dr-failover-${STAGE}-oncall`,
+  };
+  const putEvents = {
+    action: 'events:PutEvents',
+    resource: `arn:aws:events:${EMPTY_REGION}:${ACCOUNT}:event-bus/dr-failover`,
+  };
+
+  it.each(['notify', 'runEnded'] as const)(
+    'lets %s page the default topic and put events on the default bus',
+    async (fn) => {
+      // Act
+      const wiring = empty();
+
+      // Assess
+      expect(wiring.planNames).toEqual([]);
+      expect(await verdictIn(wiring, fn, publish)).toBe('Allowed');
+      expect(await verdictIn(wiring, fn, putEvents)).toBe('Allowed');
+    },
+  );
+
+  it('lets no other function publish there, and creates the topic and bus with policies naming only those two', async () => {
+    // Prepare
+    const wiring = empty();
+    const resources = Object.values(
+      wiring.resources.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    );
+
+    // Act
+    const others = await Promise.all(
+      (['trigger', 'prepare', 'readiness', 'fence'] as const).flatMap((fn) => [
+        verdictIn(wiring, fn, publish),
+        verdictIn(wiring, fn, putEvents),
+      ]),
+    );
+
+    // Assess
+    expect(new Set(others)).toEqual(new Set(['ImplicitlyDenied']));
+    const topic = resources.find((r) => r.Type === 'AWS::SNS::Topic');
+    expect(topic?.Properties.TopicName).toBe(`dr-failover-${STAGE}-oncall`);
+    const bus = resources.find((r) => r.Type === 'AWS::Events::EventBus');
+    expect(bus?.Properties.Name).toBe('dr-failover');
+    const policy = (bus?.Properties.Policy ?? { Statement: [] }) as {
+      Statement: { Sid: string; Principal?: { AWS: unknown } }[];
+    };
+    const publishers = policy.Statement.find((st) => st.Sid === 'DrFailoverPublishers')?.Principal?.AWS;
+    expect(publishers).toEqual([
+      { 'Fn::GetAtt': [roleLogicalId('notify'), 'Arn'] },
+      { 'Fn::GetAtt': [roleLogicalId('runEnded'), 'Arn'] },
+    ]);
+  });
+});

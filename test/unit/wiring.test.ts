@@ -501,14 +501,24 @@ describe('publisher resource policies', () => {
     expect(JSON.stringify(resourcesOf.NotificationsKey?.Properties.KeyPolicy)).not.toContain('cloudwatch');
   });
 
-  it('creates no key when no plan of the region pages people', () => {
+  it("creates only the stack's own topic, bus and key when no plan of the region pages people", () => {
     // Act
     const none = buildWiring('plans', 'us-east-1', 'dev');
 
     // Assess
-    expect(Object.values(none.resources.Resources).map((r) => (r as { Type: string }).Type)).not.toContain(
-      'AWS::KMS::Key',
-    );
+    const resourcesOf = none.resources.Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    const named = Object.values(resourcesOf).map((r) => [r.Type, r.Properties.TopicName ?? r.Properties.Name]);
+    expect(named.filter(([type]) => type === 'AWS::SNS::Topic' || type === 'AWS::Events::EventBus')).toEqual([
+      ['AWS::Events::EventBus', 'dr-failover'],
+      ['AWS::SNS::Topic', 'dr-failover-dev-oncall'],
+    ]);
+    const keyPolicy = resourcesOf.NotificationsKey?.Properties.KeyPolicy as { Statement: Statement[] };
+    expect(keyPolicy.Statement.find((st) => st.Sid === 'PublishersThroughSns')?.Principal).toEqual({
+      AWS: [roleArn('notify'), roleArn('runEnded')],
+    });
   });
 });
 
@@ -530,10 +540,14 @@ describe('FIFO topics', () => {
           (x) => x.Type === 'AWS::SNS::Topic',
         );
       expect(topicsOf(fifo).map((t) => [t.Properties.TopicName, t.Properties.FifoTopic])).toEqual([
+        ['dr-failover-dev-oncall', undefined],
         ['dr-failover-oncall.fifo', true],
       ]);
       expect(topicsOf(wiring.resources.Resources).map((t) => [t.Properties.TopicName, t.Properties.FifoTopic])).toEqual(
-        [['dr-failover-oncall', undefined]],
+        [
+          ['dr-failover-dev-oncall', undefined],
+          ['dr-failover-oncall', undefined],
+        ],
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -664,7 +678,7 @@ describe('approval deadline wiring', () => {
     });
   });
 
-  it('gives the alarm of a plan without an on-call topic no actions, and creates no topic or key', () => {
+  it("gives the alarm of a plan without an on-call topic no actions, and creates no topic but the stack's own", () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'dr-failover-wiring-'));
     const text = readFileSync('plans/orders.yml', 'utf8');
@@ -680,9 +694,10 @@ describe('approval deadline wiring', () => {
     expect(alarm.Properties.AlarmName).toBe('dr-failover-dev-orders-readiness');
     expect(alarm.Properties).not.toHaveProperty('AlarmActions');
     expect(alarm.Properties).not.toHaveProperty('OKActions');
-    const types = Object.values(untopiced.resources.Resources).map((r) => (r as { Type: string }).Type);
-    expect(types).not.toContain('AWS::SNS::Topic');
-    expect(types).not.toContain('AWS::KMS::Key');
+    const topics = Object.values(
+      untopiced.resources.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).filter((r) => r.Type === 'AWS::SNS::Topic');
+    expect(topics.map((t) => t.Properties.TopicName)).toEqual(['dr-failover-dev-oncall']);
   });
 
   it('reads the period of a rate schedule, and none from a cron expression', () => {
