@@ -360,7 +360,14 @@ describe('readiness wiring', () => {
 });
 
 describe('publisher resource policies', () => {
-  type Statement = { Effect: string; Principal: unknown; Action: unknown; Resource: unknown; Condition?: unknown };
+  type Statement = {
+    Sid?: string;
+    Effect: string;
+    Principal: unknown;
+    Action: unknown;
+    Resource: unknown;
+    Condition?: unknown;
+  };
   const properties = (logicalId: string) =>
     (wiring.resources.Resources[logicalId] as unknown as { Properties: Record<string, unknown> }).Properties;
   const roleArn = (fn: (typeof FUNCTIONS)[number]) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] });
