@@ -31,6 +31,7 @@ export interface NotifyTargets {
  * `MessageDeduplicationId` unless the topic has content-based deduplication; the id is sent in any case, so the
  * topics this stack creates need no such setting.
  * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ * https://docs.aws.amazon.com/sns/latest/dg/fifo-message-grouping.html
  * One group per plan keeps a plan's notifications in order. The id is the run, the event type and what tells
  * apart two events of one type in a run (the two approval requests), hashed: a retried publish of the same event
  * within SNS's 5-minute deduplication interval is delivered once, and an execution ARN with a type can exceed the
