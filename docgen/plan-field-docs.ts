@@ -17,6 +17,8 @@ const pgEndpoint = (path: string, which: string, role: string): Record<string, s
   [`${path}.credentials`]: `Where the ${which}'s user name and password are found: a reference, never the secret itself. The user needs \`pg_monitor\` for the lag checks, and superuser or \`pg_promote\`/\`ALTER SYSTEM\` rights for promotion and fencing.`,
   [`${path}.credentials.secretsManager`]:
     'Secrets Manager secret (ARN or name) whose SecretString is JSON `{"username": …, "password": …}`. An ARN must name the plan\'s account and its standby region (replicate a secret of the primary there): the stack reads it while the primary region may be dark. The only kind a deployed plan may use.',
+  [`${path}.credentials.kmsKeyArn`]:
+    "Optional: the ARN of the customer managed KMS key the secret is encrypted with (a key in the standby region, not an alias). The functions that read the secret are then allowed `kms:Decrypt` on that key, only through Secrets Manager in the stack's region (`kms:ViaService`); the key's policy must let IAM policies of the account grant it (the default key policy does). Leave it out for Secrets Manager's own key (`aws/secretsmanager`).",
   [`${path}.credentials.env`]:
     'Name of an environment variable holding JSON `{"username": …, "password": …}`. Local runs only: packaging refuses it, since it would put the password in the functions\' environment.',
   [`${path}.credentials.file`]:
@@ -89,7 +91,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.fence.method':
     '`read-only`: `ALTER SYSTEM SET default_transaction_read_only = on`, reload, and end client sessions. `stop`: a fast shutdown of the old primary.',
   'database.fence.timeoutSeconds':
-    'How long fencing may take before it gives up. A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced. A PostgreSQL primary that was already set read-only when time ran out is reported as read-only (persisted) with the client sessions still open.',
+    "How long fencing may take before it gives up; at most 44 s, so the fence ends inside the Fence function's 50 s Lambda timeout (less middy's 1 s early timeout and 5 s for reading the credentials). A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced. A PostgreSQL primary that was already set read-only when time ran out is reported as read-only (persisted) with the client sessions still open.",
   'database.writerAddress':
     'The address clients should reach the new writer at: the DNS target after the switch. Defaults to `database.standby.host`.',
 
@@ -146,5 +148,6 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
 export const PLAN_RULES: readonly string[] = [
   '`regions.standby` must differ from `regions.primary`.',
   "Every ARN must name `accountId`, the right region and that region's partition: `database.replicaInstanceArn` and `database.targetClusterArn` the standby region; `database.sourceInstanceArn` and `database.primaryClusterArn` the primary region; `notify.snsTopicArn`, `notify.eventBus` and a `secretsManager` credential when they are ARNs, the standby region (the standby region's stack reads both endpoints' secrets, also while the primary region is dark: a secret of the primary's belongs there as a Secrets Manager replica).",
+  "The longest run the plan allows must fit inside the state machine's `TimeoutSeconds` (86,400 s), or the run could end `TIMED_OUT` half done: every Task on the longest path at its timeout with all its retries, each approval the plan can ask for (`trigger.automatic: false`, `rpo.onExceeded: wait-for-approval`) waiting up to its 14,700 s backstop, and every lag, promotion and DNS check the plan allows with the waits between them (`functions/core/limits.ts`). A plan that does not fit is refused, naming `rpo.maxLagChecks`, `promotion.maxStatusChecks`, `dnsSync.maxStatusChecks` and the approval fields with the seconds each adds.",
   'Unknown fields are errors, named by their path (`trigger.alarm: unknown field`), so a typo never passes silently.',
 ];

@@ -14,171 +14,36 @@ import {
   functionName,
   stackName,
 } from '#core/stack-names.js';
-import { RUN_FUNCTIONS } from '#core/warm-up.js';
-import { camelPascal, type Json, type Statement, sub } from './json.js';
+import {
+  APPROVAL_TIMER_ROLE,
+  anyAwsDatabase,
+  auroraPlans,
+  CHANGE_OWN_RECORDS,
+  DECRYPT_SECRETS,
+  DESCRIBE_GLOBAL_CLUSTERS,
+  DESCRIBE_REPLICAS,
+  DESCRIBE_RUNS,
+  DESCRIBE_TARGET_CLUSTERS,
+  fencedRdsPlans,
+  globalClusters,
+  PAGE_ON_CALL,
+  PUT_EVENTS,
+  planZones,
+  READ_RECORD_ANSWER,
+  READ_RECORD_BACK,
+  READ_SECRETS,
+  type Row,
+  regionsOf,
+  replicas,
+  type Scope,
+  stateMachineResource,
+  targetClusters,
+  WARM_UP,
+  withRoute53,
+} from './grant-rows.js';
+import { type Statement, sub } from './json.js';
 
-/** The role EventBridge Scheduler assumes to fail an unanswered approval task. */
-export const APPROVAL_TIMER_ROLE = 'ApprovalTimerRole';
-
-/** What the rows read: the stack's plans and stage, and the resource lists derived from them once. */
-interface Scope {
-  plans: Plan[];
-  stage: string;
-  rds: Extract<Plan['database'], { kind: 'rds-instance' }>[];
-  aurora: { plan: Plan; db: Extract<Plan['database'], { kind: 'aurora-global' }> }[];
-  rdsPlans: Plan[];
-}
-
-interface Grant {
-  sid: string;
-  actions: string[];
-  resources: (s: Scope) => Json[];
-  condition?: Json;
-}
-
-/** A row that expands into one statement per plan (a condition that must name the plan's own record). */
-interface GrantPerPlan {
-  perPlan: (s: Scope) => Statement[];
-}
-
-type Row = Grant | GrantPerPlan;
-
-export const busArn = (plan: Plan) =>
-  plan.notify.eventBus.startsWith('arn:')
-    ? plan.notify.eventBus
-    : `arn:aws:events:${plan.regions.standby}:${plan.accountId}:event-bus/${plan.notify.eventBus}`;
-
-const secretArns = (plan: Plan): string[] => {
-  if (plan.database.kind !== 'postgres') return [];
-  return [plan.database.primary.credentials, plan.database.standby.credentials].flatMap((ref) =>
-    'secretsManager' in ref
-      ? [
-          ref.secretsManager.startsWith('arn:')
-            ? ref.secretsManager
-            : `arn:aws:secretsmanager:${plan.regions.standby}:${plan.accountId}:secret:${ref.secretsManager}-*`,
-        ]
-      : [],
-  );
-};
-
-/** The stage's failover state machine, as the policies name it. */
-export const stateMachineResource = (stage: string): Json =>
-  sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stackName(stage)}`);
-
-const replicas = (s: Scope) => s.rds.map((db) => db.replicaInstanceArn);
-const targetClusters = (s: Scope) => s.aurora.map(({ db }) => db.targetClusterArn);
-const globalClusters = (s: Scope) =>
-  s.aurora.map(({ plan, db }) => `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`);
-const withRoute53 = (s: Scope) => s.plans.some((p) => p.dns.kind === 'route53');
-const anyAwsDatabase = (s: Scope) => s.rds.length + s.aurora.length > 0;
-/** The RDS plans a planned run can fence: with the source's custom parameter group named. */
-const fencedRdsPlans = (s: Scope) =>
-  s.rdsPlans.flatMap((p) =>
-    p.database.kind === 'rds-instance' && p.database.fenceParameterGroupName
-      ? [
-          {
-            ...p.database,
-            fenceParameterGroupName: p.database.fenceParameterGroupName,
-            regions: p.regions,
-            accountId: p.accountId,
-          },
-        ]
-      : [],
-  );
-const regionsOf = (plans: Plan[]) => [...new Set(plans.map((p) => `${p.regions.standby}:${p.accountId}`))];
-const auroraPlans = (s: Scope) => s.aurora.map(({ plan }) => plan);
-
-// ------------------------------------------------------------------------------------------------ shared rows
-
-const DESCRIBE_REPLICAS: Grant = { sid: 'DescribeReplicas', actions: ['rds:DescribeDBInstances'], resources: replicas };
-const DESCRIBE_GLOBAL_CLUSTERS: Grant = {
-  sid: 'DescribeGlobalClusters',
-  actions: ['rds:DescribeGlobalClusters'],
-  resources: globalClusters,
-};
-const DESCRIBE_TARGET_CLUSTERS: Grant = {
-  sid: 'DescribeTargetClusters',
-  actions: ['rds:DescribeDBClusters'],
-  resources: targetClusters,
-};
-const READ_SECRETS: Grant = {
-  sid: 'ReadDatabaseCredentials',
-  actions: ['secretsmanager:GetSecretValue'],
-  resources: (s) => [...new Set(s.plans.flatMap(secretArns))],
-};
-// DescribeExecution authorises on the execution; names are not known in advance, the state machine is.
-const DESCRIBE_RUNS: Grant = {
-  sid: 'DescribeFailovers',
-  actions: ['states:DescribeExecution'],
-  resources: (s) => [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(s.stage)}:*`)],
-};
-// TestDNSAnswer has no resource-level permissions: AWS documents only "*" for it.
-const READ_RECORD_ANSWER: Grant = {
-  sid: 'ReadRecordAnswer',
-  actions: ['route53:TestDNSAnswer'],
-  resources: (s) => (withRoute53(s) ? ['*'] : []),
-};
-/** The plans' hosted zones, as IAM names them. */
-const planZones = (s: Scope) =>
-  [...new Set(s.plans.flatMap((p) => (p.dns.kind === 'route53' ? [p.dns.hostedZoneId] : [])))].map(
-    (z) => `arn:aws:route53:::hostedzone/${z}`,
-  );
-// Reading a record back chooses by the zone's type (GetHostedZone): a private zone is read with
-// ListResourceRecordSets, since TestDNSAnswer supports public zones only.
-const READ_RECORD_BACK: Grant = {
-  sid: 'ReadRecordBack',
-  actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
-  resources: planZones,
-};
-const PUT_EVENTS = (sid: string): Grant => ({
-  sid,
-  actions: ['events:PutEvents'],
-  resources: (s) => [...new Set(s.plans.map(busArn))],
-});
-
-const PAGE_ON_CALL: Grant = {
-  sid: 'PageOnCall',
-  actions: ['sns:Publish'],
-  resources: (s) => [...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : [])))],
-};
-
-/** The warm-up of a run's functions (core/warm-up.ts), when a plan of the stack has it on: this stage's, by name. */
-const WARM_UP = (alsoPrepare: boolean): Grant => ({
-  sid: 'WarmUpRunFunctions',
-  actions: ['lambda:InvokeFunction'],
-  resources: (s) =>
-    s.plans.some((p) => p.coldStarts.warmUp)
-      ? [...(alsoPrepare ? (['prepare'] as const) : []), ...RUN_FUNCTIONS].map((fn) =>
-          sub(`arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(s.stage, fn)}`),
-        )
-      : [],
-});
-
-/** Only the plan's own record, only UPSERT: the function cannot touch any other record of the zone. */
-const CHANGE_OWN_RECORDS: GrantPerPlan = {
-  perPlan: (s) =>
-    s.plans.flatMap((p) =>
-      p.dns.kind !== 'route53'
-        ? []
-        : [
-            {
-              Sid: `ChangeRecord${camelPascal(p.name)}`,
-              Effect: 'Allow' as const,
-              Action: ['route53:ChangeResourceRecordSets'],
-              Resource: [`arn:aws:route53:::hostedzone/${p.dns.hostedZoneId}`],
-              Condition: {
-                'ForAllValues:StringEquals': {
-                  'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
-                    p.dns.recordName.replace(/\.$/, '').toLowerCase(),
-                  ],
-                  'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
-                  'route53:ChangeResourceRecordSetsRecordTypes': [p.dns.recordType],
-                },
-              },
-            },
-          ],
-    ),
-};
+export { APPROVAL_TIMER_ROLE, busArn, DEFAULT_TOPIC, stateMachineResource } from './grant-rows.js';
 
 // ------------------------------------------------------------------------------------------------ the table
 
@@ -209,6 +74,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     DESCRIBE_REPLICAS,
     DESCRIBE_GLOBAL_CLUSTERS,
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   fence: [
     {
@@ -230,6 +96,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: (s) => (fencedRdsPlans(s).length > 0 ? ['*'] : []),
     },
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   promote: [
     {
@@ -244,8 +111,15 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: (s) => [...globalClusters(s), ...targetClusters(s), ...s.aurora.map(({ db }) => db.primaryClusterArn)],
     },
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
-  promotionStatus: [DESCRIBE_REPLICAS, DESCRIBE_GLOBAL_CLUSTERS, DESCRIBE_TARGET_CLUSTERS, READ_SECRETS],
+  promotionStatus: [
+    DESCRIBE_REPLICAS,
+    DESCRIBE_GLOBAL_CLUSTERS,
+    DESCRIBE_TARGET_CLUSTERS,
+    READ_SECRETS,
+    DECRYPT_SECRETS,
+  ],
   updateDns: [
     CHANGE_OWN_RECORDS,
     READ_RECORD_ANSWER,
@@ -254,6 +128,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     DESCRIBE_GLOBAL_CLUSTERS,
     DESCRIBE_TARGET_CLUSTERS,
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   dnsStatus: [
     // Change ids are not known before the change is made; the action is the only one allowed on them.
@@ -342,6 +217,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     },
     PUT_EVENTS('PutReadinessReports'),
     READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   notify: [
     // Approval requests arm the plan's deadline: one-time schedules in the stack's own group, whose target runs
@@ -360,7 +236,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: () => [{ 'Fn::GetAtt': [APPROVAL_TIMER_ROLE, 'Arn'] }],
       condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
-    PUT_EVENTS('PutFailoverEvents'),
+    PUT_EVENTS('PutFailoverEvents', true),
     PAGE_ON_CALL,
   ],
   // A run stopped, timed out or failed outside the Catch: read how it ended, then notify like notify does.
@@ -370,7 +246,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['states:GetExecutionHistory'],
       resources: (s) => [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(s.stage)}:*`)],
     },
-    PUT_EVENTS('PutFailoverEvents'),
+    PUT_EVENTS('PutFailoverEvents', true),
     PAGE_ON_CALL,
   ],
 };

@@ -4,8 +4,15 @@
  */
 import { parseArn } from '#core/arn.js';
 import type { Plan } from '#core/plan.js';
-import { FUNCTIONS, notificationsKeyAlias, readinessAlarmName, SERVICE } from '#core/stack-names.js';
-import { busArn, statementsFor } from './grants.js';
+import {
+  DEFAULT_EVENT_BUS,
+  defaultTopicName,
+  FUNCTIONS,
+  notificationsKeyAlias,
+  readinessAlarmName,
+  SERVICE,
+} from '#core/stack-names.js';
+import { busArn, DEFAULT_TOPIC, statementsFor } from './grants.js';
 import { type Json, pascal, sub } from './json.js';
 import { roleLogicalId } from './roles.js';
 
@@ -90,10 +97,15 @@ const readinessAlarm = (plan: Plan, stage: string, topic?: Json): Json | undefin
 
 // Resource policies name the publishers: the functions whose role is granted the publish action on that very
 // resource. Everyone else is denied, so only dr-failover speaks on its bus and topic.
-const publishersOf = (plans: Plan[], stage: string, action: string, arn: string): Json[] =>
-  FUNCTIONS.filter((fn) =>
-    statementsFor(fn, plans, stage).some((st) => st.Action.includes(action) && st.Resource.includes(arn)),
+// `names`: the ways the policies name the resource (an ARN, a Ref, a Fn::Sub).
+const publishersOf = (plans: Plan[], stage: string, action: string, ...names: Json[]): Json[] => {
+  const named = new Set(names.map((n) => JSON.stringify(n)));
+  return FUNCTIONS.filter((fn) =>
+    statementsFor(fn, plans, stage).some(
+      (st) => st.Action.includes(action) && st.Resource.some((r) => named.has(JSON.stringify(r))),
+    ),
   ).map((fn) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] }));
+};
 
 /** `alarms`: the ARNs of the readiness alarms whose actions publish here (a topic only). */
 const onlyPublishers = (publishers: Json[], action: string, resource: Json, alarms: Json[] = []): Json[] => {
@@ -205,13 +217,41 @@ const notificationsKey = (stage: string, publishers: Json[], alarms: Json[]): Re
   return resources;
 };
 
-/** The buses, topics, key and readiness alarms of the stack's plans. */
+/**
+ * The stack's own on-call topic (`dr-failover-<stage>-oncall`), encrypted with the notifications key: the notify and
+ * run-ended functions page it (DEFAULT_SNS_TOPIC_ARN) for a run refused before its plan resolved. Subscribe the
+ * on-call rotation to it as to a plan's topic.
+ */
+const defaultTopic = (plans: Plan[], stage: string): Record<string, Json> => ({
+  [DEFAULT_TOPIC]: {
+    Type: 'AWS::SNS::Topic',
+    Properties: { TopicName: defaultTopicName(stage), KmsMasterKeyId: { 'Fn::GetAtt': [NOTIFICATIONS_KEY, 'Arn'] } },
+  },
+  [`${DEFAULT_TOPIC}Policy`]: {
+    Type: 'AWS::SNS::TopicPolicy',
+    Properties: {
+      Topics: [{ Ref: DEFAULT_TOPIC }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: onlyPublishers(publishersOf(plans, stage, 'sns:Publish', { Ref: DEFAULT_TOPIC }), 'sns:Publish', {
+          Ref: DEFAULT_TOPIC,
+        }),
+      },
+    },
+  },
+});
+
+/** The buses, topics, key and readiness alarms of the stack's plans, and the stack's own bus and topic. */
 export const notificationResources = (plans: Plan[], stage: string): Record<string, Json> => {
   const resources: Record<string, Json> = {};
-  const buses = new Set(plans.filter((p) => !p.notify.eventBus.startsWith('arn:')).map((p) => p.notify.eventBus));
+  // The plans' buses, and the stack's own (a run without a plan is notified there), each created once.
+  const buses = new Set([
+    DEFAULT_EVENT_BUS,
+    ...plans.filter((p) => !p.notify.eventBus.startsWith('arn:')).map((p) => p.notify.eventBus),
+  ]);
   for (const bus of buses) {
-    const owner = plans.find((p) => p.notify.eventBus === bus) as Plan;
-    const arn = busArn(owner);
+    const owner = plans.find((p) => p.notify.eventBus === bus);
+    const arn = owner ? busArn(owner) : sub(`arn:aws:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${bus}`);
     resources[`${pascal(bus.replace(/[^A-Za-z0-9]/g, ''))}EventBus`] = {
       Type: 'AWS::Events::EventBus',
       Properties: {
@@ -240,22 +280,28 @@ export const notificationResources = (plans: Plan[], stage: string): Record<stri
       alarmsByTopic.set(topic, [...(alarmsByTopic.get(topic) ?? []), readinessAlarmArn(stage, plan.name)]);
     }
   }
-  if (topics.size > 0) {
-    const publishers = [
-      ...new Set(
-        [...topics.values()].flatMap((arn) =>
-          publishersOf(plans, stage, 'sns:Publish', arn).map((r) => JSON.stringify(r)),
-        ),
+  // The key encrypts the plans' topics and the stack's own, which always exists.
+  const publishers = [
+    ...new Set(
+      [...[...topics.values()].map((arn) => [arn]), [{ Ref: DEFAULT_TOPIC }]].flatMap((names) =>
+        publishersOf(plans, stage, 'sns:Publish', ...names).map((r) => JSON.stringify(r)),
       ),
-    ].map((r) => JSON.parse(r) as Json);
-    Object.assign(resources, notificationsKey(stage, publishers, [...alarmsByTopic.values()].flat()));
-  }
+    ),
+  ].map((r) => JSON.parse(r) as Json);
+  Object.assign(resources, notificationsKey(stage, publishers, [...alarmsByTopic.values()].flat()));
+  Object.assign(resources, defaultTopic(plans, stage));
   for (const [topic, arn] of topics) {
     const logicalId = topicLogicalId(topic);
     resources[logicalId] = {
       Type: 'AWS::SNS::Topic',
-      // Encrypted at rest: failover messages name databases, regions and people.
-      Properties: { TopicName: topic, KmsMasterKeyId: { 'Fn::GetAtt': [NOTIFICATIONS_KEY, 'Arn'] } },
+      // Encrypted at rest: failover messages name databases, regions and people. A name ending in .fifo is a
+      // FIFO topic only when created as one (FifoTopic); the notifier then sends a group and deduplication id.
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html
+      Properties: {
+        TopicName: topic,
+        KmsMasterKeyId: { 'Fn::GetAtt': [NOTIFICATIONS_KEY, 'Arn'] },
+        ...(topic.endsWith('.fifo') ? { FifoTopic: true } : {}),
+      },
     };
     resources[`${logicalId}Policy`] = {
       Type: 'AWS::SNS::TopicPolicy',

@@ -6,9 +6,16 @@
  */
 import { PlanValidationError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
-import { approvalTimerGroupName, FAILOVER_FUNCTIONS, functionName, stackName } from '#core/stack-names.js';
+import {
+  approvalTimerGroupName,
+  DEFAULT_EVENT_BUS,
+  FAILOVER_FUNCTIONS,
+  functionName,
+  stackName,
+} from '#core/stack-names.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { eventsOf } from './events.js';
+import { DEFAULT_TOPIC } from './grants.js';
 import type { Json } from './json.js';
 import { notificationResources } from './notifications.js';
 import { approvalTimer, functionRoles } from './roles.js';
@@ -45,7 +52,9 @@ export interface Wiring {
   /** The failover's functions, comma-separated, for the readiness function's STACK_FUNCTIONS. */
   stackFunctions: string;
   /** The stack's own names (functions/core/stack-names.ts), for serverless.yml. */
-  names: { stateMachine: string; approvalTimerGroup: string };
+  names: { stateMachine: string; approvalTimerGroup: string; defaultEventBus: string };
+  /** The stack's own on-call topic's ARN (a Ref), for DEFAULT_SNS_TOPIC_ARN of the notify and run-ended functions. */
+  defaultTopicArn: Json;
   resources: { Resources: Record<string, Json> };
 }
 
@@ -65,7 +74,12 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     readinessEvents,
     runEndedEvents,
     stackFunctions: FAILOVER_FUNCTIONS.map((fn) => functionName(stage, fn)).join(','),
-    names: { stateMachine: stackName(stage), approvalTimerGroup: approvalTimerGroupName(stage) },
+    names: {
+      stateMachine: stackName(stage),
+      approvalTimerGroup: approvalTimerGroupName(stage),
+      defaultEventBus: DEFAULT_EVENT_BUS,
+    },
+    defaultTopicArn: { Ref: DEFAULT_TOPIC },
     resources: { Resources: resources },
   };
 };

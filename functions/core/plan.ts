@@ -6,10 +6,13 @@ import {
 } from './approval.js';
 import { parseArn } from './arn.js';
 import { PlanValidationError } from './errors.js';
+import { longestRun, MAX_RUN_SECONDS } from './limits.js';
+import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
 import { cleanText } from './text.js';
 
 export { parseArn } from './arn.js';
+export type { DatabaseConfig, PgEndpoint, SecretRef } from './plan-database.js';
 
 /**
  * The DR plan: one source of truth for the runtime (Prepare resolves it, the state machine reads its limits)
@@ -34,22 +37,6 @@ export const planName = z
     'must be 2-31 characters: lowercase letters, digits and -, starting with a letter',
   );
 
-/**
- * An ARN of one service whose resource part matches `resource` (the identifier rules of that service, so a 1 MB
- * or path-like name is refused here rather than by the API in the middle of a failover).
- */
-const arnOf = (service: string, resource: RegExp, example: string) =>
-  z
-    .string()
-    .max(2048, 'must be at most 2048 characters')
-    .refine((v) => {
-      const arn = parseArn(v);
-      return arn !== undefined && arn.service === service && resource.test(arn.resource);
-    }, `must be an ARN of the form arn:aws:${service}:<region>:<account>:${example}`);
-
-const RDS_ID = '[a-zA-Z][a-zA-Z0-9-]{0,62}';
-const rdsInstanceArn = arnOf('rds', new RegExp(`^db:${RDS_ID}$`), 'db:<instance identifier>');
-const rdsClusterArn = arnOf('rds', new RegExp(`^cluster:${RDS_ID}$`), 'cluster:<cluster identifier>');
 /** SNS topic names: letters, digits, - and _, at most 256 (FIFO topics end in .fifo). */
 const snsTopicArn = arnOf('sns', /^[A-Za-z0-9_-]{1,256}(\.fifo)?$/, '<topic name>');
 /** Event bus names: letters, digits and . - _ /, at most 256 (partner buses have slashes). */
@@ -61,109 +48,6 @@ const eventBus = z.union(
   ],
   { error: 'must be an event bus name (letters, digits, . - _ /) or an event bus ARN' },
 );
-
-/** A host name or an IP address: what a driver connects to, nothing else (no URL, no user, no password). */
-const hostAddress = z
-  .string()
-  .max(253, 'must be at most 253 characters')
-  .regex(
-    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[?[0-9A-Fa-f:.]{2,45}\]?)$/,
-    'must be a host name or an IP address',
-  );
-
-const rdsIdentifier = z
-  .string()
-  .regex(new RegExp(`^${RDS_ID}$`), 'must be an RDS identifier: a letter, then letters, digits or -, at most 63');
-
-/** A reference to a secret: never the secret itself. */
-export const secretRef = z.union(
-  [
-    z
-      .object({
-        secretsManager: z
-          .string()
-          .max(2048, 'must be at most 2048 characters')
-          .regex(
-            /^(?:arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
-            'must be a Secrets Manager secret name or ARN',
-          )
-          .describe('Secrets Manager secret ARN or name holding {username,password}'),
-      })
-      .strict(),
-    z
-      .object({
-        env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name'),
-      })
-      .strict(),
-    z.object({ file: text(1024).describe('path of a JSON file holding {username,password}') }).strict(),
-  ],
-  { error: 'must be a secret reference ({secretsManager}, {env} or {file}), never the secret itself' },
-);
-export type SecretRef = z.infer<typeof secretRef>;
-
-const pgEndpoint = z
-  .object({
-    host: hostAddress,
-    port: z.number().int().min(1).max(65535).default(5432),
-    database: text(63).default('postgres'),
-    credentials: secretRef,
-  })
-  .strict();
-export type PgEndpoint = z.infer<typeof pgEndpoint>;
-
-const rdsInstanceDatabase = z
-  .object({
-    kind: z.literal('rds-instance'),
-    /** The cross-region read replica to promote, in the standby region. */
-    replicaInstanceArn: rdsInstanceArn,
-    /** The current primary, in the primary region (for best-effort fencing and lag context). */
-    sourceInstanceArn: rdsInstanceArn,
-    /**
-     * The source's custom DB parameter group. Fencing sets `default_transaction_read_only = 1` on it (a dynamic
-     * parameter: new sessions are read-only at once). Without it a planned run cannot fence and refuses to promote.
-     */
-    fenceParameterGroupName: z
-      .string()
-      .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/, 'must be a DB parameter group name')
-      .optional(),
-  })
-  .strict();
-
-const auroraGlobalDatabase = z
-  .object({
-    kind: z.literal('aurora-global'),
-    globalClusterIdentifier: rdsIdentifier,
-    /** The secondary cluster in the standby region that becomes the writer. */
-    targetClusterArn: rdsClusterArn,
-    /** The current writer cluster, in the primary region. */
-    primaryClusterArn: rdsClusterArn,
-  })
-  .strict();
-
-const postgresDatabase = z
-  .object({
-    kind: z.literal('postgres'),
-    primary: pgEndpoint,
-    standby: pgEndpoint,
-    /** How the old primary is fenced where reachable: read-only (default) or a fast shutdown. */
-    fence: z
-      .object({
-        method: z.enum(['read-only', 'stop']).default('read-only'),
-        timeoutSeconds: z.number().int().min(1).max(60).default(5),
-      })
-      .strict()
-      .default({ method: 'read-only', timeoutSeconds: 5 }),
-    /** The address clients should reach the new writer at (the DNS target). Defaults to standby.host. */
-    writerAddress: hostAddress.optional(),
-  })
-  .strict();
-
-export const databaseConfig = z.discriminatedUnion('kind', [
-  rdsInstanceDatabase,
-  auroraGlobalDatabase,
-  postgresDatabase,
-]);
-export type DatabaseConfig = z.infer<typeof databaseConfig>;
 
 export type { DnsConfig } from './plan-dns.js';
 
@@ -185,6 +69,25 @@ const partitionOf = (region: string): string | undefined => {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return /-iso/.test(region) ? undefined : 'aws';
+};
+
+/**
+ * A run still going at the state machine's TimeoutSeconds ends TIMED_OUT, wherever it is: a plan whose longest
+ * run does not fit is refused, naming each field that adds to it.
+ */
+const refuseRunsPastTimeout = (plan: Parameters<typeof longestRun>[0], ctx: z.RefinementCtx) => {
+  const run = longestRun(plan);
+  if (run.seconds <= MAX_RUN_SECONDS) return;
+  for (const part of run.parts) {
+    if (!part.field.includes('.')) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: part.field.split('.'),
+      message:
+        `allows ${part.seconds} s of a run whose worst case, ${run.seconds} s, is longer than the state machine's ` +
+        `${MAX_RUN_SECONDS} s (TimeoutSeconds): lower the checks or their interval`,
+    });
+  }
 };
 
 export const planSchema = z
@@ -339,13 +242,16 @@ export const planSchema = z
       // (a secret of the primary's belongs there as a Secrets Manager replica).
       for (const side of ['primary', 'standby'] as const) {
         const ref = db[side].credentials;
-        if ('secretsManager' in ref && ref.secretsManager.startsWith('arn:')) {
+        if (!('secretsManager' in ref)) continue;
+        if (ref.secretsManager.startsWith('arn:')) {
           expect(ref.secretsManager, ['database', side, 'credentials', 'secretsManager'], plan.regions.standby);
         }
+        expect(ref.kmsKeyArn, ['database', side, 'credentials', 'kmsKeyArn'], plan.regions.standby);
       }
     }
     const recordType = recordTypeRefusal(plan.dns, dnsTargetOf(db));
     if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
+    refuseRunsPastTimeout(plan, ctx);
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))
       expect(plan.notify.eventBus, ['notify', 'eventBus'], plan.regions.standby);

@@ -3,14 +3,9 @@
  * executions say (`decideRun`), and the bounded collection of those facts through a port (`collectPlanRuns`).
  */
 import { parseArn } from './arn.js';
+import { MAX_RUN_SECONDS } from './limits.js';
 import type { Plan } from './plan.js';
 import type { ExecutionLister, ExecutionSummary } from './ports.js';
-
-/**
- * The longest a run can last: the state machine's `TimeoutSeconds` (test/unit/runs.test.ts checks they agree).
- * A run that started this long ago can still have ended inside a cooldown, so listings look back this far.
- */
-export const MAX_RUN_SECONDS = 86_400;
 
 /** What the rule needs to know of a run of a plan. */
 export interface PlanRun {
@@ -113,6 +108,7 @@ export const stateMachineArnOf = (executionArn: string): string | undefined => {
 
 /** How far back a listing must reach to see every run that can still conflict with a new one of `plan`. */
 export const lookBack = (plan: Plan, now: Date): Date =>
+  // A run that started the longest a run can last ago can still have ended inside a cooldown.
   new Date(now.getTime() - cooldownMs(plan) - MAX_RUN_SECONDS * 1000);
 
 /** Could this execution still stop a new run (running, or succeeded recently enough)? */

@@ -64,3 +64,10 @@ export const readinessAlarmName = (stage: string, plan: string): string => `${st
 
 /** The alias of the KMS key that encrypts the on-call topics. */
 export const notificationsKeyAlias = (stage: string): string => `alias/${stackName(stage)}-notifications`;
+
+/**
+ * The stack's own event bus and on-call topic: where a run that failed before its plan was resolved (bad input, an
+ * unknown plan) is notified. The bus is the one the shipped plans name; the topic is the stage's own.
+ */
+export const DEFAULT_EVENT_BUS = `${SERVICE}`;
+export const defaultTopicName = (stage: string): string => `${stackName(stage)}-oncall`;

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { EARLY_TIMEOUT_MS } from '#core/limits.js';
 import type { StepPayload } from '#core/steps/deps.js';
 import { logAndMaskErrors, logger } from './logger.js';
 import { answerWarmUp } from './warm-up.js';
@@ -37,7 +38,7 @@ export const stepHandler = <E extends StepPayload<unknown>, R>(run: (event: E) =
   // One invocation at a time per execution environment: the step being run, for the timeout's message.
   const running: { step?: string } = {};
   return middy<E, R, Error, Context>(async (event: E) => run(event), {
-    timeoutEarlyInMillis: 1000,
+    timeoutEarlyInMillis: EARLY_TIMEOUT_MS,
     timeoutEarlyResponse: ranOutOfTime(running),
   })
     .use(answerWarmUp())

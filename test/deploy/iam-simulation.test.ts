@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '#core/plan.js';
@@ -21,6 +20,7 @@ import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
 import { type During, recordScenarios } from './iam-scenarios.js';
+import { simulate as simulateAs } from './simulate.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';
@@ -86,25 +86,8 @@ const callsSince = async (before: number[], fn: FunctionName, plan: Plan): Promi
   return out;
 };
 
-const simulate = async (policies: Policy[], request: IamRequest, accountId: string) => {
-  const result = await runSimulation(
-    {
-      identityPolicies: policies.map((policy, i) => ({ name: `policy-${i}`, policy })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      request: {
-        action: request.action,
-        principal: `arn:aws:iam::${accountId}:role/dr-failover-${STAGE}`,
-        resource: { accountId, resource: request.resource },
-        contextVariables: request.context ?? {},
-      },
-    },
-    {},
-  );
-  if (result.resultType === 'error')
-    throw new Error(`${request.action} ${request.resource}: ${JSON.stringify(result.errors)}`);
-  return result.overallResult;
-};
+const simulate = (policies: Policy[], request: IamRequest, accountId: string) =>
+  simulateAs(policies, request, accountId, `arn:aws:iam::${accountId}:role/dr-failover-${STAGE}`);
 
 describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its functions make', (region) => {
   const plans = PLANS.filter((p) => p.regions.standby === region);

@@ -330,7 +330,8 @@ describe('osls package', () => {
           for (const action of actions) expect(action, where).not.toContain('*');
           for (const target of asArray(statement.Resource)) {
             const text = typeof target === 'string' ? target : JSON.stringify(target);
-            if (!text.includes('*')) continue;
+            // `?` is a wildcard too (one character).
+            if (!/[*?]/.test(text)) continue;
             if (target === '*') {
               for (const action of actions) {
                 expect([...STAR_ONLY_ACTIONS.keys()], `${where}: ${action} on *`).toContain(action);
@@ -358,8 +359,8 @@ describe('osls package', () => {
                   JSON.stringify({
                     'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:dr-failover-ci:*',
                   }),
-              // the random suffix Secrets Manager appends to a secret's name
-              actions.join() === 'secretsmanager:GetSecretValue' && /:secret:[^*]+-\*$/.test(text),
+              // the six random characters Secrets Manager appends to a secret's name, and nothing more
+              actions.join() === 'secretsmanager:GetSecretValue' && /:secret:[^*?]+-\?{6}$/.test(text),
               // approval deadlines: schedules named after task tokens, only in this stack's approval group
               actions.join() === 'scheduler:CreateSchedule' &&
                 text ===
@@ -491,6 +492,26 @@ describe('osls package', () => {
     for (const p of plans) if (!p.notify.eventBus.startsWith('arn:')) expect(buses).toContain(p.notify.eventBus);
   });
 
+  it("gives the notify and run-ended functions the stack's own on-call topic and bus, for runs without a plan", () => {
+    const [topicId, topic] =
+      ofType('AWS::SNS::Topic').find(([, t]) => t.Properties.TopicName === `dr-failover-${STAGE}-oncall`) ?? [];
+    expect(topic?.Properties.KmsMasterKeyId).toStrictEqual(getAtt('NotificationsKey'));
+    const buses = ofType('AWS::Events::EventBus').map(([, b]) => b.Properties.Name);
+    expect(buses).toContain('dr-failover');
+    for (const fn of ['notify', 'runEnded'] as const) {
+      const env = (resource(functionLogicalId(fn)).Properties.Environment as { Variables: Record<string, Json> })
+        .Variables;
+      expect(env.DEFAULT_SNS_TOPIC_ARN, fn).toStrictEqual({ Ref: topicId });
+      expect(env.DEFAULT_EVENT_BUS, fn).toBe('dr-failover');
+    }
+    // No other function pages people from the default topic.
+    const others = FUNCTIONS.filter((fn) => fn !== 'notify' && fn !== 'runEnded');
+    for (const fn of others) {
+      const env = resource(functionLogicalId(fn)).Properties.Environment as { Variables: Record<string, Json> };
+      expect(env.Variables.DEFAULT_SNS_TOPIC_ARN, fn).toBeUndefined();
+    }
+  });
+
   it("pages each plan's on-call topic from its readiness alarm, on ALARM and on OK", () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
     const withAlarm = plans.filter((p) => p.readiness.enabled && /^rate\(/.test(p.readiness.schedule));
@@ -614,7 +635,9 @@ describe('osls package', () => {
       expect(topics.length).toBeGreaterThan(0);
       for (const [id, topic] of topics) {
         const arn = `arn:aws:sns:${REGION}:${plans[0]?.accountId}:${topic.Properties.TopicName}`;
-        const publishers = grantedTo('sns:Publish', arn);
+        // A grant names a plan's topic by its ARN, the stack's own topic by a Ref.
+        const named = new Set([...grantedTo('sns:Publish', arn), ...grantedTo('sns:Publish', { Ref: id })]);
+        const publishers = FUNCTIONS.filter((fn) => named.has(fn));
         expect(publishers, id).toContain('notify');
         // The topic policy, resolved by its Ref to this topic.
         const policies = ofType('AWS::SNS::TopicPolicy').filter(([, p]) =>

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
 import type { ExecutionLister, ExecutionSummary } from '#core/ports.js';
@@ -9,7 +7,6 @@ import {
   collectPlanRuns,
   decideRun,
   lookBack,
-  MAX_RUN_SECONDS,
   type PlanRun,
   stateMachineArnOf,
 } from '#core/runs.js';
@@ -248,18 +245,6 @@ describe('stateMachineArnOf', () => {
 
     // Assess
     expect(arn).toBeUndefined();
-  });
-});
-
-describe('MAX_RUN_SECONDS', () => {
-  it("is the state machine's own TimeoutSeconds", () => {
-    // Prepare
-    const definition = parseYaml(readFileSync('statemachines/failover.asl.yaml', 'utf8'), { merge: true }) as {
-      TimeoutSeconds: number;
-    };
-
-    // Assess
-    expect(MAX_RUN_SECONDS).toBe(definition.TimeoutSeconds);
   });
 });
 

@@ -197,7 +197,6 @@ const warmUp = (stage: string, fns: readonly string[]) => ({
   Effect: 'Allow',
   Action: ['lambda:InvokeFunction'],
   Resource: fns.map((fn) => ({
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not a JS template
     'Fn::Sub': `arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:dr-failover-${stage}-${fn}`,
   })),
 });
@@ -389,7 +388,14 @@ describe('readiness wiring', () => {
 });
 
 describe('publisher resource policies', () => {
-  type Statement = { Effect: string; Principal: unknown; Action: unknown; Resource: unknown; Condition?: unknown };
+  type Statement = {
+    Sid?: string;
+    Effect: string;
+    Principal: unknown;
+    Action: unknown;
+    Resource: unknown;
+    Condition?: unknown;
+  };
   const properties = (logicalId: string) =>
     (wiring.resources.Resources[logicalId] as unknown as { Properties: Record<string, unknown> }).Properties;
   const roleArn = (fn: (typeof FUNCTIONS)[number]) => ({ 'Fn::GetAtt': [roleLogicalId(fn), 'Arn'] });
@@ -530,14 +536,57 @@ describe('publisher resource policies', () => {
     expect(JSON.stringify(resourcesOf.NotificationsKey?.Properties.KeyPolicy)).not.toContain('cloudwatch');
   });
 
-  it('creates no key when no plan of the region pages people', () => {
+  it("creates only the stack's own topic, bus and key when no plan of the region pages people", () => {
     // Act
     const none = buildWiring('plans', 'us-east-1', 'dev');
 
     // Assess
-    expect(Object.values(none.resources.Resources).map((r) => (r as { Type: string }).Type)).not.toContain(
-      'AWS::KMS::Key',
-    );
+    const resourcesOf = none.resources.Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    const named = Object.values(resourcesOf).map((r) => [r.Type, r.Properties.TopicName ?? r.Properties.Name]);
+    expect(named.filter(([type]) => type === 'AWS::SNS::Topic' || type === 'AWS::Events::EventBus')).toEqual([
+      ['AWS::Events::EventBus', 'dr-failover'],
+      ['AWS::SNS::Topic', 'dr-failover-dev-oncall'],
+    ]);
+    const keyPolicy = resourcesOf.NotificationsKey?.Properties.KeyPolicy as { Statement: Statement[] };
+    expect(keyPolicy.Statement.find((st) => st.Sid === 'PublishersThroughSns')?.Principal).toEqual({
+      AWS: [roleArn('notify'), roleArn('runEnded')],
+    });
+  });
+});
+
+describe('FIFO topics', () => {
+  it('creates a topic whose name ends in .fifo as a FIFO topic, and a standard one as standard', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'dr-wiring-'));
+    const plan = JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))) as { notify: Record<string, unknown> };
+    plan.notify.snsTopicArn = 'arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall.fifo';
+    writeFileSync(join(dir, 'orders.yml'), JSON.stringify(plan));
+
+    try {
+      // Act
+      const fifo = buildWiring(dir, 'eu-west-1', 'dev').resources.Resources;
+
+      // Assess
+      const topicsOf = (r: Record<string, unknown>) =>
+        Object.values(r as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
+          (x) => x.Type === 'AWS::SNS::Topic',
+        );
+      expect(topicsOf(fifo).map((t) => [t.Properties.TopicName, t.Properties.FifoTopic])).toEqual([
+        ['dr-failover-dev-oncall', undefined],
+        ['dr-failover-oncall.fifo', true],
+      ]);
+      expect(topicsOf(wiring.resources.Resources).map((t) => [t.Properties.TopicName, t.Properties.FifoTopic])).toEqual(
+        [
+          ['dr-failover-dev-oncall', undefined],
+          ['dr-failover-oncall', undefined],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -664,7 +713,7 @@ describe('approval deadline wiring', () => {
     });
   });
 
-  it('gives the alarm of a plan without an on-call topic no actions, and creates no topic or key', () => {
+  it("gives the alarm of a plan without an on-call topic no actions, and creates no topic but the stack's own", () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'dr-failover-wiring-'));
     const text = readFileSync('plans/orders.yml', 'utf8');
@@ -680,9 +729,10 @@ describe('approval deadline wiring', () => {
     expect(alarm.Properties.AlarmName).toBe('dr-failover-dev-orders-readiness');
     expect(alarm.Properties).not.toHaveProperty('AlarmActions');
     expect(alarm.Properties).not.toHaveProperty('OKActions');
-    const types = Object.values(untopiced.resources.Resources).map((r) => (r as { Type: string }).Type);
-    expect(types).not.toContain('AWS::SNS::Topic');
-    expect(types).not.toContain('AWS::KMS::Key');
+    const topics = Object.values(
+      untopiced.resources.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).filter((r) => r.Type === 'AWS::SNS::Topic');
+    expect(topics.map((t) => t.Properties.TopicName)).toEqual(['dr-failover-dev-oncall']);
   });
 
   it('reads the period of a rate schedule, and none from a cron expression', () => {

@@ -3,6 +3,7 @@
  * message for people. Both clients live in the plan's standby region, where the failover stack runs: the primary
  * region may be dark.
  */
+import { createHash } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { translateAwsError } from '#adapters/aws-errors.js';
@@ -24,6 +25,27 @@ export interface NotifyTargets {
   regions: Pick<Plan['regions'], 'standby'>;
   notify: Plan['notify'];
 }
+
+/**
+ * A FIFO topic (its name ends in `.fifo`) refuses a Publish without `MessageGroupId`, and without
+ * `MessageDeduplicationId` unless the topic has content-based deduplication; the id is sent in any case, so the
+ * topics this stack creates need no such setting.
+ * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ * https://docs.aws.amazon.com/sns/latest/dg/fifo-message-grouping.html
+ * One group per plan keeps a plan's notifications in order. The id is the run, the event type and what tells
+ * apart two events of one type in a run (the two approval requests), hashed: a retried publish of the same event
+ * within SNS's 5-minute deduplication interval is delivered once, and an execution ARN with a type can exceed the
+ * id's 128 characters and its character set (no spaces).
+ */
+const fifoFields = (event: FailoverEvent, topicArn: string) => {
+  if (!topicArn.endsWith('.fifo')) return {};
+  const why = typeof event.detail.why === 'string' ? event.detail.why : '';
+  return {
+    // A run that failed before its plan was resolved may name no plan.
+    MessageGroupId: /^[A-Za-z0-9-]{1,128}$/.test(event.plan) ? event.plan : EVENT_SOURCE,
+    MessageDeduplicationId: createHash('sha256').update(`${event.executionId}\n${event.type}\n${why}`).digest('hex'),
+  };
+};
 
 export interface AwsNotifierDeps {
   /** Build the clients on first use; tests pass mocked clients. */
@@ -119,6 +141,7 @@ export class AwsNotifier implements Notifier {
             plan: { DataType: 'String', StringValue: event.plan },
             type: { DataType: 'String', StringValue: event.type },
           },
+          ...fifoFields(event, topicArn),
         }),
       );
     } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,6 +233,85 @@ describe('AwsNotifier: SNS', () => {
     // Assess
     expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  describe('to a FIFO topic', () => {
+    const FIFO_TOPIC = 'arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall.fifo';
+    const fifoPlan = (): Plan => {
+      const plan = ordersPlan();
+      return { ...plan, notify: { ...plan.notify, snsTopicArn: FIFO_TOPIC } };
+    };
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+    it("sends the plan's name as message group and the run and event type as deduplication id", async () => {
+      // Prepare
+      putEventsOk();
+      sns.on(PublishCommand).resolves({ MessageId: 'm-1', SequenceNumber: '1' });
+      const event = succeeded();
+
+      // Act
+      await newNotifier(fifoPlan()).publish(event);
+
+      // Assess
+      expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+      expect(sentPublish()).toStrictEqual({
+        TopicArn: FIFO_TOPIC,
+        Subject: '[dr-failover] orders: Failover Succeeded (unplanned)',
+        Message: formatMessage(event),
+        MessageAttributes: {
+          plan: { DataType: 'String', StringValue: 'orders' },
+          type: { DataType: 'String', StringValue: 'Failover Succeeded' },
+        },
+        MessageGroupId: 'orders',
+        MessageDeduplicationId: sha256(`${event.executionId}\nFailover Succeeded\n`),
+      });
+    });
+
+    it('deduplicates a retried publish of one event, not the two approval requests of one run', async () => {
+      // Prepare
+      putEventsOk();
+      sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+      const ask = (why: string) =>
+        succeeded({ type: 'Approval Required', summary: 'Approval required', detail: { why, deadline: why } });
+      const notifier = newNotifier(fifoPlan());
+
+      // Act
+      await notifier.publish(ask('the plan does not fail over by itself'));
+      await notifier.publish(ask('the plan does not fail over by itself'));
+      await notifier.publish(ask('replication lag stayed over the RPO'));
+
+      // Assess
+      const ids = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageDeduplicationId);
+      expect(ids).toHaveLength(3);
+      expect(ids[0]).toBe(ids[1]);
+      expect(ids[2]).not.toBe(ids[0]);
+      expect(ids.every((id) => typeof id === 'string' && /^[0-9a-f]{64}$/.test(id))).toBe(true);
+    });
+
+    it('groups the notification of a run whose plan is not known under dr-failover', async () => {
+      // Prepare
+      putEventsOk();
+      sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+
+      // Act
+      await newNotifier(fifoPlan()).publish(succeeded({ type: 'Failover Failed', plan: '(no plan: bad input)' }));
+
+      // Assess
+      expect(sentPublish().MessageGroupId).toBe('dr-failover');
+    });
+
+    it('sends neither group nor deduplication id to a standard topic', async () => {
+      // Prepare
+      putEventsOk();
+      sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+
+      // Act
+      await newNotifier().publish(succeeded());
+
+      // Assess
+      expect(sentPublish()).not.toHaveProperty('MessageGroupId');
+      expect(sentPublish()).not.toHaveProperty('MessageDeduplicationId');
+    });
   });
 
   it('still publishes to SNS when EventBridge fails, then throws the EventBridge error', async () => {

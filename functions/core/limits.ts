@@ -1,0 +1,169 @@
+/**
+ * The time limits the deployment sets (the state machine's and its Tasks' timeouts and retries, the functions'
+ * Lambda timeouts) and what a plan may ask within them. Pure, no I/O. The definition and serverless.yml are the
+ * deployed truth; test/unit/limits.test.ts reads them and fails when these constants disagree.
+ */
+
+/**
+ * The longest a run can last: the state machine's `TimeoutSeconds`. A run still going then ends `TIMED_OUT`
+ * with no step of its own to clean up, so a plan must fit its worst case inside it (`longestRun`).
+ */
+export const MAX_RUN_SECONDS = 86_400;
+
+/** middy's `timeoutEarlyInMillis` in every step handler: a step fails `TimeoutError` this long before its Lambda timeout. */
+export const EARLY_TIMEOUT_MS = 1000;
+
+/** The Lambda timeouts (serverless.yml `functions.<name>.timeout`) the plan's limits depend on. */
+export const FUNCTION_TIMEOUT_SECONDS = { fence: 50, notify: 25 } as const;
+
+/**
+ * What the Fence step does before the fence's own clock starts (reading the primary's credentials from Secrets
+ * Manager, with the SDK's retries) and after it (reporting): kept out of `database.fence.timeoutSeconds`.
+ */
+const FENCE_SETUP_SECONDS = 5;
+
+/**
+ * The longest `database.fence.timeoutSeconds` (PostgreSQL) can be: the fence must end inside the Fence function's
+ * Lambda timeout, less middy's early timeout and the step's own setup, or the step ends `TimeoutError` while the
+ * fence is half done and is retried from the start.
+ */
+export const FENCE_TIMEOUT_MAX_SECONDS =
+  FUNCTION_TIMEOUT_SECONDS.fence - Math.ceil(EARLY_TIMEOUT_MS / 1000) - FENCE_SETUP_SECONDS;
+
+/** One `Retry` entry of a Task: how many attempts it adds and how long it waits before each. */
+export interface Retrier {
+  intervalSeconds: number;
+  maxAttempts: number;
+  backoffRate: number;
+  maxDelaySeconds?: number;
+}
+
+/** A Task's bounds in the definition: `TimeoutSeconds` and its `Retry` entries, in order. */
+export interface TaskBound {
+  timeoutSeconds: number;
+  retry: readonly Retrier[];
+}
+
+const LAMBDA: Retrier = { intervalSeconds: 1, maxAttempts: 3, backoffRate: 2 };
+const NOTIFY: Retrier = { intervalSeconds: 1, maxAttempts: 3, backoffRate: 2, maxDelaySeconds: 10 };
+const transient = (maxAttempts: number): Retrier => ({
+  intervalSeconds: 2,
+  maxAttempts,
+  backoffRate: 2,
+  maxDelaySeconds: 30,
+});
+const notifying = (timeoutSeconds: number): TaskBound => ({ timeoutSeconds, retry: [LAMBDA, NOTIFY] });
+const stepping = (timeoutSeconds: number, attempts: number): TaskBound => ({
+  timeoutSeconds,
+  retry: [LAMBDA, transient(attempts)],
+});
+
+/** Every Task of statemachines/failover.asl.yaml. */
+export const TASK_BOUNDS = {
+  Prepare: {
+    timeoutSeconds: 30,
+    retry: [LAMBDA, { intervalSeconds: 1, maxAttempts: 4, backoffRate: 2, maxDelaySeconds: 10 }],
+  },
+  ApproveFailover: notifying(14_700),
+  NotifyStarted: notifying(30),
+  CheckLag: stepping(30, 5),
+  ApproveLagExceeded: notifying(14_700),
+  Fence: stepping(60, 5),
+  Promote: stepping(120, 8),
+  PromotionStatus: stepping(30, 5),
+  UpdateDns: stepping(30, 5),
+  DnsStatus: stepping(30, 5),
+  Verify: stepping(30, 5),
+  NotifySucceeded: notifying(30),
+  NotifyAborted: notifying(30),
+  NotifyFailed: notifying(30),
+} as const satisfies Record<string, TaskBound>;
+type TaskName = keyof typeof TASK_BOUNDS;
+
+/**
+ * The longest the waits between attempts can add up to: each entry's own attempts, each waiting at most
+ * `interval × rate^k` capped by `MaxDelaySeconds` (jitter only shortens it). Each entry counts its attempts
+ * separately, so errors that alternate between entries can use them all.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ */
+const retryWaitSeconds = (retry: readonly Retrier[]): number =>
+  retry.reduce((sum, r) => {
+    let waits = 0;
+    for (let k = 0; k < r.maxAttempts; k += 1) {
+      waits += Math.min(r.intervalSeconds * r.backoffRate ** k, r.maxDelaySeconds ?? Number.POSITIVE_INFINITY);
+    }
+    return sum + waits;
+  }, 0);
+
+const attemptsOf = (retry: readonly Retrier[]) => 1 + retry.reduce((n, r) => n + r.maxAttempts, 0);
+
+/** The longest one Task can take: every attempt up to its `TimeoutSeconds`, and every wait between them. */
+export const worstTaskSeconds = (task: TaskName): number => {
+  const { timeoutSeconds, retry } = TASK_BOUNDS[task];
+  return attemptsOf(retry) * timeoutSeconds + retryWaitSeconds(retry);
+};
+
+/**
+ * An approval Task: an attempt fails when its notify invocation fails (at most that function's timeout); the one
+ * that succeeds waits for the answer up to the Task's `TimeoutSeconds`, the backstop a run reaches when the plan's
+ * own timer could not be armed (docs/architecture.md, Approval deadlines).
+ */
+const worstApprovalSeconds = (task: 'ApproveFailover' | 'ApproveLagExceeded'): number => {
+  const { timeoutSeconds, retry } = TASK_BOUNDS[task];
+  return (attemptsOf(retry) - 1) * FUNCTION_TIMEOUT_SECONDS.notify + retryWaitSeconds(retry) + timeoutSeconds;
+};
+
+/** What of a plan the longest run depends on (a plan is one). */
+export interface RunLimits {
+  trigger: { automatic: boolean };
+  rpo: { maxLagChecks: number; lagCheckIntervalSeconds: number; onExceeded: string };
+  promotion: { maxStatusChecks: number; statusCheckIntervalSeconds: number };
+  dnsSync: { maxStatusChecks: number; statusCheckIntervalSeconds: number };
+}
+
+/** One part of the longest run, named by the plan field that decides it. */
+export interface RunPart {
+  field: string;
+  seconds: number;
+}
+
+/**
+ * The longest run a plan allows, by part: every Task on the longest path (both approvals where the plan can ask,
+ * every lag, promotion and DNS check the plan allows, with the waits between them), each at its worst. An upper
+ * bound: every attempt is taken to run to its `TimeoutSeconds`.
+ */
+export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[] } => {
+  const { rpo, promotion, dnsSync } = plan;
+  const parts: RunPart[] = [
+    {
+      field: 'the fixed steps',
+      seconds:
+        worstTaskSeconds('Prepare') +
+        worstTaskSeconds('NotifyStarted') +
+        worstTaskSeconds('Fence') +
+        worstTaskSeconds('Promote') +
+        worstTaskSeconds('UpdateDns') +
+        worstTaskSeconds('Verify') +
+        Math.max(worstTaskSeconds('NotifySucceeded'), worstTaskSeconds('NotifyFailed')),
+    },
+    ...(plan.trigger.automatic
+      ? []
+      : [{ field: 'trigger.automatic', seconds: worstApprovalSeconds('ApproveFailover') }]),
+    {
+      field: 'rpo.maxLagChecks',
+      seconds: rpo.maxLagChecks * worstTaskSeconds('CheckLag') + (rpo.maxLagChecks - 1) * rpo.lagCheckIntervalSeconds,
+    },
+    ...(rpo.onExceeded === 'wait-for-approval'
+      ? [{ field: 'rpo.onExceeded', seconds: worstApprovalSeconds('ApproveLagExceeded') }]
+      : []),
+    {
+      field: 'promotion.maxStatusChecks',
+      seconds: promotion.maxStatusChecks * (promotion.statusCheckIntervalSeconds + worstTaskSeconds('PromotionStatus')),
+    },
+    {
+      field: 'dnsSync.maxStatusChecks',
+      seconds: dnsSync.maxStatusChecks * (dnsSync.statusCheckIntervalSeconds + worstTaskSeconds('DnsStatus')),
+    },
+  ];
+  return { seconds: parts.reduce((sum, p) => sum + p.seconds, 0), parts };
+};

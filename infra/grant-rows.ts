@@ -1,0 +1,212 @@
+import type { Plan } from '#core/plan.js';
+import { DEFAULT_EVENT_BUS, functionName, stackName } from '#core/stack-names.js';
+import { RUN_FUNCTIONS } from '#core/warm-up.js';
+import { camelPascal, type Json, type Statement, sub } from './json.js';
+
+/** The role EventBridge Scheduler assumes to fail an unanswered approval task. */
+export const APPROVAL_TIMER_ROLE = 'ApprovalTimerRole';
+
+/** What the rows read: the stack's plans and stage, and the resource lists derived from them once. */
+export interface Scope {
+  plans: Plan[];
+  stage: string;
+  rds: Extract<Plan['database'], { kind: 'rds-instance' }>[];
+  aurora: { plan: Plan; db: Extract<Plan['database'], { kind: 'aurora-global' }> }[];
+  rdsPlans: Plan[];
+}
+
+export interface Grant {
+  sid: string;
+  actions: string[];
+  resources: (s: Scope) => Json[];
+  condition?: Json;
+}
+
+/** A row that expands into one statement per plan (a condition that must name the plan's own record). */
+export interface GrantPerPlan {
+  perPlan: (s: Scope) => Statement[];
+}
+
+export type Row = Grant | GrantPerPlan;
+
+export const busArn = (plan: Plan) =>
+  plan.notify.eventBus.startsWith('arn:')
+    ? plan.notify.eventBus
+    : `arn:aws:events:${plan.regions.standby}:${plan.accountId}:event-bus/${plan.notify.eventBus}`;
+
+/**
+ * Secrets Manager ends every secret's ARN with `-` and six random characters. A full ARN (its name ends in them)
+ * is granted as it is; a name or a partial ARN gets `-??????`, which matches exactly those six characters, where
+ * `-*` would also match any other secret whose name starts with this one and a dash (`orders-db-admin-AbC123`).
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html
+ */
+export const secretPolicyArn = (plan: Plan, ref: string): string => {
+  if (!ref.startsWith('arn:')) {
+    return `arn:aws:secretsmanager:${plan.regions.standby}:${plan.accountId}:secret:${ref}-??????`;
+  }
+  // Secrets Manager itself reads a name ending in -XXXXXX as a full ARN, so the same rule applies here.
+  return /-[A-Za-z0-9]{6}$/.test(ref) ? ref : `${ref}-??????`;
+};
+
+export const secretArns = (plan: Plan): string[] => {
+  if (plan.database.kind !== 'postgres') return [];
+  return [plan.database.primary.credentials, plan.database.standby.credentials].flatMap((ref) =>
+    'secretsManager' in ref ? [secretPolicyArn(plan, ref.secretsManager)] : [],
+  );
+};
+
+export const secretKeyArns = (plan: Plan): string[] => {
+  if (plan.database.kind !== 'postgres') return [];
+  return [plan.database.primary.credentials, plan.database.standby.credentials].flatMap((ref) =>
+    'secretsManager' in ref && ref.kmsKeyArn ? [ref.kmsKeyArn] : [],
+  );
+};
+
+/** The stage's failover state machine, as the policies name it. */
+export const stateMachineResource = (stage: string): Json =>
+  sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stackName(stage)}`);
+
+export const replicas = (s: Scope) => s.rds.map((db) => db.replicaInstanceArn);
+export const targetClusters = (s: Scope) => s.aurora.map(({ db }) => db.targetClusterArn);
+export const globalClusters = (s: Scope) =>
+  s.aurora.map(({ plan, db }) => `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`);
+export const withRoute53 = (s: Scope) => s.plans.some((p) => p.dns.kind === 'route53');
+export const anyAwsDatabase = (s: Scope) => s.rds.length + s.aurora.length > 0;
+/** The RDS plans a planned run can fence: with the source's custom parameter group named. */
+export const fencedRdsPlans = (s: Scope) =>
+  s.rdsPlans.flatMap((p) =>
+    p.database.kind === 'rds-instance' && p.database.fenceParameterGroupName
+      ? [
+          {
+            ...p.database,
+            fenceParameterGroupName: p.database.fenceParameterGroupName,
+            regions: p.regions,
+            accountId: p.accountId,
+          },
+        ]
+      : [],
+  );
+export const regionsOf = (plans: Plan[]) => [...new Set(plans.map((p) => `${p.regions.standby}:${p.accountId}`))];
+export const auroraPlans = (s: Scope) => s.aurora.map(({ plan }) => plan);
+
+// ------------------------------------------------------------------------------------------------ shared rows
+
+export const DESCRIBE_REPLICAS: Grant = {
+  sid: 'DescribeReplicas',
+  actions: ['rds:DescribeDBInstances'],
+  resources: replicas,
+};
+export const DESCRIBE_GLOBAL_CLUSTERS: Grant = {
+  sid: 'DescribeGlobalClusters',
+  actions: ['rds:DescribeGlobalClusters'],
+  resources: globalClusters,
+};
+export const DESCRIBE_TARGET_CLUSTERS: Grant = {
+  sid: 'DescribeTargetClusters',
+  actions: ['rds:DescribeDBClusters'],
+  resources: targetClusters,
+};
+export const READ_SECRETS: Grant = {
+  sid: 'ReadDatabaseCredentials',
+  actions: ['secretsmanager:GetSecretValue'],
+  resources: (s) => [...new Set(s.plans.flatMap(secretArns))],
+};
+/**
+ * A secret encrypted with a customer managed key: GetSecretValue also needs kms:Decrypt on that key, and only
+ * through Secrets Manager in the stack's region (kms:ViaService), so the role cannot use the key for anything else.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+ */
+export const DECRYPT_SECRETS: Grant = {
+  sid: 'DecryptDatabaseCredentials',
+  actions: ['kms:Decrypt'],
+  resources: (s) => [...new Set(s.plans.flatMap(secretKeyArns))],
+  condition: { StringEquals: { 'kms:ViaService': sub(`secretsmanager.\${AWS::Region}.amazonaws.com`) } },
+};
+// DescribeExecution authorises on the execution; names are not known in advance, the state machine is.
+export const DESCRIBE_RUNS: Grant = {
+  sid: 'DescribeFailovers',
+  actions: ['states:DescribeExecution'],
+  resources: (s) => [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(s.stage)}:*`)],
+};
+// TestDNSAnswer has no resource-level permissions: AWS documents only "*" for it.
+export const READ_RECORD_ANSWER: Grant = {
+  sid: 'ReadRecordAnswer',
+  actions: ['route53:TestDNSAnswer'],
+  resources: (s) => (withRoute53(s) ? ['*'] : []),
+};
+/** The plans' hosted zones, as IAM names them. */
+export const planZones = (s: Scope) =>
+  [...new Set(s.plans.flatMap((p) => (p.dns.kind === 'route53' ? [p.dns.hostedZoneId] : [])))].map(
+    (z) => `arn:aws:route53:::hostedzone/${z}`,
+  );
+// Reading a record back chooses by the zone's type (GetHostedZone): a private zone is read with
+// ListResourceRecordSets, since TestDNSAnswer supports public zones only.
+export const READ_RECORD_BACK: Grant = {
+  sid: 'ReadRecordBack',
+  actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
+  resources: planZones,
+};
+/** The CloudFormation logical id of the stack's default on-call topic (infra/notifications.ts creates it). */
+export const DEFAULT_TOPIC = 'DefaultOnCallTopic';
+/** The stack's default bus, as the policies name it: the stack's region and account (no plan may name them). */
+export const defaultBusResource = (s: Scope): Json[] =>
+  // A plan of this stack naming the bus by name already names it (its standby region is the stack's).
+  s.plans.some((p) => p.notify.eventBus === DEFAULT_EVENT_BUS)
+    ? []
+    : [sub(`arn:aws:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${DEFAULT_EVENT_BUS}`)];
+
+/** `defaults`: also the stack's own bus, for the notifications of runs that have no plan. */
+export const PUT_EVENTS = (sid: string, defaults = false): Grant => ({
+  sid,
+  actions: ['events:PutEvents'],
+  resources: (s) => [...new Set(s.plans.map(busArn)), ...(defaults ? defaultBusResource(s) : [])],
+});
+
+/** The plans' topics and the stack's own (a run without a plan pages it). */
+export const PAGE_ON_CALL: Grant = {
+  sid: 'PageOnCall',
+  actions: ['sns:Publish'],
+  resources: (s) => [
+    ...new Set(s.plans.flatMap((p) => (p.notify.snsTopicArn ? [p.notify.snsTopicArn] : []))),
+    { Ref: DEFAULT_TOPIC },
+  ],
+};
+
+/** The warm-up of a run's functions (core/warm-up.ts), when a plan of the stack has it on: this stage's, by name. */
+export const WARM_UP = (alsoPrepare: boolean): Grant => ({
+  sid: 'WarmUpRunFunctions',
+  actions: ['lambda:InvokeFunction'],
+  resources: (s) =>
+    s.plans.some((p) => p.coldStarts.warmUp)
+      ? [...(alsoPrepare ? (['prepare'] as const) : []), ...RUN_FUNCTIONS].map((fn) =>
+          sub(`arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName(s.stage, fn)}`),
+        )
+      : [],
+});
+
+/** Only the plan's own record, only UPSERT: the function cannot touch any other record of the zone. */
+export const CHANGE_OWN_RECORDS: GrantPerPlan = {
+  perPlan: (s) =>
+    s.plans.flatMap((p) =>
+      p.dns.kind !== 'route53'
+        ? []
+        : [
+            {
+              Sid: `ChangeRecord${camelPascal(p.name)}`,
+              Effect: 'Allow' as const,
+              Action: ['route53:ChangeResourceRecordSets'],
+              Resource: [`arn:aws:route53:::hostedzone/${p.dns.hostedZoneId}`],
+              Condition: {
+                'ForAllValues:StringEquals': {
+                  'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
+                    p.dns.recordName.replace(/\.$/, '').toLowerCase(),
+                  ],
+                  'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+                  'route53:ChangeResourceRecordSetsRecordTypes': [p.dns.recordType],
+                },
+              },
+            },
+          ],
+    ),
+};

@@ -1,0 +1,35 @@
+/** One IAM request simulated against identity policies (@cloud-copilot/iam-simulate, AWS's authorization data). */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import type { IamRequest } from './iam-requests.js';
+import type { Policy } from './template.js';
+
+/**
+ * `Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied` for the request made by a role of `accountId`; `resourcePolicy`
+ * is the policy on the resource, where its service requires one (a KMS key's key policy).
+ */
+export const simulate = async (
+  policies: Policy[],
+  request: IamRequest,
+  accountId: string,
+  principal: string,
+  resourcePolicy?: Policy,
+) => {
+  const result = await runSimulation(
+    {
+      identityPolicies: policies.map((policy, i) => ({ name: `policy-${i}`, policy })),
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action: request.action,
+        principal,
+        resource: { accountId, resource: request.resource },
+        contextVariables: request.context ?? {},
+      },
+    },
+    {},
+  );
+  if (result.resultType === 'error')
+    throw new Error(`${request.action} ${request.resource}: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
+};
