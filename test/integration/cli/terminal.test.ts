@@ -40,7 +40,9 @@ const inTerminal = (args: string[], typed: string) =>
     child.on('close', (code) => resolve({ code, screen, stops: JSON.parse(readFileSync(calls, 'utf8')) as unknown[] }));
   });
 
-describe('dr-failover in a terminal', () => {
+// Each test spawns processes that load the CLI through tsx (npx, node): seconds on an idle machine, tens of seconds
+// when other test files load the two cores too. The bound is for a hung process, not a speed target.
+describe('dr-failover in a terminal', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     notifyWorld();
     lagMetrics(() => 2_000);
