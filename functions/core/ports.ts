@@ -67,6 +67,11 @@ export interface PromoteResult {
   /** `started`: the API accepted it; `already-promoted`: the standby was already the writer (idempotent success). */
   outcome: 'started' | 'already-promoted';
   detail: string;
+  /**
+   * The adapter saw the standby writable as it answered (PostgreSQL's `pg_promote(wait => true)` returned, or it was
+   * already promoted): the state machine then checks the promotion status at once instead of waiting first.
+   */
+  writable?: boolean;
 }
 
 /** What the run knows when it promotes. */

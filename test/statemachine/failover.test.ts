@@ -16,6 +16,7 @@ import {
   publishedTypes,
   rds,
   rdsReplicaWorld,
+  realHandlers,
   route53,
   route53World,
   runInput,
@@ -30,6 +31,7 @@ const HAPPY_PATH = [
   'Fence',
   'Fenced?',
   'Promote',
+  'PromotionKnown?',
   'WaitForPromotion',
   'PromotionStatus',
   'Writable?',
@@ -119,6 +121,26 @@ describe('failover state machine, executed with the real handlers', () => {
       TargetDbClusterIdentifier: ORDERS.target,
     });
     expect(rds).not.toHaveReceivedCommand(FailoverGlobalClusterCommand);
+  });
+
+  it('checks the promotion at once, without the Wait, when Promote already saw the standby writable', async () => {
+    // Prepare: an adapter that answers writable with its promotion (as pg_promote(wait => true) does).
+    lagMetrics(() => 2_000);
+    auroraWorld();
+    route53World();
+    const { promote } = realHandlers();
+    if (!promote) throw new Error('no promote handler deployed');
+    const writableAtOnce = async (event: unknown, context: unknown) => {
+      const state = (await promote(event as never, context as never)) as { promote: Record<string, unknown> };
+      return { ...state, promote: { ...state.promote, writable: true } };
+    };
+
+    // Act
+    const run = await execute(runInput(), { handlers: { promote: writableAtOnce as never } });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited).toEqual(HAPPY_PATH.filter((s) => s !== 'WaitForPromotion'));
   });
 
   it('promotes an RDS cross-region read replica and points the record at it', async () => {

@@ -109,6 +109,7 @@ export class PostgresFailover implements DatabaseFailover {
       }
       return {
         outcome: 'started',
+        writable: true,
         detail: `${caughtUp}pg_promote on ${this.sessions.addr('standby')} finished in ${Date.now() - started} ms; now on timeline ${await this.timeline(c)}`,
       };
     });
@@ -254,6 +255,7 @@ export class PostgresFailover implements DatabaseFailover {
   private async alreadyPromoted(c: pg.Client): Promise<PromoteResult> {
     return {
       outcome: 'already-promoted',
+      writable: true,
       detail: `standby ${this.sessions.addr('standby')} is not in recovery (timeline ${await this.timeline(c)}): already promoted`,
     };
   }
