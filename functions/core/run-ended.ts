@@ -128,3 +128,24 @@ export const withStepInProgress = (event: FailoverEvent, inProgress: string | un
   const world = Array.isArray(event.detail.stateOfTheWorld) ? (event.detail.stateOfTheWorld as string[]) : [];
   return { ...event, detail: { ...event.detail, stepInProgress: inProgress, stateOfTheWorld: [...world, line] } };
 };
+
+/**
+ * The notification of an end whose history could not be read: what the run changed is unknown, and the message says
+ * so rather than "nothing was promoted" (a wrong all-clear is worse than none).
+ */
+export const withWorldUnknown = (event: FailoverEvent, why: string): FailoverEvent => {
+  const { promoted: _p, dnsSwitched: _d, ...rest } = event.detail;
+  return {
+    ...event,
+    detail: {
+      ...rest,
+      stateOfTheWorld: [
+        `Unknown: the run's history could not be read (${why}). The database may be promoted, the record switched, ` +
+          'the old primary fenced: check each before acting.',
+      ],
+      nextSteps:
+        "Open the execution in the Step Functions console (its graph and each state's output show what was done), " +
+        'check the standby, the record and the old primary, and fix the access that kept the history unreadable.',
+    },
+  };
+};

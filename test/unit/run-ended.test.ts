@@ -170,6 +170,52 @@ describe('run-ended: runs that end outside the Catch are notified', () => {
     );
   });
 
+  it('an unreadable history (access denied) still notifies the end, saying the world is unknown', async () => {
+    // Prepare
+    sfn.on(GetExecutionHistoryCommand).rejects(
+      Object.assign(new Error('not authorized to perform: states:GetExecutionHistory'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const result = await handler(
+      statusChange('ABORTED', {
+        input: JSON.stringify(runInput()),
+        error: 'StoppedByOperator',
+        cause: 'wrong plan (by cli:ana)',
+      }),
+      {} as never,
+    );
+
+    // Assess
+    expect(result).toEqual({ outcome: 'notified', type: 'Failover Stopped', plan: 'orders' });
+    const [event] = published();
+    expect(event?.detail.detail.stateOfTheWorld).toEqual([
+      expect.stringMatching(/^Unknown: the run's history could not be read \(AwsRequestFailedError: .*AccessDenied/),
+    ]);
+    expect(event?.detail.detail.promoted).toBeUndefined();
+    expect(JSON.stringify(event?.detail)).not.toContain('nothing was promoted');
+  });
+
+  it('a transient failure to read the history is thrown, so Lambda retries the invocation', async () => {
+    // Prepare
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: {} }),
+      );
+
+    // Act
+    const ending = handler(statusChange('TIMED_OUT'), {} as never);
+
+    // Assess
+    await expect(ending).rejects.toMatchObject({ name: 'ThrottledError' });
+    expect(published()).toEqual([]);
+  });
+
   it('ignores an event that is not a Step Functions status change, and throws when it cannot publish', async () => {
     // Act
     const other = await handler(
