@@ -1,6 +1,7 @@
 /**
  * Before a command calls AWS: whose credentials these are, in which region, and whether that is the account the
- * plan (or the execution) lives in. STS GetCallerIdentity needs no permission, so it tells "no credentials",
+ * plan (or the execution) lives in. STS GetCallerIdentity needs no permission, and an explicit deny does not stop it
+ * (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it tells "no credentials",
  * "expired", "wrong region" and "wrong account" apart from "access denied" before any real call is made, and a
  * command says each in one line with exit 4 instead of failing the same way in every check.
  */
@@ -13,7 +14,11 @@ export interface CallerIdentity {
   arn: string;
 }
 
-/** AWS's region names (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`): anything else is a typo. */
+/**
+ * The shape of AWS region codes (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`; the list is at
+ * https://docs.aws.amazon.com/general/latest/gr/rande.html): anything else is a typo. A well-formed code AWS does not
+ * have is found out by its endpoint not resolving.
+ */
 const REGION_NAME = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 
 export const assertRegionName = (region: string): void => {

@@ -8,6 +8,7 @@
 import { type HistoryEvent, paginateGetExecutionHistory, type SFNClient } from '@aws-sdk/client-sfn';
 import { describeWorld } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
+import { parseJson } from '#core/text.js';
 import {
   nextStepsOf,
   planSummary,
@@ -55,15 +56,6 @@ const FAILURE = new Set([
 const TIMELINE_STEP: Record<string, string> = {
   ApproveFailover: 'RequestApproval',
   ApproveLagExceeded: 'RequestApproval',
-};
-
-const parseJson = (text: string | undefined): unknown => {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 };
 
 const isState = (v: unknown): v is Partial<FailoverState> =>

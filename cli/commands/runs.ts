@@ -4,6 +4,7 @@
  */
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   type ExecutionListItem,
   paginateListExecutions,
   type SFNClient,
@@ -11,8 +12,9 @@ import {
 import type { Command } from 'commander';
 import { measureRun } from '#core/measures.js';
 import type { Plan } from '#core/plan.js';
-import { runKindOf } from '#core/runs.js';
+import { runNameOwner } from '#core/runs.js';
 import type { FailoverState } from '#core/state.js';
+import { parseJson } from '#core/text.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { awsIn } from '../aws-access.js';
 import {
@@ -66,14 +68,14 @@ const limitOf = (value: string) => {
   return n;
 };
 
+/** An execution's input or output, when it is a JSON object. */
 const parse = (text: string | undefined): Record<string, unknown> | undefined => {
-  try {
-    const v = text === undefined ? undefined : JSON.parse(text);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = parseJson(text);
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
 };
+
+/** A listed execution of the plan, with its DescribeExecution when finding its plan already needed it. */
+type Found = ExecutionListItem & { described?: DescribeExecutionCommandOutput };
 
 /** The plan's executions, newest first: by name where the name tells (`<plan>-<kind>-…`), else by their input. */
 const planExecutions = async (
@@ -82,10 +84,9 @@ const planExecutions = async (
   plan: Plan,
   plans: readonly string[],
   limit: number,
-): Promise<ExecutionListItem[]> => {
-  const longestFirst = [...new Set([...plans, plan.name])].sort((a, b) => b.length - a.length);
-  const ownerOf = (name: string) => longestFirst.find((p) => runKindOf(name, p) !== undefined);
-  const found: ExecutionListItem[] = [];
+): Promise<Found[]> => {
+  const ownerOf = runNameOwner([...plans, plan.name]);
+  const found: Found[] = [];
   let scanned = 0;
   let described = 0;
   for await (const page of paginateListExecutions({ client, pageSize: 100 }, { stateMachineArn })) {
@@ -96,7 +97,7 @@ const planExecutions = async (
       else if (owner === undefined && e.executionArn && described < DESCRIBE_LIMIT) {
         described += 1;
         const out = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
-        if (parse(out.input)?.plan === plan.name) found.push(e);
+        if (parse(out.input)?.plan === plan.name) found.push({ ...e, described: out });
       }
       if (found.length >= limit) return found;
     }
@@ -114,8 +115,8 @@ const startedByOf = (input: Record<string, unknown> | undefined): string => {
 };
 
 /** What DescribeExecution tells of one run: its input, and for a finished run its measures or its error. */
-const rowOf = async (client: SFNClient, e: ExecutionListItem, now: Date): Promise<RunRow> => {
-  const out = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+const rowOf = async (client: SFNClient, e: Found, now: Date): Promise<RunRow> => {
+  const out = e.described ?? (await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn })));
   const input = parse(out.input);
   const state = parse(out.output) as Partial<FailoverState> | undefined;
   const measures = state ? measureRun(state, out.stopDate ?? now) : {};

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { STOPPED_BY_OPERATOR } from './errors.js';
 import type { FailoverEvent } from './ports.js';
 import type { FailoverState } from './state.js';
+import { parseJson } from './text.js';
 
 /** The statuses the run-ended rule matches (the rule's pattern is built from this list). */
 export const ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -67,16 +68,10 @@ export type RunEndedDecision =
       state: Partial<FailoverState> & Record<string, unknown>;
     };
 
-const parseInput = (input: string | null | undefined): unknown => {
-  if (input === undefined || input === null) return undefined;
-  try {
-    return JSON.parse(input);
-  } catch {
-    return input;
-  }
-};
-
-/** The error a status names for the notification: Step Functions gives none for a timeout. */
+/**
+ * The error the notification names: the event's own `error` when it carries one, else one for the status (the
+ * event fields `error` and `cause` are optional: https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html).
+ */
 const endError = (d: ExecutionStatusChange): { Error: string; Cause?: string } => {
   const cause = d.cause ?? undefined;
   if (d.status === 'TIMED_OUT') {
@@ -106,7 +101,7 @@ export const decideRunEnded = (d: ExecutionStatusChange, facts: RunEndFacts): Ru
   if (d.status === 'FAILED' && facts.notified) {
     return { notify: false, reason: 'the state machine notified this end itself (a Notify state ran)' };
   }
-  const input = facts.input ?? parseInput(d.input);
+  const input = facts.input ?? parseJson(d.input);
   const raw =
     typeof input === 'object' && input !== null && !Array.isArray(input)
       ? (input as Record<string, unknown>)

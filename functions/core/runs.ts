@@ -98,6 +98,17 @@ export const runKindOf = (name: string, plan: string): string | undefined => {
   return m[1] === 'manual' || /^\d{8}T\d{4}Z$/.test(m[2] ?? '') ? m[1] : undefined;
 };
 
+/**
+ * Which of `plans` a run name belongs to, by its shape: the longest plan name that fits, since `orders-manual-…`
+ * may belong to a plan `orders-manual`; undefined for a name of another shape (a console run's own name).
+ */
+export const runNameOwner =
+  (plans: Iterable<string>) =>
+  (name: string): string | undefined => {
+    const longestFirst = [...new Set(plans)].sort((a, b) => b.length - a.length);
+    return longestFirst.find((p) => runKindOf(name, p) !== undefined);
+  };
+
 /** The state machine ARN of an execution ARN (`arn:aws:states:R:A:execution:SM:NAME`), or undefined. */
 export const stateMachineArnOf = (executionArn: string): string | undefined => {
   const arn = parseArn(executionArn);
@@ -146,9 +157,7 @@ export const collectPlanRuns = async (
     seen.add(key);
     return e.name !== undefined && e.startDate !== undefined && mayConflict(e, plan, now);
   });
-  // The longest plan name whose run-name shape fits: `orders-manual-…` may belong to a plan `orders-manual`.
-  const longestFirst = [...new Set([...plans.keys(), plan.name])].sort((a, b) => b.length - a.length);
-  const ownerOf = (name: string) => longestFirst.find((p) => runKindOf(name, p) !== undefined);
+  const ownerOf = runNameOwner([...plans.keys(), plan.name]);
   const runs: PlanRun[] = [];
   let selfStart: Date | undefined;
   const toDescribe: NamedRun[] = [];

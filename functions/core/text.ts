@@ -36,3 +36,16 @@ export const toCleanText = (text: string, max: number): string => {
   const cut = clean.slice(0, max);
   return (/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut).trimEnd();
 };
+
+/**
+ * A JSON document Step Functions hands over (an execution's input or output, a state's output), parsed; undefined
+ * when absent or not JSON (StartExecution refuses input that is not JSON, so only a truncated or foreign text is).
+ */
+export const parseJson = (text: string | null | undefined): unknown => {
+  if (text === undefined || text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};

@@ -6,7 +6,7 @@
  * (the warm-up middleware of every handler), so by the time its step comes the environment is warm.
  */
 import type { Plan } from './plan.js';
-import type { FunctionName } from './stack-names.js';
+import { FUNCTIONS, type FunctionName } from './stack-names.js';
 
 /** The event a warm-up invocation carries; every handler answers it at once. */
 export const WARM_UP_EVENT = { warmUp: 'dr-failover' } as const;
@@ -14,17 +14,11 @@ export const WARM_UP_EVENT = { warmUp: 'dr-failover' } as const;
 export const isWarmUp = (event: unknown): boolean =>
   typeof event === 'object' && event !== null && (event as { warmUp?: unknown }).warmUp === WARM_UP_EVENT.warmUp;
 
-/** The functions a run calls after Prepare, in the order it calls them. */
-export const RUN_FUNCTIONS: readonly FunctionName[] = [
-  'notify',
-  'checkLag',
-  'fence',
-  'promote',
-  'promotionStatus',
-  'updateDns',
-  'dnsStatus',
-  'verify',
-];
+/** Functions a run does not call after Prepare: the ones that start it, Prepare itself, and the ones beside it. */
+const NOT_CALLED_BY_A_RUN: readonly FunctionName[] = ['trigger', 'prepare', 'runEnded', 'readiness'];
+
+/** The functions a run calls after Prepare (the stack's function list, less those it does not call). */
+export const RUN_FUNCTIONS: readonly FunctionName[] = FUNCTIONS.filter((fn) => !NOT_CALLED_BY_A_RUN.includes(fn));
 
 /** What a warm-up sent: the functions invoked, and those whose invocation was refused or not answered in time. */
 export interface WarmUpResult {

@@ -3,6 +3,7 @@
  * warm-up sends one asynchronous Invoke per function of the run, bounded and never failing, and the trigger and
  * Prepare send it when a run starts, unless the plan turns it off.
  */
+import { readFileSync } from 'node:fs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -63,6 +64,17 @@ describe('warm-up', () => {
     expect(answer).toBe('warmup');
     for (const m of ALL_MOCKS) expect(m.calls()).toHaveLength(0);
     expect(lambda.calls()).toHaveLength(0);
+  });
+
+  it('warms exactly the functions the definition invokes after Prepare', () => {
+    // Prepare: every Task's FunctionName is a GetAtt of `<Function>LambdaFunction` (serverless.yml's logical ids).
+    const text = readFileSync('statemachines/failover.asl.yaml', 'utf8');
+    const invoked = [...text.matchAll(/"Fn::GetAtt": \[(\w+)LambdaFunction, Arn\]/g)].map(
+      (m) => `${m[1]?.charAt(0).toLowerCase()}${m[1]?.slice(1)}`,
+    );
+
+    // Assess
+    expect(new Set(RUN_FUNCTIONS)).toEqual(new Set(invoked.filter((fn) => fn !== 'prepare')));
   });
 
   it('sends one asynchronous Invoke of the warm-up event per function of the stage, all at once', async () => {

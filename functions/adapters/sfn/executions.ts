@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '#core/input.js';
 import type { ExecutionStarter, ExecutionSummary } from '#core/ports.js';
+import { parseJson } from '#core/text.js';
 import { translateAwsError } from '../aws-errors.js';
 import { clientFor } from '../client-cache.js';
 
@@ -68,13 +69,8 @@ export class StepFunctionsExecutions implements ExecutionStarter {
     } catch (error) {
       throw translateAwsError(error, `DescribeExecution ${executionArn}`);
     }
-    let input: unknown;
-    try {
-      input = out?.input === undefined ? undefined : JSON.parse(out.input);
-    } catch {
-      // Not JSON: such a run was refused by Prepare and belongs to no plan.
-      input = undefined;
-    }
+    // Not JSON: such a run was refused by Prepare and belongs to no plan.
+    const input = parseJson(out?.input);
     return {
       executionArn,
       ...(out?.name ? { name: out.name } : {}),

@@ -1,20 +1,12 @@
 import { type HistoryEvent, paginateGetExecutionHistory, SFNClient } from '@aws-sdk/client-sfn';
 import { NOTIFY_STATES, type RunEndFacts, type RunHistoryReader } from '#core/run-ended.js';
 import type { FailoverState } from '#core/state.js';
+import { parseJson } from '#core/text.js';
 import { translateAwsError } from '../aws-errors.js';
 import { clientFor } from '../client-cache.js';
 
 /** Events read at most, newest first: a run's whole history is a few hundred; its end is in the first page. */
 const MAX_EVENTS = 1000;
-
-const parse = (text: string | undefined): unknown => {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
 
 /** A whole run state, as every Task returns it (OutputPath $.Payload): it has the run's input and timeline. */
 const isRunState = (v: unknown): v is Partial<FailoverState> =>
@@ -28,10 +20,10 @@ const readEvent = (e: HistoryEvent, facts: RunEndFacts, seen: { exited: boolean 
   if (e.stateExitedEventDetails) seen.exited = true;
   else if (entered && !seen.exited && !facts.inProgress && e.type?.startsWith('Task')) facts.inProgress = entered;
   if (!facts.lastState) {
-    const output = parse(e.stateExitedEventDetails?.output);
+    const output = parseJson(e.stateExitedEventDetails?.output);
     if (isRunState(output)) facts.lastState = output;
   }
-  if (e.type === 'ExecutionStarted') facts.input = parse(e.executionStartedEventDetails?.input);
+  if (e.type === 'ExecutionStarted') facts.input = parseJson(e.executionStartedEventDetails?.input);
 };
 
 /**

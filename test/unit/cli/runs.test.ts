@@ -139,6 +139,11 @@ describe('dr-failover runs', () => {
       'orders-manual-20261125T0312Z',
     ]);
     expect(rows[1]?.error).toBe('PromotionFailedError');
+    // A run whose name does not tell its plan is described once per listing: to find its plan, and for its row.
+    const describedRetry = sfn
+      .commandCalls(DescribeExecutionCommand)
+      .filter((c) => c.args[0].input.executionArn === executionArnFor('inc-4211-retry'));
+    expect(describedRetry).toHaveLength(2);
     // The RTO is the run's own: incident → Verify, as its state recorded it.
     const verified = (succeeded.output as { timeline: { step: string; endedAt: string }[] }).timeline.findLast(
       (t) => t.step === 'Verify',
