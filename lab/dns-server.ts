@@ -200,7 +200,9 @@ const putRecord = async (zone: Zone, name: string, req: IncomingMessage) => {
   const { address, ttl } = body as { address?: unknown; ttl?: unknown };
   const problem = recordProblem(name, address, ttl);
   if (problem) throw new HttpProblem(400, problem);
-  return { status: 200, body: { changeId: zone.submit(name, { address: address as string, ttl: ttl as number }) } };
+  const changeId = zone.submit(name, { address: address as string, ttl: ttl as number });
+  // As Route 53's ChangeInfo: the change's status with its id (INSYNC at once when there is no propagation delay).
+  return { status: 200, body: { changeId, status: zone.status(changeId) } };
 };
 
 /** The control API: GET/PUT /records/<name>, GET /changes/<id>. */

@@ -105,8 +105,11 @@ export interface DatabaseFailover {
 }
 
 export interface DnsSwitch {
-  /** UPSERT `recordName` → `target` with `ttl`; returns a change id. Idempotent. */
-  point(recordName: string, target: string, ttl: number): Promise<{ changeId: string }>;
+  /**
+   * UPSERT `recordName` → `target` with `ttl`; returns a change id and the status the service answered the change
+   * with (Route 53 answers PENDING; a server that applies it at once, INSYNC). Idempotent.
+   */
+  point(recordName: string, target: string, ttl: number): Promise<{ changeId: string; status: 'pending' | 'insync' }>;
   changeStatus(changeId: string): Promise<'pending' | 'insync'>;
   /** What the authoritative servers answer for the record now. */
   resolve(recordName: string): Promise<string[]>;

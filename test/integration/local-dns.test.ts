@@ -105,10 +105,11 @@ describe('local DNS server and LocalDnsSwitch (real UDP and HTTP on loopback)', 
     const dns = new LocalDnsSwitch(drillPlan(server));
 
     // Act
-    const { changeId } = await dns.point(RECORD, STANDBY, 3);
+    const { changeId, status } = await dns.point(RECORD, STANDBY, 3);
 
-    // Assess
+    // Assess: no propagation delay, so the change is answered INSYNC with its id.
     expect(changeId).toMatch(/^C[0-9A-F]{32}$/);
+    expect(status).toBe('insync');
     expect(await dns.changeStatus(changeId)).toBe('insync');
     expect(await dns.resolve(RECORD)).toEqual([STANDBY]);
     expect(await nodeResolver(server.nameserver).resolve4(RECORD, { ttl: true })).toEqual([
@@ -271,12 +272,13 @@ describe('local DNS server with a propagation delay', () => {
     const dns = new LocalDnsSwitch(drillPlan(server));
 
     // Act
-    const { changeId } = await dns.point(RECORD, STANDBY, 5);
+    const { changeId, status } = await dns.point(RECORD, STANDBY, 5);
     const first = await dns.changeStatus(changeId);
     const answerWhilePending = await dns.resolve(RECORD);
     await eventually(async () => (await dns.changeStatus(changeId)) === 'insync');
 
     // Assess
+    expect(status).toBe('pending');
     expect(first).toBe('pending');
     expect(answerWhilePending).toEqual([PRIMARY]);
     expect(await dns.resolve(RECORD)).toEqual([STANDBY]);

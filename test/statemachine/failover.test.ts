@@ -3,7 +3,7 @@ import {
   PromoteReadReplicaCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ALL_MOCKS,
@@ -141,6 +141,24 @@ describe('failover state machine, executed with the real handlers', () => {
     // Assess
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited).toEqual(HAPPY_PATH.filter((s) => s !== 'WaitForPromotion'));
+  });
+
+  it('goes straight to Verify, without WaitForDns or GetChange, when the change is answered INSYNC', async () => {
+    // Prepare
+    lagMetrics(() => 2_000);
+    auroraWorld();
+    route53World({ insyncAtOnce: true });
+
+    // Act
+    const run = await execute(runInput());
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited).toEqual(HAPPY_PATH.filter((s) => !['WaitForDns', 'DnsStatus', 'InSync?'].includes(s)));
+    expect(route53).not.toHaveReceivedCommand(GetChangeCommand);
+    const dns = (run.output as { dns: { status: string; checks: number; insyncAt?: string } }).dns;
+    expect(dns).toMatchObject({ status: 'insync', checks: 0 });
+    expect(dns.insyncAt).toEqual(expect.any(String));
   });
 
   it('promotes an RDS cross-region read replica and points the record at it', async () => {

@@ -301,7 +301,14 @@ export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
  * stateful world of test/aws-world/route53.ts.
  */
 export const route53World = (
-  opts: { pendingChecks?: number; initial?: string; failFirstChanges?: Error[]; privateZone?: boolean } = {},
+  opts: {
+    pendingChecks?: number;
+    initial?: string;
+    failFirstChanges?: Error[];
+    privateZone?: boolean;
+    /** ChangeResourceRecordSets answers INSYNC (Route 53 answers PENDING; the ASL must handle both). */
+    insyncAtOnce?: boolean;
+  } = {},
 ) => {
   let value = opts.initial ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
   let checks = 0;
@@ -310,7 +317,8 @@ export const route53World = (
     const failure = failures.shift();
     if (failure) throw failure;
     value = input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value ?? value;
-    return { ChangeInfo: { Id: '/change/C0123456789', Status: 'PENDING', SubmittedAt: new Date() } };
+    const Status = opts.insyncAtOnce ? 'INSYNC' : 'PENDING';
+    return { ChangeInfo: { Id: '/change/C0123456789', Status, SubmittedAt: new Date() } };
   });
   route53.on(GetChangeCommand).callsFake(() => {
     checks += 1;

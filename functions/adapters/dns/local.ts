@@ -27,6 +27,15 @@ const NO_ANSWER_CODES = new Set(['ENOTFOUND', 'ENODATA']);
 /** Resolver codes meaning the server did not answer usefully this time. */
 const TRANSIENT_DNS_CODES = new Set(['ETIMEOUT', 'ECONNREFUSED', 'ESERVFAIL', 'ECANCELLED', 'EREFUSED']);
 
+type ChangeStatus = 'pending' | 'insync';
+
+/** The control API's change status, as Route 53's: PENDING or INSYNC; anything else is a broken server. */
+const changeStatusOf = (status: unknown, what: string): ChangeStatus => {
+  if (status === 'PENDING') return 'pending';
+  if (status === 'INSYNC') return 'insync';
+  throw new DnsChangeFailedError(`${what}: unexpected status ${JSON.stringify(status)}`);
+};
+
 export class LocalDnsSwitch implements DnsSwitch {
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
@@ -41,7 +50,7 @@ export class LocalDnsSwitch implements DnsSwitch {
     this.baseUrl = `http://${plan.dns.controlEndpoint}`;
   }
 
-  async point(recordName: string, target: string, ttl: number): Promise<{ changeId: string }> {
+  async point(recordName: string, target: string, ttl: number): Promise<{ changeId: string; status: ChangeStatus }> {
     const dns = this.plan.dns;
     // The plan names the one record this run may change; anything else is a bug upstream, not a retry case.
     if (!sameDnsName(recordName, dns.recordName)) {
@@ -61,20 +70,17 @@ export class LocalDnsSwitch implements DnsSwitch {
       `UPSERT ${dns.recordName} A ${target} ttl ${ttl}`,
       { address: target, ttl },
     );
-    const changeId = (body as { changeId?: unknown }).changeId;
+    const { changeId, status } = body as { changeId?: unknown; status?: unknown };
     if (typeof changeId !== 'string' || changeId === '') {
       throw new DnsChangeFailedError(`UPSERT ${dns.recordName}: the DNS server answered without a change id`);
     }
-    return { changeId };
+    return { changeId, status: changeStatusOf(status, `UPSERT ${dns.recordName}`) };
   }
 
-  async changeStatus(changeId: string): Promise<'pending' | 'insync'> {
+  async changeStatus(changeId: string): Promise<ChangeStatus> {
     const what = `GetChange ${changeId}`;
     const body = await this.request('GET', `/changes/${encodeURIComponent(changeId)}`, what);
-    const status = (body as { status?: unknown }).status;
-    if (status === 'PENDING') return 'pending';
-    if (status === 'INSYNC') return 'insync';
-    throw new DnsChangeFailedError(`${what}: unexpected status ${JSON.stringify(status)}`);
+    return changeStatusOf((body as { status?: unknown }).status, what);
   }
 
   async resolve(recordName: string): Promise<string[]> {

@@ -41,6 +41,14 @@ const MAX_COMMENT = 256;
 /** Route 53 accepts TTLs from 0 to 2147483647 seconds. */
 const MAX_TTL = 2_147_483_647;
 
+type ChangeStatus = 'pending' | 'insync';
+
+/**
+ * A change's ChangeInfo.Status: PENDING until every Route 53 name server of the zone serves it, then INSYNC
+ * (Route 53 API reference, ChangeInfo). Anything else is read as not yet in sync.
+ */
+const statusOf = (status: string | undefined): ChangeStatus => (status === 'INSYNC' ? 'insync' : 'pending');
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Keeps the retryable translation (throttling, busy, 5xx); a terminal refusal becomes a DNS-specific error. */
@@ -80,7 +88,7 @@ export class Route53DnsSwitch implements DnsSwitch {
    * never deletes it. Refuses, without calling Route 53, any record other than the plan's own: a step must not
    * be able to rewrite an arbitrary name in the zone.
    */
-  async point(recordName: string, target: string, ttl: number): Promise<{ changeId: string }> {
+  async point(recordName: string, target: string, ttl: number): Promise<{ changeId: string; status: ChangeStatus }> {
     const dns = this.#plan.dns;
     if (canonicalName(recordName) !== canonicalName(dns.recordName)) {
       throw new DnsChangeFailedError(
@@ -121,7 +129,7 @@ export class Route53DnsSwitch implements DnsSwitch {
       );
       const changeId = out.ChangeInfo?.Id;
       if (!changeId) throw new DnsChangeFailedError(`${what}: Route 53 returned no change id`);
-      return { changeId };
+      return { changeId, status: statusOf(out.ChangeInfo?.Status) };
     } catch (error) {
       if (error instanceof DnsChangeFailedError) throw error;
       throw asDnsError(error, what);
@@ -132,10 +140,10 @@ export class Route53DnsSwitch implements DnsSwitch {
    * PENDING until every Route 53 name server of the zone serves the change, then INSYNC. The id may be given with
    * or without its `/change/` prefix: the SDK strips it.
    */
-  async changeStatus(changeId: string): Promise<'pending' | 'insync'> {
+  async changeStatus(changeId: string): Promise<ChangeStatus> {
     try {
       const out = await this.#route53.send(new GetChangeCommand({ Id: changeId }));
-      return out.ChangeInfo?.Status === 'INSYNC' ? 'insync' : 'pending';
+      return statusOf(out.ChangeInfo?.Status);
     } catch (error) {
       throw asDnsError(error, `GetChange ${changeId}`);
     }

@@ -31,10 +31,12 @@ export const updateDns = async ({ state }: StepPayload, deps: DnsDeps): Promise<
       `dry run: would UPSERT ${recordName} → ${target} (TTL ${ttl} s), now ${now}`,
     );
   }
-  const { changeId } = await dns.point(recordName, target, ttl);
+  const { changeId, status } = await dns.point(recordName, target, ttl);
+  // A change the service answers INSYNC needs no wait: the state machine goes straight to Verify.
+  const insyncAt = status === 'insync' ? { insyncAt: deps.now().toISOString() } : {};
   return step.done(
-    { dns: { recordName, target, ttl, changeId, status: 'pending', checks: 0, ...was } },
-    `UPSERT ${recordName} → ${target} (${changeId})`,
+    { dns: { recordName, target, ttl, changeId, status, checks: 0, ...was, ...insyncAt } },
+    `UPSERT ${recordName} → ${target} (${changeId}${status === 'insync' ? ', in sync' : ''})`,
   );
 };
 

@@ -62,7 +62,7 @@ describe('Route53DnsSwitch.point', () => {
     const result = await dns.point(RECORD, WRITER, 30);
 
     // Assess
-    expect(result).toEqual({ changeId: '/change/C2682N5HXP0BZ4' });
+    expect(result).toEqual({ changeId: '/change/C2682N5HXP0BZ4', status: 'pending' });
     expect(r53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 1);
     expect(r53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
       HostedZoneId: ZONE,
@@ -79,6 +79,17 @@ describe('Route53DnsSwitch.point', () => {
     const input = r53.commandCalls(ChangeResourceRecordSetsCommand)[0]?.args[0].input;
     expect(input?.ChangeBatch?.Changes).toHaveLength(1);
     expect(input?.ChangeBatch?.Comment?.length).toBeLessThanOrEqual(256);
+  });
+
+  it('returns the status Route 53 answered the change with, INSYNC included', async () => {
+    // Prepare
+    r53.on(ChangeResourceRecordSetsCommand).resolves(changeInfo('INSYNC'));
+
+    // Act
+    const result = await newSwitch().point(RECORD, WRITER, 30);
+
+    // Assess
+    expect(result.status).toBe('insync');
   });
 
   it('writes the same UPSERT twice when called twice, and never a DELETE', async () => {
