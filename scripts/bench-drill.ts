@@ -8,6 +8,7 @@
  */
 
 import { PEERS, PHYSICAL_FLOOR_MS, type Spread, spreadOf } from '#lab/drill/aggregate.js';
+import { deployedEstimates, estimateLines } from '#lab/drill/estimate.js';
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { failInOneLine } from '#lab/drill/teardown.js';
@@ -84,6 +85,9 @@ const switchRatio =
   drill.switchedMs && baseline.switchedMs
     ? Math.round((drill.switchedMs.median / baseline.switchedMs.median) * 100) / 100
     : undefined;
+// What a deployed run of each shipped plan would take: the plan's intervals, these drills' step times, the
+// cold starts of bench/cold.json, and AWS's documented operation times as stated assumptions.
+const estimates = deployedEstimates(drills, 'bench/cold.json', 'plans');
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const result = {
   command: commandLine('bench:drill'),
@@ -109,6 +113,7 @@ const result = {
   switchRatioDrillToBaseline: switchRatio,
   overheadDifferenceMs:
     drill.overheadMs && baseline.overheadMs ? drill.overheadMs.median - baseline.overheadMs.median : undefined,
+  deployedRtoEstimates: estimates,
   peakRssMb,
   wallSeconds: Math.round((Date.now() - started) / 100) / 10,
   peers: { ...Object.fromEntries(PEERS.map((p) => [p.name, p.rtoSeconds])), physicalFloorMs: PHYSICAL_FLOOR_MS },
@@ -129,6 +134,7 @@ process.stdout.write(
     `  orchestration overhead, baseline                  ${fmt(baseline.overheadMs)}`,
     `  detection (both)                                  ${fmt(drill.detectionMs)} / ${fmt(baseline.detectionMs)}`,
     `  RPO (acknowledged commits lost)                   drill ${drill.rpoLost?.max ?? '—'} max, baseline ${baseline.rpoLost?.max ?? '—'} max`,
+    ...estimateLines(estimates),
     `  peak memory (maxRSS)                              ${peakRssMb} MB`,
     `  wall time                                         ${result.wallSeconds} s`,
     `  written to ${values.out}`,
