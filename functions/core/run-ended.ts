@@ -8,7 +8,7 @@
  * FAILED, TIMED_OUT and ABORTED ones of its state machine here. A FAILED run that already went through a Notify
  * state was notified by the state machine and is not notified again.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { STOPPED_BY_OPERATOR } from './errors.js';
 import type { FailoverEvent } from './ports.js';
 import type { FailoverState } from './state.js';
