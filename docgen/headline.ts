@@ -22,6 +22,8 @@ interface Side {
   rpoLost?: Spread;
 }
 
+import type { DeployedEstimates } from '#lab/drill/estimate.js';
+
 /** The part of bench/drill.json the README quotes. */
 export interface BenchDrill {
   command: string;
@@ -42,6 +44,7 @@ export interface BenchDrill {
   switchRatioDrillToBaseline?: number;
   overheadDifferenceMs?: number;
   peakRssMb: number;
+  deployedRtoEstimates?: DeployedEstimates;
   peers: Record<string, number>;
   runs: { drill: { splitBrainOk?: boolean }[]; baseline: { splitBrainOk?: boolean }[] };
 }
@@ -119,9 +122,36 @@ export const headlineSection = (b: BenchDrill): string => {
         : '') +
       'The peers detect failure with their own timing, so this compares detection settings as much as orchestration.',
     '',
+    ...deployedSection(b.deployedRtoEstimates),
     "These are local figures: on AWS the RTO is dominated by what the drill does not have, a CloudWatch alarm's " +
       'evaluation periods, Lambda cold starts (`npm run bench:cold`) and the minutes RDS or Aurora take to promote. ' +
       'What they show is what the orchestration itself costs. How each figure is defined and measured: ' +
       '[docs/drill.md](docs/drill.md#how-the-figures-are-defined-and-measured).',
   ].join('\n');
+};
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The estimate of a deployed run for each shipped plan, with the assumptions it rests on. */
+const deployedSection = (estimates: DeployedEstimates | undefined): string[] => {
+  if (!estimates || 'missing' in estimates) return [];
+  const rows = estimates.plans.map(
+    (e) =>
+      `| ${e.plan} | ${e.database}, ${e.start} start | ${e.parts.map((p) => `${p.what} ${seconds(p.ms)} (${p.source})`).join(' + ')} | ` +
+      `${seconds(e.switchedMs)} | ${seconds(e.clientsMs)} | ${e.targetSeconds} s: ${e.meetsTarget ? 'met' : '**missed**'} |`,
+  );
+  const assumptions = new Map(estimates.plans.flatMap((e) => e.assumptions.map((a) => [a.source, a] as const)));
+  return [
+    "**A deployed run, estimated** for each shipped plan: the plan's own polling intervals, the step time and cold " +
+      "starts measured here, and AWS's documented operation times as assumptions. From the alarm (detection is set by " +
+      'the alarms, not the plan) to the record answering the standby, then until the last cached answer expires (TTL):',
+    '',
+    '| plan | database | made of | DNS switched | clients (+ TTL) | RTO target |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...[...assumptions.values()].map((a) => `- Assumed: ${a.seconds} s, ${a.says} ([source](${a.source})).`),
+    ...estimates.plans.flatMap((e) => e.warnings.map((w) => `- **${e.plan}**: ${w}.`)),
+    '',
+  ];
 };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import * as errors from '#core/errors.js';
+import { parsePlan } from '#core/plan.js';
 import {
   ARCHITECTURE_FILE,
   expectedArchitecture,
@@ -11,6 +12,7 @@ import {
   planFieldCoverage,
   README_FILE,
 } from '#docgen/generate.js';
+import { type BenchDrill, headlineSection } from '#docgen/headline.js';
 import { checkDescriptions } from '#docgen/plan-docs.js';
 import { schemaFields } from '#docgen/schema-fields.js';
 import {
@@ -21,6 +23,8 @@ import {
   STATE_MACHINE_BEGIN,
   STATE_MACHINE_END,
 } from '#docgen/state-diagram.js';
+import { loadPlanFile } from '#functions/lib/plan-catalog.js';
+import { estimateDeployedRto } from '#lab/drill/estimate.js';
 
 describe('generated docs are current', () => {
   it('docs/architecture.md carries the state machine diagram of the current ASL', () => {
@@ -139,6 +143,38 @@ describe('the README headline figures', () => {
 
     // Assess
     expect(committed, 'the README headline figures differ from bench/drill.json: run `npm run docs`').toBe(expected);
+  });
+});
+
+describe('the README deployed-run estimate', () => {
+  it('shows a row per shipped plan, the assumptions with their sources, and the plans that would stop polling too soon', () => {
+    // Prepare: the committed benchmark with estimates computed from its own figures.
+    const bench = JSON.parse(readFileSync('bench/drill.json', 'utf8')) as BenchDrill;
+    const measured = { coldStartMs: { trigger: 259, prepare: 246 }, warmStepMs: 3, postgresPromoteMs: 130 };
+    const tooSoon = parsePlan(
+      {
+        ...JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))),
+        dnsSync: { maxStatusChecks: 2, statusCheckIntervalSeconds: 5 },
+      },
+      'test plan',
+    );
+    const plans = [
+      estimateDeployedRto(loadPlanFile('plans/orders.yml'), measured),
+      estimateDeployedRto(tooSoon, measured),
+    ];
+
+    // Act
+    const section = headlineSection({ ...bench, deployedRtoEstimates: { measured, plans } });
+    const without = headlineSection({ ...bench, deployedRtoEstimates: { missing: 'bench/cold.json' } });
+
+    // Assess
+    expect(section).toContain(
+      '| orders | aurora-global, alarm start | trigger cold start 0.3 s (measured) + 25 warm steps 0.1 s (measured) + promotion 60.0 s (assumed) + DNS change in sync 60.0 s (assumed) | 120.3 s | 150.3 s | 300 s: met |',
+    );
+    expect(section).toContain('- Assumed: 60 s, changes reach all Route 53 authoritative servers within 60 seconds');
+    expect(section).toContain('](https://aws.amazon.com/route53/faqs/)');
+    expect(section).toMatch(/- \*\*orders\*\*: DNS: the plan stops checking after 10 s, before the 60 s AWS documents/);
+    expect(without).not.toContain('A deployed run, estimated');
   });
 });
 
