@@ -71,7 +71,7 @@ export const secretRef = z.union(
 );
 export type SecretRef = z.infer<typeof secretRef>;
 
-const pgEndpoint = z
+export const pgEndpoint = z
   .object({
     host: hostAddress,
     port: z.number().int().min(1).max(65535).default(5432),

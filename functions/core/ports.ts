@@ -289,3 +289,20 @@ export interface ExecutionStarter extends ExecutionLister {
   /** StartExecution; `duplicate` when Step Functions already has an execution of that name (same incident). */
   start(name: string, input: ExecutionInput): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }>;
 }
+
+/** What a bucket answers for one key (HeadObject). */
+export type HeadAnswer =
+  | { kind: 'found'; etag?: string; size?: number; lastModified?: Date }
+  | { kind: 'missing' }
+  | { kind: 'unknown'; reason: string };
+
+/** The model registry's list of artifacts that must be loadable: the plan's query, read-only, bounded. */
+export interface ArtifactRegistry {
+  /** At most `limit` rows; `truncated` when the query had more. */
+  list(limit: number): Promise<{ rows: unknown[]; truncated: boolean }>;
+}
+
+/** The standby region's buckets, asked one key at a time. Never throws for one key: `unknown` says why. */
+export interface ArtifactStore {
+  head(bucket: string, key: string): Promise<HeadAnswer>;
+}

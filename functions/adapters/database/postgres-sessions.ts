@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { ConfigurationError, DatabaseUnreachableError, DrFailoverError } from '#core/errors.js';
-import type { PgEndpoint, PlanWithDatabase } from '#core/plan.js';
+import type { PgEndpoint } from '#core/plan.js';
 import { type DbCredentials, forgetSecret, type resolveSecret } from '../secrets.js';
 
 export type Role = 'primary' | 'standby';
@@ -49,7 +49,8 @@ const close = async (client: pg.Client) => {
 
 export class PgSessions {
   constructor(
-    private readonly db: PlanWithDatabase<'postgres'>['database'],
+    /** The two ends (a postgres plan's database section), or the same endpoint twice for a single server. */
+    private readonly db: Readonly<Record<Role, PgEndpoint>>,
     private readonly secrets: typeof resolveSecret,
   ) {}
 
