@@ -306,3 +306,23 @@ export interface ArtifactRegistry {
 export interface ArtifactStore {
   head(bucket: string, key: string): Promise<HeadAnswer>;
 }
+
+/** What the service says of the capacity now. */
+export interface CapacityObservation {
+  /** The count asked for now (desired count, desired capacity, desired instance count). */
+  desired: number;
+  /** How many are serving and healthy. */
+  ready: number;
+  /** The most the resource allows without changing its limits (an Auto Scaling group's MaxSize). */
+  max?: number;
+  /** The service is busy with an earlier change (an endpoint Updating, a deployment rolling). */
+  busy: boolean;
+  detail: string;
+}
+
+/** Capacity of one resource in the standby region (core/capacity.ts). */
+export interface CapacityControl {
+  observe(): Promise<CapacityObservation>;
+  /** Sets the desired count; called only to raise it. */
+  setDesired(count: number): Promise<void>;
+}
