@@ -1,0 +1,78 @@
+/**
+ * The lab's S3 Replication: copies each new object of the source bucket to the destination bucket a fixed delay
+ * after it first sees it, as S3 Replication does asynchronously. `stop()` is the source Region going dark: copies
+ * not yet made are never made, and `copied()` says exactly which keys made it.
+ */
+import { CopyObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+export interface Replicator {
+  /** Keys copied to the destination, in copy order. */
+  copied(): string[];
+  /** Stops: the copies not yet made are dropped. */
+  stop(): Promise<void>;
+}
+
+export const startReplicator = (opts: {
+  client: S3Client;
+  from: string;
+  to: string;
+  /** Time from seeing an object to copying it. */
+  delayMs: number;
+  /** How often the source is listed. Default 25 ms. */
+  pollMs?: number;
+}): Replicator => {
+  const seen = new Set<string>();
+  const done: string[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped = false;
+
+  const copy = (key: string) => {
+    const call = opts.client
+      .send(
+        new CopyObjectCommand({
+          Bucket: opts.to,
+          Key: key,
+          CopySource: `${opts.from}/${key.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+      )
+      .then(() => {
+        done.push(key);
+      })
+      .catch(() => {
+        // A failed copy stays not copied: the check must find it missing.
+      })
+      .finally(() => inFlight.delete(call));
+    inFlight.add(call);
+  };
+
+  const poll = async () => {
+    while (!stopped) {
+      const listed = await opts.client.send(new ListObjectsV2Command({ Bucket: opts.from })).catch(() => undefined);
+      for (const object of listed?.Contents ?? []) {
+        const key = object.Key;
+        if (!key || seen.has(key)) continue;
+        seen.add(key);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!stopped) copy(key);
+        }, opts.delayMs);
+        timers.add(timer);
+      }
+      await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 25));
+    }
+  };
+  const loop = poll();
+
+  return {
+    copied: () => [...done],
+    stop: async () => {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await loop;
+      // Copies already sent finish (or not) as they would; nothing new starts.
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+};
