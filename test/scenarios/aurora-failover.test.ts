@@ -4,11 +4,11 @@ import { type Handlers, type LambdaHandler, loadDefinition } from '#lab/state-ma
 import { AuroraWorld, type AuroraWorldOptions, auroraWorldDefaults } from '../aws-world/aurora.js';
 import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
+import { NotificationWorld } from '../aws-world/notification.js';
 import { lambdaError, serverError } from '../statemachine/fault-kit.js';
 import {
   ALL_MOCKS,
   execute,
-  notifyWorld,
   planVariant,
   preparing,
   publishedTypes,
@@ -27,7 +27,7 @@ const scenario = (options: Partial<AuroraWorldOptions> = {}) => {
   const settings = auroraWorldDefaults(options);
   const metrics = new CloudWatchWorld(clock);
   const world = new AuroraWorld(clock, metrics, settings);
-  notifyWorld();
+  const notifications = new NotificationWorld();
   route53World({ initial: settings.primary.endpoint });
   const run = (overrides: Record<string, unknown> = {}, handlers: Partial<Handlers> = {}) =>
     execute(runInput({ plan: 'orders', ...overrides }), {
@@ -38,7 +38,12 @@ const scenario = (options: Partial<AuroraWorldOptions> = {}) => {
     route53
       .commandCalls(ChangeResourceRecordSetsCommand)
       .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
-  return { clock, world, settings, run, upserted };
+  /** What the last notification on the bus says of where the run left the world. */
+  const lastStateOfTheWorld = () => {
+    const last = JSON.parse(notifications.events.at(-1)?.Detail ?? '{}') as { detail?: { stateOfTheWorld?: string[] } };
+    return last.detail?.stateOfTheWorld ?? [];
+  };
+  return { clock, world, settings, run, upserted, notifications, lastStateOfTheWorld };
 };
 
 /** The function runs to the end (its AWS calls are made), then the invocation fails with `name`, once. */
@@ -61,13 +66,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The old primary's line of a notification's state of the world. */
+const oldPrimary = (lines: string[]) => lines.find((l) => l.startsWith('Old primary')) ?? '';
+
 describe('Aurora Global Database failover, on the simulated Aurora', () => {
   it('fails over (AllowDataLoss) to the secondary, moves the writer and DNS, losing at most the lag', async () => {
     // Prepare: the primary region is failing but still replicating, 2 s behind.
-    const { world, settings, run, upserted } = scenario({ replicaBehindMs: 2_000 });
+    const { world, settings, run, upserted, notifications } = scenario({ replicaBehindMs: 2_000 });
 
     // Act
     const result = await run({ mode: 'unplanned' });
+    expect(notifications.refused).toEqual([]);
 
     // Assess
     expect(result.error ?? '').toBe('');
@@ -187,6 +196,26 @@ describe('Aurora Global Database failover, on the simulated Aurora', () => {
     expect(world.writerArn()).toBe(settings.primary.arn);
     expect(upserted()).toEqual([]);
     expect(clock.now() - started).toBeLessThan(5 * MINUTE);
+  });
+
+  it('says the old primary is still the writer, not fenced, when a planned switchover is cancelled', async () => {
+    // Prepare: the switchover is cancelled 40 s in; the old primary stays the writer.
+    const { world, settings, run, upserted, lastStateOfTheWorld } = scenario();
+    world.cancelNextOperation(40_000, 20_000);
+
+    // Act
+    const result = await run({ mode: 'planned' });
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('PromotionFailedError');
+    expect(world.writerArn()).toBe(settings.primary.arn);
+    expect(upserted()).toEqual([]);
+    expect(publishedTypes().at(-1)).toBe('Failover Failed');
+    const line = oldPrimary(lastStateOfTheWorld());
+    expect(line).not.toMatch(/Old primary: fenced/);
+    expect(line).toContain('NOT fenced');
+    expect(line).toContain('still the writer');
   });
 
   it('fails PromotionFailedError without any request when the target is not a member of the global cluster', async () => {

@@ -171,6 +171,7 @@ export class AuroraGlobalFailover implements DatabaseFailover {
       return {
         fenced: true,
         method: 'switchover',
+        byPromotion: true,
         detail: `the switchover itself demotes ${this.primaryArn} to a secondary before ${this.targetArn} becomes the writer`,
       };
     }

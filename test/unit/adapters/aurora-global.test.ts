@@ -327,7 +327,12 @@ describe('AuroraGlobalFailover', () => {
       const result = await adapter().fenceOldPrimary('planned');
 
       // Assess
-      expect(result).toEqual({ fenced: true, method: 'switchover', detail: expect.stringContaining(PRIMARY_ARN) });
+      expect(result).toEqual({
+        fenced: true,
+        method: 'switchover',
+        byPromotion: true,
+        detail: expect.stringContaining(PRIMARY_ARN),
+      });
       expect(rds).not.toHaveReceivedAnyCommand();
     });
 
