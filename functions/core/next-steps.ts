@@ -116,6 +116,12 @@ export const fenceSummary = (fence: FenceResult): string => {
  * its message is the adapter's account of what the fence left (read-only or unchanged), so it is quoted.
  */
 const oldPrimaryLine = (state: Partial<FailoverState>): string => {
+  if (state.fence?.byPromotion && !standbyPromoted(state)) {
+    return (
+      `Old primary: NOT fenced, still the writer: the ${state.fence.method} demotes it only as it promotes the ` +
+      'standby, and the standby was not promoted.'
+    );
+  }
   if (state.fence) return `Old primary: ${fenceSummary(state.fence)}${state.fence.fenced ? '.' : ''}`;
   if (state.error?.Error === 'FenceFailedError') {
     return `Old primary: the fence did not complete: ${causeMessage(state.error.Cause) ?? 'no detail recorded'}`;

@@ -36,6 +36,11 @@ export interface FenceResult {
   /** For planned runs: the primary's last WAL position after fencing, which the standby must replay. */
   finalLsn?: string;
   /**
+   * The promotion itself fences the old primary (an Aurora switchover demotes it as it promotes the standby):
+   * `fenced` holds only once the standby is promoted; until then the old primary is still the writer.
+   */
+  byPromotion?: boolean;
+  /**
    * Set when the fence made the old primary read-only but could not finish (`fenced` is then false): it refuses new
    * write transactions, but client sessions were still open, and one inside a transaction it began before the
    * fence can still commit.

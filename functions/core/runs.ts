@@ -140,7 +140,7 @@ type NamedRun = ExecutionSummary & { name: string; startDate: Date };
  * Names tell most of it: another deployed plan's names are skipped; the trigger's alarm runs are never dry runs.
  * Every other candidate (manual and game-day runs, names of another shape) is described once for its input, so
  * the calls stay bounded by what is running or recent. `self` is skipped, and described only if the listing
- * does not show it yet (ListExecutions is eventually consistent), for its start date.
+ * does not show it yet (ListExecutions is eventually consistent), for its start date; `self.listed` says which.
  */
 export const collectPlanRuns = async (
   lister: ExecutionLister,
@@ -148,7 +148,7 @@ export const collectPlanRuns = async (
   plans: ReadonlyMap<string, Plan>,
   now: Date,
   self?: { executionArn: string; name: string },
-): Promise<{ runs: PlanRun[]; self?: { startDate: Date } }> => {
+): Promise<{ runs: PlanRun[]; self?: { startDate: Date; listed: boolean } }> => {
   const listed = await lister.recentExecutions(lookBack(plan, now));
   const seen = new Set<string>();
   const candidates = listed.filter((e): e is NamedRun => {
@@ -185,8 +185,9 @@ export const collectPlanRuns = async (
     if (facts.plan !== plan.name) continue;
     runs.push({ ...base(e), dryRun: facts.dryRun });
   }
+  const selfListed = selfStart !== undefined;
   if (self && !selfStart) selfStart = (await lister.describeExecution(self.executionArn)).startDate;
-  return { runs, ...(selfStart ? { self: { startDate: selfStart } } : {}) };
+  return { runs, ...(selfStart ? { self: { startDate: selfStart, listed: selfListed } } : {}) };
 };
 
 const base = (e: NamedRun) => ({

@@ -4,12 +4,6 @@
  * clients, handlers and definition run against it. Each behaviour names the AWS page it is modelled on.
  */
 import {
-  GetMetricDataCommand,
-  type GetMetricDataCommandInput,
-  type MetricDataQuery,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
-import {
   type DBInstance,
   DBInstanceNotFoundFault,
   DBParameterGroupNotFoundFault,
@@ -19,8 +13,9 @@ import {
   type Parameter,
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
-import { cloudwatch, rds } from '../statemachine/support.js';
+import { rds } from '../statemachine/support.js';
 import type { Clock } from './clock.js';
+import { CloudWatchWorld } from './cloudwatch.js';
 
 const MINUTE = 60_000;
 
@@ -73,7 +68,7 @@ export class RdsWorld {
   #readOnlyRequestedAt: number | undefined;
   readonly #answerAfterAccept: Error[] = [];
 
-  constructor(clock: Clock, options: RdsWorldOptions) {
+  constructor(clock: Clock, options: RdsWorldOptions, metrics = new CloudWatchWorld(clock)) {
     this.#clock = clock;
     this.#o = options;
     // Writes and replication have been going on for an hour when the test starts.
@@ -85,11 +80,7 @@ export class RdsWorld {
     rds
       .on(ModifyDBParameterGroupCommand)
       .callsFake((input) => this.#modifyParameterGroup(input.DBParameterGroupName, input.Parameters ?? []));
-    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-      MetricDataResults: (input.MetricDataQueries ?? []).map((q: MetricDataQuery) =>
-        this.#metric(q, input.StartTime ?? new Date(0), input.EndTime ?? new Date()),
-      ),
-    }));
+    this.#publishReplicaLag(metrics);
   }
 
   /** The next PromoteReadReplica is accepted (the promotion starts), then answered with `error` (a 5xx). */
@@ -254,23 +245,15 @@ export class RdsWorld {
    * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html). A minute is published a minute
    * after it ends; no datapoint for a minute in which the replica was not replicating.
    */
-  #metric(q: MetricDataQuery, start: Date, end: Date): MetricDataResult {
-    const metric = q.MetricStat?.Metric;
-    const forReplica = metric?.Dimensions?.some((d) => d.Value === this.#o.replica.id);
-    const points: { t: number; v: number }[] = [];
-    if (metric?.MetricName === 'ReplicaLag' && forReplica) {
-      const published = Math.floor((this.#clock.now() - 2 * MINUTE) / MINUTE) * MINUTE;
-      for (let m = Math.min(published, end.getTime()); m >= start.getTime(); m -= MINUTE) {
-        if (m >= this.#replicationStopsAt()) continue;
-        points.push({ t: m, v: this.#lagSecondsDuring(m) });
-      }
-    }
-    return {
-      Id: q.Id,
-      Timestamps: points.map((p) => new Date(p.t)),
-      Values: points.map((p) => p.v),
-      StatusCode: 'Complete',
-    };
+  #publishReplicaLag(metrics: CloudWatchWorld): void {
+    metrics.add({
+      namespace: 'AWS/RDS',
+      metricName: 'ReplicaLag',
+      dimensions: { DBInstanceIdentifier: this.#o.replica.id },
+      sampleAt: (m) => (m >= this.#replicationStopsAt() ? undefined : this.#lagSecondsDuring(m)),
+      sampleEveryMs: MINUTE,
+      publishDelayMs: 2 * MINUTE,
+    });
   }
 
   /** The worst lag in the minute starting at `m`: 0 once the replica has replayed every acknowledged commit. */

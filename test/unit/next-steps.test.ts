@@ -40,6 +40,33 @@ describe('describeWorld', () => {
     expect(lines).toEqual(['Dry run: nothing was changed.']);
   });
 
+  it.each([
+    [
+      'not promoted',
+      {},
+      'Old primary: NOT fenced, still the writer: the switchover demotes it only as it promotes the standby, and the standby was not promoted.',
+    ],
+    [
+      'promoted',
+      { promotion: { state: 'writable' as const, detail: 'orders-eu is the writer and available', checks: 3 } },
+      'Old primary: fenced (switchover).',
+    ],
+  ])('says whether a switchover fenced the old primary by whether the standby was %s', (_what, promotion, expected) => {
+    // Prepare
+    const state: Partial<FailoverState> = {
+      input: input(),
+      plan: orders,
+      fence: { fenced: true, method: 'switchover', byPromotion: true, detail: 'the switchover demotes orders-us' },
+      ...promotion,
+    };
+
+    // Act
+    const lines = describeWorld(state, orders);
+
+    // Assess
+    expect(lines[2]).toBe(expected);
+  });
+
   it('says the old primary is fenced and the record in sync once they are', () => {
     // Prepare
     const state: Partial<FailoverState> = {

@@ -311,7 +311,7 @@ describe('collectPlanRuns', () => {
     });
 
     // Assess
-    expect(found).toEqual({ runs: [], self: { startDate: minutesBefore(1) } });
+    expect(found).toEqual({ runs: [], self: { startDate: minutesBefore(1), listed: true } });
     expect(calls.described).toEqual([]);
   });
 
@@ -327,7 +327,7 @@ describe('collectPlanRuns', () => {
     const found = await collectPlanRuns(port, orders, catalog, NOW, self);
 
     // Assess
-    expect(found.self).toEqual({ startDate: minutesBefore(0.5) });
+    expect(found.self).toEqual({ startDate: minutesBefore(0.5), listed: false });
   });
 });
 

@@ -171,6 +171,7 @@ export class AuroraGlobalFailover implements DatabaseFailover {
       return {
         fenced: true,
         method: 'switchover',
+        byPromotion: true,
         detail: `the switchover itself demotes ${this.primaryArn} to a secondary before ${this.targetArn} becomes the writer`,
       };
     }
@@ -247,7 +248,16 @@ export class AuroraGlobalFailover implements DatabaseFailover {
       };
     }
     if (!target.IsWriter) {
-      return { state: 'pending', detail: `${this.targetArn} is not the writer yet and no operation is reported` };
+      // Promote saw its request accepted (FailoverState is set from the moment Aurora accepts it), so no operation
+      // and another writer means it ended without promoting the target: cancelled, or failed after it was accepted.
+      // Waiting cannot change that; the writer is still the old primary.
+      const writer = global.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn ?? 'no cluster';
+      return {
+        state: 'failed',
+        detail:
+          `no switchover or failover of ${this.globalClusterId} is in progress and ${this.targetArn} is not the ` +
+          `writer (${writer} is): the operation ended without promoting it (cancelled, or failed after it was accepted)`,
+      };
     }
     // The global view says writer; the cluster must also be available to take writes through its endpoint.
     const cluster = await this.describeTarget();

@@ -59,6 +59,20 @@ const WRITABLE_STANDALONE_STATES: ReadonlySet<string> = new Set(['available', 'b
 const PARAMETER_GROUP_BUSY_CODES = ['InvalidDBParameterGroupStateFault'] as const;
 
 /**
+ * A read replica whose replication RDS reports as not running (`StatusInfos`, type `read replication`: `error`,
+ * `stopped`, `terminated`, or not normal; `replicating` is the healthy one:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Monitoring.html), described; else undefined.
+ */
+export const brokenReplication = (instance: DBInstance): string | undefined => {
+  if (!instance.ReadReplicaSourceDBInstanceIdentifier) return undefined;
+  const info = instance.StatusInfos?.find((s) => s.StatusType === 'read replication');
+  if (!info || (info.Normal !== false && !['error', 'stopped', 'terminated'].includes(info.Status ?? ''))) {
+    return undefined;
+  }
+  return `${info.Status ?? 'abnormal'}${info.Message ? `: ${info.Message}` : ''}`;
+};
+
+/**
  * DB instance states from which a promotion will not finish by waiting.
  * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html (DB instance status)
  */
@@ -149,6 +163,15 @@ export class RdsInstanceFailover implements DatabaseFailover {
       source: LAG_SOURCE,
       detail: `${detail}${promoting}`,
     });
+    // ReplicaLag is published minutes late: the datapoints of the minutes before replication stopped still look
+    // fresh, while the replica receives nothing more and the data at risk grows.
+    const broken = brokenReplication(instance);
+    if (broken) {
+      return unknown(
+        `read replication of ${this.replicaId} is ${broken}: the replica receives no changes, so the lag is unknown ` +
+          `(the latest ReplicaLag, ${point ? `${point.value} s at ${point.timestamp.toISOString()}` : 'none'}, describes the time before)`,
+      );
+    }
     if (!point) {
       return unknown(
         `no ReplicaLag datapoint for ${this.replicaId} in ${this.standbyRegion} in the last ${lag.LAG_WINDOW_MS / 60_000} minutes: ` +

@@ -12,6 +12,7 @@ import { ServiceUnavailableError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
 import type { FailoverEvent, Notifier } from '#core/ports.js';
 import { redact } from '#core/redact.js';
+import { withinEventLimit } from './event-size.js';
 import { formatMessage, formatSubject } from './format.js';
 
 /** The `source` of every event dr-failover puts on a bus: rules match on it. */
@@ -106,7 +107,8 @@ export class AwsNotifier implements Notifier {
             {
               Source: EVENT_SOURCE,
               DetailType: event.type,
-              Detail: JSON.stringify(event),
+              // Cut to fit PutEvents' 256 KB (the timeline's earliest entries first); SNS gets the full text.
+              Detail: JSON.stringify(withinEventLimit(event)),
               EventBusName: bus,
             },
           ],

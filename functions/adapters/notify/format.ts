@@ -168,11 +168,11 @@ export const formatMessage = (event: FailoverEvent): string => {
 
   let message = redactString(lines.join('\n'));
   if (Buffer.byteLength(message, 'utf8') > MAX_MESSAGE_BYTES) {
-    // Cut by bytes, then drop a possibly split last character; the EventBridge event keeps the full detail.
+    // Cut by bytes, then drop a possibly split last character; the execution history keeps the full detail.
     message = `${Buffer.from(message, 'utf8')
       .subarray(0, MAX_MESSAGE_BYTES)
       .toString('utf8')
-      .replace(/\uFFFD$/, '')}\n[truncated: see the EventBridge event for the full detail]`;
+      .replace(/\uFFFD$/, '')}\n[truncated: see the EventBridge event and the execution history for the full detail]`;
   }
   return message;
 };

@@ -22,6 +22,7 @@ import { describeFirst, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { PRIMARY_REGION_DEADLINE_MS, withDeadline } from '#adapters/database/rds-fence.js';
 import {
+  brokenReplication,
   FAILED_INSTANCE_STATES,
   PRIMARY_REGION_CLIENT_SETTINGS,
   rdsResourceId,
@@ -44,9 +45,6 @@ const FAILED_STATES = new Set([
   'stopped',
   'stopping',
 ]);
-
-/** Read replication as RDS reports it in StatusInfos (`replicating` is the healthy one). */
-const BROKEN_REPLICATION = new Set(['error', 'stopped', 'terminated']);
 
 /** What RDS answers for a resource that does not exist: readiness reports it missing rather than failing. */
 const NOT_FOUND = [
@@ -141,11 +139,8 @@ export class RdsInstanceReadiness extends RdsReadinessBase<'rds-instance'> {
     if (info?.Status) facts.replication = info.Status;
     if (FAILED_STATES.has(state)) {
       facts.blocker = { status: 'CRITICAL', reason: `${where} is ${state}` };
-    } else if (role === 'replica' && (BROKEN_REPLICATION.has(info?.Status ?? '') || info?.Normal === false)) {
-      facts.blocker = {
-        status: 'CRITICAL',
-        reason: `read replication of ${where} is ${info?.Status ?? 'abnormal'}${info?.Message ? `: ${info.Message}` : ''}`,
-      };
+    } else if (brokenReplication(instance)) {
+      facts.blocker = { status: 'CRITICAL', reason: `read replication of ${where} is ${brokenReplication(instance)}` };
     } else if (state !== 'available') {
       facts.blocker = { status: 'WARN', reason: `${where} is ${state}, not available` };
     }

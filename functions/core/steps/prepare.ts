@@ -12,7 +12,21 @@ export type PrepareDeps = Pick<StepDeps, 'now' | 'plans' | 'region'> & {
   runs: (stateMachineArn: string) => ExecutionLister;
   /** Warms the functions the run will call (core/warm-up.ts); none in the lab. */
   warmer?: () => Promise<Warmer>;
+  /** Waits between two listings of the executions; tests move a virtual clock instead. */
+  sleep?: (ms: number) => Promise<void>;
 };
+
+/**
+ * How long the run guard waits for ListExecutions to show the run itself, one listing a second. ListExecutions is
+ * eventually consistent ("results are best effort and may not reflect very recent updates",
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html): two runs of a plan started
+ * a moment apart could each list before the other shows and both go on. A listing that shows this run shows the
+ * runs started before it too (as far as the listing's delay is the same for all), so the later of two runs sees the
+ * earlier and yields. Bounded within Prepare's 15 s timeout; past it the guard decides on what it sees, and says so.
+ */
+export const LISTING_WAIT_MS = 8_000;
+const LISTING_POLL_MS = 1_000;
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Validates the execution input (console, CLI and trigger share one shape), resolves the plan and opens the
@@ -62,7 +76,7 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     .warmer?.()
     .then((w) => w.warm(functionsToWarm(plan, false)))
     .catch(() => undefined);
-  const [cooldownOverridden, warmUp] = await Promise.all([
+  const [{ cooldownOverridden, listingLag }, warmUp] = await Promise.all([
     guardRun(payload.executionId, input, plan, plans, deps),
     warming,
   ]);
@@ -87,9 +101,41 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     `${how} ${plan.regions.primary} → ${plan.regions.standby}, requested by ${input.requestedBy}` +
       (cooldownOverridden
         ? `; cooldown overridden (run ${cooldownOverridden.run} succeeded at ${cooldownOverridden.endedAt})`
-        : ''),
+        : '') +
+      (listingLag ? `; ${listingLag}` : ''),
   );
   return state;
+};
+
+/**
+ * The plan's runs as the listing shows them once it shows this run (LISTING_WAIT_MS at most); `lag` says when it
+ * never did. A run the listing cannot describe (no start date) is not waited for.
+ */
+const listRuns = async (
+  executionArn: string,
+  plan: FailoverState['plan'],
+  plans: ReadonlyMap<string, FailoverState['plan']>,
+  deps: PrepareDeps,
+) => {
+  const stateMachineArn = stateMachineArnOf(executionArn);
+  const name = executionArn.split(':').at(-1) ?? '';
+  if (!stateMachineArn) {
+    throw new ConfigurationError(`executionId ${executionArn} is not a Step Functions execution ARN`);
+  }
+  const lister = deps.runs(stateMachineArn);
+  let found = await collectPlanRuns(lister, plan, plans, deps.now(), { executionArn, name });
+  let waited = 0;
+  while (found.self && !found.self.listed && waited < LISTING_WAIT_MS) {
+    await (deps.sleep ?? realSleep)(LISTING_POLL_MS);
+    waited += LISTING_POLL_MS;
+    found = await collectPlanRuns(lister, plan, plans, deps.now(), { executionArn, name });
+  }
+  const lag =
+    found.self && !found.self.listed
+      ? `ListExecutions did not show this run after ${waited / 1000} s: decided on a listing that may miss a run ` +
+        'started in the last seconds'
+      : undefined;
+  return { name, ...found, ...(lag ? { lag } : {}) };
 };
 
 /** Refuses the run (AlreadyInProgressError) when the rule says another run of the plan goes first. */
@@ -99,14 +145,9 @@ const guardRun = async (
   plan: FailoverState['plan'],
   plans: ReadonlyMap<string, FailoverState['plan']>,
   deps: PrepareDeps,
-): Promise<{ run: string; endedAt: string } | undefined> => {
-  const stateMachineArn = stateMachineArnOf(executionArn);
-  const name = executionArn.split(':').at(-1) ?? '';
-  if (!stateMachineArn) {
-    throw new ConfigurationError(`executionId ${executionArn} is not a Step Functions execution ARN`);
-  }
+): Promise<{ cooldownOverridden?: { run: string; endedAt: string }; listingLag?: string }> => {
+  const { name, runs, self, lag } = await listRuns(executionArn, plan, plans, deps);
   const now = deps.now();
-  const { runs, self } = await collectPlanRuns(deps.runs(stateMachineArn), plan, plans, now, { executionArn, name });
   const verdict = decideRun(
     {
       name,
@@ -119,5 +160,8 @@ const guardRun = async (
     now,
   );
   if (!verdict.proceed) throw new AlreadyInProgressError(verdict.reason);
-  return verdict.cooldownOverridden;
+  return {
+    ...(verdict.cooldownOverridden ? { cooldownOverridden: verdict.cooldownOverridden } : {}),
+    ...(lag ? { listingLag: lag } : {}),
+  };
 };

@@ -327,7 +327,12 @@ describe('AuroraGlobalFailover', () => {
       const result = await adapter().fenceOldPrimary('planned');
 
       // Assess
-      expect(result).toEqual({ fenced: true, method: 'switchover', detail: expect.stringContaining(PRIMARY_ARN) });
+      expect(result).toEqual({
+        fenced: true,
+        method: 'switchover',
+        byPromotion: true,
+        detail: expect.stringContaining(PRIMARY_ARN),
+      });
       expect(rds).not.toHaveReceivedAnyCommand();
     });
 
@@ -567,15 +572,16 @@ describe('AuroraGlobalFailover', () => {
       expect(status).toEqual({ state: 'pending', detail: expect.stringContaining('modifying') });
     });
 
-    it('reports pending when the target is not the writer and nothing is in progress', async () => {
-      // Prepare
+    it('reports failed when the target is not the writer and nothing is in progress (the operation ended without it)', async () => {
+      // Prepare: a cancelled operation leaves no FailoverState and the old primary the writer.
       describesGlobal(globalCluster(false));
 
       // Act
       const status = await adapter().promotionStatus();
 
       // Assess
-      expect(status.state).toBe('pending');
+      expect(status.state).toBe('failed');
+      expect(status.detail).toContain('ended without promoting it');
     });
   });
 

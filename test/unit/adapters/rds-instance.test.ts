@@ -287,6 +287,58 @@ describe('RdsInstanceFailover', () => {
       expect(reading.detail).toContain('too old');
     });
 
+    it.each([
+      ['error', false],
+      ['stopped', undefined],
+      ['replicating', false],
+    ])(
+      'returns unknown, not the fresh datapoint from before, when RDS reports read replication %s (normal: %s)',
+      async (status, normal) => {
+        // Prepare: the minute before the break is still under 3 minutes old.
+        rds.on(DescribeDBInstancesCommand).resolves({
+          DBInstances: [
+            {
+              ...replica,
+              DBInstanceStatus: 'available',
+              StatusInfos: [
+                { StatusType: 'read replication', Status: status, ...(normal === undefined ? {} : { Normal: normal }) },
+              ],
+            },
+          ],
+        });
+        replicaLagSeries([minutesAgo(2)], [3]);
+
+        // Act
+        const reading = await adapter().replicationLag();
+
+        // Assess
+        expect(reading.status).toBe('unknown');
+        expect(reading.seconds).toBeUndefined();
+        expect(reading.detail).toContain(`read replication of ${REPLICA_ID} is ${status}`);
+        expect(reading.detail).toContain('3 s at');
+      },
+    );
+
+    it('judges the metric when RDS reports read replication replicating and normal', async () => {
+      // Prepare
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [
+          {
+            ...replica,
+            DBInstanceStatus: 'available',
+            StatusInfos: [{ StatusType: 'read replication', Status: 'replicating', Normal: true }],
+          },
+        ],
+      });
+      replicaLagSeries([minutesAgo(2)], [3]);
+
+      // Act
+      const reading = await adapter().replicationLag();
+
+      // Assess
+      expect(reading).toMatchObject({ status: 'known', seconds: 3 });
+    });
+
     it('returns unknown when ReplicaLag is -1 (replication not running)', async () => {
       // Prepare
       replicaLagSeries([minutesAgo(1)], [-1]);
