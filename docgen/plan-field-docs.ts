@@ -94,6 +94,11 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
     "How long fencing may take before it gives up; at most 44 s, so the fence ends inside the Fence function's 50 s Lambda timeout (less middy's 1 s early timeout and 5 s for reading the credentials). A planned run then fails `FenceFailedError`; an unplanned run goes on and reports the primary as not fenced. A PostgreSQL primary that was already set read-only when time ran out is reported as read-only (persisted) with the client sessions still open.",
   'database.writerAddress':
     'The address clients should reach the new writer at: the DNS target after the switch. Defaults to `database.standby.host`.',
+  'database.vpc':
+    'Hosts on private addresses: the functions that connect to the database (those granted its credentials) run in these subnets and security groups of the standby region, with the network-interface permissions Lambda needs. A function has one VPC configuration, so every postgres plan of a stack names the same `vpc`, or none (packaging refuses otherwise). The subnets need a route to the AWS APIs the functions call (VPC endpoints or a NAT gateway).',
+  'database.vpc.subnetIds': 'Subnet ids (`subnet-…`), 1 to 16, in the standby region.',
+  'database.vpc.securityGroupIds':
+    'Security group ids (`sg-…`), 1 to 5, allowing the functions out to both hosts on their PostgreSQL port.',
 
   dns: 'The DNS record clients resolve to find the writer; `kind` chooses the adapter.',
   'dns.kind':

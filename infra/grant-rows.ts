@@ -1,3 +1,4 @@
+import { PlanValidationError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
 import { DEFAULT_EVENT_BUS, functionName, stackName } from '#core/stack-names.js';
 import { RUN_FUNCTIONS } from '#core/warm-up.js';
@@ -210,3 +211,60 @@ export const CHANGE_OWN_RECORDS: GrantPerPlan = {
           ],
     ),
 };
+
+// ------------------------------------------------------------------------------------------------ private hosts
+
+interface StackVpc {
+  subnetIds: string[];
+  securityGroupIds: string[];
+}
+
+const key = (vpc: StackVpc | undefined) =>
+  vpc ? `${[...vpc.subnetIds].sort().join(',')}|${[...vpc.securityGroupIds].sort().join(',')}` : 'none';
+
+/** The stack's one VPC configuration, or undefined; plans that disagree are refused, each named. */
+export const stackVpc = (plans: readonly Plan[]): StackVpc | undefined => {
+  const postgres = plans.flatMap((p) => (p.database.kind === 'postgres' ? [{ plan: p, vpc: p.database.vpc }] : []));
+  const kinds = new Map(postgres.map((p) => [key(p.vpc), p]));
+  if (kinds.size > 1) {
+    const which = postgres.map((p) => `${p.plan.name}: ${p.vpc ? key(p.vpc) : 'no vpc'}`).join('; ');
+    throw new PlanValidationError('plans of this stack', [
+      {
+        path: 'database.vpc',
+        message: `every postgres plan of one stack must name the same vpc, or none (one per function): ${which}`,
+      },
+    ]);
+  }
+  return postgres[0]?.vpc;
+};
+
+const eni = () => sub(`arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:network-interface/*`);
+
+/** The network interfaces Lambda manages in the plans' subnets, and nothing else where a resource can be named. */
+export const VPC_ROWS: readonly Grant[] = [
+  {
+    sid: 'CreateNetworkInterfacesInPlanSubnets',
+    actions: ['ec2:CreateNetworkInterface'],
+    resources: (s) => {
+      const vpc = stackVpc(s.plans);
+      if (!vpc) return [];
+      const arn = (type: string, id: string) => sub(`arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:${type}/${id}`);
+      return [
+        eni(),
+        ...vpc.subnetIds.map((id) => arn('subnet', id)),
+        ...vpc.securityGroupIds.map((id) => arn('security-group', id)),
+      ];
+    },
+  },
+  {
+    sid: 'ManageOwnNetworkInterfaces',
+    actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    resources: (s) => (stackVpc(s.plans) ? [eni()] : []),
+  },
+  {
+    // DescribeNetworkInterfaces has no resource-level permissions: AWS documents only "*" for it.
+    sid: 'DescribeNetworkInterfaces',
+    actions: ['ec2:DescribeNetworkInterfaces'],
+    resources: (s) => (stackVpc(s.plans) ? ['*'] : []),
+  },
+];

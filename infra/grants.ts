@@ -38,6 +38,7 @@ import {
   type Scope,
   stateMachineResource,
   targetClusters,
+  VPC_ROWS,
   WARM_UP,
   withRoute53,
 } from './grant-rows.js';
@@ -262,7 +263,9 @@ const scopeOf = (plans: Plan[], stage: string): Scope => ({
 /** Each function's statements: its rows of the table, on the resources the plans name; empty rows left out. */
 export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): Statement[] => {
   const scope = scopeOf(plans, stage);
-  return GRANTS[fn].flatMap((row): Statement[] => {
+  // The functions that connect to the database run in the plans' subnets when the database is private.
+  const rows = GRANTS[fn].includes(READ_SECRETS) ? [...GRANTS[fn], ...VPC_ROWS] : GRANTS[fn];
+  return rows.flatMap((row): Statement[] => {
     if ('perPlan' in row) return row.perPlan(scope);
     const resources = row.resources(scope);
     if (resources.length === 0) return [];

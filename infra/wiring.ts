@@ -19,6 +19,7 @@ import { DEFAULT_TOPIC } from './grants.js';
 import type { Json } from './json.js';
 import { notificationResources } from './notifications.js';
 import { approvalTimer, functionRoles } from './roles.js';
+import { vpcExtensions } from './vpc.js';
 
 /**
  * A deployed plan reads its database credentials from Secrets Manager only: an `env` reference would put the
@@ -55,7 +56,7 @@ export interface Wiring {
   names: { stateMachine: string; approvalTimerGroup: string; defaultEventBus: string };
   /** The stack's own on-call topic's ARN (a Ref), for DEFAULT_SNS_TOPIC_ARN of the notify and run-ended functions. */
   defaultTopicArn: Json;
-  resources: { Resources: Record<string, Json> };
+  resources: { Resources: Record<string, Json>; extensions: Record<string, Json> };
 }
 
 /** Everything serverless.yml needs from the plans for one stage and region. */
@@ -80,6 +81,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
       defaultEventBus: DEFAULT_EVENT_BUS,
     },
     defaultTopicArn: { Ref: DEFAULT_TOPIC },
-    resources: { Resources: resources },
+    // Functions that connect to a private database get its subnets and security groups (infra/vpc.ts).
+    resources: { Resources: resources, extensions: vpcExtensions(plans) },
   };
 };

@@ -134,6 +134,23 @@ const postgresDatabase = z
       .default({ method: 'read-only', timeoutSeconds: 5 }),
     /** The address clients should reach the new writer at (the DNS target). Defaults to standby.host. */
     writerAddress: hostAddress.optional(),
+    /**
+     * Private hosts: the subnets and security groups (in the standby region) that the functions which connect to
+     * the database run in. The subnets need a route to the AWS APIs those functions call (VPC endpoints or NAT).
+     */
+    vpc: z
+      .object({
+        subnetIds: z
+          .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-…)'))
+          .min(1)
+          .max(16),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)'))
+          .min(1)
+          .max(5),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

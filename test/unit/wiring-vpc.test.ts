@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { PlanValidationError } from '#core/errors.js';
+import { parsePlan } from '#core/plan.js';
+import { FUNCTIONS } from '#core/stack-names.js';
+import { statementsFor } from '#infra/grants.js';
+import { databaseFunctions } from '#infra/vpc.js';
+import { buildWiring } from '#infra/wiring.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+
+/** A self-managed PostgreSQL plan on private hosts, deployed in eu-west-1. */
+const REGISTRY_PLAN = `# Model registry (MLflow) metadata on self-managed PostgreSQL on EC2 in private subnets, eu-central-1 → eu-west-1.
+name: model-registry
+description: MLflow model registry metadata (self-managed PostgreSQL, streaming replication, private subnets)
+accountId: "111122223333"
+regions: { primary: eu-central-1, standby: eu-west-1 }
+trigger:
+  alarms: [model-registry-db-primary-unhealthy]
+  automatic: true
+  windowMinutes: 15
+  cooldownMinutes: 60
+rpo: { maxLagSeconds: 10, maxLagChecks: 3, lagCheckIntervalSeconds: 5, onExceeded: wait-for-approval }
+rto: { targetSeconds: 180 }
+promotion: { maxStatusChecks: 12, statusCheckIntervalSeconds: 5 }
+database:
+  kind: postgres
+  primary:
+    host: 10.20.1.15
+    database: mlflow
+    credentials: { secretsManager: arn:aws:secretsmanager:eu-west-1:111122223333:secret:model-registry/dr-failover }
+  standby:
+    host: 10.30.1.15
+    database: mlflow
+    credentials: { secretsManager: arn:aws:secretsmanager:eu-west-1:111122223333:secret:model-registry/dr-failover }
+  fence: { method: read-only, timeoutSeconds: 5 }
+  # The functions that connect to the hosts run here; the subnets reach the AWS APIs through VPC endpoints.
+  vpc:
+    subnetIds: [subnet-0a1b2c3d4e5f60718, subnet-0a1b2c3d4e5f60719]
+    securityGroupIds: [sg-0a1b2c3d4e5f60720]
+dns:
+  kind: route53
+  hostedZoneId: Z0MODELREGISTRY01
+  zoneName: ml.example.internal
+  recordName: registry-db.ml.example.internal
+  recordType: A
+  ttl: 30
+dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 5 }
+notify:
+  eventBus: dr-failover
+  snsTopicArn: arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall
+gameday: { schedule: "cron(0 14 ? * THU#2 *)", dryRun: true, mode: planned }
+`;
+
+const dirs: string[] = [];
+const plansDir = (files: Record<string, string>) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dr-failover-vpc-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const registry = () => parseYaml(REGISTRY_PLAN) as Record<string, Record<string, unknown>>;
+const withVpc = (vpc: unknown, name = 'model-registry') => {
+  const plan = registry();
+  return JSON.stringify({ ...plan, name, database: { ...plan.database, vpc } });
+};
+const ec2Actions = (fn: (typeof FUNCTIONS)[number], plans: ReturnType<typeof parsePlan>[]) =>
+  statementsFor(fn, plans, 'dev')
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+    .filter((a) => a.startsWith('ec2:'));
+
+describe('private PostgreSQL hosts: the VPC of the functions that connect to them', () => {
+  it("puts exactly the functions granted the credentials in the plan's subnets and security groups", () => {
+    // Act
+    const wiring = buildWiring(plansDir({ 'model-registry.yml': REGISTRY_PLAN }), 'eu-west-1', 'dev');
+
+    // Assess
+    const inVpc = databaseFunctions();
+    expect(inVpc).toEqual(expect.arrayContaining(['checkLag', 'fence', 'promote', 'promotionStatus']));
+    expect(inVpc).not.toContain('notify');
+    const config = {
+      SubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0a1b2c3d4e5f60719'],
+      SecurityGroupIds: ['sg-0a1b2c3d4e5f60720'],
+    };
+    expect(wiring.resources.extensions).toEqual(
+      Object.fromEntries(
+        inVpc.map((fn) => [
+          `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`,
+          { Properties: { VpcConfig: config } },
+        ]),
+      ),
+    );
+  });
+
+  it("grants those functions the network interfaces in the plan's subnets only, and the others nothing of EC2", () => {
+    // Prepare
+    const plan = parsePlan(parseYaml(REGISTRY_PLAN), 'model-registry.yml');
+
+    // Act
+    const promote = statementsFor('promote', [plan], 'dev');
+
+    // Assess
+    const eni = { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:network-interface/*` };
+    const create = promote.find((s) => s.Sid === 'CreateNetworkInterfacesInPlanSubnets');
+    expect(create?.Action).toEqual(['ec2:CreateNetworkInterface']);
+    expect(create?.Resource).toEqual([
+      eni,
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:subnet/subnet-0a1b2c3d4e5f60718` },
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:subnet/subnet-0a1b2c3d4e5f60719` },
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/sg-0a1b2c3d4e5f60720` },
+    ]);
+    expect(promote.find((s) => s.Sid === 'ManageOwnNetworkInterfaces')?.Resource).toEqual([eni]);
+    expect(promote.find((s) => s.Sid === 'DescribeNetworkInterfaces')?.Resource).toEqual(['*']);
+    for (const fn of FUNCTIONS.filter((f) => !databaseFunctions().includes(f))) {
+      expect(ec2Actions(fn, [plan]), fn).toEqual([]);
+    }
+  });
+
+  it('gives no function a VPC or an EC2 permission when no plan names a vpc', () => {
+    // Act
+    const wiring = buildWiring('plans', 'eu-west-1', 'dev');
+    const orders = loadPlanFile('plans/orders.yml');
+
+    // Assess
+    expect(wiring.resources.extensions).toEqual({});
+    for (const fn of FUNCTIONS) expect(ec2Actions(fn, [orders]), fn).toEqual([]);
+  });
+
+  it('refuses postgres plans of one stack that name different VPCs, or a VPC and none, naming each plan', () => {
+    // Prepare
+    const other = { subnetIds: ['subnet-0f0f0f0f0f0f0f0f0'], securityGroupIds: ['sg-0f0f0f0f0f0f0f0f0'] };
+    const differing = plansDir({ 'a.yml': REGISTRY_PLAN, 'b.yml': withVpc(other, 'feature-meta') });
+    const oneWithout = plansDir({ 'a.yml': REGISTRY_PLAN, 'b.yml': withVpc(undefined, 'feature-meta') });
+
+    // Act
+    const errors = [differing, oneWithout].map((dir) => {
+      try {
+        buildWiring(dir, 'eu-west-1', 'dev');
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    });
+
+    // Assess
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(PlanValidationError);
+      expect((error as Error).message).toMatch(/every postgres plan of one stack must name the same vpc, or none/);
+      expect((error as Error).message).toMatch(/model-registry: .*feature-meta: /);
+    }
+    expect((errors[1] as Error).message).toMatch(/feature-meta: no vpc/);
+  });
+
+  it('refuses subnet and security group ids that are not ids, and more than Lambda allows', () => {
+    // Prepare
+    const plan = registry();
+    const variants = [
+      { subnetIds: ['subnet-xyz'], securityGroupIds: ['sg-0a1b2c3d4e5f60720'] },
+      { subnetIds: ['subnet-0a1b2c3d4e5f60718'], securityGroupIds: [] },
+      {
+        subnetIds: ['subnet-0a1b2c3d4e5f60718'],
+        securityGroupIds: Array.from({ length: 6 }, () => 'sg-0a1b2c3d4e5f60720'),
+      },
+    ];
+
+    // Act / Assess
+    for (const vpc of variants) {
+      expect(() => parsePlan({ ...plan, database: { ...plan.database, vpc } }, 'test'), JSON.stringify(vpc)).toThrow(
+        PlanValidationError,
+      );
+    }
+  });
+});
