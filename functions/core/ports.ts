@@ -104,9 +104,33 @@ export interface DatabaseFailover {
   writerEndpoint(): Promise<string>;
 }
 
+/** How a traffic switch moved traffic: the plan's `traffic.kind`. */
+export type TrafficMechanism = 'routing-control' | 'health-check' | 'upsert';
+
+/** What a traffic switch did when asked to point the record at the new writer. */
+export interface TrafficChange {
+  /** What `changeStatus` follows. */
+  changeId: string;
+  /** Set by the data-plane switches; absent means `upsert`. */
+  mechanism?: TrafficMechanism;
+  /** For people: what was changed, and where (the cluster endpoint that answered). */
+  detail?: string;
+  /** The ARC cluster endpoint (region) that accepted the change. */
+  endpoint?: string;
+}
+
+/**
+ * The traffic port: one per plan, chosen by `traffic.kind` (functions/adapters/traffic/index.ts). The `upsert`
+ * adapters rewrite the record; the data-plane ones flip routing controls or a health check's alarm, and the
+ * record's pre-provisioned failover pair answers with the standby.
+ */
 export interface DnsSwitch {
-  /** UPSERT `recordName` → `target` with `ttl`; returns a change id. Idempotent. */
-  point(recordName: string, target: string, ttl: number): Promise<{ changeId: string }>;
+  /**
+   * Moves clients of `recordName` to `target`: UPSERT it (with `ttl`), or switch the plan's data-plane mechanism.
+   * Idempotent: a retry or a second run makes the same change and never points traffic back.
+   */
+  point(recordName: string, target: string, ttl: number): Promise<TrafficChange>;
+  /** `insync` once the change is in effect where the mechanism keeps it (Route 53's name servers, ARC's cluster, the alarm). */
   changeStatus(changeId: string): Promise<'pending' | 'insync'>;
   /** What the authoritative servers answer for the record now. */
   resolve(recordName: string): Promise<string[]>;

@@ -24,17 +24,25 @@ export const updateDns = async ({ state }: StepPayload, deps: DnsDeps): Promise<
     previousAnswer = undefined;
   }
   const was = previousAnswer ? { previousAnswer } : {};
+  const kind = state.plan.traffic?.kind ?? 'upsert';
   if (state.input.dryRun) {
     const now = previousAnswer ? previousAnswer.join(', ') : 'unknown';
+    const would =
+      kind === 'upsert' ? `UPSERT ${recordName} → ${target} (TTL ${ttl} s)` : `move ${recordName} by ${kind}`;
     return step.done(
       { dns: { recordName, target, ttl, status: 'skipped', checks: 0, ...was } },
-      `dry run: would UPSERT ${recordName} → ${target} (TTL ${ttl} s), now ${now}`,
+      `dry run: would ${would}, now ${now}`,
     );
   }
-  const { changeId } = await dns.point(recordName, target, ttl);
+  const change = await dns.point(recordName, target, ttl);
+  const { changeId } = change;
+  const how = {
+    ...(change.mechanism ? { mechanism: change.mechanism } : {}),
+    ...(change.endpoint ? { endpoint: change.endpoint } : {}),
+  };
   return step.done(
-    { dns: { recordName, target, ttl, changeId, status: 'pending', checks: 0, ...was } },
-    `UPSERT ${recordName} → ${target} (${changeId})`,
+    { dns: { recordName, target, ttl, changeId, ...how, status: 'pending', checks: 0, ...was } },
+    change.detail ?? `UPSERT ${recordName} → ${target} (${changeId})`,
   );
 };
 
