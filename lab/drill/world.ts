@@ -6,6 +6,7 @@ import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import { createTtlResolver } from '../dns-client.js';
 import { type LocalDnsServer, startLocalDnsServer } from '../dns-server.js';
 import { type LocalRegions, startLocalRegions } from '../regions.js';
+import { type LocalRoutingCluster, startRoutingCluster } from '../routing-cluster.js';
 import { withClient } from './sql.js';
 import type { Teardown } from './teardown.js';
 import { clock, round, sleep } from './time.js';
@@ -27,14 +28,41 @@ export const settingsOf = (options: DrillOptions) => ({
   rtoTargetSeconds: options.rtoTargetSeconds ?? 30,
   warmupMs: options.warmupMs ?? 1000,
   splitBrainWindowMs: options.splitBrainWindowMs ?? 1500,
+  traffic: options.traffic ?? 'upsert',
+  controlPlane: options.controlPlane ?? 'up',
 });
 export type DrillSettings = ReturnType<typeof settingsOf>;
+
+const CONTROL_PANEL = 'arn:aws:route53-recovery-control::000000000000:controlpanel/d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0';
+/** The drill's two routing controls: traffic to the primary "region", and to the standby. */
+export const DRILL_CONTROLS = {
+  primary: `${CONTROL_PANEL}/routingcontrol/a1a1a1a1a1a1a1a1`,
+  standby: `${CONTROL_PANEL}/routingcontrol/b2b2b2b2b2b2b2b2`,
+};
+
+/** The plan's traffic section: UPSERT (the default), or the cluster stand-in's routing controls. */
+const trafficOf = (cluster: LocalRoutingCluster | undefined): PlanInput['traffic'] =>
+  cluster
+    ? {
+        kind: 'routing-control',
+        clusterArn: 'arn:aws:route53-recovery-control::000000000000:cluster/d0d0d0d0-0000-4000-8000-000000000000',
+        clusterEndpoints: cluster.endpoints,
+        routingControls: DRILL_CONTROLS,
+        records: [DRILL_RECORD],
+        endpointTimeoutMs: 1_000,
+      }
+    : { kind: 'upsert' };
 
 /** Builds and validates the drill's plan for the ports chosen at run time. */
 export const drillPlan = (
   regions: LocalRegions,
   dns: LocalDnsServer,
-  opts: { dnsTtlSeconds: number; rtoTargetSeconds: number; rpo?: Partial<PlanInput['rpo']> },
+  opts: {
+    dnsTtlSeconds: number;
+    rtoTargetSeconds: number;
+    rpo?: Partial<PlanInput['rpo']>;
+    cluster?: LocalRoutingCluster;
+  },
 ): Plan =>
   parsePlan(
     {
@@ -67,6 +95,7 @@ export const drillPlan = (
         recordType: 'A',
         ttl: opts.dnsTtlSeconds,
       },
+      traffic: trafficOf(opts.cluster),
       dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
       notify: { eventBus: 'dr-failover-drill' },
     } satisfies PlanInput,
@@ -89,7 +118,7 @@ const createWorkloadTable = async (regions: LocalRegions): Promise<void> => {
 /** Starts the regions, DNS and the workload, each registered with `teardown`; returns once the workload writes. */
 export const startWorld = async (
   settings: DrillSettings,
-  options: Pick<DrillOptions, 'rpo'>,
+  options: Pick<DrillOptions, 'rpo' | 'traffic' | 'controlPlane' | 'clusterEndpointsDown'>,
   teardown: Teardown,
   progress: (p: DrillProgress) => void,
 ): Promise<DrillEnvironment> => {
@@ -113,7 +142,12 @@ export const startWorld = async (
     `${DRILL_RECORD} A ${primary.host} TTL ${settings.dnsTtlSeconds} s via ${dns.nameserver}`,
     round(clock() - mark),
   );
-  const plan = drillPlan(regions, dns, { ...settings, ...(options.rpo ? { rpo: options.rpo } : {}) });
+  const cluster = await startTraffic(options, dns, regions, settings.dnsTtlSeconds, teardown, setup);
+  const plan = drillPlan(regions, dns, {
+    ...settings,
+    ...(options.rpo ? { rpo: options.rpo } : {}),
+    ...(cluster ? { cluster } : {}),
+  });
   await createWorkloadTable(regions);
   const workload = teardown.add(
     startWorkload({
@@ -132,5 +166,42 @@ export const startWorld = async (
     'workload',
     `${workload.acks.length} commits acknowledged at ${settings.ratePerSecond}/s through ${DRILL_RECORD}`,
   );
-  return { regions, dns, plan, workload };
+  return { regions, dns, plan, workload, ...(cluster ? { cluster } : {}) };
+};
+
+/**
+ * The traffic side of the world: for `routing-control`, the cluster stand-in (primary On, standby Off) and the record
+ * served as a failover pair following it; `--control-plane down` closes the DNS server's control API.
+ */
+const startTraffic = async (
+  options: Pick<DrillOptions, 'traffic' | 'controlPlane' | 'clusterEndpointsDown'>,
+  dns: LocalDnsServer,
+  regions: LocalRegions,
+  ttl: number,
+  teardown: Teardown,
+  setup: (step: string, detail: string) => void,
+): Promise<LocalRoutingCluster | undefined> => {
+  if (options.controlPlane === 'down') {
+    dns.controlPlane('down');
+    setup('control plane', 'DNS control API (the Route 53 control plane stand-in) refuses every call');
+  }
+  if ((options.traffic ?? 'upsert') !== 'routing-control') return undefined;
+  // The SDK signs every request; the stand-in does not check signatures, but the client needs credentials to sign.
+  process.env.AWS_ACCESS_KEY_ID ??= 'DRILLSTANDIN';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'drill-stand-in-not-a-secret';
+  const cluster = teardown.add(
+    await startRoutingCluster({ [DRILL_CONTROLS.primary]: 'On', [DRILL_CONTROLS.standby]: 'Off' }),
+    (c) => c.stop(),
+  );
+  const down = options.clusterEndpointsDown ?? [];
+  cluster.unreachable(down);
+  dns.failover(DRILL_RECORD, {
+    primary: { address: regions.primary.host, ttl },
+    secondary: { address: regions.standby.host, ttl },
+    primaryHealthy: () =>
+      cluster.state(DRILL_CONTROLS.primary) === 'On' || cluster.state(DRILL_CONTROLS.standby) !== 'On',
+  });
+  const where = down.length > 0 ? `; unreachable: ${down.join(', ')}` : '';
+  setup('cluster', `5 endpoints on loopback (${cluster.endpoints.map((e) => e.region).join(', ')})${where}`);
+  return cluster;
 };

@@ -88,7 +88,7 @@ const worldOf = (plan: Plan, privateZone = true) => {
   // Verify reads a private zone's record with ListResourceRecordSets, a public zone's with TestDNSAnswer.
   route53World({ initial: 'old-writer.example.internal', privateZone });
   // The shipped plans' own mechanism: routing controls flipped on the cluster, the record pair following them.
-  if (plan.traffic.kind === 'routing-control') routingControlWorld(plan);
+  if (plan.traffic.kind === 'routing-control') routingControlWorld(plan, { privateZone });
   lagMetrics(() => 0);
   if (plan.database.kind === 'aurora-global') auroraWorld();
   else rdsReplicaWorld();

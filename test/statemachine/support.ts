@@ -468,7 +468,13 @@ export const schedulerWorld = () => {
  */
 export const routingControlWorld = (
   plan: Plan,
-  opts: { down?: string[]; failUpdates?: Error[]; standbyEndpoint?: string; primaryEndpoint?: string } = {},
+  opts: {
+    down?: string[];
+    failUpdates?: Error[];
+    standbyEndpoint?: string;
+    primaryEndpoint?: string;
+    privateZone?: boolean;
+  } = {},
 ) => {
   if (plan.traffic.kind !== 'routing-control') throw new Error(`${plan.name} does not use routing controls`);
   const controls = plan.traffic.routingControls;
@@ -498,11 +504,38 @@ export const routingControlWorld = (
     return { RoutingControlArn: input.RoutingControlArn, RoutingControlState: states.get(input.RoutingControlArn) };
   });
   const answer = () =>
-    states.get(controls.standby) === 'On'
-      ? (opts.standbyEndpoint ?? ORDERS.endpoint)
-      : (opts.primaryEndpoint ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com');
+    states.get(controls.standby) === 'On' ? (opts.standbyEndpoint ?? ORDERS.endpoint) : primaryEndpoint;
+  const primaryEndpoint = opts.primaryEndpoint ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
   route53.on(GetHostedZoneCommand).callsFake((input) => ({
-    HostedZone: { Id: `/hostedzone/${input.Id}`, Name: 'example.internal.', CallerReference: 't', Config: {} },
+    HostedZone: {
+      Id: `/hostedzone/${input.Id}`,
+      Name: 'example.internal.',
+      CallerReference: 't',
+      Config: { PrivateZone: opts.privateZone === true },
+    },
+  }));
+  // A private zone read back lists both records of the pair: the read cannot tell which one resolvers answer.
+  route53.on(ListResourceRecordSetsCommand).callsFake((input) => ({
+    ResourceRecordSets: [
+      {
+        Name: `${input.StartRecordName}.`,
+        Type: 'CNAME',
+        TTL: 30,
+        SetIdentifier: 'primary',
+        Failover: 'PRIMARY',
+        ResourceRecords: [{ Value: primaryEndpoint }],
+      },
+      {
+        Name: `${input.StartRecordName}.`,
+        Type: 'CNAME',
+        TTL: 30,
+        SetIdentifier: 'standby',
+        Failover: 'SECONDARY',
+        ResourceRecords: [{ Value: opts.standbyEndpoint ?? ORDERS.endpoint }],
+      },
+    ],
+    IsTruncated: false,
+    MaxItems: input.MaxItems,
   }));
   route53.on(TestDNSAnswerCommand).callsFake((input) => ({
     Nameserver: 'ns-1.awsdns-01.org',
