@@ -197,6 +197,8 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
       resources: planZones,
     },
+    READ_ROUTING_CONTROLS,
+    READ_TAKE_OVER_ALARM,
     {
       sid: 'ReadinessDescribeTriggerAlarms',
       actions: ['cloudwatch:DescribeAlarms'],

@@ -229,6 +229,17 @@ export interface DnsRecordFacts {
   sameName?: { type: string; routingPolicy: boolean }[];
 }
 
+/** How the plan's traffic mechanism stands now (readiness `traffic` check). */
+export interface TrafficFacts {
+  /** Routing controls: each side's state as the cluster reads it (`On` / `Off`). */
+  controls?: { primary?: string; standby?: string };
+  /** Routing controls: each cluster endpoint, and whether it answered (with why not). */
+  endpoints?: { region: string; answered: boolean; detail?: string }[];
+  /** Health check: the take-over alarm's state; undefined when the alarm does not exist. */
+  alarmState?: string;
+  detail: string;
+}
+
 export interface AlarmRuleFacts {
   name: string;
   exists: boolean;
@@ -267,6 +278,8 @@ export interface ReadinessProbes {
   /** May need the primary region (Route 53's control plane is in us-east-1). */
   dnsRecord(): Promise<DnsRecordFacts>;
   alarms(): Promise<AlarmFacts[]>;
+  /** The plan's data-plane traffic mechanism (routing controls, take-over alarm); nothing to read for `upsert`. */
+  traffic(): Promise<TrafficFacts>;
   stateMachine(): Promise<StackResourceFacts>;
   functions(): Promise<StackResourceFacts[]>;
 }
