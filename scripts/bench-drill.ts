@@ -2,7 +2,7 @@
  * `npm run bench:drill`: the project's headline figures. K unplanned drills (trigger + state machine + handlers)
  * and, in the same run, K baselines: the same kill, the same detector and workload, then only `pg_promote` and
  * the DNS UPSERT by hand; and the other traffic mechanisms (routing controls, with Route 53's control plane stand-in
- * up and down, and the UPSERT with it down). Writes bench/drill.json and prints the medians, the ratio drill/baseline, the
+ * up and down, the health-check take-over with it down, and the UPSERT with it down). Writes bench/drill.json and prints the medians, the ratio drill/baseline, the
  * orchestration overhead (RTO − detection − promote call − DNS call) and the peak memory.
  *
  *   npm run bench:drill -- [--runs K] [--rate N] [--detector-interval MS] [--wait-ms MS]
@@ -52,6 +52,7 @@ const figures = (r: DrillReport) => ({
 const MECHANISMS: { name: string; options: Partial<DrillOptions> }[] = [
   { name: 'routing-control', options: { traffic: 'routing-control' } },
   { name: 'routing-control, control plane down', options: { traffic: 'routing-control', controlPlane: 'down' } },
+  { name: 'health-check, control plane down', options: { traffic: 'health-check', controlPlane: 'down' } },
   { name: 'upsert, control plane down', options: { traffic: 'upsert', controlPlane: 'down', retryIntervalMs: 10 } },
 ];
 

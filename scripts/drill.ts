@@ -26,8 +26,9 @@ const USAGE = `Usage: npm run drill -- [options]
   --rto-target S             the plan's RTO target (default 30)
   --start alarm|manual       unplanned only: how the run starts (default alarm: kill + detector + trigger)
   --traffic KIND             how traffic moves: upsert (default: the DNS server's control API, Route 53's
-                             stand-in) or routing-control (routing controls on a local cluster stand-in of five
-                             loopback endpoints, the record served as a failover pair that follows them)
+                             stand-in), routing-control (routing controls on a local cluster stand-in of five
+                             loopback endpoints, the record served as a failover pair that follows them) or
+                             health-check (a take-over alarm on a CloudWatch stand-in the pair follows)
   --control-plane up|down    down: the DNS control API refuses every call, as Route 53's would with us-east-1 out
   --cluster-down REGIONS     routing-control: cluster endpoints to make unreachable, e.g. us-west-2,eu-west-1
   --json                     plain progress on stderr, the result as JSON on stdout
@@ -86,12 +87,8 @@ if (mode !== 'planned' && mode !== 'unplanned') fail(`--mode must be planned or 
 const start = (values.start ?? 'alarm') as 'alarm' | 'manual';
 if (start !== 'alarm' && start !== 'manual') fail(`--start must be alarm or manual, not "${values.start}"`);
 const traffic = (values.traffic ?? 'upsert') as DrillTraffic;
-if (traffic !== 'upsert' && traffic !== 'routing-control') {
-  fail(
-    traffic === 'health-check'
-      ? '--traffic health-check has no stand-in in the lab yet (its adapter is tested against mocked CloudWatch)'
-      : `--traffic must be upsert or routing-control, not "${values.traffic}"`,
-  );
+if (!['upsert', 'routing-control', 'health-check'].includes(traffic)) {
+  fail(`--traffic must be upsert, routing-control or health-check, not "${values.traffic}"`);
 }
 const controlPlane = (values['control-plane'] ?? 'up') as 'up' | 'down';
 if (controlPlane !== 'up' && controlPlane !== 'down') fail(`--control-plane must be up or down, not "${controlPlane}"`);

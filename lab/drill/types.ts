@@ -51,7 +51,8 @@ export interface DrillOptions {
   retryIntervalMs?: number;
   /**
    * How the run moves traffic (the plan's `traffic.kind`, default `upsert`): `routing-control` serves the record as a
-   * failover pair following routing controls on the local cluster stand-in (lab/routing-cluster.ts).
+   * failover pair following routing controls on the local cluster stand-in (lab/routing-cluster.ts); `health-check`
+   * as a pair following a take-over alarm on the CloudWatch stand-in (lab/cloudwatch-standin.ts).
    */
   traffic?: DrillTraffic;
   /** `down`: the DNS server's control API (Route 53's control plane stand-in) refuses every call from the start. */
@@ -63,7 +64,7 @@ export interface DrillOptions {
   onProgress?: (event: DrillProgress) => void;
 }
 
-export type DrillTraffic = 'routing-control' | 'upsert';
+export type DrillTraffic = 'routing-control' | 'health-check' | 'upsert';
 
 export interface DrillEnvironment {
   regions: LocalRegions;

@@ -40,6 +40,26 @@ describe('the drill moving traffic on the data plane, with the control plane dow
     expect(kept.dns.get(kept.plan.dns.recordName)?.address).toBe(kept.regions.standby.host);
   }, 120_000);
 
+  it('health-check: the take-over datapoint on the CloudWatch stand-in moves the record pair to the standby', async () => {
+    // Act
+    result = await runDrill({
+      mode: 'unplanned',
+      traffic: 'health-check',
+      controlPlane: 'down',
+      keep: true,
+      warmupMs: 500,
+      splitBrainWindowMs: 1000,
+    });
+
+    // Assess
+    const { report } = result;
+    const kept = keptOf(result);
+    expect(report.outcome).toBe('succeeded');
+    expect(report.where.traffic).toMatchObject({ kind: 'health-check', controlPlane: 'down' });
+    expect(report.execution?.visited).toContain('WaitForDns');
+    expect(kept.dns.get(kept.plan.dns.recordName)?.address).toBe(kept.regions.standby.host);
+  }, 120_000);
+
   it('upsert: ends promoted with the record unchanged, and tells on-call to point it by hand', async () => {
     // Act
     result = await runDrill({
