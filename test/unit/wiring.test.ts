@@ -414,6 +414,11 @@ describe('readiness wiring', () => {
       'cloudwatch:GetMetricData': ['*'],
       'route53:GetHostedZone': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
       'route53:ListResourceRecordSets': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
+      // The traffic check reads the plan's two routing controls, nothing else of the cluster.
+      'route53-recovery-cluster:GetRoutingControlState': [
+        'arn:aws:route53-recovery-control::111122223333:controlpanel/0a1b2c3d4e5f60718293a4b5c6d7e8f9/routingcontrol/9f8e7d6c5b4a3021',
+        'arn:aws:route53-recovery-control::111122223333:controlpanel/0a1b2c3d4e5f60718293a4b5c6d7e8f9/routingcontrol/1a2b3c4d5e6f7081',
+      ],
       'cloudwatch:DescribeAlarms': [
         'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-db-primary-unhealthy',
         'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-api-writes-failing',
