@@ -40,6 +40,8 @@ export interface BenchDrill {
   };
   drill: Side;
   baseline: Side;
+  /** The drill per traffic mechanism, measured in the same run (absent from benches before traffic mechanisms). */
+  mechanisms?: (Side & { name: string; runs: number; errors?: string[] })[];
   ratioDrillToBaseline?: number;
   switchRatioDrillToBaseline?: number;
   overheadDifferenceMs?: number;
@@ -63,6 +65,26 @@ const lost = (s: Spread | undefined) => {
 const splitBrain = (runs: { splitBrainOk?: boolean }[]) => {
   const bad = runs.filter((r) => r.splitBrainOk !== true).length;
   return bad === 0 ? `none in ${runs.length} runs` : `FOUND in ${bad} of ${runs.length} runs`;
+};
+
+/** RTO per traffic mechanism: what a run costs with each, and what the UPSERT does with the control plane down. */
+const mechanismRows = (b: BenchDrill): string[] => {
+  if (!b.mechanisms?.length) return [];
+  return [
+    '',
+    'RTO per traffic mechanism, the same drill in the same run ("control plane down": the DNS server\'s control API, ' +
+      "Route 53's control-plane stand-in, refuses every call):",
+    '',
+    '| traffic | RTO | kill → record switched | traffic call | outcome |',
+    '|---|---|---|---|---|',
+    ...b.mechanisms.map((m) => {
+      const outcome =
+        m.succeeded === m.runs
+          ? `succeeded ${m.succeeded}/${m.runs}`
+          : `succeeded ${m.succeeded}/${m.runs}; ${m.errors?.join(', ') ?? 'failed'}: promoted, record not switched`;
+      return `| ${m.name} | ${ms(m.rtoMs)} | ${ms(m.switchedMs)} | ${median(m.dnsCallMs)} | ${outcome} |`;
+    }),
+  ];
 };
 
 export const headlineSection = (b: BenchDrill): string => {
@@ -104,6 +126,7 @@ export const headlineSection = (b: BenchDrill): string => {
     '| figure | drill | baseline |',
     '|---|---|---|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...mechanismRows(b),
     '',
     `- **Ratio drill / baseline: ${ratio(b.ratioDrillToBaseline)}** for the RTO, ${ratio(b.switchRatioDrillToBaseline)} ` +
       'for kill → DNS switched' +
@@ -114,7 +137,7 @@ export const headlineSection = (b: BenchDrill): string => {
     `- **Orchestration overhead**: ${median(b.drill.overheadMs)} for the drill, ${median(b.baseline.overheadMs)} for the ` +
       `baseline (difference ${b.overheadDifferenceMs ?? '—'} ms)` +
       (baselineIsReconnect ? "; the baseline's is almost all client reconnection." : '.'),
-    `- **Peak memory**: ${b.peakRssMb} MB (maxRSS of the whole benchmark process, ${2 * s.runs} drills).`,
+    `- **Peak memory**: ${b.peakRssMb} MB (maxRSS of the whole benchmark process, ${(1 + Math.max(1, b.mechanisms?.length ?? 1)) * s.runs} drills).`,
     `- **Beside the peers** (measured on the same machine kind: 2-node clusters on loopback, kill -9, 50 writes/s): ` +
       `${peers.map(([name, seconds]) => `${name}: writes resumed after ${seconds} s`).join('; ')}. ` +
       (floor !== undefined

@@ -114,6 +114,29 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'dns.controlEndpoint': "host:port of the local DNS server's HTTP control endpoint (record changes and their status).",
   'dns.nameserver': "host:port of the local DNS server's UDP listener, which clients resolve through.",
 
+  traffic:
+    "How a run moves clients to the standby; without it, `upsert`. Route 53's control plane (ChangeResourceRecordSets, GetChange) is served from us-east-1 only: plans whose primary is us-east-1 should move traffic on a data plane.",
+  'traffic.kind':
+    "`routing-control` (ARC routing controls on the cluster's data plane), `health-check` (a failover record pair whose primary health check follows an alarm in the standby region), or `upsert` (the `dns` record rewritten through Route 53's control plane).",
+  'traffic.clusterArn': 'The ARC cluster that holds the routing controls.',
+  'traffic.clusterEndpoints':
+    "The cluster's regional endpoints (`region`, `url`), as DescribeCluster lists them; the run tries them in this order until one answers.",
+  'traffic.routingControls': 'The routing control that sends traffic to each region of the plan.',
+  'traffic.routingControls.primary':
+    "The primary region's routing control: set Off by a run (in the same call that sets the standby's On).",
+  'traffic.routingControls.standby': "The standby region's routing control: set On by a run.",
+  'traffic.records':
+    'The failover records, created ahead of time, that follow the mechanism (their health checks). Must include `dns.recordName`, which Verify resolves.',
+  'traffic.endpointTimeoutMs':
+    "Bound on each cluster endpoint's attempt, in milliseconds, before the next endpoint is tried.",
+  'traffic.healthCheckId': "The PRIMARY failover record's Route 53 health check, which follows `traffic.alarm`.",
+  'traffic.alarm':
+    'The CloudWatch alarm in the standby region that the health check follows. It must go to ALARM on one datapoint of 1 (threshold 1, standard resolution) and keep its state without data (TreatMissingData `ignore`).',
+  'traffic.alarm.name': 'The alarm name, in the standby region.',
+  'traffic.alarm.namespace':
+    'The namespace of the metric the run publishes (not an `AWS/` one); the grant is limited to it.',
+  'traffic.alarm.metricName': 'The metric the run publishes a 1 on.',
+
   dnsSync: 'How the run waits for the DNS change to be in sync.',
   'dnsSync.maxStatusChecks':
     'How many DNS change status checks before the run ends `DnsSyncTimedOutError` (the standby is promoted by then).',

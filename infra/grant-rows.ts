@@ -73,6 +73,9 @@ export const targetClusters = (s: Scope) => s.aurora.map(({ db }) => db.targetCl
 export const globalClusters = (s: Scope) =>
   s.aurora.map(({ plan, db }) => `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`);
 export const withRoute53 = (s: Scope) => s.plans.some((p) => p.dns.kind === 'route53');
+/** Plans whose runs rewrite their Route 53 record (traffic `upsert`): the others never call the control plane to switch. */
+export const withRoute53Upsert = (s: Scope) =>
+  s.plans.some((p) => p.dns.kind === 'route53' && (p.traffic?.kind ?? 'upsert') === 'upsert');
 export const anyAwsDatabase = (s: Scope) => s.rds.length + s.aurora.length > 0;
 /** The RDS plans a planned run can fence: with the source's custom parameter group named. */
 export const fencedRdsPlans = (s: Scope) =>
@@ -190,7 +193,7 @@ export const WARM_UP = (alsoPrepare: boolean): Grant => ({
 export const CHANGE_OWN_RECORDS: GrantPerPlan = {
   perPlan: (s) =>
     s.plans.flatMap((p) =>
-      p.dns.kind !== 'route53'
+      p.dns.kind !== 'route53' || (p.traffic?.kind ?? 'upsert') !== 'upsert'
         ? []
         : [
             {

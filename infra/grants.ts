@@ -40,8 +40,14 @@ import {
   targetClusters,
   VPC_ROWS,
   WARM_UP,
-  withRoute53,
+  withRoute53Upsert,
 } from './grant-rows.js';
+import {
+  PUBLISH_TAKE_OVER,
+  READ_ROUTING_CONTROLS,
+  READ_TAKE_OVER_ALARM,
+  SWITCH_ROUTING_CONTROLS,
+} from './grant-traffic.js';
 import { type Statement, sub } from './json.js';
 
 export { APPROVAL_TIMER_ROLE, busArn, DEFAULT_TOPIC, stateMachineResource } from './grant-rows.js';
@@ -123,6 +129,8 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
   updateDns: [
     CHANGE_OWN_RECORDS,
+    SWITCH_ROUTING_CONTROLS,
+    PUBLISH_TAKE_OVER,
     READ_RECORD_ANSWER,
     READ_RECORD_BACK,
     DESCRIBE_REPLICAS,
@@ -136,8 +144,10 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     {
       sid: 'ReadChangeStatus',
       actions: ['route53:GetChange'],
-      resources: (s) => (withRoute53(s) ? ['arn:aws:route53:::change/*'] : []),
+      resources: (s) => (withRoute53Upsert(s) ? ['arn:aws:route53:::change/*'] : []),
     },
+    READ_ROUTING_CONTROLS,
+    READ_TAKE_OVER_ALARM,
   ],
   verify: [READ_RECORD_ANSWER, READ_RECORD_BACK],
   // Reads everything a failover needs, in place, and changes nothing.
@@ -188,6 +198,8 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
       resources: planZones,
     },
+    READ_ROUTING_CONTROLS,
+    READ_TAKE_OVER_ALARM,
     {
       sid: 'ReadinessDescribeTriggerAlarms',
       actions: ['cloudwatch:DescribeAlarms'],

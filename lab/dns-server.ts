@@ -43,10 +43,24 @@ export interface LocalDnsServer {
   set(name: string, address: string, ttl: number): void;
   /** The record as DNS serves it now, or undefined. */
   get(name: string): DnsRecord | undefined;
+  /**
+   * Serves `name` as a failover record pair, as Route 53 does for records with health checks: the PRIMARY record's
+   * address while `primaryHealthy()` says so, the SECONDARY's otherwise. Nothing in the control API changes it.
+   */
+  failover(name: string, pair: FailoverPair): void;
+  /** `down`: the control API (the Route 53 control plane's stand-in) answers every request 503; DNS still answers. */
+  controlPlane(state: 'up' | 'down'): void;
   /** Number of DNS queries received so far. */
   queries(): number;
   /** Closes both listeners. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** A failover record pair: PRIMARY while it is healthy, SECONDARY otherwise. */
+export interface FailoverPair {
+  primary: DnsRecord;
+  secondary: DnsRecord;
+  primaryHealthy: () => boolean;
 }
 
 /** RFC 2181 §8: a TTL is an unsigned 31-bit number of seconds. */
@@ -129,8 +143,13 @@ class Zone {
     this.#records.set(name, { address, ttl });
   };
 
+  readonly pairs = new Map<string, FailoverPair>();
+  controlDown = false;
+
   lookup = (name: string): DnsRecord | undefined => {
     this.#settle();
+    const pair = this.pairs.get(normalizeDnsName(name));
+    if (pair) return { ...(pair.primaryHealthy() ? pair.primary : pair.secondary) };
     const r = this.#records.get(normalizeDnsName(name));
     return r ? { ...r } : undefined;
   };
@@ -209,6 +228,7 @@ const putRecord = async (zone: Zone, name: string, req: IncomingMessage) => {
 const controlRoute =
   (zone: Zone) =>
   async (req: IncomingMessage): Promise<{ status: number; body: unknown }> => {
+    if (zone.controlDown) throw new HttpProblem(503, 'the control plane is unavailable');
     const url = new URL(req.url ?? '/', 'http://control.invalid');
     const [collection, rawKey, ...rest] = url.pathname.split('/').slice(1);
     if (rest.length > 0 || rawKey === undefined || rawKey === '') throw new HttpProblem(404, 'no such resource');
@@ -314,6 +334,12 @@ export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Pro
     controlEndpoint: `${httpAddress.address}:${httpAddress.port}`,
     set: zone.set,
     get: zone.lookup,
+    failover: (name, pair) => {
+      zone.pairs.set(normalizeDnsName(name), pair);
+    },
+    controlPlane: (state) => {
+      zone.controlDown = state === 'down';
+    },
     queries: () => zone.queries,
     stop,
   };

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:drill`: the project's headline figures. K unplanned drills (trigger + state machine + handlers)
  * and, in the same run, K baselines: the same kill, the same detector and workload, then only `pg_promote` and
- * the DNS UPSERT by hand. Writes bench/drill.json and prints the medians, the ratio drill/baseline, the
+ * the DNS UPSERT by hand; and the other traffic mechanisms (routing controls, with Route 53's control plane stand-in
+ * up and down, the health-check take-over with it down, and the UPSERT with it down). Writes bench/drill.json and prints the medians, the ratio drill/baseline, the
  * orchestration overhead (RTO − detection − promote call − DNS call) and the peak memory.
  *
  *   npm run bench:drill -- [--runs K] [--rate N] [--detector-interval MS] [--wait-ms MS]
@@ -45,27 +46,49 @@ const figures = (r: DrillReport) => ({
   wallMs: r.wallMs,
 });
 
+/**
+ * The other traffic mechanisms, in the same run: the drill above moves traffic by UPSERT with Route 53's control
+ * plane (the DNS server's control API) up. Retries of a call that cannot succeed are shortened (reported).
+ */
+const MECHANISMS: { name: string; options: Partial<DrillOptions> }[] = [
+  { name: 'routing-control', options: { traffic: 'routing-control' } },
+  { name: 'routing-control, control plane down', options: { traffic: 'routing-control', controlPlane: 'down' } },
+  { name: 'health-check, control plane down', options: { traffic: 'health-check', controlPlane: 'down' } },
+  { name: 'upsert, control plane down', options: { traffic: 'upsert', controlPlane: 'down', retryIntervalMs: 10 } },
+];
+
 const drills: DrillReport[] = [];
 const baselines: DrillReport[] = [];
+const byMechanism = new Map<string, DrillReport[]>(MECHANISMS.map((m) => [m.name, []]));
 const started = Date.now();
-// Interleaved, so that drift in the machine's load touches both sides alike.
+const line = (i: number, label: string, report: DrillReport) => {
+  const f = figures(report);
+  process.stdout.write(
+    `run ${i}/${runs} ${label.padEnd(13)} ${report.outcome.padEnd(9)} RTO ${String(f.rtoMs ?? '—').padStart(5)} ms  ` +
+      `detection ${f.detectionMs} ms  promote ${f.promoteCallMs} ms  DNS ${f.dnsCallMs} ms  overhead ${f.overheadMs} ms  ` +
+      `RPO ${f.rpoLost ?? '—'}\n`,
+  );
+};
+// Interleaved, so that drift in the machine's load touches every side alike.
 for (let i = 1; i <= runs; i++) {
   for (const orchestration of ['state-machine', 'baseline'] as const) {
     const { report } = await runDrill({ ...common, orchestration });
     (orchestration === 'baseline' ? baselines : drills).push(report);
-    const f = figures(report);
-    process.stdout.write(
-      `run ${i}/${runs} ${orchestration.padEnd(13)} ${report.outcome.padEnd(9)} RTO ${String(f.rtoMs ?? '—').padStart(5)} ms  ` +
-        `detection ${f.detectionMs} ms  promote ${f.promoteCallMs} ms  DNS ${f.dnsCallMs} ms  overhead ${f.overheadMs} ms  ` +
-        `RPO ${f.rpoLost ?? '—'}\n`,
-    );
+    line(i, orchestration, report);
+  }
+  for (const m of MECHANISMS) {
+    const { report } = await runDrill({ ...common, ...m.options });
+    byMechanism.get(m.name)?.push(report);
+    line(i, m.name, report);
   }
 }
 
 const summary = (reports: DrillReport[]) => {
   const of = (f: (r: DrillReport) => number | undefined) => spreadOf(reports, f);
+  const errors = [...new Set(reports.flatMap((r) => (r.execution?.error ? [r.execution.error] : [])))];
   return {
     succeeded: reports.filter((r) => r.outcome === 'succeeded').length,
+    ...(errors.length > 0 ? { errors } : {}),
     rtoMs: of((r) => r.rto?.ms),
     detectionMs: of((r) => r.phases.detection?.ms),
     promoteCallMs: of((r) => r.calls.promoteMs),
@@ -109,6 +132,14 @@ const result = {
   },
   drill,
   baseline,
+  mechanisms: [
+    { name: 'upsert', runs: drills.length, ...drill },
+    ...MECHANISMS.map((m) => ({
+      name: m.name,
+      runs: byMechanism.get(m.name)?.length ?? 0,
+      ...summary(byMechanism.get(m.name) ?? []),
+    })),
+  ],
   ratioDrillToBaseline: ratio,
   switchRatioDrillToBaseline: switchRatio,
   overheadDifferenceMs:
@@ -134,6 +165,10 @@ process.stdout.write(
     `  orchestration overhead, baseline                  ${fmt(baseline.overheadMs)}`,
     `  detection (both)                                  ${fmt(drill.detectionMs)} / ${fmt(baseline.detectionMs)}`,
     `  RPO (acknowledged commits lost)                   drill ${drill.rpoLost?.max ?? '—'} max, baseline ${baseline.rpoLost?.max ?? '—'} max`,
+    ...result.mechanisms.map(
+      (m) =>
+        `  RTO, ${m.name.padEnd(44)}${m.succeeded === m.runs ? fmt(m.rtoMs) : `${m.succeeded}/${m.runs} succeeded ${m.errors?.join(', ') ?? ''}`}`,
+    ),
     ...estimateLines(estimates),
     `  peak memory (maxRSS)                              ${peakRssMb} MB`,
     `  wall time                                         ${result.wallSeconds} s`,
@@ -141,4 +176,6 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-process.exit(drill.succeeded === runs && baseline.succeeded === runs ? 0 : 1);
+// The upsert run with the control plane down is expected to fail: it shows what the data plane avoids.
+const expected = result.mechanisms.filter((m) => !m.name.startsWith('upsert, control plane down'));
+process.exit(baseline.succeeded === runs && expected.every((m) => m.succeeded === m.runs) ? 0 : 1);

@@ -9,7 +9,7 @@ import { createProgressView } from '#lab/drill/progress.js';
 import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { cleanupActiveDrills, failInOneLine } from '#lab/drill/teardown.js';
-import type { DrillMode, DrillReport, DrillResult } from '#lab/drill/types.js';
+import type { DrillMode, DrillReport, DrillResult, DrillTraffic } from '#lab/drill/types.js';
 
 failInOneLine('drill');
 
@@ -25,6 +25,12 @@ const USAGE = `Usage: npm run drill -- [options]
   --ttl S                    TTL of the DNS record clients resolve (default 1)
   --rto-target S             the plan's RTO target (default 30)
   --start alarm|manual       unplanned only: how the run starts (default alarm: kill + detector + trigger)
+  --traffic KIND             how traffic moves: upsert (default: the DNS server's control API, Route 53's
+                             stand-in), routing-control (routing controls on a local cluster stand-in of five
+                             loopback endpoints, the record served as a failover pair that follows them) or
+                             health-check (a take-over alarm on a CloudWatch stand-in the pair follows)
+  --control-plane up|down    down: the DNS control API refuses every call, as Route 53's would with us-east-1 out
+  --cluster-down REGIONS     routing-control: cluster endpoints to make unreachable, e.g. us-west-2,eu-west-1
   --json                     plain progress on stderr, the result as JSON on stdout
   --keep                     leave the servers up after the (last) drill and print how to connect; Ctrl-C ends
   --report-dir DIR           where reports go (default drill-report)
@@ -56,6 +62,9 @@ const { values } = (() => {
         ttl: { type: 'string' },
         'rto-target': { type: 'string' },
         start: { type: 'string' },
+        traffic: { type: 'string' },
+        'control-plane': { type: 'string' },
+        'cluster-down': { type: 'string' },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         'report-dir': { type: 'string' },
@@ -77,6 +86,14 @@ const mode = (values.mode ?? 'unplanned') as DrillMode;
 if (mode !== 'planned' && mode !== 'unplanned') fail(`--mode must be planned or unplanned, not "${values.mode}"`);
 const start = (values.start ?? 'alarm') as 'alarm' | 'manual';
 if (start !== 'alarm' && start !== 'manual') fail(`--start must be alarm or manual, not "${values.start}"`);
+const traffic = (values.traffic ?? 'upsert') as DrillTraffic;
+if (!['upsert', 'routing-control', 'health-check'].includes(traffic)) {
+  fail(`--traffic must be upsert, routing-control or health-check, not "${values.traffic}"`);
+}
+const controlPlane = (values['control-plane'] ?? 'up') as 'up' | 'down';
+if (controlPlane !== 'up' && controlPlane !== 'down') fail(`--control-plane must be up or down, not "${controlPlane}"`);
+const clusterDown = values['cluster-down']?.split(',').filter((r) => r !== '') ?? [];
+if (clusterDown.length > 0 && traffic !== 'routing-control') fail('--cluster-down needs --traffic routing-control');
 const iterations = int(values.iterations, 'iterations', 1, 1);
 const options = {
   mode,
@@ -87,6 +104,9 @@ const options = {
   waitMs: int(values['wait-ms'], 'wait-ms', 100, 0),
   dnsTtlSeconds: int(values.ttl, 'ttl', 1, 0),
   rtoTargetSeconds: int(values['rto-target'], 'rto-target', 30, 1),
+  traffic,
+  controlPlane,
+  clusterEndpointsDown: clusterDown,
 };
 const json = values.json === true;
 const keep = values.keep === true;

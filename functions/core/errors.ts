@@ -100,7 +100,10 @@ export class PromotionTimedOutError extends DrFailoverError {
   }
 }
 
-/** The DNS change was refused (bad zone, bad record, access denied). */
+/**
+ * The DNS or traffic change was refused for good (bad zone, bad record, access denied, a routing control or take-over
+ * alarm that does not exist): retrying, or another cluster endpoint, would be refused the same way.
+ */
 export class DnsChangeFailedError extends DrFailoverError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -9,6 +9,7 @@ import { PlanValidationError } from './errors.js';
 import { longestRun, MAX_RUN_SECONDS } from './limits.js';
 import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
+import { type TrafficConfig, trafficConfig, trafficIssues } from './plan-traffic.js';
 import { cleanText } from './text.js';
 
 export { parseArn } from './arn.js';
@@ -50,6 +51,7 @@ const eventBus = z.union(
 );
 
 export type { DnsConfig } from './plan-dns.js';
+export type { TrafficConfig } from './plan-traffic.js';
 
 const notifyConfig = z
   .object({
@@ -158,6 +160,8 @@ export const planSchema = z
       .default({ maxStatusChecks: 60, statusCheckIntervalSeconds: 10 }),
     database: databaseConfig,
     dns: dnsConfig,
+    /** How a run moves traffic (plan-traffic.ts); without it, the `dns` record is UPSERT as before. */
+    traffic: trafficConfig.default({ kind: 'upsert' }),
     dnsSync: z
       .object({
         maxStatusChecks: z.number().int().min(1).max(500).default(30),
@@ -251,6 +255,7 @@ export const planSchema = z
     }
     const recordType = recordTypeRefusal(plan.dns, dnsTargetOf(db));
     if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
+    for (const issue of trafficIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     refuseRunsPastTimeout(plan, ctx);
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))
@@ -267,6 +272,10 @@ export type DnsConfigOf<K extends DnsConfig['kind']> = Extract<DnsConfig, { kind
 export type PlanWithDatabase<K extends DatabaseConfig['kind']> = Plan & { database: DatabaseConfigOf<K> };
 /** A plan whose DNS is of one kind. */
 export type PlanWithDns<K extends DnsConfig['kind']> = Plan & { dns: DnsConfigOf<K> };
+/** The traffic section of one kind. */
+export type TrafficConfigOf<K extends TrafficConfig['kind']> = Extract<TrafficConfig, { kind: K }>;
+/** A plan whose traffic moves by one mechanism. */
+export type PlanWithTraffic<K extends TrafficConfig['kind']> = Plan & { traffic: TrafficConfigOf<K> };
 /** A plan as written in a file, before defaults. */
 export type PlanInput = z.input<typeof planSchema>;
 

@@ -109,12 +109,38 @@ export interface DatabaseFailover {
   writerEndpoint(): Promise<string>;
 }
 
+/** How a traffic switch moved traffic: the plan's `traffic.kind`. */
+export type TrafficMechanism = 'routing-control' | 'health-check' | 'upsert';
+
+/** What a traffic switch did when asked to point the record at the new writer. */
+export interface TrafficChange {
+  /** What `changeStatus` follows. */
+  changeId: string;
+  /** Set by the data-plane switches; absent means `upsert`. */
+  mechanism?: TrafficMechanism;
+  /** For people: what was changed, and where (the cluster endpoint that answered). */
+  detail?: string;
+  /** The ARC cluster endpoint (region) that accepted the change. */
+  endpoint?: string;
+  /**
+   * The status the service answered the change with: Route 53 answers PENDING; a server that applies it at once,
+   * INSYNC (then no Wait before Verify). Absent: pending.
+   */
+  status?: 'pending' | 'insync';
+}
+
+/**
+ * The traffic port: one per plan, chosen by `traffic.kind` (functions/adapters/traffic/index.ts). The `upsert`
+ * adapters rewrite the record; the data-plane ones flip routing controls or a health check's alarm, and the
+ * record's pre-provisioned failover pair answers with the standby.
+ */
 export interface DnsSwitch {
   /**
-   * UPSERT `recordName` → `target` with `ttl`; returns a change id and the status the service answered the change
-   * with (Route 53 answers PENDING; a server that applies it at once, INSYNC). Idempotent.
+   * Moves clients of `recordName` to `target`: UPSERT it (with `ttl`), or switch the plan's data-plane mechanism.
+   * Idempotent: a retry or a second run makes the same change and never points traffic back.
    */
-  point(recordName: string, target: string, ttl: number): Promise<{ changeId: string; status: 'pending' | 'insync' }>;
+  point(recordName: string, target: string, ttl: number): Promise<TrafficChange>;
+  /** `insync` once the change is in effect where the mechanism keeps it (Route 53's name servers, ARC's cluster, the alarm). */
   changeStatus(changeId: string): Promise<'pending' | 'insync'>;
   /** What the authoritative servers answer for the record now. */
   resolve(recordName: string): Promise<string[]>;
@@ -213,6 +239,17 @@ export interface DnsRecordFacts {
   sameName?: { type: string; routingPolicy: boolean }[];
 }
 
+/** How the plan's traffic mechanism stands now (readiness `traffic` check). */
+export interface TrafficFacts {
+  /** Routing controls: each side's state as the cluster reads it (`On` / `Off`). */
+  controls?: { primary?: string; standby?: string };
+  /** Routing controls: each cluster endpoint, and whether it answered (with why not). */
+  endpoints?: { region: string; answered: boolean; detail?: string }[];
+  /** Health check: the take-over alarm's state; undefined when the alarm does not exist. */
+  alarmState?: string;
+  detail: string;
+}
+
 export interface AlarmRuleFacts {
   name: string;
   exists: boolean;
@@ -251,6 +288,8 @@ export interface ReadinessProbes {
   /** May need the primary region (Route 53's control plane is in us-east-1). */
   dnsRecord(): Promise<DnsRecordFacts>;
   alarms(): Promise<AlarmFacts[]>;
+  /** The plan's data-plane traffic mechanism (routing controls, take-over alarm); nothing to read for `upsert`. */
+  traffic(): Promise<TrafficFacts>;
   stateMachine(): Promise<StackResourceFacts>;
   functions(): Promise<StackResourceFacts[]>;
 }

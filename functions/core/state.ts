@@ -1,6 +1,6 @@
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
-import type { FenceResult, LagReading, PromoteResult, PromotionStatus } from './ports.js';
+import type { FenceResult, LagReading, PromoteResult, PromotionStatus, TrafficMechanism } from './ports.js';
 import type { WarmUpResult } from './warm-up.js';
 
 /**
@@ -66,6 +66,10 @@ export interface FailoverState {
     target: string;
     ttl: number;
     changeId?: string;
+    /** The plan's traffic mechanism, when not `upsert`. */
+    mechanism?: TrafficMechanism;
+    /** The ARC cluster endpoint (region) that accepted the change. */
+    endpoint?: string;
     status: 'pending' | 'insync' | 'skipped';
     checks: number;
     /** What the record answered before the change (dry runs and reports). */

@@ -142,6 +142,11 @@ export const assembleReport = (d: DrillRun): DrillReport => {
         controlEndpoint: dns.controlEndpoint,
       },
       setupMs: { ...regions.timings },
+      traffic: {
+        kind: settings.traffic,
+        controlPlane: settings.controlPlane,
+        ...(env.cluster ? { clusterAnswered: env.cluster.answered() } : {}),
+      },
     },
     options: {
       ratePerSecond: settings.ratePerSecond,

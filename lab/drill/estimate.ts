@@ -106,6 +106,14 @@ interface DnsSwitch {
 }
 
 const dnsSwitchOf = (plan: Plan): DnsSwitch => {
+  if (plan.traffic.kind !== 'upsert') {
+    // The switch is confirmed where it is kept (the cluster, the alarm): one DnsStatus check, no Wait.
+    const note =
+      plan.traffic.kind === 'routing-control'
+        ? 'routing controls confirmed from the cluster at once (one check)'
+        : 'the take-over alarm read until ALARM';
+    return { part: { what: 'traffic switch confirmed', ms: 0, source: 'measured', note }, checks: 1 };
+  }
   if (plan.dns.kind !== 'route53') {
     const note = 'the change is answered INSYNC: no Wait, straight to Verify';
     return { part: { what: 'DNS change in sync', ms: 0, source: 'measured', note }, checks: 0 };
@@ -172,6 +180,12 @@ export const estimateDeployedRto = (plan: Plan, measured: MeasuredFigures): RtoE
     'detection: the trigger alarms’ period × datapoints to alarm (defined with the alarms, not in the plan)',
     ...(start === 'manual' ? ['the on-call engineer’s decision to start the run (trigger.automatic: false)'] : []),
     'lag above the RPO at the first check (each further check adds rpo.lagCheckIntervalSeconds)',
+    ...(plan.traffic.kind === 'routing-control'
+      ? ['the Route 53 health check of the routing control turning, which AWS does not give a time for']
+      : []),
+    ...(plan.traffic.kind === 'health-check'
+      ? ['the take-over alarm’s evaluation period and the health check following it (set with the alarm)']
+      : []),
   ];
   const assumptions = [promotion.assumption, dns.assumption].filter((a): a is AwsAssumption => a !== undefined);
   return {

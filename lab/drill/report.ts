@@ -76,7 +76,7 @@ export const summaryRows = (r: DrillReport): [string, string, string][] => {
     rows.push([
       'DNS switch',
       ms(p.dnsSwitch.ms),
-      `${r.where.dns.record} → ${r.where.standby.split(':')[0]}: UPSERT (${ms(r.calls.dnsUpdateMs)}), INSYNC${r.orchestration === 'baseline' ? '' : ', verified by a DNS query'}`,
+      `${r.where.dns.record} → ${r.where.standby.split(':')[0]}: ${r.where.traffic?.kind === 'routing-control' ? 'routing controls' : 'UPSERT'} (${ms(r.calls.dnsUpdateMs)}), INSYNC${r.orchestration === 'baseline' ? '' : ', verified by a DNS query'}`,
     ]);
   }
   if (p.clientReconnect) {

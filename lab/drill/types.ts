@@ -4,6 +4,7 @@ import type { FailoverEvent, FenceResult } from '#core/ports.js';
 import type { FailoverState, TimelineEntry } from '#core/state.js';
 import type { LocalDnsServer } from '../dns-server.js';
 import type { LocalRegions } from '../regions.js';
+import type { LocalRoutingCluster } from '../routing-cluster.js';
 import type { Handlers } from '../state-machine.js';
 import type { CloudWatchAlarmStateChangeEvent } from './detector.js';
 import type { Ack, Workload } from './workload.js';
@@ -48,14 +49,28 @@ export interface DrillOptions {
    * Tests of faults that exhaust a Retry set it low; it is reported with the waits.
    */
   retryIntervalMs?: number;
+  /**
+   * How the run moves traffic (the plan's `traffic.kind`, default `upsert`): `routing-control` serves the record as a
+   * failover pair following routing controls on the local cluster stand-in (lab/routing-cluster.ts); `health-check`
+   * as a pair following a take-over alarm on the CloudWatch stand-in (lab/cloudwatch-standin.ts).
+   */
+  traffic?: DrillTraffic;
+  /** `down`: the DNS server's control API (Route 53's control plane stand-in) refuses every call from the start. */
+  controlPlane?: 'up' | 'down';
+  /** Regions whose cluster endpoints drop every connection (routing-control only), to show the rotation. */
+  clusterEndpointsDown?: string[];
   /** Leave servers running; the caller must call `kept.cleanup()`. */
   keep?: boolean;
   onProgress?: (event: DrillProgress) => void;
 }
 
+export type DrillTraffic = 'routing-control' | 'health-check' | 'upsert';
+
 export interface DrillEnvironment {
   regions: LocalRegions;
   dns: LocalDnsServer;
+  /** The ARC cluster stand-in, for `routing-control` drills. */
+  cluster?: LocalRoutingCluster;
   plan: Plan;
   workload: Workload;
 }
@@ -123,6 +138,8 @@ export interface DrillReport {
     primary: string;
     standby: string;
     dns: { record: string; ttl: number; nameserver: string; controlEndpoint: string };
+    /** How traffic moved, whether the control plane stand-in answered, and the cluster requests per endpoint. */
+    traffic?: { kind: DrillTraffic; controlPlane: 'up' | 'down'; clusterAnswered?: Record<string, number> };
     setupMs: Record<string, number>;
   };
   options: {

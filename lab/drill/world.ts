@@ -3,13 +3,15 @@
  * server answering the record clients use, the plan generated for their ports, and a workload writing through DNS.
  */
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
+import { localCloudWatch } from '../cloudwatch-standin.js';
 import { createTtlResolver } from '../dns-client.js';
 import { type LocalDnsServer, startLocalDnsServer } from '../dns-server.js';
 import { type LocalRegions, startLocalRegions } from '../regions.js';
+import { type LocalRoutingCluster, startRoutingCluster } from '../routing-cluster.js';
 import { withClient } from './sql.js';
 import type { Teardown } from './teardown.js';
 import { clock, round, sleep } from './time.js';
-import type { DrillEnvironment, DrillOptions, DrillProgress } from './types.js';
+import type { DrillEnvironment, DrillOptions, DrillProgress, DrillTraffic } from './types.js';
 import { CREATE_WORKLOAD_TABLE, startWorkload, WORKLOAD_TABLE } from './workload.js';
 
 export const DRILL_PLAN_NAME = 'drill';
@@ -27,14 +29,54 @@ export const settingsOf = (options: DrillOptions) => ({
   rtoTargetSeconds: options.rtoTargetSeconds ?? 30,
   warmupMs: options.warmupMs ?? 1000,
   splitBrainWindowMs: options.splitBrainWindowMs ?? 1500,
+  traffic: options.traffic ?? 'upsert',
+  controlPlane: options.controlPlane ?? 'up',
 });
 export type DrillSettings = ReturnType<typeof settingsOf>;
+
+const CONTROL_PANEL = 'arn:aws:route53-recovery-control::000000000000:controlpanel/d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0';
+/** The drill's two routing controls: traffic to the primary "region", and to the standby. */
+export const DRILL_CONTROLS = {
+  primary: `${CONTROL_PANEL}/routingcontrol/a1a1a1a1a1a1a1a1`,
+  standby: `${CONTROL_PANEL}/routingcontrol/b2b2b2b2b2b2b2b2`,
+};
+
+/** The health-check drills' take-over alarm, on the CloudWatch stand-in. */
+export const DRILL_TAKE_OVER = { name: 'drill-take-over', namespace: 'DrFailover/Drill', metricName: 'TakeOver' };
+
+/** The plan's traffic section: UPSERT (the default), the take-over alarm, or the cluster stand-in's routing controls. */
+const trafficOf = (traffic: DrillTraffic, cluster: LocalRoutingCluster | undefined): PlanInput['traffic'] => {
+  if (traffic === 'health-check') {
+    return {
+      kind: 'health-check',
+      records: [DRILL_RECORD],
+      healthCheckId: 'd0d0d0d0-0000-4000-8000-00000000c0de',
+      alarm: DRILL_TAKE_OVER,
+    };
+  }
+  return cluster
+    ? {
+        kind: 'routing-control',
+        clusterArn: 'arn:aws:route53-recovery-control::000000000000:cluster/d0d0d0d0-0000-4000-8000-000000000000',
+        clusterEndpoints: cluster.endpoints,
+        routingControls: DRILL_CONTROLS,
+        records: [DRILL_RECORD],
+        endpointTimeoutMs: 1_000,
+      }
+    : { kind: 'upsert' };
+};
 
 /** Builds and validates the drill's plan for the ports chosen at run time. */
 export const drillPlan = (
   regions: LocalRegions,
   dns: LocalDnsServer,
-  opts: { dnsTtlSeconds: number; rtoTargetSeconds: number; rpo?: Partial<PlanInput['rpo']> },
+  opts: {
+    dnsTtlSeconds: number;
+    rtoTargetSeconds: number;
+    rpo?: Partial<PlanInput['rpo']>;
+    cluster?: LocalRoutingCluster;
+    traffic?: DrillTraffic;
+  },
 ): Plan =>
   parsePlan(
     {
@@ -67,6 +109,7 @@ export const drillPlan = (
         recordType: 'A',
         ttl: opts.dnsTtlSeconds,
       },
+      traffic: trafficOf(opts.traffic ?? 'upsert', opts.cluster),
       dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
       notify: { eventBus: 'dr-failover-drill' },
     } satisfies PlanInput,
@@ -89,7 +132,7 @@ const createWorkloadTable = async (regions: LocalRegions): Promise<void> => {
 /** Starts the regions, DNS and the workload, each registered with `teardown`; returns once the workload writes. */
 export const startWorld = async (
   settings: DrillSettings,
-  options: Pick<DrillOptions, 'rpo'>,
+  options: Pick<DrillOptions, 'rpo' | 'traffic' | 'controlPlane' | 'clusterEndpointsDown'>,
   teardown: Teardown,
   progress: (p: DrillProgress) => void,
 ): Promise<DrillEnvironment> => {
@@ -113,7 +156,13 @@ export const startWorld = async (
     `${DRILL_RECORD} A ${primary.host} TTL ${settings.dnsTtlSeconds} s via ${dns.nameserver}`,
     round(clock() - mark),
   );
-  const plan = drillPlan(regions, dns, { ...settings, ...(options.rpo ? { rpo: options.rpo } : {}) });
+  const cluster = await startTraffic(options, dns, regions, settings.dnsTtlSeconds, teardown, setup);
+  const plan = drillPlan(regions, dns, {
+    ...settings,
+    ...(options.rpo ? { rpo: options.rpo } : {}),
+    ...(cluster ? { cluster } : {}),
+    traffic: settings.traffic,
+  });
   await createWorkloadTable(regions);
   const workload = teardown.add(
     startWorkload({
@@ -132,5 +181,72 @@ export const startWorld = async (
     'workload',
     `${workload.acks.length} commits acknowledged at ${settings.ratePerSecond}/s through ${DRILL_RECORD}`,
   );
-  return { regions, dns, plan, workload };
+  return { regions, dns, plan, workload, ...(cluster ? { cluster } : {}) };
+};
+
+/**
+ * The traffic side of the world: for `routing-control`, the cluster stand-in (primary On, standby Off) and the record
+ * served as a failover pair following it; `--control-plane down` closes the DNS server's control API.
+ */
+const startTraffic = async (
+  options: Pick<DrillOptions, 'traffic' | 'controlPlane' | 'clusterEndpointsDown'>,
+  dns: LocalDnsServer,
+  regions: LocalRegions,
+  ttl: number,
+  teardown: Teardown,
+  setup: (step: string, detail: string) => void,
+): Promise<LocalRoutingCluster | undefined> => {
+  if (options.controlPlane === 'down') {
+    dns.controlPlane('down');
+    setup('control plane', 'DNS control API (the Route 53 control plane stand-in) refuses every call');
+  }
+  const traffic = options.traffic ?? 'upsert';
+  if (traffic === 'upsert') return undefined;
+  // The SDK signs every request; the stand-ins do not check signatures, but the client needs credentials to sign.
+  process.env.AWS_ACCESS_KEY_ID ??= 'DRILLSTANDIN';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'drill-stand-in-not-a-secret';
+  if (traffic === 'health-check') {
+    await startTakeOverAlarm(dns, regions, ttl, setup);
+    return undefined;
+  }
+  const cluster = teardown.add(
+    await startRoutingCluster({ [DRILL_CONTROLS.primary]: 'On', [DRILL_CONTROLS.standby]: 'Off' }),
+    (c) => c.stop(),
+  );
+  const down = options.clusterEndpointsDown ?? [];
+  cluster.unreachable(down);
+  dns.failover(DRILL_RECORD, {
+    primary: { address: regions.primary.host, ttl },
+    secondary: { address: regions.standby.host, ttl },
+    primaryHealthy: () =>
+      cluster.state(DRILL_CONTROLS.primary) === 'On' || cluster.state(DRILL_CONTROLS.standby) !== 'On',
+  });
+  const where = down.length > 0 ? `; unreachable: ${down.join(', ')}` : '';
+  setup('cluster', `5 endpoints on loopback (${cluster.endpoints.map((e) => e.region).join(', ')})${where}`);
+  return cluster;
+};
+
+/**
+ * `health-check`: the take-over alarm on the CloudWatch stand-in, which the real CloudWatch client reaches through
+ * the SDK's own endpoint setting, and the record served as a failover pair whose primary follows the alarm.
+ */
+const startTakeOverAlarm = async (
+  dns: LocalDnsServer,
+  regions: LocalRegions,
+  ttl: number,
+  setup: (step: string, detail: string) => void,
+) => {
+  const cloudwatch = await localCloudWatch();
+  process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudwatch.url;
+  // A period of CloudWatch's, shortened as the Wait states are: the alarm evaluates 500 ms after the datapoint.
+  cloudwatch.watch(DRILL_TAKE_OVER, 500);
+  dns.failover(DRILL_RECORD, {
+    primary: { address: regions.primary.host, ttl },
+    secondary: { address: regions.standby.host, ttl },
+    primaryHealthy: () => cloudwatch.state(DRILL_TAKE_OVER.name) !== 'ALARM',
+  });
+  setup(
+    'alarm',
+    `${DRILL_TAKE_OVER.name} on the CloudWatch stand-in ${cloudwatch.url} (evaluates 500 ms after a datapoint)`,
+  );
 };

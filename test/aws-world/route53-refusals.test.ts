@@ -19,9 +19,9 @@ import {
   lagMetrics,
   notifyWorld,
   ORDERS,
-  planVariant,
   rds,
   runInput,
+  upsertVariant,
 } from '../statemachine/support.js';
 import { route53Zones } from './route53.js';
 
@@ -73,7 +73,7 @@ describe('plans Route 53 would refuse are refused at plan load', () => {
   it('refuses a CNAME at the zone apex (recordName equal to zoneName), naming dns.recordName', () => {
     // Act
     const issues = issuesOf(() =>
-      planVariant(
+      upsertVariant(
         'plans/orders.yml',
         withDns({ recordName: 'orders.example.internal', zoneName: 'orders.example.internal' }),
       ),
@@ -85,8 +85,8 @@ describe('plans Route 53 would refuse are refused at plan load', () => {
 
   it('refuses an A record for an RDS or Aurora endpoint (a host name: a CNAME is required), naming dns.recordType', () => {
     // Act
-    const aurora = issuesOf(() => planVariant('plans/orders.yml', withDns({ recordType: 'A' })));
-    const rdsInstance = issuesOf(() => planVariant('plans/feature-store.yml', withDns({ recordType: 'A' })));
+    const aurora = issuesOf(() => upsertVariant('plans/orders.yml', withDns({ recordType: 'A' })));
+    const rdsInstance = issuesOf(() => upsertVariant('plans/feature-store.yml', withDns({ recordType: 'A' })));
 
     // Assess
     for (const issues of [aurora, rdsInstance]) {
@@ -97,7 +97,7 @@ describe('plans Route 53 would refuse are refused at plan load', () => {
   it('accepts the shipped plans and a CNAME below the apex', () => {
     // Act
     const issues = issuesOf(() =>
-      planVariant('plans/orders.yml', withDns({ recordName: 'db2.orders.example.internal' })),
+      upsertVariant('plans/orders.yml', withDns({ recordName: 'db2.orders.example.internal' })),
     );
 
     // Assess
@@ -138,7 +138,7 @@ describe('what only Route 53 shows is refused by the readiness dns check, before
       cname(OLD_WRITER, { SetIdentifier: 'us', Weight: 100 }),
       cname(ORDERS.endpoint, { SetIdentifier: 'eu', Weight: 0 }),
     ]);
-    const plan = planVariant('plans/orders.yml', (p) => p);
+    const plan = upsertVariant('plans/orders.yml', (p) => p);
 
     // Act
     const check = await dnsCheck(plan);
@@ -158,7 +158,7 @@ describe('what only Route 53 shows is refused by the readiness dns check, before
         ResourceRecords: [{ Value: 'ns-1. awsdns-hostmaster. 1 7200 900 1209600 86400' }],
       },
     ]);
-    const plan = planVariant(
+    const plan = upsertVariant(
       'plans/orders.yml',
       withDns({ zoneName: 'example.internal', recordName: 'orders.example.internal' }),
     );
@@ -182,7 +182,7 @@ describe('what only Route 53 shows is refused by the readiness dns check, before
     zoneWith('orders.example.internal', [
       { Name: ORDERS.record, Type: 'TXT', TTL: 30, ResourceRecords: [{ Value: '"owner=orders"' }] },
     ]);
-    const plan = planVariant('plans/orders.yml', (p) => p);
+    const plan = upsertVariant('plans/orders.yml', (p) => p);
 
     // Act
     const check = await dnsCheck(plan);
@@ -195,7 +195,7 @@ describe('what only Route 53 shows is refused by the readiness dns check, before
   it('says which method Verify will use: ListResourceRecordSets for a private zone', async () => {
     // Prepare
     zoneWith('orders.example.internal', [cname(OLD_WRITER)]);
-    const plan = planVariant('plans/orders.yml', (p) => p);
+    const plan = upsertVariant('plans/orders.yml', (p) => p);
 
     // Act
     const check = await dnsCheck(plan);

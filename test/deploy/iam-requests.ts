@@ -33,6 +33,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   SFNClient: 'states',
   SchedulerClient: 'scheduler',
   LambdaClient: 'lambda',
+  Route53RecoveryClusterClient: 'route53-recovery-cluster',
 };
 
 export const serviceOfClient = (clientName: string): string => {
@@ -131,6 +132,24 @@ const MAPPERS: Record<string, Mapper> = {
     { action: 'route53:GetChange', resource: `arn:aws:route53:::change/${str(c.input.Id).replace(/^\/change\//, '')}` },
   ],
   'route53:TestDNSAnswer': () => [{ action: 'route53:TestDNSAnswer', resource: '*' }],
+  // ARC authorises on each routing control the call names (resource type routingcontrol, a global ARN).
+  'route53-recovery-cluster:UpdateRoutingControlStates': (c) =>
+    (c.input.UpdateRoutingControlStateEntries as { RoutingControlArn: string }[]).map((e) => ({
+      action: 'route53-recovery-cluster:UpdateRoutingControlStates',
+      resource: e.RoutingControlArn,
+      owned: e.RoutingControlArn.split('/').at(-1),
+    })),
+  'route53-recovery-cluster:GetRoutingControlState': (c) => [
+    {
+      action: 'route53-recovery-cluster:GetRoutingControlState',
+      resource: str(c.input.RoutingControlArn),
+      owned: str(c.input.RoutingControlArn).split('/').at(-1),
+    },
+  ],
+  // No resource types for metrics: authorised on `*`, with the namespace as a condition key.
+  'cloudwatch:PutMetricData': (c) => [
+    { action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': str(c.input.Namespace) } },
+  ],
   'events:PutEvents': (c) =>
     (c.input.Entries as { EventBusName?: string }[]).map((e) => {
       const bus = e.EventBusName ?? 'default';

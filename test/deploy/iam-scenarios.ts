@@ -49,12 +49,13 @@ import {
   preparing,
   rds,
   rdsReplicaWorld,
-  realHandlers,
   route53,
   route53World,
+  routingControlWorld,
   runInput,
   schedulerWorld,
   sfn,
+  shippedHandlers,
 } from '../statemachine/support.js';
 
 /** Runs `work` as function `fn`: every AWS call made meanwhile is recorded as that function's. */
@@ -86,6 +87,8 @@ const worldOf = (plan: Plan, privateZone = true) => {
   notifyWorld();
   // Verify reads a private zone's record with ListResourceRecordSets, a public zone's with TestDNSAnswer.
   route53World({ initial: 'old-writer.example.internal', privateZone });
+  // The shipped plans' own mechanism: routing controls flipped on the cluster, the record pair following them.
+  if (plan.traffic.kind === 'routing-control') routingControlWorld(plan, { privateZone });
   lagMetrics(() => 0);
   if (plan.database.kind === 'aurora-global') auroraWorld();
   else rdsReplicaWorld();
@@ -125,7 +128,7 @@ export interface ScenarioOptions {
 
 export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioOptions): Promise<void> => {
   const { during, mocks } = opts;
-  const handlers = recording(realHandlers(), during);
+  const handlers = recording(shippedHandlers(), during);
   const file = PLAN_FILES[plan.name];
   if (!file) throw new Error(`no plan file known for ${plan.name}`);
 

@@ -114,9 +114,16 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
 
   it('records the calls of every function that calls AWS for these plans', () => {
     const actions = new Set(recorded.map((r) => `${r.fn} ${r.call.service}:${r.call.command.replace(/Command$/, '')}`));
+    const traffic = new Set(plans.map((p) => p.traffic.kind));
     const expected = [
       'checkLag cloudwatch:GetMetricData',
-      'dnsStatus route53:GetChange',
+      ...(traffic.has('upsert') ? ['dnsStatus route53:GetChange', 'updateDns route53:ChangeResourceRecordSets'] : []),
+      ...(traffic.has('routing-control')
+        ? [
+            'updateDns route53-recovery-cluster:UpdateRoutingControlStates',
+            'dnsStatus route53-recovery-cluster:GetRoutingControlState',
+          ]
+        : []),
       'notify events:PutEvents',
       'notify scheduler:CreateSchedule',
       'notify sns:Publish',
@@ -127,7 +134,6 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
       'readiness states:DescribeStateMachine',
       'trigger states:ListExecutions',
       'trigger states:StartExecution',
-      'updateDns route53:ChangeResourceRecordSets',
       'verify route53:TestDNSAnswer',
       'verify route53:GetHostedZone',
       'verify route53:ListResourceRecordSets',

@@ -20,7 +20,6 @@ import {
   lagMetrics,
   mutatingCommandsSent,
   notifyWorld,
-  planVariant,
   preparing,
   publishedTypes,
   rds,
@@ -29,6 +28,7 @@ import {
   scheduler,
   schedulerWorld,
   sns,
+  upsertVariant,
 } from './support.js';
 
 /** When the request is made, on the notify function's clock: the plan's deadline counts from here. */
@@ -41,7 +41,7 @@ const ALARM = { kind: 'alarm', source: 'arn:aws:cloudwatch:eu-west-1:11112222333
 /** Prepare bound to one variant of the orders plan; notify on a fixed clock (the real handler otherwise). */
 const handlersFor = (changes: (p: PlanInput) => PlanInput, notifyDeps: Partial<notify.NotifyDeps> = {}) => {
   return {
-    ...preparing(planVariant('plans/orders.yml', changes)),
+    ...preparing(upsertVariant('plans/orders.yml', changes)),
     notify: notify.createHandler({ now: () => ASKED_AT, notifier: notifierFor, ...notifyDeps }),
   };
 };

@@ -38,7 +38,6 @@ import {
   eventBridge,
   lagMetrics,
   ORDERS,
-  planVariant,
   preparing,
   rds,
   rdsReplicaWorld,
@@ -47,6 +46,7 @@ import {
   runInput,
   sfn,
   sns,
+  upsertVariant,
 } from './support.js';
 
 // ------------------------------------------------------------------ the Task states
@@ -76,7 +76,7 @@ export const taskState = (name: string) => definition.States[name] as TaskState;
 
 /** Prepare bound to a catalogue holding one variant of a plan. */
 const withPlan = (file: string, changes: (p: PlanInput) => PlanInput): Partial<Handlers> =>
-  preparing(planVariant(file, changes));
+  preparing(upsertVariant(file, changes));
 
 const OLD_PRIMARY = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
 const approve = async () => ({ approved: true, by: 'oncall:bo' });

@@ -16,13 +16,13 @@ import {
   lagMetrics,
   notifyWorld,
   ORDERS,
-  planVariant,
   preparing,
   rds,
   route53,
   route53World,
   runInput,
   sns,
+  upsertVariant,
 } from './support.js';
 
 const OLD_PRIMARY = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
@@ -31,7 +31,7 @@ const CHANGE_ID = '/change/C0123456789';
 /** The orders plan with few status checks, so the run gives up quickly. */
 const ordersWithFewChecks = () =>
   preparing(
-    planVariant('plans/orders.yml', (p) => ({
+    upsertVariant('plans/orders.yml', (p) => ({
       ...p,
       promotion: { ...p.promotion, maxStatusChecks: 3 },
       dnsSync: { ...p.dnsSync, maxStatusChecks: 3 },

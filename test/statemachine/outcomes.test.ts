@@ -22,7 +22,6 @@ import {
   lagMetrics,
   mutatingCommandsSent,
   notifyWorld,
-  planVariant,
   preparing,
   publishedTypes,
   rds,
@@ -31,12 +30,13 @@ import {
   route53World,
   runInput,
   sns,
+  upsertVariant,
 } from './support.js';
 
 const orders = loadPlanFile('plans/orders.yml');
 
 /** Prepare bound to a catalogue holding one variant of the orders plan (the real handler, other plans). */
-const withPlan = (changes: (p: PlanInput) => PlanInput) => preparing(planVariant('plans/orders.yml', changes));
+const withPlan = (changes: (p: PlanInput) => PlanInput) => preparing(upsertVariant('plans/orders.yml', changes));
 
 describe('failover state machine outcomes', () => {
   beforeEach(() => {

@@ -19,7 +19,6 @@ import {
   lagMetrics,
   notifyWorld,
   ORDERS,
-  planVariant,
   preparing,
   publishedTypes,
   rds,
@@ -27,6 +26,7 @@ import {
   route53,
   route53World,
   runInput,
+  upsertVariant,
 } from './support.js';
 
 /**
@@ -38,7 +38,7 @@ import {
 const abortingPlans = () =>
   preparing(
     ...['plans/orders.yml', 'plans/feature-store.yml'].map((file) =>
-      planVariant(file, (p) => ({ ...p, rpo: { ...p.rpo, onExceeded: 'abort' } })),
+      upsertVariant(file, (p) => ({ ...p, rpo: { ...p.rpo, onExceeded: 'abort' } })),
     ),
   );
 

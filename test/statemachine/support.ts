@@ -22,6 +22,12 @@ import {
   Route53Client,
   TestDNSAnswerCommand,
 } from '@aws-sdk/client-route-53';
+import {
+  EndpointTemporarilyUnavailableException,
+  GetRoutingControlStateCommand,
+  Route53RecoveryClusterClient,
+  UpdateRoutingControlStatesCommand,
+} from '@aws-sdk/client-route53-recovery-cluster';
 import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
@@ -48,7 +54,7 @@ import {
   overrideEach,
   runLocal,
 } from '#lab/state-machine.js';
-import { loadPlanFile } from '#lib/plan-catalog.js';
+import { defaultPlansDir, loadPlanCatalog, loadPlanFile } from '#lib/plan-catalog.js';
 import * as prepare from '../../functions/prepare.js';
 
 export const rds = mockClient(RDSClient);
@@ -60,7 +66,9 @@ export const secretsManager = mockClient(SecretsManagerClient);
 /** Step Functions itself: approvals answer through it, and Prepare's run guard reads it (see executionsWorld). */
 export const sfn = mockClient(SFNClient);
 export const scheduler = mockClient(SchedulerClient);
-export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn, scheduler];
+/** ARC's cluster data plane: every client of every endpoint (mocked on the class). */
+export const arc = mockClient(Route53RecoveryClusterClient);
+export const ALL_MOCKS = [rds, cloudwatch, route53, eventBridge, sns, secretsManager, sfn, scheduler, arc];
 
 // The deployment's approval timer settings (infra/wiring.ts sets them on the notify function).
 export const APPROVAL_TIMER_GROUP = 'dr-failover-test-approvals';
@@ -68,18 +76,35 @@ export const APPROVAL_TIMER_ROLE_ARN = 'arn:aws:iam::111122223333:role/dr-failov
 process.env.APPROVAL_TIMER_GROUP = APPROVAL_TIMER_GROUP;
 process.env.APPROVAL_TIMER_ROLE_ARN = APPROVAL_TIMER_ROLE_ARN;
 
-/** The real handlers, each as deployed (AWS clients mocked above): the lab's local deployment. */
-const deployed = await localHandlers();
-export const realHandlers = (): Handlers => ({ ...deployed });
-
 /** A plan file of the repository with `changes` applied, validated as the catalogue validates it. */
 export const planVariant = (file: string, changes: (p: PlanInput) => PlanInput): Plan =>
   parsePlan(changes(structuredClone(loadPlanFile(file)) as PlanInput), `${file} (test variant)`);
+
+/** As planVariant, moving traffic by UPSERT of the `dns` record: for the tests of that mechanism on the shipped plans. */
+export const upsertVariant = (file: string, changes: (p: PlanInput) => PlanInput = (p) => p): Plan =>
+  planVariant(file, (p) => ({ ...changes(p), traffic: { kind: 'upsert' } }));
 
 /** The real Prepare, bound to a catalogue holding only `plans`. */
 export const preparing = (...plans: Plan[]): Pick<Handlers, 'prepare'> => ({
   prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map(plans.map((p) => [p.name, p])) }),
 });
+
+/**
+ * The shipped orders plan moving traffic by a Route 53 UPSERT instead of its routing controls: the tests of the
+ * upsert mechanism (and of everything around it) run on it; test/statemachine/traffic.test.ts runs the shipped plan.
+ */
+export const ORDERS_UPSERT = upsertVariant('plans/orders.yml');
+
+/** The real handlers, each as deployed (AWS clients mocked above): the lab's local deployment. */
+const deployed = await localHandlers();
+const shipped = loadPlanCatalog(defaultPlansDir());
+/** As deployed, with the catalogue's orders plan moving traffic by UPSERT (ORDERS_UPSERT). */
+export const realHandlers = (): Handlers => ({
+  ...deployed,
+  ...preparing(...[...shipped.values()].map((p) => (p.name === 'orders' ? ORDERS_UPSERT : p))),
+});
+/** The handlers exactly as deployed, the shipped catalogue included. */
+export const shippedHandlers = (): Handlers => ({ ...deployed });
 
 const definition = loadDefinition();
 const zeroWaits = overrideEach(definition, 'Wait', 0);
@@ -440,4 +465,93 @@ export const schedulerWorld = () => {
       }
     },
   };
+};
+
+/**
+ * ARC routing controls and the failover records tied to them: UpdateRoutingControlStates sets the states (all
+ * entries at once), GetRoutingControlState reads them, and Route 53's TestDNSAnswer answers the record pair's
+ * choice: the standby's endpoint once its control is On, the primary's before. Endpoints of the regions in `down`
+ * answer EndpointTemporarilyUnavailableException, as a cluster endpoint in maintenance does.
+ * https://docs.aws.amazon.com/r53recovery/latest/dg/routing-control.update.api.html
+ */
+export const routingControlWorld = (
+  plan: Plan,
+  opts: {
+    down?: string[];
+    failUpdates?: Error[];
+    standbyEndpoint?: string;
+    primaryEndpoint?: string;
+    privateZone?: boolean;
+  } = {},
+) => {
+  if (plan.traffic.kind !== 'routing-control') throw new Error(`${plan.name} does not use routing controls`);
+  const controls = plan.traffic.routingControls;
+  const states = new Map<string, string>([
+    [controls.primary, 'On'],
+    [controls.standby, 'Off'],
+  ]);
+  const failures = [...(opts.failUpdates ?? [])];
+  const answered: string[] = [];
+  const endpointOf = async (getClient: () => Route53RecoveryClusterClient) => {
+    const region = await getClient().config.region();
+    if (opts.down?.includes(region)) {
+      throw new EndpointTemporarilyUnavailableException({ $metadata: { httpStatusCode: 503 }, message: 'down' });
+    }
+    answered.push(region);
+  };
+  arc.on(UpdateRoutingControlStatesCommand).callsFake(async (input, getClient) => {
+    await endpointOf(getClient);
+    const failure = failures.shift();
+    if (failure) throw failure;
+    for (const e of input.UpdateRoutingControlStateEntries ?? [])
+      states.set(e.RoutingControlArn, e.RoutingControlState);
+    return {};
+  });
+  arc.on(GetRoutingControlStateCommand).callsFake(async (input, getClient) => {
+    await endpointOf(getClient);
+    return { RoutingControlArn: input.RoutingControlArn, RoutingControlState: states.get(input.RoutingControlArn) };
+  });
+  const answer = () =>
+    states.get(controls.standby) === 'On' ? (opts.standbyEndpoint ?? ORDERS.endpoint) : primaryEndpoint;
+  const primaryEndpoint = opts.primaryEndpoint ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+  route53.on(GetHostedZoneCommand).callsFake((input) => ({
+    HostedZone: {
+      Id: `/hostedzone/${input.Id}`,
+      Name: 'example.internal.',
+      CallerReference: 't',
+      Config: { PrivateZone: opts.privateZone === true },
+    },
+  }));
+  // A private zone read back lists both records of the pair: the read cannot tell which one resolvers answer.
+  route53.on(ListResourceRecordSetsCommand).callsFake((input) => ({
+    ResourceRecordSets: [
+      {
+        Name: `${input.StartRecordName}.`,
+        Type: 'CNAME',
+        TTL: 30,
+        SetIdentifier: 'primary',
+        Failover: 'PRIMARY',
+        ResourceRecords: [{ Value: primaryEndpoint }],
+      },
+      {
+        Name: `${input.StartRecordName}.`,
+        Type: 'CNAME',
+        TTL: 30,
+        SetIdentifier: 'standby',
+        Failover: 'SECONDARY',
+        ResourceRecords: [{ Value: opts.standbyEndpoint ?? ORDERS.endpoint }],
+      },
+    ],
+    IsTruncated: false,
+    MaxItems: input.MaxItems,
+  }));
+  route53.on(TestDNSAnswerCommand).callsFake((input) => ({
+    Nameserver: 'ns-1.awsdns-01.org',
+    RecordName: input.RecordName,
+    RecordType: input.RecordType,
+    RecordData: [answer()],
+    ResponseCode: 'NOERROR',
+    Protocol: 'UDP',
+  }));
+  return { states, answered };
 };

@@ -151,15 +151,19 @@ describe('the README deployed-run estimate', () => {
     // Prepare: the committed benchmark with estimates computed from its own figures.
     const bench = JSON.parse(readFileSync('bench/drill.json', 'utf8')) as BenchDrill;
     const measured = { coldStartMs: { trigger: 259, prepare: 246 }, warmStepMs: 3, postgresPromoteMs: 130 };
+    const ordersUpsert = {
+      ...JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))),
+      traffic: { kind: 'upsert' },
+    };
     const tooSoon = parsePlan(
       {
-        ...JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))),
+        ...ordersUpsert,
         dnsSync: { maxStatusChecks: 2, statusCheckIntervalSeconds: 5 },
       },
       'test plan',
     );
     const plans = [
-      estimateDeployedRto(loadPlanFile('plans/orders.yml'), measured),
+      estimateDeployedRto(parsePlan(ordersUpsert, 'orders'), measured),
       estimateDeployedRto(tooSoon, measured),
     ];
 

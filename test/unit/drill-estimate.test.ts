@@ -21,6 +21,8 @@ const MEASURED: MeasuredFigures = {
 };
 
 const orders = () => loadPlanFile('plans/orders.yml');
+/** The orders plan as it was before routing controls: the record UPSERT through Route 53. */
+const ordersUpsert = () => withChanges(orders(), { traffic: { kind: 'upsert' } });
 const featureStore = () => loadPlanFile('plans/feature-store.yml');
 
 /** A shipped plan with some fields replaced, validated again as a plan file would be. */
@@ -30,7 +32,7 @@ const withChanges = (plan: Plan, changes: Record<string, unknown>): Plan =>
 describe('estimateDeployedRto', () => {
   it('adds the trigger cold start, the warm steps, the Aurora failover and Route 53 propagation as the plan polls them', () => {
     // Act
-    const estimate = estimateDeployedRto(orders(), MEASURED);
+    const estimate = estimateDeployedRto(ordersUpsert(), MEASURED);
 
     // Assess: 60 s failover seen at a 10 s check (6 checks), 60 s INSYNC seen at a 5 s check (12 checks).
     expect(estimate.start).toBe('alarm');
@@ -83,7 +85,7 @@ describe('estimateDeployedRto', () => {
 
   it('uses the measured promotion and no DNS wait for a PostgreSQL plan on a DNS server that answers INSYNC', () => {
     // Prepare
-    const plan = withChanges(orders(), {
+    const plan = withChanges(ordersUpsert(), {
       database: {
         kind: 'postgres',
         primary: { host: '10.0.1.10', database: 'app', credentials: { env: 'PG_PRIMARY' } },
@@ -136,6 +138,23 @@ const COLD = {
     { function: 'prepare', readyMs: 246 },
   ],
 };
+
+describe('estimateDeployedRto with traffic on the data plane', () => {
+  it('confirms routing controls at once, with no DNS wait, and names the health check delay AWS does not give', () => {
+    // Act
+    const estimate = estimateDeployedRto(orders(), MEASURED);
+
+    // Assess: the shipped orders plan moves traffic with routing controls.
+    expect(estimate.parts.map((p) => [p.what, p.ms])).toEqual([
+      ['trigger cold start', 260],
+      ['14 warm steps', 280],
+      ['promotion', 60_000],
+      ['traffic switch confirmed', 0],
+    ]);
+    expect(estimate.assumptions).toEqual([AWS_ASSUMPTIONS.auroraGlobalFailover]);
+    expect(estimate.excluded.join('\n')).toMatch(/health check of the routing control/);
+  });
+});
 
 describe('measuredFigures', () => {
   it('takes the median one-attempt step, leaving out Promote and polling loops, and the median pg_promote call', () => {

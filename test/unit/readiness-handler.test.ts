@@ -53,6 +53,11 @@ const probes = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
   alarms: async () => [],
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active' }],
+  traffic: async () => ({
+    controls: { primary: 'On', standby: 'Off' },
+    endpoints: [{ region: 'us-west-2', answered: true }],
+    detail: 'routing controls primary On, standby Off',
+  }),
   ...over,
 });
 
@@ -106,6 +111,7 @@ describe('readiness handler', () => {
       backup: 'OK',
       dns: 'WARN',
       'trigger-alarms': 'WARN',
+      traffic: 'OK',
       'state-machine': 'OK',
       functions: 'OK',
     });
@@ -132,6 +138,7 @@ describe('readiness handler', () => {
       ['backup', 2],
       ['dns', 0],
       ['trigger-alarms', 1],
+      ['traffic', 0],
       ['state-machine', 0],
       ['functions', 0],
     ]);
@@ -178,7 +185,7 @@ describe('readiness handler', () => {
       status: 'WARN',
       summary: 'could not check this time: ThrottledError: GetMetricData failed: Throttling',
     });
-    expect(detail.summary).toMatch(/^orders: DR readiness WARN \(0 CRITICAL, 2 WARN of 7\)/);
+    expect(detail.summary).toMatch(/^orders: DR readiness WARN \(0 CRITICAL, 2 WARN of 8\)/);
     expect(sns.calls()).toHaveLength(0);
   });
 

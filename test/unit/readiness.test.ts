@@ -62,6 +62,11 @@ const healthyProbes = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => 
   alarms: async () => [alarm()],
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active', lastUpdate: 'Successful' }],
+  traffic: async () => ({
+    controls: { primary: 'On', standby: 'Off' },
+    endpoints: [{ region: 'us-west-2', answered: true }],
+    detail: 'routing controls primary On, standby Off',
+  }),
   ...over,
 });
 
@@ -246,17 +251,18 @@ describe('runReadinessChecks', () => {
     const report = await runReadinessChecks(orders, { probes: healthyProbes(), now: () => NOW });
 
     // Assess
-    expect(report).toMatchObject({ plan: 'orders', status: 'OK', counts: { OK: 7, WARN: 0, CRITICAL: 0 } });
+    expect(report).toMatchObject({ plan: 'orders', status: 'OK', counts: { OK: 8, WARN: 0, CRITICAL: 0 } });
     expect(report.checks.map((c) => c.check)).toEqual([
       'standby',
       'replication-lag',
       'backup',
       'dns',
       'trigger-alarms',
+      'traffic',
       'state-machine',
       'functions',
     ]);
-    expect(summariseReport(report)).toBe('orders: DR readiness OK (7 checks OK)');
+    expect(summariseReport(report)).toBe('orders: DR readiness OK (8 checks OK)');
   });
 
   it('does not let a hung primary-region read hold up the others: it becomes a WARN at the timeout', async () => {
@@ -314,7 +320,7 @@ describe('runReadinessChecks', () => {
       summary: 'could not check this time: ThrottledError: DescribeDBClusterSnapshots failed: Throttling',
     });
     expect(report.checks.find((c) => c.check === 'state-machine')?.status).toBe('CRITICAL');
-    expect(report).toMatchObject({ status: 'CRITICAL', counts: { OK: 5, WARN: 1, CRITICAL: 1 } });
+    expect(report).toMatchObject({ status: 'CRITICAL', counts: { OK: 6, WARN: 1, CRITICAL: 1 } });
   });
 
   it('judges the record even when the writer read fails on its own', async () => {

@@ -9,7 +9,7 @@ import { rateSeconds } from '#infra/notifications.js';
 import { roleLogicalId } from '#infra/roles.js';
 import { buildWiring } from '#infra/wiring.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import { planVariant } from '../statemachine/support.js';
+import { planVariant, upsertVariant } from '../statemachine/support.js';
 
 interface PolicyStatement {
   Sid: string;
@@ -24,6 +24,8 @@ interface Role {
 
 const wiring = buildWiring('plans', 'eu-west-1', 'dev');
 const orders = loadPlanFile('plans/orders.yml');
+/** The orders plan moving traffic by UPSERT, as plans without `traffic` do. */
+const ordersUpsert = upsertVariant('plans/orders.yml');
 const featureStore = loadPlanFile('plans/feature-store.yml');
 /** The orders plan's readiness alarm as the dev stack's policies name it. */
 const ordersAlarmArn = {
@@ -204,7 +206,7 @@ const warmUp = (stage: string, fns: readonly string[]) => ({
 describe('statementsFor updateDns', () => {
   it("conditions the record change on the plan's record name, its type and UPSERT only", () => {
     // Act
-    const statements = statementsFor('updateDns', [orders], 'dev');
+    const statements = statementsFor('updateDns', [ordersUpsert], 'dev');
 
     // Assess
     const change = statements.find((s) => s.Action.includes('route53:ChangeResourceRecordSets'));
@@ -225,7 +227,7 @@ describe('statementsFor updateDns', () => {
 
   it('writes one conditioned statement per plan, each with its own zone and record', () => {
     // Act
-    const statements = statementsFor('updateDns', [orders, featureStore], 'dev').filter((s) =>
+    const statements = statementsFor('updateDns', [ordersUpsert, featureStore], 'dev').filter((s) =>
       s.Action.includes('route53:ChangeResourceRecordSets'),
     );
 
@@ -241,13 +243,82 @@ describe('statementsFor updateDns', () => {
     });
   });
 
-  it('is the only statement in the stack that may change Route 53 records', () => {
+  it('lets no function change Route 53 records in a stack whose plans move traffic on the data plane', () => {
     // Act
     const changers = allStatements().filter((s) => actions(s).includes('route53:ChangeResourceRecordSets'));
+    const getChange = statementsFor('dnsStatus', [orders], 'dev').flatMap((s) => s.Action);
 
     // Assess
-    expect(changers.map((s) => s.Sid)).toEqual(['ChangeRecordOrders']);
-    expect(changers.every((s) => s.Condition !== undefined)).toBe(true);
+    expect(changers).toEqual([]);
+    expect(getChange).not.toContain('route53:GetChange');
+  });
+
+  it('lets UpdateDns switch exactly the plan routing controls, and DnsStatus read them, nothing more', () => {
+    // Prepare
+    if (orders.traffic.kind !== 'routing-control') throw new Error('orders uses routing controls');
+    const { primary, standby } = orders.traffic.routingControls;
+
+    // Act
+    const update = statementsFor('updateDns', [orders], 'dev').filter((s) =>
+      s.Action.some((a) => a.startsWith('route53-recovery-cluster:')),
+    );
+    const status = statementsFor('dnsStatus', [orders], 'dev');
+
+    // Assess
+    expect(update).toEqual([
+      {
+        Sid: 'SwitchRoutingControls',
+        Effect: 'Allow',
+        Action: ['route53-recovery-cluster:UpdateRoutingControlStates'],
+        Resource: [standby, primary],
+      },
+    ]);
+    expect(status).toEqual([
+      {
+        Sid: 'ReadRoutingControls',
+        Effect: 'Allow',
+        Action: ['route53-recovery-cluster:GetRoutingControlState'],
+        Resource: [standby, primary],
+      },
+    ]);
+  });
+
+  it('lets a health-check plan publish only in its own namespace and read only its take-over alarm', () => {
+    // Prepare
+    const plan = planVariant('plans/orders.yml', (p) => ({
+      ...p,
+      traffic: {
+        kind: 'health-check',
+        records: ['db.orders.example.internal'],
+        healthCheckId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+        alarm: { name: 'orders-take-over', namespace: 'DrFailover/Orders', metricName: 'TakeOver' },
+      },
+    }));
+
+    // Act
+    const update = statementsFor('updateDns', [plan], 'dev').filter((s) =>
+      s.Action.includes('cloudwatch:PutMetricData'),
+    );
+    const status = statementsFor('dnsStatus', [plan], 'dev');
+
+    // Assess
+    expect(update).toEqual([
+      {
+        Sid: 'PublishTakeOverOrders',
+        Effect: 'Allow',
+        Action: ['cloudwatch:PutMetricData'],
+        Resource: ['*'],
+        Condition: { StringEquals: { 'cloudwatch:namespace': 'DrFailover/Orders' } },
+      },
+    ]);
+    expect(status).toEqual([
+      {
+        Sid: 'ReadTakeOverAlarm',
+        Effect: 'Allow',
+        Action: ['cloudwatch:DescribeAlarms'],
+        Resource: ['arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-take-over'],
+      },
+    ]);
   });
 });
 
@@ -343,6 +414,11 @@ describe('readiness wiring', () => {
       'cloudwatch:GetMetricData': ['*'],
       'route53:GetHostedZone': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
       'route53:ListResourceRecordSets': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
+      // The traffic check reads the plan's two routing controls, nothing else of the cluster.
+      'route53-recovery-cluster:GetRoutingControlState': [
+        'arn:aws:route53-recovery-control::111122223333:controlpanel/0a1b2c3d4e5f60718293a4b5c6d7e8f9/routingcontrol/9f8e7d6c5b4a3021',
+        'arn:aws:route53-recovery-control::111122223333:controlpanel/0a1b2c3d4e5f60718293a4b5c6d7e8f9/routingcontrol/1a2b3c4d5e6f7081',
+      ],
       'cloudwatch:DescribeAlarms': [
         'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-db-primary-unhealthy',
         'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-api-writes-failing',

@@ -19,6 +19,7 @@ export const readinessProbesFor = async (plan: Plan, stack: StackNames): Promise
     writer: () => database.writer(),
     dnsRecord,
     alarms: () => alarms.alarms(),
+    traffic: async () => (await import('./traffic.js')).trafficFacts(plan),
     stateMachine: () => own.stateMachine(),
     functions: () => own.functions(),
   };

@@ -11,6 +11,7 @@
  * | `backup`         | newest snapshot or replicated backup (standby region)             | none, or older than readiness.maxBackupAgeHours |
  * | `dns`            | the record (Route 53: us-east-1) vs the current writer            | the record points anywhere but the writer       |
  * | `trigger-alarms` | each alarm, its rule and the rule's target (standby region)       | missing, unwired, or blind (INSUFFICIENT_DATA)  |
+ * | `traffic`        | routing controls on every cluster endpoint, or the take-over alarm | a failover would not move traffic              |
  * | `state-machine`  | the failover state machine (standby region)                       | missing or being deleted                        |
  * | `functions`      | every function of the stack (standby region)                      | missing or failed                               |
  *
@@ -36,6 +37,7 @@ export const CHECK_NAMES = [
   'backup',
   'dns',
   'trigger-alarms',
+  'traffic',
   'state-machine',
   'functions',
 ] as const;

@@ -24,6 +24,7 @@ import {
   type ReadinessReport,
   worstOf,
 } from './model.js';
+import { evaluateTraffic } from './traffic.js';
 
 interface CheckDefinition {
   check: CheckName;
@@ -107,6 +108,7 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
       scope: 'standby',
       run: async () => evaluateAlarms(await probes.alarms(), plan, now()),
     },
+    { check: 'traffic', scope: 'standby', run: async () => evaluateTraffic(plan, await probes.traffic()) },
     { check: 'state-machine', scope: 'standby', run: async () => evaluateStateMachine(await probes.stateMachine()) },
     { check: 'functions', scope: 'standby', run: async () => evaluateFunctions(await probes.functions()) },
   ];

@@ -24,19 +24,28 @@ export const updateDns = async ({ state }: StepPayload, deps: DnsDeps): Promise<
     previousAnswer = undefined;
   }
   const was = previousAnswer ? { previousAnswer } : {};
+  const kind = state.plan.traffic?.kind ?? 'upsert';
   if (state.input.dryRun) {
     const now = previousAnswer ? previousAnswer.join(', ') : 'unknown';
+    const would =
+      kind === 'upsert' ? `UPSERT ${recordName} → ${target} (TTL ${ttl} s)` : `move ${recordName} by ${kind}`;
     return step.done(
       { dns: { recordName, target, ttl, status: 'skipped', checks: 0, ...was } },
-      `dry run: would UPSERT ${recordName} → ${target} (TTL ${ttl} s), now ${now}`,
+      `dry run: would ${would}, now ${now}`,
     );
   }
-  const { changeId, status } = await dns.point(recordName, target, ttl);
+  const change = await dns.point(recordName, target, ttl);
+  const { changeId } = change;
+  const status = change.status ?? 'pending';
+  const how = {
+    ...(change.mechanism ? { mechanism: change.mechanism } : {}),
+    ...(change.endpoint ? { endpoint: change.endpoint } : {}),
+  };
   // A change the service answers INSYNC needs no wait: the state machine goes straight to Verify.
   const insyncAt = status === 'insync' ? { insyncAt: deps.now().toISOString() } : {};
   return step.done(
-    { dns: { recordName, target, ttl, changeId, status, checks: 0, ...was, ...insyncAt } },
-    `UPSERT ${recordName} → ${target} (${changeId}${status === 'insync' ? ', in sync' : ''})`,
+    { dns: { recordName, target, ttl, changeId, ...how, status, checks: 0, ...was, ...insyncAt } },
+    change.detail ?? `UPSERT ${recordName} → ${target} (${changeId}${status === 'insync' ? ', in sync' : ''})`,
   );
 };
 

@@ -13,6 +13,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetRoutingControlStateCommand, Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ const cloudwatch = mockClient(CloudWatchClient);
 const route53 = mockClient(Route53Client);
 const eventBridge = mockClient(EventBridgeClient);
 const lambda = mockClient(LambdaClient);
+const arc = mockClient(Route53RecoveryClusterClient);
 
 const TARGET_ARN = `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:orders-eu`;
 const PRIMARY_ARN = `arn:aws:rds:us-east-1:${ACCOUNT}:cluster:orders-us`;
@@ -112,10 +114,15 @@ beforeEach(() => {
   eventBridge.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 't', Arn: TRIGGER_ARN }] });
   sfn.on(DescribeStateMachineCommand).resolves({ status: 'ACTIVE' });
   lambda.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', LastUpdateStatus: 'Successful' });
+  // The routing controls before any failover: traffic on the primary.
+  arc.on(GetRoutingControlStateCommand).callsFake((input: { RoutingControlArn: string }) => ({
+    RoutingControlArn: input.RoutingControlArn,
+    RoutingControlState: input.RoutingControlArn.endsWith('1a2b3c4d5e6f7081') ? 'On' : 'Off',
+  }));
 });
 
 afterEach(() => {
-  for (const m of [rds, cloudwatch, route53, eventBridge, lambda, sfn]) m.reset();
+  for (const m of [rds, cloudwatch, route53, eventBridge, lambda, sfn, arc]) m.reset();
 });
 
 /**
@@ -130,7 +137,15 @@ describe('dr-failover readiness against AWS', () => {
     // Assess
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^orders: DR readiness OK /);
-    for (const check of ['standby', 'replication-lag', 'backup', 'trigger-alarms', 'state-machine', 'functions']) {
+    for (const check of [
+      'standby',
+      'replication-lag',
+      'backup',
+      'trigger-alarms',
+      'traffic',
+      'state-machine',
+      'functions',
+    ]) {
       expect(out.stdout).toMatch(new RegExp(`\\n${check}\\s+OK\\s+standby `));
     }
     expect(out.stdout).toMatch(/\ndns\s+OK\s+primary /);
@@ -167,7 +182,7 @@ describe('dr-failover readiness against AWS', () => {
     // Assess
     expect(out.code).toBe(1);
     const report = JSON.parse(out.stdout) as ReadinessReport;
-    expect(report).toMatchObject({ plan: 'orders', status: 'CRITICAL', counts: { OK: 6, WARN: 0, CRITICAL: 1 } });
+    expect(report).toMatchObject({ plan: 'orders', status: 'CRITICAL', counts: { OK: 7, WARN: 0, CRITICAL: 1 } });
     expect(report.checks.find((c) => c.check === 'backup')?.summary).toContain('72 h old');
     expect(eventBridge).toHaveReceivedCommandWith(DescribeRuleCommand, { Name: 'dr-failover-prod-orders-alarm-1' });
   });

@@ -26,6 +26,11 @@ const healthy = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
   alarms: async () => [],
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active', lastUpdate: 'Successful' }],
+  traffic: async () => ({
+    controls: { primary: 'On', standby: 'Off' },
+    endpoints: [{ region: 'us-west-2', answered: true }],
+    detail: 'routing controls primary On, standby Off',
+  }),
   ...over,
 });
 
