@@ -8,13 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicationLagExceededError } from '#core/errors.js';
 import type { LostWriteLedger } from '#core/ledger.js';
-import {
-  preserveDataDir,
-  readLedger,
-  rebuildAsStandby,
-  requireCaughtUp,
-  startFenced,
-} from '#lab/postgres/rejoin.js';
+import { preserveDataDir, readLedger, rebuildAsStandby, requireCaughtUp, startFenced } from '#lab/postgres/rejoin.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 import { inRecovery, query, waitFor } from './support.js';
 

@@ -46,9 +46,7 @@ it('fails over, keeps the old primary and its lost writes, rebuilds it, and fail
   // Assess: the ledger lists exactly the acknowledged commits the workload's record says the first leg lost
   expect(ledger).toMatchObject({ oldTimeline: 1, newTimeline: 2 });
   expect(ledger?.transactions).toBeDefined();
-  expect(ledgerCheck?.acknowledged.toSorted((a, b) => a - b)).toEqual(
-    out.rpo?.lostIds.toSorted((a, b) => a - b),
-  );
+  expect(ledgerCheck?.acknowledged.toSorted((a, b) => a - b)).toEqual(out.rpo?.lostIds.toSorted((a, b) => a - b));
   expect(ledgerCheck?.matches).toBe(true);
   expect(ledger?.transactions?.length).toBeGreaterThanOrEqual(ledgerCheck?.ledgerIds.length ?? 0);
   if ((out.rpo?.lostCount ?? 0) > 0) expect(ledger?.bytesAfterFork).toBeGreaterThan(0);
