@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { aggregate } from '#lab/drill/aggregate.js';
 import { createProgressView } from '#lab/drill/progress.js';
 import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
+import { runRoundTripCommand } from '#lab/drill/round-trip-report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { cleanupActiveDrills, failInOneLine } from '#lab/drill/teardown.js';
 import type { DrillMode, DrillReport, DrillResult } from '#lab/drill/types.js';
@@ -25,6 +26,8 @@ const USAGE = `Usage: npm run drill -- [options]
   --ttl S                    TTL of the DNS record clients resolve (default 1)
   --rto-target S             the plan's RTO target (default 30)
   --start alarm|manual       unplanned only: how the run starts (default alarm: kill + detector + trigger)
+  --round-trip               there and back: unplanned failover (kill), the old primary preserved and its lost
+                             writes recorded, rebuilt as the new primary's standby, then a planned failback
   --json                     plain progress on stderr, the result as JSON on stdout
   --keep                     leave the servers up after the (last) drill and print how to connect; Ctrl-C ends
   --report-dir DIR           where reports go (default drill-report)
@@ -56,6 +59,7 @@ const { values } = (() => {
         ttl: { type: 'string' },
         'rto-target': { type: 'string' },
         start: { type: 'string' },
+        'round-trip': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         'report-dir': { type: 'string' },
@@ -112,6 +116,11 @@ process.on('SIGTERM', onSignal);
 
 const out = json ? process.stderr : process.stdout;
 const view = createProgressView({ stream: out, live: !json });
+if (values['round-trip']) {
+  if (iterations > 1 || keep || values.mode !== undefined)
+    fail('--round-trip runs once, unplanned out and planned back');
+  await runRoundTripCommand(options, { view, out, json, command, reportRoot: values['report-dir'] ?? 'drill-report' });
+}
 const reports: DrillReport[] = [];
 let kept: DrillResult['kept'];
 const wallStart = Date.now();

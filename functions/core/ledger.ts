@@ -33,7 +33,10 @@ export interface LostWriteLedger {
   newTimeline: number;
   /** Where the new primary's timeline left the old one: nothing from here on reached it. */
   forkLsn: string;
-  /** The old primary's end of WAL when read. */
+  /**
+   * The old primary's end of WAL when read: besides what it wrote before it went dark, the records it wrote on its
+   * return (the checkpoint that ends crash recovery), which hold no client transaction.
+   */
   oldEndLsn: string;
   /** WAL the old primary wrote after the fork (0: it wrote nothing the new primary lacks). */
   bytesAfterFork: number;

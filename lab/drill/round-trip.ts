@@ -32,7 +32,7 @@ import { WORKLOAD_TABLE } from './workload.js';
 import { DRILL_RECORD, type DrillSettings, settingsOf, startWorld } from './world.js';
 import { watchWriters } from './writers.js';
 
-export type RoundTripOptions = Omit<DrillOptions, 'mode' | 'start' | 'orchestration' | 'keep' | 'beforeIncident'> & {
+export type RoundTripOptions = Omit<DrillOptions, 'mode' | 'start' | 'orchestration' | 'keep'> & {
   /** How long the rebuilt standby has to reach lag 0 before the failback is refused (default 15 s). */
   catchUpTimeoutMs?: number;
   /** Called once the old primary is rebuilt and streaming, before the catch-up gate (tests pause replay here). */
@@ -43,6 +43,8 @@ export type RoundTripOptions = Omit<DrillOptions, 'mode' | 'start' | 'orchestrat
 export interface LedgerCheck {
   /** Workload ids the ledger's transactions wrote on the old primary. */
   ledgerIds: number[];
+  /** Each of them with the transaction that wrote it, and whether the workload saw it acknowledged. */
+  rows: { id: number; xid: string; acknowledged: boolean }[];
   /** Of those, acknowledged to the workload: the acknowledged commits really lost. */
   acknowledged: number[];
   /** Of those, never acknowledged (the kill came between commit and acknowledgement): in doubt for the client. */
@@ -77,6 +79,7 @@ const goOut = async (env: DrillEnvironment, options: RoundTripOptions, settings:
   const how: IncidentPlan = { mode: 'unplanned', start: 'alarm', orchestration: 'state-machine' };
   const rig = await buildRig(env, options, settings.waitMs, progress);
   const detector = await armDetector(env, settings, teardown);
+  await options.beforeIncident?.(env);
   const incident = await strike(env, rig, how, detector, settings, progress);
   const run = incident.runName ? await rig.executions.result(incident.runName) : undefined;
   await detector.stop();
@@ -123,20 +126,22 @@ export const ledgerLine = (c: LedgerCheck): string =>
 /** The workload ids the ledger's transactions wrote, read on the old primary by inserting transaction (xmin). */
 const checkLedger = async (env: DrillEnvironment, ledger: LostWriteLedger, lost: readonly number[]) => {
   const xids = (ledger.transactions ?? []).map((t) => t.xid);
-  const ledgerIds = await withClient(env.regions.primary.connectionConfig(), async (c) => {
-    const r = await c.query<{ id: string }>(
-      `SELECT id FROM ${WORKLOAD_TABLE} WHERE xmin::text = ANY($1::text[]) ORDER BY id`,
+  const found = await withClient(env.regions.primary.connectionConfig(), async (c) => {
+    const r = await c.query<{ id: string; xid: string }>(
+      `SELECT id, xmin::text AS xid FROM ${WORKLOAD_TABLE} WHERE xmin::text = ANY($1::text[]) ORDER BY id`,
       [xids],
     );
-    return r.rows.map((row) => Number(row.id));
+    return r.rows.map((row) => ({ id: Number(row.id), xid: row.xid }));
   });
+  const ledgerIds = found.map((r) => r.id);
   const acked = new Set(env.workload.acks.map((a) => a.id));
+  const rows = found.map((r) => ({ ...r, acknowledged: acked.has(r.id) }));
   const tried = new Set(env.workload.failures.filter((f) => f.phase === 'insert').map((f) => f.id));
   const acknowledged = ledgerIds.filter((id) => acked.has(id));
   const inDoubt = ledgerIds.filter((id) => !acked.has(id));
   const same = acknowledged.length === lost.length && lost.every((id) => acknowledged.includes(id));
   const matches = ledger.transactions !== undefined && same && inDoubt.every((id) => tried.has(id));
-  return { ledgerIds, acknowledged, inDoubt, workloadLost: [...lost], matches };
+  return { ledgerIds, rows, acknowledged, inDoubt, workloadLost: [...lost], matches };
 };
 
 /** Rebuilt from the new primary, then the gate: lag 0, or the failback is refused with nothing changed. */
