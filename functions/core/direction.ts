@@ -1,11 +1,14 @@
 /**
  * Which way a run goes, from the observed world rather than the plan file. A plan names a pair of nodes (`primary`
- * and `standby` are the names they had when it was written); after a failover the pair is the other way round, and
- * the same plan serves the way back. A run goes from the node that is the writer now to the one streaming from it.
+ * and `standby` are the names they had when it was written); after a failover and a rebuild the pair is the other
+ * way round, and the same plan serves the way back. A run goes from the node that is the writer now to the one
+ * streaming from it.
  *
- * The observation is read once, before anything changes (after a run has promoted, both sides look different);
- * when it does not show one writer and one standby that follows it, the run is refused with AmbiguousTopologyError
- * rather than guessed.
+ * The observation is read once, in Prepare, before anything changes. The plan's own direction stands unless the world
+ * clearly shows the reverse (the plan's standby writes and the plan's primary streams from it), so that a run
+ * whose primary region is dark, or a re-run after a promotion (its old primary dark or fenced), goes on as before.
+ * A world that contradicts itself (two writers; two standbys; a standby following a third server) is refused with
+ * AmbiguousTopologyError rather than guessed.
  */
 import { AmbiguousTopologyError, ConfigurationError } from './errors.js';
 import type { Plan } from './plan.js';
@@ -21,44 +24,53 @@ export interface NodeView {
   reachable: boolean;
   /** `pg_is_in_recovery()`: true for a standby. */
   inRecovery?: boolean;
-  /** For a standby: the host it replicates from (its WAL receiver's sender, else its `primary_conninfo`). */
+  /** `default_transaction_read_only`: a fenced old primary is out of recovery but takes no write. */
+  readOnly?: boolean;
+  /**
+   * For a standby: the server it replicates from (its WAL receiver's sender, else its `primary_conninfo`), as the
+   * plan's host of that node when it is one of the pair; absent when it cannot tell.
+   */
   upstreamHost?: string;
+}
+
+export interface Direction {
+  /** The side that writes now: the run goes from it to the other. */
+  writer: PlanSide;
+  /** What was seen, for the timeline. */
+  observed: string;
 }
 
 const other = (side: PlanSide): PlanSide => (side === 'primary' ? 'standby' : 'primary');
 
 const describe = (side: PlanSide, v: NodeView): string => {
   if (!v.reachable) return `${side} ${v.host} did not answer`;
-  if (!v.inRecovery) return `${side} ${v.host} is a writer`;
-  return `${side} ${v.host} is a standby${v.upstreamHost ? ` following ${v.upstreamHost}` : ' following nobody'}`;
+  if (!v.inRecovery)
+    return `${side} ${v.host} is ${v.readOnly ? 'out of recovery but read-only (fenced)' : 'a writer'}`;
+  return `${side} ${v.host} is a standby${v.upstreamHost ? ` following ${v.upstreamHost}` : ''}`;
 };
 
-/**
- * The side that is the writer now. A standby vouches for its upstream even when that upstream is dark (an
- * unplanned failover), a writer is one only when its peer is not a writer too (two writers), and a standby that
- * follows neither node leaves the direction unknown.
- */
-export const observedWriter = (views: Record<PlanSide, NodeView>): PlanSide => {
-  const world = `${describe('primary', views.primary)}; ${describe('standby', views.standby)}`;
+const writes = (v: NodeView) => v.reachable && v.inRecovery === false && v.readOnly !== true;
+const standbyOf = (v: NodeView) => v.reachable && v.inRecovery === true;
+
+/** The side that writes now, and what was seen; throws AmbiguousTopologyError on a contradictory world. */
+export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => {
+  const observed = `${describe('primary', views.primary)}; ${describe('standby', views.standby)}`;
   const refuse = (why: string): never => {
-    throw new AmbiguousTopologyError(`${why}: ${world}. Establish one writer streaming to one standby, then re-run`);
+    throw new AmbiguousTopologyError(
+      `${why}: ${observed}. Make one node the writer and the other its streaming standby, then run again`,
+    );
   };
-  const writers = (['primary', 'standby'] as const).filter((s) => views[s].reachable && views[s].inRecovery === false);
-  if (writers.length === 2) return refuse('two writers (split brain)');
-  const follows = (s: PlanSide) => views[s].reachable && views[s].inRecovery === true && views[s].upstreamHost;
+  if (writes(views.primary) && writes(views.standby)) return refuse('two writers (split brain)');
+  if (standbyOf(views.primary) && standbyOf(views.standby)) return refuse('no writer: both nodes are standbys');
   for (const side of ['primary', 'standby'] as const) {
-    const follower = other(side);
-    if (follows(follower) && views[follower].upstreamHost !== views[side].host) {
-      return refuse(`the ${follower} does not replicate from the ${side}`);
+    const follower = views[other(side)];
+    const upstream = follower.upstreamHost;
+    if (standbyOf(follower) && upstream !== undefined && upstream !== views[side].host) {
+      return refuse(`the ${other(side)} replicates from ${upstream}, not from the ${side}`);
     }
   }
-  const [writer] = writers;
-  if (writer) return writer;
-  // No writer answered: the one a standby follows is the writer that went dark.
-  for (const side of ['primary', 'standby'] as const) {
-    if (!views[side].reachable && follows(other(side))) return side;
-  }
-  return refuse('no writer');
+  const reversed = writes(views.standby) && standbyOf(views.primary);
+  return { writer: reversed ? 'standby' : 'primary', observed };
 };
 
 /**

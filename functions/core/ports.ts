@@ -3,6 +3,7 @@
  * Every adapter translates provider failures into the named errors of ./errors.ts, keeping `cause`.
  */
 import type { ApprovalTimeoutCause } from './approval.js';
+import type { NodeView, PlanSide } from './direction.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 
@@ -102,6 +103,15 @@ export interface DatabaseFailover {
   promotionStatus(): Promise<PromotionStatus>;
   /** The address DNS should point at once the standby is the writer. */
   writerEndpoint(): Promise<string>;
+}
+
+/**
+ * Reads how the plan's pair of database nodes stands now, each node's own view, once, before a run changes anything
+ * (core/direction.ts decides the direction from it). Never throws for a node that does not answer: that node is
+ * `reachable: false`. Bounded as a whole by the adapter (a dark region must not hold the run).
+ */
+export interface PairObserver {
+  observe(): Promise<Record<PlanSide, NodeView>>;
 }
 
 export interface DnsSwitch {

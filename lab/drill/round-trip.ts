@@ -173,7 +173,8 @@ const comeHome = async (
   const progress = (p: DrillProgress) => options.onProgress?.(p);
   const back: DrillEnvironment = { ...env, regions: swapped(env.regions), plan: orientPlan(env.plan, 'standby') };
   const how: IncidentPlan = { mode: 'planned', start: 'manual', orchestration: 'state-machine' };
-  const rig = await buildRig(back, options, settings.waitMs, progress);
+  // The other region's stack holds the same plan as written: its Prepare observes the pair the other way round.
+  const rig = await buildRig({ ...back, plan: env.plan }, options, settings.waitMs, progress);
   const startedAt = new Date();
   const incident = await strike(back, rig, how, undefined, settings, progress);
   const run = incident.runName ? await rig.executions.result(incident.runName) : undefined;

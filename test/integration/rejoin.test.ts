@@ -6,8 +6,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresPair } from '#adapters/database/postgres-pair.js';
+import { observedWriter } from '#core/direction.js';
 import { ReplicationLagExceededError } from '#core/errors.js';
 import type { LostWriteLedger } from '#core/ledger.js';
+import { type PlanWithDatabase, parsePlan } from '#core/plan.js';
 import { preserveDataDir, readLedger, rebuildAsStandby, requireCaughtUp, startFenced } from '#lab/postgres/rejoin.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 import { inRecovery, query, waitFor } from './support.js';
@@ -15,10 +18,37 @@ import { inRecovery, query, waitFor } from './support.js';
 const ids = async (config: Parameters<typeof query>[0]) =>
   (await query<{ id: string }>(config, 'SELECT id FROM t ORDER BY id')).map((r) => Number(r.id));
 
+/** The pair as Prepare observes it, through the adapter, and the direction it gives. */
+const observe = async (regions: LocalRegions) => {
+  const plan = parsePlan(
+    {
+      name: 'rejoin',
+      accountId: '111122223333',
+      regions: { primary: 'us-east-1', standby: 'eu-west-1' },
+      trigger: {},
+      rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
+      rto: { targetSeconds: 60 },
+      database: regions.databaseConfig({ file: regions.credentialsFile }),
+      dns: {
+        kind: 'local',
+        controlEndpoint: '127.0.0.1:5380',
+        nameserver: '127.0.0.1:5353',
+        recordName: 'db.x.internal',
+        ttl: 1,
+      },
+      notify: { eventBus: 'dr-failover' },
+    },
+    'test',
+  ) as PlanWithDatabase<'postgres'>;
+  const views = await new PostgresPair(plan).observe();
+  return { views, direction: observedWriter(views) };
+};
+
 describe('an old primary returning after an unplanned failover', () => {
   let regions: LocalRegions;
   let preserved: string;
   let ledger: LostWriteLedger;
+  const seen: Awaited<ReturnType<typeof observe>>[] = [];
 
   beforeAll(async () => {
     regions = await startLocalRegions();
@@ -26,6 +56,7 @@ describe('an old primary returning after an unplanned failover', () => {
     const standby = regions.standby.connectionConfig();
     await query(primary, 'CREATE EXTENSION pg_walinspect');
     await query(primary, 'CREATE TABLE t (id bigint PRIMARY KEY)');
+    seen.push(await observe(regions));
     for (let id = 1; id <= 10; id++) await query(primary, 'INSERT INTO t VALUES ($1)', [id]);
     await waitFor('the standby to have ids 1..10', async () => (await ids(standby)).length === 10);
     // The standby stops receiving: what the primary commits from now on is acknowledged and never replicated.
@@ -39,7 +70,9 @@ describe('an old primary returning after an unplanned failover', () => {
     await regions.primary.kill();
     await query(standby, 'SELECT pg_promote(true, 60)');
     preserved = await preserveDataDir(regions.primary, 'test');
+    seen.push(await observe(regions));
     await startFenced(regions.primary);
+    seen.push(await observe(regions));
     ledger = await readLedger(regions.standby, regions.primary);
   }, 90_000);
 
@@ -104,4 +137,21 @@ describe('an old primary returning after an unplanned failover', () => {
     expect(caught.replayLsn).toBe(caught.primaryLsn);
     expect(await ids(rebuilt)).toContain(16);
   }, 60_000);
+
+  it('was observed by the pair adapter as each stage left it, the direction turning only once rebuilt', async () => {
+    // Act
+    const rebuilt = await observe(regions);
+
+    // Assess: as written; promoted with the old primary dark, then back fenced (a re-run finishes as written)
+    expect(seen.map((s) => s.direction.writer)).toEqual(['primary', 'primary', 'primary']);
+    expect(seen[0]?.views).toEqual({
+      primary: { host: '127.0.0.1', reachable: true, inRecovery: false, readOnly: false },
+      standby: { host: '127.0.0.2', reachable: true, inRecovery: true, readOnly: false, upstreamHost: '127.0.0.1' },
+    });
+    expect(seen[1]?.views.primary).toEqual({ host: '127.0.0.1', reachable: false });
+    expect(seen[2]?.views.primary).toMatchObject({ reachable: true, inRecovery: false, readOnly: true });
+    // Rebuilt: the old primary streams from the new one, and the plan runs the other way round
+    expect(rebuilt.views.primary).toMatchObject({ inRecovery: true, upstreamHost: '127.0.0.2' });
+    expect(rebuilt.direction.writer).toBe('standby');
+  });
 });
