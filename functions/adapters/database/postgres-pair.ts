@@ -33,6 +33,27 @@ const addresses = async (host: string): Promise<Set<string> | undefined> => {
   }
 };
 
+/**
+ * Which of the pair's `hosts` the upstream is (by name, else by a shared address), or the upstream itself when it
+ * certainly is neither (every name resolved, no address shared); else undefined: unknown, never a third server.
+ */
+export const pairHostOf = async (
+  upstream: string | undefined,
+  hosts: readonly string[],
+): Promise<string | undefined> => {
+  if (!upstream) return undefined;
+  if (hosts.includes(upstream)) return upstream;
+  const mine = await addresses(upstream);
+  if (!mine) return undefined;
+  let allKnown = true;
+  for (const host of hosts) {
+    const theirs = await addresses(host);
+    if (!theirs) allKnown = false;
+    else if ([...theirs].some((a) => mine.has(a))) return host;
+  }
+  return allKnown ? upstream : undefined;
+};
+
 export interface PairObserverDeps {
   secrets?: typeof resolveSecret;
   /** Bound on each node's answer (default 1500 ms: a dark region must not hold Prepare). */
@@ -74,9 +95,9 @@ export class PostgresPair implements PairObserver {
           ).rows[0],
       );
       if (!row) return { host, reachable: false };
-      const upstream = row.in_recovery
-        ? await this.pairHostOf(row.sender_host ?? conninfoHost(row.conninfo))
-        : undefined;
+      const hosts = [this.plan.database.primary.host, this.plan.database.standby.host];
+      const named = row.sender_host ?? conninfoHost(row.conninfo);
+      const upstream = row.in_recovery ? await pairHostOf(named, hosts) : undefined;
       return {
         host,
         reachable: true,
@@ -87,21 +108,5 @@ export class PostgresPair implements PairObserver {
     } catch {
       return { host, reachable: false };
     }
-  }
-
-  /** The plan's host the upstream is, or the upstream itself when it is certainly neither; else undefined. */
-  private async pairHostOf(upstream: string | undefined): Promise<string | undefined> {
-    if (!upstream) return undefined;
-    const hosts = [this.plan.database.primary.host, this.plan.database.standby.host];
-    if (hosts.includes(upstream)) return upstream;
-    const mine = await addresses(upstream);
-    if (!mine) return undefined;
-    let allKnown = true;
-    for (const host of hosts) {
-      const theirs = await addresses(host);
-      if (!theirs) allKnown = false;
-      else if ([...theirs].some((a) => mine.has(a))) return host;
-    }
-    return allKnown ? upstream : undefined;
   }
 }
