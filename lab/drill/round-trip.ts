@@ -10,7 +10,10 @@
  *    the current writer (core/direction.ts): fence, catch up, promote, move DNS; 0 acknowledged commits lost.
  */
 import { orientPlan } from '#core/direction.js';
+import type { ExecutionInput } from '#core/input.js';
 import type { LostWriteLedger } from '#core/ledger.js';
+import type { Plan } from '#core/plan.js';
+import { executionName, windowStamp } from '#core/trigger.js';
 import {
   type CatchUp,
   preserveDataDir,
@@ -22,8 +25,8 @@ import {
 import type { LocalRegions } from '../regions.js';
 import { assembleReport, callsOf, outcomeOf } from './assemble.js';
 import { checkAfterRun, countLost, measureRto } from './checks.js';
-import { armDetector, type IncidentPlan, strike } from './incident.js';
-import { buildRig } from './rig.js';
+import { armDetector, type Incident, type IncidentPlan, strike } from './incident.js';
+import { buildRig, type Rig } from './rig.js';
 import { withClient, writeRejected } from './sql.js';
 import type { Teardown } from './teardown.js';
 import { clock, round } from './time.js';
@@ -163,6 +166,25 @@ const rebuild = async (env: DrillEnvironment, options: RoundTripOptions, progres
   return { ms, catchUp: caught };
 };
 
+/** The operator's `dr-failover failback`: a planned run of trigger kind `failback`, which Prepare checks. */
+const startFailback = async (rig: Rig, plan: Plan, progress: (p: DrillProgress) => void): Promise<Incident> => {
+  const at = clock();
+  const input: ExecutionInput = {
+    plan: plan.name,
+    mode: 'planned',
+    dryRun: false,
+    reason: 'drill: back to the first region, rebuilt and caught up',
+    requestedBy: 'drill:operator',
+    incidentStartedAt: new Date(at).toISOString(),
+    overrideCooldown: false,
+    trigger: { kind: 'failback', source: 'lab/drill/round-trip.ts' },
+  };
+  const runName = executionName(plan.name, 'failback', windowStamp(new Date(at), 1));
+  progress({ group: 'incident', step: 'failback request', status: 'done', at, detail: runName });
+  const started = await rig.executions.start(runName, input);
+  return { at, runName, trigger: { outcome: started.outcome, executionName: runName, ms: round(clock() - at) } };
+};
+
 /** Leg 2: the planned failback, run by the other region's stack with the plan oriented from the current writer. */
 const comeHome = async (
   env: DrillEnvironment,
@@ -176,7 +198,7 @@ const comeHome = async (
   // The other region's stack holds the same plan as written: its Prepare observes the pair the other way round.
   const rig = await buildRig({ ...back, plan: env.plan }, options, settings.waitMs, progress);
   const startedAt = new Date();
-  const incident = await strike(back, rig, how, undefined, settings, progress);
+  const incident = await startFailback(rig, env.plan, progress);
   const run = incident.runName ? await rig.executions.result(incident.runName) : undefined;
   const calls = callsOf(rig, incident);
   const overheadOf = (ms: number) => round(ms - (calls.promoteMs ?? 0) - (calls.dnsUpdateMs ?? 0));

@@ -71,7 +71,8 @@ it('fails over, keeps the old primary and its lost writes, rebuilds it, and fail
   expect(report.rebuild?.catchUp.replayLsn).toBeDefined();
   expect(back?.outcome).toBe('succeeded');
   expect(back?.mode).toBe('planned');
-  // The same plan as written: Prepare observed the rebuilt pair and ran it the other way round
+  // The same plan as written, started as a failback: Prepare observed the rebuilt pair and ran it the other way round
+  expect(back?.trigger?.executionName).toMatch(/^drill-failback-\d{8}T\d{4}Z$/);
   expect(back?.execution?.timeline[0]?.outcome).toMatch(/eu-west-1 → us-east-1.*the pair observed the other way round/);
   expect(back?.execution?.fence).toMatchObject({ fenced: true, method: 'read-only' });
   expect(back?.rto?.firstWrite.server).toBe('127.0.0.1');

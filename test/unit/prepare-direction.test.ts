@@ -49,14 +49,18 @@ const input = {
 };
 
 /** Prepare with a pair showing `views`; `observed` counts the observations. */
-const prepareWith = (views: Record<PlanSide, NodeView> | undefined, region?: string) => {
+const prepareWith = (
+  views: Record<PlanSide, NodeView> | undefined,
+  region?: string,
+  extra: Record<string, unknown> = {},
+) => {
   const observed: Plan[] = [];
   const pair = async (p: Plan): Promise<PairObserver | undefined> => {
     observed.push(p);
     return views ? { observe: async () => views } : undefined;
   };
   const run = prepare(
-    { step: 'Prepare', executionId: EXECUTION, state: input },
+    { step: 'Prepare', executionId: EXECUTION, state: { ...input, ...extra } },
     {
       now: () => NOW,
       plans: () => new Map([[plan.name, plan]]),
@@ -135,5 +139,46 @@ describe('Prepare: the direction of the pair, observed', () => {
     // Assess
     expect(state.plan).toBe(plan);
     expect(state.timeline[0]?.outcome).not.toMatch(/observed/);
+  });
+});
+
+describe('Prepare: a failback run', () => {
+  const failback = { trigger: { kind: 'failback', source: 'dr-failover CLI' } };
+  const asWritten: Record<PlanSide, NodeView> = {
+    primary: { host: P, reachable: true, inRecovery: false },
+    standby: { host: S, reachable: true, inRecovery: true, upstreamHost: P },
+  };
+  const rebuilt: Record<PlanSide, NodeView> = {
+    primary: { host: P, reachable: true, inRecovery: true, upstreamHost: S },
+    standby: { host: S, reachable: true, inRecovery: false, readOnly: false },
+  };
+
+  it('goes the other way round over a rebuilt pair, and may override the cooldown like any run by hand', async () => {
+    // Act
+    const state = await prepareWith(rebuilt, 'us-east-1', { ...failback, overrideCooldown: true }).run;
+
+    // Assess
+    expect(state.input.trigger).toEqual(failback.trigger);
+    expect(state.plan.regions).toEqual({ primary: 'eu-west-1', standby: 'us-east-1' });
+  });
+
+  it.each([
+    ['the pair stands as written', asWritten, /failback of plan pair refused: the pair stands as the plan is written/],
+    ['the pair is not observed', undefined, /failback of plan pair refused: its pair is not observed/],
+  ] as const)('is refused with InvalidInputError on trigger.kind when %s', async (_what, views, why) => {
+    // Act
+    const { run } = prepareWith(views, undefined, failback);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InvalidInputError', field: 'trigger.kind' });
+    await expect(run).rejects.toThrow(why);
+  });
+
+  it('is refused unless planned', async () => {
+    // Act
+    const { run } = prepareWith(rebuilt, 'us-east-1', { ...failback, mode: 'unplanned' });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InvalidInputError', field: 'mode' });
   });
 });

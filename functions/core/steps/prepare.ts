@@ -48,6 +48,7 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
   }
   // Which way the run goes is observed before anything changes: the plan from its current writer.
   const direction = await observeDirection(written, deps);
+  if (input.trigger?.kind === 'failback') refuseFailbackUnlessRebuilt(written.name, input.mode, direction);
   const plan = direction ? orientPlan(written, direction.writer) : written;
   if (deps.region !== undefined && plan.regions.standby !== deps.region) {
     // A run from any other region would depend on the region it is failing over from or to.
@@ -60,7 +61,7 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     // A game-day schedule may only mutate when its plan says so explicitly.
     throw new InvalidInputError('dryRun', `plan ${plan.name} allows scheduled game days only as dry runs`);
   }
-  if (input.overrideCooldown && input.trigger && input.trigger.kind !== 'manual') {
+  if (input.overrideCooldown && input.trigger && !BY_HAND.includes(input.trigger.kind)) {
     throw new InvalidInputError(
       'overrideCooldown',
       `only a run started by hand may override the cooldown, not a ${input.trigger.kind} run`,
@@ -103,6 +104,28 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
         : ''),
   );
   return state;
+};
+
+/** Kinds of run a person starts, which may override the cooldown. */
+const BY_HAND: readonly string[] = ['manual', 'failback'];
+
+/**
+ * A failback is the planned way back over a pair rebuilt the other way round: refused (nothing changed) when it is
+ * not planned, or when the pair does not stand the other way round (not rebuilt yet, or a kind not observed).
+ */
+const refuseFailbackUnlessRebuilt = (plan: string, mode: string, direction: Direction | undefined): void => {
+  if (mode !== 'planned') {
+    throw new InvalidInputError('mode', 'a failback is planned: it fences the current writer and loses nothing');
+  }
+  if (direction?.writer !== 'standby') {
+    const seen = direction
+      ? `the pair stands as the plan is written (${direction.observed})`
+      : 'its pair is not observed';
+    throw new InvalidInputError(
+      'trigger.kind',
+      `failback of plan ${plan} refused: ${seen}; rebuild the old primary as the current writer's streaming standby first`,
+    );
+  }
 };
 
 /** The observed direction of the plan's pair, where its kind is observed; AmbiguousTopologyError when unclear. */
