@@ -7,8 +7,8 @@
  * The observation is read once, in Prepare, before anything changes. The plan's own direction stands unless the world
  * clearly shows the reverse (the plan's standby writes and the plan's primary streams from it), so that a run
  * whose primary region is dark, or a re-run after a promotion (its old primary dark or fenced), goes on as before.
- * A world that contradicts itself (two writers; two standbys; a standby following a third server) is refused with
- * AmbiguousTopologyError rather than guessed.
+ * A world that contradicts itself (two writers; two standbys; a rebuilt old primary following a third server) is
+ * refused with AmbiguousTopologyError rather than guessed.
  */
 import { AmbiguousTopologyError, ConfigurationError } from './errors.js';
 import type { Plan } from './plan.js';
@@ -62,14 +62,13 @@ export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => 
   };
   if (writes(views.primary) && writes(views.standby)) return refuse('two writers (split brain)');
   if (standbyOf(views.primary) && standbyOf(views.standby)) return refuse('no writer: both nodes are standbys');
-  for (const side of ['primary', 'standby'] as const) {
-    const follower = views[other(side)];
-    const upstream = follower.upstreamHost;
-    if (standbyOf(follower) && upstream !== undefined && upstream !== views[side].host) {
-      return refuse(`the ${other(side)} replicates from ${upstream}, not from the ${side}`);
-    }
-  }
   const reversed = writes(views.standby) && standbyOf(views.primary);
+  // Turning the plan round needs the old primary to stream from the plan's standby; as written, a standby that
+  // reaches its primary by another address (a proxy, another interface) keeps working as it always has.
+  const upstream = views.primary.upstreamHost;
+  if (reversed && upstream !== undefined && upstream !== views.standby.host) {
+    return refuse(`the primary replicates from ${upstream}, not from the standby`);
+  }
   return { writer: reversed ? 'standby' : 'primary', observed };
 };
 

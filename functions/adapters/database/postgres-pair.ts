@@ -58,11 +58,14 @@ export interface PairObserverDeps {
   secrets?: typeof resolveSecret;
   /** Bound on each node's answer (default 1500 ms: a dark region must not hold Prepare). */
   timeoutMs?: number;
+  /** How much longer the primary may take once the standby has answered in recovery (default 250 ms). */
+  graceMs?: number;
 }
 
 export class PostgresPair implements PairObserver {
   private readonly sessions: PgSessions;
   private readonly timeoutMs: number;
+  private readonly graceMs: number;
 
   constructor(
     private readonly plan: PlanWithDatabase<'postgres'>,
@@ -70,11 +73,29 @@ export class PostgresPair implements PairObserver {
   ) {
     this.sessions = new PgSessions(plan.database, deps.secrets ?? resolveSecret);
     this.timeoutMs = deps.timeoutMs ?? 1500;
+    this.graceMs = deps.graceMs ?? 250;
   }
 
+  /**
+   * Both nodes at once. A standby still in recovery means the run goes as the plan is written whatever the primary
+   * says (core/direction.ts), so then the primary, which may be the dark region, gets only `graceMs` more to answer
+   * (for the refusals that need it: two standbys); past that it counts as not answering. An unplanned run thus pays
+   * the standby's answer, not the primary's connect timeout.
+   */
   async observe(): Promise<Record<PlanSide, NodeView>> {
-    const [primary, standby] = await Promise.all([this.view('primary'), this.view('standby')]);
-    return { primary, standby };
+    const primaryView = this.view('primary');
+    const standby = await this.view('standby');
+    const primaryHost = this.plan.database.primary.host;
+    if (standby.inRecovery !== true) return { primary: await primaryView, standby };
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<NodeView>((resolve) => {
+      timer = setTimeout(() => resolve({ host: primaryHost, reachable: false }), this.graceMs);
+    });
+    try {
+      return { primary: await Promise.race([primaryView, grace]), standby };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async view(side: PlanSide): Promise<NodeView> {
