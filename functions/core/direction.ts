@@ -40,8 +40,6 @@ export interface Direction {
   observed: string;
 }
 
-const other = (side: PlanSide): PlanSide => (side === 'primary' ? 'standby' : 'primary');
-
 const describe = (side: PlanSide, v: NodeView): string => {
   if (!v.reachable) return `${side} ${v.host} did not answer`;
   if (!v.inRecovery)
