@@ -16,7 +16,7 @@ const plan: Plan = parsePlan(
     accountId: '111122223333',
     regions: { primary: 'us-east-1', standby: 'eu-west-1' },
     trigger: {},
-    rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
+    rpo: { maxLagSeconds: 5, onExceeded: 'proceed' },
     rto: { targetSeconds: 60 },
     database: {
       kind: 'postgres',
@@ -160,6 +160,9 @@ describe('Prepare: a failback run', () => {
     // Assess
     expect(state.input.trigger).toEqual(failback.trigger);
     expect(state.plan.regions).toEqual({ primary: 'eu-west-1', standby: 'us-east-1' });
+    // Never urgent: a lag over the RPO or unknown after the checks aborts the way back
+    expect(plan.rpo.onExceeded).toBe('proceed');
+    expect(state.plan.rpo).toEqual({ ...plan.rpo, onExceeded: 'abort' });
   });
 
   it.each([

@@ -48,8 +48,12 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
   }
   // Which way the run goes is observed before anything changes: the plan from its current writer.
   const direction = await observeDirection(written, deps);
-  if (input.trigger?.kind === 'failback') refuseFailbackUnlessRebuilt(written.name, input.mode, direction);
-  const plan = direction ? orientPlan(written, direction.writer) : written;
+  const failback = input.trigger?.kind === 'failback';
+  if (failback) refuseFailbackUnlessRebuilt(written.name, input.mode, direction);
+  const oriented = direction ? orientPlan(written, direction.writer) : written;
+  // The way back is never urgent: a lag unknown or over the RPO after the plan's checks aborts it, whatever the
+  // plan says for an incident (proceed, or ask someone).
+  const plan = failback ? { ...oriented, rpo: { ...oriented.rpo, onExceeded: 'abort' as const } } : oriented;
   if (deps.region !== undefined && plan.regions.standby !== deps.region) {
     // A run from any other region would depend on the region it is failing over from or to.
     throw new InvalidInputError(
