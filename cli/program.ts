@@ -1,9 +1,10 @@
 /**
- * `dr-failover`: the command line of dr-failover (start, watch, approve, deny, report a failover; list and
+ * `dr-failover`: the command line of dr-failover (start, fail back, watch, approve, deny, report a failover; list and
  * validate plans). Built on commander; every command has --help and --json, exit codes are in errors.ts.
  */
 import { Command, CommanderError } from 'commander';
 import { registerApproval } from './commands/approval.js';
+import { registerFailback } from './commands/failback.js';
 import { registerPlans } from './commands/plans.js';
 import { registerReadiness } from './commands/readiness.js';
 import { registerReport } from './commands/report.js';
@@ -18,6 +19,7 @@ import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode, explain } from './error
 const COMMANDS = [
   registerPlans,
   registerStart,
+  registerFailback,
   registerWatch,
   registerRuns,
   registerStop,
@@ -34,6 +36,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'npx dr-failover start --plan orders --mode unplanned --reason "us-east-1 writes failing since 03:10 (INC-4211)"',
     'npx dr-failover start --plan orders --mode planned --dry-run --reason "game day rehearsal"',
   ],
+  failback: ['npx dr-failover failback --plan ledger --reason "eu-west-1 rebuilt and streaming; back to us-east-1"'],
   watch: ['npx dr-failover watch orders-manual-20261125T0315Z --plan orders'],
   runs: ['npx dr-failover runs --plan orders --limit 5'],
   stop: ['npx dr-failover stop orders-manual-20261125T0315Z --plan orders --reason "wrong plan: paging the DB team"'],

@@ -1,3 +1,4 @@
+import { pairFor } from '#adapters/database/index.js';
 import { executionsOf } from '#adapters/sfn/index.js';
 import { warmerFor } from '#adapters/warmup/index.js';
 import type { StepPayload } from '#core/steps/deps.js';
@@ -8,12 +9,14 @@ import { stepHandler } from '#lib/step-handler.js';
 
 /**
  * Lambda entry point of the Prepare step: validate the input, resolve the plan, refuse a second run of the plan,
- * open the timeline. `runs` defaults to Step Functions itself; the drill passes its local executions.
+ * open the timeline, the plan oriented from its pair's current writer. `runs` defaults to Step Functions itself; the
+ * drill passes its local executions.
  */
 export const createHandler = (
   deps: Omit<PrepareDeps, 'runs'> & Partial<Pick<PrepareDeps, 'runs'>> = {
     now: () => new Date(),
     plans: deployedPlans,
+    pair: pairFor,
     // Set by serverless.yml to the stack's region; unset locally, where no region applies.
     ...(optionalEnv('DR_FAILOVER_REGION') ? { region: optionalEnv('DR_FAILOVER_REGION') } : {}),
   },

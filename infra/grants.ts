@@ -64,11 +64,14 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     DESCRIBE_RUNS,
     WARM_UP(true),
   ],
-  // The run guard: the other runs of the plan, read only; and the warm-up of the run's functions.
+  // The run guard: the other runs of the plan, read only; the warm-up of the run's functions; and the credentials
+  // of a self-managed pair, whose direction Prepare observes (core/direction.ts).
   prepare: [
     { sid: 'ListFailovers', actions: ['states:ListExecutions'], resources: (s) => [stateMachineResource(s.stage)] },
     DESCRIBE_RUNS,
     WARM_UP(false),
+    READ_SECRETS,
+    DECRYPT_SECRETS,
   ],
   checkLag: [
     // GetMetricData has no resource-level permissions: AWS documents only "*" for it.

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { aggregate } from '#lab/drill/aggregate.js';
 import { createProgressView } from '#lab/drill/progress.js';
 import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
+import { runRoundTripCommand } from '#lab/drill/round-trip-report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { cleanupActiveDrills, failInOneLine } from '#lab/drill/teardown.js';
 import type { DrillMode, DrillReport, DrillResult, DrillTraffic } from '#lab/drill/types.js';
@@ -31,6 +32,8 @@ const USAGE = `Usage: npm run drill -- [options]
                              health-check (a take-over alarm on a CloudWatch stand-in the pair follows)
   --control-plane up|down    down: the DNS control API refuses every call, as Route 53's would with us-east-1 out
   --cluster-down REGIONS     routing-control: cluster endpoints to make unreachable, e.g. us-west-2,eu-west-1
+  --round-trip               there and back: unplanned failover (kill), the old primary preserved and its lost
+                             writes recorded, rebuilt as the new primary's standby, then a planned failback
   --json                     plain progress on stderr, the result as JSON on stdout
   --keep                     leave the servers up after the (last) drill and print how to connect; Ctrl-C ends
   --report-dir DIR           where reports go (default drill-report)
@@ -65,6 +68,7 @@ const { values } = (() => {
         traffic: { type: 'string' },
         'control-plane': { type: 'string' },
         'cluster-down': { type: 'string' },
+        'round-trip': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         'report-dir': { type: 'string' },
@@ -132,6 +136,11 @@ process.on('SIGTERM', onSignal);
 
 const out = json ? process.stderr : process.stdout;
 const view = createProgressView({ stream: out, live: !json });
+if (values['round-trip']) {
+  if (iterations > 1 || keep || values.mode !== undefined)
+    fail('--round-trip runs once, unplanned out and planned back');
+  await runRoundTripCommand(options, { view, out, json, command, reportRoot: values['report-dir'] ?? 'drill-report' });
+}
 const reports: DrillReport[] = [];
 let kept: DrillResult['kept'];
 const wallStart = Date.now();

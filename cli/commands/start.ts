@@ -7,6 +7,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { InvalidInputError } from '#core/errors.js';
 import { type ExecutionInput, parseExecutionInput } from '#core/input.js';
+import type { Plan } from '#core/plan.js';
 import { executionName, windowStamp } from '#core/trigger.js';
 import { awsIn } from '../aws-access.js';
 import {
@@ -24,7 +25,7 @@ import { CliError, EXIT, explain } from '../errors.js';
 import { exitCodeOf, follow } from '../follow.js';
 import { positiveSeconds, withTarget } from './options.js';
 
-interface StartOptions extends TargetOptions {
+interface StartOptions extends LaunchOptions {
   plan: string;
   mode: string;
   reason: string;
@@ -33,9 +34,6 @@ interface StartOptions extends TargetOptions {
   incidentStartedAt?: string;
   overrideCooldown?: boolean;
   name?: string;
-  watch: boolean;
-  interval: number;
-  json?: boolean;
 }
 
 export const registerStart = (program: Command, { deps, setExit }: CommandContext): void => {
@@ -65,65 +63,90 @@ export const registerStart = (program: Command, { deps, setExit }: CommandContex
   ).action(async (opts: StartOptions) => {
     const plan = findPlan(opts.plan, opts, deps.env);
     const now = deps.now();
-    const raw = {
-      plan: opts.plan,
-      mode: opts.mode,
-      dryRun: opts.dryRun === true,
-      reason: opts.reason,
-      requestedBy: opts.requestedBy ?? localUser(deps.env),
-      incidentStartedAt: opts.incidentStartedAt ?? now.toISOString(),
-      overrideCooldown: opts.overrideCooldown === true,
-      trigger: { kind: 'manual', source: 'dr-failover CLI' },
-    };
-    let input: ExecutionInput;
-    try {
-      input = parseExecutionInput(raw, now);
-    } catch (error) {
-      if (error instanceof InvalidInputError) {
-        throw new CliError(`invalid input: ${error.message} (nothing was started)`, EXIT.badInput, { cause: error });
-      }
-      throw error;
-    }
-    const stateMachineArn = targetStateMachineArn(opts, deps.env, plan);
-    const region = regionOf(opts, deps.env, plan);
+    const input = validInput(
+      {
+        plan: opts.plan,
+        mode: opts.mode,
+        dryRun: opts.dryRun === true,
+        reason: opts.reason,
+        requestedBy: opts.requestedBy ?? localUser(deps.env),
+        incidentStartedAt: opts.incidentStartedAt ?? now.toISOString(),
+        overrideCooldown: opts.overrideCooldown === true,
+        trigger: { kind: 'manual', source: 'dr-failover CLI' },
+      },
+      now,
+    );
     const name = opts.name ?? executionName(plan.name, 'manual', windowStamp(now, 1));
-    const client = await awsIn(deps, region, { account: plan.accountId, what: `plan ${plan.name}` });
-    let executionArn: string;
-    try {
-      const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-      executionArn = out.executionArn ?? executionArnIn(stateMachineArn, name);
-    } catch (error) {
-      if ((error as Error).name === 'ExecutionAlreadyExists') {
-        throw new CliError(
-          `an execution named ${name} already exists (one incident, one run): follow it with \`dr-failover watch ${name} --plan ${plan.name}\`, or pass --name`,
-          EXIT.aws,
-          { cause: error },
-        );
-      }
-      throw explain(error, `StartExecution ${stateMachineArn}`);
+    await launch({ deps, setExit }, opts, { target: plan, input, name, what: 'failover' });
+  });
+};
+
+/** The input checked with the schema Prepare uses: refused here, naming the field, before anything is sent. */
+export const validInput = (raw: Record<string, unknown>, now: Date): ExecutionInput => {
+  try {
+    return parseExecutionInput(raw, now);
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw new CliError(`invalid input: ${error.message} (nothing was started)`, EXIT.badInput, { cause: error });
     }
-    const p = paint(colourEnabled(deps.stdout, deps.env));
-    if (opts.json) {
-      deps.stdout.write(`${JSON.stringify({ event: 'started', executionArn, name, input })}\n`);
-    } else {
-      deps.stdout.write(
-        `${p.bold('started')} ${executionArn}\n  ${input.mode} failover of ${plan.name} (${plan.regions.primary} → ${plan.regions.standby})${input.dryRun ? ', dry run' : ''}, by ${input.requestedBy}: ${input.reason}\n`,
+    throw error;
+  }
+};
+
+export interface LaunchOptions extends TargetOptions {
+  watch: boolean;
+  interval: number;
+  json?: boolean;
+}
+
+/**
+ * StartExecution of a valid input on the state machine of `target` (the plan as the run will go: its standby region
+ * and account), then, unless --no-watch, follows the run like `watch`.
+ */
+export const launch = async (
+  { deps, setExit }: CommandContext,
+  opts: LaunchOptions,
+  run: { target: Plan; input: ExecutionInput; name: string; what: string },
+): Promise<void> => {
+  const { target: plan, input, name } = run;
+  const stateMachineArn = targetStateMachineArn(opts, deps.env, plan);
+  const region = regionOf(opts, deps.env, plan);
+  const client = await awsIn(deps, region, { account: plan.accountId, what: `plan ${plan.name}` });
+  let executionArn: string;
+  try {
+    const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    executionArn = out.executionArn ?? executionArnIn(stateMachineArn, name);
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionAlreadyExists') {
+      throw new CliError(
+        `an execution named ${name} already exists (one incident, one run): follow it with \`dr-failover watch ${name} --plan ${plan.name}\`, or pass --name`,
+        EXIT.aws,
+        { cause: error },
       );
     }
-    if (!opts.watch) {
-      setExit(EXIT.ok);
-      return;
-    }
-    const model = await follow({
-      client,
-      executionArn,
-      intervalMs: opts.interval * 1000,
-      sleep: deps.sleep,
-      now: deps.now,
-      out: deps.stdout,
-      paint: p,
-      json: opts.json === true,
-    });
-    setExit(exitCodeOf(model));
+    throw explain(error, `StartExecution ${stateMachineArn}`);
+  }
+  const p = paint(colourEnabled(deps.stdout, deps.env));
+  if (opts.json) {
+    deps.stdout.write(`${JSON.stringify({ event: 'started', executionArn, name, input })}\n`);
+  } else {
+    deps.stdout.write(
+      `${p.bold('started')} ${executionArn}\n  ${input.mode} ${run.what} of ${plan.name} (${plan.regions.primary} → ${plan.regions.standby})${input.dryRun ? ', dry run' : ''}, by ${input.requestedBy}: ${input.reason}\n`,
+    );
+  }
+  if (!opts.watch) {
+    setExit(EXIT.ok);
+    return;
+  }
+  const model = await follow({
+    client,
+    executionArn,
+    intervalMs: opts.interval * 1000,
+    sleep: deps.sleep,
+    now: deps.now,
+    out: deps.stdout,
+    paint: p,
+    json: opts.json === true,
   });
+  setExit(exitCodeOf(model));
 };

@@ -49,6 +49,29 @@ export class ConfigurationError extends DrFailoverError {
   }
 }
 
+/**
+ * The pair of database nodes does not show one writer streaming to one standby (two writers, no writer, no
+ * replication between them): which way a run would go cannot be observed, and dr-failover does not guess.
+ */
+export class AmbiguousTopologyError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AmbiguousTopologyError';
+  }
+}
+
+/**
+ * Where an old primary's history forked from the new primary's cannot be established (the new primary's timeline
+ * history does not descend from the old primary's timeline): its lost writes cannot be told apart, and nothing is
+ * rebuilt from it.
+ */
+export class ForkPointUnknownError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ForkPointUnknownError';
+  }
+}
+
 /** Replication lag stayed above the plan's RPO limit (or unknown) for every allowed check. */
 export class ReplicationLagExceededError extends DrFailoverError {
   constructor(message: string, options?: ErrorOptions) {
@@ -208,6 +231,8 @@ export const ERROR_CLASSES = {
   ServiceUnavailableError,
   ResourceBusyError,
   DatabaseUnreachableError,
+  AmbiguousTopologyError,
+  ForkPointUnknownError,
 } as const;
 
 export type ErrorName = keyof typeof ERROR_CLASSES;

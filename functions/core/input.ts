@@ -20,10 +20,13 @@ export const executionInputSchema = z
     }),
     /** Manual runs only: start even inside the plan's cooldown. Recorded in every notification. */
     overrideCooldown: z.boolean().default(false),
-    /** Set by the trigger: which alarms or schedule started the run. */
+    /**
+     * Set by the trigger: which alarms or schedule started the run. `failback` (by hand, `dr-failover failback`): the
+     * planned way back over a pair rebuilt the other way round, which Prepare refuses unless it observes that pair.
+     */
     trigger: z
       .object({
-        kind: z.enum(['alarm', 'schedule', 'manual']),
+        kind: z.enum(['alarm', 'schedule', 'manual', 'failback']),
         source: cleanText(512),
       })
       .strict()

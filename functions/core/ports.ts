@@ -3,6 +3,7 @@
  * Every adapter translates provider failures into the named errors of ./errors.ts, keeping `cause`.
  */
 import type { ApprovalTimeoutCause } from './approval.js';
+import type { NodeView, PlanSide } from './direction.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 
@@ -134,6 +135,15 @@ export interface TrafficChange {
  * adapters rewrite the record; the data-plane ones flip routing controls or a health check's alarm, and the
  * record's pre-provisioned failover pair answers with the standby.
  */
+/**
+ * Reads how the plan's pair of database nodes stands now, each node's own view, once, before a run changes anything
+ * (core/direction.ts decides the direction from it). Never throws for a node that does not answer: that node is
+ * `reachable: false`. Bounded as a whole by the adapter (a dark region must not hold the run).
+ */
+export interface PairObserver {
+  observe(): Promise<Record<PlanSide, NodeView>>;
+}
+
 export interface DnsSwitch {
   /**
    * Moves clients of `recordName` to `target`: UPSERT it (with `ttl`), or switch the plan's data-plane mechanism.

@@ -93,7 +93,7 @@ export const decideRun = (candidate: CandidateRun, others: readonly PlanRun[], p
  */
 export const runKindOf = (name: string, plan: string): string | undefined => {
   if (!name.startsWith(`${plan}-`)) return undefined;
-  const m = /^(alarm|gameday|manual)-(.+)$/.exec(name.slice(plan.length + 1));
+  const m = /^(alarm|gameday|manual|failback)-(.+)$/.exec(name.slice(plan.length + 1));
   if (!m) return undefined;
   return m[1] === 'manual' || /^\d{8}T\d{4}Z$/.test(m[2] ?? '') ? m[1] : undefined;
 };

@@ -5,6 +5,7 @@
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { LocalApprovalTimer } from '#adapters/approval/local.js';
+import { pairFor } from '#adapters/database/index.js';
 import type { FailoverEvent } from '#core/ports.js';
 import { localHandlers, localTrigger } from '../deployment.js';
 import { type LambdaHandler, LocalTaskTokens, loadDefinition, overrideEach, runLocal } from '../state-machine.js';
@@ -41,7 +42,8 @@ export const buildRig = async (
   const taskTokens = new LocalTaskTokens();
   const real = await localHandlers({
     // Prepare's run guard reads the drill's own executions, as it reads Step Functions on AWS.
-    prepare: { now, plans: () => catalog, runs: () => executions },
+    // The direction of the pair is observed on the local servers, as on the deployed ones.
+    prepare: { now, plans: () => catalog, runs: () => executions, pair: pairFor },
     // An approval request's deadline fails the waiting task locally, as EventBridge Scheduler does on AWS.
     notify: {
       now,

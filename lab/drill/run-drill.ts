@@ -14,6 +14,7 @@ import { assembleReport, callsOf, outcomeOf } from './assemble.js';
 import { checkAfterRun } from './checks.js';
 import { armDetector, type IncidentPlan, strike } from './incident.js';
 import { buildRig } from './rig.js';
+import { type RoundTripOptions, type RoundTripReport, roundTrip } from './round-trip.js';
 import { Teardown } from './teardown.js';
 import { clock, round } from './time.js';
 import type { DrillOptions, DrillProgress, DrillResult } from './types.js';
@@ -91,5 +92,16 @@ export const runDrill = async (options: DrillOptions): Promise<DrillResult> => {
   } catch (error) {
     await teardown.run();
     throw error;
+  }
+};
+
+/** Runs the round trip (./round-trip.ts). Everything it starts is stopped and removed before it returns. */
+export const runRoundTrip = async (options: RoundTripOptions): Promise<RoundTripReport> => {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  const teardown = new Teardown();
+  try {
+    return await roundTrip(options, teardown);
+  } finally {
+    await teardown.run();
   }
 };

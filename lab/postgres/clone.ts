@@ -7,13 +7,13 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pg from 'pg';
 import { chownTree, type OsUser } from './binaries.js';
-import { conf, type Node } from './node.js';
+import { conf, type LocalNode } from './node.js';
 
 export const SLOT = 'dr_failover_standby';
 export const STANDBY_NAME = 'dr-failover-standby';
 
 export const cloneStandby = async (
-  primary: Node,
+  primary: LocalNode,
   standbyDir: string,
   standbyHost: string,
   credentials: { username: string; password: string },

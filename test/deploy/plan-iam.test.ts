@@ -19,7 +19,15 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const SECRETS = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret`;
 /** The functions that open a PostgreSQL session, so read its credentials. */
-const READERS: FunctionName[] = ['checkLag', 'fence', 'promote', 'promotionStatus', 'updateDns', 'readiness'];
+const READERS: FunctionName[] = [
+  'prepare',
+  'checkLag',
+  'fence',
+  'promote',
+  'promotionStatus',
+  'updateDns',
+  'readiness',
+];
 
 /** The wiring of the eu-west-1 stack for the orders plan turned self-managed PostgreSQL, with `database` merged in. */
 const wiringWith = (database: Record<string, unknown>): Wiring => {

@@ -8,6 +8,7 @@ import {
   decideRun,
   lookBack,
   type PlanRun,
+  runKindOf,
   stateMachineArnOf,
 } from '#core/runs.js';
 import { prepare } from '#core/steps/prepare.js';
@@ -439,5 +440,19 @@ describe('prepare: the run guard', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(ConfigurationError);
+  });
+});
+
+describe('runKindOf', () => {
+  it.each([
+    ['orders-alarm-20261125T0310Z', 'alarm'],
+    ['orders-gameday-20261125T0310Z', 'gameday'],
+    ['orders-manual-ana', 'manual'],
+    ['orders-failback-20261125T0310Z', 'failback'],
+    ['orders-failback-ana', undefined],
+    ['orders-archive-manual-ana', undefined],
+  ])('reads %s as %s of plan orders', (name, kind) => {
+    // Act / Assess
+    expect(runKindOf(name, 'orders')).toBe(kind);
   });
 });

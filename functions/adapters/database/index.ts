@@ -1,5 +1,5 @@
 import type { Plan } from '#core/plan.js';
-import type { DatabaseFailover } from '#core/ports.js';
+import type { DatabaseFailover, PairObserver } from '#core/ports.js';
 
 /**
  * Maps a plan's `kind` to its adapter. Adapters are imported on first use, so a step pays at cold start only
@@ -20,4 +20,11 @@ export const databaseFor = async (plan: Plan): Promise<DatabaseFailover> => {
       return new PostgresFailover({ ...plan, database: plan.database });
     }
   }
+};
+
+/** The observer of a plan's pair, for the kinds whose direction is observed (self-managed PostgreSQL); else none. */
+export const pairFor = async (plan: Plan): Promise<PairObserver | undefined> => {
+  if (plan.database.kind !== 'postgres') return undefined;
+  const { PostgresPair } = await import('./postgres-pair.js');
+  return new PostgresPair({ ...plan, database: plan.database });
 };

@@ -3,9 +3,11 @@
  * the primary answers within a short bound, else against what the WAL receiver last heard. A standby that lost its
  * primary reads `unknown`, never zero; one that is out of recovery reads already promoted.
  */
+
+import { bytesBetween } from '#core/lsn.js';
 import type { LagReading } from '#core/ports.js';
 import type { PgSessions, SessionBounds } from './postgres-sessions.js';
-import { bytesBetween, STANDBY_LAG_SQL, type StandbyLagRow } from './postgres-wal.js';
+import { STANDBY_LAG_SQL, type StandbyLagRow } from './postgres-wal.js';
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 

@@ -1,17 +1,5 @@
 /** WAL positions and the standby's view of its replication, as the failover and its lag reading need them. */
 
-/** An LSN such as `16/B374D848` as a 64-bit number. */
-export const lsnToBigInt = (lsn: string): bigint => {
-  const [hi, lo] = lsn.split('/');
-  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
-};
-
-/** Bytes from `from` to `to`, never negative. */
-export const bytesBetween = (from: string, to: string): number => {
-  const diff = lsnToBigInt(to) - lsnToBigInt(from);
-  return diff > 0n ? Number(diff) : 0;
-};
-
 export interface StandbyLagRow {
   receive_lsn: string | null;
   replay_lsn: string | null;

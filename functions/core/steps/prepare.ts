@@ -1,6 +1,8 @@
+import { type Direction, observedWriter, orientPlan } from '../direction.js';
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '../errors.js';
 import { parseExecutionInput } from '../input.js';
-import type { ExecutionLister } from '../ports.js';
+import type { Plan } from '../plan.js';
+import type { ExecutionLister, PairObserver } from '../ports.js';
 import { redactString } from '../redact.js';
 import { collectPlanRuns, decideRun, stateMachineArnOf } from '../runs.js';
 import { type FailoverState, recordStep } from '../state.js';
@@ -8,6 +10,11 @@ import { functionsToWarm, type Warmer } from '../warm-up.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
 export type PrepareDeps = Pick<StepDeps, 'now' | 'plans' | 'region'> & {
+  /**
+   * Observes the plan's pair, for the database kinds whose direction is observed (core/direction.ts); none, or an
+   * answer of undefined, keeps the plan's own direction.
+   */
+  pair?: (plan: Plan) => Promise<PairObserver | undefined>;
   /** The executions of the state machine this run belongs to (its ARN is derived from the execution's). */
   runs: (stateMachineArn: string) => ExecutionLister;
   /** Warms the functions the run will call (core/warm-up.ts); none in the lab. */
@@ -48,11 +55,19 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     ...(parsed.trigger ? { trigger: { ...parsed.trigger, source: redactString(parsed.trigger.source) } } : {}),
   };
   const plans = deps.plans();
-  const plan = plans.get(input.plan);
-  if (!plan) {
+  const written = plans.get(input.plan);
+  if (!written) {
     const known = [...plans.keys()].sort().join(', ') || '(none deployed)';
     throw new InvalidInputError('plan', `unknown plan "${input.plan}"; deployed plans: ${known}`);
   }
+  // Which way the run goes is observed before anything changes: the plan from its current writer.
+  const direction = await observeDirection(written, deps);
+  const failback = input.trigger?.kind === 'failback';
+  if (failback) refuseFailbackUnlessRebuilt(written.name, input.mode, direction);
+  const oriented = direction ? orientPlan(written, direction.writer) : written;
+  // The way back is never urgent: a lag unknown or over the RPO after the plan's checks aborts it, whatever the
+  // plan says for an incident (proceed, or ask someone).
+  const plan = failback ? { ...oriented, rpo: { ...oriented.rpo, onExceeded: 'abort' as const } } : oriented;
   if (deps.region !== undefined && plan.regions.standby !== deps.region) {
     // A run from any other region would depend on the region it is failing over from or to.
     throw new InvalidInputError(
@@ -64,7 +79,7 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     // A game-day schedule may only mutate when its plan says so explicitly.
     throw new InvalidInputError('dryRun', `plan ${plan.name} allows scheduled game days only as dry runs`);
   }
-  if (input.overrideCooldown && input.trigger && input.trigger.kind !== 'manual') {
+  if (input.overrideCooldown && input.trigger && !BY_HAND.includes(input.trigger.kind)) {
     throw new InvalidInputError(
       'overrideCooldown',
       `only a run started by hand may override the cooldown, not a ${input.trigger.kind} run`,
@@ -93,12 +108,15 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     timeline: [],
   };
   const how = `${input.dryRun ? 'dry-run ' : ''}${input.mode} failover of ${plan.name}`;
+  const seen = direction
+    ? `; ${direction.writer === 'standby' ? 'the pair observed the other way round' : 'direction observed'} (${direction.observed})`
+    : '';
   state.timeline = recordStep(
     state,
     'Prepare',
     started,
     deps.now(),
-    `${how} ${plan.regions.primary} → ${plan.regions.standby}, requested by ${input.requestedBy}` +
+    `${how} ${plan.regions.primary} → ${plan.regions.standby}, requested by ${input.requestedBy}${seen}` +
       (cooldownOverridden
         ? `; cooldown overridden (run ${cooldownOverridden.run} succeeded at ${cooldownOverridden.endedAt})`
         : '') +
@@ -136,6 +154,34 @@ const listRuns = async (
         'started in the last seconds'
       : undefined;
   return { name, ...found, ...(lag ? { lag } : {}) };
+};
+
+/** Kinds of run a person starts, which may override the cooldown. */
+const BY_HAND: readonly string[] = ['manual', 'failback'];
+
+/**
+ * A failback is the planned way back over a pair rebuilt the other way round: refused (nothing changed) when it is
+ * not planned, or when the pair does not stand the other way round (not rebuilt yet, or a kind not observed).
+ */
+const refuseFailbackUnlessRebuilt = (plan: string, mode: string, direction: Direction | undefined): void => {
+  if (mode !== 'planned') {
+    throw new InvalidInputError('mode', 'a failback is planned: it fences the current writer and loses nothing');
+  }
+  if (direction?.writer !== 'standby') {
+    const seen = direction
+      ? `the pair stands as the plan is written (${direction.observed})`
+      : 'its pair is not observed';
+    throw new InvalidInputError(
+      'trigger.kind',
+      `failback of plan ${plan} refused: ${seen}; rebuild the old primary as the current writer's streaming standby first`,
+    );
+  }
+};
+
+/** The observed direction of the plan's pair, where its kind is observed; AmbiguousTopologyError when unclear. */
+const observeDirection = async (plan: Plan, deps: PrepareDeps): Promise<Direction | undefined> => {
+  const observer = await deps.pair?.(plan);
+  return observer ? observedWriter(await observer.observe()) : undefined;
 };
 
 /** Refuses the run (AlreadyInProgressError) when the rule says another run of the plan goes first. */

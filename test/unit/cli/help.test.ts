@@ -7,6 +7,7 @@ const COMMANDS = [
   ['plans'],
   ['plans', 'validate'],
   ['start'],
+  ['failback'],
   ['watch'],
   ['runs'],
   ['stop'],
@@ -69,7 +70,7 @@ describe('dr-failover help', () => {
     // Assess
     expect(out.code).toBe(2);
     expect(out.stderr.trim().split('\n')).toEqual([
-      'dr-failover: unknown command "failover": the commands are plans, start, watch, runs, stop, approve, deny, report, readiness',
+      'dr-failover: unknown command "failover": the commands are plans, start, failback, watch, runs, stop, approve, deny, report, readiness',
     ]);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Which way a run goes, from the observed world rather than the plan file. A plan names a pair of nodes (`primary`
+ * and `standby` are the names they had when it was written); after a failover and a rebuild the pair is the other
+ * way round, and the same plan serves the way back. A run goes from the node that is the writer now to the one
+ * streaming from it.
+ *
+ * The observation is read once, in Prepare, before anything changes. The plan's own direction stands unless the world
+ * clearly shows the reverse (the plan's standby writes and the plan's primary streams from it), so that a run
+ * whose primary region is dark, or a re-run after a promotion (its old primary dark or fenced), goes on as before.
+ * A world that contradicts itself (two writers; two standbys; a rebuilt old primary following a third server) is
+ * refused with AmbiguousTopologyError rather than guessed.
+ */
+import { AmbiguousTopologyError, ConfigurationError } from './errors.js';
+import type { Plan } from './plan.js';
+
+/** A node by the name the plan gives it. */
+export type PlanSide = 'primary' | 'standby';
+
+/** What one node of the pair showed (self-managed PostgreSQL: its own view of itself). */
+export interface NodeView {
+  /** The host the plan names for it. */
+  host: string;
+  /** False when it did not answer (the region may be dark). */
+  reachable: boolean;
+  /** `pg_is_in_recovery()`: true for a standby. */
+  inRecovery?: boolean;
+  /** `default_transaction_read_only`: a fenced old primary is out of recovery but takes no write. */
+  readOnly?: boolean;
+  /**
+   * For a standby: the server it replicates from (its WAL receiver's sender, else its `primary_conninfo`), as the
+   * plan's host of that node when it is one of the pair; absent when it cannot tell.
+   */
+  upstreamHost?: string;
+}
+
+export interface Direction {
+  /** The side that writes now: the run goes from it to the other. */
+  writer: PlanSide;
+  /** What was seen, for the timeline. */
+  observed: string;
+}
+
+const describe = (side: PlanSide, v: NodeView): string => {
+  if (!v.reachable) return `${side} ${v.host} did not answer`;
+  if (!v.inRecovery)
+    return `${side} ${v.host} is ${v.readOnly ? 'out of recovery but read-only (fenced)' : 'a writer'}`;
+  return `${side} ${v.host} is a standby${v.upstreamHost ? ` following ${v.upstreamHost}` : ''}`;
+};
+
+const writes = (v: NodeView) => v.reachable && v.inRecovery === false && v.readOnly !== true;
+const standbyOf = (v: NodeView) => v.reachable && v.inRecovery === true;
+
+/** The side that writes now, and what was seen; throws AmbiguousTopologyError on a contradictory world. */
+export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => {
+  const observed = `${describe('primary', views.primary)}; ${describe('standby', views.standby)}`;
+  const refuse = (why: string): never => {
+    throw new AmbiguousTopologyError(
+      `${why}: ${observed}. Make one node the writer and the other its streaming standby, then run again`,
+    );
+  };
+  if (writes(views.primary) && writes(views.standby)) return refuse('two writers (split brain)');
+  if (standbyOf(views.primary) && standbyOf(views.standby)) return refuse('no writer: both nodes are standbys');
+  const reversed = writes(views.standby) && standbyOf(views.primary);
+  // Turning the plan round needs the old primary to stream from the plan's standby; as written, a standby that
+  // reaches its primary by another address (a proxy, another interface) keeps working as it always has.
+  const upstream = views.primary.upstreamHost;
+  if (reversed && upstream !== undefined && upstream !== views.standby.host) {
+    return refuse(`the primary replicates from ${upstream}, not from the standby`);
+  }
+  return { writer: reversed ? 'standby' : 'primary', observed };
+};
+
+/**
+ * The plan as a run from `writer` sees it: unchanged from its primary; from its standby, the pair and the regions
+ * the other way round. Self-managed PostgreSQL only: the managed kinds name different resources for each direction.
+ */
+export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
+  if (writer === 'primary') return plan;
+  const db = plan.database;
+  if (db.kind !== 'postgres') {
+    throw new ConfigurationError(`plan ${plan.name}: a run the other way round is supported for postgres plans only`);
+  }
+  // writerAddress names where clients reach the plan's standby once promoted: it does not apply the other way.
+  const { writerAddress: _unused, ...rest } = db;
+  return {
+    ...plan,
+    regions: { primary: plan.regions.standby, standby: plan.regions.primary },
+    database: { ...rest, primary: db.standby, standby: db.primary },
+  };
+};

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { type NodeView, observedWriter, orientPlan } from '#core/direction.js';
+import { AmbiguousTopologyError, ConfigurationError } from '#core/errors.js';
+import { type Plan, parsePlan } from '#core/plan.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+
+const P = '10.0.1.10';
+const S = '10.1.1.10';
+const writer = (host: string): NodeView => ({ host, reachable: true, inRecovery: false });
+const standby = (host: string, upstreamHost?: string): NodeView => ({
+  host,
+  reachable: true,
+  inRecovery: true,
+  ...(upstreamHost ? { upstreamHost } : {}),
+});
+const dark = (host: string): NodeView => ({ host, reachable: false });
+
+const postgresPlan = (writerAddress?: string): Plan =>
+  parsePlan(
+    {
+      name: 'ledger',
+      accountId: '111122223333',
+      regions: { primary: 'us-east-1', standby: 'eu-west-1' },
+      trigger: {},
+      rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
+      rto: { targetSeconds: 60 },
+      database: {
+        kind: 'postgres',
+        primary: { host: P, credentials: { env: 'PGPASS' } },
+        standby: { host: S, credentials: { env: 'PGPASS' } },
+        ...(writerAddress ? { writerAddress } : {}),
+      },
+      dns: {
+        kind: 'local',
+        controlEndpoint: '127.0.0.1:5380',
+        nameserver: '127.0.0.1:5353',
+        recordName: 'db.x.internal',
+        ttl: 1,
+      },
+      notify: { eventBus: 'dr-failover' },
+    },
+    'test',
+  );
+
+const fenced = (host: string): NodeView => ({ host, reachable: true, inRecovery: false, readOnly: true });
+
+describe('observedWriter', () => {
+  it.each([
+    ['the primary writes and the standby follows it', { primary: writer(P), standby: standby(S, P) }, 'primary'],
+    [
+      'the pair rebuilt the other way round: the standby writes, the old primary follows it',
+      { primary: standby(P, S), standby: writer(S) },
+      'standby',
+    ],
+    ['the primary is dark and the standby still follows it', { primary: dark(P), standby: standby(S, P) }, 'primary'],
+    [
+      'the primary is dark and the standby cannot say whom it follows',
+      { primary: dark(P), standby: standby(S) },
+      'primary',
+    ],
+    ['a re-run after a promotion, the old primary dark', { primary: dark(P), standby: writer(S) }, 'primary'],
+    ['a re-run after a promotion, the old primary back fenced', { primary: fenced(P), standby: writer(S) }, 'primary'],
+    ['the primary writes and the standby is dark', { primary: writer(P), standby: dark(S) }, 'primary'],
+    ['neither answers (the plan as written)', { primary: dark(P), standby: dark(S) }, 'primary'],
+    [
+      'a standby reaching its writing primary by another address (as written, as before)',
+      { primary: writer(P), standby: standby(S, '10.2.0.1') },
+      'primary',
+    ],
+  ] as const)('says %s', (_what, views, expected) => {
+    // Act
+    const direction = observedWriter(views);
+
+    // Assess
+    expect(direction.writer).toBe(expected);
+    expect(direction.observed).toContain(`primary ${P}`);
+  });
+
+  it.each([
+    ['two writers', { primary: writer(P), standby: writer(S) }, /two writers \(split brain\)/],
+    ['two standbys', { primary: standby(P, S), standby: standby(S, P) }, /no writer: both nodes are standbys/],
+    [
+      'an old primary following a third server',
+      { primary: standby(P, '10.2.0.1'), standby: writer(S) },
+      /primary replicates from 10\.2\.0\.1, not from the standby/,
+    ],
+  ] as const)('refuses %s with AmbiguousTopologyError, saying what it saw', (_what, views, why) => {
+    // Act
+    const act = () => observedWriter(views);
+
+    // Assess
+    expect(act).toThrow(AmbiguousTopologyError);
+    expect(act).toThrow(why);
+    expect(act).toThrow(/Make one node the writer/);
+  });
+});
+
+describe('orientPlan', () => {
+  it('leaves the plan as it is for a run from its primary', () => {
+    // Prepare
+    const plan = postgresPlan();
+
+    // Act / Assess
+    expect(orientPlan(plan, 'primary')).toBe(plan);
+  });
+
+  it('turns the pair and the regions round for a run from its standby, dropping the standby-side writer address', () => {
+    // Prepare
+    const plan = postgresPlan('10.1.1.99');
+
+    // Act
+    const back = orientPlan(plan, 'standby');
+
+    // Assess
+    expect(back.regions).toEqual({ primary: 'eu-west-1', standby: 'us-east-1' });
+    expect(back.database).toMatchObject({ primary: { host: S }, standby: { host: P } });
+    expect(back.database).not.toHaveProperty('writerAddress');
+    expect(back.name).toBe(plan.name);
+    expect(orientPlan(back, 'standby').database).toMatchObject({ primary: { host: P }, standby: { host: S } });
+  });
+
+  it('refuses a managed database kind with ConfigurationError', () => {
+    // Act / Assess
+    expect(() => orientPlan(loadPlanFile('plans/orders.yml'), 'standby')).toThrow(ConfigurationError);
+  });
+});
