@@ -28,7 +28,13 @@ import {
   Route53RecoveryClusterClient,
   UpdateRoutingControlStatesCommand,
 } from '@aws-sdk/client-route53-recovery-cluster';
-import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+  ValidationException,
+} from '@aws-sdk/client-scheduler';
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -422,35 +428,55 @@ export const mutatingCommandsSent = (): string[] => {
 };
 
 /**
- * EventBridge Scheduler, emulated on the mock: CreateSchedule records the one-time schedule (a second one of the
- * same name is a ConflictException, as on AWS) and `advanceTo(time)` runs every schedule due by then, sending its
- * universal target's Input to the local run's SendTaskFailure, as the `sfn:sendTaskFailure` target does.
+ * EventBridge Scheduler, emulated on the mock, one-time schedules only (the kind dr-failover creates). Each behaviour
+ * cites its page:
+ * - CreateSchedule (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html): Name 1-64 of
+ *   [0-9a-zA-Z-_.] (ValidationException); a name that exists in the group: ConflictException; a group that does not
+ *   exist: ResourceNotFoundException (only checked when `groups` is given).
+ * - One-time schedules, `at(yyyy-mm-ddThh:mm:ss)` in ScheduleExpressionTimezone
+ *   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#one-time): invoked once, at that time
+ *   with FlexibleTimeWindow OFF, never before.
+ * - ActionAfterCompletion DELETE (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html):
+ *   a one-time schedule is deleted after it invoked its target once; its name can then be used again.
+ * `advanceTo(time)` runs every schedule due by then, sending its universal target's Input to the local run's
+ * SendTaskFailure, as the `sfn:sendTaskFailure` target does.
  */
-export const schedulerWorld = () => {
+export const schedulerWorld = (opts: { groups?: string[] } = {}) => {
   const schedules: {
     name: string;
+    group: string;
     at: Date;
     input: { TaskToken: string; Error: string; Cause: string };
     ran: boolean;
+    deleteAfter: boolean;
   }[] = [];
+  const refuse = (
+    Cls: typeof ConflictException | typeof ValidationException | typeof ResourceNotFoundException,
+    message: string,
+  ) => new Cls({ $metadata: {}, message, Message: message });
   scheduler.on(CreateScheduleCommand).callsFake((input) => {
-    if (schedules.some((s) => s.name === input.Name)) {
-      throw new ConflictException({
-        $metadata: {},
-        message: `Schedule ${input.Name} already exists.`,
-        Message: `Schedule ${input.Name} already exists.`,
-      });
+    const group = input.GroupName ?? 'default';
+    if (!/^[0-9a-zA-Z\-_.]{1,64}$/.test(input.Name ?? '')) {
+      throw refuse(ValidationException, `Invalid schedule name ${input.Name}.`);
+    }
+    if (opts.groups && !opts.groups.includes(group)) {
+      throw refuse(ResourceNotFoundException, `Schedule group ${group} does not exist.`);
+    }
+    if (schedules.some((s) => s.name === input.Name && s.group === group)) {
+      throw refuse(ConflictException, `Schedule ${input.Name} already exists.`);
     }
     const at = /^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$/.exec(input.ScheduleExpression ?? '')?.[1];
-    if (!at || input.ScheduleExpressionTimezone !== 'UTC')
-      throw new Error(`not a UTC at() schedule: ${input.ScheduleExpression}`);
+    if (!at || input.ScheduleExpressionTimezone !== 'UTC' || input.FlexibleTimeWindow?.Mode !== 'OFF')
+      throw new Error(`not a UTC at() schedule without a flexible window: ${input.ScheduleExpression}`);
     schedules.push({
-      name: input.Name,
+      name: input.Name as string,
+      group,
       at: new Date(`${at}Z`),
       input: JSON.parse(input.Target?.Input ?? '{}'),
       ran: false,
+      deleteAfter: input.ActionAfterCompletion === 'DELETE',
     });
-    return { ScheduleArn: `arn:aws:scheduler:eu-west-1:111122223333:schedule/${input.GroupName}/${input.Name}` };
+    return { ScheduleArn: `arn:aws:scheduler:eu-west-1:111122223333:schedule/${group}/${input.Name}` };
   });
   return {
     schedules,
@@ -462,6 +488,7 @@ export const schedulerWorld = () => {
         } catch {
           // TaskTimedOut: answered first. Scheduler records a failed invocation; the run is not affected.
         }
+        if (s.deleteAfter) schedules.splice(schedules.indexOf(s), 1);
       }
     },
   };
