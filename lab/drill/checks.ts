@@ -5,8 +5,9 @@
  */
 import { Resolver } from 'node:dns/promises';
 import type { Plan } from '#core/plan.js';
+import { withClient } from '../postgres/client.js';
 import type { LocalRegions } from '../regions.js';
-import { withClient, writeRejected } from './sql.js';
+import { writeRejected } from './sql.js';
 import { clock, round, since, sleep } from './time.js';
 import type { DrillEnvironment, DrillMode, DrillProgress, DrillReport, SplitBrainCheck } from './types.js';
 import { type Ack, WORKLOAD_TABLE, type Workload } from './workload.js';

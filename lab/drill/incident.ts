@@ -6,11 +6,11 @@
 import type { ExecutionInput } from '#core/input.js';
 import type { Plan } from '#core/plan.js';
 import { executionName, type TriggerResult, windowStamp } from '#core/trigger.js';
+import { withClient } from '../postgres/client.js';
 import type { LocalRegions } from '../regions.js';
 import { lambdaContext } from '../state-machine.js';
 import { type Alarm, type Detector, startDetector } from './detector.js';
 import type { Rig } from './rig.js';
-import { withClient } from './sql.js';
 import type { Teardown } from './teardown.js';
 import { clock, round, sleep } from './time.js';
 import type { DrillEnvironment, DrillMode, DrillProgress, DrillReport, Interval } from './types.js';

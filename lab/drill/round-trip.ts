@@ -14,6 +14,7 @@ import type { ExecutionInput } from '#core/input.js';
 import type { LostWriteLedger } from '#core/ledger.js';
 import type { Plan } from '#core/plan.js';
 import { executionName, windowStamp } from '#core/trigger.js';
+import { withClient } from '../postgres/client.js';
 import {
   type CatchUp,
   preserveDataDir,
@@ -27,7 +28,7 @@ import { assembleReport, callsOf, outcomeOf } from './assemble.js';
 import { checkAfterRun, countLost, measureRto } from './checks.js';
 import { armDetector, type Incident, type IncidentPlan, strike } from './incident.js';
 import { buildRig, type Rig } from './rig.js';
-import { withClient, writeRejected } from './sql.js';
+import { writeRejected } from './sql.js';
 import type { Teardown } from './teardown.js';
 import { clock, round } from './time.js';
 import type { DrillEnvironment, DrillOptions, DrillProgress, DrillReport } from './types.js';

@@ -1,17 +1,7 @@
-/** One short-lived connection for one piece of SQL: the drill's checks never hold a connection between steps. */
-import pg from 'pg';
+/** The drill's SQL, each piece on its own short-lived connection (lab/postgres/client.ts). */
+import type pg from 'pg';
+import { withClient } from '../postgres/client.js';
 import { WORKLOAD_TABLE } from './workload.js';
-
-export const withClient = async <T>(config: pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const client = new pg.Client({ connectionTimeoutMillis: 3000, ...config });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-};
 
 /** Whether the server refuses a write (SQLSTATE 25006, read-only transaction): fenced. */
 export const writeRejected = async (config: pg.ClientConfig): Promise<boolean> =>

@@ -10,27 +10,16 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import pg from 'pg';
 import { readLostWriteLedger } from '#adapters/database/postgres-ledger.js';
 import { ReplicationLagExceededError } from '#core/errors.js';
 import type { LostWriteLedger } from '#core/ledger.js';
 import { bytesBetween } from '#core/lsn.js';
 import { chownTree, postgresUser } from './binaries.js';
+import { withClient } from './client.js';
 import { cloneStandby, STANDBY_NAME } from './clone.js';
 import { conf, type LocalNode } from './node.js';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const withClient = async <T>(config: pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const client = new pg.Client({ connectionTimeoutMillis: 3000, ...config });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-};
 
 /** Polls `probe` until it returns a value, or throws naming `what` after `timeoutMs`. */
 const pollFor = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
