@@ -4,6 +4,7 @@
  * cached, or a health check not yet turned, does) and the standby after.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { trafficFor } from '#adapters/traffic/index.js';
 import { ResolverRecords } from '#adapters/traffic/resolver.js';
 import { DnsVerificationFailedError, ServiceUnavailableError } from '#core/errors.js';
 import { type Plan, parsePlan } from '#core/plan.js';
@@ -166,5 +167,22 @@ describe('Verify through a resolver (real DNS queries to the drill DNS server)',
     await expect(
       verify({ step: 'Verify', executionId: 'exec-1', state: switched(plan) }, { now: at(1), dns }),
     ).rejects.toThrow(`${RECORD} answers ${PRIMARY}, expected ${STANDBY}`);
+  });
+
+  it('trafficFor: data-plane plans and upsert with traffic.verify resolve through the plan resolvers', async () => {
+    // Prepare
+    const healthCheck = planFor(server.nameserver);
+    const upsert = planFor(server.nameserver, { kind: 'upsert', verify: { resolvers: [server.nameserver] } });
+
+    // Act
+    const viaSwitch = await (await trafficFor(healthCheck)).resolve(RECORD);
+    const upsertSwitch = await trafficFor(upsert);
+    const viaUpsert = await upsertSwitch.resolve(RECORD);
+
+    // Assess
+    expect(viaSwitch).toEqual([PRIMARY]);
+    expect(viaUpsert).toEqual([PRIMARY]);
+    // The change itself still goes through the plan's dns adapter (here a control endpoint nothing listens on).
+    await expect(upsertSwitch.changeStatus('c-1')).rejects.toThrow(ServiceUnavailableError);
   });
 });
