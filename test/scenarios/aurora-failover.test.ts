@@ -9,13 +9,13 @@ import { lambdaError, serverError } from '../statemachine/fault-kit.js';
 import {
   ALL_MOCKS,
   execute,
-  planVariant,
   preparing,
   publishedTypes,
   realHandlers,
   route53,
   route53World,
   runInput,
+  upsertVariant,
 } from '../statemachine/support.js';
 
 const MINUTE = 60_000;
@@ -57,9 +57,9 @@ const failOnceAfterRunning = (handler: LambdaHandler | undefined, name: string):
   };
 };
 
-/** plans/orders.yml, failing over whatever the lag reading (rpo.onExceeded: proceed). */
+/** plans/orders.yml with the record UPSERT (the Route 53 world), failing over whatever the lag (onExceeded: proceed). */
 const proceedingOrders = () =>
-  preparing(planVariant('plans/orders.yml', (p) => ({ ...p, rpo: { ...p.rpo, onExceeded: 'proceed' } }) as typeof p));
+  preparing(upsertVariant('plans/orders.yml', (p) => ({ ...p, rpo: { ...p.rpo, onExceeded: 'proceed' } }) as typeof p));
 
 afterEach(() => {
   for (const m of ALL_MOCKS) m.reset();
