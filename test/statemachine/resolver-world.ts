@@ -6,7 +6,7 @@
  * answer until its TTL runs out ("the amount of time, in seconds, that you want DNS recursive resolvers to cache
  * information about this record").
  * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-basic.html#rrsets-values-basic-ttl
- * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-how-route-53-chooses-records.html
+ * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html
  */
 import { setServers } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';

@@ -1,13 +1,14 @@
 /**
  * Reads the plan's record the way clients do: a DNS query through a resolver (node:dns), never Route 53's control
- * plane. In a Lambda function attached to a VPC the system resolver is the VPC's Route 53 Resolver ("the Route 53
- * Resolver ... is available at the VPC base + 2 IP address", reached only from inside the VPC), which answers a
- * private zone's failover records with the member Route 53 currently picks from its health checks, where a read-back
- * of the zone lists both members of the pair. A resolver may answer from its cache for up to the record's TTL; Verify
- * (core/steps/dns-steps.ts) allows for that.
+ * plane. In a Lambda function attached to a VPC the system resolver is the VPC's Route 53 Resolver (AmazonProvidedDNS,
+ * at the VPC's base address + 2, reached from inside the VPC), which answers a private zone's failover records with
+ * the member Route 53 picks from its health checks, where a read-back of the zone lists both members of the pair.
+ * A resolver may answer from its cache for up to the record's TTL (Route 53 recommends 60 s or less for records with
+ * a health check); Verify (core/steps/dns-steps.ts) allows for that.
  * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver.html
  * https://docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html
- * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-how-route-53-chooses-records.html
+ * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html (TTL)
  */
 // The module object, not a named import: node:dns/promises rebinds `getServers` when the default servers change,
 // and a named ESM import keeps the first binding.
