@@ -136,6 +136,13 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'traffic.alarm.namespace':
     'The namespace of the metric the run publishes (not an `AWS/` one); the grant is limited to it.',
   'traffic.alarm.metricName': 'The metric the run publishes a 1 on.',
+  'traffic.verify':
+    "How Verify checks what clients get: a DNS query through a resolver, never Route 53's control plane. Defaults for `routing-control` and `health-check`; on `upsert`, setting it replaces the read-back through the `dns` adapter.",
+  'traffic.verify.resolvers':
+    "Resolver addresses to ask (IP, optionally `:port`, up to 3). Default: the system resolver (in a VPC-attached Lambda function, the VPC's Route 53 Resolver at the VPC base + 2).",
+  'traffic.verify.queryTimeoutMs': 'Bound on each DNS query, in milliseconds (one try each).',
+  'traffic.verify.allowanceSeconds':
+    'How long past the switch plus `dns.ttl` Verify keeps checking while a resolver still answers the old address (cached answers, health checks turning) before it fails with DnsVerificationFailedError.',
 
   dnsSync: 'How the run waits for the DNS change to be in sync.',
   'dnsSync.maxStatusChecks':

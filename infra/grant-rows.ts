@@ -72,7 +72,6 @@ export const replicas = (s: Scope) => s.rds.map((db) => db.replicaInstanceArn);
 export const targetClusters = (s: Scope) => s.aurora.map(({ db }) => db.targetClusterArn);
 export const globalClusters = (s: Scope) =>
   s.aurora.map(({ plan, db }) => `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`);
-export const withRoute53 = (s: Scope) => s.plans.some((p) => p.dns.kind === 'route53');
 /** Plans whose runs rewrite their Route 53 record (traffic `upsert`): the others never call the control plane to switch. */
 export const withRoute53Upsert = (s: Scope) =>
   s.plans.some((p) => p.dns.kind === 'route53' && (p.traffic?.kind ?? 'upsert') === 'upsert');
@@ -133,11 +132,17 @@ export const DESCRIBE_RUNS: Grant = {
   actions: ['states:DescribeExecution'],
   resources: (s) => [sub(`arn:aws:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stackName(s.stage)}:*`)],
 };
+/**
+ * Plans whose steps read their record through Route 53's control plane (UpdateDns's read of the old answer, Verify):
+ * `upsert` without `traffic.verify`. The data-plane mechanisms, and upserts with `traffic.verify`, ask a resolver.
+ */
+const readsRecordThroughRoute53 = (p: Plan) =>
+  p.dns.kind === 'route53' && (p.traffic?.kind ?? 'upsert') === 'upsert' && !p.traffic?.verify;
 // TestDNSAnswer has no resource-level permissions: AWS documents only "*" for it.
 export const READ_RECORD_ANSWER: Grant = {
   sid: 'ReadRecordAnswer',
   actions: ['route53:TestDNSAnswer'],
-  resources: (s) => (withRoute53(s) ? ['*'] : []),
+  resources: (s) => (s.plans.some(readsRecordThroughRoute53) ? ['*'] : []),
 };
 /** The plans' hosted zones, as IAM names them. */
 export const planZones = (s: Scope) =>
@@ -149,7 +154,7 @@ export const planZones = (s: Scope) =>
 export const READ_RECORD_BACK: Grant = {
   sid: 'ReadRecordBack',
   actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
-  resources: planZones,
+  resources: (s) => planZones({ ...s, plans: s.plans.filter(readsRecordThroughRoute53) }),
 };
 /** The CloudFormation logical id of the stack's default on-call topic (infra/notifications.ts creates it). */
 export const DEFAULT_TOPIC = 'DefaultOnCallTopic';

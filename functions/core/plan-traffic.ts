@@ -7,7 +7,9 @@
  *   in the standby region, over a metric the step publishes there (regional APIs of the standby region only).
  * - `upsert`: the `dns` record rewritten through Route 53's control plane (or the drill's DNS server); the default,
  *   so plans written before `traffic` existed behave as they did.
- * `dns` still names the record clients resolve, which Verify reads.
+ * `dns` still names the record clients resolve, which Verify reads. The data-plane kinds verify through a DNS resolver
+ * the way clients do (`verify`, see verifyConfig); `upsert` reads the record through the `dns` adapter unless its
+ * plan sets `verify` too.
  */
 import * as z from 'zod';
 import { parseArn } from './arn.js';
@@ -49,6 +51,32 @@ const clusterEndpoint = z
   })
   .strict();
 
+/** A resolver's address as node:dns takes it: IPv4 with an optional port, or [IPv6] with an optional port. */
+const resolverAddress = z
+  .string()
+  .regex(
+    /^((\d{1,3}\.){3}\d{1,3}(:\d{1,5})?|\[[0-9a-f:]{2,39}\](:\d{1,5})?)$/i,
+    'must be a resolver IP address, optionally with :port (e.g. 10.0.0.2 or 127.0.0.1:5353)',
+  );
+
+/**
+ * How Verify asks what clients get: a DNS query through a resolver, never Route 53's control plane (us-east-1).
+ * `resolvers` default to the system resolver (in a Lambda function attached to a VPC, the VPC's Route 53 Resolver
+ * at the VPC base + 2). A resolver may answer the old address from its cache for up to the record's TTL after the
+ * switch, and a health check needs some intervals to turn: Verify keeps checking until the switch + `dns.ttl` +
+ * `allowanceSeconds`, then fails saying what it saw.
+ */
+const verifyConfig = z
+  .object({
+    resolvers: z.array(resolverAddress).min(1).max(3).optional(),
+    /** Bound on each DNS query. */
+    queryTimeoutMs: z.number().int().min(200).max(10_000).default(2_000),
+    /** Beyond the TTL: health checkers' intervals and failure threshold, resolvers' own delays. */
+    allowanceSeconds: z.number().int().min(0).max(900).default(90),
+  })
+  .strict();
+export type VerifyConfig = z.infer<typeof verifyConfig>;
+
 const failoverRecords = z
   .array(dnsName)
   .min(1, 'must name at least one failover record')
@@ -71,6 +99,7 @@ const routingControl = z
     records: failoverRecords,
     /** Bound on each endpoint's attempt before the next one is tried. */
     endpointTimeoutMs: z.number().int().min(200).max(10_000).default(2_000),
+    verify: verifyConfig.prefault({}),
   })
   .strict()
   .refine((t) => t.routingControls.primary !== t.routingControls.standby, {
@@ -98,10 +127,12 @@ const healthCheck = z
         metricName: z.string().regex(CLOUDWATCH_NAME, 'must be a CloudWatch metric name'),
       })
       .strict(),
+    verify: verifyConfig.prefault({}),
   })
   .strict();
 
-const upsert = z.object({ kind: z.literal('upsert') }).strict();
+/** `verify` on an upsert plan: read the record through a resolver rather than Route 53's control plane. */
+const upsert = z.object({ kind: z.literal('upsert'), verify: verifyConfig.optional() }).strict();
 
 export const trafficConfig = z.discriminatedUnion('kind', [routingControl, healthCheck, upsert]);
 export type TrafficConfig = z.infer<typeof trafficConfig>;

@@ -152,7 +152,10 @@ export interface DnsSwitch {
   point(recordName: string, target: string, ttl: number): Promise<TrafficChange>;
   /** `insync` once the change is in effect where the mechanism keeps it (Route 53's name servers, ARC's cluster, the alarm). */
   changeStatus(changeId: string): Promise<'pending' | 'insync'>;
-  /** What the authoritative servers answer for the record now. */
+  /**
+   * What the record answers now: the authoritative answer read through the `dns` adapter (`upsert`), or a DNS
+   * resolver's, as clients get it (the data-plane mechanisms, and `upsert` with `traffic.verify`).
+   */
   resolve(recordName: string): Promise<string[]>;
 }
 

@@ -76,7 +76,15 @@ export interface FailoverState {
     previousAnswer?: string[];
     insyncAt?: string;
   };
-  verify?: { answer: string[]; matches: boolean; dryRun?: boolean };
+  verify?: {
+    answer: string[];
+    matches: boolean;
+    dryRun?: boolean;
+    /** `pending`: a stale answer within the TTL and allowance; the state machine checks again. */
+    status?: 'pending' | 'matched';
+    checks?: number;
+    firstCheckAt?: string;
+  };
   /** Set by the state machine's Catch (`ResultPath: $.error`). */
   error?: { Error: string; Cause?: string };
   /** Set when a notification failed: recorded, never fatal. */

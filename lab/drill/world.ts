@@ -45,13 +45,20 @@ export const DRILL_CONTROLS = {
 export const DRILL_TAKE_OVER = { name: 'drill-take-over', namespace: 'DrFailover/Drill', metricName: 'TakeOver' };
 
 /** The plan's traffic section: UPSERT (the default), the take-over alarm, or the cluster stand-in's routing controls. */
-const trafficOf = (traffic: DrillTraffic, cluster: LocalRoutingCluster | undefined): PlanInput['traffic'] => {
+const trafficOf = (
+  traffic: DrillTraffic,
+  cluster: LocalRoutingCluster | undefined,
+  nameserver: string,
+): PlanInput['traffic'] => {
+  // Verify resolves the record through the drill's DNS server, as the drill's clients do.
+  const verify = { resolvers: [nameserver] };
   if (traffic === 'health-check') {
     return {
       kind: 'health-check',
       records: [DRILL_RECORD],
       healthCheckId: 'd0d0d0d0-0000-4000-8000-00000000c0de',
       alarm: DRILL_TAKE_OVER,
+      verify,
     };
   }
   return cluster
@@ -62,6 +69,7 @@ const trafficOf = (traffic: DrillTraffic, cluster: LocalRoutingCluster | undefin
         routingControls: DRILL_CONTROLS,
         records: [DRILL_RECORD],
         endpointTimeoutMs: 1_000,
+        verify,
       }
     : { kind: 'upsert' };
 };
@@ -109,7 +117,7 @@ export const drillPlan = (
         recordType: 'A',
         ttl: opts.dnsTtlSeconds,
       },
-      traffic: trafficOf(opts.traffic ?? 'upsert', opts.cluster),
+      traffic: trafficOf(opts.traffic ?? 'upsert', opts.cluster, dns.nameserver),
       dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
       notify: { eventBus: 'dr-failover-drill' },
     } satisfies PlanInput,

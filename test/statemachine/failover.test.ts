@@ -41,6 +41,7 @@ const HAPPY_PATH = [
   'DnsStatus',
   'InSync?',
   'Verify',
+  'Verified?',
   'NotifySucceeded',
   'Succeeded',
 ];

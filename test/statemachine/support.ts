@@ -62,6 +62,7 @@ import {
 } from '#lab/state-machine.js';
 import { defaultPlansDir, loadPlanCatalog, loadPlanFile } from '#lib/plan-catalog.js';
 import * as prepare from '../../functions/prepare.js';
+import { resetResolverWorld } from './resolver-world.js';
 
 export const rds = mockClient(RDSClient);
 export const cloudwatch = mockClient(CloudWatchClient);
@@ -541,6 +542,8 @@ export const routingControlWorld = (
   const answer = () =>
     states.get(controls.standby) === 'On' ? (opts.standbyEndpoint ?? ORDERS.endpoint) : primaryEndpoint;
   const primaryEndpoint = opts.primaryEndpoint ?? 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+  // What a resolver answers (Verify on the data plane): the pair's member Route 53 picks from the controls' health checks.
+  resetResolverWorld(answer);
   route53.on(GetHostedZoneCommand).callsFake((input) => ({
     HostedZone: {
       Id: `/hostedzone/${input.Id}`,

@@ -1,7 +1,13 @@
 import { CloudWatchServiceException, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { FailoverGlobalClusterCommand } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand, GetChangeCommand, Route53ServiceException } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  Route53ServiceException,
+  TestDNSAnswerCommand,
+} from '@aws-sdk/client-route-53';
 import {
   AccessDeniedException,
   GetRoutingControlStateCommand,
@@ -9,6 +15,7 @@ import {
 } from '@aws-sdk/client-route53-recovery-cluster';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { resetResolverWorld, resolverWorld } from './resolver-world.js';
 import {
   ALL_MOCKS,
   arc,
@@ -79,6 +86,10 @@ describe('traffic mechanisms, executed through the real ASL and handlers', () =>
     expect(arc).toHaveReceivedCommand(GetRoutingControlStateCommand);
     expect(route53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
     expect(route53).not.toHaveReceivedCommand(GetChangeCommand);
+    // Verified through the resolver, as clients resolve: no Route 53 control-plane read either.
+    expect(route53).not.toHaveReceivedCommand(TestDNSAnswerCommand);
+    expect(route53).not.toHaveReceivedCommand(ListResourceRecordSetsCommand);
+    expect(resolverWorld.queries).toBeGreaterThan(0);
     // No Wait between the switch and its confirmation.
     const after = run.visited.slice(run.visited.indexOf('UpdateDns'));
     expect(after.slice(0, 4)).toEqual(['UpdateDns', 'DnsChanged?', 'DnsStatus', 'InSync?']);
@@ -86,6 +97,51 @@ describe('traffic mechanisms, executed through the real ASL and handlers', () =>
     const output = run.output as { dns: { mechanism: string; endpoint: string }; verify: { answer: string[] } };
     expect(output.dns).toMatchObject({ mechanism: 'routing-control', endpoint: 'us-west-2' });
     expect(output.verify.answer).toEqual([ORDERS.endpoint]);
+  });
+
+  it('routing-control, resolver answering the old endpoint from cache at first: Verify waits, checks again, succeeds', async () => {
+    // Prepare
+    const world = routingControlWorld(ORDERS_PLAN);
+    // Six cached answers: UpdateDns's read of the old answer (CNAME and A queries), then two Verify checks.
+    Object.assign(resolverWorld, { cached: 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com', staleAnswers: 6 });
+    controlPlaneDown();
+
+    // Act
+    const run = await execute(runInput(), { handlers: shippedHandlers() });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.states.get(CONTROLS?.standby ?? '')).toBe('On');
+    // Two checks answered stale, the third the standby.
+    expect(run.visited.filter((s) => s === 'Verify')).toHaveLength(3);
+    expect(run.visited.filter((s) => s === 'WaitForVerify')).toHaveLength(2);
+    const output = run.output as { verify: { answer: string[]; status: string; checks: number } };
+    expect(output.verify).toMatchObject({ answer: [ORDERS.endpoint], status: 'matched', checks: 3 });
+  });
+
+  it('routing-control, resolver still answering the old endpoint past TTL + allowance: DnsVerificationFailedError', async () => {
+    // Prepare: TTL 0 and a 1 s allowance, so the wait runs out in real time; the pair never turns.
+    const plan = planVariant('plans/orders.yml', (p) => ({
+      ...p,
+      dns: { ...p.dns, ttl: 0 },
+      traffic: { ...(p.traffic as object), verify: { allowanceSeconds: 1 } } as typeof p.traffic,
+    }));
+    routingControlWorld(plan);
+    const old = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
+    resetResolverWorld(() => old);
+
+    // Act
+    const started = Date.now();
+    const run = await execute(runInput(), { handlers: preparing(plan) });
+
+    // Assess
+    expect(run.error).toBe('DnsVerificationFailedError');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(run.visited.filter((s) => s === 'Verify').length).toBeGreaterThan(1);
+    expect(run.visited.slice(-3)).toEqual(['Verify', 'NotifyFailed', 'Failed']);
+    const failed = failedDetail();
+    expect(JSON.stringify(failed)).toContain(`answers ${old}, expected ${ORDERS.endpoint} after`);
+    expect(failed.detail.promoted).toBe(true);
   });
 
   it('routing-control with Route 53 control plane down and two cluster endpoints down: succeeds on the third', async () => {
@@ -140,8 +196,9 @@ describe('traffic mechanisms, executed through the real ASL and handlers', () =>
       // The alarm evaluates a period after the datapoint: OK on the first read, ALARM after.
       return { MetricAlarms: [{ AlarmName: 'orders-take-over', StateValue: published && reads > 1 ? 'ALARM' : 'OK' }] };
     });
-    routingControlWorld(ORDERS_PLAN); // TestDNSAnswer, answering by the pair's choice
-    route53World({ initial: ORDERS.endpoint });
+    routingControlWorld(ORDERS_PLAN);
+    // The resolver answers the pair's choice: the standby once the alarm has taken the primary out.
+    resetResolverWorld(() => (published && reads > 1 ? ORDERS.endpoint : 'orders-us.example.internal'));
     controlPlaneDown();
 
     // Act

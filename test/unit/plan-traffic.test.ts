@@ -102,3 +102,50 @@ describe('plan traffic', () => {
     ).toBe(true);
   });
 });
+
+describe('plan traffic.verify (Verify through a resolver)', () => {
+  it('gives the data-plane kinds a resolver Verify by default: system resolver, 2 s queries, 90 s allowance', () => {
+    // Act
+    const plan = parsePlan({ ...structuredClone(MINIMAL_PLAN), traffic: ROUTING } as PlanInput, 'test');
+
+    // Assess
+    expect(plan.traffic.kind === 'routing-control' && plan.traffic.verify).toEqual({
+      queryTimeoutMs: 2_000,
+      allowanceSeconds: 90,
+    });
+  });
+
+  it('leaves upsert reading the record back through the dns adapter unless verify is set', () => {
+    // Act
+    const plain = parsePlan({ ...structuredClone(MINIMAL_PLAN), traffic: { kind: 'upsert' } } as PlanInput, 't');
+    const resolved = parsePlan(
+      {
+        ...structuredClone(MINIMAL_PLAN),
+        traffic: { kind: 'upsert', verify: { resolvers: ['10.0.0.2'] } },
+      } as PlanInput,
+      't',
+    );
+
+    // Assess
+    expect(plain.traffic).toEqual({ kind: 'upsert' });
+    expect(resolved.traffic).toEqual({
+      kind: 'upsert',
+      verify: { resolvers: ['10.0.0.2'], queryTimeoutMs: 2_000, allowanceSeconds: 90 },
+    });
+  });
+
+  it('accepts resolver addresses with and without a port, IPv4 and IPv6', () => {
+    expect(refusal({ ...HEALTH, verify: { resolvers: ['10.0.0.2', '127.0.0.1:5353', '[fd00::2]:53'] } })).toEqual([]);
+  });
+
+  it.each([
+    ['a host name', { resolvers: ['resolver.internal'] }, 'traffic.verify.resolvers.0'],
+    ['four resolvers', { resolvers: ['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'] }, 'traffic.verify.resolvers'],
+    ['an empty list', { resolvers: [] }, 'traffic.verify.resolvers'],
+    ['an allowance over 15 min', { allowanceSeconds: 901 }, 'traffic.verify.allowanceSeconds'],
+    ['a query bound under 200 ms', { queryTimeoutMs: 100 }, 'traffic.verify.queryTimeoutMs'],
+    ['an unknown field', { retries: 3 }, 'traffic.verify.retries'],
+  ])('refuses verify with %s, naming the field', (_what, verify, path) => {
+    expect(refusal({ ...ROUTING, verify }).join('\n')).toContain(`${path}:`);
+  });
+});

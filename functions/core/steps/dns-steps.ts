@@ -72,7 +72,23 @@ export const dnsStatus = async (
   return step.done({ dns: { ...current, status, checks, ...insyncAt } }, `${current.changeId} ${status}`);
 };
 
-/** Asks the authoritative servers what the record answers now and checks it is the new writer. */
+/**
+ * Until when a stale answer is still expected: the switch (in sync, else the first check) + the record's TTL (a
+ * resolver may serve its cached answer that long) + the plan's allowance (health checks turning, resolvers' delays).
+ * Undefined when Verify reads the authoritative answer (upsert without `traffic.verify`): no cache to wait out.
+ */
+const staleUntil = (state: FailoverState, firstCheckAt: string): { until: Date; since: string } | undefined => {
+  const allowance = state.plan.traffic?.verify?.allowanceSeconds;
+  if (allowance === undefined) return undefined;
+  const since = state.dns?.insyncAt ?? firstCheckAt;
+  return { since, until: new Date(Date.parse(since) + (state.plan.dns.ttl + allowance) * 1000) };
+};
+
+/**
+ * Asks what the record answers now (through a resolver, as clients do, for the data-plane mechanisms) and checks it
+ * is the new writer. A stale answer within the TTL and the plan's allowance is `pending`: the state machine waits
+ * and checks again; after it, DnsVerificationFailedError says what was seen.
+ */
 export const verify = async ({ state }: StepPayload, deps: Pick<StepDeps, 'now' | 'dns'>): Promise<FailoverState> => {
   const step = beginStep(state, 'Verify', deps.now);
   const dns = await deps.dns(state.plan);
@@ -80,13 +96,28 @@ export const verify = async ({ state }: StepPayload, deps: Pick<StepDeps, 'now' 
   const answer = await dns.resolve(recordName);
   const target = state.dns?.target;
   const matches = target !== undefined && answer.map(normalise).includes(normalise(target));
-  if (!matches && !state.input.dryRun) {
-    throw new DnsVerificationFailedError(
-      `${recordName} answers ${answer.join(', ') || 'nothing'}, expected ${target ?? '(no target)'}`,
+  const seen = answer.join(', ') || 'nothing';
+  if (state.input.dryRun) {
+    return step.done(
+      { verify: { answer, matches, dryRun: true } },
+      `dry run: ${recordName} answers ${seen}; would answer ${target}`,
     );
   }
-  const outcome = state.input.dryRun
-    ? `dry run: ${recordName} answers ${answer.join(', ')}; would answer ${target}`
-    : `${recordName} answers ${answer.join(', ')}`;
-  return step.done({ verify: { answer, matches, ...(state.input.dryRun ? { dryRun: true } : {}) } }, outcome);
+  const checks = (state.verify?.checks ?? 0) + 1;
+  if (matches) {
+    return step.done({ verify: { answer, matches, status: 'matched', checks } }, `${recordName} answers ${seen}`);
+  }
+  const firstCheckAt = state.verify?.firstCheckAt ?? deps.now().toISOString();
+  const window = staleUntil(state, firstCheckAt);
+  const expected = `expected ${target ?? '(no target)'}`;
+  if (!window || deps.now() >= window.until) {
+    const waited = window
+      ? ` after ${checks} checks from ${window.since} to ${deps.now().toISOString()} (TTL ${state.plan.dns.ttl} s + allowance ${state.plan.traffic?.verify?.allowanceSeconds} s)`
+      : '';
+    throw new DnsVerificationFailedError(`${recordName} answers ${seen}, ${expected}${waited}`);
+  }
+  return step.done(
+    { verify: { answer, matches, status: 'pending', checks, firstCheckAt } },
+    `${recordName} still answers ${seen} (${expected}; cached answers may last until ${window.until.toISOString()})`,
+  );
 };

@@ -103,7 +103,7 @@ describe('HealthCheckSwitch.changeStatus', () => {
     await expect(newSwitch().changeStatus('x')).rejects.toBeInstanceOf(ThrottledError);
   });
 
-  it('reads the record through the plan dns adapter; trafficFor picks it for health-check plans', async () => {
+  it('reads the record through the reader it is given; trafficFor picks it for health-check plans', async () => {
     expect(await newSwitch().resolve('db.orders.example.internal')).toEqual(['standby.example']);
     expect(await trafficFor(healthCheckPlan())).toBeInstanceOf(HealthCheckSwitch);
   });

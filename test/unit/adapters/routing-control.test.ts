@@ -193,7 +193,7 @@ describe('RoutingControlSwitch.changeStatus', () => {
 });
 
 describe('RoutingControlSwitch.resolve and the registry', () => {
-  it('reads the record through the plan dns adapter, and trafficFor picks the switch by traffic.kind', async () => {
+  it('reads the record through the reader it is given, and trafficFor picks the switch by traffic.kind', async () => {
     // Prepare
     const c = cluster();
     // Act, Assess
