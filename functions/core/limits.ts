@@ -119,6 +119,9 @@ export interface RunLimits {
   rpo: { maxLagChecks: number; lagCheckIntervalSeconds: number; onExceeded: string };
   promotion: { maxStatusChecks: number; statusCheckIntervalSeconds: number };
   dnsSync: { maxStatusChecks: number; statusCheckIntervalSeconds: number };
+  /** Verify through a resolver checks until the switch + TTL + allowance has passed (core/steps/dns-steps.ts). */
+  dns?: { ttl: number };
+  traffic?: { verify?: { allowanceSeconds: number } };
 }
 
 /** One part of the longest run, named by the plan field that decides it. */
@@ -164,6 +167,19 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
       field: 'dnsSync.maxStatusChecks',
       seconds: dnsSync.maxStatusChecks * (dnsSync.statusCheckIntervalSeconds + worstTaskSeconds('DnsStatus')),
     },
+    // The Verify loop ends once its window (TTL + allowance) has passed: one more wait and check at most.
+    ...(plan.traffic?.verify
+      ? [
+          {
+            field: 'traffic.verify.allowanceSeconds',
+            seconds:
+              (plan.dns?.ttl ?? 0) +
+              plan.traffic.verify.allowanceSeconds +
+              dnsSync.statusCheckIntervalSeconds +
+              worstTaskSeconds('Verify'),
+          },
+        ]
+      : []),
   ];
   return { seconds: parts.reduce((sum, p) => sum + p.seconds, 0), parts };
 };

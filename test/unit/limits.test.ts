@@ -106,6 +106,24 @@ describe('longestRun', () => {
     expect(run.seconds).toBe(run.parts.reduce((sum, p) => sum + p.seconds, 0));
   });
 
+  it('adds the Verify loop of a plan that verifies through a resolver: TTL, allowance, one more wait and check', () => {
+    // Prepare
+    const plan = parsePlan(MINIMAL_PLAN, 'test');
+    const verifying = {
+      ...plan,
+      traffic: { kind: 'upsert' as const, verify: { allowanceSeconds: 90, queryTimeoutMs: 2000 } },
+    };
+
+    // Act
+    const part = longestRun(verifying).parts.find((p) => p.field === 'traffic.verify.allowanceSeconds');
+
+    // Assess
+    expect(part?.seconds).toBe(
+      plan.dns.ttl + 90 + plan.dnsSync.statusCheckIntervalSeconds + worstTaskSeconds('Verify'),
+    );
+    expect(longestRun(plan).parts.map((p) => p.field)).not.toContain('traffic.verify.allowanceSeconds');
+  });
+
   it('fits every shipped plan inside the state machine timeout', () => {
     for (const plan of loadPlanCatalog('plans').values())
       expect(longestRun(plan).seconds).toBeLessThan(MAX_RUN_SECONDS);
