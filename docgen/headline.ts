@@ -175,6 +175,7 @@ const deployedSection = (estimates: DeployedEstimates | undefined): string[] => 
     '',
     ...[...assumptions.values()].map((a) => `- Assumed: ${a.seconds} s, ${a.says} ([source](${a.source})).`),
     ...estimates.plans.flatMap((e) => e.warnings.map((w) => `- **${e.plan}**: ${w}.`)),
+    ...estimates.plans.map((e) => `- Not in **${e.plan}**'s figure: ${e.excluded.join('; ')}.`),
     '',
   ];
 };

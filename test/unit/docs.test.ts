@@ -178,6 +178,7 @@ describe('the README deployed-run estimate', () => {
     expect(section).toContain('- Assumed: 60 s, changes reach all Route 53 authoritative servers within 60 seconds');
     expect(section).toContain('](https://aws.amazon.com/route53/faqs/)');
     expect(section).toMatch(/- \*\*orders\*\*: DNS: the plan stops checking after 10 s, before the 60 s AWS documents/);
+    expect(section).toContain("- Not in **orders**'s figure: detection: the trigger alarms’ period");
     expect(without).not.toContain('A deployed run, estimated');
   });
 });
