@@ -4,10 +4,12 @@
  * active at every moment (S3 API reference, SubmitMultiRegionAccessPointRoutes). Never flips back.
  */
 import * as z from 'zod';
+import { REGION_PATTERN } from './arn.js';
 import { bucketName } from './artifacts.js';
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const route = z.object({ bucket: bucketName, region: z.string().regex(REGION, 'must be an AWS region') }).strict();
+const route = z
+  .object({ bucket: bucketName, region: z.string().regex(REGION_PATTERN, 'must be an AWS region') })
+  .strict();
 
 export const accessPointConfig = z
   .object({

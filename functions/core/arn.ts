@@ -1,6 +1,9 @@
 /**
  * ARN parsing, on its own so adapters can use it without bundling the plan schema (and zod) into every step.
  */
+/** An AWS region code such as eu-west-1, us-gov-west-1 or us-iso-east-1 (AWS General Reference, Regions and endpoints). */
+export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
 /** A parsed ARN. */
 export interface Arn {
   partition: string;

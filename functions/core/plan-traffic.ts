@@ -12,14 +12,12 @@
  * plan sets `verify` too.
  */
 import * as z from 'zod';
-import { parseArn } from './arn.js';
+import { parseArn, REGION_PATTERN } from './arn.js';
 
 const dnsName = z
   .string()
   .max(253)
   .regex(/^([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i, 'must be a fully qualified DNS name');
-
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
 /** An ARC (recovery control configuration) ARN: global, so its region field is empty. */
 const arcArn = (resource: RegExp, example: string) =>
@@ -41,7 +39,7 @@ const clusterArn = arcArn(/^cluster\/[0-9a-f-]{1,64}$/, 'cluster/<id>');
 /** A cluster endpoint as DescribeCluster lists it; loopback http for the drill's stand-in. */
 const clusterEndpoint = z
   .object({
-    region: z.string().regex(REGION, 'must be an AWS region such as us-west-2'),
+    region: z.string().regex(REGION_PATTERN, 'must be an AWS region such as us-west-2'),
     url: z
       .string()
       .regex(

@@ -4,7 +4,7 @@ import {
   APPROVAL_TIMEOUT_MAX_MINUTES,
   APPROVAL_TIMEOUT_MIN_MINUTES,
 } from './approval.js';
-import { parseArn } from './arn.js';
+import { parseArn, REGION_PATTERN } from './arn.js';
 import { PlanValidationError } from './errors.js';
 import { longestRun, MAX_RUN_SECONDS } from './limits.js';
 import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
@@ -20,8 +20,7 @@ export type { DatabaseConfig, PgEndpoint, SecretRef } from './plan-database.js';
  * and for the infrastructure (serverless.yml wires alarms, schedules and IAM ARNs from it).
  */
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const region = z.string().regex(REGION, 'must be an AWS region such as eu-west-1');
+const region = z.string().regex(REGION_PATTERN, 'must be an AWS region such as eu-west-1');
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 
 /** Printable text without control characters, bounded. */

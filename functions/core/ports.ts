@@ -110,6 +110,9 @@ export interface DatabaseFailover {
   writerEndpoint(): Promise<string>;
 }
 
+/** Where a traffic change stands: PENDING until in effect where the mechanism keeps it, then INSYNC. */
+export type ChangeStatus = 'pending' | 'insync';
+
 /** How a traffic switch moved traffic: the plan's `traffic.kind`. */
 export type TrafficMechanism = 'routing-control' | 'health-check' | 'upsert';
 
@@ -127,7 +130,7 @@ export interface TrafficChange {
    * The status the service answered the change with: Route 53 answers PENDING; a server that applies it at once,
    * INSYNC (then no Wait before Verify). Absent: pending.
    */
-  status?: 'pending' | 'insync';
+  status?: ChangeStatus;
 }
 
 /**
@@ -151,7 +154,7 @@ export interface DnsSwitch {
    */
   point(recordName: string, target: string, ttl: number): Promise<TrafficChange>;
   /** `insync` once the change is in effect where the mechanism keeps it (Route 53's name servers, ARC's cluster, the alarm). */
-  changeStatus(changeId: string): Promise<'pending' | 'insync'>;
+  changeStatus(changeId: string): Promise<ChangeStatus>;
   /**
    * What the record answers now: the authoritative answer read through the `dns` adapter (`upsert`), or a DNS
    * resolver's, as clients get it (the data-plane mechanisms, and `upsert` with `traffic.verify`).

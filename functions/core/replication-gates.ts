@@ -7,12 +7,11 @@
  * Pure: the datapoints come from the CloudWatch adapter (adapters/replication/).
  */
 import * as z from 'zod';
+import { REGION_PATTERN } from './arn.js';
 import { bucketName } from './artifacts.js';
 
 /** A datapoint older than this says nothing about replication now (both services publish every minute). */
 export const GATE_STALE_AFTER_MS = 3 * 60_000;
-
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
 export const s3ReplicationGate = z
   .object({
@@ -39,7 +38,7 @@ export const dynamoDbGlobalTableGate = z
      * Where ReplicationLatency (per source and receiving Region pair) is read: by default the primary Region, the
      * source of the writes; unreadable when that Region is down, which the gate reports as unknown.
      */
-    metricsRegion: z.string().regex(REGION, 'must be an AWS region such as eu-west-1').optional(),
+    metricsRegion: z.string().regex(REGION_PATTERN, 'must be an AWS region such as eu-west-1').optional(),
   })
   .strict();
 

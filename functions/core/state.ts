@@ -1,6 +1,13 @@
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
-import type { FenceResult, LagReading, PromoteResult, PromotionStatus, TrafficMechanism } from './ports.js';
+import type {
+  ChangeStatus,
+  FenceResult,
+  LagReading,
+  PromoteResult,
+  PromotionStatus,
+  TrafficMechanism,
+} from './ports.js';
 import type { WarmUpResult } from './warm-up.js';
 
 /**
@@ -70,7 +77,7 @@ export interface FailoverState {
     mechanism?: TrafficMechanism;
     /** The ARC cluster endpoint (region) that accepted the change. */
     endpoint?: string;
-    status: 'pending' | 'insync' | 'skipped';
+    status: ChangeStatus | 'skipped';
     checks: number;
     /** What the record answered before the change (dry runs and reports). */
     previousAnswer?: string[];

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Plan } from '#core/plan.js';
 import { loadPlanCatalog } from '#functions/lib/plan-catalog.js';
+import { spread } from './aggregate.js';
 import type { DrillReport } from './types.js';
 
 export type FigureSource = 'measured' | 'plan' | 'assumed';
@@ -208,13 +209,6 @@ export interface ColdBench {
   functions: { function: string; readyMs: number }[];
 }
 
-const median = (values: number[]): number | undefined => {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 /** Steps whose time is the world's (pg_promote) or the plan's (Waits), not one step's own. */
 const NOT_A_STEP_TIME = new Set(['Promote']);
 
@@ -235,8 +229,8 @@ export const measuredFigures = (
       .filter((t) => (t.attempts ?? 1) === 1 && !NOT_A_STEP_TIME.has(t.step))
       .map((t) => Date.parse(t.endedAt) - Date.parse(t.startedAt)),
   );
-  const warmStepMs = median(stepTimes);
-  const postgresPromoteMs = median(drills.flatMap((r) => r.calls.promoteMs ?? []));
+  const warmStepMs = spread(stepTimes)?.median;
+  const postgresPromoteMs = spread(drills.flatMap((r) => r.calls.promoteMs ?? []))?.median;
   if (warmStepMs === undefined || postgresPromoteMs === undefined) {
     return { missing: 'a succeeded drill of the state machine' };
   }

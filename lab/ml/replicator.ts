@@ -1,6 +1,7 @@
 /**
  * The lab's S3 Replication: copies each new object of the source bucket to the destination bucket a fixed delay
- * after it first sees it, as S3 Replication does asynchronously. `stop()` is the source Region going dark: copies
+ * after it first sees it. S3 Replication copies new objects asynchronously, most within seconds and some later (S3
+ * User Guide, https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html); the delay stands for that lag. `stop()` is the source Region going dark: copies
  * not yet made are never made, and `copied()` says exactly which keys made it.
  */
 import { CopyObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';

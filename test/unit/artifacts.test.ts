@@ -208,7 +208,7 @@ describe('the plan section of the check', () => {
     ['a control character', { query: 'SELECT 1\u0000' }, 'must not contain control characters'],
     ['no bucket', { buckets: {} }, 'must map at least one primary bucket'],
     ['a bad bucket name', { buckets: { Models_US: 'models-eu' } }, 'must be an S3 bucket name'],
-    ['too many artifacts', { maxArtifacts: 10_001 }, ''],
+    ['too many artifacts', { maxArtifacts: 10_001 }, '<=10000'],
   ])('refuses %s', (_, change, message) => {
     // Act
     const result = artifactCheckConfig.safeParse({ ...valid, ...change });

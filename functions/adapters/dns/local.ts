@@ -7,7 +7,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { DnsChangeFailedError, type DrFailoverError, ServiceUnavailableError, ThrottledError } from '#core/errors.js';
 import type { PlanWithDns } from '#core/plan.js';
-import type { DnsSwitch } from '#core/ports.js';
+import type { ChangeStatus, DnsSwitch } from '#core/ports.js';
 
 export interface LocalDnsSwitchDeps {
   /** Injected in tests (a spy, or a fetch that fails on purpose). Default: the global fetch. */
@@ -26,8 +26,6 @@ const sameDnsName = (a: string, b: string) =>
 const NO_ANSWER_CODES = new Set(['ENOTFOUND', 'ENODATA']);
 /** Resolver codes meaning the server did not answer usefully this time. */
 const TRANSIENT_DNS_CODES = new Set(['ETIMEOUT', 'ECONNREFUSED', 'ESERVFAIL', 'ECANCELLED', 'EREFUSED']);
-
-type ChangeStatus = 'pending' | 'insync';
 
 /** The control API's change status, as Route 53's: PENDING or INSYNC; anything else is a broken server. */
 const changeStatusOf = (status: unknown, what: string): ChangeStatus => {

@@ -13,7 +13,7 @@ import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { AwsRequestFailedError, DnsChangeFailedError, type DrFailoverError } from '#core/errors.js';
 import type { PlanWithDns } from '#core/plan.js';
-import type { DnsSwitch } from '#core/ports.js';
+import type { ChangeStatus, DnsSwitch } from '#core/ports.js';
 import {
   canonicalName,
   type HostedZoneFacts,
@@ -40,8 +40,6 @@ const MAX_COMMENT = 256;
 
 /** Route 53 accepts TTLs from 0 to 2147483647 seconds. */
 const MAX_TTL = 2_147_483_647;
-
-type ChangeStatus = 'pending' | 'insync';
 
 /**
  * A change's ChangeInfo.Status: PENDING until every Route 53 name server of the zone serves it, then INSYNC

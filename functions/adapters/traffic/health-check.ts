@@ -14,7 +14,7 @@ import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { DnsChangeFailedError } from '#core/errors.js';
 import type { PlanWithTraffic } from '#core/plan.js';
-import type { DnsSwitch, TrafficChange } from '#core/ports.js';
+import type { ChangeStatus, DnsSwitch, TrafficChange } from '#core/ports.js';
 
 export interface HealthCheckSwitchDeps {
   records: Pick<DnsSwitch, 'resolve'>;
@@ -74,7 +74,7 @@ export class HealthCheckSwitch implements DnsSwitch {
     }
   }
 
-  async changeStatus(_changeId: string): Promise<'pending' | 'insync'> {
+  async changeStatus(_changeId: string): Promise<ChangeStatus> {
     const state = await this.alarmState();
     if (state === undefined) {
       throw new DnsChangeFailedError(

@@ -12,7 +12,7 @@ import {
   UpdateRoutingControlStatesCommand,
 } from '@aws-sdk/client-route53-recovery-cluster';
 import type { PlanWithTraffic } from '#core/plan.js';
-import type { DnsSwitch, TrafficChange } from '#core/ports.js';
+import type { ChangeStatus, DnsSwitch, TrafficChange } from '#core/ports.js';
 import { type ClusterEndpoint, clusterClient, onCluster } from './endpoints.js';
 
 export interface RoutingControlSwitchDeps {
@@ -81,7 +81,7 @@ export class RoutingControlSwitch implements DnsSwitch {
   }
 
   /** In sync once the cluster reads the standby On and the primary Off. */
-  async changeStatus(_changeId: string): Promise<'pending' | 'insync'> {
+  async changeStatus(_changeId: string): Promise<ChangeStatus> {
     const states = await this.states();
     return states.standby === 'On' && states.primary === 'Off' ? 'insync' : 'pending';
   }
