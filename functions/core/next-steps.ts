@@ -170,9 +170,41 @@ const PROMOTED_DNS_NOT_SWITCHED =
   'nothing and switches DNS). Until then keep the old primary fenced or down: if it comes back writable, clients ' +
   'resolving the record would write to it.';
 
+const TRAFFIC_ERRORS = new Set(['DnsChangeFailedError', 'DnsSyncTimedOutError', 'DnsVerificationFailedError']);
+
+/**
+ * A data-plane plan's traffic failed after the promotion: the manual step is the routing controls or the take-over
+ * alarm, never an edit of the pre-provisioned failover records (the UPSERT advice would break the pair).
+ */
+const dataPlaneTraffic = (plan: Plan, errorName: string, switched: boolean): string | undefined => {
+  const t = plan.traffic;
+  if (t.kind === 'upsert') return undefined;
+  const how =
+    t.kind === 'routing-control'
+      ? `set routing control ${t.routingControls.standby} On and ${t.routingControls.primary} Off in one ` +
+        'UpdateRoutingControlStates call, on any of the cluster endpoints'
+      : `put the take-over alarm ${t.alarm.name} in ALARM (a datapoint of ${t.alarm.namespace}/${t.alarm.metricName} in ${plan.regions.standby})`;
+  if (errorName !== 'DnsVerificationFailedError' || !switched) {
+    return (
+      'The standby IS promoted and writable, but traffic was not moved: clients still reach the old primary. ' +
+      `By hand, ${how}; do not edit the failover records. Keep the old primary fenced or down.`
+    );
+  }
+  return (
+    'The standby IS promoted and writable and the traffic switch IS made, but the record still answered the old ' +
+    'primary after its TTL and the allowance: the Route 53 health check behind the failover records has not turned, ' +
+    'or the resolver Verify asks cannot see the zone (traffic.verify.resolvers). Check the health checks and resolve ' +
+    `the record from a client network; do not switch traffic back. If the switch was lost: ${how}.`
+  );
+};
+
 /** Advice naming the run's own resources and commands, for the errors that leave work half done. */
 const concreteSteps = (errorName: string | undefined, world: WorldState | undefined): string | undefined => {
   if (!world?.plan) return undefined;
+  if (errorName && TRAFFIC_ERRORS.has(errorName) && world.promoted) {
+    const advice = dataPlaneTraffic(world.plan, errorName, world.dnsSwitched);
+    if (advice) return advice;
+  }
   if (errorName === 'PromotionTimedOutError') return promotionTimedOut(world.plan);
   if (errorName === 'DnsSyncTimedOutError' && world.dns) return dnsSyncTimedOut(world.plan, world.dns);
   return undefined;

@@ -109,3 +109,35 @@ describe('nextStepsFor a run that timed out after changing something', () => {
     expect(steps).toMatch(/IS promoted/);
   });
 });
+
+describe('nextStepsFor a data-plane plan whose traffic step failed after the promotion', () => {
+  it('names the routing controls to flip by hand, never the failover records, when traffic was not moved', () => {
+    // Act
+    const steps = nextStepsFor('DnsChangeFailedError', { promoted: true, dnsSwitched: false, plan: orders });
+
+    // Assess
+    if (orders.traffic.kind !== 'routing-control') throw new Error('plans/orders.yml uses routing controls');
+    expect(steps).toMatch(/^The standby IS promoted and writable, but traffic was not moved/);
+    expect(steps).toContain(`set routing control ${orders.traffic.routingControls.standby} On`);
+    expect(steps).toContain('do not edit the failover records');
+    expect(steps).not.toMatch(/Update the record by hand/);
+  });
+
+  it('says the switch IS made and not to switch back when only Verify failed', () => {
+    // Act
+    const steps = nextStepsFor('DnsVerificationFailedError', { promoted: true, dnsSwitched: true, plan: orders });
+
+    // Assess
+    expect(steps).toMatch(/the traffic switch IS made/);
+    expect(steps).toContain('do not switch traffic back');
+    expect(steps).toContain('traffic.verify.resolvers');
+  });
+
+  it('keeps the record advice for a plan that moves traffic by UPSERT', () => {
+    // Act
+    const steps = nextStepsFor('DnsChangeFailedError', { promoted: true, dnsSwitched: false, plan: featureStore });
+
+    // Assess
+    expect(steps).toMatch(/DNS still points at the old primary/);
+  });
+});

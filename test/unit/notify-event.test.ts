@@ -127,9 +127,10 @@ describe('buildEvent', () => {
   });
 
   it('carries the error name, the message parsed from the Lambda Cause and the next steps when the run failed', () => {
-    // Prepare
+    // Prepare: the orders plan as it was with the record UPSERT (the error is Route 53's).
     const state: FailoverState = {
       ...succeeded(),
+      plan: { ...plan, traffic: { kind: 'upsert' } },
       timeline: succeeded().timeline.slice(0, 5),
       dns: undefined,
       error: {
