@@ -36,9 +36,11 @@ import {
   regionsOf,
   replicas,
   type Scope,
+  stackVpc,
   stateMachineResource,
   targetClusters,
-  VPC_ROWS,
+  verifyStackVpc,
+  vpcRows,
   WARM_UP,
   withRoute53Upsert,
 } from './grant-rows.js';
@@ -277,11 +279,20 @@ const scopeOf = (plans: Plan[], stage: string): Scope => ({
   rdsPlans: plans.filter((p) => p.database.kind === 'rds-instance'),
 });
 
+/**
+ * The VPC a function runs in, if any: the functions that connect to the database (those granted its credentials)
+ * in the plans' `database.vpc`, when the hosts are private; Verify in `traffic.verify.vpc`, where a private hosted
+ * zone is answered.
+ */
+export const vpcOf = (fn: FunctionName, plans: readonly Plan[]) => {
+  if (GRANTS[fn].includes(READ_SECRETS)) return stackVpc(plans);
+  return fn === 'verify' ? verifyStackVpc(plans) : undefined;
+};
+
 /** Each function's statements: its rows of the table, on the resources the plans name; empty rows left out. */
 export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): Statement[] => {
   const scope = scopeOf(plans, stage);
-  // The functions that connect to the database run in the plans' subnets when the database is private.
-  const rows = GRANTS[fn].includes(READ_SECRETS) ? [...GRANTS[fn], ...VPC_ROWS] : GRANTS[fn];
+  const rows = [...GRANTS[fn], ...vpcRows(vpcOf(fn, plans))];
   return rows.flatMap((row): Statement[] => {
     if ('perPlan' in row) return row.perPlan(scope);
     const resources = row.resources(scope);

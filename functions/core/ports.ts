@@ -250,7 +250,7 @@ export interface DnsRecordFacts {
   values: string[];
   detail: string;
   /** Route 53: the hosted zone as Route 53 describes it (GetHostedZone). */
-  zone?: { name: string; private: boolean };
+  zone?: { name: string; private: boolean; vpcs?: { id: string; region: string }[] };
   /** Route 53: every record set of the record's name, of any type (what an UPSERT will be validated against). */
   sameName?: { type: string; routingPolicy: boolean }[];
   /** Route 53: the values of the record's failover sets of the plan's type, by role (data-plane traffic kinds). */

@@ -11,6 +11,7 @@ import { FailoverRecordReader } from '#adapters/readiness/failover-records.js';
 import { Route53RecordReader } from '#adapters/readiness/route53.js';
 import type { Plan, PlanWithDns } from '#core/plan.js';
 import type { FailoverRecordFacts, ReadinessProbes } from '#core/ports.js';
+import { verifyReach } from '#core/readiness/dns-route53.js';
 import { evaluateFailoverRecords } from '#core/readiness/failover-records.js';
 import { runReadinessChecks } from '#core/readiness/runner.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
@@ -32,6 +33,8 @@ const NAME = 'db.orders.example.internal';
 const WRITER = 'orders-us.cluster-abc.us-east-1.rds.amazonaws.com';
 const REPLICA = 'orders-eu.cluster-def.eu-west-1.rds.amazonaws.com';
 const NOW = new Date('2026-12-07T12:00:00.000Z');
+/** The VPC orders' Verify runs in (traffic.verify.vpc). */
+const VERIFY_VPC = 'vpc-0a1b2c3d4e5f60711';
 
 /** The healthy facts with one change. */
 const changed = (plan: Plan, edit: (f: FailoverRecordFacts) => void): FailoverRecordFacts => {
@@ -161,7 +164,7 @@ describe('the failover-records and dns checks in a readiness run', () => {
       // ListResourceRecordSets gives both sets of the pair.
       values: [WRITER, REPLICA],
       detail: '',
-      zone: { name: 'orders.example.internal', private: true },
+      zone: { name: 'orders.example.internal', private: true, vpcs: [{ id: VERIFY_VPC, region: 'eu-west-1' }] },
       sameName: [
         { type: 'CNAME', routingPolicy: true },
         { type: 'CNAME', routingPolicy: true },
@@ -352,5 +355,55 @@ describe('FailoverRecordReader', () => {
     route53.on(GetHealthCheckCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     const reader = new FailoverRecordReader(orders, { route53: () => new Route53Client({ region: 'us-east-1' }) });
     await expect(reader.failoverRecords()).rejects.toMatchObject({ name: 'ThrottledError', retryable: true });
+  });
+});
+
+describe('verifyReach: can Verify resolve a private zone?', () => {
+  const zone = (vpcs: { id: string; region: string }[]) => ({ name: 'orders.example.internal', private: true, vpcs });
+  const withVerify = (verify: Record<string, unknown>) =>
+    planVariant('plans/orders.yml', (p) => ({ ...p, traffic: { ...(p.traffic as object), verify } as never }));
+
+  it('is OK when Verify runs in a VPC associated with the zone in the standby region', () => {
+    expect(verifyReach(orders, zone([{ id: VERIFY_VPC, region: 'eu-west-1' }]))?.status).toBe('OK');
+  });
+
+  it('is CRITICAL when the zone is not associated with Verify’s VPC in the standby region, naming the associations', () => {
+    const reach = verifyReach(orders, zone([{ id: VERIFY_VPC, region: 'us-east-1' }]));
+    expect(reach?.status).toBe('CRITICAL');
+    expect(reach?.text).toContain(
+      `Verify runs in ${VERIFY_VPC} (eu-west-1), which is not associated with the private zone (associated: ${VERIFY_VPC} (us-east-1))`,
+    );
+  });
+
+  it('is CRITICAL outside any VPC, WARN with resolvers named, and silent for a public zone or a read-back plan', () => {
+    const none = withVerify({});
+    expect(verifyReach(none, zone([]))).toMatchObject({
+      status: 'CRITICAL',
+      text: expect.stringContaining("the Lambda service's resolver does not answer a private zone"),
+    });
+    expect(verifyReach(withVerify({ resolvers: ['10.30.0.2'] }), zone([]))?.status).toBe('WARN');
+    expect(verifyReach(none, { name: 'orders.example.com', private: false })).toBeUndefined();
+    expect(verifyReach(featureStore, zone([]))).toBeUndefined();
+  });
+
+  it('makes the dns check CRITICAL for a data-plane plan whose Verify cannot resolve the private zone', async () => {
+    const report = await runReadinessChecks(
+      withVerify({}),
+      {
+        probes: {
+          writer: async () => ({ role: 'primary', endpoints: [WRITER], forbidden: [REPLICA], detail: '' }),
+          dnsRecord: async () => ({
+            values: [WRITER, REPLICA],
+            detail: '',
+            zone: zone([]),
+            failover: { primary: [WRITER], secondary: [REPLICA] },
+          }),
+        } as unknown as ReadinessProbes,
+        now: () => NOW,
+      },
+      { only: ['dns'] },
+    );
+    expect(report.checks[0]?.status).toBe('CRITICAL');
+    expect(report.checks[0]?.summary).toContain('every run would fail Verify after moving traffic');
   });
 });

@@ -14,7 +14,7 @@ import {
   evaluateStandby,
   evaluateStateMachine,
 } from './checks.js';
-import { route53Refusals, verifyMethodOf } from './dns-route53.js';
+import { route53Refusals, verifyMethodOf, verifyReach } from './dns-route53.js';
 import { evaluateFailoverRecords } from './failover-records.js';
 import {
   type CheckName,
@@ -66,8 +66,23 @@ const dnsScope = (plan: Plan): CheckScope =>
  */
 const judgeDns = (plan: Plan, record: DnsRecordFacts, writer: WriterFacts | DrFailoverError): CheckOutcome => {
   if (plan.dns.kind !== 'route53' || !record.zone) return evaluateDns(record, writer);
-  if (plan.traffic.kind !== 'upsert' && record.failover) return judgeFailoverAnswer(plan, record.failover, writer);
-  const verifyMethod = verifyMethodOf(record.zone);
+  const outcome =
+    plan.traffic.kind !== 'upsert' && record.failover
+      ? judgeFailoverAnswer(plan, record.failover, writer)
+      : judgeUpsertTarget(plan, record, writer);
+  const reach = verifyReach(plan, record.zone);
+  if (!reach) return outcome;
+  return {
+    status: worstOf([outcome.status, reach.status]),
+    summary: `${outcome.summary}; ${reach.text}`,
+    details: { ...outcome.details, verifyReach: reach.text },
+  };
+};
+
+/** An `upsert` plan's record: what Route 53 would refuse, then the record against the writer. */
+const judgeUpsertTarget = (plan: Plan, record: DnsRecordFacts, writer: WriterFacts | DrFailoverError): CheckOutcome => {
+  if (plan.dns.kind !== 'route53' || !record.zone) return evaluateDns(record, writer);
+  const verifyMethod = plan.traffic.verify ? 'a DNS resolver (traffic.verify)' : verifyMethodOf(record.zone);
   const refusals = route53Refusals(plan.dns, record);
   if (refusals.length > 0) {
     return {
