@@ -78,6 +78,11 @@ export interface PromoteResult {
    * already promoted): the state machine then checks the promotion status at once instead of waiting first.
    */
   writable?: boolean;
+  /**
+   * The promotion status the adapter confirmed as it answered (PostgreSQL: a write transaction committed in the
+   * promoting session). The step records it as the run's promotion, and the state machine skips the status check.
+   */
+  status?: PromotionStatus;
 }
 
 /** What the run knows when it promotes. */
