@@ -69,6 +69,12 @@ it('fails over, keeps the old primary and its lost writes, rebuilds it, and fail
 
   // Assess: rebuilt and caught up, then the planned failback lost nothing acknowledged
   expect(report.rebuild?.catchUp.replayLsn).toBeDefined();
+  // ... in this order on one time axis: the kill, the return, the rebuild, the failback request (whole ms, rounded)
+  const at = (iso: string | undefined) => Date.parse(iso ?? '');
+  expect(at(returned?.at)).toBeGreaterThan(at(out.incident.at));
+  expect(at(report.rebuild?.at)).toBeGreaterThanOrEqual(at(returned?.at) + (returned?.ms ?? 0) - 1);
+  expect(at(back?.incident.at)).toBeGreaterThanOrEqual(at(report.rebuild?.at) + (report.rebuild?.ms ?? 0) - 1);
+  expect(back?.phases.trigger?.ms).toBeGreaterThanOrEqual(0);
   expect(back?.outcome).toBe('succeeded');
   expect(back?.mode).toBe('planned');
   // The same plan as written, started as a failback: Prepare observed the rebuilt pair and ran it the other way round
