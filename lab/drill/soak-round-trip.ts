@@ -201,7 +201,14 @@ export const soakRoundTrips = async (
 export const runRoundTripSoak = async (
   cycles: number,
   options: RoundTripOptions,
-  io: { command: string; machine: unknown; out: string; write: (file: string, result: unknown) => Promise<void> },
+  io: {
+    command: string;
+    machine: unknown;
+    out: string;
+    write: (file: string, result: unknown) => Promise<void>;
+    /** Commits made to be lost before each kill (`--lose`; lose-writes.ts), for the record. */
+    lose: number;
+  },
 ): Promise<boolean> => {
   const started = Date.now();
   const figures = await soakRoundTrips(cycles, options, runRoundTrip, (c) =>
@@ -213,7 +220,14 @@ export const runRoundTripSoak = async (
     command: io.command,
     at: new Date(started).toISOString(),
     machine: io.machine,
-    settings: { cycles, ...options, world: 'fresh regions, DNS server and workload per cycle' },
+    settings: {
+      cycles,
+      ratePerSecond: options.ratePerSecond,
+      waitMs: options.waitMs,
+      dnsTtlSeconds: options.dnsTtlSeconds,
+      lostOnPurposeBeforeEachKill: io.lose,
+      world: 'fresh regions, DNS server and workload per cycle',
+    },
     definitions: {
       rto: 'per leg: its incident (out: the kill; back: the failback request) → first insert acknowledged on a connection opened after it, on the leg’s new primary',
       rpo: 'per leg: ids acknowledged by the leg’s old primary missing on its new primary, counted there',
