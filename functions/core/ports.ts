@@ -213,6 +213,24 @@ export interface ApprovalTimer {
   arm(request: ApprovalTimeout): Promise<{ timerId: string }>;
 }
 
+/** The way back a round-trip game day arms when its way out succeeded (core/game-day-return.ts). */
+export interface ReturnRequest {
+  /** The schedule's name: from the way out's execution alone, so a retried notification arms the same one. */
+  scheduleName: string;
+  /** When the failback starts (whole seconds, UTC). */
+  at: Date;
+  /** The failback's state machine: the same stack's, in the plan's primary region. */
+  stateMachineArn: string;
+  /** The failback's execution name: from the game day's time, so a schedule that fires twice starts one run. */
+  executionName: string;
+  input: ExecutionInput;
+}
+
+export interface ReturnScheduler {
+  /** Idempotent per schedule name: arming the same request again (a retried notification) leaves one schedule. */
+  arm(request: ReturnRequest): Promise<{ scheduleArn?: string; alreadyArmed: boolean }>;
+}
+
 // ------------------------------------------------------------------------------------------------ readiness
 
 /** What the standby looks like from its own region. */
