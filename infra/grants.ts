@@ -14,6 +14,7 @@ import {
   functionName,
   stackName,
 } from '#core/stack-names.js';
+import { COMPONENT_ROWS } from './grant-components.js';
 import {
   APPROVAL_TIMER_ROLE,
   anyAwsDatabase,
@@ -44,7 +45,6 @@ import {
 } from './grant-rows.js';
 import {
   PUBLISH_TAKE_OVER,
-  READ_RECORD_HEALTH_CHECKS,
   READ_ROUTING_CONTROLS,
   READ_TAKE_OVER_ALARM,
   SWITCH_ROUTING_CONTROLS,
@@ -131,6 +131,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     READ_SECRETS,
     DECRYPT_SECRETS,
   ],
+  component: COMPONENT_ROWS,
   updateDns: [
     CHANGE_OWN_RECORDS,
     SWITCH_ROUTING_CONTROLS,
@@ -204,7 +205,6 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     },
     READ_ROUTING_CONTROLS,
     READ_TAKE_OVER_ALARM,
-    READ_RECORD_HEALTH_CHECKS,
     {
       sid: 'ReadinessDescribeTriggerAlarms',
       actions: ['cloudwatch:DescribeAlarms'],
