@@ -277,7 +277,7 @@ describe('a plan with components, executed', () => {
     // Assess
     expect(result.status).toBe('SUCCEEDED');
     expect(result.visited.filter((s) => /Component/.test(s))).toEqual([]);
-    expect(COMPONENT_MOCKS.flatMap((m) => m.calls())).toEqual([]);
+    expect(COMPONENT_MOCKS.map((m) => m.calls().length)).toEqual([0, 0, 0]);
     expect((result.output as Record<string, unknown>).components).toBeUndefined();
   });
 });
