@@ -88,7 +88,7 @@ const COMPARATORS: Record<string, string> = {
 
 /** A Choice rule in words: `lag.decision = within-rpo`. */
 export const conditionInWords = (rule: ChoiceRule): string => {
-  if (rule.And) return rule.And.map(conditionInWords).join(' and ');
+  if (rule.And) return rule.And.map((r) => (r.Or ? `(${conditionInWords(r)})` : conditionInWords(r))).join(' and ');
   if (rule.Or) return rule.Or.map(conditionInWords).join(' or ');
   if (rule.Not) return `not (${conditionInWords(rule.Not)})`;
   const variable = path(rule.Variable);
