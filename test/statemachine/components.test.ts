@@ -11,6 +11,9 @@ import { SubmitMultiRegionAccessPointRoutesCommand } from '@aws-sdk/client-s3-co
 import { UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ComponentReport } from '#core/components.js';
+import { historyFromLocalEvents } from '#lab/local-history.js';
+import { loadDefinition } from '#lab/state-machine.js';
+import { runModelFromHistory } from '#report/history.js';
 import {
   CACHE_FUNCTION,
   COMPONENT_MOCKS,
@@ -279,5 +282,24 @@ describe('a plan with components, executed', () => {
     expect(result.visited.filter((s) => /Component/.test(s))).toEqual([]);
     expect(COMPONENT_MOCKS.map((m) => m.calls().length)).toEqual([0, 0, 0]);
     expect((result.output as Record<string, unknown>).components).toBeUndefined();
+  });
+
+  it("reports each component's state in the run report built from the execution's history", async () => {
+    // Prepare
+    platformWorld({ customAction: async () => ({ ok: false, reason: 'cache cluster unreachable' }) });
+    const result = await run();
+
+    // Act
+    const model = runModelFromHistory(historyFromLocalEvents(result.events, { definition: loadDefinition() }));
+
+    // Assess
+    expect(model.outcome).toBe('failed');
+    expect(model.error?.name).toBe('ComponentActionFailedError');
+    expect(model.world).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Component serving \(capacity, stage 2\): done/),
+        expect.stringMatching(/^Component warm-cache \(custom-action, stage 2\): failed - .*cache cluster unreachable/),
+      ]),
+    );
   });
 });
