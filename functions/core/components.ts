@@ -123,6 +123,15 @@ export const advanceStages = (
     if (before) reports[it.component.name] = reportOf(before, it);
   }
   const current = previous?.stage ?? 0;
+  // Components without an action are done with once the stages have reached theirs.
+  const passed = (upTo: number) => {
+    for (const c of components.filter((x) => !hasAction(x) && x.stage <= upTo)) {
+      const r = reports[c.name];
+      if (r?.status === 'not-started')
+        reports[c.name] = { ...r, status: 'nothing-to-do', detail: 'nothing to promote' };
+    }
+  };
+  passed(current);
   const failed = (previous?.results ?? []).filter((it) => it.error !== undefined).map((it) => it.component.name);
   const base = { run, items: [] as ComponentConfig[] };
   if (failed.length > 0) {
@@ -133,13 +142,10 @@ export const advanceStages = (
     };
   }
   const next = laterStages(components, current)[0];
-  // Components without an action are done with once the stages reach them.
-  for (const c of components.filter((x) => !hasAction(x) && (next === undefined || x.stage < next))) {
-    const r = reports[c.name];
-    if (r?.status === 'not-started') reports[c.name] = { ...r, status: 'nothing-to-do', detail: 'nothing to promote' };
-  }
-  if (next === undefined)
+  passed(next === undefined ? Number.POSITIVE_INFINITY : next - 1);
+  if (next === undefined) {
     return { reports, componentRun: { ...base, stage: current, decision: 'done', reason: 'every stage done' } };
+  }
   const items = components.filter((c) => c.stage === next && hasAction(c));
   const reason = `stage ${next}: ${items.map((c) => c.name).join(', ')}`;
   return { reports, componentRun: { ...base, stage: next, decision: 'run', items, reason } };

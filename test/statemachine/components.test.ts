@@ -193,6 +193,8 @@ describe('a plan with components, executed', () => {
     expect(world).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^Component model-artifacts .*: failed - AwsRequestFailedError/),
+        // The global table of the failed stage had nothing to do: it is not reported as not started.
+        expect.stringMatching(/^Component online-features .*: nothing-to-do/),
         expect.stringMatching(/^Component serving .*: not-started/),
         expect.stringMatching(/^Component warm-cache .*: not-started/),
       ]),
