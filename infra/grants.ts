@@ -45,6 +45,7 @@ import {
 } from './grant-rows.js';
 import {
   PUBLISH_TAKE_OVER,
+  READ_RECORD_HEALTH_CHECKS,
   READ_ROUTING_CONTROLS,
   READ_TAKE_OVER_ALARM,
   SWITCH_ROUTING_CONTROLS,
@@ -205,6 +206,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     },
     READ_ROUTING_CONTROLS,
     READ_TAKE_OVER_ALARM,
+    READ_RECORD_HEALTH_CHECKS,
     {
       sid: 'ReadinessDescribeTriggerAlarms',
       actions: ['cloudwatch:DescribeAlarms'],

@@ -258,6 +258,38 @@ export interface DnsRecordFacts {
   zone?: { name: string; private: boolean };
   /** Route 53: every record set of the record's name, of any type (what an UPSERT will be validated against). */
   sameName?: { type: string; routingPolicy: boolean }[];
+  /** Route 53: the values of the record's failover sets of the plan's type, by role (data-plane traffic kinds). */
+  failover?: { primary: string[]; secondary: string[] };
+}
+
+/** One failover record set of a name the plan's traffic switches (`traffic.records`), as its zone holds it. */
+export interface FailoverSetFacts {
+  name: string;
+  type: string;
+  role: 'PRIMARY' | 'SECONDARY';
+  setIdentifier: string;
+  values: string[];
+  healthCheckId?: string;
+}
+
+/** A health check a failover record names (GetHealthCheck), or the fact that it does not exist. */
+export interface HealthCheckFacts {
+  id: string;
+  exists: boolean;
+  /** `RECOVERY_CONTROL`, `CLOUDWATCH_METRIC`, `HTTPS`, ... */
+  type?: string;
+  routingControlArn?: string;
+  alarm?: { region: string; name: string };
+  inverted?: boolean;
+  disabled?: boolean;
+  /** CLOUDWATCH_METRIC: the status while the alarm has insufficient data (`Healthy`, `Unhealthy`, `LastKnownStatus`). */
+  insufficientDataHealthStatus?: string;
+}
+
+/** The failover records of the plan's `traffic.records` and the health checks they name (readiness). */
+export interface FailoverRecordFacts {
+  sets: FailoverSetFacts[];
+  healthChecks: HealthCheckFacts[];
 }
 
 /** How the plan's traffic mechanism stands now (readiness `traffic` check). */
@@ -311,6 +343,8 @@ export interface ReadinessProbes {
   alarms(): Promise<AlarmFacts[]>;
   /** The plan's data-plane traffic mechanism (routing controls, take-over alarm); nothing to read for `upsert`. */
   traffic(): Promise<TrafficFacts>;
+  /** Data-plane traffic kinds on Route 53: the failover records and their health checks (Route 53's control plane). */
+  failoverRecords(): Promise<FailoverRecordFacts>;
   stateMachine(): Promise<StackResourceFacts>;
   functions(): Promise<StackResourceFacts[]>;
 }

@@ -149,6 +149,9 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
             'component lambda:Invoke',
           ]
         : []),
+      ...(plans.some((p) => p.traffic.kind !== 'upsert' && p.dns.kind === 'route53')
+        ? ['readiness route53:GetHealthCheck']
+        : []),
       ...(plans.some((p) => p.database.kind === 'aurora-global')
         ? ['promote rds:FailoverGlobalCluster', 'promote rds:SwitchoverGlobalCluster']
         : ['promote rds:PromoteReadReplica']),

@@ -345,6 +345,10 @@ describe('osls package', () => {
               // the streams of the function's own log group
               actions.every((a) => a.startsWith('logs:')) &&
                 /log-group:\/aws\/lambda\/dr-failover-ci-[A-Za-z]+:\*"/.test(text),
+              // the health checks readiness finds on the failover records (their ids are read from the records)
+              roleId === roleLogicalId('readiness') &&
+                actions.join() === 'route53:GetHealthCheck' &&
+                text === 'arn:aws:route53:::healthcheck/*',
               // the change ids Route 53 returns
               actions.join() === 'route53:GetChange' && text === 'arn:aws:route53:::change/*',
               // the snapshots and replicated backups of the standby region, whose names RDS and schedules make
