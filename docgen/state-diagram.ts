@@ -46,6 +46,10 @@ interface StateDef {
   Error?: string;
   ErrorPath?: string;
   Parameters?: Record<string, unknown>;
+  /** A Map state's iteration: a definition of its own. */
+  ItemProcessor?: Definition;
+  ItemsPath?: string;
+  MaxConcurrency?: number;
 }
 
 export interface Definition {
@@ -84,7 +88,7 @@ const COMPARATORS: Record<string, string> = {
 
 /** A Choice rule in words: `lag.decision = within-rpo`. */
 export const conditionInWords = (rule: ChoiceRule): string => {
-  if (rule.And) return rule.And.map(conditionInWords).join(' and ');
+  if (rule.And) return rule.And.map((r) => (r.Or ? `(${conditionInWords(r)})` : conditionInWords(r))).join(' and ');
   if (rule.Or) return rule.Or.map(conditionInWords).join(' or ');
   if (rule.Not) return `not (${conditionInWords(rule.Not)})`;
   const variable = path(rule.Variable);
@@ -133,20 +137,23 @@ const safe = (s: string) =>
     .replace(/\s+/g, ' ')
     .trim();
 
-export const mermaidStateDiagram = (def: Definition): string => {
-  const names = Object.keys(def.States);
-  const lines: string[] = ['stateDiagram-v2'];
-  for (const name of names) {
-    const id = idOf(name);
-    if (id !== name) lines.push(`  state "${name}" as ${id}`);
-  }
-  lines.push(`  [*] --> ${idOf(def.StartAt)}`);
-  for (const name of names) {
-    const s = def.States[name] as StateDef;
+/** Every state with its definition, a Map's iteration states after the Map. */
+const flatten = (def: Definition): [string, StateDef][] =>
+  Object.entries(def.States).flatMap(([name, s]) => [
+    [name, s] as [string, StateDef],
+    ...(s.ItemProcessor ? flatten(s.ItemProcessor) : []),
+  ]);
+
+/** The edges of one level of the definition; a Map's iteration drawn inside it as a composite state. */
+const edgeLines = (def: Definition, indent: string): string[] => {
+  const lines: string[] = [`${indent}[*] --> ${idOf(def.StartAt)}`];
+  for (const [name, s] of Object.entries(def.States)) {
     const id = idOf(name);
     const edge = (to: string, label?: string) =>
-      lines.push(`  ${id} --> ${to === '[*]' ? to : idOf(to)}${label ? ` : ${safe(label)}` : ''}`);
+      lines.push(`${indent}${id} --> ${to === '[*]' ? to : idOf(to)}${label ? ` : ${safe(label)}` : ''}`);
     const recordingCatch = s.Catch?.find((c) => c.Next === s.Next && c.ErrorEquals.includes('States.ALL'));
+    if (s.ItemProcessor)
+      lines.push(`${indent}state ${id} {`, ...edgeLines(s.ItemProcessor, `${indent}  `), `${indent}}`);
     switch (s.Type) {
       case 'Choice':
         for (const rule of s.Choices ?? []) if (rule.Next) edge(rule.Next, conditionInWords(rule));
@@ -169,8 +176,19 @@ export const mermaidStateDiagram = (def: Definition): string => {
     const catches = s.Catch ?? [];
     for (const c of catches) if (c !== recordingCatch) edge(c.Next, catchLabel(c, catches));
   }
+  return lines;
+};
+
+export const mermaidStateDiagram = (def: Definition): string => {
+  const states = flatten(def);
+  const lines: string[] = ['stateDiagram-v2'];
+  for (const [name] of states) {
+    const id = idOf(name);
+    if (id !== name) lines.push(`  state "${name}" as ${id}`);
+  }
+  lines.push(...edgeLines(def, '  '));
   const byType = (types: string[], pick: (n: string, s: StateDef) => boolean = () => true) =>
-    names.filter((n) => types.includes((def.States[n] as StateDef).Type) && pick(n, def.States[n] as StateDef));
+    states.filter(([n, s]) => types.includes(s.Type) && pick(n, s)).map(([n]) => n);
   const classes: [string, string, string[]][] = [
     ['choice', 'fill:#fff3cd,stroke:#b8860b', byType(['Choice'])],
     ['wait', 'fill:#eceff1,stroke:#78909c', byType(['Wait'])],
@@ -195,8 +213,12 @@ const cell = (s: string) => s.replaceAll('|', '\\|').replace(/\s*\n\s*/g, ' ');
 /** Every Task's timeout, retries and catches, and every Choice's branches, in words. */
 const stateTable = (def: Definition): string => {
   const rows = ['| state | type | timeout | retries | on error | what it does |', '|---|---|---|---|---|---|'];
-  for (const [name, s] of Object.entries(def.States)) {
-    const type = s.Resource?.endsWith('.waitForTaskToken') ? 'Task (waits for a task token)' : s.Type;
+  for (const [name, s] of flatten(def)) {
+    const type = s.Resource?.endsWith('.waitForTaskToken')
+      ? 'Task (waits for a task token)'
+      : s.ItemProcessor
+        ? `Map (over \`${path(s.ItemsPath)}\`, ${s.MaxConcurrency ?? 'unbounded'} at once)`
+        : s.Type;
     const timeout = s.TimeoutSeconds !== undefined ? `${s.TimeoutSeconds} s` : '';
     const retries = (s.Retry ?? []).map(retryInWords).join('<br>');
     const catches = (s.Catch ?? [])

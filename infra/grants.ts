@@ -14,6 +14,7 @@ import {
   functionName,
   stackName,
 } from '#core/stack-names.js';
+import { COMPONENT_ROWS } from './grant-components.js';
 import {
   APPROVAL_TIMER_ROLE,
   anyAwsDatabase,
@@ -134,6 +135,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     READ_SECRETS,
     DECRYPT_SECRETS,
   ],
+  component: COMPONENT_ROWS,
   updateDns: [
     CHANGE_OWN_RECORDS,
     SWITCH_ROUTING_CONTROLS,

@@ -16,6 +16,7 @@ const modules = {
   updateDns: () => import('#functions/update-dns.js'),
   dnsStatus: () => import('#functions/dns-status.js'),
   verify: () => import('#functions/verify.js'),
+  component: () => import('#functions/component.js'),
   notify: () => import('#functions/notify.js'),
 };
 
@@ -40,8 +41,9 @@ export const localHandlers = async (deps: LocalDeploymentDeps = {}): Promise<Han
     modules.updateDns(),
     modules.dnsStatus(),
     modules.verify(),
+    modules.component(),
   ]);
-  const [checkLag, fence, promote, promotionStatus, updateDns, dnsStatus, verify] = rest;
+  const [checkLag, fence, promote, promotionStatus, updateDns, dnsStatus, verify, component] = rest;
   return {
     prepare: deps.prepare ? prepare.createHandler(deps.prepare) : prepare.handler,
     checkLag: checkLag.handler,
@@ -51,6 +53,7 @@ export const localHandlers = async (deps: LocalDeploymentDeps = {}): Promise<Han
     updateDns: updateDns.handler,
     dnsStatus: dnsStatus.handler,
     verify: verify.handler,
+    component: component.handler,
     notify: deps.notify ? notify.createHandler(deps.notify) : notify.handler,
   } satisfies Record<keyof typeof modules, LambdaHandler>;
 };

@@ -15,6 +15,20 @@ export const loadDefinition = (file = DEFINITION_FILE): StateMachineDefinition =
   // `merge: true` resolves the YAML anchors the file uses for its shared Retry blocks, as the deployment does.
   parseYaml(readFileSync(file, 'utf8'), { merge: true }) as StateMachineDefinition;
 
+type AnyState = StateMachineDefinition['States'][string];
+
+/**
+ * Every state of the definition by name, those inside a Map's ItemProcessor (or Iterator) and a Parallel's branches
+ * included: the emulator's overrides are keyed by state name at every level.
+ */
+export const allStates = (definition: Pick<StateMachineDefinition, 'States'>): [string, AnyState][] =>
+  Object.entries(definition.States).flatMap(([name, state]) => {
+    const nested = state as { ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition };
+    const inner = nested.ItemProcessor ?? nested.Iterator;
+    const branches = (state as { Branches?: StateMachineDefinition[] }).Branches ?? [];
+    return [[name, state], ...(inner ? allStates(inner) : []), ...branches.flatMap((b) => allStates(b))];
+  });
+
 /** `ms` for every state of `type`: the shape of the emulator's `waitTimeOverrides` and `retryIntervalOverrides`. */
 export const overrideEach = (
   definition: StateMachineDefinition,
@@ -22,7 +36,7 @@ export const overrideEach = (
   ms: number,
 ): Record<string, number> =>
   Object.fromEntries(
-    Object.entries(definition.States)
+    allStates(definition)
       .filter(([, s]) => s.Type === type)
       .map(([name]) => [name, ms]),
   );
@@ -190,7 +204,7 @@ export const runLocal = async (input: unknown, options: LocalRunOptions): Promis
   const tokens = options.taskTokens ?? new LocalTaskTokens();
   let tasksStarted = 0;
   const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const [stateName, state] of Object.entries(definition.States)) {
+  for (const [stateName, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     const waitsForToken = state.Resource.endsWith('.waitForTaskToken');
     const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { REGION_PATTERN } from './arn.js';
-import { bucketName } from './artifacts.js';
+import { bucketName } from './s3-names.js';
 
 const route = z
   .object({ bucket: bucketName, region: z.string().regex(REGION_PATTERN, 'must be an AWS region') })

@@ -9,6 +9,7 @@
 import * as z from 'zod';
 import { InvalidInputError } from './errors.js';
 import type { ArtifactRegistry, ArtifactStore, HeadAnswer } from './ports.js';
+import { BUCKET } from './s3-names.js';
 
 /** One artifact a model version needs, as the plan's registry query returns it. */
 export interface ArtifactRow {
@@ -37,13 +38,6 @@ export interface ArtifactFinding {
 
 /** The registry's timestamps and the bucket's Last-Modified come from different clocks: allow this much skew. */
 export const CLOCK_SKEW_MS = 5_000;
-
-/** S3 bucket names: 3–63 lowercase letters, digits, dots and hyphens (S3 User Guide, bucket naming rules). */
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-export const bucketName = z
-  .string()
-  .regex(BUCKET, 'must be an S3 bucket name (3-63 lowercase letters, digits, . and -)');
 
 /** Splits `s3://bucket/key`; undefined for anything else (an `mlflow-artifacts:` or `runs:/` URI is not a place). */
 export const s3Location = (uri: string): { bucket: string; key: string } | undefined => {

@@ -4,42 +4,9 @@
  * Raising never lowers: capacity already at or above the plan's count is left as it is, so a retry, a re-run or a
  * second incident never scales the standby down.
  */
-import * as z from 'zod';
 import { ConfigurationError } from './errors.js';
+import type { CapacityConfig } from './plan-capacity.js';
 import type { CapacityControl, CapacityObservation } from './ports.js';
-
-const name = (what: string, pattern: RegExp) => z.string().regex(pattern, `must be ${what}`);
-
-export const capacityConfig = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('ecs-service'),
-      /** Cluster name or ARN, in the standby region. */
-      cluster: name(
-        'an ECS cluster name or ARN',
-        /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/)?[A-Za-z0-9_-]{1,255}$/,
-      ),
-      service: name('an ECS service name', /^[A-Za-z0-9_-]{1,255}$/),
-      count: z.number().int().min(1).max(5_000),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('auto-scaling-group'),
-      groupName: name('an Auto Scaling group name', /^[^\p{Cc}:]{1,255}$/u),
-      count: z.number().int().min(1).max(10_000),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('sagemaker-endpoint'),
-      endpointName: name('a SageMaker endpoint name', /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/),
-      variantName: name('a production variant name', /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/),
-      count: z.number().int().min(1).max(1_000),
-    })
-    .strict(),
-]);
-export type CapacityConfig = z.infer<typeof capacityConfig>;
 
 export type CapacityStep =
   | { action: 'raise'; to: number }

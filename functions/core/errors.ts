@@ -166,6 +166,25 @@ export class AlreadyInProgressError extends DrFailoverError {
   }
 }
 
+/**
+ * A platform component's action failed for good (a custom action that did not answer `ok`, capacity the resource
+ * cannot reach), or a stage of components ended with one failed: later stages are not started.
+ */
+export class ComponentActionFailedError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ComponentActionFailedError';
+  }
+}
+
+/** A component's action did not settle (capacity not healthy) within its plan's `maxChecks`. */
+export class ComponentTimedOutError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ComponentTimedOutError';
+  }
+}
+
 // ---------------------------------------------------------------- retryable
 
 /** The provider throttled the call (ThrottlingException, Throttling, TooManyRequestsException, ...). */
@@ -233,6 +252,8 @@ export const ERROR_CLASSES = {
   DatabaseUnreachableError,
   AmbiguousTopologyError,
   ForkPointUnknownError,
+  ComponentActionFailedError,
+  ComponentTimedOutError,
 } as const;
 
 export type ErrorName = keyof typeof ERROR_CLASSES;

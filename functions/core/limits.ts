@@ -14,7 +14,7 @@ export const MAX_RUN_SECONDS = 86_400;
 export const EARLY_TIMEOUT_MS = 1000;
 
 /** The Lambda timeouts (serverless.yml `functions.<name>.timeout`) the plan's limits depend on. */
-export const FUNCTION_TIMEOUT_SECONDS = { fence: 50, notify: 25 } as const;
+export const FUNCTION_TIMEOUT_SECONDS = { fence: 50, notify: 25, component: 55 } as const;
 
 /**
  * What the Fence step does before the fence's own clock starts (reading the primary's credentials from Secrets
@@ -74,6 +74,9 @@ export const TASK_BOUNDS = {
   UpdateDns: stepping(30, 5),
   DnsStatus: stepping(30, 5),
   Verify: stepping(30, 5),
+  CheckComponentGates: stepping(60, 5),
+  NextComponentStage: stepping(60, 5),
+  ComponentAction: stepping(60, 5),
   NotifySucceeded: notifying(30),
   NotifyAborted: notifying(30),
   NotifyFailed: notifying(30),
@@ -113,6 +116,38 @@ const worstApprovalSeconds = (task: 'ApproveFailover' | 'ApproveLagExceeded'): n
   return (attemptsOf(retry) - 1) * FUNCTION_TIMEOUT_SECONDS.notify + retryWaitSeconds(retry) + timeoutSeconds;
 };
 
+type ComponentLimits = NonNullable<RunLimits['components']>;
+
+/** The gates' own loop: one CheckComponentGates per lag check the plan allows, with the waits between them. */
+const componentGateSeconds = (plan: RunLimits): number => {
+  const gates = (plan.components ?? []).some((c) => c.kind === 's3-replication' || c.kind === 'dynamodb-global-table');
+  const { maxLagChecks, lagCheckIntervalSeconds } = plan.rpo;
+  return gates
+    ? maxLagChecks * worstTaskSeconds('CheckComponentGates') + (maxLagChecks - 1) * lagCheckIntervalSeconds
+    : 0;
+};
+
+/**
+ * The stages, one after another: each a NextComponentStage and its slowest component (a capacity component polls
+ * up to its maxChecks), then the NextComponentStage that ends them. Named by the field that makes a stage long.
+ */
+const componentStageParts = (components: ComponentLimits): RunPart[] => {
+  if (components.length === 0) return [];
+  const action = worstTaskSeconds('ComponentAction');
+  const stages = new Map<number, { field: string; seconds: number }>();
+  components.forEach((c, i) => {
+    const checks = c.kind === 'capacity' ? (c.maxChecks ?? 1) : 1;
+    const seconds = checks * action + (checks - 1) * (c.checkIntervalSeconds ?? 0);
+    const field = c.kind === 'capacity' ? `components.${i}.maxChecks` : 'component stages';
+    const stage = stages.get(c.stage);
+    if (!stage || seconds > stage.seconds) stages.set(c.stage, { field, seconds });
+  });
+  return [
+    { field: 'component stages', seconds: (stages.size + 1) * worstTaskSeconds('NextComponentStage') },
+    ...[...stages.values()].map((s) => ({ field: s.field, seconds: s.seconds })),
+  ];
+};
+
 /** What of a plan the longest run depends on (a plan is one). */
 export interface RunLimits {
   trigger: { automatic: boolean };
@@ -122,6 +157,8 @@ export interface RunLimits {
   /** Verify through a resolver checks until the switch + TTL + allowance has passed (core/steps/dns-steps.ts). */
   dns?: { ttl: number };
   traffic?: { verify?: { allowanceSeconds: number } };
+  /** Platform components (plan-components.ts): their gates join the RPO guard, their actions run in stages. */
+  components?: readonly { kind: string; stage: number; maxChecks?: number; checkIntervalSeconds?: number }[];
 }
 
 /** One part of the longest run, named by the plan field that decides it. */
@@ -154,8 +191,12 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
       : [{ field: 'trigger.automatic', seconds: worstApprovalSeconds('ApproveFailover') }]),
     {
       field: 'rpo.maxLagChecks',
-      seconds: rpo.maxLagChecks * worstTaskSeconds('CheckLag') + (rpo.maxLagChecks - 1) * rpo.lagCheckIntervalSeconds,
+      seconds:
+        rpo.maxLagChecks * worstTaskSeconds('CheckLag') +
+        (rpo.maxLagChecks - 1) * rpo.lagCheckIntervalSeconds +
+        componentGateSeconds(plan),
     },
+    ...componentStageParts(plan.components ?? []),
     ...(rpo.onExceeded === 'wait-for-approval'
       ? [{ field: 'rpo.onExceeded', seconds: worstApprovalSeconds('ApproveLagExceeded') }]
       : []),

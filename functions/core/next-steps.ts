@@ -1,4 +1,5 @@
 import { parseArn } from './arn.js';
+import { componentLines } from './components.js';
 import type { Plan } from './plan.js';
 import type { FenceResult } from './ports.js';
 import type { FailoverState } from './state.js';
@@ -160,7 +161,11 @@ export const describeWorld = (state: Partial<FailoverState>, plan: Plan): string
         ? `DNS: ${dns.recordName} → ${dns.target} was submitted as change ${dns.changeId} (TTL ${dns.ttl} s) and is ` +
           `not in sync yet: resolvers may still get the old primary${before}.`
         : `DNS: not changed by this run: ${plan.dns.recordName} still points at the old primary.`;
-  return [database, record, oldPrimaryLine(state)];
+  // Each component of the plan as the run left it (done, failed and why, not started), after the database.
+  const components = plan.components
+    ? componentLines(plan.components, state.components).map((l) => `Component ${l}`)
+    : [];
+  return [database, ...components, record, oldPrimaryLine(state)];
 };
 
 const PROMOTED_DNS_NOT_SWITCHED =

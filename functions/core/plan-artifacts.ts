@@ -3,8 +3,8 @@
  * the artifacts that must be loadable, and where each primary bucket's replica is in the standby region.
  */
 import * as z from 'zod';
-import { bucketName } from './artifacts.js';
 import { pgEndpoint } from './plan-database.js';
+import { bucketName } from './s3-names.js';
 
 /** Rows checked at most per run: HeadObject is one request per artifact, made 16 at a time. */
 export const MAX_ARTIFACTS_LIMIT = 10_000;

@@ -7,6 +7,7 @@ import {
 import { parseArn, REGION_PATTERN } from './arn.js';
 import { PlanValidationError } from './errors.js';
 import { longestRun, MAX_RUN_SECONDS } from './limits.js';
+import { componentIssues, componentsConfig } from './plan-components.js';
 import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
 import { roundTripConfig, roundTripIssues } from './plan-gameday.js';
@@ -162,6 +163,11 @@ export const planSchema = z
     dns: dnsConfig,
     /** How a run moves traffic (plan-traffic.ts); without it, the `dns` record is UPSERT as before. */
     traffic: trafficConfig.default({ kind: 'upsert' }),
+    /**
+     * The platform's other parts (plan-components.ts): replicated buckets, global tables, capacity, custom actions,
+     * in stages. Without it, a run fails over the database and moves traffic, as always.
+     */
+    components: componentsConfig.optional(),
     dnsSync: z
       .object({
         maxStatusChecks: z.number().int().min(1).max(500).default(30),
@@ -259,6 +265,7 @@ export const planSchema = z
     if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
     for (const issue of trafficIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of roundTripIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of componentIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     refuseRunsPastTimeout(plan, ctx);
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))

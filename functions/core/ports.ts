@@ -2,10 +2,16 @@
  * Ports: what the core needs from the outside world. One folder per adapter under functions/adapters/.
  * Every adapter translates provider failures into the named errors of ./errors.ts, keeping `cause`.
  */
+import type { AccessPointConfig } from './access-point.js';
 import type { ApprovalTimeoutCause } from './approval.js';
+import type { CustomActionRequest, CustomActionVerdict } from './custom-action.js';
 import type { NodeView, PlanSide } from './direction.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
+import type { CapacityConfig } from './plan-capacity.js';
+import type { GateComponent } from './plan-components.js';
+import type { FailoverRecordFacts } from './readiness/failover-facts.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
+import type { GateVerdict } from './replication-gates.js';
 
 /** What the standby knows about how far behind the primary it is. */
 export interface LagReading {
@@ -280,35 +286,8 @@ export interface DnsRecordFacts {
   failover?: { primary: string[]; secondary: string[] };
 }
 
-/** One failover record set of a name the plan's traffic switches (`traffic.records`), as its zone holds it. */
-export interface FailoverSetFacts {
-  name: string;
-  type: string;
-  role: 'PRIMARY' | 'SECONDARY';
-  setIdentifier: string;
-  values: string[];
-  healthCheckId?: string;
-}
-
-/** A health check a failover record names (GetHealthCheck), or the fact that it does not exist. */
-export interface HealthCheckFacts {
-  id: string;
-  exists: boolean;
-  /** `RECOVERY_CONTROL`, `CLOUDWATCH_METRIC`, `HTTPS`, ... */
-  type?: string;
-  routingControlArn?: string;
-  alarm?: { region: string; name: string };
-  inverted?: boolean;
-  disabled?: boolean;
-  /** CLOUDWATCH_METRIC: the status while the alarm has insufficient data (`Healthy`, `Unhealthy`, `LastKnownStatus`). */
-  insufficientDataHealthStatus?: string;
-}
-
-/** The failover records of the plan's `traffic.records` and the health checks they name (readiness). */
-export interface FailoverRecordFacts {
-  sets: FailoverSetFacts[];
-  healthChecks: HealthCheckFacts[];
-}
+// The failover records readiness reads: declared beside their judgement.
+export type { FailoverRecordFacts, FailoverSetFacts, HealthCheckFacts } from './readiness/failover-facts.js';
 
 /** How the plan's traffic mechanism stands now (readiness `traffic` check). */
 export interface TrafficFacts {
@@ -424,11 +403,9 @@ export interface ArtifactStore {
   head(bucket: string, key: string): Promise<HeadAnswer>;
 }
 
-/** What the service says of the capacity now. */
+/** What the service says of the capacity now: the count asked for now (`desired`), how many serve, healthy (`ready`). */
 export interface CapacityObservation {
-  /** The count asked for now (desired count, desired capacity, desired instance count). */
   desired: number;
-  /** How many are serving and healthy. */
   ready: number;
   /** The most the resource allows without changing its limits (an Auto Scaling group's MaxSize). */
   max?: number;
@@ -442,4 +419,12 @@ export interface CapacityControl {
   observe(): Promise<CapacityObservation>;
   /** Sets the desired count; called only to raise it. */
   setDesired(count: number): Promise<void>;
+}
+
+/** A plan's components (core/steps/component-steps.ts): one reading of a gate (unknown is never within), actions. */
+export interface PlatformComponents {
+  readGate(component: GateComponent, regions: { primary: string; standby: string }): Promise<GateVerdict>;
+  capacity(config: CapacityConfig, region: string): Promise<CapacityControl>;
+  switchRoutes(config: AccessPointConfig): Promise<{ detail: string }>;
+  invoke(functionArn: string, request: CustomActionRequest): Promise<CustomActionVerdict>;
 }

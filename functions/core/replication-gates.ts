@@ -8,7 +8,7 @@
  */
 import * as z from 'zod';
 import { REGION_PATTERN } from './arn.js';
-import { bucketName } from './artifacts.js';
+import { bucketName } from './s3-names.js';
 
 /** A datapoint older than this says nothing about replication now (both services publish every minute). */
 export const GATE_STALE_AFTER_MS = 3 * 60_000;

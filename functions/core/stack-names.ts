@@ -14,6 +14,7 @@ export const FUNCTIONS = [
   'fence',
   'promote',
   'promotionStatus',
+  'component',
   'updateDns',
   'dnsStatus',
   'verify',

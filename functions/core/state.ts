@@ -1,3 +1,4 @@
+import type { ComponentReport, ComponentRun } from './components.js';
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
 import type {
@@ -29,9 +30,11 @@ export const STEP_NAMES = [
   'RequestApproval',
   'NotifyStarted',
   'CheckLag',
+  'CheckComponentGates',
   'Fence',
   'Promote',
   'PromotionStatus',
+  'ComponentStages',
   'UpdateDns',
   'DnsStatus',
   'Verify',
@@ -64,6 +67,12 @@ export interface FailoverState {
     /** Why, for people and for the notification. */
     reason: string;
   };
+  /** The plan's components (core/components.ts), by name: gate, status, and what the world is now. */
+  components?: Record<string, ComponentReport>;
+  /** The components' RPO gates, judged together as the database's lag is (CheckComponentGates). */
+  componentGates?: { checks: number; decision: LagDecision; reason: string };
+  /** The stage loop (NextComponentStage and the stage Map). */
+  componentRun?: ComponentRun;
   approval?: { approved: boolean; by: string; reason?: string; at?: string };
   fence?: FenceResult & { dryRun?: boolean };
   promote?: PromoteResult & { dryRun?: boolean; at: string };

@@ -34,4 +34,10 @@ export interface Warmer {
 
 /** The functions to warm for a plan's run, from `from` on (the trigger also warms Prepare); none when turned off. */
 export const functionsToWarm = (plan: Plan, alsoPrepare: boolean): FunctionName[] =>
-  plan.coldStarts.warmUp ? [...(alsoPrepare ? (['prepare'] as const) : []), ...RUN_FUNCTIONS] : [];
+  plan.coldStarts.warmUp
+    ? [
+        ...(alsoPrepare ? (['prepare'] as const) : []),
+        // The component function runs only for a plan with components.
+        ...RUN_FUNCTIONS.filter((fn) => fn !== 'component' || plan.components !== undefined),
+      ]
+    : [];

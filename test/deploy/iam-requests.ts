@@ -34,6 +34,10 @@ const CLIENT_SERVICES: Record<string, string> = {
   SchedulerClient: 'scheduler',
   LambdaClient: 'lambda',
   Route53RecoveryClusterClient: 'route53-recovery-cluster',
+  S3ControlClient: 's3',
+  SageMakerClient: 'sagemaker',
+  ECSClient: 'ecs',
+  AutoScalingClient: 'autoscaling',
 };
 
 export const serviceOfClient = (clientName: string): string => {
@@ -252,6 +256,59 @@ const MAPPERS: Record<string, Mapper> = {
         (name) => `arn:aws:lambda:${c.region}:${c.accountId}:function:${name}`,
       ),
       owned: str(c.input.FunctionName).split(':').at(-1),
+    },
+  ],
+  // A Multi-Region Access Point's routes authorise on the access point (resource type multiregionaccesspoint,
+  // arn:aws:s3::<account>:accesspoint/<alias>, no Region).
+  's3:GetMultiRegionAccessPointRoutes': (c) => [
+    {
+      action: 's3:GetMultiRegionAccessPointRoutes',
+      resource: str(c.input.Mrap),
+      owned: str(c.input.Mrap).split('/').at(-1),
+    },
+  ],
+  's3:SubmitMultiRegionAccessPointRoutes': (c) => [
+    {
+      action: 's3:SubmitMultiRegionAccessPointRoutes',
+      resource: str(c.input.Mrap),
+      owned: str(c.input.Mrap).split('/').at(-1),
+    },
+  ],
+  // SageMaker names endpoints in ARNs in lower case.
+  'sagemaker:DescribeEndpoint': (c) => [
+    {
+      action: 'sagemaker:DescribeEndpoint',
+      resource: `arn:aws:sagemaker:${c.region}:${c.accountId}:endpoint/${str(c.input.EndpointName).toLowerCase()}`,
+      owned: str(c.input.EndpointName).toLowerCase(),
+    },
+  ],
+  'sagemaker:UpdateEndpointWeightsAndCapacities': (c) => [
+    {
+      action: 'sagemaker:UpdateEndpointWeightsAndCapacities',
+      resource: `arn:aws:sagemaker:${c.region}:${c.accountId}:endpoint/${str(c.input.EndpointName).toLowerCase()}`,
+      owned: str(c.input.EndpointName).toLowerCase(),
+    },
+  ],
+  // ECS authorises on the service: service/<cluster name>/<service name>.
+  'ecs:DescribeServices': (c) =>
+    (c.input.services as string[]).map((service) => ({
+      action: 'ecs:DescribeServices',
+      resource: `arn:aws:ecs:${c.region}:${c.accountId}:service/${str(c.input.cluster).split('/').at(-1)}/${service}`,
+      owned: service,
+    })),
+  'ecs:UpdateService': (c) => [
+    {
+      action: 'ecs:UpdateService',
+      resource: `arn:aws:ecs:${c.region}:${c.accountId}:service/${str(c.input.cluster).split('/').at(-1)}/${str(c.input.service)}`,
+      owned: str(c.input.service),
+    },
+  ],
+  'autoscaling:DescribeAutoScalingGroups': () => [{ action: 'autoscaling:DescribeAutoScalingGroups', resource: '*' }],
+  'autoscaling:SetDesiredCapacity': (c) => [
+    {
+      action: 'autoscaling:SetDesiredCapacity',
+      resource: `arn:aws:autoscaling:${c.region}:${c.accountId}:autoScalingGroup:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d:autoScalingGroupName/${str(c.input.AutoScalingGroupName)}`,
+      owned: str(c.input.AutoScalingGroupName),
     },
   ],
   'secretsmanager:GetSecretValue': (c) => [

@@ -12,12 +12,22 @@ import {
 } from '@aws-sdk/client-rds';
 import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
+  GetMultiRegionAccessPointRoutesCommand,
+  S3ControlClient,
+  SubmitMultiRegionAccessPointRoutesCommand,
+} from '@aws-sdk/client-s3-control';
+import {
+  DescribeEndpointCommand,
+  SageMakerClient,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+} from '@aws-sdk/client-sagemaker';
+import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
@@ -61,7 +71,46 @@ import {
 /** Runs `work` as function `fn`: every AWS call made meanwhile is recorded as that function's. */
 export type During = <T>(fn: FunctionName, work: () => Promise<T>) => Promise<T>;
 
-const PLAN_FILES: Record<string, string> = { orders: 'plans/orders.yml', 'feature-store': 'plans/feature-store.yml' };
+const PLAN_FILES: Record<string, string> = {
+  orders: 'plans/orders.yml',
+  'feature-store': 'plans/feature-store.yml',
+  'ml-platform': 'plans/ml-platform.yml',
+};
+
+/** The clients the component function calls besides CloudWatch and Lambda (the IAM test records them too). */
+export const s3control = mockClient(S3ControlClient);
+export const sagemaker = mockClient(SageMakerClient);
+
+/**
+ * A plan's components as AWS answers them: routes on the primary (switched by the run), an endpoint at one
+ * instance (raised, then InService at the count), a custom action that answers ok. Every fake answers a promise,
+ * as send does.
+ */
+const componentWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
+  if (!plan.components) return;
+  s3control.on(GetMultiRegionAccessPointRoutesCommand).callsFake(async () => ({ Routes: [] }));
+  s3control.on(SubmitMultiRegionAccessPointRoutesCommand).callsFake(async () => ({}));
+  let raised = 0;
+  sagemaker.on(DescribeEndpointCommand).callsFake(async () => ({
+    EndpointStatus: 'InService',
+    ProductionVariants: plan.components?.flatMap((c) =>
+      c.kind === 'capacity' && c.target.kind === 'sagemaker-endpoint'
+        ? [{ VariantName: c.target.variantName, CurrentInstanceCount: raised || 1, DesiredInstanceCount: raised || 1 }]
+        : [],
+    ),
+  }));
+  sagemaker.on(UpdateEndpointWeightsAndCapacitiesCommand).callsFake(async (input) => {
+    raised = input.DesiredWeightsAndCapacities?.[0]?.DesiredInstanceCount ?? 1;
+    return {};
+  });
+  lambda
+    .on(InvokeCommand)
+    .callsFake(async (input) =>
+      input.InvocationType === 'Event'
+        ? { StatusCode: 202 }
+        : { StatusCode: 200, Payload: new TextEncoder().encode('{"ok":true}') },
+    );
+};
 
 /** Any client mock: what resetting and recording need of it. */
 export interface ClientMock {
@@ -170,6 +219,7 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   for (const [mode, privateZone] of runs) {
     reset(mocks);
     const world = worldOf(plan, privateZone);
+    componentWorld(plan, opts.lambda);
     lastRun = await execute(runInput({ plan: plan.name, mode }), { handlers, world, validate: false });
   }
 

@@ -19,13 +19,13 @@ import { roleLogicalId } from '#infra/roles.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
-import { type During, recordScenarios } from './iam-scenarios.js';
+import { type During, recordScenarios, s3control, sagemaker } from './iam-scenarios.js';
 import { simulate as simulateAs } from './simulate.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';
 const lambda = mockClient(LambdaClient);
-const MOCKS = [...ALL_MOCKS, lambda];
+const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker];
 
 /** The stacks the shipped plans deploy: one per standby region. */
 const PLANS = [...loadPlanCatalog(join(REPO, 'plans')).values()];
@@ -140,6 +140,15 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
         : []),
       'readiness route53:GetHostedZone',
       'readiness route53:ListResourceRecordSets',
+      // The component function of a plan with components: its gates, the access point, capacity, a custom action.
+      ...(plans.some((p) => p.components)
+        ? [
+            'component cloudwatch:GetMetricData',
+            'component s3:SubmitMultiRegionAccessPointRoutes',
+            'component sagemaker:UpdateEndpointWeightsAndCapacities',
+            'component lambda:Invoke',
+          ]
+        : []),
       ...(plans.some((p) => p.traffic.kind !== 'upsert' && p.dns.kind === 'route53')
         ? ['readiness route53:GetHealthCheck']
         : []),

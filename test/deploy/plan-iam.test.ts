@@ -229,3 +229,64 @@ describe("the stack's default on-call targets, for a run refused before its plan
     ]);
   });
 });
+
+describe("the component function's role, for a plan's components", () => {
+  const ECS = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/serving/api`;
+  const ASG = (name: string) =>
+    `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d:autoScalingGroupName/${name}`;
+  /** The orders plan in eu-west-1 with an ECS service and an Auto Scaling group to raise, and a custom action. */
+  const withComponents = (): Wiring => {
+    const dir = mkdtempSync(join(tmpdir(), 'dr-plan-iam-'));
+    try {
+      const plan = {
+        ...(JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))) as Record<string, unknown>),
+        components: [
+          {
+            name: 'api',
+            kind: 'capacity',
+            target: { kind: 'ecs-service', cluster: 'serving', service: 'api', count: 3 },
+          },
+          { name: 'workers', kind: 'capacity', target: { kind: 'auto-scaling-group', groupName: 'workers', count: 2 } },
+          { name: 'cache', kind: 'custom-action', functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:warm` },
+        ],
+      };
+      writeFileSync(join(dir, 'orders.yml'), JSON.stringify(plan));
+      return buildWiring(dir, REGION, STAGE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("allows exactly the calls its components make, on the plan's own resources", async () => {
+    // Prepare
+    const wiring = withComponents();
+    const ask = (action: string, resource: string) => verdict(wiring, 'component', { action, resource });
+
+    // Act
+    const allowed = await Promise.all([
+      ask('ecs:DescribeServices', ECS),
+      ask('ecs:UpdateService', ECS),
+      ask('autoscaling:DescribeAutoScalingGroups', '*'),
+      ask('autoscaling:SetDesiredCapacity', ASG('workers')),
+      ask('lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:warm`),
+    ]);
+    const denied = await Promise.all([
+      ask('ecs:UpdateService', `arn:aws:ecs:${REGION}:${ACCOUNT}:service/serving/other-api`),
+      ask('autoscaling:SetDesiredCapacity', ASG('other-workers')),
+      ask('lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:other`),
+      // Nothing of the plan's database: the component function never touches it.
+      ask('rds:FailoverGlobalCluster', `arn:aws:rds::${ACCOUNT}:global-cluster:orders-global`),
+    ]);
+
+    // Assess
+    expect(allowed).toEqual(['Allowed', 'Allowed', 'Allowed', 'Allowed', 'Allowed']);
+    expect(denied).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+  });
+
+  it('grants the component function nothing for a plan without components', async () => {
+    const wiring = wiringWith({});
+    expect(await verdict(wiring, 'component', { action: 'cloudwatch:GetMetricData', resource: '*' })).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+});

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { APPROVAL_BACKSTOP_SECONDS, APPROVAL_TIMEOUT_MAX_MINUTES } from '#core/approval.js';
 import { ERROR_CLASSES, RETRYABLE_ERROR_NAMES } from '#core/errors.js';
-import { loadDefinition } from '#lab/state-machine.js';
+import { MAX_COMPONENTS_PER_STAGE } from '#core/plan-components.js';
+import { allStates, loadDefinition } from '#lab/state-machine.js';
 
 /** Errors named by the libraries the steps run on, not by dr-failover: middy's early timeout. */
 const LIBRARY_ERROR_NAMES = ['TimeoutError'];
@@ -26,7 +27,10 @@ type TaskState = {
 
 const definition = loadDefinition();
 const states = Object.entries(definition.States);
-const tasks = states.filter(([, s]) => s.Type === 'Task') as [string, TaskState][];
+/** Every Task, those inside the stage Map's ItemProcessor included. */
+const tasks = allStates(definition).filter(([, s]) => s.Type === 'Task') as [string, TaskState][];
+/** Tasks inside a Map iteration: their failures are recorded on the item, and the Map's own Catch fails the run. */
+const ITERATION_TASKS = ['ComponentAction'];
 const serverless = parseYaml(readFileSync('serverless.yml', 'utf8').replace(/!Sub /g, ''), { strict: false }) as {
   functions: Record<string, unknown>;
 };
@@ -75,6 +79,8 @@ describe('statemachines/failover.asl.yaml', () => {
       const last = state.Catch?.at(-1)?.Next;
       if (name.startsWith('Notify')) {
         expect(['CheckLag', 'Succeeded', 'Failed', 'Aborted'], name).toContain(last);
+      } else if (ITERATION_TASKS.includes(name)) {
+        expect(last, name).toBe('ComponentEnded');
       } else {
         expect(last, name).toBe('NotifyFailed');
       }
@@ -140,5 +146,32 @@ describe('statemachines/failover.asl.yaml', () => {
       }
     }
     expect([...names].filter((n) => !targets.has(n))).toEqual([]);
+  });
+
+  it('runs a stage in a Map whose iteration records its own failure, and whose own failure goes to NotifyFailed', () => {
+    // Prepare
+    const map = definition.States.RunComponentStage as {
+      Type: string;
+      ItemsPath?: string;
+      MaxConcurrency?: number;
+      ItemProcessor?: { StartAt: string; States: Record<string, { Type: string; Next?: string; End?: boolean }> };
+      Catch?: { ErrorEquals: string[]; Next: string }[];
+      Next?: string;
+    };
+
+    // Assess
+    expect(map.Type).toBe('Map');
+    expect(map.ItemsPath).toBe('$.componentRun.items');
+    expect(map.MaxConcurrency).toBe(MAX_COMPONENTS_PER_STAGE);
+    expect(map.Catch?.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailed' });
+    expect(map.Next).toBe('NextComponentStage');
+    const inner = map.ItemProcessor?.States ?? {};
+    expect(Object.keys(inner).sort()).toEqual([
+      'ComponentAction',
+      'ComponentEnded',
+      'ComponentSettled?',
+      'WaitForComponent',
+    ]);
+    expect(inner.ComponentEnded?.Type).toBe('Succeed');
   });
 });

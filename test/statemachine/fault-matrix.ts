@@ -31,6 +31,7 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
 import type { PlanInput } from '#core/plan.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
+import { COMPONENTS, platformPlan, platformWorld } from './components-world.js';
 import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
 import {
   auroraWorld,
@@ -167,6 +168,22 @@ const ORDERS_VERIFY_FAILS: Scenario = {
   ends: { status: 'FAILED', error: 'DnsVerificationFailedError', last: 'Failed' },
 };
 
+/**
+ * A plan with components (components-world.ts), unplanned: the gate and both stages run. One gate only: the matrix
+ * counts one call of the faulty command per attempt, and CheckComponentGates reads every gate at once.
+ */
+const PLATFORM_RUN: Scenario = {
+  name: 'orders with components, unplanned',
+  input: runInput({ plan: 'ml-orders' }),
+  handlers: preparing(platformPlan(COMPONENTS.filter((c) => c.kind !== 'dynamodb-global-table'))),
+  world: () => {
+    platformWorld();
+    auroraWorld();
+    route53World({ pendingChecks: 1 });
+  },
+  ends: { status: 'SUCCEEDED' },
+};
+
 // ------------------------------------------------------------------ the rows
 
 /** How a failure of the Task ends the run: `step` → NotifyFailed → Failed; `notify` → never fails the run. */
@@ -288,6 +305,32 @@ export const ROWS: Record<string, TaskRow> = {
         },
       },
     ],
+  },
+  CheckComponentGates: {
+    kind: 'step',
+    scenario: PLATFORM_RUN,
+    transient: [
+      { label: 'GetMetricData Throttling', ...getMetricData, error: () => throttling('Throttling') },
+      {
+        label: 'GetMetricData InternalServiceFault (500)',
+        ...getMetricData,
+        error: () => new InternalServiceFault({ $metadata: { httpStatusCode: 500 }, message: 'internal' }),
+      },
+    ],
+    terminal: [
+      {
+        label: 'GetMetricData AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'GetMetricData AccessDenied', ...getMetricData, error: () => accessDenied('AccessDenied') },
+      },
+    ],
+  },
+  NextComponentStage: {
+    kind: 'step',
+    scenario: PLATFORM_RUN,
+    transient: [],
+    noAwsCall: 'it folds the stage that ended into the run state and names the next one; the stage Map acts',
+    terminal: [],
   },
   ApproveLagExceeded: {
     kind: 'approval',
@@ -579,10 +622,12 @@ export const MAIN_LINE = [
   'ApproveFailover',
   'NotifyStarted',
   'CheckLag',
+  'CheckComponentGates',
   'ApproveLagExceeded',
   'Fence',
   'Promote',
   'PromotionStatus',
+  'NextComponentStage',
   'UpdateDns',
   'DnsStatus',
   'Verify',

@@ -11,6 +11,7 @@ import {
   worstTaskSeconds,
 } from '#core/limits.js';
 import { parsePlan } from '#core/plan.js';
+import { allStates } from '#lab/state-machine.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { MINIMAL_PLAN, minimalPlan, withValue } from '../fixtures/bad-input.js';
 
@@ -42,7 +43,7 @@ describe('the limits agree with what is deployed', () => {
   it('has every Task of the definition with its TimeoutSeconds and Retry entries (ASL defaults applied)', () => {
     // Prepare: a retrier as the ASL defines it, defaults filled in (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2)
     const tasks = Object.fromEntries(
-      Object.entries(definition.States)
+      (allStates(definition as never) as [string, AslState][])
         .filter(([, s]) => s.Type === 'Task')
         .map(([name, s]) => [
           name,
@@ -62,10 +63,11 @@ describe('the limits agree with what is deployed', () => {
     expect(TASK_BOUNDS).toStrictEqual(tasks);
   });
 
-  it("has the fence and notify functions' Lambda timeouts of serverless.yml", () => {
+  it("has the fence, notify and component functions' Lambda timeouts of serverless.yml", () => {
     expect(FUNCTION_TIMEOUT_SECONDS).toStrictEqual({
       fence: serverless.functions.fence?.timeout,
       notify: serverless.functions.notify?.timeout,
+      component: serverless.functions.component?.timeout,
     });
   });
 

@@ -72,7 +72,7 @@ describe('example plans', () => {
     const catalog = loadPlanCatalog('plans');
 
     // Assess
-    expect([...catalog.keys()].sort()).toEqual(['feature-store', 'orders']);
+    expect([...catalog.keys()].sort()).toEqual(['feature-store', 'ml-platform', 'orders']);
   });
 });
 

@@ -14,10 +14,13 @@ import type { FailoverState } from '#core/state.js';
 import { RUN_FUNCTIONS, WARM_UP_EVENT, type Warmer } from '#core/warm-up.js';
 import * as prepare from '../../functions/prepare.js';
 import * as trigger from '../../functions/trigger.js';
+import { platformPlan } from '../statemachine/components-world.js';
 import { ALL_MOCKS, executionsWorld, planVariant, runInput, sfn } from '../statemachine/support.js';
 
 const lambda = mockClient(LambdaClient);
 const ORDERS = planVariant('plans/orders.yml', (p) => p);
+/** A plan without components never calls the component function: it is not warmed. */
+const WITHOUT_COMPONENTS = RUN_FUNCTIONS.filter((fn) => fn !== 'component');
 const NO_WARM_UP = planVariant('plans/orders.yml', (p) => ({ ...p, coldStarts: { warmUp: false } }));
 const HANDLER_FILE: Record<string, string> = {
   checkLag: 'check-lag',
@@ -138,10 +141,36 @@ describe('warm-up', () => {
     const cold = await run(NO_WARM_UP, off.warmer);
 
     // Assess
-    expect(on.asked).toEqual([[...RUN_FUNCTIONS]]);
-    expect(warmed.run.warmUp).toEqual({ warmed: [...RUN_FUNCTIONS], failed: [], ms: 3 });
+    expect(on.asked).toEqual([WITHOUT_COMPONENTS]);
+    expect(warmed.run.warmUp).toEqual({ warmed: WITHOUT_COMPONENTS, failed: [], ms: 3 });
     expect(off.asked).toEqual([[]]);
     expect(cold.run.warmUp).toBeUndefined();
+  });
+
+  it('warms the component function only for a plan with components', async () => {
+    // Prepare
+    runIsItsOwn();
+    const on = recordingWarmer();
+    const withComponents = { ...ORDERS, name: 'ml-orders', components: platformPlan().components };
+    const handler = prepare.createHandler({
+      now: () => new Date(),
+      plans: () => new Map([[withComponents.name, withComponents]]),
+      warmer: on.warmer,
+    });
+
+    // Act
+    await handler(
+      {
+        step: 'Prepare',
+        executionId: 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-dev:c',
+        state: runInput({ plan: 'ml-orders' }),
+      },
+      {} as never,
+    );
+
+    // Assess
+    expect(on.asked).toEqual([[...RUN_FUNCTIONS]]);
+    expect(RUN_FUNCTIONS).toContain('component');
   });
 
   it('Prepare goes on when the warm-up cannot even start', async () => {
@@ -203,6 +232,6 @@ describe('warm-up', () => {
 
     // Assess
     expect(result).toMatchObject({ outcome: 'started' });
-    expect(asked).toEqual([['prepare', ...RUN_FUNCTIONS]]);
+    expect(asked).toEqual([['prepare', ...WITHOUT_COMPONENTS]]);
   });
 });

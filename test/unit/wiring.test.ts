@@ -44,7 +44,7 @@ describe('buildWiring', () => {
   it('takes only the plans whose standby is the deployment region', () => {
     // Assess
     expect(wiring.planNames).toEqual(['orders']);
-    expect(buildWiring('plans', 'us-east-2', 'dev').planNames).toEqual(['feature-store']);
+    expect(buildWiring('plans', 'us-east-2', 'dev').planNames).toEqual(['feature-store', 'ml-platform']);
     expect(buildWiring('plans', 'us-east-1', 'dev').planNames).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import type { CapacityConfig } from '#core/capacity.js';
+import type { CapacityConfig } from '#core/plan-capacity.js';
 import type { CapacityControl } from '#core/ports.js';
 
 /** Maps a capacity kind to its adapter, imported on first use: a step pays only for the SDK client it needs. */

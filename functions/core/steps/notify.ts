@@ -8,6 +8,7 @@ import {
   isApprovalStep,
   parseApprovalTimeoutCause,
 } from '../approval.js';
+import { componentLines } from '../components.js';
 import { InvalidInputError } from '../errors.js';
 import { armWayBack, gameDayReturn } from '../game-day-return.js';
 import type { FailoverMode } from '../input.js';
@@ -88,24 +89,33 @@ const contextOf = (
 };
 type EventContext = ReturnType<typeof contextOf>;
 
+/** Each component of the plan, one line each (`name (kind, stage n): status - detail`); none without components. */
+const componentsDetail = (plan: Plan | undefined, state: Partial<FailoverState>) =>
+  plan?.components ? { components: componentLines(plan.components, state.components) } : {};
+
+/** Why a lag approval is asked: the components' gates when they are what exceeded, else the database's lag. */
+const lagReason = (state: Partial<FailoverState>) =>
+  state.componentGates?.decision === 'exceeded' ? state.componentGates.reason : state.lag?.reason;
+
 /** Each event type's one-line summary and the detail it adds. */
 type EventBody = (c: EventContext) => { summary: string; detail?: Record<string, unknown> };
 
 const started: EventBody = (c) => ({ summary: `Started ${c.how}${c.where}: ${c.input?.reason ?? ''}` });
 
-const succeeded: EventBody = ({ how, where, state, measures }) => ({
+const succeeded: EventBody = ({ how, where, state, plan, measures }) => ({
   summary:
     `${how}${where} succeeded: ${state.dns?.recordName ?? 'record'} → ${state.dns?.target ?? '?'}` +
     (measures.rtoSeconds !== undefined ? `, RTO ${measures.rtoSeconds} s (target ${measures.rtoTargetSeconds} s)` : ''),
-  detail: { measures, timeline: state.timeline, fence: state.fence, lag: state.lag },
+  detail: { measures, timeline: state.timeline, fence: state.fence, lag: state.lag, ...componentsDetail(plan, state) },
 });
 
-const aborted: EventBody = ({ how, where, state, errorName, errorMessage }) => ({
+const aborted: EventBody = ({ how, where, state, plan, errorName, errorMessage }) => ({
   summary: `Aborted ${how}${where}: ${errorMessage ?? state.lag?.reason ?? errorName ?? 'no reason recorded'}`,
   detail: {
     error: errorName,
     message: errorMessage,
     lag: state.lag,
+    ...componentsDetail(plan, state),
     // A timed-out approval: who was asked, when, and when it expired.
     approval: parseApprovalTimeoutCause(state.error?.Cause),
     timeline: state.timeline,
@@ -152,12 +162,12 @@ const approvalRequired: EventBody = ({ step, how, where, mode, plan, state, appr
   return {
     summary:
       `Approval required${deadline ? ` by ${deadline}` : ''} for ${how}${where}: ` +
-      (state.lag?.reason ?? 'the plan asks a person before an automatic failover'),
+      (lagReason(state) ?? 'the plan asks a person before an automatic failover'),
     detail: {
       proposed: `${mode} failover to ${plan?.regions.standby ?? 'the standby'}: fence the old primary, promote the standby${record}`,
       why: isApprovalStep(step) ? APPROVAL_STEPS[step] : undefined,
       measuredLag:
-        state.lag?.reason ??
+        lagReason(state) ??
         'not measured yet: once approved, the run checks replication lag against the RPO before it changes anything',
       lag: state.lag,
       deadline,

@@ -12,8 +12,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capacityFor } from '#adapters/capacity/index.js';
-import { adjustCapacity, capacityConfig, nextCapacityStep } from '#core/capacity.js';
+import { adjustCapacity, nextCapacityStep } from '#core/capacity.js';
 import { ConfigurationError, ThrottledError } from '#core/errors.js';
+import { capacityConfig } from '#core/plan-capacity.js';
 
 const ecs = mockClient(ECSClient);
 const asg = mockClient(AutoScalingClient);

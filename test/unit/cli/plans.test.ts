@@ -38,6 +38,7 @@ describe('dr-failover plans', () => {
     const plans = JSON.parse(out.stdout) as { name: string; standbyRegion: string }[];
     expect(plans.map((p) => [p.name, p.standbyRegion])).toEqual([
       ['feature-store', 'us-east-2'],
+      ['ml-platform', 'us-east-2'],
       ['orders', 'eu-west-1'],
     ]);
   });
@@ -49,7 +50,7 @@ describe('dr-failover plans', () => {
     // Assess
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/✓ plans\/orders.yml \(plan orders\)/);
-    expect(out.stdout).toMatch(/2 plan\(s\) valid/);
+    expect(out.stdout).toMatch(/3 plan\(s\) valid/);
   });
 
   it('prints the path of every problem of a bad plan and exits 2', async () => {

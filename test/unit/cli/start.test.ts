@@ -49,7 +49,9 @@ describe('dr-failover start', () => {
 
     // Assess
     expect(out.code).toBe(2);
-    expect(out.stderr.trim()).toBe('dr-failover: unknown plan "billing": the plans in plans are feature-store, orders');
+    expect(out.stderr.trim()).toBe(
+      'dr-failover: unknown plan "billing": the plans in plans are feature-store, ml-platform, orders',
+    );
     expect(sfn.calls()).toHaveLength(0);
   });
 
