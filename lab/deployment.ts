@@ -9,6 +9,7 @@ import type { Handlers, LambdaHandler } from './state-machine.js';
 
 const modules = {
   prepare: () => import('#functions/prepare.js'),
+  failback: () => import('#functions/failback.js'),
   checkLag: () => import('#functions/check-lag.js'),
   fence: () => import('#functions/fence.js'),
   promote: () => import('#functions/promote.js'),
@@ -40,8 +41,9 @@ export const localHandlers = async (deps: LocalDeploymentDeps = {}): Promise<Han
     modules.updateDns(),
     modules.dnsStatus(),
     modules.verify(),
+    modules.failback(),
   ]);
-  const [checkLag, fence, promote, promotionStatus, updateDns, dnsStatus, verify] = rest;
+  const [checkLag, fence, promote, promotionStatus, updateDns, dnsStatus, verify, failback] = rest;
   return {
     prepare: deps.prepare ? prepare.createHandler(deps.prepare) : prepare.handler,
     checkLag: checkLag.handler,
@@ -51,6 +53,7 @@ export const localHandlers = async (deps: LocalDeploymentDeps = {}): Promise<Han
     updateDns: updateDns.handler,
     dnsStatus: dnsStatus.handler,
     verify: verify.handler,
+    failback: failback.handler,
     notify: deps.notify ? notify.createHandler(deps.notify) : notify.handler,
   } satisfies Record<keyof typeof modules, LambdaHandler>;
 };

@@ -30,7 +30,7 @@ const wayBack = (plan: Plan): Plan => {
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
     throw new CliError(
-      `${error.message}; for RDS and Aurora write a fail-back plan (docs/runbook.md, "Failing back") and use start (nothing was started)`,
+      `${error.message}; for Aurora write a fail-back plan (docs/runbook.md, "Failing back") and use start (nothing was started)`,
       EXIT.badInput,
       { cause: error },
     );
@@ -44,7 +44,7 @@ export const registerFailback = (program: Command, { deps, setExit }: CommandCon
       .description(
         "fail back (planned, nothing lost) once the old primary streams from the current writer; run in the plan's primary region",
       )
-      .requiredOption('--plan <name>', 'the plan to fail back (self-managed PostgreSQL)')
+      .requiredOption('--plan <name>', 'the plan to fail back (self-managed PostgreSQL, RDS)')
       .requiredOption('--reason <text>', 'why, in words: it is in every notification')
       .option('--dry-run', 'run every read and check for real, change nothing', false)
       .option('--requested-by <who>', 'who is asking (default cli:<local user>)')

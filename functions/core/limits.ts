@@ -64,6 +64,9 @@ export const TASK_BOUNDS = {
     timeoutSeconds: 30,
     retry: [LAMBDA, { intervalSeconds: 1, maxAttempts: 4, backoffRate: 2, maxDelaySeconds: 10 }],
   },
+  Preserve: stepping(60, 5),
+  Rebuild: stepping(60, 5),
+  RebuildStatus: stepping(30, 5),
   ApproveFailover: notifying(14_700),
   NotifyStarted: notifying(30),
   CheckLag: stepping(30, 5),
@@ -113,6 +116,14 @@ const worstApprovalSeconds = (task: 'ApproveFailover' | 'ApproveLagExceeded'): n
   return (attemptsOf(retry) - 1) * FUNCTION_TIMEOUT_SECONDS.notify + retryWaitSeconds(retry) + timeoutSeconds;
 };
 
+/**
+ * The way back's wait for the replica it builds (RDS): `WaitForRebuild` (Seconds in the definition) between two
+ * RebuildStatus checks, and how many checks one run makes before RebuildTimedOutError. A cross-Region replica of a
+ * large database can take longer: RDS goes on building it, and the next failback run finds it and waits again.
+ */
+export const REBUILD_CHECK_INTERVAL_SECONDS = 60;
+export const REBUILD_MAX_CHECKS = 90;
+
 /** What of a plan the longest run depends on (a plan is one). */
 export interface RunLimits {
   trigger: { automatic: boolean };
@@ -122,6 +133,7 @@ export interface RunLimits {
   /** Verify through a resolver checks until the switch + TTL + allowance has passed (core/steps/dns-steps.ts). */
   dns?: { ttl: number };
   traffic?: { verify?: { allowanceSeconds: number } };
+  database?: { kind: string };
 }
 
 /** One part of the longest run, named by the plan field that decides it. */
@@ -182,4 +194,22 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
       : []),
   ];
   return { seconds: parts.reduce((sum, p) => sum + p.seconds, 0), parts };
+};
+
+/**
+ * The longest failback run of a plan whose way back preserves and rebuilds (RDS): the planned run back (started by
+ * hand, so no approval; a lag over the RPO aborts it) after the snapshot, the replica's creation and every
+ * RebuildStatus check a run allows. Undefined for a kind the state machine does not rebuild.
+ */
+export const longestFailback = (plan: RunLimits): { seconds: number; parts: RunPart[] } | undefined => {
+  if (plan.database?.kind !== 'rds-instance') return undefined;
+  const back = longestRun({ ...plan, trigger: { automatic: true }, rpo: { ...plan.rpo, onExceeded: 'abort' } });
+  const rebuild: RunPart = {
+    field: 'failback rebuild',
+    seconds:
+      worstTaskSeconds('Preserve') +
+      worstTaskSeconds('Rebuild') +
+      REBUILD_MAX_CHECKS * (REBUILD_CHECK_INTERVAL_SECONDS + worstTaskSeconds('RebuildStatus')),
+  };
+  return { seconds: back.seconds + rebuild.seconds, parts: [...back.parts, rebuild] };
 };

@@ -4,6 +4,7 @@
  */
 import type { ApprovalTimeoutCause } from './approval.js';
 import type { NodeView, PlanSide } from './direction.js';
+import type { RdsPairView } from './failback.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 
@@ -145,6 +146,42 @@ export interface TrafficChange {
  */
 export interface PairObserver {
   observe(): Promise<Record<PlanSide, NodeView>>;
+}
+
+/** Reads an RDS pair for the way back (core/failback.ts): each instance as DescribeDBInstances shows it. */
+export interface RdsPairObserver {
+  /** Never throws for an instance: one that is not found is `exists: false`, one that does not answer `reachable: false`. */
+  observe(): Promise<RdsPairView>;
+}
+
+/** The copy that preserves the old primary (an RDS DB snapshot). */
+export interface PreservedCopy {
+  /** The snapshot's identifier. */
+  id: string;
+  /** `absent`: there was no old primary to copy (deleted, or never came back). */
+  status: 'creating' | 'available' | 'absent' | 'failed';
+  detail: string;
+}
+
+/** Where the replica the way back builds stands. */
+export interface RebuildProgress {
+  /** `replicating`: available and replicating from the current writer; `failed`: it will not get there by waiting. */
+  state: 'pending' | 'replicating' | 'failed';
+  detail: string;
+}
+
+/**
+ * The way back's own actions (RDS): preserve the old primary, build a read replica of the current writer in the old
+ * primary's region, and watch it. Each is idempotent: a retry, or a later run, finds what an earlier one made.
+ */
+export interface FailbackRebuilder {
+  /** Starts the snapshot `id` of the old primary; one that exists (this run asked before) is success. */
+  preserve(id: string): Promise<PreservedCopy>;
+  /** The snapshot's status now. */
+  preserved(id: string): Promise<PreservedCopy>;
+  /** Starts the read replica; one that exists and follows the current writer is success. */
+  rebuild(): Promise<{ outcome: 'started' | 'exists'; detail: string }>;
+  rebuildStatus(): Promise<RebuildProgress>;
 }
 
 export interface DnsSwitch {

@@ -157,7 +157,7 @@ describe('dr-failover readiness against AWS', () => {
     expect(lambda).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, {
       FunctionName: 'dr-failover-dev-promote',
     });
-    expect(lambda).toHaveReceivedCommandTimes(GetFunctionConfigurationCommand, 11);
+    expect(lambda).toHaveReceivedCommandTimes(GetFunctionConfigurationCommand, 12);
   });
 
   it('prints the report as JSON and exits 1 when a check is CRITICAL', async () => {
