@@ -122,7 +122,28 @@ const worstApprovalSeconds = (task: 'ApproveFailover' | 'ApproveLagExceeded'): n
  * large database can take longer: RDS goes on building it, and the next failback run finds it and waits again.
  */
 export const REBUILD_CHECK_INTERVAL_SECONDS = 60;
-export const REBUILD_MAX_CHECKS = 90;
+export const REBUILD_MAX_CHECKS = 60;
+
+/**
+ * How long an RDS failback keeps reading the rebuilt replica's lag before it gives up: a replica that has just begun
+ * replicating has no ReplicaLag datapoint yet (RDS publishes each minute late), so the plan's checks (sized for an
+ * incident) could run out before the first one.
+ */
+export const FAILBACK_LAG_WINDOW_SECONDS = 300;
+
+/**
+ * The RPO an RDS failback runs with: lag 0 (the way back loses nothing), over at least FAILBACK_LAG_WINDOW_SECONDS of
+ * checks, and a lag over it or unknown after them aborts (the way back is never urgent).
+ */
+export const failbackRpo = <R extends RunLimits['rpo'] & { maxLagSeconds?: number; maxLagBytes?: number }>(
+  rpo: R,
+): R => ({
+  ...rpo,
+  maxLagSeconds: 0,
+  ...(rpo.maxLagBytes !== undefined ? { maxLagBytes: 0 } : {}),
+  maxLagChecks: Math.max(rpo.maxLagChecks, Math.ceil(FAILBACK_LAG_WINDOW_SECONDS / rpo.lagCheckIntervalSeconds)),
+  onExceeded: 'abort',
+});
 
 /** What of a plan the longest run depends on (a plan is one). */
 export interface RunLimits {
@@ -203,7 +224,7 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
  */
 export const longestFailback = (plan: RunLimits): { seconds: number; parts: RunPart[] } | undefined => {
   if (plan.database?.kind !== 'rds-instance') return undefined;
-  const back = longestRun({ ...plan, trigger: { automatic: true }, rpo: { ...plan.rpo, onExceeded: 'abort' } });
+  const back = longestRun({ ...plan, trigger: { automatic: true }, rpo: failbackRpo(plan.rpo) });
   const rebuild: RunPart = {
     field: 'failback rebuild',
     seconds:

@@ -2,6 +2,7 @@ import { type Direction, observedWriter, orientPlan } from '../direction.js';
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '../errors.js';
 import { rdsWayBack } from '../failback.js';
 import { parseExecutionInput } from '../input.js';
+import { failbackRpo } from '../limits.js';
 import type { Plan } from '../plan.js';
 import type { ExecutionLister, PairObserver, RdsPairObserver } from '../ports.js';
 import { redactString } from '../redact.js';
@@ -71,7 +72,10 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
   const oriented = direction ? orientPlan(written, direction.writer) : written;
   // The way back is never urgent: a lag unknown or over the RPO after the plan's checks aborts it, whatever the
   // plan says for an incident (proceed, or ask someone).
-  const plan = failback ? { ...oriented, rpo: { ...oriented.rpo, onExceeded: 'abort' as const } } : oriented;
+  // An RDS way back also waits for lag 0 (failbackRpo): the rebuilt replica must have every commit.
+  const plan = !failback
+    ? oriented
+    : { ...oriented, rpo: wayBack ? failbackRpo(oriented.rpo) : { ...oriented.rpo, onExceeded: 'abort' as const } };
   if (deps.region !== undefined && plan.regions.standby !== deps.region) {
     // A run from any other region would depend on the region it is failing over from or to.
     throw new InvalidInputError(
