@@ -8,7 +8,6 @@
  * Pure: names, the decision on what Prepare observed, and the plan as the way back sees it. Prepare observes an RDS
  * pair for failback runs only: every other run keeps the plan's direction and never calls the primary region there.
  */
-import { parseArn } from './arn.js';
 import { AmbiguousTopologyError, InvalidInputError } from './errors.js';
 import type { Plan, PlanWithDatabase } from './plan.js';
 
@@ -51,8 +50,8 @@ const RDS_ID_MAX = 63;
 /** `id` within `max` characters, ending in no hyphen: RDS identifiers may not end with one nor hold two in a row. */
 const cut = (id: string, max: number) => id.slice(0, max).replace(/-+$/, '');
 
-/** The identifier of a DB instance ARN (`arn:aws:rds:<region>:<account>:db:<id>`). */
-const instanceId = (arn: string) => (parseArn(arn)?.resource ?? '').replace(/^db:/, '');
+/** The identifier of a DB instance ARN (`arn:aws:rds:<region>:<account>:db:<id>`): what follows the last colon. */
+const instanceId = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
 
 /** The rebuilt replica's identifier: the old primary's, cut to fit, then `-failback` (stable: a retry finds it). */
 export const rebuiltReplicaId = (sourceInstanceArn: string): string =>
