@@ -116,7 +116,11 @@ describe('Prepare of an RDS failback', () => {
     runs: () => ({ recentExecutions: async () => [], describeExecution: async () => ({}) }),
     sleep: async () => undefined,
   });
-  const payload = { step: 'Prepare', executionId: 'arn:aws:states:us-west-2:111122223333:execution:dr-failover-dev:run', state: input };
+  const payload = {
+    step: 'Prepare',
+    executionId: 'arn:aws:states:us-west-2:111122223333:execution:dr-failover-dev:run',
+    state: input,
+  };
 
   it('orients the plan, asks for lag 0 and records the way back to do', async () => {
     const state = await prepare(payload, deps(withGroup, world()));
