@@ -1,3 +1,4 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { rdsPairFor } from '#adapters/database/index.js';
@@ -8,6 +9,7 @@ import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
 import {
   ALL_MOCKS,
+  eventBridge,
   execute,
   mutatingCommandsSent,
   notifyWorld,
@@ -98,6 +100,18 @@ describe('RDS failback through the state machine, on the simulated RDS', () => {
       .commandCalls(ChangeResourceRecordSetsCommand)
       .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
     expect(upserted).toStrictEqual(['feature-store-failback.abc123.us-west-2.rds.amazonaws.com']);
+    // The notification says what was preserved and what was rebuilt.
+    const succeeded = eventBridge
+      .commandCalls(PutEventsCommand)
+      .map((c) => c.args[0].input.Entries?.[0])
+      .find((e) => e?.DetailType === 'Failover Succeeded');
+    const wayBack = JSON.parse(succeeded?.Detail ?? '{}').detail.wayBack;
+    expect(wayBack.preserved).toContain(
+      'snapshot feature-store-preserved-feature-store-failback-20261207T1600Z (available)',
+    );
+    expect(wayBack.rebuilt).toMatch(
+      /^arn:aws:rds:us-west-2:111122223333:db:feature-store-failback: replicating \(started\) after 2\d checks/,
+    );
   });
 
   it('refuses the way back while the rebuilt replica lags (ReplicationLagExceededError), having promoted nothing', async () => {
