@@ -1,8 +1,9 @@
 /**
- * `failback --plan P --reason "…"`: the planned way back after a failover, once the old primary has been rebuilt as
- * the current writer's streaming standby. Starts a planned run with trigger kind `failback` in the stack of the
- * plan's primary region (the region the run goes back to); that run's Prepare observes the pair and refuses, having
- * changed nothing, unless it stands the other way round. Then follows the run like `watch`.
+ * `failback --plan P --reason "…"`: the planned way back after a failover. Starts a planned run with trigger kind
+ * `failback` in the stack of the plan's primary region (the region the run goes back to). Self-managed PostgreSQL:
+ * that run's Prepare refuses, having changed nothing, unless the old primary already streams from the current writer.
+ * RDS: the run itself preserves the old primary and builds a replica of the writer in its region first, unless one
+ * already replicates (docs/architecture.md, The way home). Then follows the run like `watch`.
  */
 import type { Command } from 'commander';
 import { orientPlan } from '#core/direction.js';
