@@ -21,6 +21,8 @@ const plan = parsePlan(
   { ...(loadPlanFile('plans/feature-store.yml') as object), name: 'feature-store' },
   'test',
 ) as PlanWithDatabase<'rds-instance'>;
+const { replicaFenceParameterGroupName: _group, ...ungrouped } = plan.database;
+const withoutGroup = { ...plan, database: ungrouped } as PlanWithDatabase<'rds-instance'>;
 const withGroup = {
   ...plan,
   database: { ...plan.database, replicaFenceParameterGroupName: 'feature-store-replica-pg' },
@@ -130,7 +132,7 @@ describe('Prepare of an RDS failback', () => {
   });
 
   it('refuses a plan without the replica parameter group (InvalidInputError), before observing', async () => {
-    await expect(prepare(payload, deps(plan, world()))).rejects.toThrow(/replicaFenceParameterGroupName/);
+    await expect(prepare(payload, deps(withoutGroup, world()))).rejects.toThrow(/replicaFenceParameterGroupName/);
   });
 });
 
