@@ -16,6 +16,7 @@ import { approvalTimerGroupName, type FunctionName, stateMachineArn } from '#cor
 import { APPROVAL_TIMER_ROLE } from '#infra/grants.js';
 import { copyService, osls, REPO, templateOf } from '#infra/packaging.js';
 import { roleLogicalId } from '#infra/roles.js';
+import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
@@ -40,7 +41,7 @@ const templates = new Map<string, Template>();
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'dr-failover-iam-'));
   await Promise.all(
-    [...new Set([...REGIONS, ...WAY_BACK_REGIONS])].map(async (region) => {
+    REGIONS.map(async (region) => {
       const out = join(root, `out-${region}`);
       const run = await osls(copyService(join(root, region)), out, STAGE, region);
       templates.set(region, templateOf<Template>(run, out));
@@ -209,8 +210,14 @@ describe.each(WAY_BACK_REGIONS)('IAM of the stack in %s running the way back of 
   const plans = WAY_BACK.filter((p) => p.regions.primary === region);
   let recorded: Attributed[] = [];
 
+  let template: Template;
+
   beforeAll(async () => {
     recorded = [];
+    // The roles as infra/wiring.ts makes them for that region's stack (what serverless.yml packages as they are),
+    // without packaging a third stack beside the two above on a shared machine.
+    template =
+      templates.get(region) ?? (buildWiring(join(REPO, 'plans'), region, STAGE).resources as unknown as Template);
     for (const plan of plans) {
       // The calls are made for the plan turned round: its stack is the one in the primary region.
       const back = { ...plan, regions: { primary: plan.regions.standby, standby: plan.regions.primary } };
@@ -243,7 +250,7 @@ describe.each(WAY_BACK_REGIONS)('IAM of the stack in %s running the way back of 
   });
 
   it("allows every call on the plan's own resources, and denies the same calls on another's", async () => {
-    const resolved = resolvePolicies(templates.get(region) as Template, region, STAGE);
+    const resolved = resolvePolicies(template, region, STAGE);
     const refused: string[] = [];
     const allowed: string[] = [];
     for (const { fn, call } of recorded) {

@@ -39,9 +39,10 @@ describe('the failback function', () => {
     const status = (await handler({ step: 'RebuildStatus', executionId, state: rebuilt }, context)) as FailoverState;
 
     // Assess
-    expect(preserved.failback?.preserved?.detail).toBe(
-      `would snapshot the old primary ${plan.database.sourceInstanceArn} as feature-store-preserved-feature-store-failback-1`,
+    expect(preserved.timeline[0]?.outcome).toBe(
+      `dry run: would snapshot the old primary ${plan.database.sourceInstanceArn} as feature-store-preserved-feature-store-failback-1`,
     );
+    expect(preserved.failback?.preserved).toBeUndefined();
     expect(rebuilt.failback?.rebuilt?.detail).toBe(
       'would create arn:aws:rds:us-west-2:111122223333:db:feature-store-failback, a read replica of ' +
         plan.database.replicaInstanceArn,

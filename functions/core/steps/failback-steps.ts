@@ -33,8 +33,8 @@ export const preserve = async ({ state, executionId }: StepPayload, deps: Failba
   const failback = failbackOf(state);
   const id = preservedSnapshotId(failback.oldPrimaryArn, executionId);
   if (state.input.dryRun) {
-    const detail = `would snapshot the old primary ${failback.oldPrimaryArn} as ${id}`;
-    return step.done({ failback: { ...failback, preserved: { id, status: 'absent', detail } } }, `dry run: ${detail}`);
+    // Nothing is recorded as preserved: the timeline says what a real run would snapshot.
+    return step.done({ failback }, `dry run: would snapshot the old primary ${failback.oldPrimaryArn} as ${id}`);
   }
   const preserved = await (await deps.rebuilder({ ...state, failback })).preserve(id);
   if (preserved.status === 'failed') throw new RebuildFailedError(preserved.detail);
