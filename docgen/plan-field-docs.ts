@@ -143,10 +143,17 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'traffic.verify':
     "How Verify checks what clients get: a DNS query through a resolver, never Route 53's control plane. Defaults for `routing-control` and `health-check`; on `upsert`, setting it replaces the read-back through the `dns` adapter.",
   'traffic.verify.resolvers':
-    "Resolver addresses to ask (IP, optionally `:port`, up to 3). Default: the system resolver (in a VPC-attached Lambda function, the VPC's Route 53 Resolver at the VPC base + 2).",
+    "Resolver addresses to ask (IP, optionally `:port`, up to 3). Default: the system resolver (with `traffic.verify.vpc`, the VPC's Route 53 Resolver at the VPC base + 2).",
   'traffic.verify.queryTimeoutMs': 'Bound on each DNS query, in milliseconds (one try each).',
   'traffic.verify.allowanceSeconds':
     'How long past the switch plus `dns.ttl` Verify keeps checking while a resolver still answers the old address (cached answers, health checks turning) before it fails with DnsVerificationFailedError.',
+  'traffic.verify.vpc':
+    "A private hosted zone is answered only by the resolvers of its associated VPCs: Verify runs in these subnets and security groups of the standby region, and asks that VPC's Route 53 Resolver. Without it Verify runs outside any VPC, where the Lambda service's resolver answers public names only (the readiness `dns` check is CRITICAL for a private zone then). A function has one VPC configuration: plans of a stack that name one name the same. The subnets need no route to AWS APIs for a data-plane plan (Verify only resolves); an `upsert` plan of the same stack that reads back through Route 53 needs a NAT gateway.",
+  'traffic.verify.vpc.vpcId':
+    'The VPC the subnets are in; readiness checks that the private zone is associated with it.',
+  'traffic.verify.vpc.subnetIds': 'Subnet ids (`subnet-…`), 1 to 16, in the standby region.',
+  'traffic.verify.vpc.securityGroupIds':
+    'Security group ids (`sg-…`), 1 to 5, allowing DNS (UDP and TCP 53) out to the VPC resolver.',
 
   dnsSync: 'How the run waits for the DNS change to be in sync.',
   'dnsSync.maxStatusChecks':

@@ -249,36 +249,56 @@ export const stackVpc = (plans: readonly Plan[]): StackVpc | undefined => {
   return postgres[0]?.vpc;
 };
 
+/**
+ * Verify's one VPC configuration (`traffic.verify.vpc`), or undefined. Plans without one share it; plans naming
+ * different ones are refused, each named (a function has one VpcConfig).
+ */
+export const verifyStackVpc = (plans: readonly Plan[]): StackVpc | undefined => {
+  const named = plans.flatMap((p) => (p.traffic.verify?.vpc ? [{ plan: p, vpc: p.traffic.verify.vpc }] : []));
+  if (new Set(named.map((n) => `${n.vpc.vpcId}|${key(n.vpc)}`)).size > 1) {
+    const which = named.map((n) => `${n.plan.name}: ${n.vpc.vpcId} ${key(n.vpc)}`).join('; ');
+    throw new PlanValidationError('plans of this stack', [
+      {
+        path: 'traffic.verify.vpc',
+        message: `every plan of one stack that names traffic.verify.vpc must name the same one (one per function): ${which}`,
+      },
+    ]);
+  }
+  return named[0]?.vpc;
+};
+
 const eni = () => sub(`arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:network-interface/*`);
 
-/** The network interfaces Lambda manages in the plans' subnets, and nothing else where a resource can be named. */
-export const VPC_ROWS: readonly Grant[] = [
-  {
-    sid: 'CreateNetworkInterfacesInPlanSubnets',
-    actions: ['ec2:CreateNetworkInterface'],
-    resources: (s) => {
-      const vpc = stackVpc(s.plans);
-      if (!vpc) return [];
-      const arn = (type: string, id: string) => sub(`arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:${type}/${id}`);
-      return [
-        eni(),
-        ...vpc.subnetIds.map((id) => arn('subnet', id)),
-        ...vpc.securityGroupIds.map((id) => arn('security-group', id)),
-      ];
-    },
-  },
-  {
-    sid: 'ManageOwnNetworkInterfaces',
-    actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-    resources: (s) => (stackVpc(s.plans) ? [eni()] : []),
-  },
-  {
-    // DescribeNetworkInterfaces has no resource-level permissions: AWS documents only "*" for it.
-    sid: 'DescribeNetworkInterfaces',
-    actions: ['ec2:DescribeNetworkInterfaces'],
-    resources: (s) => (stackVpc(s.plans) ? ['*'] : []),
-  },
-];
+/** The network interfaces Lambda manages in a function's subnets, and nothing else where a resource can be named. */
+export const vpcRows = (vpc: StackVpc | undefined): readonly Grant[] =>
+  vpc
+    ? [
+        {
+          sid: 'CreateNetworkInterfacesInPlanSubnets',
+          actions: ['ec2:CreateNetworkInterface'],
+          resources: () => {
+            const arn = (type: string, id: string) =>
+              sub(`arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:${type}/${id}`);
+            return [
+              eni(),
+              ...vpc.subnetIds.map((id) => arn('subnet', id)),
+              ...vpc.securityGroupIds.map((id) => arn('security-group', id)),
+            ];
+          },
+        },
+        {
+          sid: 'ManageOwnNetworkInterfaces',
+          actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: () => [eni()],
+        },
+        {
+          // DescribeNetworkInterfaces has no resource-level permissions: AWS documents only "*" for it.
+          sid: 'DescribeNetworkInterfaces',
+          actions: ['ec2:DescribeNetworkInterfaces'],
+          resources: () => ['*'],
+        },
+      ]
+    : [];
 
 // ------------------------------------------------------------------------------------------------ the way back
 

@@ -58,3 +58,17 @@ export const READ_TAKE_OVER_ALARM: Grant = {
   actions: ['cloudwatch:DescribeAlarms'],
   resources: (s) => healthCheckPlans(s).map(({ plan, traffic }) => alarmArn(plan, traffic.alarm.name)),
 };
+
+/**
+ * Readiness: the health checks the failover records name. Their ids are read from the records themselves
+ * (ListResourceRecordSets) and checked against the plan, so they cannot be named in advance: any health check of the
+ * account, for the read of its configuration only. Only stacks with a data-plane plan on Route 53 get it.
+ */
+export const READ_RECORD_HEALTH_CHECKS: Grant = {
+  sid: 'ReadinessReadHealthChecks',
+  actions: ['route53:GetHealthCheck'],
+  resources: (s) =>
+    s.plans.some((p) => p.traffic.kind !== 'upsert' && p.dns.kind === 'route53')
+      ? ['arn:aws:route53:::healthcheck/*']
+      : [],
+};

@@ -38,15 +38,18 @@ import {
   regionsOf,
   replicas,
   type Scope,
+  stackVpc,
   stateMachineResource,
   targetClusters,
-  VPC_ROWS,
+  verifyStackVpc,
+  vpcRows,
   WARM_UP,
   WAY_BACK_ROWS,
   withRoute53Upsert,
 } from './grant-rows.js';
 import {
   PUBLISH_TAKE_OVER,
+  READ_RECORD_HEALTH_CHECKS,
   READ_ROUTING_CONTROLS,
   READ_TAKE_OVER_ALARM,
   SWITCH_ROUTING_CONTROLS,
@@ -208,6 +211,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
     },
     READ_ROUTING_CONTROLS,
     READ_TAKE_OVER_ALARM,
+    READ_RECORD_HEALTH_CHECKS,
     {
       sid: 'ReadinessDescribeTriggerAlarms',
       actions: ['cloudwatch:DescribeAlarms'],
@@ -281,6 +285,16 @@ const scopeOf = (plans: Plan[], stage: string, wayBack: PlanWithDatabase<'rds-in
   rdsPlans: plans.filter((p) => p.database.kind === 'rds-instance'),
 });
 
+/**
+ * The VPC a function runs in, if any: the functions that connect to the database (those granted its credentials)
+ * in the plans' `database.vpc`, when the hosts are private; Verify in `traffic.verify.vpc`, where a private hosted
+ * zone is answered.
+ */
+export const vpcOf = (fn: FunctionName, plans: readonly Plan[]) => {
+  if (GRANTS[fn].includes(READ_SECRETS)) return stackVpc(plans);
+  return fn === 'verify' ? verifyStackVpc(plans) : undefined;
+};
+
 /** Each function's statements: its rows of the table, on the resources the plans name; empty rows left out. */
 export const statementsFor = (
   fn: FunctionName,
@@ -290,8 +304,7 @@ export const statementsFor = (
 ): Statement[] => {
   // The run back of a way-back plan acts on the plan turned round (from the promoted replica to the rebuilt one).
   const scope = scopeOf([...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))], stage, wayBack);
-  // The functions that connect to the database run in the plans' subnets when the database is private.
-  const rows = GRANTS[fn].includes(READ_SECRETS) ? [...GRANTS[fn], ...VPC_ROWS] : GRANTS[fn];
+  const rows = [...GRANTS[fn], ...vpcRows(vpcOf(fn, plans))];
   return rows.flatMap((row): Statement[] => {
     if ('perPlan' in row) return row.perPlan(scope);
     const resources = row.resources(scope);

@@ -37,6 +37,19 @@ export interface RdsPairView {
   rebuilt: InstanceView;
 }
 
+/** The snapshot that preserves the old primary; `absent`: there was no old primary to copy. */
+export interface PreservedCopy {
+  id: string;
+  status: 'creating' | 'available' | 'absent' | 'failed';
+  detail: string;
+}
+
+/** The replica the way back builds: `replicating` from the writer, or `failed` (waiting will not help). */
+export interface RebuildProgress {
+  state: 'pending' | 'replicating' | 'failed';
+  detail: string;
+}
+
 /**
  * How far the way back is: `needed` (no replica of the writer in the old region yet), `under-way` (it exists and does
  * not replicate yet, e.g. `creating`), `replicating` (available and replicating: only the planned run is left).

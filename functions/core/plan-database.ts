@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { parseArn } from './arn.js';
 import { FENCE_TIMEOUT_MAX_SECONDS } from './limits.js';
+import { functionVpc } from './plan-vpc.js';
 import { cleanText } from './text.js';
 
 /** Printable text without control characters, bounded. */
@@ -156,19 +157,7 @@ const postgresDatabase = z
      * Private hosts: the subnets and security groups (in the standby region) that the functions which connect to
      * the database run in. The subnets need a route to the AWS APIs those functions call (VPC endpoints or NAT).
      */
-    vpc: z
-      .object({
-        subnetIds: z
-          .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-…)'))
-          .min(1)
-          .max(16),
-        securityGroupIds: z
-          .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)'))
-          .min(1)
-          .max(5),
-      })
-      .strict()
-      .optional(),
+    vpc: functionVpc.optional(),
   })
   .strict();
 

@@ -13,6 +13,7 @@
  */
 import * as z from 'zod';
 import { parseArn, REGION_PATTERN } from './arn.js';
+import { verifyVpc } from './plan-vpc.js';
 
 const dnsName = z
   .string()
@@ -71,6 +72,12 @@ const verifyConfig = z
     queryTimeoutMs: z.number().int().min(200).max(10_000).default(2_000),
     /** Beyond the TTL: health checkers' intervals and failure threshold, resolvers' own delays. */
     allowanceSeconds: z.number().int().min(0).max(900).default(90),
+    /**
+     * A private hosted zone is answered only by the resolvers of the VPCs associated with it: the VPC (of the standby
+     * region, associated with the zone) and the subnets and security groups Verify runs in. Without it Verify runs
+     * outside any VPC and asks the Lambda service's resolver, which answers public names only.
+     */
+    vpc: verifyVpc.optional(),
   })
   .strict();
 export type VerifyConfig = z.infer<typeof verifyConfig>;

@@ -4,7 +4,7 @@
  */
 import type { ApprovalTimeoutCause } from './approval.js';
 import type { NodeView, PlanSide } from './direction.js';
-import type { RdsPairView } from './failback.js';
+import type { PreservedCopy, RdsPairView, RebuildProgress } from './failback.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 
@@ -79,6 +79,11 @@ export interface PromoteResult {
    * already promoted): the state machine then checks the promotion status at once instead of waiting first.
    */
   writable?: boolean;
+  /**
+   * The promotion status the adapter confirmed as it answered (PostgreSQL: a write transaction committed in the
+   * promoting session). The step records it as the run's promotion, and the state machine skips the status check.
+   */
+  status?: PromotionStatus;
 }
 
 /** What the run knows when it promotes. */
@@ -148,38 +153,17 @@ export interface PairObserver {
   observe(): Promise<Record<PlanSide, NodeView>>;
 }
 
-/** Reads an RDS pair for the way back (core/failback.ts): each instance as DescribeDBInstances shows it. */
+/** Reads an RDS pair for the way back (core/failback.ts); never throws for one instance (`exists`, `reachable`). */
 export interface RdsPairObserver {
-  /** Never throws for an instance: one that is not found is `exists: false`, one that does not answer `reachable: false`. */
   observe(): Promise<RdsPairView>;
 }
 
-/** The copy that preserves the old primary (an RDS DB snapshot). */
-export interface PreservedCopy {
-  /** The snapshot's identifier. */
-  id: string;
-  /** `absent`: there was no old primary to copy (deleted, or never came back). */
-  status: 'creating' | 'available' | 'absent' | 'failed';
-  detail: string;
-}
-
-/** Where the replica the way back builds stands. */
-export interface RebuildProgress {
-  /** `replicating`: available and replicating from the current writer; `failed`: it will not get there by waiting. */
-  state: 'pending' | 'replicating' | 'failed';
-  detail: string;
-}
-
-/**
- * The way back's own actions (RDS): preserve the old primary, build a read replica of the current writer in the old
- * primary's region, and watch it. Each is idempotent: a retry, or a later run, finds what an earlier one made.
- */
+/** The way back's actions (RDS), each idempotent: a retry or a later run finds what an earlier one made. */
 export interface FailbackRebuilder {
-  /** Starts the snapshot `id` of the old primary; one that exists (this run asked before) is success. */
+  /** Starts snapshot `id` of the old primary; one of that name of it is success. */
   preserve(id: string): Promise<PreservedCopy>;
-  /** The snapshot's status now. */
   preserved(id: string): Promise<PreservedCopy>;
-  /** Starts the read replica; one that exists and follows the current writer is success. */
+  /** Starts the read replica of the writer; one that exists and follows the writer is success. */
   rebuild(): Promise<{ outcome: 'started' | 'exists'; detail: string }>;
   rebuildStatus(): Promise<RebuildProgress>;
 }
@@ -287,9 +271,41 @@ export interface DnsRecordFacts {
   values: string[];
   detail: string;
   /** Route 53: the hosted zone as Route 53 describes it (GetHostedZone). */
-  zone?: { name: string; private: boolean };
+  zone?: { name: string; private: boolean; vpcs?: { id: string; region: string }[] };
   /** Route 53: every record set of the record's name, of any type (what an UPSERT will be validated against). */
   sameName?: { type: string; routingPolicy: boolean }[];
+  /** Route 53: the values of the record's failover sets of the plan's type, by role (data-plane traffic kinds). */
+  failover?: { primary: string[]; secondary: string[] };
+}
+
+/** One failover record set of a name the plan's traffic switches (`traffic.records`), as its zone holds it. */
+export interface FailoverSetFacts {
+  name: string;
+  type: string;
+  role: 'PRIMARY' | 'SECONDARY';
+  setIdentifier: string;
+  values: string[];
+  healthCheckId?: string;
+}
+
+/** A health check a failover record names (GetHealthCheck), or the fact that it does not exist. */
+export interface HealthCheckFacts {
+  id: string;
+  exists: boolean;
+  /** `RECOVERY_CONTROL`, `CLOUDWATCH_METRIC`, `HTTPS`, ... */
+  type?: string;
+  routingControlArn?: string;
+  alarm?: { region: string; name: string };
+  inverted?: boolean;
+  disabled?: boolean;
+  /** CLOUDWATCH_METRIC: the status while the alarm has insufficient data (`Healthy`, `Unhealthy`, `LastKnownStatus`). */
+  insufficientDataHealthStatus?: string;
+}
+
+/** The failover records of the plan's `traffic.records` and the health checks they name (readiness). */
+export interface FailoverRecordFacts {
+  sets: FailoverSetFacts[];
+  healthChecks: HealthCheckFacts[];
 }
 
 /** How the plan's traffic mechanism stands now (readiness `traffic` check). */
@@ -343,6 +359,8 @@ export interface ReadinessProbes {
   alarms(): Promise<AlarmFacts[]>;
   /** The plan's data-plane traffic mechanism (routing controls, take-over alarm); nothing to read for `upsert`. */
   traffic(): Promise<TrafficFacts>;
+  /** Data-plane traffic kinds on Route 53: the failover records and their health checks (Route 53's control plane). */
+  failoverRecords(): Promise<FailoverRecordFacts>;
   stateMachine(): Promise<StackResourceFacts>;
   functions(): Promise<StackResourceFacts[]>;
 }

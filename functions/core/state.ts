@@ -1,14 +1,12 @@
-import type { RebuildStage } from './failback.js';
+import type { PreservedCopy, RebuildProgress, RebuildStage } from './failback.js';
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
 import type {
   ChangeStatus,
   FenceResult,
   LagReading,
-  PreservedCopy,
   PromoteResult,
   PromotionStatus,
-  RebuildProgress,
   TrafficMechanism,
 } from './ports.js';
 import type { WarmUpResult } from './warm-up.js';

@@ -74,7 +74,9 @@ const phasesOf = (d: DrillRun): DrillReport['phases'] => {
   if (lagCheck) phases.lagCheck = lagCheck;
   const fence = tracker.span(['Fence'], ['Fence'], incident.at);
   if (fence) phases.fence = fence;
-  const promotion = incident.baseline?.promotion ?? tracker.span(['Promote'], ['PromotionStatus'], incident.at);
+  // Promote itself when it confirmed the standby writable (no status check ran), else the last status check.
+  const promotion =
+    incident.baseline?.promotion ?? tracker.span(['Promote'], ['Promote', 'PromotionStatus'], incident.at);
   if (promotion) phases.promotion = promotion;
   const dnsSwitch = incident.baseline?.dnsSwitch ?? tracker.span(['UpdateDns'], ['Verify'], incident.at);
   if (dnsSwitch) phases.dnsSwitch = dnsSwitch;

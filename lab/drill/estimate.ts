@@ -86,8 +86,9 @@ interface Promotion {
 const promotionOf = (plan: Plan, measured: MeasuredFigures): Promotion => {
   const interval = plan.promotion.statusCheckIntervalSeconds;
   if (plan.database.kind === 'postgres') {
-    const note = 'pg_promote(wait => true) answers writable, so no Wait before the one status check';
-    return { part: { what: 'promotion', ms: measured.postgresPromoteMs, source: 'measured', note }, checks: 1 };
+    const note =
+      'pg_promote(wait => true), then a write transaction in the same session: Promote confirms the standby writable, so no Wait and no status check';
+    return { part: { what: 'promotion', ms: measured.postgresPromoteMs, source: 'measured', note }, checks: 0 };
   }
   const assumption =
     plan.database.kind === 'aurora-global' ? AWS_ASSUMPTIONS.auroraGlobalFailover : AWS_ASSUMPTIONS.rdsReplicaPromotion;

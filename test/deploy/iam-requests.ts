@@ -149,6 +149,10 @@ const MAPPERS: Record<string, Mapper> = {
       owned: str(c.input.HostedZoneId).replace(/^\/hostedzone\//, ''),
     },
   ],
+  // Not `owned`: readiness may read any health check a failover record names (see READ_RECORD_HEALTH_CHECKS).
+  'route53:GetHealthCheck': (c) => [
+    { action: 'route53:GetHealthCheck', resource: `arn:aws:route53:::healthcheck/${str(c.input.HealthCheckId)}` },
+  ],
   'route53:GetHostedZone': (c) => [
     {
       action: 'route53:GetHostedZone',

@@ -10,7 +10,7 @@ import {
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
-import { GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -116,7 +116,35 @@ const readinessWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
       Config: { PrivateZone: true },
     },
   });
-  route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 10 });
+  // A data-plane plan's failover pair, the PRIMARY's health check following the plan's switch.
+  const pair = (name: string, healthCheckId: string) =>
+    (['PRIMARY', 'SECONDARY'] as const).map((role) => ({
+      Name: `${name}.`,
+      Type: 'CNAME' as const,
+      SetIdentifier: role,
+      Failover: role,
+      ...(role === 'PRIMARY' ? { HealthCheckId: healthCheckId } : {}),
+      TTL: 30,
+      ResourceRecords: [{ Value: `${role.toLowerCase()}.example` }],
+    }));
+  const t = plan.traffic;
+  const healthCheckId = t.kind === 'health-check' ? t.healthCheckId : '11111111-2222-4333-8444-555555555555';
+  route53.on(ListResourceRecordSetsCommand).resolves({
+    ResourceRecordSets: t.kind === 'upsert' ? [] : pair(plan.dns.recordName, healthCheckId),
+    IsTruncated: false,
+    MaxItems: 10,
+  });
+  route53.on(GetHealthCheckCommand).resolves({
+    HealthCheck: {
+      Id: healthCheckId,
+      CallerReference: 'x',
+      HealthCheckVersion: 1,
+      HealthCheckConfig:
+        t.kind === 'routing-control'
+          ? { Type: 'RECOVERY_CONTROL', RoutingControlArn: t.routingControls.primary }
+          : { Type: 'CLOUDWATCH_METRIC' },
+    },
+  });
   eventBridge.on(DescribeRuleCommand).resolves({ State: 'ENABLED', EventPattern: '{}' });
   eventBridge.on(ListTargetsByRuleCommand).resolves({ Targets: [] });
   sfn.on(DescribeStateMachineCommand).resolves({ status: 'ACTIVE' });

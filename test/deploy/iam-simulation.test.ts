@@ -144,6 +144,9 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
         : []),
       'readiness route53:GetHostedZone',
       'readiness route53:ListResourceRecordSets',
+      ...(plans.some((p) => p.traffic.kind !== 'upsert' && p.dns.kind === 'route53')
+        ? ['readiness route53:GetHealthCheck']
+        : []),
       ...(plans.some((p) => p.database.kind === 'aurora-global')
         ? ['promote rds:FailoverGlobalCluster', 'promote rds:SwitchoverGlobalCluster']
         : ['promote rds:PromoteReadReplica']),

@@ -28,6 +28,8 @@ const STAR_ONLY_ACTIONS = new Map([
   ['cloudwatch:GetMetricData', 'checkLag reads ReplicaLag / AuroraGlobalDBRPOLag; GetMetricData has no resource type'],
   // Only for plans that read their record through Route 53 (upsert without traffic.verify); see `readsBack` below.
   ['route53:TestDNSAnswer', 'updateDns and verify ask Route 53 what the record answers; no resource type'],
+  // Verify in traffic.verify.vpc (the shipped orders plan's private zone); see infra/grant-rows.ts vpcRows.
+  ['ec2:DescribeNetworkInterfaces', 'Lambda manages the network interfaces of a VPC function; no resource type'],
   // serverless-step-functions adds these to the state machine role for `tracingConfig.enabled`.
   ['xray:PutTraceSegments', 'state machine tracing; X-Ray has no resource-level permissions'],
   ['xray:PutTelemetryRecords', 'state machine tracing; X-Ray has no resource-level permissions'],
@@ -345,6 +347,10 @@ describe('osls package', () => {
               // the streams of the function's own log group
               actions.every((a) => a.startsWith('logs:')) &&
                 /log-group:\/aws\/lambda\/dr-failover-ci-[A-Za-z]+:\*"/.test(text),
+              // the health checks readiness finds on the failover records (their ids are read from the records)
+              roleId === roleLogicalId('readiness') &&
+                actions.join() === 'route53:GetHealthCheck' &&
+                text === 'arn:aws:route53:::healthcheck/*',
               // the change ids Route 53 returns
               actions.join() === 'route53:GetChange' && text === 'arn:aws:route53:::change/*',
               // the snapshots and replicated backups of the standby region, whose names RDS and schedules make
@@ -368,6 +374,12 @@ describe('osls package', () => {
                   JSON.stringify({
                     'Fn::Sub': `arn:aws:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${approvalTimerGroupName(STAGE)}/*`,
                   }),
+              // the network interfaces Lambda creates for a function in a VPC (their ids are Lambda's)
+              actions.every(
+                (a) => (a.startsWith('ec2:') && a.endsWith('NetworkInterface')) || /PrivateIpAddresses$/.test(a),
+              ) &&
+                text ===
+                  JSON.stringify({ 'Fn::Sub': 'arn:aws:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*' }),
               // a function's versions and aliases (serverless-step-functions, state machine role; see below)
               roleId === 'FailoverStateMachineRole' && text.includes('"${functionArn}:*"'),
             ];

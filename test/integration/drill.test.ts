@@ -23,6 +23,10 @@ describe('the local drill, on real PostgreSQL', () => {
     expect(report.execution?.visited).toEqual(
       expect.arrayContaining(['Prepare', 'CheckLag', 'Fence', 'Promote', 'UpdateDns', 'Verify', 'Succeeded']),
     );
+    // Promote confirmed the standby writable in its own session: no status check between it and the switch, and
+    // the report's promotion phase is Promote itself.
+    expect(report.execution?.visited).not.toContain('PromotionStatus');
+    expect(report.phases.promotion?.ms).toBeGreaterThan(0);
     expect(report.detection?.event).toMatchObject({
       'detail-type': 'CloudWatch Alarm State Change',
       source: 'aws.cloudwatch',

@@ -215,7 +215,8 @@ describe('faults on real PostgreSQL, through the state machine', () => {
     const failed = notifications[1];
     expect(failed?.detail).toMatchObject({
       error: 'ServiceUnavailableError',
-      lastCompletedStep: 'PromotionStatus',
+      // Promote confirmed the standby writable as it promoted: no PromotionStatus step ran.
+      lastCompletedStep: 'Promote',
       promoted: true,
       dnsSwitched: false,
       fence: { fenced: false, method: 'unreachable' },

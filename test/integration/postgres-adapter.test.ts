@@ -246,6 +246,10 @@ describe('PostgresFailover on a real primary and streaming standby (planned path
     expect(whileBehind).toBeInstanceOf(ResourceBusyError);
     expect((whileBehind as Error).message).toMatch(/bytes behind the fenced primary.*PAUSED/);
     expect(promoted?.outcome).toBe('started');
+    // Writability confirmed in the promoting session: a write transaction committed, so no status check is needed.
+    expect(promoted?.status).toMatchObject({ state: 'writable', writerEndpoint: regions.standby.host });
+    expect(promoted?.status?.detail).toMatch(/a write transaction \(xid \d+\) committed/);
+    expect(again.status?.state).toBe('writable');
     const present = new Set(onNewPrimary.map((r) => r.id));
     expect(writer.acked.filter((id) => !present.has(id))).toEqual([]);
     expect(status).toMatchObject({ state: 'writable', writerEndpoint: regions.standby.host });

@@ -145,6 +145,28 @@ describe('failover state machine, executed with the real handlers', () => {
     expect(run.visited).toEqual(HAPPY_PATH.filter((s) => s !== 'WaitForPromotion'));
   });
 
+  it('switches traffic at once, with no status check, when Promote confirmed the standby writable', async () => {
+    // Prepare: an adapter that confirms writability as it promotes (PostgreSQL: a write transaction committed).
+    lagMetrics(() => 2_000);
+    auroraWorld();
+    route53World();
+    const { promote } = realHandlers();
+    if (!promote) throw new Error('no promote handler deployed');
+    const confirmed = async (event: unknown, context: unknown) => {
+      const state = (await promote(event as never, context as never)) as Record<string, unknown>;
+      return { ...state, promotion: { state: 'writable', detail: 'a write transaction committed', checks: 0 } };
+    };
+
+    // Act
+    const run = await execute(runInput(), { handlers: { promote: confirmed as never } });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited).toEqual(
+      HAPPY_PATH.filter((s) => !['WaitForPromotion', 'PromotionStatus', 'Writable?'].includes(s)),
+    );
+  });
+
   it('goes straight to Verify, without WaitForDns or GetChange, when the change is answered INSYNC', async () => {
     // Prepare
     lagMetrics(() => 2_000);

@@ -104,10 +104,10 @@ describe('estimateDeployedRto', () => {
     // Act
     const estimate = estimateDeployedRto(plan, MEASURED);
 
-    // Assess: PromotionStatus once, no DnsStatus: 7 steps after the trigger plus the one check.
+    // Assess: no PromotionStatus (Promote confirmed writability), no DnsStatus: the 7 steps after the trigger.
     expect(estimate.parts.map((p) => [p.what, p.ms])).toEqual([
       ['trigger cold start', 260],
-      ['8 warm steps', 160],
+      ['7 warm steps', 140],
       ['promotion', 130],
       ['DNS change in sync', 0],
     ]);

@@ -13,6 +13,7 @@ import type { ReadinessReport } from '#core/readiness/model.js';
 import { stackFromEnv } from '#lib/env.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import { createHandler } from '../../functions/readiness.js';
+import { healthyFailoverRecords } from '../fixtures/failover-records.js';
 
 const eventBridge = mockClient(EventBridgeClient);
 const sns = mockClient(SNSClient);
@@ -53,6 +54,7 @@ const probes = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
   alarms: async () => [],
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active' }],
+  failoverRecords: async () => healthyFailoverRecords(loadPlanFile('plans/orders.yml')),
   traffic: async () => ({
     controls: { primary: 'On', standby: 'Off' },
     endpoints: [{ region: 'us-west-2', answered: true }],
@@ -112,6 +114,7 @@ describe('readiness handler', () => {
       dns: 'WARN',
       'trigger-alarms': 'WARN',
       traffic: 'OK',
+      'failover-records': 'OK',
       'state-machine': 'OK',
       functions: 'OK',
     });
@@ -139,6 +142,7 @@ describe('readiness handler', () => {
       ['dns', 0],
       ['trigger-alarms', 1],
       ['traffic', 0],
+      ['failover-records', 0],
       ['state-machine', 0],
       ['functions', 0],
     ]);
@@ -185,7 +189,7 @@ describe('readiness handler', () => {
       status: 'WARN',
       summary: 'could not check this time: ThrottledError: GetMetricData failed: Throttling',
     });
-    expect(detail.summary).toMatch(/^orders: DR readiness WARN \(0 CRITICAL, 2 WARN of 8\)/);
+    expect(detail.summary).toMatch(/^orders: DR readiness WARN \(0 CRITICAL, 2 WARN of 9\)/);
     expect(sns.calls()).toHaveLength(0);
   });
 

@@ -14,6 +14,7 @@ import {
 import { summariseReport } from '#core/readiness/model.js';
 import { runReadinessChecks } from '#core/readiness/runner.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { healthyFailoverRecords } from '../fixtures/failover-records.js';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -62,6 +63,7 @@ const healthyProbes = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => 
   alarms: async () => [alarm()],
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active', lastUpdate: 'Successful' }],
+  failoverRecords: async () => healthyFailoverRecords(loadPlanFile('plans/orders.yml')),
   traffic: async () => ({
     controls: { primary: 'On', standby: 'Off' },
     endpoints: [{ region: 'us-west-2', answered: true }],
@@ -251,7 +253,7 @@ describe('runReadinessChecks', () => {
     const report = await runReadinessChecks(orders, { probes: healthyProbes(), now: () => NOW });
 
     // Assess
-    expect(report).toMatchObject({ plan: 'orders', status: 'OK', counts: { OK: 8, WARN: 0, CRITICAL: 0 } });
+    expect(report).toMatchObject({ plan: 'orders', status: 'OK', counts: { OK: 9, WARN: 0, CRITICAL: 0 } });
     expect(report.checks.map((c) => c.check)).toEqual([
       'standby',
       'replication-lag',
@@ -259,10 +261,11 @@ describe('runReadinessChecks', () => {
       'dns',
       'trigger-alarms',
       'traffic',
+      'failover-records',
       'state-machine',
       'functions',
     ]);
-    expect(summariseReport(report)).toBe('orders: DR readiness OK (8 checks OK)');
+    expect(summariseReport(report)).toBe('orders: DR readiness OK (9 checks OK)');
   });
 
   it('does not let a hung primary-region read hold up the others: it becomes a WARN at the timeout', async () => {
@@ -320,7 +323,7 @@ describe('runReadinessChecks', () => {
       summary: 'could not check this time: ThrottledError: DescribeDBClusterSnapshots failed: Throttling',
     });
     expect(report.checks.find((c) => c.check === 'state-machine')?.status).toBe('CRITICAL');
-    expect(report).toMatchObject({ status: 'CRITICAL', counts: { OK: 6, WARN: 1, CRITICAL: 1 } });
+    expect(report).toMatchObject({ status: 'CRITICAL', counts: { OK: 7, WARN: 1, CRITICAL: 1 } });
   });
 
   it('judges the record even when the writer read fails on its own', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -124,12 +124,16 @@ describe('private PostgreSQL hosts: the VPC of the functions that connect to the
 
   it('gives no function a VPC or an EC2 permission when no plan names a vpc', () => {
     // Act
-    const wiring = buildWiring('plans', 'eu-west-1', 'dev');
-    const orders = loadPlanFile('plans/orders.yml');
+    const wiring = buildWiring(
+      plansDir({ 'feature-store.yml': readFileSync('plans/feature-store.yml', 'utf8') }),
+      'us-west-2',
+      'dev',
+    );
+    const featureStore = loadPlanFile('plans/feature-store.yml');
 
     // Assess
     expect(wiring.resources.extensions).toEqual({});
-    for (const fn of FUNCTIONS) expect(ec2Actions(fn, [orders]), fn).toEqual([]);
+    for (const fn of FUNCTIONS) expect(ec2Actions(fn, [featureStore]), fn).toEqual([]);
   });
 
   it('refuses postgres plans of one stack that name different VPCs, or a VPC and none, naming each plan', () => {
@@ -174,6 +178,70 @@ describe('private PostgreSQL hosts: the VPC of the functions that connect to the
       expect(() => parsePlan({ ...plan, database: { ...plan.database, vpc } }, 'test'), JSON.stringify(vpc)).toThrow(
         PlanValidationError,
       );
+    }
+  });
+});
+
+describe('a private hosted zone verified through a resolver: the VPC Verify runs in', () => {
+  const ORDERS = readFileSync('plans/orders.yml', 'utf8');
+  const withVerifyVpc = (vpc: unknown, name: string) => {
+    const plan = parseYaml(ORDERS) as Record<string, Record<string, unknown>>;
+    return JSON.stringify({ ...plan, name, traffic: { ...plan.traffic, verify: { vpc } } });
+  };
+
+  it('puts Verify alone in traffic.verify.vpc, with the network interfaces of its subnets only', () => {
+    // Act
+    const wiring = buildWiring(plansDir({ 'orders.yml': ORDERS }), 'eu-west-1', 'dev');
+    const orders = loadPlanFile('plans/orders.yml');
+
+    // Assess
+    expect(wiring.resources.extensions).toEqual({
+      VerifyLambdaFunction: {
+        Properties: {
+          VpcConfig: {
+            SubnetIds: ['subnet-0a1b2c3d4e5f60712', 'subnet-0a1b2c3d4e5f60713'],
+            SecurityGroupIds: ['sg-0a1b2c3d4e5f60714'],
+          },
+        },
+      },
+    });
+    const create = statementsFor('verify', [orders], 'dev').find(
+      (s) => s.Sid === 'CreateNetworkInterfacesInPlanSubnets',
+    );
+    expect(create?.Resource).toEqual([
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:network-interface/*` },
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:subnet/subnet-0a1b2c3d4e5f60712` },
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:subnet/subnet-0a1b2c3d4e5f60713` },
+      { 'Fn::Sub': `arn:aws:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/sg-0a1b2c3d4e5f60714` },
+    ]);
+    for (const fn of FUNCTIONS.filter((f) => f !== 'verify')) expect(ec2Actions(fn, [orders]), fn).toEqual([]);
+  });
+
+  it('refuses plans of one stack that name different VPCs for Verify, naming each plan', () => {
+    // Prepare
+    const other = {
+      vpcId: 'vpc-0f0f0f0f0f0f0f0f0',
+      subnetIds: ['subnet-0f0f0f0f0f0f0f0f0'],
+      securityGroupIds: ['sg-0f0f0f0f0f0f0f0f0'],
+    };
+    const dir = plansDir({ 'orders.yml': ORDERS, 'payments.yml': withVerifyVpc(other, 'payments') });
+
+    // Act / Assess
+    expect(() => buildWiring(dir, 'eu-west-1', 'dev')).toThrow(
+      /every plan of one stack that names traffic.verify.vpc must name the same one .*orders: vpc-0a1b2c3d4e5f60711.*payments: vpc-0f0f0f0f0f0f0f0f0/,
+    );
+  });
+
+  it('refuses a Verify VPC without its VPC id or with ids that are not ids', () => {
+    const plan = parseYaml(ORDERS) as Record<string, Record<string, unknown>>;
+    for (const vpc of [
+      { subnetIds: ['subnet-0a1b2c3d4e5f60712'], securityGroupIds: ['sg-0a1b2c3d4e5f60714'] },
+      { vpcId: 'vpc-1', subnetIds: ['subnet-0a1b2c3d4e5f60712'], securityGroupIds: ['sg-0a1b2c3d4e5f60714'] },
+    ]) {
+      expect(
+        () => parsePlan({ ...plan, traffic: { ...plan.traffic, verify: { vpc } } }, 'test'),
+        JSON.stringify(vpc),
+      ).toThrow(PlanValidationError);
     }
   });
 });

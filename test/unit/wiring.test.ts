@@ -120,15 +120,14 @@ describe('buildWiring', () => {
     expect(wild).toEqual([]);
   });
 
-  it("uses Resource '*' only for cloudwatch:GetMetricData and route53:TestDNSAnswer", () => {
+  it("uses Resource '*' only for the actions without resource-level permissions", () => {
     // Act
     const starred = allStatements().filter((s) => resources(s).includes('*'));
 
     // Assess
     expect(starred.length).toBeGreaterThan(0);
-    for (const s of starred) {
-      expect(actions(s).every((a) => a === 'cloudwatch:GetMetricData' || a === 'route53:TestDNSAnswer')).toBe(true);
-    }
+    const starOnly = ['cloudwatch:GetMetricData', 'route53:TestDNSAnswer', 'ec2:DescribeNetworkInterfaces'];
+    for (const s of starred) expect(actions(s).every((a) => starOnly.includes(a))).toBe(true);
   });
 
   it("limits the trigger to starting and listing this stage's state machine and describing its executions", () => {
@@ -412,6 +411,8 @@ describe('readiness wiring', () => {
         'arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:*',
       ],
       'cloudwatch:GetMetricData': ['*'],
+      // The health checks it finds on the failover records.
+      'route53:GetHealthCheck': ['arn:aws:route53:::healthcheck/*'],
       'route53:GetHostedZone': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
       'route53:ListResourceRecordSets': ['arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'],
       // The traffic check reads the plan's two routing controls, nothing else of the cluster.

@@ -107,12 +107,18 @@ export class PostgresFailover implements DatabaseFailover {
             'could not be signalled. It may still be promoting: check the standby before retrying',
         );
       }
-      return {
-        outcome: 'started',
-        writable: true,
-        detail: `${caughtUp}pg_promote on ${this.sessions.addr('standby')} finished in ${Date.now() - started} ms; now on timeline ${await this.timeline(c)}`,
-      };
+      const detail = `${caughtUp}pg_promote on ${this.sessions.addr('standby')} finished in ${Date.now() - started} ms; now on timeline ${await this.timeline(c)}`;
+      return { outcome: 'started', writable: true, detail, ...(await this.confirmedWritable(c)) };
     });
+  }
+
+  /**
+   * The promotion status, confirmed in the promoting session: the same write transaction as promotionStatus, so the
+   * run needs no separate status check when it commits. Nothing when the server is not yet writable (the run polls).
+   */
+  private async confirmedWritable(c: pg.Client): Promise<Pick<PromoteResult, 'status'>> {
+    const status = await this.writeCheck(c, await this.writerEndpoint());
+    return status.state === 'writable' ? { status } : {};
   }
 
   /**
@@ -195,37 +201,43 @@ export class PostgresFailover implements DatabaseFailover {
           detail: `standby ${this.sessions.addr('standby')} still in recovery (replayed up to ${r.rows[0]?.replay ?? 'nothing'}${paused})`,
         };
       }
-      try {
-        await c.query('BEGIN');
-        const r = await c.query<{ ro: string; xid: string }>(
-          `SELECT current_setting('transaction_read_only') AS ro, pg_current_xact_id()::text AS xid`,
-        );
-        if (r.rows[0]?.ro === 'on') {
-          await c.query('ROLLBACK');
-          return {
-            state: 'failed',
-            detail:
-              `standby ${this.sessions.addr('standby')} is promoted but read-only (default_transaction_read_only = on, ` +
-              'perhaps a fence left on it): ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()',
-          };
-        }
-        await c.query('COMMIT');
-        return {
-          state: 'writable',
-          detail: `standby ${this.sessions.addr('standby')} promoted (timeline ${await this.timeline(c)}); a write transaction (xid ${r.rows[0]?.xid}) committed`,
-          writerEndpoint,
-        };
-      } catch (error) {
-        // Promotion finished a moment ago and the end-of-recovery work is still settling: check again.
-        if ((error as PgLikeError).code === '25006' || (error as PgLikeError).code === '55000') {
-          return {
-            state: 'pending',
-            detail: `standby out of recovery but not yet writable: ${(error as Error).message}`,
-          };
-        }
-        throw error;
-      }
+      return this.writeCheck(c, writerEndpoint);
     });
+  }
+
+  /** The write transaction of promotionStatus, on a standby out of recovery. */
+  private async writeCheck(c: pg.Client, writerEndpoint: string): Promise<PromotionStatus> {
+    try {
+      await c.query('BEGIN');
+      const r = await c.query<{ ro: string; xid: string }>(
+        `SELECT current_setting('transaction_read_only') AS ro, pg_current_xact_id()::text AS xid`,
+      );
+      if (r.rows[0]?.ro === 'on') {
+        await c.query('ROLLBACK');
+        return {
+          state: 'failed',
+          detail:
+            `standby ${this.sessions.addr('standby')} is promoted but read-only (default_transaction_read_only = on, ` +
+            'perhaps a fence left on it): ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()',
+        };
+      }
+      await c.query('COMMIT');
+      return {
+        state: 'writable',
+        detail: `standby ${this.sessions.addr('standby')} promoted (timeline ${await this.timeline(c)}); a write transaction (xid ${r.rows[0]?.xid}) committed`,
+        writerEndpoint,
+      };
+    } catch (error) {
+      // Promotion finished a moment ago and the end-of-recovery work is still settling: check again.
+      if ((error as PgLikeError).code === '25006' || (error as PgLikeError).code === '55000') {
+        await c.query('ROLLBACK').catch(() => undefined);
+        return {
+          state: 'pending',
+          detail: `standby out of recovery but not yet writable: ${(error as Error).message}`,
+        };
+      }
+      throw error;
+    }
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -253,10 +265,7 @@ export class PostgresFailover implements DatabaseFailover {
   }
 
   private async alreadyPromoted(c: pg.Client): Promise<PromoteResult> {
-    return {
-      outcome: 'already-promoted',
-      writable: true,
-      detail: `standby ${this.sessions.addr('standby')} is not in recovery (timeline ${await this.timeline(c)}): already promoted`,
-    };
+    const detail = `standby ${this.sessions.addr('standby')} is not in recovery (timeline ${await this.timeline(c)}): already promoted`;
+    return { outcome: 'already-promoted', writable: true, detail, ...(await this.confirmedWritable(c)) };
   }
 }

@@ -11,7 +11,8 @@ import { describeFirst, hasAwsErrorName, translateAwsError } from '#adapters/aws
 import { clientFor } from '#adapters/client-cache.js';
 import { parseArn } from '#core/arn.js';
 import { AmbiguousTopologyError, ConfigurationError, RebuildFailedError } from '#core/errors.js';
-import type { FailbackRebuilder, PreservedCopy, RebuildProgress } from '#core/ports.js';
+import type { PreservedCopy, RebuildProgress } from '#core/failback.js';
+import type { FailbackRebuilder } from '#core/ports.js';
 import type { FailoverState } from '#core/state.js';
 import { FAILED_INSTANCE_STATES, PRIMARY_REGION_CLIENT_SETTINGS, rdsResourceId } from './rds-instance.js';
 

@@ -23,6 +23,8 @@ export interface HostedZoneFacts {
   /** The zone's apex name, without the trailing dot. */
   name: string;
   private: boolean;
+  /** A private zone's associated VPCs (GetHostedZone `VPCs`): only their resolvers answer it. */
+  vpcs?: { id: string; region: string }[];
 }
 
 const translated = (error: unknown, what: string): DrFailoverError =>
@@ -32,7 +34,12 @@ const translated = (error: unknown, what: string): DrFailoverError =>
 export const readHostedZone = async (client: Route53Client, zoneId: string): Promise<HostedZoneFacts> => {
   try {
     const out = await client.send(new GetHostedZoneCommand({ Id: zoneId }));
-    return { name: canonicalName(out.HostedZone?.Name), private: out.HostedZone?.Config?.PrivateZone === true };
+    const isPrivate = out.HostedZone?.Config?.PrivateZone === true;
+    return {
+      name: canonicalName(out.HostedZone?.Name),
+      private: isPrivate,
+      ...(isPrivate ? { vpcs: (out.VPCs ?? []).map((v) => ({ id: v.VPCId ?? '', region: v.VPCRegion ?? '' })) } : {}),
+    };
   } catch (error) {
     throw translated(error, `GetHostedZone ${zoneId}`);
   }

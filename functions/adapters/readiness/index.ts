@@ -20,6 +20,11 @@ export const readinessProbesFor = async (plan: Plan, stack: StackNames): Promise
     dnsRecord,
     alarms: () => alarms.alarms(),
     traffic: async () => (await import('./traffic.js')).trafficFacts(plan),
+    failoverRecords: async () => {
+      if (plan.dns.kind !== 'route53') return { sets: [], healthChecks: [] };
+      const { FailoverRecordReader } = await import('./failover-records.js');
+      return new FailoverRecordReader({ ...plan, dns: plan.dns }).failoverRecords();
+    },
     stateMachine: () => own.stateMachine(),
     functions: () => own.functions(),
   };

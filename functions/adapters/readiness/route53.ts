@@ -39,6 +39,10 @@ export class Route53RecordReader {
     ]);
     const mine = sets.filter((s) => s.Type === recordType);
     const values = recordValues(mine);
+    const role = (r: 'PRIMARY' | 'SECONDARY') => recordValues(mine.filter((s) => s.Failover === r));
+    const failover = mine.some((s) => s.Failover)
+      ? { primary: role('PRIMARY'), secondary: role('SECONDARY') }
+      : undefined;
     return {
       values,
       detail:
@@ -47,6 +51,7 @@ export class Route53RecordReader {
           : `${recordName} ${recordType} in ${hostedZoneId}: ${values.join(', ')}`,
       zone,
       sameName: sets.map((s) => ({ type: s.Type ?? '', routingPolicy: s.SetIdentifier !== undefined })),
+      ...(failover ? { failover } : {}),
     };
   }
 }

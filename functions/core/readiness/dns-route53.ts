@@ -3,6 +3,7 @@
  * refused (InvalidChangeBatch, after the database was promoted), and how Verify will read the record back. The plan
  * schema refuses what the plan alone shows (functions/core/plan-dns.ts); this needs the zone and its records.
  */
+import type { Plan } from '../plan.js';
 import type { DnsConfig } from '../plan-dns.js';
 import type { DnsRecordFacts } from '../ports.js';
 
@@ -43,4 +44,41 @@ export const route53Refusals = (dns: Extract<DnsConfig, { kind: 'route53' }>, fa
     );
   }
   return refusals;
+};
+
+/**
+ * Can Verify's resolver answer the record? A plan whose Verify resolves (`routing-control`, `health-check`, or
+ * `upsert` with `traffic.verify`) on a private hosted zone needs a resolver of a VPC associated with the zone:
+ * "a private hosted zone ... how you want Route 53 to respond to DNS queries for a domain and its subdomains within
+ * one or more VPCs" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zones-private.html). A function
+ * outside any VPC asks the Lambda service's resolver, which answers public names only. Undefined: nothing to say.
+ */
+export const verifyReach = (
+  plan: Pick<Plan, 'traffic' | 'regions'>,
+  zone: NonNullable<DnsRecordFacts['zone']>,
+): { status: 'OK' | 'WARN' | 'CRITICAL'; text: string } | undefined => {
+  const resolves = plan.traffic.kind !== 'upsert' || plan.traffic.verify !== undefined;
+  if (!resolves || !zone.private) return undefined;
+  const vpc = plan.traffic.verify?.vpc;
+  const region = plan.regions.standby;
+  const associated = (zone.vpcs ?? []).map((v) => `${v.id} (${v.region})`).join(', ') || 'none listed';
+  if (vpc) {
+    return (zone.vpcs ?? []).some((v) => v.id === vpc.vpcId && v.region === region)
+      ? { status: 'OK', text: `Verify resolves in ${vpc.vpcId}, associated with the private zone` }
+      : {
+          status: 'CRITICAL',
+          text: `Verify runs in ${vpc.vpcId} (${region}), which is not associated with the private zone (associated: ${associated}): its resolver cannot answer the record, so every run would fail Verify after moving traffic`,
+        };
+  }
+  const resolvers = plan.traffic.verify?.resolvers;
+  if (resolvers) {
+    return {
+      status: 'WARN',
+      text: `Verify runs outside any VPC and asks ${resolvers.join(', ')} for a private zone: they must be reachable from the Lambda service's network and answer the zone (set traffic.verify.vpc to a VPC associated with it)`,
+    };
+  }
+  return {
+    status: 'CRITICAL',
+    text: `Verify runs outside any VPC, where the Lambda service's resolver does not answer a private zone: every run would fail Verify after moving traffic (set traffic.verify.vpc to a VPC of ${region} associated with the zone; associated: ${associated})`,
+  };
 };

@@ -12,6 +12,7 @@
  * | `dns`            | the record (Route 53: us-east-1) vs the current writer            | the record points anywhere but the writer       |
  * | `trigger-alarms` | each alarm, its rule and the rule's target (standby region)       | missing, unwired, or blind (INSUFFICIENT_DATA)  |
  * | `traffic`        | routing controls on every cluster endpoint, or the take-over alarm | a failover would not move traffic              |
+ * | `failover-records`| data-plane kinds on Route 53: each failover pair and its health checks (us-east-1) | missing, or not following the switch |
  * | `state-machine`  | the failover state machine (standby region)                       | missing or being deleted                        |
  * | `functions`      | every function of the stack (standby region)                      | missing or failed                               |
  *
@@ -38,6 +39,7 @@ export const CHECK_NAMES = [
   'dns',
   'trigger-alarms',
   'traffic',
+  'failover-records',
   'state-machine',
   'functions',
 ] as const;

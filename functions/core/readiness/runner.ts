@@ -14,7 +14,8 @@ import {
   evaluateStandby,
   evaluateStateMachine,
 } from './checks.js';
-import { route53Refusals, verifyMethodOf } from './dns-route53.js';
+import { route53Refusals, verifyMethodOf, verifyReach } from './dns-route53.js';
+import { evaluateFailoverRecords } from './failover-records.js';
 import {
   type CheckName,
   type CheckOutcome,
@@ -65,7 +66,23 @@ const dnsScope = (plan: Plan): CheckScope =>
  */
 const judgeDns = (plan: Plan, record: DnsRecordFacts, writer: WriterFacts | DrFailoverError): CheckOutcome => {
   if (plan.dns.kind !== 'route53' || !record.zone) return evaluateDns(record, writer);
-  const verifyMethod = verifyMethodOf(record.zone);
+  const outcome =
+    plan.traffic.kind !== 'upsert' && record.failover
+      ? judgeFailoverAnswer(plan, record.failover, writer)
+      : judgeUpsertTarget(plan, record, writer);
+  const reach = verifyReach(plan, record.zone);
+  if (!reach) return outcome;
+  return {
+    status: worstOf([outcome.status, reach.status]),
+    summary: `${outcome.summary}; ${reach.text}`,
+    details: { ...outcome.details, verifyReach: reach.text },
+  };
+};
+
+/** An `upsert` plan's record: what Route 53 would refuse, then the record against the writer. */
+const judgeUpsertTarget = (plan: Plan, record: DnsRecordFacts, writer: WriterFacts | DrFailoverError): CheckOutcome => {
+  if (plan.dns.kind !== 'route53' || !record.zone) return evaluateDns(record, writer);
+  const verifyMethod = plan.traffic.verify ? 'a DNS resolver (traffic.verify)' : verifyMethodOf(record.zone);
   const refusals = route53Refusals(plan.dns, record);
   if (refusals.length > 0) {
     return {
@@ -79,6 +96,27 @@ const judgeDns = (plan: Plan, record: DnsRecordFacts, writer: WriterFacts | DrFa
     ...outcome,
     summary: `${outcome.summary}; Verify will read it with ${verifyMethod}`,
     details: { ...outcome.details, verifyMethod },
+  };
+};
+
+/**
+ * A data-plane plan never UPSERTs the record: its failover pair answers by health. The set that answers now is the
+ * PRIMARY while the primary is the writer (the routing control or alarm not yet turned), the SECONDARY once the
+ * standby is; that set must reach the writer. The pair itself is judged by the `failover-records` check.
+ */
+const judgeFailoverAnswer = (
+  plan: Plan,
+  failover: NonNullable<DnsRecordFacts['failover']>,
+  writer: WriterFacts | DrFailoverError,
+): CheckOutcome => {
+  const role = !(writer instanceof DrFailoverError) && writer.role === 'standby' ? 'SECONDARY' : 'PRIMARY';
+  const values = role === 'PRIMARY' ? failover.primary : failover.secondary;
+  const detail = `${plan.dns.recordName} ${role} failover record`;
+  const outcome = evaluateDns({ values, detail: `no ${detail}` }, writer);
+  return {
+    ...outcome,
+    summary: `${detail}: ${outcome.summary}; traffic moves by ${plan.traffic.kind}, never by UPSERT`,
+    details: { ...outcome.details, failover },
   };
 };
 
@@ -109,6 +147,27 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
       run: async () => evaluateAlarms(await probes.alarms(), plan, now()),
     },
     { check: 'traffic', scope: 'standby', run: async () => evaluateTraffic(plan, await probes.traffic()) },
+    ...(plan.traffic.kind !== 'upsert' && plan.dns.kind === 'route53'
+      ? [
+          {
+            check: 'failover-records' as const,
+            scope: 'primary' as const,
+            run: async () => {
+              // The take-over alarm's state tells whether a health check that turns Unhealthy on no data has already.
+              const [records, alarmState] = await Promise.all([
+                probes.failoverRecords(),
+                plan.traffic.kind === 'health-check'
+                  ? probes.traffic().then(
+                      (t) => t.alarmState,
+                      () => undefined,
+                    )
+                  : undefined,
+              ]);
+              return evaluateFailoverRecords(plan, records, alarmState);
+            },
+          },
+        ]
+      : []),
     { check: 'state-machine', scope: 'standby', run: async () => evaluateStateMachine(await probes.stateMachine()) },
     { check: 'functions', scope: 'standby', run: async () => evaluateFunctions(await probes.functions()) },
   ];

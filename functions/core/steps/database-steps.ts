@@ -59,8 +59,12 @@ export const promote = async ({ state }: StepPayload, deps: DbDeps): Promise<Fai
     return step.done({ promote: { outcome: 'started', detail, dryRun: true, at } }, `dry run: ${detail}`);
   }
   const db = await deps.database(state.plan);
-  const result = await db.promote(mode, state.fence ? { fence: state.fence } : {});
-  return step.done({ promote: { ...result, at: deps.now().toISOString() } }, `${result.outcome}: ${result.detail}`);
+  const { status, ...result } = await db.promote(mode, state.fence ? { fence: state.fence } : {});
+  const at = deps.now().toISOString();
+  // Writability confirmed as it promoted: this is the run's promotion status, and `PromotionKnown?` goes on to the
+  // traffic switch without a status check (one step, one connection less between the kill and the switch).
+  const confirmed = status?.state === 'writable' ? { promotion: { ...status, checks: 0, writableAt: at } } : {};
+  return step.done({ promote: { ...result, at }, ...confirmed }, `${result.outcome}: ${result.detail}`);
 };
 
 /**

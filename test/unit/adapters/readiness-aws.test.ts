@@ -98,7 +98,7 @@ describe('Route53RecordReader', () => {
       StartRecordName: 'db.orders.example.internal',
       MaxItems: 20,
     });
-    expect(facts.zone).toEqual({ name: 'orders.example.internal', private: true });
+    expect(facts.zone).toEqual({ name: 'orders.example.internal', private: true, vpcs: [] });
     expect(facts.sameName).toEqual([
       { type: 'CNAME', routingPolicy: false },
       { type: 'TXT', routingPolicy: false },

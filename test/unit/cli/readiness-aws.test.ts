@@ -12,7 +12,12 @@ import {
   DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand,
+  GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { GetRoutingControlStateCommand, Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -100,12 +105,37 @@ beforeEach(() => {
       CallerReference: 'x',
       Config: { PrivateZone: true },
     },
+    // Associated with the VPC Verify runs in (the plan's traffic.verify.vpc).
+    VPCs: [{ VPCId: 'vpc-0a1b2c3d4e5f60711', VPCRegion: 'eu-west-1' }],
   });
+  // The failover pair, each record's health check following its region's routing control.
   route53.on(ListResourceRecordSetsCommand).resolves({
-    ResourceRecordSets: [{ Name: 'db.orders.example.internal.', Type: 'CNAME', ResourceRecords: [{ Value: WRITER }] }],
+    ResourceRecordSets: [
+      ['PRIMARY', WRITER, HC.primary],
+      ['SECONDARY', 'orders-eu.cluster-def.eu-west-1.rds.amazonaws.com', HC.standby],
+    ].map(([Failover, Value, HealthCheckId]) => ({
+      Name: 'db.orders.example.internal.',
+      Type: 'CNAME',
+      SetIdentifier: Failover,
+      Failover: Failover as 'PRIMARY' | 'SECONDARY',
+      HealthCheckId,
+      TTL: 30,
+      ResourceRecords: [{ Value }],
+    })),
     IsTruncated: false,
     MaxItems: 10,
   });
+  route53.on(GetHealthCheckCommand).callsFake((input: { HealthCheckId: string }) => ({
+    HealthCheck: {
+      Id: input.HealthCheckId,
+      CallerReference: 'x',
+      HealthCheckVersion: 1,
+      HealthCheckConfig: {
+        Type: 'RECOVERY_CONTROL',
+        RoutingControlArn: `${CONTROL_PANEL}/routingcontrol/${input.HealthCheckId === HC.primary ? '1a2b3c4d5e6f7081' : '9f8e7d6c5b4a3021'}`,
+      },
+    },
+  }));
   // Rule n of the plan (any stage) sends the plan's n-th alarm.
   eventBridge.on(DescribeRuleCommand).callsFake((input: { Name: string }) => ({
     State: 'ENABLED',
@@ -129,6 +159,9 @@ afterEach(() => {
  * The command end to end through the real readiness adapters, AWS answered by SDK mocks: the stack names the
  * command derives reach the right APIs (test/unit/cli/readiness.test.ts covers the output through fake probes).
  */
+const HC = { primary: '11111111-2222-4333-8444-555555555555', standby: '66666666-7777-4888-9999-aaaaaaaaaaaa' };
+const CONTROL_PANEL = `arn:aws:route53-recovery-control::${ACCOUNT}:controlpanel/0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
+
 describe('dr-failover readiness against AWS', () => {
   it('prints every check of the plan as a table and exits 0 when none is CRITICAL', async () => {
     // Act
@@ -149,6 +182,8 @@ describe('dr-failover readiness against AWS', () => {
       expect(out.stdout).toMatch(new RegExp(`\\n${check}\\s+OK\\s+standby `));
     }
     expect(out.stdout).toMatch(/\ndns\s+OK\s+primary /);
+    expect(out.stdout).toMatch(/\nfailover-records\s+OK\s+primary /);
+    expect(route53).toHaveReceivedCommandTimes(GetHealthCheckCommand, 2);
     expect(out.stdout).not.toContain('\x1b[');
     // The stack's names follow from the plan and the stage.
     expect(sfn).toHaveReceivedCommandWith(DescribeStateMachineCommand, {
@@ -182,7 +217,7 @@ describe('dr-failover readiness against AWS', () => {
     // Assess
     expect(out.code).toBe(1);
     const report = JSON.parse(out.stdout) as ReadinessReport;
-    expect(report).toMatchObject({ plan: 'orders', status: 'CRITICAL', counts: { OK: 7, WARN: 0, CRITICAL: 1 } });
+    expect(report).toMatchObject({ plan: 'orders', status: 'CRITICAL', counts: { OK: 8, WARN: 0, CRITICAL: 1 } });
     expect(report.checks.find((c) => c.check === 'backup')?.summary).toContain('72 h old');
     expect(eventBridge).toHaveReceivedCommandWith(DescribeRuleCommand, { Name: 'dr-failover-prod-orders-alarm-1' });
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AwsRequestFailedError } from '#core/errors.js';
 import type { ReadinessProbes, StackNames } from '#core/ports.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+import { healthyFailoverRecords } from '../../fixtures/failover-records.js';
 import { ANSI, cli, NOW } from './support.js';
 
 const WRITER = 'orders-us.cluster-abc123.us-east-1.rds.amazonaws.com';
@@ -26,6 +28,7 @@ const healthy = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
   alarms: async () => [],
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active', lastUpdate: 'Successful' }],
+  failoverRecords: async () => healthyFailoverRecords(loadPlanFile('plans/orders.yml')),
   traffic: async () => ({
     controls: { primary: 'On', standby: 'Off' },
     endpoints: [{ region: 'us-west-2', answered: true }],
