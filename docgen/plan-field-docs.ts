@@ -173,6 +173,9 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
     '`true` (the default): every read and check runs for real and each mutating step reports what it would do, changing nothing. `false`: a real failover on schedule.',
   'gameday.mode':
     '`planned`: a switchover with the old primary healthy (fence first, no data loss). `unplanned`: as if the primary region were lost.',
+  'gameday.roundTrip':
+    "Optional: the game day comes back. When the way out succeeds, its Failover Succeeded notification first arms the way back: a one-time EventBridge Scheduler schedule in the primary region that starts the failback there (trigger kind `failback`, one execution name per game day). Needs `dryRun: false`, `mode: planned` and a self-managed PostgreSQL database; the old primary must be rebuilt as the new writer's standby and caught up by then, or the failback refuses, changing nothing.",
+  'gameday.roundTrip.returnAfterMinutes': "Minutes from the way out's success to the way back (5 to 720, default 60).",
 
   readiness:
     'DR readiness: the `readiness` function checks, on a schedule, that this plan could fail over now (standby, replication lag, backup, DNS record, trigger alarms, state machine and functions) and publishes a `Readiness Report` event and the `DrFailover` metrics `CheckStatus` (per check) and `ReadinessStatus` (0 OK, 1 WARN, 2 CRITICAL) for an alarm to page on.',

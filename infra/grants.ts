@@ -55,6 +55,7 @@ import {
   SWITCH_ROUTING_CONTROLS,
 } from './grant-traffic.js';
 import { type Statement, sub } from './json.js';
+import { ARM_WAYS_BACK, PASS_WAY_BACK_ROLE } from './way-back.js';
 
 export { APPROVAL_TIMER_ROLE, busArn, DEFAULT_TOPIC, stateMachineResource } from './grant-rows.js';
 
@@ -261,6 +262,9 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       resources: () => [{ 'Fn::GetAtt': [APPROVAL_TIMER_ROLE, 'Arn'] }],
       condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
+    // A round-trip game day's success arms its way back (infra/way-back.ts).
+    ARM_WAYS_BACK,
+    PASS_WAY_BACK_ROLE,
     PUT_EVENTS('PutFailoverEvents', true),
     PAGE_ON_CALL,
   ],

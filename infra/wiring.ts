@@ -12,6 +12,7 @@ import {
   FAILOVER_FUNCTIONS,
   functionName,
   stackName,
+  wayBackGroupName,
 } from '#core/stack-names.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { eventsOf } from './events.js';
@@ -20,6 +21,7 @@ import type { Json } from './json.js';
 import { notificationResources } from './notifications.js';
 import { approvalTimer, functionRoles } from './roles.js';
 import { vpcExtensions } from './vpc.js';
+import { wayBackResources, wayBackRoleArn } from './way-back.js';
 
 /**
  * A deployed plan reads its database credentials from Secrets Manager only: an `env` reference would put the
@@ -53,7 +55,9 @@ export interface Wiring {
   /** The failover's functions, comma-separated, for the readiness function's STACK_FUNCTIONS. */
   stackFunctions: string;
   /** The stack's own names (functions/core/stack-names.ts), for serverless.yml. */
-  names: { stateMachine: string; approvalTimerGroup: string; defaultEventBus: string };
+  names: { stateMachine: string; approvalTimerGroup: string; wayBackGroup: string; defaultEventBus: string };
+  /** The way-back role's ARN for the notify function (infra/way-back.ts); empty without a round-trip plan. */
+  wayBackRoleArn: Json;
   /** The stack's own on-call topic's ARN (a Ref), for DEFAULT_SNS_TOPIC_ARN of the notify and run-ended functions. */
   defaultTopicArn: Json;
   resources: { Resources: Record<string, Json>; extensions: Record<string, Json> };
@@ -72,6 +76,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
   const resources: Record<string, Json> = {
     ...functionRoles(plans, stage, wayBack),
     ...approvalTimer(stage),
+    ...wayBackResources(plans, stage),
     ...notificationResources(plans, stage),
   };
   return {
@@ -83,8 +88,10 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     names: {
       stateMachine: stackName(stage),
       approvalTimerGroup: approvalTimerGroupName(stage),
+      wayBackGroup: wayBackGroupName(stage),
       defaultEventBus: DEFAULT_EVENT_BUS,
     },
+    wayBackRoleArn: wayBackRoleArn(plans),
     defaultTopicArn: { Ref: DEFAULT_TOPIC },
     // Functions that connect to a private database get its subnets and security groups (infra/vpc.ts).
     resources: { Resources: resources, extensions: vpcExtensions(plans) },

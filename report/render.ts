@@ -158,8 +158,17 @@ interface Bar {
   title: string;
 }
 
-/** One bar per step visit (an open step reaches the last known time), and the RTO's own bar. */
-const barsOf = (m: RunModel): Bar[] => {
+/**
+ * What a chart of several runs on one time axis adds (a round trip: the way out and the way back): each run's
+ * RTO as its own bar, and a marker where each run's incident was.
+ */
+export interface TimelineExtras {
+  rtos?: { row: string; startMs: number; ms: number }[];
+  marks?: { atMs: number; label: string }[];
+}
+
+/** One bar per step visit (an open step reaches the last known time), and the RTO's own bar (or bars). */
+const barsOf = (m: RunModel, extras: TimelineExtras = {}): Bar[] => {
   const lastKnown = Math.max(1, ...m.steps.map((s) => s.endMs ?? s.startMs));
   const bars: Bar[] = m.steps.map((s) => {
     const end = s.endMs ?? lastKnown;
@@ -174,6 +183,15 @@ const barsOf = (m: RunModel): Bar[] => {
     };
   });
   if (m.rto) bars.push({ row: 'RTO', start: 0, end: m.rto.ms, kind: 'rto', title: `RTO ${fmtDuration(m.rto.ms)}` });
+  for (const r of extras.rtos ?? []) {
+    bars.push({
+      row: r.row,
+      start: r.startMs,
+      end: r.startMs + r.ms,
+      kind: 'rto',
+      title: `${r.row} ${fmtDuration(r.ms)}`,
+    });
+  }
   return bars;
 };
 
@@ -239,12 +257,18 @@ const rowsSvg = (m: RunModel, l: Layout, bars: readonly Bar[]): string[] =>
     return out;
   });
 
-/** Markers: the incident (time zero), the measured RTO, the RTO target. */
-const markersSvg = (m: RunModel, l: Layout): string[] => {
+/** A red line and its label, where an incident happened. */
+const incidentMark = (l: Layout, atMs: number, label: string): string[] => [
+  `<line x1="${f(l.x(atMs))}" y1="${l.top - 22}" x2="${f(l.x(atMs))}" y2="${l.axisY}" stroke="#d9534f" stroke-width="2"/>`,
+  `<text x="${f(l.x(atMs) + 4)}" y="${l.top - 24}" fill="#d9534f">${esc(label)}</text>`,
+];
+
+/** Markers: the incident (time zero) and any later one, the measured RTO, the RTO target. */
+const markersSvg = (m: RunModel, l: Layout, extras: TimelineExtras = {}): string[] => {
   const { x, top, axisY, left, plotW, targetMs } = l;
   const out = [
-    `<line x1="${f(x(0))}" y1="${top - 22}" x2="${f(x(0))}" y2="${axisY}" stroke="#d9534f" stroke-width="2"/>`,
-    `<text x="${f(x(0) + 4)}" y="${top - 24}" fill="#d9534f">${esc(m.zeroLabel)}</text>`,
+    ...incidentMark(l, 0, m.zeroLabel),
+    ...(extras.marks ?? []).flatMap((mark) => incidentMark(l, mark.atMs, mark.label)),
   ];
   if (m.rto) {
     // Labels right of the middle are drawn to the left of their line, so they stay inside the chart.
@@ -283,8 +307,8 @@ const legendSvg = (l: Layout, bars: readonly Bar[]): string[] => {
 };
 
 /** Phases as horizontal bars on a shared time axis; the incident, the RTO measured and the RTO target marked. */
-export const timelineSvg = (m: RunModel, title?: string): string => {
-  const bars = barsOf(m);
+export const timelineSvg = (m: RunModel, title?: string, extras?: TimelineExtras): string => {
+  const bars = barsOf(m, extras);
   const l = layoutOf(m, bars);
   const heading =
     title ??
@@ -297,7 +321,7 @@ export const timelineSvg = (m: RunModel, title?: string): string => {
     `<text x="10" y="22" font-size="15" font-weight="bold">${esc(heading)}</text>`,
     ...axisSvg(m, l),
     ...rowsSvg(m, l, bars),
-    ...markersSvg(m, l),
+    ...markersSvg(m, l, extras),
     ...legendSvg(l, bars),
     '</svg>',
   ];

@@ -8,18 +8,35 @@
  * worst RTO per mode, peak memory and wall time, and writes bench/soak.json. Exits non-zero when a planned run
  * lost an acknowledged commit (or its loss could not be counted), a split brain happened, or a run failed.
  *
- *   npm run soak -- [--runs N] [--rate N] [--wait-ms MS] [--ttl S] [--out FILE]
+ * With `--round-trip`: N round trips instead (lab/drill/soak-round-trip.ts; default 10, bench/soak-round-trip.json),
+ * each an unplanned failover out and a planned failback, with each leg's RTO and RPO, the lost-write ledger checked
+ * against the workload's record, and 0 acknowledged commits lost on the way back. `--lose N`: before each kill the
+ * standby stops receiving and the primary acknowledges N more commits alone, so the way out loses them for sure and
+ * the ledger has rows to check (lab/drill/lose-writes.ts).
+ *
+ *   npm run soak -- [--round-trip [--lose N]] [--runs N] [--rate N] [--wait-ms MS] [--ttl S] [--out FILE]
  */
 
 import { type Spread, spreadOf } from '#lab/drill/aggregate.js';
+import { loseWritesBeforeKill } from '#lab/drill/lose-writes.js';
 import { cleanupDrillsOnSignal, commandLine, machineInfo, parseMeasureArgs, writeResult } from '#lab/drill/measure.js';
 import { runDrill } from '#lab/drill/run-drill.js';
+import { runRoundTripSoak } from '#lab/drill/soak-round-trip.js';
 import { failInOneLine } from '#lab/drill/teardown.js';
 import type { DrillMode, DrillOptions } from '#lab/drill/types.js';
 
 failInOneLine('soak');
 
-const { values, runs } = parseMeasureArgs({ runs: 20, out: 'bench/soak.json' });
+const roundTrips = process.argv.includes('--round-trip');
+const { values, runs } = parseMeasureArgs(
+  roundTrips ? { runs: 10, out: 'bench/soak-round-trip.json' } : { runs: 20, out: 'bench/soak.json' },
+  { lose: { type: 'string', default: '0' } },
+  ['round-trip'],
+);
+const lose = Number(values.lose);
+if (!Number.isInteger(lose) || lose < 0 || (lose > 0 && !roundTrips)) {
+  throw new TypeError('--lose N (a whole number) goes with --round-trip');
+}
 cleanupDrillsOnSignal();
 
 const common: Omit<DrillOptions, 'mode'> = {
@@ -27,6 +44,11 @@ const common: Omit<DrillOptions, 'mode'> = {
   waitMs: Number(values['wait-ms']),
   dnsTtlSeconds: Number(values.ttl),
 };
+if (roundTrips) {
+  const io = { command: commandLine('soak'), machine: machineInfo(), out: values.out, write: writeResult };
+  const options = lose > 0 ? { ...common, beforeIncident: loseWritesBeforeKill(lose) } : common;
+  process.exit((await runRoundTripSoak(runs, options, { ...io, lose })) ? 0 : 1);
+}
 
 interface RunFigures {
   run: number;

@@ -50,6 +50,24 @@ export interface RebuildProgress {
   detail: string;
 }
 
+// ------------------------------------------------------------------------------------------------ ports
+// Exported by ./ports.ts with the other ports; declared here to keep that file within its size.
+
+/** Reads an RDS pair for the way back (core/failback.ts); never throws for one instance (`exists`, `reachable`). */
+export interface RdsPairObserver {
+  observe(): Promise<RdsPairView>;
+}
+
+/** The way back's actions (RDS), each idempotent: a retry or a later run finds what an earlier one made. */
+export interface FailbackRebuilder {
+  /** Starts snapshot `id` of the old primary; one of that name of it is success. */
+  preserve(id: string): Promise<PreservedCopy>;
+  preserved(id: string): Promise<PreservedCopy>;
+  /** Starts the read replica of the writer; one that exists and follows the writer is success. */
+  rebuild(): Promise<{ outcome: 'started' | 'exists'; detail: string }>;
+  rebuildStatus(): Promise<RebuildProgress>;
+}
+
 /**
  * How far the way back is: `needed` (no replica of the writer in the old region yet), `under-way` (it exists and does
  * not replicate yet, e.g. `creating`), `replicating` (available and replicating: only the planned run is left).

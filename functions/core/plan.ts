@@ -9,6 +9,7 @@ import { PlanValidationError } from './errors.js';
 import { longestFailback, longestRun, MAX_RUN_SECONDS } from './limits.js';
 import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
+import { roundTripConfig, roundTripIssues } from './plan-gameday.js';
 import { type TrafficConfig, trafficConfig, trafficIssues } from './plan-traffic.js';
 import { cleanText } from './text.js';
 
@@ -182,6 +183,8 @@ export const planSchema = z
           ),
         dryRun: z.boolean().default(true),
         mode: z.enum(['planned', 'unplanned']).default('planned'),
+        /** A round trip: the way out, then the way back scheduled after it (core/game-day-return.ts). */
+        roundTrip: roundTripConfig.optional(),
       })
       .strict()
       .optional(),
@@ -258,6 +261,7 @@ export const planSchema = z
     const recordType = recordTypeRefusal(plan.dns, dnsTargetOf(db));
     if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
     for (const issue of trafficIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of roundTripIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     refuseRunsPastTimeout(plan, ctx);
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))

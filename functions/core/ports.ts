@@ -4,7 +4,6 @@
  */
 import type { ApprovalTimeoutCause } from './approval.js';
 import type { NodeView, PlanSide } from './direction.js';
-import type { PreservedCopy, RdsPairView, RebuildProgress } from './failback.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 
@@ -153,21 +152,7 @@ export interface PairObserver {
   observe(): Promise<Record<PlanSide, NodeView>>;
 }
 
-/** Reads an RDS pair for the way back (core/failback.ts); never throws for one instance (`exists`, `reachable`). */
-export interface RdsPairObserver {
-  observe(): Promise<RdsPairView>;
-}
-
-/** The way back's actions (RDS), each idempotent: a retry or a later run finds what an earlier one made. */
-export interface FailbackRebuilder {
-  /** Starts snapshot `id` of the old primary; one of that name of it is success. */
-  preserve(id: string): Promise<PreservedCopy>;
-  preserved(id: string): Promise<PreservedCopy>;
-  /** Starts the read replica of the writer; one that exists and follows the writer is success. */
-  rebuild(): Promise<{ outcome: 'started' | 'exists'; detail: string }>;
-  rebuildStatus(): Promise<RebuildProgress>;
-}
-
+export type { FailbackRebuilder, RdsPairObserver } from './failback.js';
 export interface DnsSwitch {
   /**
    * Moves clients of `recordName` to `target`: UPSERT it (with `ttl`), or switch the plan's data-plane mechanism.
@@ -227,6 +212,24 @@ export interface ApprovalTimeout {
 export interface ApprovalTimer {
   /** Idempotent per task token: arming the same request again (a retried step) leaves one timer. */
   arm(request: ApprovalTimeout): Promise<{ timerId: string }>;
+}
+
+/** The way back a round-trip game day arms when its way out succeeded (core/game-day-return.ts). */
+export interface ReturnRequest {
+  /** The schedule's name: from the way out's execution alone, so a retried notification arms the same one. */
+  scheduleName: string;
+  /** When the failback starts (whole seconds, UTC). */
+  at: Date;
+  /** The failback's state machine: the same stack's, in the plan's primary region. */
+  stateMachineArn: string;
+  /** The failback's execution name: from the game day's time, so a schedule that fires twice starts one run. */
+  executionName: string;
+  input: ExecutionInput;
+}
+
+export interface ReturnScheduler {
+  /** Idempotent per schedule name: arming the same request again (a retried notification) leaves one schedule. */
+  arm(request: ReturnRequest): Promise<{ scheduleArn?: string; alreadyArmed: boolean }>;
 }
 
 // ------------------------------------------------------------------------------------------------ readiness

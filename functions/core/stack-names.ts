@@ -42,6 +42,12 @@ export const functionArn = (region: string, accountId: string, stage: string, fn
 /** The stack's EventBridge Scheduler group for approval deadlines (scheduler names: 1-64 of [0-9a-zA-Z-_.]). */
 export const approvalTimerGroupName = (stage: string): string => `${stackName(stage)}-approvals`;
 
+/**
+ * The schedule group of round-trip game days' ways back (core/game-day-return.ts). Every stack has it: a way back is
+ * scheduled in the plan's primary region, by the standby region's stack, and runs on the primary region's stack.
+ */
+export const wayBackGroupName = (stage: string): string => `${stackName(stage)}-way-back`;
+
 /** The rule that sends the state machine's stopped, timed-out and failed runs to the run-ended function. */
 export const runEndedRuleName = (stage: string): string => `${stackName(stage)}-run-ended`;
 

@@ -64,11 +64,9 @@ const phasesOf = (d: DrillRun): DrillReport['phases'] => {
   if (incident.alarm) phases.detection = { start: 0, end: rel(incident.alarm.at), ms: rel(incident.alarm.at) };
   if (tracker.executionStartedAt !== undefined) {
     const from = incident.alarm?.at ?? incident.at;
-    phases.trigger = {
-      start: rel(from),
-      end: rel(tracker.executionStartedAt),
-      ms: round(tracker.executionStartedAt - from),
-    };
+    // The executor stamps events in whole milliseconds: a run started by hand can read up to 1 ms before its request.
+    const startedAt = Math.max(tracker.executionStartedAt, from);
+    phases.trigger = { start: rel(from), end: rel(startedAt), ms: round(startedAt - from) };
   }
   const lagCheck = tracker.span(['CheckLag'], ['CheckLag'], incident.at);
   if (lagCheck) phases.lagCheck = lagCheck;

@@ -12,11 +12,12 @@ type StringOptions<K extends string = string> = Record<K, { type: 'string'; defa
 
 /**
  * Parses `--runs`, `--rate`, `--wait-ms`, `--ttl` and `--out` (with these defaults) plus the script's own `extra`
- * string options; `--runs` must be a positive integer.
+ * string options, and the boolean `flags` the script accepts (it reads them itself); `--runs` must be a positive integer.
  */
 export const parseMeasureArgs = <K extends string = never>(
   defaults: { runs: number; out: string },
   extra?: StringOptions<K>,
+  flags: readonly string[] = [],
 ) => {
   const options = {
     runs: { type: 'string', default: String(defaults.runs) },
@@ -26,8 +27,10 @@ export const parseMeasureArgs = <K extends string = never>(
     out: { type: 'string', default: defaults.out },
     ...extra,
   } satisfies StringOptions;
+  const booleans = Object.fromEntries(flags.map((f) => [f, { type: 'boolean', default: false } as const]));
+  const parsed = parseArgs({ options: { ...options, ...booleans }, strict: true }).values;
   // Every option is a string with a default; parseArgs cannot see the `extra` keys through the generic.
-  const values = parseArgs({ options, strict: true }).values as Record<keyof typeof options | K, string>;
+  const values = parsed as Record<keyof typeof options | K, string>;
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new TypeError('--runs must be a positive integer');
   return { values, runs };

@@ -1,13 +1,15 @@
 /**
  * The round trip's report: both legs as the drill reports a run (their RTO and RPO each), the old primary's
  * return and its lost-write ledger beside the workload's record, the rebuild, and the watch on writable nodes.
- * report.json, report.md, and one timeline per leg.
+ * report.json, report.md, timeline.svg (both legs and what happened between them on one time axis, from the kill)
+ * and one timeline per leg.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { mdTable } from '#report/render.js';
 import { drillTimelineSvg, reportDirName, summaryRows } from './report.js';
 import { ledgerLine, type RoundTripOptions, type RoundTripReport } from './round-trip.js';
+import { roundTripTimelineSvg } from './round-trip-timeline.js';
 import { runRoundTrip } from './run-drill.js';
 import { cleanupActiveDrills } from './teardown.js';
 import type { DrillProgress, DrillReport } from './types.js';
@@ -48,7 +50,9 @@ export const roundTripSummary = (r: RoundTripReport, reportDir?: string): string
     ...legLine('back', r.back),
     `── writable nodes: ${r.writers.bothWritable === 0 ? 'never two' : `TWO in ${r.writers.bothWritable} samples`} in ${r.writers.samples} samples (every 100 ms, both nodes at once); DNS answered ${r.writers.dnsAnswers.join(', ')}`,
     ...(reportDir
-      ? [`  Report: ${path.join(reportDir, 'report.md')} (report.json, timeline-out.svg, timeline-back.svg)`]
+      ? [
+          `  Report: ${path.join(reportDir, 'report.md')} (report.json, timeline.svg with both legs, timeline-out.svg, timeline-back.svg)`,
+        ]
       : []),
   ].join('\n');
 
@@ -89,6 +93,8 @@ export const roundTripMarkdown = (r: RoundTripReport, command: string): string =
     '',
     ...legTable(r),
     '',
+    '![Both legs on one timeline, from the kill](timeline.svg)',
+    '',
     '## Between the legs',
     '',
     ...betweenLines(r).map((l) => `- ${l.trim()}`),
@@ -117,6 +123,7 @@ export const writeRoundTripReport = async (dir: string, r: RoundTripReport, comm
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'report.json'), `${JSON.stringify({ command, roundTrip: r }, null, 2)}\n`);
   await writeFile(path.join(dir, 'report.md'), roundTripMarkdown(r, command));
+  await writeFile(path.join(dir, 'timeline.svg'), roundTripTimelineSvg(r));
   await writeFile(path.join(dir, 'timeline-out.svg'), drillTimelineSvg(r.out));
   if (r.back) await writeFile(path.join(dir, 'timeline-back.svg'), drillTimelineSvg(r.back));
 };

@@ -62,10 +62,12 @@ export interface LedgerCheck {
 export interface RoundTripReport {
   outcome: 'succeeded' | 'failed';
   out: DrillReport;
-  returned?: { preservedDataDir: string; writeRejected: boolean; outOfDns: boolean };
+  /** `at` (ISO-8601) and `ms`: when the return began and how long preserving, starting fenced and the ledger took. */
+  returned?: { preservedDataDir: string; writeRejected: boolean; outOfDns: boolean; at?: string; ms?: number };
   ledger?: LostWriteLedger;
   ledgerCheck?: LedgerCheck;
-  rebuild?: { ms: number; catchUp: CatchUp };
+  /** `at` (ISO-8601): when the re-clone began; `ms` until lag 0. */
+  rebuild?: { ms: number; catchUp: CatchUp; at?: string };
   back?: DrillReport;
   /** Both nodes probed every 100 ms from before the kill to the end. */
   writers: { samples: number; bothWritable: number; dnsAnswers: string[] };
@@ -104,13 +106,14 @@ const comeBack = async (env: DrillEnvironment, lost: readonly number[], progress
   const started = clock();
   const preservedDataDir = await preserveDataDir(primary, new Date().toISOString().replace(/[:.]/g, '-'));
   await startFenced(primary);
-  const returned = {
+  const seen = {
     preservedDataDir,
     writeRejected: await writeRejected(primary.connectionConfig()),
     outOfDns: env.dns.get(DRILL_RECORD)?.address !== primary.host,
   };
   const ledger = await readLedger(standby, primary);
   const ledgerCheck = await checkLedger(env, ledger, lost);
+  const returned = { ...seen, at: new Date(started).toISOString(), ms: round(clock() - started) };
   progress({
     group: 'check',
     step: 'old primary back, fenced; lost-write ledger',
@@ -164,7 +167,7 @@ const rebuild = async (env: DrillEnvironment, options: RoundTripOptions, progres
     ms,
     detail: `${primary.host} re-cloned from ${standby.host}, streaming, replayed up to ${caught.replayLsn} in ${caught.ms} ms`,
   });
-  return { ms, catchUp: caught };
+  return { ms, catchUp: caught, at: new Date(started).toISOString() };
 };
 
 /** The operator's `dr-failover failback`: a planned run of trigger kind `failback`, which Prepare checks. */

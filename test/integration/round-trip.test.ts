@@ -6,9 +6,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
+import { loseWritesBeforeKill } from '#lab/drill/lose-writes.js';
 import { runRoundTrip } from '#lab/drill/run-drill.js';
 import type { DrillProgress } from '#lab/drill/types.js';
-import { query, waitFor } from './support.js';
 
 it('fails over, keeps the old primary and its lost writes, rebuilds it, and fails back losing nothing acknowledged', async () => {
   // Prepare
@@ -20,20 +20,8 @@ it('fails over, keeps the old primary and its lost writes, rebuilds it, and fail
     warmupMs: 500,
     splitBrainWindowMs: 500,
     onProgress: (p) => progress.push(p),
-    // The standby stops receiving a moment before the kill: what the primary acknowledges meanwhile is lost.
-    beforeIncident: async ({ regions, workload }) => {
-      await query(regions.standby.connectionConfig(), "ALTER SYSTEM SET primary_conninfo = ''");
-      await query(regions.standby.connectionConfig(), 'SELECT pg_reload_conf()');
-      await waitFor('the WAL receiver to stop', async () => {
-        const r = await query<{ n: string }>(
-          regions.standby.connectionConfig(),
-          'SELECT count(*) AS n FROM pg_stat_wal_receiver',
-        );
-        return r[0]?.n === '0';
-      });
-      const after = workload.acks.length;
-      await waitFor('five more acknowledged commits', async () => workload.acks.length >= after + 5);
-    },
+    // The standby stops receiving a moment before the kill: the five commits the primary acknowledges alone are lost.
+    beforeIncident: loseWritesBeforeKill(5),
     // Rebuilt and streaming: the old primary's own data directory is still there beside it, as it was.
     beforeFailback: async ({ regions }) => {
       const dir = regions.primary.dataDir;
@@ -69,6 +57,12 @@ it('fails over, keeps the old primary and its lost writes, rebuilds it, and fail
 
   // Assess: rebuilt and caught up, then the planned failback lost nothing acknowledged
   expect(report.rebuild?.catchUp.replayLsn).toBeDefined();
+  // ... in this order on one time axis: the kill, the return, the rebuild, the failback request (whole ms, rounded)
+  const at = (iso: string | undefined) => Date.parse(iso ?? '');
+  expect(at(returned?.at)).toBeGreaterThan(at(out.incident.at));
+  expect(at(report.rebuild?.at)).toBeGreaterThanOrEqual(at(returned?.at) + (returned?.ms ?? 0) - 1);
+  expect(at(back?.incident.at)).toBeGreaterThanOrEqual(at(report.rebuild?.at) + (report.rebuild?.ms ?? 0) - 1);
+  expect(back?.phases.trigger?.ms).toBeGreaterThanOrEqual(0);
   expect(back?.outcome).toBe('succeeded');
   expect(back?.mode).toBe('planned');
   // The same plan as written, started as a failback: Prepare observed the rebuilt pair and ran it the other way round

@@ -444,16 +444,22 @@ export const mutatingCommandsSent = (): string[] => {
  * - ActionAfterCompletion DELETE (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html):
  *   a one-time schedule is deleted after it invoked its target once; its name can then be used again.
  * `advanceTo(time)` runs every schedule due by then, sending its universal target's Input to the local run's
- * SendTaskFailure, as the `sfn:sendTaskFailure` target does.
+ * SendTaskFailure, as the `sfn:sendTaskFailure` target does; `startDue(time, client)` runs the due schedules whose
+ * target is `sfn:startExecution`, sending their Input as the StartExecution request (universal targets:
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html), with `client` (whatever
+ * Step Functions world answers it). A target's error is recorded on the schedule, as Scheduler records a failed
+ * invocation; the schedule still ran.
  */
 export const schedulerWorld = (opts: { groups?: string[] } = {}) => {
   const schedules: {
     name: string;
     group: string;
     at: Date;
-    input: { TaskToken: string; Error: string; Cause: string };
+    target: string;
+    input: Record<string, string>;
     ran: boolean;
     deleteAfter: boolean;
+    targetError?: string;
   }[] = [];
   const refuse = (
     Cls: typeof ConflictException | typeof ValidationException | typeof ResourceNotFoundException,
@@ -477,6 +483,7 @@ export const schedulerWorld = (opts: { groups?: string[] } = {}) => {
       name: input.Name as string,
       group,
       at: new Date(`${at}Z`),
+      target: input.Target?.Arn ?? '',
       input: JSON.parse(input.Target?.Input ?? '{}'),
       ran: false,
       deleteAfter: input.ActionAfterCompletion === 'DELETE',
@@ -485,11 +492,34 @@ export const schedulerWorld = (opts: { groups?: string[] } = {}) => {
   });
   return {
     schedules,
-    advanceTo(time: Date, tokens: LocalTaskTokens) {
-      for (const s of schedules.filter((x) => !x.ran && x.at.getTime() <= time.getTime())) {
+    async startDue(time: Date, client: SFNClient) {
+      const due = schedules.filter(
+        (x) => !x.ran && x.at.getTime() <= time.getTime() && x.target.endsWith(':aws-sdk:sfn:startExecution'),
+      );
+      for (const s of due) {
         s.ran = true;
         try {
-          tokens.sendTaskFailure(s.input.TaskToken, s.input.Error, s.input.Cause);
+          await client.send(
+            new StartExecutionCommand({
+              stateMachineArn: s.input.StateMachineArn,
+              name: s.input.Name,
+              input: s.input.Input,
+            }),
+          );
+        } catch (error) {
+          s.targetError = (error as Error).name;
+        }
+        if (s.deleteAfter) schedules.splice(schedules.indexOf(s), 1);
+      }
+    },
+    advanceTo(time: Date, tokens: LocalTaskTokens) {
+      const due = schedules.filter(
+        (x) => !x.ran && x.at.getTime() <= time.getTime() && x.target.endsWith(':aws-sdk:sfn:sendTaskFailure'),
+      );
+      for (const s of due) {
+        s.ran = true;
+        try {
+          tokens.sendTaskFailure(s.input.TaskToken as string, s.input.Error as string, s.input.Cause as string);
         } catch {
           // TaskTimedOut: answered first. Scheduler records a failed invocation; the run is not affected.
         }

@@ -15,20 +15,12 @@ import { verifyReach } from '#core/readiness/dns-route53.js';
 import { evaluateFailoverRecords } from '#core/readiness/failover-records.js';
 import { runReadinessChecks } from '#core/readiness/runner.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import { healthyFailoverRecords, PRIMARY_HC, SECONDARY_HC } from '../fixtures/failover-records.js';
+import { healthCheckOrders, healthyFailoverRecords, PRIMARY_HC, SECONDARY_HC } from '../fixtures/failover-records.js';
 import { planVariant } from '../statemachine/support.js';
 
 const orders = loadPlanFile('plans/orders.yml') as PlanWithDns<'route53'>;
 const featureStore: Plan = loadPlanFile('plans/feature-store.yml');
-const HEALTH = planVariant('plans/orders.yml', (p) => ({
-  ...p,
-  traffic: {
-    kind: 'health-check',
-    records: ['db.orders.example.internal'],
-    healthCheckId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
-    alarm: { name: 'orders-take-over', namespace: 'DrFailover/Traffic', metricName: 'TakeOver' },
-  },
-}));
+const HEALTH = healthCheckOrders();
 const NAME = 'db.orders.example.internal';
 const WRITER = 'orders-us.cluster-abc.us-east-1.rds.amazonaws.com';
 const REPLICA = 'orders-eu.cluster-def.eu-west-1.rds.amazonaws.com';
@@ -215,6 +207,17 @@ describe('the failover-records and dns checks in a readiness run', () => {
   });
 });
 
+/** One failover record set of NAME as ListResourceRecordSets lists it. */
+const listed = (role: 'PRIMARY' | 'SECONDARY', value: string, healthCheckId?: string) => ({
+  Name: `${NAME}.`,
+  Type: 'CNAME' as const,
+  SetIdentifier: role === 'PRIMARY' ? 'p' : 's',
+  Failover: role,
+  ...(healthCheckId ? { HealthCheckId: healthCheckId } : {}),
+  TTL: 30,
+  ResourceRecords: [{ Value: value }],
+});
+
 describe('FailoverRecordReader', () => {
   const route53 = mockClient(Route53Client);
   afterEach(() => route53.reset());
@@ -223,24 +226,8 @@ describe('FailoverRecordReader', () => {
     // Prepare
     route53.on(ListResourceRecordSetsCommand).resolves({
       ResourceRecordSets: [
-        {
-          Name: `${NAME}.`,
-          Type: 'CNAME',
-          SetIdentifier: 'p',
-          Failover: 'PRIMARY',
-          HealthCheckId: PRIMARY_HC,
-          TTL: 30,
-          ResourceRecords: [{ Value: WRITER }],
-        },
-        {
-          Name: `${NAME}.`,
-          Type: 'CNAME',
-          SetIdentifier: 's',
-          Failover: 'SECONDARY',
-          HealthCheckId: SECONDARY_HC,
-          TTL: 30,
-          ResourceRecords: [{ Value: REPLICA }],
-        },
+        listed('PRIMARY', WRITER, PRIMARY_HC),
+        listed('SECONDARY', REPLICA, SECONDARY_HC),
         { Name: `${NAME}.`, Type: 'TXT', TTL: 30, ResourceRecords: [{ Value: '"owner=orders"' }] },
       ],
       IsTruncated: false,
@@ -307,24 +294,7 @@ describe('FailoverRecordReader', () => {
 
   it('gives the pair’s values by role to the dns check', async () => {
     route53.on(ListResourceRecordSetsCommand).resolves({
-      ResourceRecordSets: [
-        {
-          Name: `${NAME}.`,
-          Type: 'CNAME',
-          SetIdentifier: 'p',
-          Failover: 'PRIMARY',
-          TTL: 30,
-          ResourceRecords: [{ Value: WRITER }],
-        },
-        {
-          Name: `${NAME}.`,
-          Type: 'CNAME',
-          SetIdentifier: 's',
-          Failover: 'SECONDARY',
-          TTL: 30,
-          ResourceRecords: [{ Value: REPLICA }],
-        },
-      ],
+      ResourceRecordSets: [listed('PRIMARY', WRITER), listed('SECONDARY', REPLICA)],
       IsTruncated: false,
       MaxItems: 20,
     });
@@ -338,17 +308,7 @@ describe('FailoverRecordReader', () => {
 
   it('maps a refusal other than a missing health check to the error contract', async () => {
     route53.on(ListResourceRecordSetsCommand).resolves({
-      ResourceRecordSets: [
-        {
-          Name: `${NAME}.`,
-          Type: 'CNAME',
-          SetIdentifier: 'p',
-          Failover: 'PRIMARY',
-          HealthCheckId: PRIMARY_HC,
-          TTL: 30,
-          ResourceRecords: [{ Value: WRITER }],
-        },
-      ],
+      ResourceRecordSets: [listed('PRIMARY', WRITER, PRIMARY_HC)],
       IsTruncated: false,
       MaxItems: 20,
     });

@@ -11,19 +11,12 @@ import { DnsChangeFailedError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
 import { evaluateTraffic } from '#core/readiness/traffic.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import { planVariant, upsertVariant } from './../statemachine/support.js';
+import { healthCheckOrders } from '../fixtures/failover-records.js';
+import { upsertVariant } from './../statemachine/support.js';
 
 const orders: Plan = loadPlanFile('plans/orders.yml');
 const featureStore: Plan = loadPlanFile('plans/feature-store.yml');
-const HEALTH = planVariant('plans/orders.yml', (p) => ({
-  ...p,
-  traffic: {
-    kind: 'health-check',
-    records: ['db.orders.example.internal'],
-    healthCheckId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
-    alarm: { name: 'orders-take-over', namespace: 'DrFailover/Traffic', metricName: 'TakeOver' },
-  },
-}));
+const HEALTH = healthCheckOrders();
 const all = (answered: boolean) => ['us-west-2', 'eu-west-1'].map((region) => ({ region, answered }));
 
 describe('evaluateTraffic', () => {

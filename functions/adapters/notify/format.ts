@@ -52,7 +52,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** Keys of `detail` the message renders in sections of their own; everything else is listed under Details. */
-const RENDERED_KEYS = new Set(['measures', 'timeline', 'stateOfTheWorld', 'nextSteps', 'error', 'message']);
+const RENDERED_KEYS = new Set([
+  'measures',
+  'timeline',
+  'stateOfTheWorld',
+  'nextSteps',
+  'returnPath',
+  'error',
+  'message',
+]);
 
 /** An approval request, for the person asked: what, why, the lag, the deadline, then how to answer. */
 const APPROVAL_LINES: readonly [key: string, label: string][] = [
@@ -155,6 +163,7 @@ export const formatMessage = (event: FailoverEvent): string => {
     const steps = Array.isArray(d.nextSteps) ? d.nextSteps.map(valueText) : [valueText(d.nextSteps)];
     lines.push('', 'Next steps:', ...steps.map((s) => `  ${s}`));
   }
+  if (d.returnPath !== undefined) lines.push('', 'Return the world (game day):', `  ${valueText(d.returnPath)}`);
 
   const timeline = timelineLines(d.timeline);
   if (timeline.length > 0) lines.push('', ...timeline);

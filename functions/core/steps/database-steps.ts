@@ -61,8 +61,8 @@ export const promote = async ({ state }: StepPayload, deps: DbDeps): Promise<Fai
   const db = await deps.database(state.plan);
   const { status, ...result } = await db.promote(mode, state.fence ? { fence: state.fence } : {});
   const at = deps.now().toISOString();
-  // Writability confirmed as it promoted: this is the run's promotion status, and `PromotionKnown?` goes on to the
-  // traffic switch without a status check (one step, one connection less between the kill and the switch).
+  // Writability confirmed as it promoted: this is the run's promotion status, and `PromotionKnown?` goes on through
+  // `Writable?` without a status check (one step, one connection less between the kill and the traffic switch).
   const confirmed = status?.state === 'writable' ? { promotion: { ...status, checks: 0, writableAt: at } } : {};
   return step.done({ promote: { ...result, at }, ...confirmed }, `${result.outcome}: ${result.detail}`);
 };

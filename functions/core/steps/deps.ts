@@ -1,5 +1,5 @@
 import type { Plan } from '../plan.js';
-import type { ApprovalTimer, DatabaseFailover, DnsSwitch, Notifier } from '../ports.js';
+import type { ApprovalTimer, DatabaseFailover, DnsSwitch, Notifier, ReturnScheduler } from '../ports.js';
 import type { FailoverState } from '../state.js';
 
 /** What a step may need from the outside world; each step declares the subset it uses. */
@@ -15,6 +15,8 @@ export interface StepDeps {
   notifier: (plan: Plan | undefined) => Promise<Notifier>;
   /** Arms the plan's approval deadline (approval steps only). */
   approvalTimer: (plan: Plan) => Promise<ApprovalTimer>;
+  /** Arms a round-trip game day's way back (its Failover Succeeded notification only). */
+  returnScheduler: (plan: Plan) => Promise<ReturnScheduler>;
 }
 
 /** The payload every Task sends: its step name, the execution id and the whole state. */

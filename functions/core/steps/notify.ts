@@ -9,6 +9,7 @@ import {
   parseApprovalTimeoutCause,
 } from '../approval.js';
 import { InvalidInputError } from '../errors.js';
+import { armWayBack, gameDayReturn } from '../game-day-return.js';
 import type { FailoverMode } from '../input.js';
 import { measureRun } from '../measures.js';
 import { causeMessage, describeWorld, nextStepsFor, standbyPromoted } from '../next-steps.js';
@@ -129,6 +130,8 @@ const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventCo
       ...(plan ? { plan } : {}),
       ...(state.dns ? { dns: state.dns } : {}),
     }),
+    // A real game day that did not finish: what returns the world to how it was (proposed, never started).
+    returnPath: gameDayReturn(state, plan),
   };
 };
 
@@ -274,13 +277,13 @@ const armApprovalDeadline = async (
  */
 export const notify = async (
   payload: StepPayload<FailoverState>,
-  deps: Pick<StepDeps, 'now' | 'notifier' | 'approvalTimer'>,
+  deps: Pick<StepDeps, 'now' | 'notifier' | 'approvalTimer' | 'returnScheduler'>,
 ): Promise<FailoverState> => {
   const started = deps.now();
   const approvalRequest = isApprovalStep(payload.step)
     ? await armApprovalDeadline(payload, payload.step, started, deps)
     : undefined;
-  const event = buildEvent(
+  const built = buildEvent(
     payload.step,
     payload.executionId,
     payload.state,
@@ -288,6 +291,12 @@ export const notify = async (
     payload.taskToken,
     approvalRequest,
   );
+  // A round-trip game day's way out succeeded: the way back is armed before people are told it is.
+  const wayBack =
+    payload.step === 'NotifySucceeded'
+      ? await armWayBack(payload.state, payload.executionId, started, deps.returnScheduler)
+      : {};
+  const event = { ...built, detail: { ...built.detail, ...wayBack } };
   const plan = typeof payload.state.plan === 'object' && payload.state.plan !== null ? payload.state.plan : undefined;
   const notifier = await deps.notifier(plan);
   await notifier.publish(event);
