@@ -1,4 +1,4 @@
-import { pairFor } from '#adapters/database/index.js';
+import { pairFor, rdsPairFor } from '#adapters/database/index.js';
 import { executionsOf } from '#adapters/sfn/index.js';
 import { warmerFor } from '#adapters/warmup/index.js';
 import type { StepPayload } from '#core/steps/deps.js';
@@ -17,6 +17,7 @@ export const createHandler = (
     now: () => new Date(),
     plans: deployedPlans,
     pair: pairFor,
+    rdsPair: rdsPairFor,
     // Set by serverless.yml to the stack's region; unset locally, where no region applies.
     ...(optionalEnv('DR_FAILOVER_REGION') ? { region: optionalEnv('DR_FAILOVER_REGION') } : {}),
   },

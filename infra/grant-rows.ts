@@ -1,5 +1,6 @@
 import { PlanValidationError } from '#core/errors.js';
-import type { Plan } from '#core/plan.js';
+import { rebuiltReplicaArn } from '#core/failback.js';
+import type { Plan, PlanWithDatabase } from '#core/plan.js';
 import { DEFAULT_EVENT_BUS, functionName, stackName } from '#core/stack-names.js';
 import { RUN_FUNCTIONS } from '#core/warm-up.js';
 import { camelPascal, type Json, type Statement, sub } from './json.js';
@@ -14,6 +15,8 @@ export interface Scope {
   rds: Extract<Plan['database'], { kind: 'rds-instance' }>[];
   aurora: { plan: Plan; db: Extract<Plan['database'], { kind: 'aurora-global' }> }[];
   rdsPlans: Plan[];
+  /** RDS plans whose primary region is this stack's: it runs their way back (core/failback.ts), as written. */
+  wayBack: PlanWithDatabase<'rds-instance'>[];
 }
 
 export interface Grant {
@@ -296,3 +299,59 @@ export const vpcRows = (vpc: StackVpc | undefined): readonly Grant[] =>
         },
       ]
     : [];
+
+// ------------------------------------------------------------------------------------------------ the way back
+
+const rdsArn = (plan: Plan, type: string, name: string) =>
+  `arn:aws:rds:${plan.regions.primary}:${plan.accountId}:${type}:${name}`;
+/** The snapshots the way back names after its runs: `<old primary>-preserved-<execution name>` (core/failback.ts). */
+const preservedSnapshots = (plan: PlanWithDatabase<'rds-instance'>) =>
+  rdsArn(plan, 'snapshot', `${rdsResourceId(plan.database.sourceInstanceArn)}-preserved-*`);
+const rdsResourceId = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
+
+/** Prepare reads the three instances of an RDS way back: the writer, the rebuilt replica and the old primary. */
+export const OBSERVE_WAY_BACK: Grant = {
+  sid: 'ObserveRdsWayBack',
+  actions: ['rds:DescribeDBInstances'],
+  resources: (s) =>
+    s.wayBack.flatMap((p) => [p.database.replicaInstanceArn, rebuiltReplicaArn(p), p.database.sourceInstanceArn]),
+};
+
+/**
+ * The failback function: snapshot the old primary (CreateDBSnapshot authorises on the instance and the snapshot),
+ * build a read replica of the writer in its region (CreateDBInstanceReadReplica authorises on the new instance, its
+ * source, and the option group, parameter group and subnet group it gets: the engine's defaults, since the way back
+ * names none), and read both back.
+ */
+export const WAY_BACK_ROWS: readonly Grant[] = [
+  {
+    sid: 'PreserveOldPrimary',
+    actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'],
+    resources: (s) => s.wayBack.flatMap((p) => [p.database.sourceInstanceArn, preservedSnapshots(p)]),
+  },
+  {
+    sid: 'RebuildReplicaOfWriter',
+    actions: ['rds:CreateDBInstanceReadReplica'],
+    resources: (s) =>
+      s.wayBack.flatMap((p) => [
+        rebuiltReplicaArn(p),
+        p.database.replicaInstanceArn,
+        rdsArn(p, 'og', 'default:*'),
+        rdsArn(p, 'pg', 'default.*'),
+        rdsArn(p, 'subgrp', 'default'),
+      ]),
+  },
+  {
+    sid: 'WatchRebuild',
+    actions: ['rds:DescribeDBInstances'],
+    resources: (s) => s.wayBack.flatMap((p) => [p.database.replicaInstanceArn, rebuiltReplicaArn(p)]),
+  },
+  {
+    // An encrypted replica in another Region is encrypted with the plan's key of this Region; RDS uses it on the
+    // caller's behalf (a grant), and only through RDS in this Region.
+    sid: 'EncryptRebuiltReplica',
+    actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+    resources: (s) => s.wayBack.flatMap((p) => (p.database.rebuildKmsKeyArn ? [p.database.rebuildKmsKeyArn] : [])),
+    condition: { StringEquals: { 'kms:ViaService': sub(`rds.\${AWS::Region}.amazonaws.com`) } },
+  },
+];

@@ -5,7 +5,8 @@
  * simulation against every call the functions make (test/deploy/iam-simulation.test.ts).
  */
 import { alarmArn } from '#core/arn.js';
-import type { Plan } from '#core/plan.js';
+import { orientPlan } from '#core/direction.js';
+import type { Plan, PlanWithDatabase } from '#core/plan.js';
 import {
   alarmRuleName,
   approvalTimerGroupName,
@@ -27,6 +28,7 @@ import {
   DESCRIBE_TARGET_CLUSTERS,
   fencedRdsPlans,
   globalClusters,
+  OBSERVE_WAY_BACK,
   PAGE_ON_CALL,
   PUT_EVENTS,
   planZones,
@@ -43,6 +45,7 @@ import {
   verifyStackVpc,
   vpcRows,
   WARM_UP,
+  WAY_BACK_ROWS,
   withRoute53Upsert,
 } from './grant-rows.js';
 import {
@@ -71,7 +74,9 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
   // The run guard: the other runs of the plan, read only; the warm-up of the run's functions; and the credentials
   // of a self-managed pair, whose direction Prepare observes (core/direction.ts).
+  failback: WAY_BACK_ROWS,
   prepare: [
+    OBSERVE_WAY_BACK,
     { sid: 'ListFailovers', actions: ['states:ListExecutions'], resources: (s) => [stateMachineResource(s.stage)] },
     DESCRIBE_RUNS,
     WARM_UP(false),
@@ -277,9 +282,10 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
 };
 
-const scopeOf = (plans: Plan[], stage: string): Scope => ({
+const scopeOf = (plans: Plan[], stage: string, wayBack: PlanWithDatabase<'rds-instance'>[]): Scope => ({
   plans,
   stage,
+  wayBack,
   rds: plans.flatMap((p) => (p.database.kind === 'rds-instance' ? [p.database] : [])),
   aurora: plans.flatMap((plan) => (plan.database.kind === 'aurora-global' ? [{ plan, db: plan.database }] : [])),
   rdsPlans: plans.filter((p) => p.database.kind === 'rds-instance'),
@@ -296,8 +302,14 @@ export const vpcOf = (fn: FunctionName, plans: readonly Plan[]) => {
 };
 
 /** Each function's statements: its rows of the table, on the resources the plans name; empty rows left out. */
-export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string): Statement[] => {
-  const scope = scopeOf(plans, stage);
+export const statementsFor = (
+  fn: FunctionName,
+  plans: Plan[],
+  stage: string,
+  wayBack: PlanWithDatabase<'rds-instance'>[] = [],
+): Statement[] => {
+  // The run back of a way-back plan acts on the plan turned round (from the promoted replica to the rebuilt one).
+  const scope = scopeOf([...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))], stage, wayBack);
   const rows = [...GRANTS[fn], ...vpcRows(vpcOf(fn, plans))];
   return rows.flatMap((row): Statement[] => {
     if ('perPlan' in row) return row.perPlan(scope);

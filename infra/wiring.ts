@@ -65,11 +65,16 @@ export interface Wiring {
 
 /** Everything serverless.yml needs from the plans for one stage and region. */
 export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
-  const plans = [...loadPlanCatalog(plansDir).values()].filter((p) => p.regions.standby === region);
+  const catalogue = [...loadPlanCatalog(plansDir).values()];
+  const plans = catalogue.filter((p) => p.regions.standby === region);
+  // RDS plans whose primary is this region: this stack runs their way back (failback), nothing else of them.
+  const wayBack = catalogue.flatMap((p) =>
+    p.regions.primary === region && p.database.kind === 'rds-instance' ? [{ ...p, database: p.database }] : [],
+  );
   for (const plan of plans) refuseLocalSecrets(plan);
   const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage);
   const resources: Record<string, Json> = {
-    ...functionRoles(plans, stage),
+    ...functionRoles(plans, stage, wayBack),
     ...approvalTimer(stage),
     ...wayBackResources(plans, stage),
     ...notificationResources(plans, stage),

@@ -9,6 +9,7 @@ import type { Handlers, LambdaHandler } from './state-machine.js';
 
 const modules = {
   prepare: () => import('#functions/prepare.js'),
+  failback: () => import('#functions/failback.js'),
   checkLag: () => import('#functions/check-lag.js'),
   fence: () => import('#functions/fence.js'),
   promote: () => import('#functions/promote.js'),
@@ -42,8 +43,9 @@ export const localHandlers = async (deps: LocalDeploymentDeps = {}): Promise<Han
     modules.dnsStatus(),
     modules.verify(),
     modules.component(),
+    modules.failback(),
   ]);
-  const [checkLag, fence, promote, promotionStatus, updateDns, dnsStatus, verify, component] = rest;
+  const [checkLag, fence, promote, promotionStatus, updateDns, dnsStatus, verify, component, failback] = rest;
   return {
     prepare: deps.prepare ? prepare.createHandler(deps.prepare) : prepare.handler,
     checkLag: checkLag.handler,
@@ -54,6 +56,7 @@ export const localHandlers = async (deps: LocalDeploymentDeps = {}): Promise<Han
     dnsStatus: dnsStatus.handler,
     verify: verify.handler,
     component: component.handler,
+    failback: failback.handler,
     notify: deps.notify ? notify.createHandler(deps.notify) : notify.handler,
   } satisfies Record<keyof typeof modules, LambdaHandler>;
 };

@@ -1,8 +1,9 @@
 /**
- * `failback --plan P --reason "…"`: the planned way back after a failover, once the old primary has been rebuilt as
- * the current writer's streaming standby. Starts a planned run with trigger kind `failback` in the stack of the
- * plan's primary region (the region the run goes back to); that run's Prepare observes the pair and refuses, having
- * changed nothing, unless it stands the other way round. Then follows the run like `watch`.
+ * `failback --plan P --reason "…"`: the planned way back after a failover. Starts a planned run with trigger kind
+ * `failback` in the stack of the plan's primary region (the region the run goes back to). Self-managed PostgreSQL:
+ * that run's Prepare refuses, having changed nothing, unless the old primary already streams from the current writer.
+ * RDS: the run itself preserves the old primary and builds a replica of the writer in its region first, unless one
+ * already replicates (docs/architecture.md, The way home). Then follows the run like `watch`.
  */
 import type { Command } from 'commander';
 import { orientPlan } from '#core/direction.js';
@@ -30,7 +31,7 @@ const wayBack = (plan: Plan): Plan => {
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
     throw new CliError(
-      `${error.message}; for RDS and Aurora write a fail-back plan (docs/runbook.md, "Failing back") and use start (nothing was started)`,
+      `${error.message}; for Aurora write a fail-back plan (docs/runbook.md, "Failing back") and use start (nothing was started)`,
       EXIT.badInput,
       { cause: error },
     );
@@ -44,7 +45,7 @@ export const registerFailback = (program: Command, { deps, setExit }: CommandCon
       .description(
         "fail back (planned, nothing lost) once the old primary streams from the current writer; run in the plan's primary region",
       )
-      .requiredOption('--plan <name>', 'the plan to fail back (self-managed PostgreSQL)')
+      .requiredOption('--plan <name>', 'the plan to fail back (self-managed PostgreSQL, RDS)')
       .requiredOption('--reason <text>', 'why, in words: it is in every notification')
       .option('--dry-run', 'run every read and check for real, change nothing', false)
       .option('--requested-by <who>', 'who is asking (default cli:<local user>)')

@@ -11,6 +11,7 @@
  * refused with AmbiguousTopologyError rather than guessed.
  */
 import { AmbiguousTopologyError, ConfigurationError } from './errors.js';
+import { orientRdsPlan } from './failback.js';
 import type { Plan } from './plan.js';
 
 /** A node by the name the plan gives it. */
@@ -72,13 +73,17 @@ export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => 
 
 /**
  * The plan as a run from `writer` sees it: unchanged from its primary; from its standby, the pair and the regions
- * the other way round. Self-managed PostgreSQL only: the managed kinds name different resources for each direction.
+ * the other way round. Self-managed PostgreSQL, and RDS (towards the replica the way back builds, core/failback.ts);
+ * Aurora is not turned round yet.
  */
 export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
   if (writer === 'primary') return plan;
   const db = plan.database;
+  if (db.kind === 'rds-instance') return orientRdsPlan({ ...plan, database: db });
   if (db.kind !== 'postgres') {
-    throw new ConfigurationError(`plan ${plan.name}: a run the other way round is supported for postgres plans only`);
+    throw new ConfigurationError(
+      `plan ${plan.name}: a run the other way round is supported for postgres and rds-instance plans only`,
+    );
   }
   // writerAddress names where clients reach the plan's standby once promoted: it does not apply the other way.
   const { writerAddress: _unused, ...rest } = db;

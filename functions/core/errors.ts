@@ -72,6 +72,28 @@ export class ForkPointUnknownError extends DrFailoverError {
   }
 }
 
+/**
+ * The read replica the way back builds in the old primary's region failed (RDS shows it in a failed state, or a
+ * snapshot preserving the old primary failed): waiting will not make it replicate.
+ */
+export class RebuildFailedError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RebuildFailedError';
+  }
+}
+
+/**
+ * The rebuilt replica did not replicate within the checks a run allows. RDS goes on building it; a later failback
+ * run finds it (the step is idempotent) and waits again.
+ */
+export class RebuildTimedOutError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RebuildTimedOutError';
+  }
+}
+
 /** Replication lag stayed above the plan's RPO limit (or unknown) for every allowed check. */
 export class ReplicationLagExceededError extends DrFailoverError {
   constructor(message: string, options?: ErrorOptions) {
@@ -254,6 +276,8 @@ export const ERROR_CLASSES = {
   ForkPointUnknownError,
   ComponentActionFailedError,
   ComponentTimedOutError,
+  RebuildFailedError,
+  RebuildTimedOutError,
 } as const;
 
 export type ErrorName = keyof typeof ERROR_CLASSES;

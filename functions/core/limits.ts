@@ -64,6 +64,9 @@ export const TASK_BOUNDS = {
     timeoutSeconds: 30,
     retry: [LAMBDA, { intervalSeconds: 1, maxAttempts: 4, backoffRate: 2, maxDelaySeconds: 10 }],
   },
+  Preserve: stepping(60, 5),
+  Rebuild: stepping(60, 5),
+  RebuildStatus: stepping(30, 5),
   ApproveFailover: notifying(14_700),
   NotifyStarted: notifying(30),
   CheckLag: stepping(30, 5),
@@ -147,6 +150,34 @@ const componentStageParts = (components: ComponentLimits): RunPart[] => {
     ...[...stages.values()].map((s) => ({ field: s.field, seconds: s.seconds })),
   ];
 };
+/**
+ * The way back's wait for the replica it builds (RDS): `WaitForRebuild` (Seconds in the definition) between two
+ * RebuildStatus checks, and how many checks one run makes before RebuildTimedOutError. A cross-Region replica of a
+ * large database can take longer: RDS goes on building it, and the next failback run finds it and waits again.
+ */
+export const REBUILD_CHECK_INTERVAL_SECONDS = 60;
+export const REBUILD_MAX_CHECKS = 60;
+
+/**
+ * How long an RDS failback keeps reading the rebuilt replica's lag before it gives up: a replica that has just begun
+ * replicating has no ReplicaLag datapoint yet (RDS publishes each minute late), so the plan's checks (sized for an
+ * incident) could run out before the first one.
+ */
+export const FAILBACK_LAG_WINDOW_SECONDS = 300;
+
+/**
+ * The RPO an RDS failback runs with: lag 0 (the way back loses nothing), over at least FAILBACK_LAG_WINDOW_SECONDS of
+ * checks, and a lag over it or unknown after them aborts (the way back is never urgent).
+ */
+export const failbackRpo = <R extends RunLimits['rpo'] & { maxLagSeconds?: number; maxLagBytes?: number }>(
+  rpo: R,
+): R => ({
+  ...rpo,
+  maxLagSeconds: 0,
+  ...(rpo.maxLagBytes !== undefined ? { maxLagBytes: 0 } : {}),
+  maxLagChecks: Math.max(rpo.maxLagChecks, Math.ceil(FAILBACK_LAG_WINDOW_SECONDS / rpo.lagCheckIntervalSeconds)),
+  onExceeded: 'abort',
+});
 
 /** What of a plan the longest run depends on (a plan is one). */
 export interface RunLimits {
@@ -159,6 +190,7 @@ export interface RunLimits {
   traffic?: { verify?: { allowanceSeconds: number } };
   /** Platform components (plan-components.ts): their gates join the RPO guard, their actions run in stages. */
   components?: readonly { kind: string; stage: number; maxChecks?: number; checkIntervalSeconds?: number }[];
+  database?: { kind: string };
 }
 
 /** One part of the longest run, named by the plan field that decides it. */
@@ -223,4 +255,22 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
       : []),
   ];
   return { seconds: parts.reduce((sum, p) => sum + p.seconds, 0), parts };
+};
+
+/**
+ * The longest failback run of a plan whose way back preserves and rebuilds (RDS): the planned run back (started by
+ * hand, so no approval; a lag over the RPO aborts it) after the snapshot, the replica's creation and every
+ * RebuildStatus check a run allows. Undefined for a kind the state machine does not rebuild.
+ */
+export const longestFailback = (plan: RunLimits): { seconds: number; parts: RunPart[] } | undefined => {
+  if (plan.database?.kind !== 'rds-instance') return undefined;
+  const back = longestRun({ ...plan, trigger: { automatic: true }, rpo: failbackRpo(plan.rpo) });
+  const rebuild: RunPart = {
+    field: 'failback rebuild',
+    seconds:
+      worstTaskSeconds('Preserve') +
+      worstTaskSeconds('Rebuild') +
+      REBUILD_MAX_CHECKS * (REBUILD_CHECK_INTERVAL_SECONDS + worstTaskSeconds('RebuildStatus')),
+  };
+  return { seconds: back.seconds + rebuild.seconds, parts: [...back.parts, rebuild] };
 };

@@ -35,6 +35,12 @@ const NEXT_STEPS: Record<string, string> = {
     'The standby IS promoted; the DNS change is submitted but not yet in sync. Check the change status; clients may still resolve the old address for up to the TTL.',
   DnsVerificationFailedError:
     'The standby IS promoted; the record does not answer the new writer. Check the record by hand and correct it.',
+  RebuildFailedError:
+    'Nothing was promoted and the old primary is as it was (its snapshot, if taken, is named above). The replica the way back built, or the snapshot, failed: read its RDS events, delete the failed replica if it is one, then run the failback again.',
+  RebuildTimedOutError:
+    'Nothing was promoted. RDS is still building the replica of the current writer in the old region: run the failback again later, it finds the replica and waits for it.',
+  AmbiguousTopologyError:
+    'Nothing was changed. The pair does not show one writer and its replica (the message says what each showed): make it so, then run again.',
   AlreadyInProgressError:
     'Nothing was changed. Another run of this plan goes first (named above): follow that one. Inside the cooldown after a successful failover, a person may still start a manual run with overrideCooldown: true.',
 };

@@ -97,6 +97,24 @@ const rdsInstanceDatabase = z
       .string()
       .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/, 'must be a DB parameter group name')
       .optional(),
+    /**
+     * The replica's custom DB parameter group, in the standby region. The way back (failback) fences the promoted
+     * replica through it, as a run from the primary fences the source; without it a failback is refused.
+     */
+    replicaFenceParameterGroupName: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/, 'must be a DB parameter group name')
+      .optional(),
+    /**
+     * The KMS key, in the primary region, that encrypts the read replica the way back builds there. Required when
+     * the replica is encrypted: a cross-Region encrypted read replica needs a key of its own Region
+     * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html, KmsKeyId).
+     */
+    rebuildKmsKeyArn: arnOf(
+      'kms',
+      /^key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+      'key/<key id>',
+    ).optional(),
   })
   .strict();
 

@@ -6,7 +6,7 @@ import {
 } from './approval.js';
 import { parseArn, REGION_PATTERN } from './arn.js';
 import { PlanValidationError } from './errors.js';
-import { longestRun, MAX_RUN_SECONDS } from './limits.js';
+import { longestFailback, longestRun, MAX_RUN_SECONDS } from './limits.js';
 import { componentIssues, componentsConfig } from './plan-components.js';
 import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
@@ -79,7 +79,9 @@ const partitionOf = (region: string): string | undefined => {
  * run does not fit is refused, naming each field that adds to it.
  */
 const refuseRunsPastTimeout = (plan: Parameters<typeof longestRun>[0], ctx: z.RefinementCtx) => {
-  const run = longestRun(plan);
+  // The way back of an RDS plan adds its rebuild to a planned run: it must fit too.
+  const failback = longestFailback(plan);
+  const run = failback && failback.seconds > longestRun(plan).seconds ? failback : longestRun(plan);
   if (run.seconds <= MAX_RUN_SECONDS) return;
   for (const part of run.parts) {
     if (!part.field.includes('.')) continue;
@@ -87,8 +89,8 @@ const refuseRunsPastTimeout = (plan: Parameters<typeof longestRun>[0], ctx: z.Re
       code: 'custom',
       path: part.field.split('.'),
       message:
-        `allows ${part.seconds} s of a run whose worst case, ${run.seconds} s, is longer than the state machine's ` +
-        `${MAX_RUN_SECONDS} s (TimeoutSeconds): lower the checks or their interval`,
+        `allows ${part.seconds} s of a ${run === failback ? 'failback ' : ''}run whose worst case, ${run.seconds} s, ` +
+        `is longer than the state machine's ${MAX_RUN_SECONDS} s (TimeoutSeconds): lower the checks or their interval`,
     });
   }
 };
@@ -246,6 +248,7 @@ export const planSchema = z
     if (db.kind === 'rds-instance') {
       expect(db.replicaInstanceArn, ['database', 'replicaInstanceArn'], plan.regions.standby);
       expect(db.sourceInstanceArn, ['database', 'sourceInstanceArn'], plan.regions.primary);
+      if (db.rebuildKmsKeyArn) expect(db.rebuildKmsKeyArn, ['database', 'rebuildKmsKeyArn'], plan.regions.primary);
     } else if (db.kind === 'aurora-global') {
       expect(db.targetClusterArn, ['database', 'targetClusterArn'], plan.regions.standby);
       expect(db.primaryClusterArn, ['database', 'primaryClusterArn'], plan.regions.primary);

@@ -158,6 +158,7 @@ export interface PairObserver {
   observe(): Promise<Record<PlanSide, NodeView>>;
 }
 
+export type { FailbackRebuilder, RdsPairObserver } from './failback.js';
 export interface DnsSwitch {
   /**
    * Moves clients of `recordName` to `target`: UPSERT it (with `ttl`), or switch the plan's data-plane mechanism.

@@ -10,6 +10,7 @@ export const SERVICE = 'dr-failover';
 export const FUNCTIONS = [
   'trigger',
   'prepare',
+  'failback',
   'checkLag',
   'fence',
   'promote',

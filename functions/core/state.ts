@@ -1,4 +1,5 @@
 import type { ComponentReport, ComponentRun } from './components.js';
+import type { PreservedCopy, RebuildProgress, RebuildStage } from './failback.js';
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
 import type {
@@ -27,6 +28,9 @@ export interface TimelineEntry {
 
 export const STEP_NAMES = [
   'Prepare',
+  'Preserve',
+  'Rebuild',
+  'RebuildStatus',
   'RequestApproval',
   'NotifyStarted',
   'CheckLag',
@@ -60,6 +64,21 @@ export interface FailoverState {
     warmUp?: WarmUpResult;
   };
   timeline: TimelineEntry[];
+  /**
+   * An RDS failback (core/failback.ts): how Prepare found the way back, what preserves the old primary, and the
+   * replica built in its region. The state machine preserves and rebuilds unless Prepare found it `replicating`.
+   */
+  failback?: {
+    rebuild: RebuildStage;
+    /** The old primary (the plan's source): preserved, never changed. */
+    oldPrimaryArn: string;
+    /** The key that encrypts the rebuilt replica, when the plan names one. */
+    kmsKeyArn?: string;
+    preserved?: PreservedCopy;
+    rebuilt?: RebuildProgress & { outcome?: 'started' | 'exists'; checks: number; replicatingAt?: string };
+    /** Set by RebuildStatus: the replica replicates and the old primary's snapshot is available. */
+    ready?: boolean;
+  };
   lag?: {
     reading: LagReading;
     checks: number;

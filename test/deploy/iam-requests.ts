@@ -83,12 +83,40 @@ const filtered =
 const globalCluster = (c: SentCall): string =>
   `arn:aws:rds::${c.accountId}:global-cluster:${str(c.input.GlobalClusterIdentifier)}`;
 
+/**
+ * CreateDBInstanceReadReplica authorises on the new instance, its source, and the option group, parameter group and
+ * subnet group the replica gets: with none named, the engine's defaults of the replica's Region (represented here by
+ * PostgreSQL 16's).
+ */
+const readReplica: Mapper = (c) => {
+  const at = (type: string, name: string) => `arn:aws:rds:${c.region}:${c.accountId}:${type}:${name}`;
+  const id = str(c.input.DBInstanceIdentifier);
+  return [
+    { action: 'rds:CreateDBInstanceReadReplica', resource: at('db', id), owned: id },
+    { action: 'rds:CreateDBInstanceReadReplica', resource: str(c.input.SourceDBInstanceIdentifier) },
+    { action: 'rds:CreateDBInstanceReadReplica', resource: at('og', 'default:postgres-16') },
+    { action: 'rds:CreateDBInstanceReadReplica', resource: at('pg', 'default.postgres16') },
+    { action: 'rds:CreateDBInstanceReadReplica', resource: at('subgrp', 'default') },
+  ];
+};
+
+/** DescribeDBSnapshots of one snapshot by name authorises on it; by filter, see `filtered`. */
+const snapshots: Mapper = (c) =>
+  typeof c.input.DBSnapshotIdentifier === 'string'
+    ? rds('snapshot', 'DBSnapshotIdentifier')(c)
+    : filtered('snapshot')(c);
+
 const MAPPERS: Record<string, Mapper> = {
+  'rds:CreateDBSnapshot': (c) => [
+    ...rds('db', 'DBInstanceIdentifier')(c),
+    ...rds('snapshot', 'DBSnapshotIdentifier')(c),
+  ],
+  'rds:CreateDBInstanceReadReplica': readReplica,
   'rds:DescribeDBInstances': rds('db', 'DBInstanceIdentifier'),
   'rds:PromoteReadReplica': rds('db', 'DBInstanceIdentifier'),
   'rds:ModifyDBParameterGroup': rds('pg', 'DBParameterGroupName'),
   'rds:DescribeDBClusters': rds('cluster', 'DBClusterIdentifier'),
-  'rds:DescribeDBSnapshots': filtered('snapshot'),
+  'rds:DescribeDBSnapshots': snapshots,
   'rds:DescribeDBClusterSnapshots': filtered('cluster-snapshot'),
   'rds:DescribeDBInstanceAutomatedBackups': filtered('auto-backup'),
   'rds:DescribeGlobalClusters': (c) => [

@@ -28,10 +28,12 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
 import { LambdaWarmer } from '#adapters/warmup/lambda.js';
+import { orientPlan } from '#core/direction.js';
 import type { Plan, PlanInput } from '#core/plan.js';
 import {
   FAILOVER_FUNCTIONS,
@@ -47,6 +49,8 @@ import * as prepare from '../../functions/prepare.js';
 import * as readiness from '../../functions/readiness.js';
 import * as runEnded from '../../functions/run-ended.js';
 import * as trigger from '../../functions/trigger.js';
+import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
+import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
 import {
   auroraWorld,
   cloudwatch,
@@ -327,4 +331,56 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   await during('prepare', () =>
     prepareWarm({ step: 'Prepare', executionId, state: runInput({ plan: plan.name }) }, {} as never),
   );
+};
+
+/**
+ * The way back of an RDS plan, as the stack of its primary region runs it (`dr-failover failback`): Prepare observes
+ * the pair, the failback function preserves the old primary and builds the replica, and the planned run back fences
+ * the promoted replica, promotes the rebuilt one and moves traffic, on a simulated post-failover RDS.
+ * Returns the plan as that stack runs it (turned round), whose stack the calls are recorded for.
+ */
+/** The simulated world after an RDS plan's failover: its replica the writer, its source the old primary. */
+const wayBackWorldOf = (plan: Plan) => {
+  const defaults = rdsFailbackDefaults();
+  if (plan.database.kind !== 'rds-instance') return defaults;
+  const { replicaInstanceArn, sourceInstanceArn, replicaFenceParameterGroupName } = plan.database;
+  const idOf = (arn: string) => arn.split(':').at(-1) ?? arn;
+  const rebuiltArn = `${sourceInstanceArn}-failback`;
+  return {
+    ...defaults,
+    writer: {
+      ...defaults.writer,
+      id: idOf(replicaInstanceArn),
+      arn: replicaInstanceArn,
+      parameterGroup: replicaFenceParameterGroupName ?? defaults.writer.parameterGroup,
+    },
+    oldPrimary: { ...defaults.oldPrimary, id: idOf(sourceInstanceArn), arn: sourceInstanceArn },
+    rebuilt: {
+      id: idOf(rebuiltArn),
+      arn: rebuiltArn,
+      endpoint: `${idOf(rebuiltArn)}.abc123.${plan.regions.primary}.rds.amazonaws.com`,
+    },
+  };
+};
+
+export const recordWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<Plan> => {
+  reset(opts.mocks);
+  const clock = virtualClock();
+  try {
+    new RdsFailbackWorld(clock, wayBackWorldOf(plan));
+    notifyWorld();
+    const writerId = plan.database.kind === 'rds-instance' ? plan.database.replicaInstanceArn.split(':').at(-1) : '';
+    route53World({ initial: `${writerId}.abc123.${plan.regions.standby}.rds.amazonaws.com`, privateZone: true });
+    const handlers = onVirtualTime(loadDefinition(), clock, recording(shippedHandlers(), opts.during));
+    const input = runInput({
+      plan: plan.name,
+      mode: 'planned',
+      trigger: { kind: 'failback', source: 'dr-failover CLI' },
+    });
+    const run = await execute(input, { handlers, world: executionsWorld(), validate: false });
+    if (run.status !== 'SUCCEEDED') throw new Error(`the way back of ${plan.name} did not succeed: ${run.error}`);
+  } finally {
+    vi.useRealTimers();
+  }
+  return orientPlan(plan, 'standby');
 };

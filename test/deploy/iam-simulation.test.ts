@@ -16,10 +16,11 @@ import { approvalTimerGroupName, type FunctionName, stateMachineArn } from '#cor
 import { APPROVAL_TIMER_ROLE } from '#infra/grants.js';
 import { copyService, osls, REPO, templateOf } from '#infra/packaging.js';
 import { roleLogicalId } from '#infra/roles.js';
+import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
-import { type During, recordScenarios, s3control, sagemaker } from './iam-scenarios.js';
+import { type During, recordScenarios, recordWayBack, s3control, sagemaker } from './iam-scenarios.js';
 import { simulate as simulateAs } from './simulate.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
@@ -30,6 +31,9 @@ const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker];
 /** The stacks the shipped plans deploy: one per standby region. */
 const PLANS = [...loadPlanCatalog(join(REPO, 'plans')).values()];
 const REGIONS = [...new Set(PLANS.map((p) => p.regions.standby))].sort();
+/** RDS plans run their way back from the stack of their primary region. */
+const WAY_BACK = PLANS.filter((p) => p.database.kind === 'rds-instance');
+const WAY_BACK_REGIONS = [...new Set(WAY_BACK.map((p) => p.regions.primary))].sort();
 
 let root: string;
 const templates = new Map<string, Template>();
@@ -211,5 +215,69 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
     // Assess
     expect(before).toBe('Allowed');
     expect(after).toBe('ImplicitlyDenied');
+  });
+});
+
+describe.each(WAY_BACK_REGIONS)('IAM of the stack in %s running the way back of RDS plans, simulated', (region) => {
+  const plans = WAY_BACK.filter((p) => p.regions.primary === region);
+  let recorded: Attributed[] = [];
+
+  let template: Template;
+
+  beforeAll(async () => {
+    recorded = [];
+    // The roles as infra/wiring.ts makes them for that region's stack (what serverless.yml packages as they are),
+    // without packaging a third stack beside the two above on a shared machine.
+    template =
+      templates.get(region) ?? (buildWiring(join(REPO, 'plans'), region, STAGE).resources as unknown as Template);
+    // A plan with components cannot be failed back (Prepare refuses it): its components name the way out only.
+    for (const plan of plans.filter((p) => !p.components)) {
+      // The calls are made for the plan turned round: its stack is the one in the primary region.
+      const back = { ...plan, regions: { primary: plan.regions.standby, standby: plan.regions.primary } };
+      const during: During = async (fn, work) => {
+        const before = MOCKS.map((m) => m.calls().length);
+        try {
+          return await work();
+        } finally {
+          recorded.push(...(await callsSince(before, fn, back)));
+        }
+      };
+      await recordWayBack(plan, { during, mocks: MOCKS, lambda });
+    }
+  }, 60_000);
+
+  it('records the way back: observe, preserve, rebuild, fence the writer, promote the rebuilt replica', () => {
+    const actions = new Set(recorded.map((r) => `${r.fn} ${r.call.service}:${r.call.command.replace(/Command$/, '')}`));
+    for (const action of [
+      'prepare rds:DescribeDBInstances',
+      'failback rds:CreateDBSnapshot',
+      'failback rds:DescribeDBSnapshots',
+      'failback rds:CreateDBInstanceReadReplica',
+      'failback rds:DescribeDBInstances',
+      'checkLag cloudwatch:GetMetricData',
+      'fence rds:ModifyDBParameterGroup',
+      'promote rds:PromoteReadReplica',
+    ]) {
+      expect(actions).toContain(action);
+    }
+  });
+
+  it("allows every call on the plan's own resources, and denies the same calls on another's", async () => {
+    const resolved = resolvePolicies(template, region, STAGE);
+    const refused: string[] = [];
+    const allowed: string[] = [];
+    for (const { fn, call } of recorded) {
+      const policies = resolved.policiesOf(roleLogicalId(fn));
+      for (const request of iamRequestsOf(call)) {
+        const verdict = await simulate(policies, request, call.accountId);
+        if (verdict !== 'Allowed') refused.push(`${fn}: ${request.action} on ${request.resource}: ${verdict}`);
+        const other = elsewhere(request);
+        if (other && (await simulate(policies, other, call.accountId)) === 'Allowed') {
+          allowed.push(`${fn}: ${other.action} on ${other.resource}`);
+        }
+      }
+    }
+    expect([...new Set(refused)]).toEqual([]);
+    expect([...new Set(allowed)]).toEqual([]);
   });
 });

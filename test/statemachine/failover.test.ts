@@ -24,6 +24,7 @@ import {
 
 const HAPPY_PATH = [
   'Prepare',
+  'RebuildNeeded?',
   'ApprovalRequired?',
   'NotifyStarted',
   'CheckLag',

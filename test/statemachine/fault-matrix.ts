@@ -6,6 +6,8 @@
 import { GetMetricDataCommand, InternalServiceFault, InvalidParameterValueException } from '@aws-sdk/client-cloudwatch';
 import { InternalException, PutEventsCommand, ThrottlingException } from '@aws-sdk/client-eventbridge';
 import {
+  CreateDBInstanceReadReplicaCommand,
+  CreateDBSnapshotCommand,
   DBParameterGroupNotFoundFault,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -29,8 +31,11 @@ import {
 } from '@aws-sdk/client-route-53';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { AuthorizationErrorException, PublishCommand, ThrottledException } from '@aws-sdk/client-sns';
+import { rdsPairFor } from '#adapters/database/index.js';
 import type { PlanInput } from '#core/plan.js';
+import * as prepare from '#functions/prepare.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
+import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
 import { COMPONENTS, platformPlan, platformWorld } from './components-world.js';
 import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
 import {
@@ -113,6 +118,37 @@ export const FEATURE_STORE_PLANNED: Scenario = {
     });
     route53World({ initial: 'feature-store.abc123.us-west-2.rds.amazonaws.com' });
   },
+  ends: { status: 'SUCCEEDED' },
+};
+
+/** The RDS world after a failover, on the real clock: the replica it builds replicates at once, its lag reads 0. */
+const wayBackWorld = () => {
+  new RdsFailbackWorld(
+    { now: () => Date.now(), advance: () => undefined },
+    rdsFailbackDefaults({
+      creatingMs: 0,
+      snapshotMs: 0,
+      parameterApplyMs: 0,
+      openTransactionMs: 0,
+      promotion: { modifyingMs: 0, rebootingMs: 0 },
+    }),
+  );
+  lagMetrics(() => 0);
+  route53World({ initial: 'feature-store-replica.abc123.us-east-2.rds.amazonaws.com' });
+};
+
+/** The way back of the feature-store plan (RDS): Preserve, Rebuild and RebuildStatus run, then the planned run back. */
+export const FEATURE_STORE_FAILBACK: Scenario = {
+  name: 'feature-store, failback: preserve, rebuild, run back',
+  input: runInput({ plan: 'feature-store', mode: 'planned', trigger: { kind: 'failback', source: 'dr-failover CLI' } }),
+  handlers: {
+    prepare: prepare.createHandler({
+      now: () => new Date(),
+      plans: () => new Map([['feature-store', upsertVariant('plans/feature-store.yml')]]),
+      rdsPair: rdsPairFor,
+    }),
+  },
+  world: wayBackWorld,
   ends: { status: 'SUCCEEDED' },
 };
 
@@ -227,6 +263,9 @@ const changeRecord = { mock: route53, command: ChangeResourceRecordSetsCommand }
 const testDnsAnswer = { mock: route53, command: TestDNSAnswerCommand };
 const listExecutions = { mock: sfn, command: ListExecutionsCommand };
 const modifyGroup = { mock: rds, command: ModifyDBParameterGroupCommand };
+const createSnapshot = { mock: rds, command: CreateDBSnapshotCommand };
+const createReplica = { mock: rds, command: CreateDBInstanceReadReplicaCommand };
+const describeInstances = { mock: rds, command: DescribeDBInstancesCommand };
 
 /** The notification calls refused for good (IAM), as every Task that notifies can meet them. */
 const putEventsDenied: TerminalFault = {
@@ -259,6 +298,73 @@ export const ROWS: Record<string, TaskRow> = {
         label: 'ListExecutions AccessDeniedException',
         expect: 'AwsRequestFailedError',
         aws: { label: 'ListExecutions AccessDeniedException', ...listExecutions, error: () => accessDenied() },
+      },
+    ],
+  },
+  Preserve: {
+    kind: 'step',
+    scenario: FEATURE_STORE_FAILBACK,
+    transient: [
+      { label: 'CreateDBSnapshot Throttling', ...createSnapshot, error: () => throttling('Throttling') },
+      {
+        label: 'CreateDBSnapshot InternalFailure (500)',
+        ...createSnapshot,
+        error: () => serverError('InternalFailure'),
+      },
+      {
+        label: 'CreateDBSnapshot InvalidDBInstanceState (the old primary not yet available)',
+        ...createSnapshot,
+        error: () => new InvalidDBInstanceStateFault({ $metadata: { httpStatusCode: 400 }, message: 'rebooting' }),
+      },
+    ],
+    terminal: [
+      {
+        label: 'CreateDBSnapshot AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: { label: 'CreateDBSnapshot AccessDenied', ...createSnapshot, error: () => accessDenied('AccessDenied') },
+      },
+    ],
+    mutating: [CreateDBSnapshotCommand],
+  },
+  Rebuild: {
+    kind: 'step',
+    scenario: FEATURE_STORE_FAILBACK,
+    transient: [
+      { label: 'CreateDBInstanceReadReplica Throttling', ...createReplica, error: () => throttling('Throttling') },
+      {
+        label: 'CreateDBInstanceReadReplica InternalFailure (500)',
+        ...createReplica,
+        error: () => serverError('InternalFailure'),
+      },
+    ],
+    terminal: [
+      {
+        label: 'CreateDBInstanceReadReplica AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: {
+          label: 'CreateDBInstanceReadReplica AccessDenied',
+          ...createReplica,
+          error: () => accessDenied('AccessDenied'),
+        },
+      },
+    ],
+    mutating: [CreateDBInstanceReadReplicaCommand],
+  },
+  RebuildStatus: {
+    kind: 'step',
+    scenario: FEATURE_STORE_FAILBACK,
+    transient: [
+      { label: 'DescribeDBInstances Throttling', ...describeInstances, error: () => throttling('Throttling') },
+    ],
+    terminal: [
+      {
+        label: 'DescribeDBInstances AccessDenied',
+        expect: 'AwsRequestFailedError',
+        aws: {
+          label: 'DescribeDBInstances AccessDenied',
+          ...describeInstances,
+          error: () => accessDenied('AccessDenied'),
+        },
       },
     ],
   },
@@ -619,6 +725,9 @@ export const ROWS: Record<string, TaskRow> = {
 /** The main line of a run, in order: a failing Task must leave every later one unrun. */
 export const MAIN_LINE = [
   'Prepare',
+  'Preserve',
+  'Rebuild',
+  'RebuildStatus',
   'ApproveFailover',
   'NotifyStarted',
   'CheckLag',
@@ -636,6 +745,8 @@ export const MAIN_LINE = [
 
 /** The Task that sends each mutating command. */
 export const MUTATED_BY: Record<string, string> = {
+  CreateDBSnapshot: 'Preserve',
+  CreateDBInstanceReadReplica: 'Rebuild',
   ModifyDBParameterGroup: 'Fence',
   FailoverGlobalCluster: 'Promote',
   SwitchoverGlobalCluster: 'Promote',

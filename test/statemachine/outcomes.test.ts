@@ -192,8 +192,9 @@ describe('failover state machine outcomes', () => {
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visited.slice(0, 5)).toEqual([
+    expect(run.visited.slice(0, 6)).toEqual([
       'Prepare',
+      'RebuildNeeded?',
       'ApprovalRequired?',
       'ApproveFailover',
       'Approved?',

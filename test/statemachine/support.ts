@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  CreateDBInstanceReadReplicaCommand,
+  CreateDBSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
@@ -402,6 +404,8 @@ export const publishedTypes = (): string[] =>
  * (PutEvents, Publish) are not in it: announcing a refused run is expected.
  */
 export const MUTATING_COMMANDS = [
+  CreateDBSnapshotCommand,
+  CreateDBInstanceReadReplicaCommand,
   FailoverGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
   PromoteReadReplicaCommand,

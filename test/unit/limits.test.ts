@@ -5,8 +5,11 @@ import {
   EARLY_TIMEOUT_MS,
   FENCE_TIMEOUT_MAX_SECONDS,
   FUNCTION_TIMEOUT_SECONDS,
+  longestFailback,
   longestRun,
   MAX_RUN_SECONDS,
+  REBUILD_CHECK_INTERVAL_SECONDS,
+  REBUILD_MAX_CHECKS,
   TASK_BOUNDS,
   worstTaskSeconds,
 } from '#core/limits.js';
@@ -124,6 +127,30 @@ describe('longestRun', () => {
       plan.dns.ttl + 90 + plan.dnsSync.statusCheckIntervalSeconds + worstTaskSeconds('Verify'),
     );
     expect(longestRun(plan).parts.map((p) => p.field)).not.toContain('traffic.verify.allowanceSeconds');
+  });
+
+  it("adds an RDS failback's rebuild loop to a planned run back that asks nobody and checks lag for 5 minutes", () => {
+    // Prepare
+    const rds = loadPlanCatalog('plans').get('feature-store');
+    const aurora = loadPlanCatalog('plans').get('orders');
+
+    // Act
+    const failback = rds ? longestFailback(rds) : undefined;
+
+    // Assess: Preserve and Rebuild at their worst, then every RebuildStatus check a run allows, a minute apart.
+    const rebuild = failback?.parts.find((p) => p.field === 'failback rebuild')?.seconds;
+    expect(rebuild).toBe(
+      worstTaskSeconds('Preserve') +
+        worstTaskSeconds('Rebuild') +
+        REBUILD_MAX_CHECKS * (REBUILD_CHECK_INTERVAL_SECONDS + worstTaskSeconds('RebuildStatus')),
+    );
+    // 15 s apart, the lag is checked 20 times (5 minutes), not the plan's 4; no approval on the way back.
+    expect(failback?.parts.find((p) => p.field === 'rpo.maxLagChecks')?.seconds).toBe(
+      20 * worstTaskSeconds('CheckLag') + 19 * 15,
+    );
+    expect(failback?.parts.map((p) => p.field)).not.toContain('trigger.automatic');
+    expect(failback?.seconds).toBeLessThan(MAX_RUN_SECONDS);
+    expect(aurora && longestFailback(aurora)).toBeUndefined();
   });
 
   it('fits every shipped plan inside the state machine timeout', () => {

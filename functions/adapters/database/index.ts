@@ -1,5 +1,6 @@
 import type { Plan } from '#core/plan.js';
-import type { DatabaseFailover, PairObserver } from '#core/ports.js';
+import type { DatabaseFailover, FailbackRebuilder, PairObserver, RdsPairObserver } from '#core/ports.js';
+import type { FailoverState } from '#core/state.js';
 
 /**
  * Maps a plan's `kind` to its adapter. Adapters are imported on first use, so a step pays at cold start only
@@ -27,4 +28,19 @@ export const pairFor = async (plan: Plan): Promise<PairObserver | undefined> => 
   if (plan.database.kind !== 'postgres') return undefined;
   const { PostgresPair } = await import('./postgres-pair.js');
   return new PostgresPair({ ...plan, database: plan.database });
+};
+
+/** The observer of an RDS pair for the way back (Prepare, failback runs only); none for the other kinds. */
+export const rdsPairFor = async (plan: Plan): Promise<RdsPairObserver | undefined> => {
+  if (plan.database.kind !== 'rds-instance') return undefined;
+  const { RdsPair } = await import('./rds-pair.js');
+  return new RdsPair({ ...plan, database: plan.database });
+};
+
+/** The way back's actions for a failback run's state (its plan oriented from the promoted replica). */
+export const failbackFor = async (
+  state: FailoverState & { failback: NonNullable<FailoverState['failback']> },
+): Promise<FailbackRebuilder> => {
+  const { RdsFailback } = await import('./rds-failback.js');
+  return RdsFailback.of(state);
 };

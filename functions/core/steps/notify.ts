@@ -192,6 +192,20 @@ const BODIES: Partial<Record<FailoverEvent['type'], EventBody>> = {
   'Approval Required': approvalRequired,
 };
 
+/** What an RDS way back preserved and rebuilt, for every notification of a failback run. */
+const wayBackDetail = (failback: NonNullable<FailoverState['failback']>, plan: Plan) => {
+  const { preserved, rebuilt } = failback;
+  const replica = plan.database.kind === 'rds-instance' ? plan.database.replicaInstanceArn : 'the rebuilt replica';
+  return {
+    preserved: preserved
+      ? `old primary ${failback.oldPrimaryArn}: snapshot ${preserved.id} (${preserved.status}); the instance itself is kept as it was`
+      : `old primary ${failback.oldPrimaryArn}: kept as it was, not snapshotted by this run (${failback.rebuild === 'replicating' ? 'the replica was already replicating' : 'not reached'})`,
+    rebuilt: rebuilt
+      ? `${replica}: ${rebuilt.state}${rebuilt.outcome ? ` (${rebuilt.outcome})` : ''} after ${rebuilt.checks} checks: ${rebuilt.detail}`
+      : `${replica}: ${failback.rebuild === 'replicating' ? 'found replicating by Prepare' : 'not built by this run'}`,
+  };
+};
+
 /** Builds the notification for a step of the run. Pure. */
 export const buildEvent = (
   step: string,
@@ -207,6 +221,7 @@ export const buildEvent = (
   const overridden = state.run?.cooldownOverridden;
   const detail: Record<string, unknown> = {
     ...(c.plan ? { regions: c.plan.regions } : {}),
+    ...(state.failback && c.plan ? { wayBack: wayBackDetail(state.failback, c.plan) } : {}),
     ...(overridden ? { cooldownOverridden: overridden } : {}),
     ...(c.input?.trigger ? { trigger: c.input.trigger } : {}),
     ...body.detail,

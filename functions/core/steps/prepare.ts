@@ -1,8 +1,10 @@
 import { type Direction, observedWriter, orientPlan } from '../direction.js';
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '../errors.js';
+import { rdsWayBack } from '../failback.js';
 import { parseExecutionInput } from '../input.js';
+import { failbackRpo } from '../limits.js';
 import type { Plan } from '../plan.js';
-import type { ExecutionLister, PairObserver } from '../ports.js';
+import type { ExecutionLister, PairObserver, RdsPairObserver } from '../ports.js';
 import { redactString } from '../redact.js';
 import { collectPlanRuns, decideRun, stateMachineArnOf } from '../runs.js';
 import { type FailoverState, recordStep } from '../state.js';
@@ -15,6 +17,8 @@ export type PrepareDeps = Pick<StepDeps, 'now' | 'plans' | 'region'> & {
    * answer of undefined, keeps the plan's own direction.
    */
   pair?: (plan: Plan) => Promise<PairObserver | undefined>;
+  /** Observes an RDS pair for the way back (core/failback.ts): failback runs only. */
+  rdsPair?: (plan: Plan) => Promise<RdsPairObserver | undefined>;
   /** The executions of the state machine this run belongs to (its ARN is derived from the execution's). */
   runs: (stateMachineArn: string) => ExecutionLister;
   /** Warms the functions the run will call (core/warm-up.ts); none in the lab. */
@@ -60,14 +64,25 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     const known = [...plans.keys()].sort().join(', ') || '(none deployed)';
     throw new InvalidInputError('plan', `unknown plan "${input.plan}"; deployed plans: ${known}`);
   }
-  // Which way the run goes is observed before anything changes: the plan from its current writer.
-  const direction = await observeDirection(written, deps);
   const failback = input.trigger?.kind === 'failback';
+  if (failback && written.components) {
+    // A component names one direction (its buckets' replication, its access point's routes, the standby's capacity).
+    throw new InvalidInputError(
+      'trigger.kind',
+      `failback of plan ${written.name} refused: a plan with components cannot be failed back yet (each component names the way out only); fail its database back with a plan without components`,
+    );
+  }
+  // Which way the run goes is observed before anything changes: the plan from its current writer.
+  const wayBack = failback ? await observeRdsWayBack(written, input.mode, deps) : undefined;
+  const direction = wayBack?.direction ?? (await observeDirection(written, deps));
   if (failback) refuseFailbackUnlessRebuilt(written.name, input.mode, direction);
   const oriented = direction ? orientPlan(written, direction.writer) : written;
   // The way back is never urgent: a lag unknown or over the RPO after the plan's checks aborts it, whatever the
   // plan says for an incident (proceed, or ask someone).
-  const plan = failback ? { ...oriented, rpo: { ...oriented.rpo, onExceeded: 'abort' as const } } : oriented;
+  // An RDS way back also waits for lag 0 (failbackRpo): the rebuilt replica must have every commit.
+  const plan = !failback
+    ? oriented
+    : { ...oriented, rpo: wayBack ? failbackRpo(oriented.rpo) : { ...oriented.rpo, onExceeded: 'abort' as const } };
   if (deps.region !== undefined && plan.regions.standby !== deps.region) {
     // A run from any other region would depend on the region it is failing over from or to.
     throw new InvalidInputError(
@@ -106,6 +121,7 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
       ...(warmUp && warmUp.warmed.length + warmUp.failed.length > 0 ? { warmUp } : {}),
     },
     timeline: [],
+    ...(wayBack ? { failback: wayBack.failback } : {}),
   };
   const how = `${input.dryRun ? 'dry-run ' : ''}${input.mode} failover of ${plan.name}`;
   const seen = direction
@@ -176,6 +192,38 @@ const refuseFailbackUnlessRebuilt = (plan: string, mode: string, direction: Dire
       `failback of plan ${plan} refused: ${seen}; rebuild the old primary as the current writer's streaming standby first`,
     );
   }
+};
+
+/**
+ * An RDS plan's way back as Prepare finds it (core/failback.ts): the direction (from the promoted replica), and what
+ * the state machine still has to do (preserve and rebuild, unless the rebuilt replica already replicates). Refused,
+ * nothing changed, without the replica's parameter group (the run back could not fence the writer).
+ */
+const observeRdsWayBack = async (
+  plan: Plan,
+  mode: string,
+  deps: PrepareDeps,
+): Promise<{ direction: Direction; failback: NonNullable<FailoverState['failback']> } | undefined> => {
+  const db = plan.database;
+  if (db.kind !== 'rds-instance' || mode !== 'planned') return undefined;
+  const observer = await deps.rdsPair?.(plan);
+  if (!observer) return undefined;
+  if (!db.replicaFenceParameterGroupName) {
+    throw new InvalidInputError(
+      'plan',
+      `failback of plan ${plan.name} refused: database.replicaFenceParameterGroupName is not set, so the run back ` +
+        'could not fence the current writer (a planned run never promotes over a writable primary)',
+    );
+  }
+  const { stage, observed } = rdsWayBack({ ...plan, database: db }, await observer.observe());
+  return {
+    direction: { writer: 'standby', observed: `${observed}; way back: ${stage}` },
+    failback: {
+      rebuild: stage,
+      oldPrimaryArn: db.sourceInstanceArn,
+      ...(db.rebuildKmsKeyArn ? { kmsKeyArn: db.rebuildKmsKeyArn } : {}),
+    },
+  };
 };
 
 /** The observed direction of the plan's pair, where its kind is observed; AmbiguousTopologyError when unclear. */

@@ -93,7 +93,7 @@ describe('dr-failover failback', () => {
 
     // Assess
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/supported for postgres plans only; for RDS and Aurora write a fail-back plan/);
+    expect(out.stderr).toMatch(/supported for postgres and rds-instance plans only; for Aurora write a fail-back plan/);
     expect(out.stderr).toContain('nothing was started');
     expect(sfn.calls()).toHaveLength(0);
   });

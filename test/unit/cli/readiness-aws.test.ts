@@ -192,7 +192,7 @@ describe('dr-failover readiness against AWS', () => {
     expect(lambda).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, {
       FunctionName: 'dr-failover-dev-promote',
     });
-    expect(lambda).toHaveReceivedCommandTimes(GetFunctionConfigurationCommand, 12);
+    expect(lambda).toHaveReceivedCommandTimes(GetFunctionConfigurationCommand, 13);
   });
 
   it('prints the report as JSON and exits 1 when a check is CRITICAL', async () => {
