@@ -79,6 +79,9 @@ describe('RDS failback through the state machine, on the simulated RDS', () => {
     // Assess: the old primary snapshotted under the run's name, the replica built from the writer's ARN, promoted.
     expect(result.error ?? '').toBe('');
     expect(result.status).toBe('SUCCEEDED');
+    // People hear of the run before the rebuild changes anything (it takes half an hour): Failover Started first.
+    expect(result.visited.indexOf('Preserve')).toBeGreaterThan(result.visited.indexOf('NotifyStarted'));
+    expect(result.visited.indexOf('NotifyStarted')).toBeGreaterThan(0);
     expect(world.snapshots()).toStrictEqual({
       'feature-store-preserved-feature-store-failback-20261207T1600Z': 'feature-store',
     });

@@ -190,7 +190,6 @@ describe('approval: a person answers, or the plan deadline does', () => {
     expect(run.error).toBe('ApprovalDeniedError');
     expect(run.visited).toEqual([
       'Prepare',
-      'RebuildNeeded?',
       'ApprovalRequired?',
       'ApproveFailover',
       'Approved?',
@@ -257,14 +256,7 @@ describe('approval: a person answers, or the plan deadline does', () => {
     // Assess
     expect(due.map((t) => t.ms)).toEqual([DEADLINE.getTime() - ASKED_AT.getTime()]);
     expect(run.error).toBe('ApprovalTimedOutError');
-    expect(run.visited).toEqual([
-      'Prepare',
-      'RebuildNeeded?',
-      'ApprovalRequired?',
-      'ApproveFailover',
-      'NotifyAborted',
-      'Aborted',
-    ]);
+    expect(run.visited).toEqual(['Prepare', 'ApprovalRequired?', 'ApproveFailover', 'NotifyAborted', 'Aborted']);
     expect(cloudwatch.calls()).toHaveLength(0);
     expect(mutatingCommandsSent()).toEqual([]);
     expect(publishedTypes()).toEqual(['Approval Required', 'Failover Aborted']);

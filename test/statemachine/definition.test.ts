@@ -78,7 +78,7 @@ describe('statemachines/failover.asl.yaml', () => {
     for (const [name, state] of tasks) {
       const last = state.Catch?.at(-1)?.Next;
       if (name.startsWith('Notify')) {
-        expect(['CheckLag', 'Succeeded', 'Failed', 'Aborted'], name).toContain(last);
+        expect(['RebuildNeeded?', 'Succeeded', 'Failed', 'Aborted'], name).toContain(last);
       } else if (ITERATION_TASKS.includes(name)) {
         expect(last, name).toBe('ComponentEnded');
       } else {

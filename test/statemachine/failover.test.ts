@@ -24,9 +24,9 @@ import {
 
 const HAPPY_PATH = [
   'Prepare',
-  'RebuildNeeded?',
   'ApprovalRequired?',
   'NotifyStarted',
+  'RebuildNeeded?',
   'CheckLag',
   'LagWithinRpo?',
   'Fence',

@@ -725,11 +725,11 @@ export const ROWS: Record<string, TaskRow> = {
 /** The main line of a run, in order: a failing Task must leave every later one unrun. */
 export const MAIN_LINE = [
   'Prepare',
+  'ApproveFailover',
+  'NotifyStarted',
   'Preserve',
   'Rebuild',
   'RebuildStatus',
-  'ApproveFailover',
-  'NotifyStarted',
   'CheckLag',
   'CheckComponentGates',
   'ApproveLagExceeded',

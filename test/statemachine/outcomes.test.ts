@@ -194,11 +194,11 @@ describe('failover state machine outcomes', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited.slice(0, 6)).toEqual([
       'Prepare',
-      'RebuildNeeded?',
       'ApprovalRequired?',
       'ApproveFailover',
       'Approved?',
       'NotifyStarted',
+      'RebuildNeeded?',
     ]);
     expect(publishedTypes()[0]).toBe('Approval Required');
   });
