@@ -10,19 +10,18 @@ import {
   type DBInstance,
   DBInstanceAlreadyExistsFault,
   DBInstanceNotFoundFault,
-  DBParameterGroupNotFoundFault,
   DBSnapshotAlreadyExistsFault,
   DBSnapshotNotFoundFault,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   InvalidDBInstanceStateFault,
   ModifyDBParameterGroupCommand,
-  type Parameter,
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { rds } from '../statemachine/support.js';
 import type { Clock } from './clock.js';
 import { CloudWatchWorld } from './cloudwatch.js';
+import { ReadOnlyParameterGroup } from './parameter-group.js';
 
 const MINUTE = 60_000;
 
@@ -81,12 +80,13 @@ export class RdsFailbackWorld {
   #replicaCreatedAt: number | undefined;
   #replicaRequests: { SourceDBInstanceIdentifier?: string; KmsKeyId?: string }[] = [];
   #promotedAt: number | undefined;
-  #readOnlyRequestedAt: number | undefined;
+  readonly #group: ReadOnlyParameterGroup;
   readonly #snapshots = new Map<string, { instance: string; at: number }>();
 
   constructor(clock: Clock, options: RdsFailbackWorldOptions, metrics = new CloudWatchWorld(clock)) {
     this.#clock = clock;
     this.#o = options;
+    this.#group = new ReadOnlyParameterGroup(clock, options.writer.parameterGroup, options);
     this.#start = clock.now();
     rds.on(DescribeDBInstancesCommand).callsFake((i) => ({ DBInstances: [this.#describe(i.DBInstanceIdentifier)] }));
     rds
@@ -97,7 +97,7 @@ export class RdsFailbackWorld {
     rds.on(PromoteReadReplicaCommand).callsFake((i) => this.#promote(i.DBInstanceIdentifier));
     rds
       .on(ModifyDBParameterGroupCommand)
-      .callsFake((i) => this.#modifyParameterGroup(i.DBParameterGroupName, i.Parameters ?? []));
+      .callsFake((i) => this.#group.modify(i.DBParameterGroupName, i.Parameters ?? []));
     this.#publishReplicaLag(metrics);
   }
 
@@ -133,7 +133,9 @@ export class RdsFailbackWorld {
         DBInstanceStatus: 'available',
         BackupRetentionPeriod: writer.backupRetentionPeriod,
         StorageEncrypted: writer.encrypted,
-        DBParameterGroups: [{ DBParameterGroupName: writer.parameterGroup, ParameterApplyStatus: this.#applyStatus() }],
+        DBParameterGroups: [
+          { DBParameterGroupName: writer.parameterGroup, ParameterApplyStatus: this.#group.applyStatus() },
+        ],
         ...(this.#replicaCreatedAt !== undefined && !this.#promotedAt
           ? { ReadReplicaDBInstanceIdentifiers: [rebuilt.arn] }
           : {}),
@@ -250,33 +252,10 @@ export class RdsFailbackWorld {
 
   // ---------------------------------------------------------------- the writer's fence and its writes
 
-  /** As test/aws-world/rds.ts: `applying`, then `in-sync` (API_DBParameterGroupStatus). */
-  #modifyParameterGroup(name: string | undefined, parameters: Parameter[]) {
-    if (name !== this.#o.writer.parameterGroup) {
-      throw new DBParameterGroupNotFoundFault({ $metadata: {}, message: `DBParameterGroup ${name} not found.` });
-    }
-    const readOnly = parameters.some(
-      (p) => p.ParameterName === 'default_transaction_read_only' && p.ParameterValue === '1',
-    );
-    if (readOnly && this.#readOnlyRequestedAt === undefined) this.#readOnlyRequestedAt = this.#clock.now();
-    return { DBParameterGroupName: name };
-  }
-
-  #applyStatus(): string {
-    const at = this.#readOnlyRequestedAt;
-    return at !== undefined && this.#clock.now() < at + this.#o.parameterApplyMs ? 'applying' : 'in-sync';
-  }
-
-  /** Transactions open when read-only applies may still commit (https://postgresqlco.nf/doc/en/param/transaction_read_only/). */
-  #writesEndAt(): number {
-    const at = this.#readOnlyRequestedAt;
-    return at === undefined ? Infinity : at + this.#o.parameterApplyMs + this.#o.openTransactionMs;
-  }
-
   #acknowledged(at: number): number {
     return Math.max(
       0,
-      Math.floor(((Math.min(at, this.#writesEndAt()) - this.#start) / 1000) * this.#o.writesPerSecond),
+      Math.floor(((Math.min(at, this.#group.writesEndAt()) - this.#start) / 1000) * this.#o.writesPerSecond),
     );
   }
 
@@ -293,7 +272,9 @@ export class RdsFailbackWorld {
         const replicatingFrom = (this.#replicaCreatedAt ?? Infinity) + this.#o.creatingMs;
         if (m < replicatingFrom || (this.#promotedAt !== undefined && m >= this.#promotedAt)) return undefined;
         // Whole seconds: a replay less than a second behind reads 0 while writes go on.
-        return m - this.#o.replicaBehindMs >= this.#writesEndAt() ? 0 : Math.floor(this.#o.replicaBehindMs / 1000);
+        return m - this.#o.replicaBehindMs >= this.#group.writesEndAt()
+          ? 0
+          : Math.floor(this.#o.replicaBehindMs / 1000);
       },
       sampleEveryMs: MINUTE,
       publishDelayMs: 2 * MINUTE,

@@ -6,16 +6,15 @@
 import {
   type DBInstance,
   DBInstanceNotFoundFault,
-  DBParameterGroupNotFoundFault,
   DescribeDBInstancesCommand,
   InvalidDBInstanceStateFault,
   ModifyDBParameterGroupCommand,
-  type Parameter,
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { rds } from '../statemachine/support.js';
 import type { Clock } from './clock.js';
 import { CloudWatchWorld } from './cloudwatch.js';
+import { ReadOnlyParameterGroup } from './parameter-group.js';
 
 const MINUTE = 60_000;
 
@@ -65,12 +64,13 @@ export class RdsWorld {
   #promotion: { at: number; retentionDays: number } | undefined;
   #promotionRequests = 0;
   #replicationBrokenAt: number | undefined;
-  #readOnlyRequestedAt: number | undefined;
+  readonly #group: ReadOnlyParameterGroup;
   readonly #answerAfterAccept: Error[] = [];
 
   constructor(clock: Clock, options: RdsWorldOptions, metrics = new CloudWatchWorld(clock)) {
     this.#clock = clock;
     this.#o = options;
+    this.#group = new ReadOnlyParameterGroup(clock, options.source.parameterGroup, options);
     // Writes and replication have been going on for an hour when the test starts.
     this.#start = clock.now() - 60 * MINUTE;
     rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => ({
@@ -79,7 +79,7 @@ export class RdsWorld {
     rds.on(PromoteReadReplicaCommand).callsFake((input) => this.#promote(input));
     rds
       .on(ModifyDBParameterGroupCommand)
-      .callsFake((input) => this.#modifyParameterGroup(input.DBParameterGroupName, input.Parameters ?? []));
+      .callsFake((input) => this.#group.modify(input.DBParameterGroupName, input.Parameters ?? []));
     this.#publishReplicaLag(metrics);
   }
 
@@ -100,7 +100,7 @@ export class RdsWorld {
 
   /** Commits the source acknowledged to applications so far. */
   acknowledgedCommits(at = this.#clock.now()): number {
-    const until = Math.min(at, this.#writesEndAt());
+    const until = Math.min(at, this.#group.writesEndAt());
     return Math.max(0, Math.floor(((until - this.#start) / 1000) * this.#o.writesPerSecond));
   }
 
@@ -173,7 +173,9 @@ export class RdsWorld {
         DBInstanceIdentifier: source.id,
         DBInstanceArn: source.arn,
         DBInstanceStatus: 'available',
-        DBParameterGroups: [{ DBParameterGroupName: source.parameterGroup, ParameterApplyStatus: this.#applyStatus() }],
+        DBParameterGroups: [
+          { DBParameterGroupName: source.parameterGroup, ParameterApplyStatus: this.#group.applyStatus() },
+        ],
         ...(this.#isReplica(now) ? { ReadReplicaDBInstanceIdentifiers: [replica.arn] } : {}),
       };
     }
@@ -203,40 +205,6 @@ export class RdsWorld {
     return { DBInstance: this.#describe(this.#o.replica.id) };
   }
 
-  // ---------------------------------------------------------------- the source and its parameter group
-
-  /**
-   * ModifyDBParameterGroup with ApplyMethod `immediate` applies a dynamic parameter to the instances of the group
-   * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBParameterGroup.html), not at once: the
-   * instance's DBParameterGroupStatus reads `applying` until it is `in-sync`
-   * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBParameterGroupStatus.html).
-   */
-  #modifyParameterGroup(name: string | undefined, parameters: Parameter[]) {
-    if (name !== this.#o.source.parameterGroup) {
-      throw new DBParameterGroupNotFoundFault({ $metadata: {}, message: `DBParameterGroup ${name} not found.` });
-    }
-    const readOnly = parameters.some(
-      (p) => p.ParameterName === 'default_transaction_read_only' && p.ParameterValue === '1',
-    );
-    if (readOnly && this.#readOnlyRequestedAt === undefined) this.#readOnlyRequestedAt = this.#clock.now();
-    return { DBParameterGroupName: name };
-  }
-
-  #applyStatus(): string {
-    const requested = this.#readOnlyRequestedAt;
-    return requested !== undefined && this.#clock.now() < requested + this.#o.parameterApplyMs ? 'applying' : 'in-sync';
-  }
-
-  /**
-   * default_transaction_read_only makes new transactions read-only once applied; transactions already open
-   * keep their setting and may still commit: each transaction takes default_transaction_read_only when it begins
-   * (https://postgresqlco.nf/doc/en/param/transaction_read_only/).
-   */
-  #writesEndAt(): number {
-    if (this.#readOnlyRequestedAt === undefined) return Infinity;
-    return this.#readOnlyRequestedAt + this.#o.parameterApplyMs + this.#o.openTransactionMs;
-  }
-
   // ---------------------------------------------------------------- CloudWatch
 
   /**
@@ -258,7 +226,7 @@ export class RdsWorld {
 
   /** The worst lag in the minute starting at `m`: 0 once the replica has replayed every acknowledged commit. */
   #lagSecondsDuring(m: number): number {
-    const caughtUp = m - this.#o.replicaBehindMs >= this.#writesEndAt();
+    const caughtUp = m - this.#o.replicaBehindMs >= this.#group.writesEndAt();
     return caughtUp ? 0 : this.#o.replicaBehindMs / 1000;
   }
 }

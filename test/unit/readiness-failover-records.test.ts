@@ -191,6 +191,29 @@ describe('the failover-records and dns checks in a readiness run', () => {
     );
   });
 
+  it('reads the take-over alarm once for the traffic and failover-records checks of one run', async () => {
+    let reads = 0;
+    const report = await runReadinessChecks(
+      HEALTH,
+      {
+        probes: probes({
+          traffic: async () => {
+            reads += 1;
+            return { alarmState: 'OK', detail: 'take-over alarm OK' };
+          },
+          failoverRecords: async () => healthyFailoverRecords(HEALTH),
+        }),
+        now: () => NOW,
+      },
+      { only: ['traffic', 'failover-records'] },
+    );
+    expect(report.checks.map((c) => [c.check, c.status])).toEqual([
+      ['traffic', 'OK'],
+      ['failover-records', 'OK'],
+    ]);
+    expect(reads).toBe(1);
+  });
+
   it('runs for data-plane plans on Route 53 only, and gives the take-over alarm’s state to the judgement', async () => {
     const upsert = await runReadinessChecks(featureStore, { probes: probes({}), now: () => NOW });
     expect(upsert.checks.map((c) => c.check)).not.toContain('failover-records');

@@ -122,6 +122,12 @@ const judgeFailoverAnswer = (
 
 const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
   const { probes, now } = deps;
+  // The traffic and failover-records checks both need the traffic mechanism's state: one read serves both.
+  let trafficRead: ReturnType<typeof probes.traffic> | undefined;
+  const traffic = () => {
+    trafficRead ??= probes.traffic();
+    return trafficRead;
+  };
   return [
     { check: 'standby', scope: 'standby', run: async () => evaluateStandby(await probes.standby()) },
     { check: 'replication-lag', scope: 'standby', run: async () => evaluateLag(await probes.replicationLag(), plan) },
@@ -146,7 +152,7 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
       scope: 'standby',
       run: async () => evaluateAlarms(await probes.alarms(), plan, now()),
     },
-    { check: 'traffic', scope: 'standby', run: async () => evaluateTraffic(plan, await probes.traffic()) },
+    { check: 'traffic', scope: 'standby', run: async () => evaluateTraffic(plan, await traffic()) },
     ...(plan.traffic.kind !== 'upsert' && plan.dns.kind === 'route53'
       ? [
           {
@@ -157,7 +163,7 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
               const [records, alarmState] = await Promise.all([
                 probes.failoverRecords(),
                 plan.traffic.kind === 'health-check'
-                  ? probes.traffic().then(
+                  ? traffic().then(
                       (t) => t.alarmState,
                       () => undefined,
                     )
