@@ -6,48 +6,19 @@
  * wiring's own functions for such a plan, exactly as packaging builds them.
  */
 import { describe, expect, it } from 'vitest';
-import { type Plan, parsePlan } from '#core/plan.js';
+import type { Plan } from '#core/plan.js';
 import { wayBackGroupName } from '#core/stack-names.js';
 import { notificationResources } from '#infra/notifications.js';
 import { approvalTimer, functionRoles, roleLogicalId } from '#infra/roles.js';
 import { WAY_BACK_ROLE, wayBackResources, wayBackRoleArn } from '#infra/way-back.js';
+import { gameDayPlan } from '../fixtures/game-day-plan.js';
 import { simulate } from './simulate.js';
 import { resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';
 const ACCOUNT = '111122223333';
 
-const planOf = (name: string, primary: string, roundTrip: boolean): Plan =>
-  parsePlan(
-    {
-      name,
-      accountId: ACCOUNT,
-      regions: { primary, standby: 'eu-west-1' },
-      trigger: {},
-      rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
-      rto: { targetSeconds: 60 },
-      database: {
-        kind: 'postgres',
-        primary: { host: '10.0.1.10', credentials: { secretsManager: `${name}/db` } },
-        standby: { host: '10.1.1.10', credentials: { secretsManager: `${name}/db` } },
-      },
-      dns: {
-        kind: 'local',
-        controlEndpoint: '127.0.0.1:5380',
-        nameserver: '127.0.0.1:5353',
-        recordName: 'db.x.internal',
-        ttl: 1,
-      },
-      notify: { eventBus: 'dr-failover' },
-      gameday: {
-        schedule: 'cron(0 15 ? * WED#1 *)',
-        dryRun: false,
-        mode: 'planned',
-        ...(roundTrip ? { roundTrip: { returnAfterMinutes: 30 } } : {}),
-      },
-    },
-    'test',
-  );
+const planOf = (name: string, primary: string, roundTrip: boolean): Plan => gameDayPlan({ name, primary, roundTrip });
 
 const templateFor = (plans: Plan[]): Template =>
   ({

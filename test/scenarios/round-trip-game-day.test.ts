@@ -8,48 +8,19 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SchedulerReturn } from '#adapters/way-back/scheduler.js';
 import { parseExecutionInput } from '#core/input.js';
-import { parsePlan } from '#core/plan.js';
 import type { FailoverEvent } from '#core/ports.js';
 import type { FailoverState } from '#core/state.js';
 import { notify } from '#core/steps/notify.js';
 import { virtualClock } from '../aws-world/clock.js';
 import { StepFunctionsWorld } from '../aws-world/sfn.js';
+import { gameDayPlan } from '../fixtures/game-day-plan.js';
 import { ALL_MOCKS, schedulerWorld } from '../statemachine/support.js';
 
 const GROUP = 'dr-failover-prod-way-back';
 const OUT = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-prod:ledger-gameday-20261202T1500Z';
 const BACK_MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:dr-failover-prod';
 
-const ledger = parsePlan(
-  {
-    name: 'ledger',
-    accountId: '111122223333',
-    regions: { primary: 'us-east-1', standby: 'eu-west-1' },
-    trigger: {},
-    rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
-    rto: { targetSeconds: 60 },
-    database: {
-      kind: 'postgres',
-      primary: { host: '10.0.1.10', credentials: { env: 'PGPASS' } },
-      standby: { host: '10.1.1.10', credentials: { env: 'PGPASS' } },
-    },
-    dns: {
-      kind: 'local',
-      controlEndpoint: '127.0.0.1:5380',
-      nameserver: '127.0.0.1:5353',
-      recordName: 'db.x.internal',
-      ttl: 1,
-    },
-    notify: { eventBus: 'dr-failover' },
-    gameday: {
-      schedule: 'cron(0 15 ? * WED#1 *)',
-      dryRun: false,
-      mode: 'planned',
-      roundTrip: { returnAfterMinutes: 30 },
-    },
-  },
-  'test',
-);
+const ledger = gameDayPlan();
 
 /** The way out, through Verify: the standby promoted and traffic on it. */
 const wayOut = (): FailoverState => ({

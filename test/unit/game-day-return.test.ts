@@ -2,39 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { formatMessage } from '#adapters/notify/format.js';
 import { gameDayReturn } from '#core/game-day-return.js';
 import { parseExecutionInput } from '#core/input.js';
-import { type Plan, parsePlan } from '#core/plan.js';
+import type { Plan } from '#core/plan.js';
 import type { FailoverState } from '#core/state.js';
 import { buildEvent } from '#core/steps/notify.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { gameDayPlan } from '../fixtures/game-day-plan.js';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-dev:ledger-gameday-20261202T1500Z';
 const NOW = new Date('2026-12-02T15:10:00.000Z');
 
-const ledger: Plan = parsePlan(
-  {
-    name: 'ledger',
-    accountId: '111122223333',
-    regions: { primary: 'us-east-1', standby: 'eu-west-1' },
-    trigger: {},
-    rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
-    rto: { targetSeconds: 60 },
-    database: {
-      kind: 'postgres',
-      primary: { host: '10.0.1.10', credentials: { env: 'PGPASS' } },
-      standby: { host: '10.1.1.10', credentials: { env: 'PGPASS' } },
-    },
-    dns: {
-      kind: 'local',
-      controlEndpoint: '127.0.0.1:5380',
-      nameserver: '127.0.0.1:5353',
-      recordName: 'db.x.internal',
-      ttl: 1,
-    },
-    notify: { eventBus: 'dr-failover' },
-    gameday: { schedule: 'cron(0 15 ? * WED#1 *)', dryRun: false, mode: 'planned' },
-  },
-  'test',
-);
+const ledger: Plan = gameDayPlan({ roundTrip: false });
 
 const gameDay = (dryRun = false) =>
   parseExecutionInput({
