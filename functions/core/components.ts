@@ -90,7 +90,8 @@ export const reportOf = (before: ComponentReport, it: ComponentIteration): Compo
   const base = { ...before, ...(it.progress ? { checks: it.progress.checks, endedAt: it.progress.endedAt } : {}) };
   if (it.error) {
     const said = it.error.Cause ? `: ${causeText(it.error.Cause)}` : '';
-    const world = it.progress ? ` (last seen: ${it.progress.detail})` : '';
+    // An error that already says the world as its call saw it (a component database's) is not followed by it again.
+    const world = it.progress && !said.includes(it.progress.detail) ? ` (last seen: ${it.progress.detail})` : '';
     return { ...base, status: 'failed', error: it.error, detail: `${it.error.Error}${said}${world}`.slice(0, 1000) };
   }
   const status = it.progress?.status === 'dry-run' ? 'dry-run' : 'done';
