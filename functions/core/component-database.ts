@@ -19,6 +19,7 @@ import type { GateVerdict } from './replication-gates.js';
 import { judgeFence } from './steps/database-steps.js';
 
 interface RunContext {
+  plan: string;
   regions: { primary: string; standby: string };
   mode: FailoverMode;
   dryRun: boolean;
@@ -132,9 +133,9 @@ const status: Phase = async ({ c, db }, p) => {
 };
 
 /** UPSERT of its record to its writer: idempotent, and it only ever names the promoted standby. */
-const record: Phase = async ({ c, platform, db }, p) => {
+const record: Phase = async ({ c, run, platform, db }, p) => {
   if (!c.dns) return { ...p, phase: 'done' };
-  const dns = await platform.record({ name: c.name, dns: c.dns });
+  const dns = await platform.record({ name: `${run.plan} (component ${c.name})`, dns: c.dns });
   const target = p.writer ?? (await db.writerEndpoint());
   const change = await dns.point(c.dns.recordName, target, c.dns.ttl);
   const status = change.status ?? 'pending';
@@ -142,9 +143,11 @@ const record: Phase = async ({ c, platform, db }, p) => {
   return { ...p, phase: next, record: { recordName: c.dns.recordName, target, changeId: change.changeId, status } };
 };
 
-const recordStatus: Phase = async ({ c, platform }, p) => {
+const recordStatus: Phase = async ({ c, run, platform }, p) => {
   if (!c.dns || !p.record) return { ...p, phase: 'record' };
-  const status = await (await platform.record({ name: c.name, dns: c.dns })).changeStatus(p.record.changeId);
+  const status = await (await platform.record({ name: `${run.plan} (component ${c.name})`, dns: c.dns })).changeStatus(
+    p.record.changeId,
+  );
   return { ...p, phase: status === 'insync' ? 'done' : 'record-status', record: { ...p.record, status } };
 };
 

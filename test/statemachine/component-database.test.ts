@@ -8,13 +8,13 @@ import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
 import { type Change, ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ComponentReport } from '#core/components.js';
-import type { PlanInput } from '#core/plan.js';
 import { type Handlers, type LambdaHandler, loadDefinition } from '#lab/state-machine.js';
 import { AuroraWorld, auroraWorldDefaults } from '../aws-world/aurora.js';
 import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
 import { NotificationWorld } from '../aws-world/notification.js';
 import { RdsWorld, rdsWorldDefaults } from '../aws-world/rds.js';
+import { FEATURE_DB, planWithFeatureDb } from '../fixtures/component-database.js';
 import { lambdaError, serverError } from './fault-kit.js';
 import {
   ALL_MOCKS,
@@ -26,56 +26,21 @@ import {
   route53,
   route53World,
   runInput,
-  upsertVariant,
 } from './support.js';
 
 const definition = loadDefinition();
 const MINUTE = 60_000;
-const FEATURES = {
-  source: { id: 'features', arn: 'arn:aws:rds:us-east-1:111122223333:db:features', parameterGroup: 'features-pg' },
-  replica: {
-    id: 'features-replica',
-    arn: 'arn:aws:rds:eu-west-1:111122223333:db:features-replica',
-    endpoint: 'features-replica.abc123.eu-west-1.rds.amazonaws.com',
-    backupRetentionPeriod: 7,
-  },
-};
-const RECORD = 'features-db.orders.example.internal';
-
-/** plans/orders.yml (Aurora, UPSERT) with the feature store's metadata database as its stage-1 component. */
-const planWith = (maxChecks = 40) =>
-  upsertVariant('plans/orders.yml', (p) => ({
-    ...p,
-    name: 'ml-orders',
-    components: [
-      {
-        name: 'feature-metadata',
-        kind: 'database',
-        stage: 1,
-        database: {
-          kind: 'rds-instance',
-          replicaInstanceArn: FEATURES.replica.arn,
-          sourceInstanceArn: FEATURES.source.arn,
-          fenceParameterGroupName: FEATURES.source.parameterGroup,
-        },
-        dns: {
-          kind: 'route53',
-          hostedZoneId: 'Z0123456789ABCDEFGHIJ',
-          zoneName: 'orders.example.internal',
-          recordName: RECORD,
-          ttl: 30,
-        },
-        maxChecks,
-        checkIntervalSeconds: 20,
-      },
-    ] as PlanInput['components'],
-  }));
+const FEATURES = FEATURE_DB;
+const RECORD = FEATURE_DB.record;
+/** The orders plan with the feature metadata database in stage 1, checked every 20 s at most `maxChecks` times. */
+const planWith = (maxChecks = 40) => planWithFeatureDb({ stage: 1, maxChecks, checkIntervalSeconds: 20 });
 
 const scenario = (rds: Parameters<typeof rdsWorldDefaults>[0] = {}, plan = planWith()) => {
   const clock = virtualClock();
   const metrics = new CloudWatchWorld(clock);
   new AuroraWorld(clock, metrics, auroraWorldDefaults());
-  const features = new RdsWorld(clock, rdsWorldDefaults({ ...FEATURES, replicaBehindMs: 5_000, ...rds }), metrics);
+  const { source, replica } = FEATURES;
+  const features = new RdsWorld(clock, rdsWorldDefaults({ source, replica, replicaBehindMs: 5_000, ...rds }), metrics);
   const notifications = new NotificationWorld();
   route53World({ initial: auroraWorldDefaults().primary.endpoint });
   const run = (overrides: Record<string, unknown> = {}, handlers: Partial<Handlers> = {}) =>
