@@ -52,17 +52,21 @@ export const readDatabaseGate = async (
 
 /** The world as the component's last call saw it, one clause each: old primary, standby, record. */
 export const databaseWorld = (c: DatabaseComponent, p: ComponentDatabaseProgress | undefined): string => {
-  const oldPrimary = p?.fence
-    ? fenceSummary(p.fence)
-    : p?.alreadyWriter
-      ? 'not fenced by this run (its standby was already the writer)'
-      : 'not fenced yet';
-  const standby =
-    p?.promotion?.state === 'writable'
-      ? `promoted and writable (${p.promotion.detail})`
-      : p?.promote
-        ? `promotion ${p.promote.outcome} (${p.promote.detail}), not yet seen writable${p.promotion ? `: ${p.promotion.detail}` : ''}`
-        : 'NOT promoted';
+  const promotion = p?.promotion;
+  const writable = promotion?.state === 'writable';
+  const oldPrimary =
+    p?.fence?.byPromotion && !writable
+      ? `NOT fenced, still the writer: the ${p.fence.method} demotes it only as it promotes the standby`
+      : p?.fence
+        ? fenceSummary(p.fence)
+        : p?.alreadyWriter
+          ? 'not fenced by this run (its standby was already the writer)'
+          : 'not fenced yet';
+  const standby = writable
+    ? `promoted and writable (${promotion.detail})`
+    : p?.promote
+      ? `promotion ${p.promote.outcome} (${p.promote.detail}), not yet seen writable${p.promotion ? `: ${p.promotion.detail}` : ''}`
+      : 'NOT promoted';
   const record = !c.dns
     ? 'no record to move'
     : p?.record

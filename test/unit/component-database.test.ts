@@ -131,6 +131,32 @@ describe("a component database's phases", () => {
   });
 });
 
+describe("a component database's world", () => {
+  it('an Aurora switchover asked for but not finished leaves the old primary the writer, and says so', async () => {
+    // Prepare
+    const switchover = { fenced: true, byPromotion: true, method: 'switchover', detail: 'demotes it as it promotes' };
+    const pending = { promotionStatus: async () => ({ state: 'pending' as const, detail: 'switching-over' }) };
+
+    // Act
+    const out = await databaseAction(
+      COMPONENT,
+      RUN,
+      {
+        phase: 'status',
+        fence: switchover,
+        promote: { outcome: 'started', detail: 'SwitchoverGlobalCluster accepted' },
+      },
+      1,
+      platformOf(pending),
+    );
+
+    // Assess
+    expect(out.detail).toMatch(
+      /^old primary: NOT fenced, still the writer: the switchover demotes it only as it promotes/,
+    );
+  });
+});
+
 describe('the longest run', () => {
   it("counts a component database's checks and waits in its stage, and its gate in the RPO guard", () => {
     // Act
