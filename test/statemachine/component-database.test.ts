@@ -15,7 +15,7 @@ import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
 import { NotificationWorld } from '../aws-world/notification.js';
 import { RdsWorld, rdsWorldDefaults } from '../aws-world/rds.js';
 import { FEATURE_DB, planWithFeatureDb } from '../fixtures/component-database.js';
-import { lambdaError, serverError } from './fault-kit.js';
+import { accessDenied, lambdaError, serverError } from './fault-kit.js';
 import {
   ALL_MOCKS,
   execute,
@@ -147,6 +147,31 @@ describe('a second database as a component, executed on the simulated RDS', () =
     expect(line).toContain('old primary: fenced (read-only-parameter)');
     expect(line).toContain('standby: promotion started');
     expect(line).toContain(`record ${RECORD} not changed by this run`);
+  });
+
+  it('a promotion AWS refuses (access denied) fails the run before traffic moves: fenced, NOT promoted, record unchanged', async () => {
+    // Prepare: the component's replica refuses PromoteReadReplica for this role (narrower than the world's own fake).
+    const { features, run, upserts, lastDetail } = scenario();
+    rds
+      .on(PromoteReadReplicaCommand, { DBInstanceIdentifier: FEATURES.replica.id })
+      .rejects(accessDenied('AccessDenied'));
+
+    // Act
+    const result = await run({ mode: 'unplanned' });
+
+    // Assess: refused once (terminal, not retried), the main database promoted, no record moved.
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ComponentActionFailedError');
+    expect(rds.commandCalls(PromoteReadReplicaCommand, { DBInstanceIdentifier: FEATURES.replica.id })).toHaveLength(1);
+    expect(features.promotionsStarted()).toBe(0);
+    expect(upserts()).toEqual([]);
+    const world = lastDetail().stateOfTheWorld ?? [];
+    expect(world[0]).toMatch(/^Database: the standby in eu-west-1 IS promoted and writable/);
+    const line = world.find((l) => l.startsWith('Component feature-metadata')) ?? '';
+    expect(line).toMatch(/^Component feature-metadata \(database, stage 1\): failed - AwsRequestFailedError: /);
+    expect(line).toContain(
+      `(last seen: old primary: fenced (read-only-parameter); standby: NOT promoted; record ${RECORD} not changed by this run)`,
+    );
   });
 
   it('re-entry after a retry promotes once: an accepted promotion answered 500, then a Lambda error after running', async () => {
