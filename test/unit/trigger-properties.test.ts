@@ -50,7 +50,7 @@ const edgePlan = (): Plan => {
       name: 'ledger-archive-eu-replica-0001',
       trigger: {
         ...raw.trigger,
-        alarms: ['A'.repeat(255), 'ledger: writes #1 / p99 @ primary = down+', ' '],
+        alarms: ['A'.repeat(255), 'ledger: writes #1 / p99 @ primary = down+', 'x', 'a  b'],
         windowMinutes: 1,
       },
     },
