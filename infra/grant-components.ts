@@ -119,6 +119,14 @@ const DECRYPT_REGISTRY_CREDENTIALS: Grant = {
   condition: { StringEquals: { 'kms:ViaService': sub(`secretsmanager.\${AWS::Region}.amazonaws.com`) } },
 };
 
+/** What the model-artifact check calls: the component function's steps and the readiness check both make it. */
+export const ARTIFACT_CHECK_ROWS: readonly Grant[] = [
+  HEAD_MODEL_ARTIFACTS,
+  LIST_ARTIFACT_BUCKETS,
+  READ_REGISTRY_CREDENTIALS,
+  DECRYPT_REGISTRY_CREDENTIALS,
+];
+
 export const COMPONENT_ROWS: readonly Grant[] = [
   READ_GATE_METRICS,
   SWITCH_ACCESS_POINT_ROUTES,
@@ -127,8 +135,5 @@ export const COMPONENT_ROWS: readonly Grant[] = [
   RAISE_AUTO_SCALING_GROUPS,
   DESCRIBE_AUTO_SCALING_GROUPS,
   INVOKE_CUSTOM_ACTIONS,
-  HEAD_MODEL_ARTIFACTS,
-  LIST_ARTIFACT_BUCKETS,
-  READ_REGISTRY_CREDENTIALS,
-  DECRYPT_REGISTRY_CREDENTIALS,
+  ...ARTIFACT_CHECK_ROWS,
 ];

@@ -34,12 +34,13 @@ import { vi } from 'vitest';
 import { S3ArtifactStore } from '#adapters/artifacts/s3.js';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
-import { resolveSecret } from '#adapters/secrets.js';
+import { clearSecretCache, resolveSecret } from '#adapters/secrets.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
 import { LambdaWarmer } from '#adapters/warmup/lambda.js';
 import { orientPlan } from '#core/direction.js';
 import type { Plan, PlanInput } from '#core/plan.js';
 import { artifactBuckets } from '#core/plan-artifacts.js';
+import type { ArtifactPortsFor } from '#core/ports.js';
 import {
   FAILOVER_FUNCTIONS,
   type FunctionName,
@@ -94,35 +95,41 @@ export const sagemaker = mockClient(SageMakerClient);
 export const s3 = mockClient(S3Client);
 
 /**
- * The component function of a plan with an `artifacts` section: the registry stand-in reads the registry's secret
- * as the PostgreSQL adapter does (the database itself is not AWS), then lists one artifact of each mapped bucket;
- * the real S3 adapter asks the replica bucket. Every HeadObject finds its key (S3 answers metadata only).
+ * The model-artifact check of a plan with an `artifacts` section, as the component function and the readiness check
+ * make it: the registry stand-in reads the registry's secret as the PostgreSQL adapter does (the database itself is
+ * not AWS; the cache is cleared so each function's read is recorded), then lists one artifact of each mapped bucket;
+ * the real S3 adapter asks the replica bucket.
  */
-const artifactHandlers = (plan: Plan): Partial<Handlers> => {
-  if (!plan.artifacts) return {};
-  const buckets = Object.keys(artifactBuckets(plan));
-  return {
-    component: component.createHandler({
-      artifacts: async (config, region) => ({
-        registry: {
-          list: async () => {
-            // The stack's own Region, the plan's standby, as the deployed function's client is.
-            await resolveSecret(config.registry.credentials, {
-              secretsManager: () => new SecretsManagerClient({ region }),
-            });
-            const rows = buckets.map((b, i) => ({
-              model: 'm',
-              version: i + 1,
-              location: `s3://${b}/m/${i + 1}/MLmodel`,
-            }));
-            return { rows, truncated: false };
-          },
-        },
-        store: new S3ArtifactStore(region),
-      }),
-    }),
-  };
+const artifactStandIn =
+  (plan: Plan): ArtifactPortsFor =>
+  async (config, region) => ({
+    registry: {
+      list: async () => {
+        clearSecretCache();
+        // The stack's own Region, the plan's standby, as the deployed function's client is.
+        await resolveSecret(config.registry.credentials, {
+          secretsManager: () => new SecretsManagerClient({ region }),
+        });
+        const rows = Object.keys(artifactBuckets(plan)).map((b, i) => ({
+          model: 'm',
+          version: i + 1,
+          location: `s3://${b}/m/${i + 1}/MLmodel`,
+        }));
+        return { rows, truncated: false };
+      },
+    },
+    store: new S3ArtifactStore(region),
+  });
+
+/** Every HeadObject finds its key (S3 answers metadata only); the registry's secret is readable. */
+const artifactWorld = (plan: Plan) => {
+  if (!plan.artifacts) return;
+  secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"registry","password":"x"}' });
+  s3.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 1, LastModified: new Date() });
 };
+
+const artifactHandlers = (plan: Plan): Partial<Handlers> =>
+  plan.artifacts ? { component: component.createHandler({ artifacts: artifactStandIn(plan) }) } : {};
 
 /**
  * A plan's components as AWS answers them: routes on the primary (switched by the run), an endpoint at one
@@ -130,10 +137,7 @@ const artifactHandlers = (plan: Plan): Partial<Handlers> => {
  * as send does.
  */
 const componentWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
-  if (plan.artifacts) {
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"registry","password":"x"}' });
-    s3.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 1, LastModified: new Date() });
-  }
+  artifactWorld(plan);
   if (!plan.components) return;
   s3control.on(GetMultiRegionAccessPointRoutesCommand).callsFake(async () => ({ Routes: [] }));
   s3control.on(SubmitMultiRegionAccessPointRoutesCommand).callsFake(async () => ({}));
@@ -310,6 +314,7 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   reset(mocks);
   worldOf(plan);
   readinessWorld(plan, opts.lambda);
+  artifactWorld(plan);
   const region = plan.regions.standby;
   const check = readiness.createHandler({
     plans: () => new Map([[plan.name, plan]]),
@@ -322,6 +327,7 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     }),
     probes: readinessProbesFor,
     notifier: readinessNotifierFor,
+    artifacts: artifactStandIn(plan),
     metrics: { record: () => undefined },
   });
   await during('readiness', () => check({ kind: 'readiness', plan: plan.name }, {} as never));

@@ -17,7 +17,8 @@ import type { ArtifactFinding } from '#core/artifacts.js';
 import type { PlanValidationError } from '#core/errors.js';
 import { type PlanInput, parsePlan } from '#core/plan.js';
 import { artifactBuckets } from '#core/plan-artifacts.js';
-import type { ArtifactPortsFor, HeadAnswer } from '#core/ports.js';
+import type { ArtifactPortsFor, HeadAnswer, ReadinessProbes } from '#core/ports.js';
+import { runReadinessChecks } from '#core/readiness/runner.js';
 import type { FailoverState } from '#core/state.js';
 import { checkArtifactGate, findArtifacts, recordFindingFailure } from '#core/steps/artifact-steps.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
@@ -276,5 +277,62 @@ describe('the steps', () => {
         { now: NOW, artifacts: ports([], () => ({ kind: 'found' })) },
       ),
     ).rejects.toMatchObject({ name: 'InvalidInputError' });
+  });
+});
+
+describe('readiness of the check', () => {
+  const readiness = (artifacts: ArtifactPortsFor | undefined, plan = PLAN) =>
+    runReadinessChecks(plan, { probes: {} as ReadinessProbes, now: NOW, artifacts }, { only: ['artifacts'] });
+
+  it('is OK when the query returns rows and every artifact is in its replica bucket', async () => {
+    const report = await readiness(ports(rows(2), () => ({ kind: 'found' })));
+    expect(report.checks).toEqual([
+      expect.objectContaining({
+        check: 'artifacts',
+        scope: 'standby',
+        status: 'OK',
+        summary: '2 artifact(s) present in the standby region',
+      }),
+    ]);
+  });
+
+  it('is CRITICAL when a planned run would be blocked, WARN when the plan only reports', async () => {
+    const missing = ports(rows(2), (k) => (k === 'r/2' ? { kind: 'missing' } : { kind: 'found' }));
+    const blocked = await readiness(missing);
+    expect(blocked.checks[0]).toMatchObject({
+      status: 'CRITICAL',
+      summary: expect.stringMatching(/ranker v2: a planned run would be blocked now$/),
+    });
+    const reporting = { ...PLAN, artifacts: { ...PLAN.artifacts, onMissing: 'report' as const } };
+    expect((await readiness(missing, reporting)).checks[0]?.status).toBe('WARN');
+  });
+
+  it('is CRITICAL when a listed bucket has no replica, and when the query does not run; WARN when it lists nothing', async () => {
+    const elsewhere = [{ model: 'ranker', version: 1, location: 's3://scratch-us/r/1' }];
+    expect((await readiness(ports(elsewhere, () => ({ kind: 'found' })))).checks[0]).toMatchObject({
+      status: 'CRITICAL',
+      summary: "bucket scratch-us has no replica in the plan's bucket map",
+    });
+    const broken: ArtifactPortsFor = async () => {
+      throw Object.assign(new Error('relation "model_versions" does not exist'), { name: 'InvalidInputError' });
+    };
+    expect((await readiness(broken)).checks[0]).toMatchObject({
+      status: 'CRITICAL',
+      summary: expect.stringMatching(/^the registry query did not run: .*model_versions/),
+    });
+    expect((await readiness(ports([], () => ({ kind: 'found' })))).checks[0]?.status).toBe('WARN');
+  });
+
+  it('is not run for a plan without the section, nor without ports to make it', async () => {
+    const { artifacts: _, ...plain } = PLAN;
+    expect(
+      (
+        await readiness(
+          ports(rows(1), () => ({ kind: 'found' })),
+          plain as PlanWithArtifacts,
+        )
+      ).checks,
+    ).toEqual([]);
+    expect((await readiness(undefined)).checks).toEqual([]);
   });
 });
