@@ -19,6 +19,7 @@ const defaultDeps = (): ReadinessRunDeps => ({
   stack: () => (stack ??= stackFromEnv()),
   probes: async (plan, names) => (await import('#adapters/readiness/index.js')).readinessProbesFor(plan, names),
   notifier: readinessNotifierFor,
+  artifacts: async (config, region) => (await import('#adapters/artifacts/index.js')).artifactPorts(config, region),
   metrics: powertoolsReadinessMetrics(),
   log: (summary, report) => {
     logger.appendKeys({ plan: report.plan });

@@ -15,7 +15,7 @@ import {
   functionName,
   stackName,
 } from '#core/stack-names.js';
-import { COMPONENT_ROWS } from './grant-components.js';
+import { ARTIFACT_CHECK_ROWS, COMPONENT_ROWS } from './grant-components.js';
 import {
   APPROVAL_TIMER_ROLE,
   anyAwsDatabase,
@@ -166,6 +166,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   verify: [READ_RECORD_ANSWER, READ_RECORD_BACK],
   // Reads everything a failover needs, in place, and changes nothing.
   readiness: [
+    ...ARTIFACT_CHECK_ROWS,
     {
       sid: 'ReadinessDescribeReplicas',
       // The replica in the standby region; its source in the primary region (the writer's endpoint).

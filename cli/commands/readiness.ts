@@ -3,6 +3,7 @@
  * judgements the scheduled readiness function uses, and prints them as a table.
  */
 import type { Command } from 'commander';
+import { artifactPorts } from '#adapters/artifacts/index.js';
 import type { Plan } from '#core/plan.js';
 import type { ReadinessProbes, StackNames } from '#core/ports.js';
 import { CHECK_NAMES, type CheckName, type ReadinessReport } from '#core/readiness/model.js';
@@ -81,7 +82,7 @@ export const registerReadiness = (program: Command, { deps, setExit }: CommandCo
     const probes = await (deps.readinessProbes ?? defaultReadinessProbes)(plan, stack);
     const report: ReadinessReport = await runReadinessChecks(
       plan,
-      { probes, now: deps.now },
+      { probes, now: deps.now, artifacts: artifactPorts },
       {
         ...(opts.check ? { only: opts.check as CheckName[] } : {}),
         ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}),

@@ -13,6 +13,7 @@ import {
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetMultiRegionAccessPointRoutesCommand,
   S3ControlClient,
@@ -23,6 +24,7 @@ import {
   SageMakerClient,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -31,12 +33,16 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
+import { S3ArtifactStore } from '#adapters/artifacts/s3.js';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
+import { clearSecretCache, resolveSecret } from '#adapters/secrets.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
 import { LambdaWarmer } from '#adapters/warmup/lambda.js';
 import { orientPlan } from '#core/direction.js';
 import type { DatabaseConfigOf, Plan, PlanInput } from '#core/plan.js';
+import { artifactBuckets } from '#core/plan-artifacts.js';
+import type { ArtifactPortsFor } from '#core/ports.js';
 import {
   FAILOVER_FUNCTIONS,
   type FunctionName,
@@ -45,6 +51,7 @@ import {
   stackName,
   stateMachineArn,
 } from '#core/stack-names.js';
+import * as component from '#functions/component.js';
 import { historyFromLocalEvents } from '#lab/local-history.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import * as prepare from '../../functions/prepare.js';
@@ -70,6 +77,7 @@ import {
   routingControlWorld,
   runInput,
   schedulerWorld,
+  secretsManager,
   sfn,
   shippedHandlers,
 } from '../statemachine/support.js';
@@ -86,6 +94,44 @@ const PLAN_FILES: Record<string, string> = {
 /** The clients the component function calls besides CloudWatch and Lambda (the IAM test records them too). */
 export const s3control = mockClient(S3ControlClient);
 export const sagemaker = mockClient(SageMakerClient);
+export const s3 = mockClient(S3Client);
+
+/**
+ * The model-artifact check of a plan with an `artifacts` section, as the component function and the readiness check
+ * make it: the registry stand-in reads the registry's secret as the PostgreSQL adapter does (the database itself is
+ * not AWS; the cache is cleared so each function's read is recorded), then lists one artifact of each mapped bucket;
+ * the real S3 adapter asks the replica bucket.
+ */
+const artifactStandIn =
+  (plan: Plan): ArtifactPortsFor =>
+  async (config, region) => ({
+    registry: {
+      list: async () => {
+        clearSecretCache();
+        // The stack's own Region, the plan's standby, as the deployed function's client is.
+        await resolveSecret(config.registry.credentials, {
+          secretsManager: () => new SecretsManagerClient({ region }),
+        });
+        const rows = Object.keys(artifactBuckets(plan)).map((b, i) => ({
+          model: 'm',
+          version: i + 1,
+          location: `s3://${b}/m/${i + 1}/MLmodel`,
+        }));
+        return { rows, truncated: false };
+      },
+    },
+    store: new S3ArtifactStore(region),
+  });
+
+/** Every HeadObject finds its key (S3 answers metadata only); the registry's secret is readable. */
+const artifactWorld = (plan: Plan) => {
+  if (!plan.artifacts) return;
+  secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"registry","password":"x"}' });
+  s3.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 1, LastModified: new Date() });
+};
+
+const artifactHandlers = (plan: Plan): Partial<Handlers> =>
+  plan.artifacts ? { component: component.createHandler({ artifacts: artifactStandIn(plan) }) } : {};
 
 /**
  * A plan's components as AWS answers them: routes on the primary (switched by the run), an endpoint at one
@@ -93,6 +139,7 @@ export const sagemaker = mockClient(SageMakerClient);
  * as send does.
  */
 const componentWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
+  artifactWorld(plan);
   if (!plan.components) return;
   s3control.on(GetMultiRegionAccessPointRoutesCommand).callsFake(async () => ({ Routes: [] }));
   s3control.on(SubmitMultiRegionAccessPointRoutesCommand).callsFake(async () => ({}));
@@ -246,7 +293,8 @@ export interface ScenarioOptions {
 
 export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioOptions): Promise<void> => {
   const { during, mocks } = opts;
-  const handlers = recording(shippedHandlers(), during);
+  const shipped = shippedHandlers();
+  const handlers = recording({ ...shipped, ...artifactHandlers(plan) } as Handlers, during);
   const file = PLAN_FILES[plan.name];
   if (!file) throw new Error(`no plan file known for ${plan.name}`);
 
@@ -303,6 +351,7 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   reset(mocks);
   worldOf(plan);
   readinessWorld(plan, opts.lambda);
+  artifactWorld(plan);
   const region = plan.regions.standby;
   const check = readiness.createHandler({
     plans: () => new Map([[plan.name, plan]]),
@@ -315,6 +364,7 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     }),
     probes: readinessProbesFor,
     notifier: readinessNotifierFor,
+    artifacts: artifactStandIn(plan),
     metrics: { record: () => undefined },
   });
   await during('readiness', () => check({ kind: 'readiness', plan: plan.name }, {} as never));

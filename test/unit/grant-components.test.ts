@@ -43,9 +43,10 @@ describe('the component function, for a component database', () => {
       },
     });
     expect(statements.get('ReadComponentRecordChanges')?.Resource).toEqual(['arn:aws:route53:::change/*']);
-    // Nothing of the plan's main database (the registry) nor of Aurora or PostgreSQL, which it has none of.
+    // Nothing of the plan's main database (the registry's instances and fence group; the model-artifact check reads
+    // the registry through its own secret) nor of Aurora or PostgreSQL, which it has none of.
     const resources = JSON.stringify([...statements.values()].map((s) => s.Resource));
-    expect(resources).not.toContain('ml-registry');
+    expect(resources).not.toMatch(/:db:ml-registry|:pg:ml-registry/);
     for (const sid of [
       'SwitchOrFailOverComponentGlobalClusters',
       'DescribeComponentTargetClusters',

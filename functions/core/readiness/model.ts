@@ -15,6 +15,7 @@
  * | `failover-records`| data-plane kinds on Route 53: each failover pair and its health checks (us-east-1) | missing, or not following the switch |
  * | `state-machine`  | the failover state machine (standby region)                       | missing or being deleted                        |
  * | `functions`      | every function of the stack (standby region)                      | missing or failed                               |
+ * | `artifacts`      | plan `artifacts`: the registry's query, HeadObject in each replica | query fails, a bucket unmapped, a run blocked   |
  *
  * When a check cannot read at all (it throws a named error or runs out of time), its status says so:
  * - a check that needs the primary region (`scope: primary`) → WARN: a failover does not need that region, and
@@ -42,6 +43,7 @@ export const CHECK_NAMES = [
   'failover-records',
   'state-machine',
   'functions',
+  'artifacts',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 

@@ -3,6 +3,7 @@
  * the `Readiness Report`. A failed check is a status in the report and never an error; a bug, or a report that
  * cannot be published, fails the run (the function's Errors metric).
  */
+import type { ArtifactPortsFor } from '../artifact-ports.js';
 import { InvalidInputError } from '../errors.js';
 import type { Plan } from '../plan.js';
 import type { Notifier, ReadinessMetrics, ReadinessProbes, StackNames } from '../ports.js';
@@ -23,6 +24,8 @@ export interface ReadinessRunDeps {
   /** Where the `Readiness Report` event goes: the plan's bus only (people are paged by the metric's alarm). */
   notifier: (plan: Plan) => Promise<Notifier>;
   metrics: ReadinessMetrics;
+  /** The model-artifact check's ports, for plans with `artifacts`. */
+  artifacts?: ArtifactPortsFor;
   /** Told the one-line summary before the report is published. */
   log?: (summary: string, report: ReadinessReport) => void;
   options?: ReadinessOptions;
@@ -39,7 +42,7 @@ const planOf = (event: ReadinessEvent, plans: ReadonlyMap<string, Plan>): Plan =
 export const runReadiness = async (event: ReadinessEvent, deps: ReadinessRunDeps): Promise<ReadinessReport> => {
   const plan = planOf(event, deps.plans());
   const probes = await deps.probes(plan, deps.stack());
-  const report = await runReadinessChecks(plan, { probes, now: deps.now }, deps.options);
+  const report = await runReadinessChecks(plan, { probes, now: deps.now, artifacts: deps.artifacts }, deps.options);
   deps.metrics.record(report);
   const summary = summariseReport(report);
   deps.log?.(summary, report);

@@ -2,9 +2,12 @@
  * Runs a plan's readiness checks concurrently, each bounded, so that a check that needs the primary region (which
  * may be dark) never blocks the others; a check that cannot read becomes a status with its reason (./model.ts).
  */
+import type { ArtifactPortsFor } from '../artifact-ports.js';
+import { type PlanWithArtifacts, runArtifactCheck } from '../artifact-run.js';
 import { DrFailoverError } from '../errors.js';
 import type { Plan } from '../plan.js';
 import type { DnsRecordFacts, ReadinessProbes, WriterFacts } from '../ports.js';
+import { evaluateArtifacts } from './artifacts.js';
 import {
   evaluateAlarms,
   evaluateBackup,
@@ -36,7 +39,23 @@ interface CheckDefinition {
 export interface ReadinessDeps {
   probes: ReadinessProbes;
   now: () => Date;
+  /** The model-artifact check's ports (plans with `artifacts`); without them the check is not run. */
+  artifacts?: ArtifactPortsFor | undefined;
 }
+
+/** The `artifacts` check of a plan that has the section, when the caller can make its ports. */
+const artifactCheck = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
+  const ports = deps.artifacts;
+  if (!plan.artifacts || !ports) return [];
+  const p = plan as PlanWithArtifacts;
+  return [
+    {
+      check: 'artifacts',
+      scope: 'standby',
+      run: async () => evaluateArtifacts(plan, await runArtifactCheck(p, 'gate', ports, deps.now)),
+    },
+  ];
+};
 
 export interface ReadinessOptions {
   /** Bound on each check; default plan.readiness.checkTimeoutSeconds. */
@@ -176,6 +195,7 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
       : []),
     { check: 'state-machine', scope: 'standby', run: async () => evaluateStateMachine(await probes.stateMachine()) },
     { check: 'functions', scope: 'standby', run: async () => evaluateFunctions(await probes.functions()) },
+    ...artifactCheck(plan, deps),
   ];
 };
 
