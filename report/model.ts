@@ -234,3 +234,12 @@ export const fmtDuration = (ms: number | undefined): string => {
   const s = Math.round((abs % 60_000) / 1000);
   return `${ms < 0 ? '-' : ''}${min} min${s ? ` ${s} s` : ''}`;
 };
+
+const OUTCOME_WORD: Record<RunModel['outcome'], string> = {
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  aborted: 'ABORTED',
+  running: 'RUNNING',
+};
+
+export const outcomeWord = (m: RunModel) => OUTCOME_WORD[m.outcome];

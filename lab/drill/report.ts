@@ -4,7 +4,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { mdTable, runMarkdown, timelineSvg } from '#report/render.js';
+import { mdTable, runMarkdown } from '#report/render.js';
+import { timelineSvg } from '#report/timeline.js';
 import { type Aggregate, PEERS, PHYSICAL_FLOOR_MS, type Spread } from './aggregate.js';
 import { lostCommitsLine, splitBrainLine } from './checks.js';
 import { mlMarkdown, mlSummaryLines } from './platform-report.js';
