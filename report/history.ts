@@ -10,6 +10,7 @@ import { describeWorld } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
 import { parseJson } from '#core/text.js';
 import {
+  componentLanes,
   nextStepsOf,
   planSummary,
   type RunModel,
@@ -336,6 +337,7 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
   const rpo = state ? rpoFromState(state) : undefined;
   const world = worldOf(outcome, state);
   const nextSteps = nextStepsOf(outcome, error?.name, state);
+  const components = componentLanes(state, zeroMs);
   const arn = ctx.executionArn;
   const name = nameOfArn(arn) ?? state?.run?.executionId?.split(':').at(-1) ?? 'execution';
 
@@ -364,5 +366,6 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
     ),
     ...(world ? { world } : {}),
     ...(nextSteps ? { nextSteps } : {}),
+    ...(components ? { components } : {}),
   };
 };

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fmtDuration, oneLine, outcomeWord, type RunModel } from './model.js';
+import { type ComponentLane, fmtDuration, oneLine, outcomeWord, type RunModel } from './model.js';
 import { timelineSvg } from './timeline.js';
 
 // ------------------------------------------------------------------ Markdown
@@ -46,6 +46,27 @@ const whoLine = (m: RunModel): string => {
 
 const rel = (ms: number | undefined) => (ms === undefined ? '—' : `+${fmtDuration(ms)}`);
 
+/** A component's gate, in words: its last reading before Fence, or why it has none. */
+export const gateWords = (lane: ComponentLane): string => {
+  const g = lane.gate;
+  if (!g) return 'no gate';
+  if (!g.read) return g.why;
+  const when = g.atMs !== undefined ? ` at ${rel(g.atMs)}` : '';
+  return `${g.within ? 'within' : 'NOT within'} (${g.checks} reading(s), last${when}): ${g.reason}`;
+};
+
+/** The components table: one row per lane. */
+const componentRows = (lanes: readonly ComponentLane[]): string[][] =>
+  lanes.map((c) => [
+    c.name,
+    `${c.kind}, stage ${c.stage}`,
+    gateWords(c),
+    c.startMs === undefined
+      ? '—'
+      : `${rel(c.startMs)} → ${c.endMs === undefined ? 'running' : rel(c.endMs)}${c.checks ? ` (${c.checks} call(s))` : ''}`,
+    `**${c.status}**: ${oneLine(c.detail, 200)}`,
+  ]);
+
 /** The timeline table rows: one per step visit. */
 const timelineRows = (m: RunModel): string[][] =>
   m.steps.map((s) => [
@@ -82,6 +103,17 @@ export const runMarkdown = (m: RunModel, opts: { level?: number; timelineImage?:
   out.push(mdTable(['', ''], facts), '');
   if (m.world) out.push(`${h} State of the world`, '', ...m.world.map((w) => `- ${w}`), '');
   if (m.nextSteps) out.push(`${h} What on-call must do next`, '', `**${m.nextSteps}**`, '');
+  if (m.components) {
+    out.push(
+      `${h} Components`,
+      '',
+      mdTable(
+        ['component', 'kind', 'gate (before Fence)', 'action (since time zero)', 'result'],
+        componentRows(m.components),
+      ),
+      '',
+    );
+  }
   if (opts.timelineImage) out.push(`![timeline](${opts.timelineImage})`, '');
   out.push(
     `${h} Timeline`,

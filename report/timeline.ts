@@ -3,12 +3,14 @@
  * marked, and the plan's components as lanes below the steps (their gate readings, their action from first call to
  * last, their result).
  */
-import { fmtDuration, outcomeWord, type RunModel, type StepKind } from './model.js';
+import { type ComponentLane, fmtDuration, outcomeWord, type RunModel, type StepKind } from './model.js';
 
 const esc = (s: string) =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
-const COLORS: Record<StepKind | 'rto', string> = {
+type Paint = StepKind | 'rto' | 'component' | 'gate' | 'gateBehind';
+
+const COLORS: Record<Paint, string> = {
   detect: '#8d6e63',
   trigger: '#8e6bbf',
   task: '#337ab7',
@@ -18,9 +20,12 @@ const COLORS: Record<StepKind | 'rto', string> = {
   client: '#f0ad4e',
   fail: '#c62828',
   rto: '#2e7d32',
+  component: '#26a69a',
+  gate: '#2e7d32',
+  gateBehind: '#e65100',
 };
 
-const LEGEND: [StepKind | 'rto', string][] = [
+const LEGEND: [Paint, string][] = [
   ['detect', 'detection'],
   ['notify', 'trigger / notification'],
   ['task', 'step'],
@@ -29,6 +34,9 @@ const LEGEND: [StepKind | 'rto', string][] = [
   ['client', 'clients reconnect'],
   ['fail', 'failed'],
   ['rto', 'RTO'],
+  ['component', 'component action'],
+  ['gate', 'gate within'],
+  ['gateBehind', 'gate not within'],
 ];
 
 const TICKS = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000];
@@ -85,7 +93,11 @@ const barsOf = (m: RunModel, extras: TimelineExtras = {}): Bar[] => {
 const layoutOf = (m: RunModel, bars: readonly Bar[]) => {
   const rows: string[] = [];
   for (const b of bars) if (!rows.includes(b.row)) rows.push(b.row);
-  const lastEnd = Math.max(1, ...bars.map((b) => b.end));
+  const stepRows = rows.length;
+  const lanes = m.components ?? [];
+  rows.push(...lanes.map(laneRow));
+  const laneTimes = lanes.flatMap((c) => [c.endMs ?? c.startMs ?? 0, c.gate?.read ? (c.gate.atMs ?? 0) : 0]);
+  const lastEnd = Math.max(1, ...bars.map((b) => b.end), ...laneTimes);
   const targetMs = (m.rto?.targetSeconds ?? m.plan?.rtoTargetSeconds ?? 0) * 1000;
   // The target is drawn in place when it fits a readable scale; far off, it is named at the right edge.
   const targetOnScale = targetMs > 0 && targetMs <= lastEnd * 3;
@@ -98,7 +110,8 @@ const layoutOf = (m: RunModel, bars: readonly Bar[]) => {
   const top = 78;
   const axisY = top + rows.length * rowH + 8;
   const x = (t: number) => left + (Math.max(0, t) / axisMax) * plotW;
-  return { rows, targetMs, targetOnScale, axisMax, left, width, plotW, rowH, top, axisY, height: axisY + 70, x };
+  const height = axisY + (lanes.length > 0 ? 86 : 70);
+  return { rows, stepRows, lanes, targetMs, targetOnScale, axisMax, left, width, plotW, rowH, top, axisY, height, x };
 };
 type Layout = ReturnType<typeof layoutOf>;
 
@@ -121,7 +134,7 @@ const axisSvg = (m: RunModel, l: Layout): string[] => {
 };
 
 const rowsSvg = (m: RunModel, l: Layout, bars: readonly Bar[]): string[] =>
-  l.rows.flatMap((row, i) => {
+  l.rows.slice(0, l.stepRows).flatMap((row, i) => {
     const y = l.top + i * l.rowH;
     const out: string[] = [];
     if (i % 2 === 1) out.push(`<rect x="0" y="${y}" width="${l.width}" height="${l.rowH}" fill="#f7f7f7"/>`);
@@ -139,6 +152,54 @@ const rowsSvg = (m: RunModel, l: Layout, bars: readonly Bar[]): string[] =>
     const failed = m.steps.find((s) => s.name === row && s.error)?.error;
     out.push(
       `<text x="${f(endX + 4)}" y="${y + 15}" fill="${failed ? COLORS.fail : '#555'}" font-size="10">${fmtDuration(total)}${times}${failed ? `: ${esc(failed)}` : ''}</text>`,
+    );
+    return out;
+  });
+
+/** A component's row: its name, marked as a component. */
+const laneRow = (c: ComponentLane) => `◆ ${c.name}`;
+
+/** What a lane says after its bar: its result, and why when it failed. */
+const laneWords = (c: ComponentLane) => {
+  const result =
+    c.status === 'failed'
+      ? `failed: ${c.error ?? c.detail}`
+      : `${c.status}${c.status === 'done' ? '' : `: ${c.detail}`}`;
+  return c.gate && !c.gate.read ? `gate not read; ${result}` : result;
+};
+
+/** One lane per component: its gate reading (a diamond), its action (a bar), its result in words. */
+const lanesSvg = (l: Layout): string[] =>
+  l.lanes.flatMap((c, i) => {
+    const y = l.top + (l.stepRows + i) * l.rowH;
+    const out: string[] = [];
+    if (i === 0) out.push(`<line x1="0" y1="${y}" x2="${l.width}" y2="${y}" stroke="#999" stroke-dasharray="2 2"/>`);
+    if ((l.stepRows + i) % 2 === 1)
+      out.push(`<rect x="0" y="${y}" width="${l.width}" height="${l.rowH}" fill="#f7f7f7"/>`);
+    out.push(`<text x="${l.left - 8}" y="${y + 15}" text-anchor="end">${esc(laneRow(c))}</text>`);
+    let textX = l.left + 4;
+    const g = c.gate;
+    if (g?.read && g.atMs !== undefined) {
+      const gx = l.x(g.atMs);
+      const paint = g.within ? COLORS.gate : COLORS.gateBehind;
+      const title = `gate ${g.within ? 'within' : 'NOT within'}: ${g.reason}`;
+      out.push(`<path d="M${f(gx)} ${y + 4} l6 7 l-6 7 l-6 -7 z" fill="${paint}"><title>${esc(title)}</title></path>`);
+      textX = gx + 10;
+    }
+    if (c.startMs !== undefined) {
+      const end = c.endMs ?? c.startMs;
+      const w = Math.max(2, l.x(end) - l.x(c.startMs));
+      const paint = c.status === 'failed' ? COLORS.fail : COLORS.component;
+      const title = `${c.name} ${fmtDuration(end - c.startMs)}${c.checks ? `, ${c.checks} call(s)` : ''}: ${c.detail}`;
+      out.push(
+        `<rect x="${f(l.x(c.startMs))}" y="${y + 4}" width="${f(w)}" height="${l.rowH - 8}" fill="${paint}"><title>${esc(title)}</title></rect>`,
+      );
+      textX = Math.max(textX, l.x(c.startMs) + w + 4);
+    }
+    const words = laneWords(c);
+    const short = words.length > 90 ? `${words.slice(0, 89)}…` : words;
+    out.push(
+      `<text x="${f(textX)}" y="${y + 15}" fill="${c.status === 'failed' ? COLORS.fail : '#555'}" font-size="10">${esc(short)}</text>`,
     );
     return out;
   });
@@ -180,12 +241,22 @@ const markersSvg = (m: RunModel, l: Layout, extras: TimelineExtras = {}): string
 
 const legendSvg = (l: Layout, bars: readonly Bar[]): string[] => {
   const present = new Set<string>(bars.map((b) => b.kind));
+  for (const c of l.lanes) {
+    if (c.startMs !== undefined) present.add(c.status === 'failed' ? 'fail' : 'component');
+    if (c.gate?.read && c.gate.atMs !== undefined) present.add(c.gate.within ? 'gate' : 'gateBehind');
+  }
   const out: string[] = [];
   let lx = l.left;
+  let ly = l.axisY + 46;
   for (const [kind, label] of LEGEND.filter(([k]) => present.has(k))) {
+    // A legend wider than the chart goes on to a second line (the layout leaves room for it).
+    if (lx + 30 + label.length * 7 > l.width) {
+      lx = l.left;
+      ly += 16;
+    }
     out.push(
-      `<rect x="${lx}" y="${l.axisY + 46}" width="12" height="10" fill="${COLORS[kind]}"/>`,
-      `<text x="${lx + 16}" y="${l.axisY + 55}" fill="#333" font-size="11">${label}</text>`,
+      `<rect x="${lx}" y="${ly}" width="12" height="10" fill="${COLORS[kind]}"/>`,
+      `<text x="${lx + 16}" y="${ly + 9}" fill="#333" font-size="11">${label}</text>`,
     );
     lx += 30 + label.length * 7;
   }
@@ -207,6 +278,7 @@ export const timelineSvg = (m: RunModel, title?: string, extras?: TimelineExtras
     `<text x="10" y="22" font-size="15" font-weight="bold">${esc(heading)}</text>`,
     ...axisSvg(m, l),
     ...rowsSvg(m, l, bars),
+    ...lanesSvg(l),
     ...markersSvg(m, l, extras),
     ...legendSvg(l, bars),
     '</svg>',
