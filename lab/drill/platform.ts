@@ -168,8 +168,10 @@ export const mlFindings = async (
   incidentAt: number,
   settings: MlSettings,
 ): Promise<MlReport> => {
-  // The workload stopped with its Region; stopping it here makes its record final.
+  // The workloads stopped with their Region (or, after a planned run, stop now, their writes in flight landing):
+  // their records are final before they are counted.
   await platform.models.stop();
+  await platform.features.drain();
   const truth = await artifactTruth(platform, regions);
   const features = platform.features.counts();
   return {

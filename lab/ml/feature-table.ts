@@ -14,6 +14,8 @@ export interface FeatureTable {
   /** Writes made in the primary Region, writes that reached the standby's replica, items the standby holds. */
   counts(): { written: number; replicated: number; standbyItems: number };
   stop(): void;
+  /** Stops writing and waits for the writes in flight to arrive (a planned end: the primary Region stays up). */
+  drain(): Promise<void>;
 }
 
 /** How far back ReplicationLatency looks: the lab's period, shortened as the drill's waits are. */
@@ -58,6 +60,10 @@ export const startFeatureTable = (opts: { delayMs: number; writeIntervalMs: numb
       clearInterval(writer);
       for (const t of timers) clearTimeout(t);
       timers.clear();
+    },
+    drain: async () => {
+      clearInterval(writer);
+      while (timers.size > 0) await new Promise((resolve) => setTimeout(resolve, opts.delayMs));
     },
   };
 };
