@@ -91,7 +91,10 @@ describe("the ML drill's stand-ins through the real adapters", () => {
     expect(idle).toMatchObject({ status: 'known', within: true });
     expect(behind).toMatchObject({ status: 'known', within: false });
     expect(behind.reason).toMatch(/OperationsPendingReplication 3 > 0 operations/);
-    expect(behind.reason).toMatch(/BytesPendingReplication 12 > 0 bytes/);
+    // The sizes the replicator listed (S3's listing may catch an object before its size is final: never above 12).
+    const bytes = Number(/BytesPendingReplication (\d+) > 0 bytes/.exec(behind.reason)?.[1]);
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThanOrEqual(12);
     expect(caughtUp).toMatchObject({ status: 'known', within: true });
     expect(dark).toEqual({
       status: 'unknown',
@@ -133,7 +136,9 @@ describe("the ML drill's stand-ins through the real adapters", () => {
 
     // Assess
     expect(fromSource).toMatchObject({ status: 'known', within: true });
-    expect(fromSource.reason).toMatch(/^replication within limits: ReplicationLatency 0\.0\d+ s$/);
+    // At least the table's 30 ms delay (more on a loaded machine), in seconds.
+    const seconds = Number(/^replication within limits: ReplicationLatency ([\d.]+) s$/.exec(fromSource.reason)?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(0.03);
     expect(fromStandby.reason).toBe('replication unknown: ReplicationLatency absent');
     expect(sourceDark).toMatchObject({ status: 'unknown', within: false });
     expect(sourceDark.reason).toMatch(/^replication unknown: CloudWatch in us-east-1 did not answer/);
