@@ -225,6 +225,12 @@ if (kept) {
       `  user ${regions.credentials.username}, database postgres; the password is in ${regions.credentialsFile} (mode 0600)`,
       `  DNS: dig @${dns.nameserver.split(':')[0]} -p ${dns.nameserver.split(':')[1]} ${kept.plan.dns.recordName}`,
       `  data directories under ${regions.baseDir}`,
+      ...(kept.platform
+        ? [
+            `  buckets ${kept.platform.buckets.primary} and ${kept.platform.buckets.standby} on the S3 server ${kept.platform.s3.endpoint}`,
+            "    (path-style; s3rver's fixed access key S3RVER / S3RVER)",
+          ]
+        : []),
       '',
     ].join('\n'),
   );
