@@ -26,6 +26,11 @@ const pgEndpoint = (path: string, which: string, role: string): Record<string, s
 });
 
 export const PLAN_FIELD_DOCS: Record<string, string> = {
+  ...pgEndpoint(
+    'artifacts.registry',
+    'model registry database',
+    "read-only: the artifact query, on the standby region's copy",
+  ),
   name: 'The plan\'s name. It is what a run\'s input names (`"plan": "orders"`), and it becomes part of execution names (`<plan>-<kind>-<window>`), rule names and resource names, hence the short slug.',
   description: 'What the plan protects, in words. Shown in notifications.',
   regions: 'Where the database lives now and where it fails over to.',
@@ -120,6 +125,18 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
 
   components:
     "Optional: the platform's other parts, failed over with the plan's database (which stays the main one: `database`, `dns` and `traffic` as before). Each item has a `name` (1-40 of a-z, 0-9, -; unique in the plan), a `kind` and a `stage` (default 1; stages are numbered 1, 2, … without gaps, at most 10 components each). Kinds: `s3-replication` (`sourceBucket`, `destinationBucket`, `ruleId`, `maxLatencySeconds`, `maxPendingOperations` default 0, optional `maxPendingBytes`: an RPO gate on the rule's S3 Replication metrics; optional `accessPoint` {`mrapArn`, `primary`/`standby` {`bucket`, `region`}}: its routes are switched to the standby bucket, standby 100 and primary 0 in one request, and must name the replication's buckets and the plan's regions); `dynamodb-global-table` (`tableName`, `maxLatencySeconds`, optional `metricsRegion`, the primary or the standby region: an RPO gate on ReplicationLatency, nothing to promote); `capacity` (`target`: `ecs-service` {`cluster`, `service`, `count`}, `auto-scaling-group` {`groupName`, `count`} or `sagemaker-endpoint` {`endpointName`, `variantName`, `count`}, in the standby region; raised, never lowered, then checked every `checkIntervalSeconds` (default 10) until healthy, at most `maxChecks` (default 30) times); `custom-action` (`functionArn` in the standby region and the plan's account, optional `input`: invoked synchronously with the run's context and an idempotency key, and done only when it answers `{\"ok\": true}`). Every gate is read with the database's lag, before anything changes, counted against `rpo.maxLagChecks` and decided by `rpo.onExceeded`; an absent or stale metric is never within. The actions run after the database is promoted and before traffic moves, stage after stage, the components of a stage at once; a component that fails ends the run `ComponentActionFailedError` before traffic moves, and later stages are not started. A dry run reads, and says what each would do.",
+  artifacts:
+    "Optional: the model-artifact consistency check. The registry database's `query` lists the artifacts that must be loadable; each is asked for (`HeadObject`, 16 at a time) in its replica bucket in the standby region. A planned run checks once every RPO gate is within, before anything changes (`artifactGate` in the run state); every run checks again after Verify, once the registry is the writer and traffic has moved (`artifacts`), and its Succeeded, Failed and Aborted notifications carry both. A run over the RPO that proceeds or is approved is not gated (it has accepted a loss); unplanned runs are not gated either (the primary region is gone: holding back leaves the platform down), and the finding names what did not make it. Each artifact is `ok`, `missing`, `different` (ETag or size), `older` (last modified before `written_at`), `unmapped` or `unknown` (denied, throttled, timed out: never ok); a check that cannot complete is one `unknown` problem.",
+  'artifacts.registry.credentials':
+    "Where the registry's user name and password are found: a reference, never the secret itself. The user needs only SELECT on the tables the query reads. The component function is allowed `secretsmanager:GetSecretValue` on this secret (and `kms:Decrypt` on its `kmsKeyArn`).",
+  'artifacts.query':
+    "One SELECT (or WITH … SELECT), run in a read-only transaction on the registry, returning `model`, `version`, `location` (`s3://bucket/key` of one object that must exist, e.g. MLflow's `storage_location || '/MLmodel'`) and optionally `etag`, `size`, `written_at`. Bounded by `maxArtifacts` (one row more is read to see whether the list was cut).",
+  'artifacts.buckets':
+    "Optional: primary bucket → its replica in the standby region. Without it, the plan's `s3-replication` components' `sourceBucket` → `destinationBucket`; beside them, a bucket that one of them replicates must map to that component's `destinationBucket`, or the plan is refused. Required when the plan has no `s3-replication` component.",
+  'artifacts.maxArtifacts':
+    'Most artifacts checked per check (1 to 10,000, default 1,000). A registry that lists more is `truncated`: with `onMissing: block` that blocks too, since the rest were not checked.',
+  'artifacts.onMissing':
+    '`block` (default): a planned run whose gate finds a problem, or a truncated list, aborts `ArtifactsMissingError` before Fence, nothing changed, the notification naming the model versions and why. `report`: recorded and notified, the run goes on. A dry run checks and decides the same way. The finding after the promotion never fails a run.',
   traffic:
     "How a run moves clients to the standby; without it, `upsert`. Route 53's control plane (ChangeResourceRecordSets, GetChange) is served from us-east-1 only: plans whose primary is us-east-1 should move traffic on a data plane.",
   'traffic.kind':

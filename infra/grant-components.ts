@@ -1,12 +1,14 @@
 /**
  * The grants of the component function (plan `components`): exactly the calls its steps make through the existing
- * adapters (functions/adapters/components/), on the plans' own resources, each in the Region the call goes to. A
- * stack whose plans have no components grants the function nothing.
+ * adapters (functions/adapters/components/, functions/adapters/artifacts/), on the plans' own resources, each in the
+ * Region the call goes to. A stack whose plans have no components and no artifacts section grants it nothing.
  */
 
 import type { Plan } from '#core/plan.js';
+import { artifactBuckets } from '#core/plan-artifacts.js';
 import type { ComponentConfig } from '#core/plan-components.js';
-import type { Grant, Scope } from './grant-rows.js';
+import { type Grant, type Scope, secretPolicyArn } from './grant-rows.js';
+import { sub } from './json.js';
 
 type Of<K extends ComponentConfig['kind']> = Extract<ComponentConfig, { kind: K }>;
 const componentsOf = <K extends ComponentConfig['kind']>(s: Scope, kind: K): { plan: Plan; c: Of<K> }[] =>
@@ -79,6 +81,44 @@ const INVOKE_CUSTOM_ACTIONS: Grant = {
   resources: (s) => [...new Set(componentsOf(s, 'custom-action').map(({ c }) => c.functionArn))],
 };
 
+/** The replica buckets the model-artifact check asks, from every plan with an `artifacts` section. */
+const replicaBuckets = (s: Scope): string[] => [
+  ...new Set(s.plans.flatMap((plan) => (plan.artifacts ? Object.values(artifactBuckets(plan)) : []))),
+];
+const registrySecrets = (s: Scope) =>
+  s.plans.flatMap((plan) => {
+    const ref = plan.artifacts?.registry.credentials;
+    return ref && 'secretsManager' in ref ? [{ plan, ref }] : [];
+  });
+
+/**
+ * HeadObject needs s3:GetObject on the object; with s3:ListBucket on the bucket too, S3 answers a key that does not
+ * exist 404 (missing) rather than 403, which says nothing (S3 API Reference, HeadObject, Permissions:
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). The check reads both; it writes nothing.
+ */
+const HEAD_MODEL_ARTIFACTS: Grant = {
+  sid: 'HeadModelArtifacts',
+  actions: ['s3:GetObject'],
+  resources: (s) => replicaBuckets(s).map((b) => `arn:aws:s3:::${b}/*`),
+};
+const LIST_ARTIFACT_BUCKETS: Grant = {
+  sid: 'ListModelArtifactBuckets',
+  actions: ['s3:ListBucket'],
+  resources: (s) => replicaBuckets(s).map((b) => `arn:aws:s3:::${b}`),
+};
+/** The registry's read-only credentials; a customer managed key only through Secrets Manager (as grant-rows.ts). */
+const READ_REGISTRY_CREDENTIALS: Grant = {
+  sid: 'ReadModelRegistryCredentials',
+  actions: ['secretsmanager:GetSecretValue'],
+  resources: (s) => [...new Set(registrySecrets(s).map(({ plan, ref }) => secretPolicyArn(plan, ref.secretsManager)))],
+};
+const DECRYPT_REGISTRY_CREDENTIALS: Grant = {
+  sid: 'DecryptModelRegistryCredentials',
+  actions: ['kms:Decrypt'],
+  resources: (s) => [...new Set(registrySecrets(s).flatMap(({ ref }) => (ref.kmsKeyArn ? [ref.kmsKeyArn] : [])))],
+  condition: { StringEquals: { 'kms:ViaService': sub(`secretsmanager.\${AWS::Region}.amazonaws.com`) } },
+};
+
 export const COMPONENT_ROWS: readonly Grant[] = [
   READ_GATE_METRICS,
   SWITCH_ACCESS_POINT_ROUTES,
@@ -87,4 +127,8 @@ export const COMPONENT_ROWS: readonly Grant[] = [
   RAISE_AUTO_SCALING_GROUPS,
   DESCRIBE_AUTO_SCALING_GROUPS,
   INVOKE_CUSTOM_ACTIONS,
+  HEAD_MODEL_ARTIFACTS,
+  LIST_ARTIFACT_BUCKETS,
+  READ_REGISTRY_CREDENTIALS,
+  DECRYPT_REGISTRY_CREDENTIALS,
 ];

@@ -152,8 +152,10 @@ export const reportArtifacts = (findings: readonly ArtifactFinding[], truncated:
 };
 
 /** Whether a report stops a planned run: anything not known to be present does, unless the plan only reports. */
-export const artifactsBlock = (report: ArtifactReport, onMissing: 'block' | 'report'): boolean =>
-  onMissing === 'block' && (report.problems.length > 0 || report.truncated);
+export const artifactsBlock = (
+  report: Pick<ArtifactReport, 'problems' | 'truncated'>,
+  onMissing: 'block' | 'report',
+): boolean => onMissing === 'block' && (report.problems.length > 0 || report.truncated);
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of `items` in the result. */
 const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {

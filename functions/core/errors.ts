@@ -207,6 +207,17 @@ export class ComponentTimedOutError extends DrFailoverError {
   }
 }
 
+/**
+ * A planned run's artifact gate (plan `artifacts`, `onMissing: block`): model versions the registry says must be
+ * loadable whose artifacts are not known to be in the standby region's buckets. Nothing was changed.
+ */
+export class ArtifactsMissingError extends DrFailoverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ArtifactsMissingError';
+  }
+}
+
 // ---------------------------------------------------------------- retryable
 
 /** The provider throttled the call (ThrottlingException, Throttling, TooManyRequestsException, ...). */
@@ -276,6 +287,7 @@ export const ERROR_CLASSES = {
   ForkPointUnknownError,
   ComponentActionFailedError,
   ComponentTimedOutError,
+  ArtifactsMissingError,
   RebuildFailedError,
   RebuildTimedOutError,
 } as const;

@@ -80,6 +80,9 @@ export const TASK_BOUNDS = {
   CheckComponentGates: stepping(60, 5),
   NextComponentStage: stepping(60, 5),
   ComponentAction: stepping(60, 5),
+  CheckArtifacts: stepping(60, 5),
+  FindArtifacts: stepping(60, 5),
+  ArtifactFindingFailed: { timeoutSeconds: 60, retry: [LAMBDA] },
   NotifySucceeded: notifying(30),
   NotifyAborted: notifying(30),
   NotifyFailed: notifying(30),
@@ -191,6 +194,8 @@ export interface RunLimits {
   /** Platform components (plan-components.ts): their gates join the RPO guard, their actions run in stages. */
   components?: readonly { kind: string; stage: number; maxChecks?: number; checkIntervalSeconds?: number }[];
   database?: { kind: string };
+  /** The model-artifact check: the gate (planned runs) and the finding after the promotion. */
+  artifacts?: unknown;
 }
 
 /** One part of the longest run, named by the plan field that decides it. */
@@ -229,6 +234,17 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
         componentGateSeconds(plan),
     },
     ...componentStageParts(plan.components ?? []),
+    ...(plan.artifacts
+      ? [
+          {
+            field: 'artifacts',
+            seconds:
+              worstTaskSeconds('CheckArtifacts') +
+              worstTaskSeconds('FindArtifacts') +
+              worstTaskSeconds('ArtifactFindingFailed'),
+          },
+        ]
+      : []),
     ...(rpo.onExceeded === 'wait-for-approval'
       ? [{ field: 'rpo.onExceeded', seconds: worstApprovalSeconds('ApproveLagExceeded') }]
       : []),

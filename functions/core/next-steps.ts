@@ -14,6 +14,8 @@ const NEXT_STEPS: Record<string, string> = {
   ConfigurationError: 'Nothing was changed by this step. Fix the deployment setting named in the error.',
   ReplicationLagExceededError:
     "Nothing was changed. The standby is too far behind for the plan's RPO. Restore the primary, or accept the loss and start a run with a plan whose onExceeded is proceed, or approve when asked.",
+  ArtifactsMissingError:
+    "Nothing was changed. Model versions the registry lists are not known to be in the standby region's buckets (named above): wait for S3 Replication to copy them, or copy them by hand, and run again; or run with a plan whose artifacts.onMissing is report.",
   ApprovalDeniedError: 'Nothing was changed. The failover was denied by a person.',
   ApprovalTimedOutError:
     'Nothing was changed: nobody answered the approval request by its deadline. If the failover is still needed, start a run by hand (console or CLI); check why the request reached nobody (subscriptions of the plan topic, on-call rota).',

@@ -1,8 +1,11 @@
 /**
- * The model-artifact consistency check's section of a plan: the registry database to ask, the query that lists
- * the artifacts that must be loadable, and where each primary bucket's replica is in the standby region.
+ * The model-artifact consistency check's section of a plan (`artifacts`): the registry database to ask, the query
+ * that lists the artifacts that must be loadable, and where each primary bucket's replica is in the standby region.
+ * Without `buckets`, the map is the plan's s3-replication components' (source → destination); a map given beside
+ * them must agree with them. The registry's credentials are a secret reference, checked as the databases' are.
  */
 import * as z from 'zod';
+import type { ComponentConfig } from './plan-components.js';
 import { pgEndpoint } from './plan-database.js';
 import { bucketName } from './s3-names.js';
 
@@ -24,7 +27,7 @@ export const artifactCheckConfig = z
       .refine((q) => !/[^\P{Cc}\t\n\r]/u.test(q), 'must not contain control characters')
       .refine((q) => /^\s*(select|with)\b/i.test(q), 'must be one SELECT (or WITH … SELECT)')
       .refine((q) => !/;\s*\S/.test(q.replace(/;\s*$/, '')), 'must be one statement'),
-    /** Primary bucket → its replica in the standby region. */
+    /** Primary bucket → its replica in the standby region; default: the plan's s3-replication components. */
     buckets: z
       .record(z.string(), bucketName)
       .refine((m) => Object.keys(m).length > 0, 'must map at least one primary bucket to its replica')
@@ -32,9 +35,54 @@ export const artifactCheckConfig = z
         for (const key of Object.keys(m).filter((k) => !bucketName.safeParse(k).success)) {
           ctx.addIssue({ code: 'custom', path: [key], message: `${key}: must be an S3 bucket name` });
         }
-      }),
+      })
+      .optional(),
     maxArtifacts: z.number().int().min(1).max(MAX_ARTIFACTS_LIMIT).default(1000),
     /** `block`: a planned run does not promote while an artifact is not known to be in the standby region. */
     onMissing: z.enum(['block', 'report']).default('block'),
   })
   .strict();
+export type ArtifactCheckConfig = z.infer<typeof artifactCheckConfig>;
+
+interface PlanScope {
+  components?: ComponentConfig[] | undefined;
+  artifacts?: ArtifactCheckConfig | undefined;
+}
+type Issue = { path: (string | number)[]; message: string };
+
+const replicatedBuckets = (plan: Pick<PlanScope, 'components'>) =>
+  (plan.components ?? []).flatMap((c) => (c.kind === 's3-replication' ? [c] : []));
+
+/** The primary → replica bucket map the check uses: the plan's own, else its s3-replication components'. */
+export const artifactBuckets = (plan: Pick<PlanScope, 'components' | 'artifacts'>): Record<string, string> =>
+  plan.artifacts?.buckets ??
+  Object.fromEntries(replicatedBuckets(plan).map((c) => [c.sourceBucket, c.destinationBucket]));
+
+/**
+ * What the artifacts section contradicts in the plan: a bucket map that sends a replicated bucket somewhere other
+ * than its replication's destination, or no map at all without replicated buckets to take it from.
+ */
+export const artifactIssues = (plan: PlanScope): Issue[] => {
+  const config = plan.artifacts;
+  if (!config) return [];
+  const issues: Issue[] = [];
+  const replicated = replicatedBuckets(plan);
+  if (!config.buckets && replicated.length === 0) {
+    issues.push({
+      path: ['artifacts', 'buckets'],
+      message: 'is required when no component is of kind s3-replication: map each primary bucket to its replica',
+    });
+  }
+  for (const [source, replica] of Object.entries(config.buckets ?? {})) {
+    const c = replicated.find((r) => r.sourceBucket === source);
+    if (c && c.destinationBucket !== replica) {
+      issues.push({
+        path: ['artifacts', 'buckets', source],
+        message:
+          `must be ${c.destinationBucket}, where component ${c.name} (s3-replication) replicates ${source}, ` +
+          `not ${replica}`,
+      });
+    }
+  }
+  return issues;
+};

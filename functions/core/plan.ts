@@ -7,6 +7,7 @@ import {
 import { parseArn, REGION_PATTERN } from './arn.js';
 import { PlanValidationError } from './errors.js';
 import { longestFailback, longestRun, MAX_RUN_SECONDS } from './limits.js';
+import { artifactCheckConfig, artifactIssues } from './plan-artifacts.js';
 import { componentIssues, componentsConfig } from './plan-components.js';
 import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
@@ -170,6 +171,12 @@ export const planSchema = z
      * in stages. Without it, a run fails over the database and moves traffic, as always.
      */
     components: componentsConfig.optional(),
+    /**
+     * The model-artifact consistency check (plan-artifacts.ts): the registry's query of the artifacts that must be
+     * loadable, checked in the standby region's buckets before a planned run changes anything (a gate) and after
+     * every run's promotion (a finding).
+     */
+    artifacts: artifactCheckConfig.optional(),
     dnsSync: z
       .object({
         maxStatusChecks: z.number().int().min(1).max(500).default(30),
@@ -264,11 +271,20 @@ export const planSchema = z
         expect(ref.kmsKeyArn, ['database', side, 'credentials', 'kmsKeyArn'], plan.regions.standby);
       }
     }
+    // The artifact check reads the registry from the standby region, as the databases' secrets are read.
+    const registry = plan.artifacts?.registry.credentials;
+    if (registry && 'secretsManager' in registry) {
+      const at = ['artifacts', 'registry', 'credentials'];
+      if (registry.secretsManager.startsWith('arn:'))
+        expect(registry.secretsManager, [...at, 'secretsManager'], plan.regions.standby);
+      expect(registry.kmsKeyArn, [...at, 'kmsKeyArn'], plan.regions.standby);
+    }
     const recordType = recordTypeRefusal(plan.dns, dnsTargetOf(db));
     if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
     for (const issue of trafficIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of roundTripIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of componentIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of artifactIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     refuseRunsPastTimeout(plan, ctx);
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))

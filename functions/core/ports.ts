@@ -387,23 +387,6 @@ export interface ExecutionStarter extends ExecutionLister {
   start(name: string, input: ExecutionInput): Promise<{ outcome: 'started' | 'duplicate'; executionArn?: string }>;
 }
 
-/** What a bucket answers for one key (HeadObject). */
-export type HeadAnswer =
-  | { kind: 'found'; etag?: string; size?: number; lastModified?: Date }
-  | { kind: 'missing' }
-  | { kind: 'unknown'; reason: string };
-
-/** The model registry's list of artifacts that must be loadable: the plan's query, read-only, bounded. */
-export interface ArtifactRegistry {
-  /** At most `limit` rows; `truncated` when the query had more. */
-  list(limit: number): Promise<{ rows: unknown[]; truncated: boolean }>;
-}
-
-/** The standby region's buckets, asked one key at a time. Never throws for one key: `unknown` says why. */
-export interface ArtifactStore {
-  head(bucket: string, key: string): Promise<HeadAnswer>;
-}
-
 /** What the service says of the capacity now: the count asked for now (`desired`), how many serve, healthy (`ready`). */
 export interface CapacityObservation {
   desired: number;
@@ -429,3 +412,9 @@ export interface PlatformComponents {
   switchRoutes(config: AccessPointConfig): Promise<{ detail: string }>;
   invoke(functionArn: string, request: CustomActionRequest): Promise<CustomActionVerdict>;
 }
+export type {
+  ArtifactPortsFor,
+  ArtifactRegistry,
+  ArtifactStore,
+  HeadAnswer,
+} from './artifact-ports.js';

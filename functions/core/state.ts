@@ -1,3 +1,4 @@
+import type { ArtifactCheckRecord } from './artifact-run.js';
 import type { ComponentReport, ComponentRun } from './components.js';
 import type { PreservedCopy, RebuildProgress, RebuildStage } from './failback.js';
 import type { ExecutionInput } from './input.js';
@@ -35,6 +36,7 @@ export const STEP_NAMES = [
   'NotifyStarted',
   'CheckLag',
   'CheckComponentGates',
+  'CheckArtifacts',
   'Fence',
   'Promote',
   'PromotionStatus',
@@ -42,6 +44,7 @@ export const STEP_NAMES = [
   'UpdateDns',
   'DnsStatus',
   'Verify',
+  'FindArtifacts',
   'NotifySucceeded',
   'NotifyFailed',
   'NotifyAborted',
@@ -92,6 +95,14 @@ export interface FailoverState {
   componentGates?: { checks: number; decision: LagDecision; reason: string };
   /** The stage loop (NextComponentStage and the stage Map). */
   componentRun?: ComponentRun;
+  /** The model-artifact gate of a planned run (CheckArtifacts, before Fence): what the standby's buckets hold. */
+  artifactGate?: ArtifactCheckRecord;
+  /** What the gate decided: `block` aborts the run (ArtifactsMissingError), nothing changed. */
+  artifactGateDecision?: { decision: 'block' | 'proceed'; reason: string };
+  /** The model-artifact finding of every run (FindArtifacts, after Verify): recorded, never fails the run. */
+  artifacts?: ArtifactCheckRecord;
+  /** Set by FindArtifacts' Catch when the step itself failed (a timeout); `artifacts` then records it as unknown. */
+  artifactsFailed?: { Error: string; Cause?: string };
   approval?: { approved: boolean; by: string; reason?: string; at?: string };
   fence?: FenceResult & { dryRun?: boolean };
   promote?: PromoteResult & { dryRun?: boolean; at: string };

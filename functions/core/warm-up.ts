@@ -37,7 +37,9 @@ export const functionsToWarm = (plan: Plan, alsoPrepare: boolean): FunctionName[
   plan.coldStarts.warmUp
     ? [
         ...(alsoPrepare ? (['prepare'] as const) : []),
-        // The component function runs only for a plan with components.
-        ...RUN_FUNCTIONS.filter((fn) => fn !== 'component' || plan.components !== undefined),
+        // The component function runs only for a plan with components or the model-artifact check.
+        ...RUN_FUNCTIONS.filter(
+          (fn) => fn !== 'component' || plan.components !== undefined || plan.artifacts !== undefined,
+        ),
       ]
     : [];

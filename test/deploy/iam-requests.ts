@@ -35,6 +35,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   LambdaClient: 'lambda',
   Route53RecoveryClusterClient: 'route53-recovery-cluster',
   S3ControlClient: 's3',
+  S3Client: 's3',
   SageMakerClient: 'sagemaker',
   ECSClient: 'ecs',
   AutoScalingClient: 'autoscaling',
@@ -339,8 +340,27 @@ const MAPPERS: Record<string, Mapper> = {
       owned: str(c.input.AutoScalingGroupName),
     },
   ],
+  // A secret named without its ARN is authorised on its ARN, which ends in - and six random characters.
   'secretsmanager:GetSecretValue': (c) => [
-    { action: 'secretsmanager:GetSecretValue', resource: str(c.input.SecretId), owned: str(c.input.SecretId) },
+    {
+      action: 'secretsmanager:GetSecretValue',
+      resource: arnOr(
+        str(c.input.SecretId),
+        (name) => `arn:aws:secretsmanager:${c.region}:${c.accountId}:secret:${name}-AbC123`,
+      ),
+      owned: str(c.input.SecretId),
+    },
+  ],
+  // HeadObject is authorised as s3:GetObject on the object; the check also relies on s3:ListBucket on the bucket,
+  // without which S3 answers a missing key 403 instead of 404
+  // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, Permissions).
+  's3:HeadObject': (c) => [
+    {
+      action: 's3:GetObject',
+      resource: `arn:aws:s3:::${str(c.input.Bucket)}/${str(c.input.Key)}`,
+      owned: str(c.input.Bucket),
+    },
+    { action: 's3:ListBucket', resource: `arn:aws:s3:::${str(c.input.Bucket)}`, owned: str(c.input.Bucket) },
   ],
 };
 

@@ -11,6 +11,7 @@ import {
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
 import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetMultiRegionAccessPointRoutesCommand,
   S3ControlClient,
@@ -21,6 +22,7 @@ import {
   SageMakerClient,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -29,12 +31,15 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
+import { S3ArtifactStore } from '#adapters/artifacts/s3.js';
 import { notifierFor, readinessNotifierFor } from '#adapters/notify/index.js';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
+import { resolveSecret } from '#adapters/secrets.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
 import { LambdaWarmer } from '#adapters/warmup/lambda.js';
 import { orientPlan } from '#core/direction.js';
 import type { Plan, PlanInput } from '#core/plan.js';
+import { artifactBuckets } from '#core/plan-artifacts.js';
 import {
   FAILOVER_FUNCTIONS,
   type FunctionName,
@@ -43,6 +48,7 @@ import {
   stackName,
   stateMachineArn,
 } from '#core/stack-names.js';
+import * as component from '#functions/component.js';
 import { historyFromLocalEvents } from '#lab/local-history.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import * as prepare from '../../functions/prepare.js';
@@ -68,6 +74,7 @@ import {
   routingControlWorld,
   runInput,
   schedulerWorld,
+  secretsManager,
   sfn,
   shippedHandlers,
 } from '../statemachine/support.js';
@@ -84,6 +91,38 @@ const PLAN_FILES: Record<string, string> = {
 /** The clients the component function calls besides CloudWatch and Lambda (the IAM test records them too). */
 export const s3control = mockClient(S3ControlClient);
 export const sagemaker = mockClient(SageMakerClient);
+export const s3 = mockClient(S3Client);
+
+/**
+ * The component function of a plan with an `artifacts` section: the registry stand-in reads the registry's secret
+ * as the PostgreSQL adapter does (the database itself is not AWS), then lists one artifact of each mapped bucket;
+ * the real S3 adapter asks the replica bucket. Every HeadObject finds its key (S3 answers metadata only).
+ */
+const artifactHandlers = (plan: Plan): Partial<Handlers> => {
+  if (!plan.artifacts) return {};
+  const buckets = Object.keys(artifactBuckets(plan));
+  return {
+    component: component.createHandler({
+      artifacts: async (config, region) => ({
+        registry: {
+          list: async () => {
+            // The stack's own Region, the plan's standby, as the deployed function's client is.
+            await resolveSecret(config.registry.credentials, {
+              secretsManager: () => new SecretsManagerClient({ region }),
+            });
+            const rows = buckets.map((b, i) => ({
+              model: 'm',
+              version: i + 1,
+              location: `s3://${b}/m/${i + 1}/MLmodel`,
+            }));
+            return { rows, truncated: false };
+          },
+        },
+        store: new S3ArtifactStore(region),
+      }),
+    }),
+  };
+};
 
 /**
  * A plan's components as AWS answers them: routes on the primary (switched by the run), an endpoint at one
@@ -91,6 +130,10 @@ export const sagemaker = mockClient(SageMakerClient);
  * as send does.
  */
 const componentWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
+  if (plan.artifacts) {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"registry","password":"x"}' });
+    s3.on(HeadObjectCommand).resolves({ ETag: '"e"', ContentLength: 1, LastModified: new Date() });
+  }
   if (!plan.components) return;
   s3control.on(GetMultiRegionAccessPointRoutesCommand).callsFake(async () => ({ Routes: [] }));
   s3control.on(SubmitMultiRegionAccessPointRoutesCommand).callsFake(async () => ({}));
@@ -209,7 +252,8 @@ export interface ScenarioOptions {
 
 export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioOptions): Promise<void> => {
   const { during, mocks } = opts;
-  const handlers = recording(shippedHandlers(), during);
+  const shipped = shippedHandlers();
+  const handlers = recording({ ...shipped, ...artifactHandlers(plan) } as Handlers, during);
   const file = PLAN_FILES[plan.name];
   if (!file) throw new Error(`no plan file known for ${plan.name}`);
 

@@ -20,13 +20,13 @@ import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
-import { type During, recordScenarios, recordWayBack, s3control, sagemaker } from './iam-scenarios.js';
+import { type During, recordScenarios, recordWayBack, s3, s3control, sagemaker } from './iam-scenarios.js';
 import { simulate as simulateAs } from './simulate.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';
 const lambda = mockClient(LambdaClient);
-const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker];
+const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker, s3];
 
 /** The stacks the shipped plans deploy: one per standby region. */
 const PLANS = [...loadPlanCatalog(join(REPO, 'plans')).values()];
@@ -153,6 +153,8 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
             'component lambda:Invoke',
           ]
         : []),
+      // The model-artifact check of a plan with `artifacts`: the registry's secret, then HeadObject in the replica.
+      ...(plans.some((p) => p.artifacts) ? ['component secretsmanager:GetSecretValue', 'component s3:HeadObject'] : []),
       ...(plans.some((p) => p.traffic.kind !== 'upsert' && p.dns.kind === 'route53')
         ? ['readiness route53:GetHealthCheck']
         : []),

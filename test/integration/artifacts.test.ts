@@ -6,11 +6,15 @@ import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgArtifactRegistry } from '#adapters/artifacts/registry.js';
 import { S3ArtifactStore } from '#adapters/artifacts/s3.js';
+import type { PlanWithArtifacts } from '#core/artifact-run.js';
 import { checkArtifacts } from '#core/artifacts.js';
 import { InvalidInputError } from '#core/errors.js';
-import type { PgEndpoint } from '#core/plan.js';
+import { type PgEndpoint, type PlanInput, parsePlan } from '#core/plan.js';
+import type { FailoverState } from '#core/state.js';
+import { checkArtifactGate } from '#core/steps/artifact-steps.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 import { type LocalS3, startLocalS3 } from '#lab/s3-server.js';
+import { MINIMAL_PLAN } from '../fixtures/bad-input.js';
 import { query, waitFor } from './support.js';
 
 let regions: LocalRegions;
@@ -117,6 +121,44 @@ describe('the model-artifact consistency check on a real registry and real bucke
     ]);
     expect(report.problems[0]?.replica).toBe('s3://models-eu/ranker/2/MLmodel');
     expect(report.summary).toMatch(/^3 model version\(s\) not loadable in the standby region/);
+  });
+
+  it("blocks a planned run's gate through the wired step, naming the versions, as the state machine runs it", async () => {
+    // Prepare: the plan section as a plan file states it, the registry read through its credentials file.
+    const plan = parsePlan(
+      {
+        ...structuredClone(MINIMAL_PLAN),
+        artifacts: { registry, query: MLFLOW_QUERY, buckets: BUCKET_MAP },
+      } as PlanInput,
+      'test',
+    ) as PlanWithArtifacts;
+    const state = { input: { mode: 'planned', dryRun: false }, plan, timeline: [] } as unknown as FailoverState;
+
+    // Act
+    const out = await checkArtifactGate(
+      { step: 'CheckArtifacts', executionId: 'local', state },
+      {
+        now: () => new Date(),
+        artifacts: async (config) => ({
+          registry: new PgArtifactRegistry(config.registry, config.query),
+          store: new S3ArtifactStore('eu-west-1', { client: eu }),
+        }),
+      },
+    );
+
+    // Assess
+    expect(out.artifactGate).toMatchObject({ phase: 'gate', checked: 4, truncated: false });
+    expect(out.artifactGate?.problems.map((p) => `${p.version} ${p.verdict}`)).toEqual([
+      '2 missing',
+      '3 older',
+      '5 unmapped',
+    ]);
+    expect(out.artifactGateDecision).toEqual({
+      decision: 'block',
+      reason:
+        '3 of 4 artifact(s) not known to be in the standby region (1 missing, 1 older, 1 unmapped): ' +
+        'ranker v2, ranker v3, ranker v5; the plan blocks (onMissing: block)',
+    });
   });
 
   it('checks at most maxArtifacts and says the list was cut', async () => {

@@ -36,6 +36,7 @@ import type { PlanInput } from '#core/plan.js';
 import * as prepare from '#functions/prepare.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
+import { ARTIFACT_FINDING_CRASHES, ARTIFACTS_PLANNED } from './artifacts-world.js';
 import { COMPONENTS, platformPlan, platformWorld } from './components-world.js';
 import { type AwsFault, accessDenied, type Scenario, serverError, throttling } from './fault-kit.js';
 import {
@@ -222,8 +223,11 @@ const PLATFORM_RUN: Scenario = {
 
 // ------------------------------------------------------------------ the rows
 
-/** How a failure of the Task ends the run: `step` → NotifyFailed → Failed; `notify` → never fails the run. */
-export type TaskKind = 'step' | 'notify' | 'approval';
+/**
+ * How a failure of the Task ends the run: `step` → NotifyFailed → Failed; `notify` → never fails the run;
+ * `finding` (after traffic moved) → recorded in the run state (`artifactsFailed`), and the run ends as it would have.
+ */
+export type TaskKind = 'step' | 'notify' | 'approval' | 'finding';
 
 export interface TerminalFault {
   label: string;
@@ -436,6 +440,28 @@ export const ROWS: Record<string, TaskRow> = {
     scenario: PLATFORM_RUN,
     transient: [],
     noAwsCall: 'it folds the stage that ended into the run state and names the next one; the stage Map acts',
+    terminal: [],
+  },
+  CheckArtifacts: {
+    kind: 'step',
+    scenario: ARTIFACTS_PLANNED,
+    transient: [],
+    noAwsCall:
+      "its calls' failures are the check's verdicts, never the Task's: a throttled, denied or unanswered HeadObject, or a registry that cannot be read, is an unknown problem (the S3 client retries throttling itself)",
+    terminal: [],
+  },
+  FindArtifacts: {
+    kind: 'finding',
+    scenario: ARTIFACTS_PLANNED,
+    transient: [],
+    noAwsCall: 'as CheckArtifacts: every failure of its calls is recorded as an unknown problem of the finding',
+    terminal: [],
+  },
+  ArtifactFindingFailed: {
+    kind: 'finding',
+    scenario: ARTIFACT_FINDING_CRASHES,
+    transient: [],
+    noAwsCall: 'it records the failure of FindArtifacts in the run state',
     terminal: [],
   },
   ApproveLagExceeded: {
@@ -732,6 +758,7 @@ export const MAIN_LINE = [
   'RebuildStatus',
   'CheckLag',
   'CheckComponentGates',
+  'CheckArtifacts',
   'ApproveLagExceeded',
   'Fence',
   'Promote',
@@ -740,6 +767,8 @@ export const MAIN_LINE = [
   'UpdateDns',
   'DnsStatus',
   'Verify',
+  'FindArtifacts',
+  'ArtifactFindingFailed',
   'NotifySucceeded',
 ];
 

@@ -86,13 +86,30 @@ const expectNotifyFailureIgnored = (run: FaultRun, scenario: Scenario, task: str
   expect(run.retried.get(task), 'retries').toBeUndefined();
 };
 
+/** A Task after traffic moved failed: the run ends as it would have, the failure recorded as the finding. */
+const expectFindingFailureRecorded = (run: FaultRun, scenario: Scenario, task: string, error: string) => {
+  expect(run.status, `${run.error}: ${run.cause}`).toBe(scenario.ends.status);
+  const out = run.output as { artifactsFailed?: { Error: string }; artifacts?: { problems: { verdict: string }[] } };
+  expect(out.artifactsFailed?.Error).toBe(error);
+  // FindArtifacts' failure is recorded by ArtifactFindingFailed as one unknown problem.
+  if (task === 'FindArtifacts') expect(out.artifacts?.problems.map((p) => p.verdict)).toEqual(['unknown']);
+  expect(run.visited.slice(-2)).toEqual(['NotifySucceeded', 'Succeeded']);
+  expect(run.tracker.attempts.get(task), 'attempts').toBe(1);
+  expect(run.retried.get(task), 'retries').toBeUndefined();
+};
+
 const expectOutcome = (run: FaultRun, row: TaskRow, scenario: Scenario, task: string, error: string) => {
   if (row.kind === 'notify') expectNotifyFailureIgnored(run, scenario, task, error);
+  else if (row.kind === 'finding') expectFindingFailureRecorded(run, scenario, task, error);
   else expectFailedAt(run, row, task, error);
 };
 
 const outcome = (row: TaskRow) =>
-  row.kind === 'notify' ? 'not retried, and the run ends as it would have' : 'not retried, notified, the name kept';
+  row.kind === 'notify'
+    ? 'not retried, and the run ends as it would have'
+    : row.kind === 'finding'
+      ? 'not retried, recorded, and the run ends as it would have'
+      : 'not retried, notified, the name kept';
 
 describe.each(TASKS)('fault matrix, terminal: %s', (task) => {
   const row = ROWS[task];

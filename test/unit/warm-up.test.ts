@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LambdaWarmer } from '#adapters/warmup/lambda.js';
 import { FUNCTIONS } from '#core/stack-names.js';
 import type { FailoverState } from '#core/state.js';
-import { RUN_FUNCTIONS, WARM_UP_EVENT, type Warmer } from '#core/warm-up.js';
+import { functionsToWarm, RUN_FUNCTIONS, WARM_UP_EVENT, type Warmer } from '#core/warm-up.js';
 import * as prepare from '../../functions/prepare.js';
 import * as trigger from '../../functions/trigger.js';
 import { platformPlan } from '../statemachine/components-world.js';
@@ -171,6 +171,24 @@ describe('warm-up', () => {
     // Assess
     expect(on.asked).toEqual([[...RUN_FUNCTIONS]]);
     expect(RUN_FUNCTIONS).toContain('component');
+  });
+
+  it('warms the component function for a plan with the model-artifact check and no components', () => {
+    // Prepare
+    const artifacts = {
+      registry: { host: 'registry.internal', port: 5432, database: 'mlflow', credentials: { env: 'REGISTRY' } },
+      query: 'SELECT 1',
+      buckets: { 'models-us': 'models-eu' },
+      maxArtifacts: 10,
+      onMissing: 'block' as const,
+    };
+
+    // Act
+    const warmed = functionsToWarm({ ...ORDERS, artifacts }, false);
+
+    // Assess
+    expect(warmed).toEqual([...RUN_FUNCTIONS]);
+    expect(functionsToWarm(ORDERS, false)).toEqual(WITHOUT_COMPONENTS);
   });
 
   it('Prepare goes on when the warm-up cannot even start', async () => {

@@ -8,6 +8,7 @@ import {
   isApprovalStep,
   parseApprovalTimeoutCause,
 } from '../approval.js';
+import { artifactDetail } from '../artifact-run.js';
 import { componentLines } from '../components.js';
 import { InvalidInputError } from '../errors.js';
 import { armWayBack, gameDayReturn } from '../game-day-return.js';
@@ -106,7 +107,14 @@ const succeeded: EventBody = ({ how, where, state, plan, measures }) => ({
   summary:
     `${how}${where} succeeded: ${state.dns?.recordName ?? 'record'} → ${state.dns?.target ?? '?'}` +
     (measures.rtoSeconds !== undefined ? `, RTO ${measures.rtoSeconds} s (target ${measures.rtoTargetSeconds} s)` : ''),
-  detail: { measures, timeline: state.timeline, fence: state.fence, lag: state.lag, ...componentsDetail(plan, state) },
+  detail: {
+    measures,
+    timeline: state.timeline,
+    fence: state.fence,
+    lag: state.lag,
+    ...componentsDetail(plan, state),
+    ...artifactDetail(state),
+  },
 });
 
 const aborted: EventBody = ({ how, where, state, plan, errorName, errorMessage }) => ({
@@ -116,6 +124,7 @@ const aborted: EventBody = ({ how, where, state, plan, errorName, errorMessage }
     message: errorMessage,
     lag: state.lag,
     ...componentsDetail(plan, state),
+    ...artifactDetail(state),
     // A timed-out approval: who was asked, when, and when it expired.
     approval: parseApprovalTimeoutCause(state.error?.Cause),
     timeline: state.timeline,
@@ -133,6 +142,7 @@ const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventCo
     ...world,
     ...(plan ? { stateOfTheWorld: describeWorld(state, plan) } : {}),
     fence: state.fence,
+    ...artifactDetail(state),
     timeline: state.timeline,
     measures,
     nextSteps: nextStepsFor(errorName, {
