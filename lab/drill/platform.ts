@@ -3,21 +3,12 @@
  * the drill from the model workload's record, the new primary's registry and the standby bucket, compared with
  * what the run's artifact check recorded (`artifacts` in the run state); and each component's RTO and RPO.
  */
-import type { ArtifactFinding } from '#core/artifacts.js';
+import type { ArtifactCheckRecord } from '#core/artifact-run.js';
 import type { ComponentReport } from '#core/components.js';
 import type { FailoverState } from '#core/state.js';
 import type { MlPlatform, MlSettings } from '../ml/platform.js';
 import { withClient } from '../postgres/client.js';
 import type { LocalRegions } from '../regions.js';
-
-/** The run's artifact check as the run state records it (`artifacts` after the promotion, `artifactGate` before). */
-export interface RunArtifactCheck {
-  phase: 'gate' | 'after-promotion';
-  checkedAt: string;
-  checked: number;
-  truncated: boolean;
-  problems: ArtifactFinding[];
-}
 
 /** What the drill knows of the model versions, without asking the run. Versions are `model/version`. */
 export interface ArtifactTruth {
@@ -81,16 +72,15 @@ export const artifactTruth = async (platform: MlPlatform, regions: LocalRegions)
 /** The run's recorded check (after the promotion) against the ground truth: the drill fails when they disagree. */
 export const compareArtifacts = (
   expected: readonly string[],
-  run: RunArtifactCheck | undefined,
+  run: ArtifactCheckRecord | undefined,
+  gate?: ArtifactCheckRecord,
 ): ArtifactComparison => {
   if (!run) {
-    return {
-      verdict: 'not-checked',
-      named: [],
-      notNamed: [...expected],
-      unexpected: [],
-      detail: 'the run recorded no artifact check (the plan has none, or the run ended before it)',
-    };
+    const detail = gate
+      ? `the run stopped at its artifact gate before Fence (${gate.problems.length} of ${gate.checked} artifacts not ` +
+        'known in the standby region then): it made no check after a promotion to compare'
+      : 'the run recorded no artifact check (the plan has none, or the run ended before it)';
+    return { verdict: 'not-checked', named: [], notNamed: [...expected], unexpected: [], detail };
   }
   const named = [...new Set(run.problems.map(versionOf))].sort(byVersion);
   const notNamed = expected.filter((v) => !named.includes(v));
@@ -112,9 +102,12 @@ export const compareArtifacts = (
   };
 };
 
-/** The run's artifact check after the promotion, when the run state has one. */
-export const runArtifactsOf = (state: Partial<FailoverState> | undefined): RunArtifactCheck | undefined => {
-  const found = (state as { artifacts?: RunArtifactCheck } | undefined)?.artifacts;
+/** The run's artifact check after the promotion (`artifacts`) or before Fence (`artifactGate`), when it has one. */
+export const runArtifactsOf = (
+  state: Partial<FailoverState> | undefined,
+  which: 'artifacts' | 'artifactGate' = 'artifacts',
+): ArtifactCheckRecord | undefined => {
+  const found = state?.[which];
   return found && Array.isArray(found.problems) ? found : undefined;
 };
 
@@ -172,13 +165,15 @@ export const mlFindings = async (
   // their records are final before they are counted.
   await platform.models.stop();
   await platform.features.drain();
+  // After a planned run the primary Region is up: what was pending replicates (after a kill nothing more will).
+  await platform.replicator.drain(settings.replicationDelayMs * 3 + 2000);
   const truth = await artifactTruth(platform, regions);
   const features = platform.features.counts();
   return {
     settings,
     buckets: platform.buckets,
     truth,
-    comparison: compareArtifacts(truth.expectedProblems, runArtifactsOf(state)),
+    comparison: compareArtifacts(truth.expectedProblems, runArtifactsOf(state), runArtifactsOf(state, 'artifactGate')),
     features,
     recoveries: componentRecoveries(state?.components, truth, features, incidentAt),
   };

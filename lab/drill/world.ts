@@ -6,7 +6,7 @@ import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import { localCloudWatch } from '../cloudwatch-standin.js';
 import { createTtlResolver } from '../dns-client.js';
 import { type LocalDnsServer, startLocalDnsServer } from '../dns-server.js';
-import { type MlPlatform, mlComponents, mlSettingsOf, startMlPlatform } from '../ml/platform.js';
+import { type MlPlatform, mlArtifactCheck, mlComponents, mlSettingsOf, startMlPlatform } from '../ml/platform.js';
 import { withClient } from '../postgres/client.js';
 import { type LocalRegions, startLocalRegions } from '../regions.js';
 import { type LocalRoutingCluster, startRoutingCluster } from '../routing-cluster.js';
@@ -94,6 +94,10 @@ export const drillPlan = (
   },
 ): Plan => {
   const ml = opts.platform === 'ml-platform';
+  const database = regions.databaseConfig(
+    { file: regions.credentialsFile },
+    { fence: { method: 'read-only', timeoutSeconds: 3 } },
+  );
   return parsePlan(
     {
       name: ml ? ML_PLAN_NAME : DRILL_PLAN_NAME,
@@ -115,10 +119,7 @@ export const drillPlan = (
       },
       rto: { targetSeconds: opts.rtoTargetSeconds },
       promotion: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
-      database: regions.databaseConfig(
-        { file: regions.credentialsFile },
-        { fence: { method: 'read-only', timeoutSeconds: 3 } },
-      ),
+      database,
       dns: {
         kind: 'local',
         controlEndpoint: dns.controlEndpoint,
@@ -130,7 +131,9 @@ export const drillPlan = (
       traffic: trafficOf(opts.traffic ?? 'upsert', opts.cluster, dns.nameserver),
       dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
       notify: { eventBus: 'dr-failover-drill' },
-      ...(ml ? { components: mlComponents(DRILL_REGIONS, DRILL_ACCOUNT_ID) } : {}),
+      ...(ml
+        ? { components: mlComponents(DRILL_REGIONS, DRILL_ACCOUNT_ID), artifacts: mlArtifactCheck(database.standby) }
+        : {}),
     } satisfies PlanInput,
     'drill plan (generated for this run)',
   );

@@ -10,6 +10,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { PlanInput } from '#core/plan.js';
+import type { PgEndpoint } from '#core/plan-database.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
 import { localCloudWatch } from '../cloudwatch-standin.js';
 import { localLambda } from '../lambda-standin.js';
 import { type LocalS3, startLocalS3 } from '../s3-server.js';
@@ -94,6 +96,16 @@ export const mlComponents = (regions: Regions, accountId: string): NonNullable<P
       input: { table: FEATURE_TABLE },
     },
   ];
+};
+
+/**
+ * The plan's model-artifact check: plans/ml-platform.yml's own query, run on the lab's registry as the standby region
+ * reads it (the standby, the registry's writer once promoted); the bucket map is the model-artifacts component's.
+ */
+export const mlArtifactCheck = (registry: PgEndpoint): NonNullable<PlanInput['artifacts']> => {
+  const shipped = loadPlanFile(new URL('../../plans/ml-platform.yml', import.meta.url).pathname).artifacts;
+  if (!shipped) throw new Error('plans/ml-platform.yml has no artifacts section');
+  return { registry, query: shipped.query, maxArtifacts: shipped.maxArtifacts, onMissing: shipped.onMissing };
 };
 
 export interface MlPlatform {

@@ -23,6 +23,8 @@ export interface Replicator {
   backlog(): ReplicationBacklog | undefined;
   /** Stops: the copies not yet made are dropped. */
   stop(): Promise<void>;
+  /** Waits until every object seen so far is copied (nothing to wait for once stopped), at most `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 export const startReplicator = (opts: {
@@ -92,6 +94,11 @@ export const startReplicator = (opts: {
         bytes: entries.reduce((sum, e) => sum + e.size, 0),
         latencySeconds: entries.length === 0 ? 0 : (Date.now() - oldest) / 1000,
       };
+    },
+    drain: async (timeoutMs) => {
+      for (const deadline = Date.now() + timeoutMs; !stopped && pending.size > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 25));
+      }
     },
     stop: async () => {
       stopped = true;

@@ -78,7 +78,11 @@ describe('the ML platform drill, on real PostgreSQL and the S3 server', () => {
     expect(truth.expectedProblems).toEqual(
       expect.arrayContaining(truth.notReplicated.filter((v) => !truth.lostFromRegistry.includes(v))),
     );
-    expect(report.ml.comparison.verdict).toBe('not-checked');
+    // The run's own check after the promotion named exactly those: the drill agrees with it.
+    expect(visited.indexOf('FindArtifacts')).toBeGreaterThan(visited.indexOf('Verify'));
+    expect(visited).not.toContain('CheckArtifacts'); // unplanned: no gate
+    expect(report.ml.comparison).toMatchObject({ verdict: 'agree', notNamed: [], unexpected: [] });
+    expect(report.ml.comparison.named).toEqual(truth.expectedProblems);
 
     // Assess: the report's lanes and the summary's per-component RTO and RPO
     const lanes = runModelFromDrill(report).components ?? [];

@@ -77,6 +77,28 @@ describe("the ML drill's artifact ground truth against the run's check", () => {
     expect(runArtifactsOf({ artifacts: { phase: 'gate' } } as unknown as Partial<FailoverState>)).toBeUndefined();
   });
 
+  it('says the run stopped at its gate, not compared, when a planned run was blocked before Fence', () => {
+    // Prepare: the gate's record only (the run aborted before any promotion).
+    const state = {
+      artifactGate: {
+        phase: 'gate',
+        checkedAt: '2026-12-07T18:00:01.000Z',
+        checked: 29,
+        truncated: false,
+        problems: [missing(30)],
+      },
+    } as unknown as Partial<FailoverState>;
+
+    // Act
+    const c = compareArtifacts(['ranker/30'], runArtifactsOf(state), runArtifactsOf(state, 'artifactGate'));
+
+    // Assess
+    expect(c.verdict).toBe('not-checked');
+    expect(c.detail).toBe(
+      'the run stopped at its artifact gate before Fence (1 of 29 artifacts not known in the standby region then): it made no check after a promotion to compare',
+    );
+  });
+
   it("prints each component's RTO and RPO and names the versions that cannot be loaded", () => {
     // Prepare
     const incidentAt = Date.parse('2026-12-07T18:00:00.000Z');
