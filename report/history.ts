@@ -10,6 +10,7 @@ import { describeWorld } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
 import { parseJson } from '#core/text.js';
 import {
+  artifactChecksOf,
   componentLanes,
   nextStepsOf,
   planSummary,
@@ -338,6 +339,7 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
   const world = worldOf(outcome, state);
   const nextSteps = nextStepsOf(outcome, error?.name, state);
   const components = componentLanes(state, zeroMs);
+  const artifacts = artifactChecksOf(state);
   const arn = ctx.executionArn;
   const name = nameOfArn(arn) ?? state?.run?.executionId?.split(':').at(-1) ?? 'execution';
 
@@ -367,5 +369,6 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
     ...(world ? { world } : {}),
     ...(nextSteps ? { nextSteps } : {}),
     ...(components ? { components } : {}),
+    ...(artifacts ? { artifacts } : {}),
   };
 };

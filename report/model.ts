@@ -3,6 +3,7 @@
  * execution on AWS rebuilt from its history). Both are turned into this model, and one set of renderers
  * (./render.ts) writes report.json, report.md and timeline.svg from it.
  */
+import { artifactLines } from '#core/artifact-run.js';
 import type { ComponentStatus } from '#core/components.js';
 import type { ExecutionInput } from '#core/input.js';
 import { rpoExposure } from '#core/measures.js';
@@ -100,7 +101,17 @@ export interface RunModel {
   nextSteps?: string;
   /** The plan's components, one lane each, when the plan has components. */
   components?: ComponentLane[];
+  /** The model-artifact check's records (the gate before Fence, the finding after the promotion), in words. */
+  artifacts?: { phase: 'gate' | 'after-promotion'; checkedAt: string; lines: string[] }[];
 }
+
+/** The run's model-artifact checks as the run state recorded them; undefined when it has none. */
+export const artifactChecksOf = (state: Partial<FailoverState> | undefined): RunModel['artifacts'] => {
+  const records = [state?.artifactGate, state?.artifacts].filter((r) => r !== undefined);
+  return records.length === 0
+    ? undefined
+    : records.map((r) => ({ phase: r.phase, checkedAt: r.checkedAt, lines: artifactLines(r) }));
+};
 
 /** One component of the plan as the run left it: its gate reading, its action, its result. */
 export interface ComponentLane {

@@ -114,6 +114,12 @@ export const runMarkdown = (m: RunModel, opts: { level?: number; timelineImage?:
       '',
     );
   }
+  for (const a of m.artifacts ?? []) {
+    const when = a.phase === 'gate' ? 'before Fence (the gate)' : 'after the promotion';
+    const [summary, ...problems] = a.lines;
+    out.push(`${h} Model artifacts, ${when}`, '', `Checked ${a.checkedAt}: ${summary}`, '');
+    if (problems.length > 0) out.push(...problems.map((p) => `- ${p}`), '');
+  }
   if (opts.timelineImage) out.push(`![timeline](${opts.timelineImage})`, '');
   out.push(
     `${h} Timeline`,

@@ -121,6 +121,8 @@ const executionOf = (d: DrillRun): Pick<DrillReport, 'execution'> => {
       ...(lastState?.fence ? { fence: lastState.fence } : {}),
       ...(lastState?.components ? { components: lastState.components } : {}),
       ...(lastState?.componentGates ? { componentGates: lastState.componentGates } : {}),
+      ...(lastState?.artifactGate ? { artifactGate: lastState.artifactGate } : {}),
+      ...(lastState?.artifacts ? { artifacts: lastState.artifacts } : {}),
     },
   };
 };

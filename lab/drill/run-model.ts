@@ -5,6 +5,7 @@
  */
 import type { FailoverState } from '#core/state.js';
 import {
+  artifactChecksOf,
   componentLanes,
   nextStepsOf,
   planSummary,
@@ -121,6 +122,8 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
     ...(r.execution?.fence ? { fence: r.execution.fence } : {}),
     ...(r.execution?.components ? { components: r.execution.components } : {}),
     ...(r.execution?.componentGates ? { componentGates: r.execution.componentGates } : {}),
+    ...(r.execution?.artifactGate ? { artifactGate: r.execution.artifactGate } : {}),
+    ...(r.execution?.artifacts ? { artifacts: r.execution.artifacts } : {}),
     // The state of the world quotes a failed fence's error: it says what the fence left.
     ...(r.execution?.error
       ? { error: { Error: r.execution.error, ...(r.execution.cause ? { Cause: r.execution.cause } : {}) } }
@@ -139,6 +142,7 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
   const world = worldOf(outcome, state);
   const nextSteps = nextStepsOf(outcome, error?.name, state);
   const components = componentLanes(state, Date.parse(r.incident.at));
+  const artifacts = artifactChecksOf(state);
   return {
     source: 'drill',
     execution: {
@@ -170,5 +174,6 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
     ...(world ? { world } : {}),
     ...(nextSteps ? { nextSteps } : {}),
     ...(components ? { components } : {}),
+    ...(artifacts ? { artifacts } : {}),
   };
 };

@@ -181,6 +181,9 @@ export interface DrillReport {
     /** The plan's components as the run left them, and its gates' last decision. */
     components?: FailoverState['components'];
     componentGates?: FailoverState['componentGates'];
+    /** The model-artifact check's gate and finding, as the run recorded them. */
+    artifactGate?: FailoverState['artifactGate'];
+    artifacts?: FailoverState['artifacts'];
   };
   /** Phases relative to the incident (ms). */
   phases: Partial<

@@ -93,6 +93,8 @@ describe('the ML platform drill, on real PostgreSQL and the S3 server', () => {
       ['warm-feature-cache', 'done'],
     ]);
     expect(lanes[0]?.gate).toMatchObject({ read: false });
+    const finding = runModelFromDrill(report).artifacts?.find((a) => a.phase === 'after-promotion');
+    expect(finding?.lines[0]).toMatch(new RegExp(`^${truth.expectedProblems.length} of \\d+ artifact`));
     expect(lanes[2]?.startMs).toBeGreaterThan(0);
     const summary = summaryText([report], aggregate([report]));
     expect(summary).toContain(`NOT LOADABLE       ${truth.notReplicated.length}: ${truth.notReplicated[0]}`);

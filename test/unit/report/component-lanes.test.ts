@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ComponentReport } from '#core/components.js';
 import type { FailoverState } from '#core/state.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-import { componentLanes, type RunModel } from '#report/model.js';
+import { artifactChecksOf, componentLanes, type RunModel } from '#report/model.js';
 import { runMarkdown } from '#report/render.js';
 import { timelineSvg } from '#report/timeline.js';
 
@@ -144,6 +144,39 @@ describe('components as lanes in the run report', () => {
       /\| warm-feature-cache \| custom-action, stage 2 \| no gate \| — \| \*\*failed\*\*: ThrottledError/,
     );
     expect(runMarkdown(modelWith(undefined))).not.toContain('Components');
+  });
+
+  it("names the model versions the run's artifact checks found missing, gate and finding, in the Markdown", () => {
+    // Prepare
+    const finding = {
+      phase: 'after-promotion' as const,
+      checkedAt: at(4000),
+      checked: 30,
+      truncated: false,
+      problems: [
+        {
+          model: 'ranker',
+          version: '29',
+          location: 's3://ml-artifacts-us-west-2/ranker/29/MLmodel',
+          replica: 's3://ml-artifacts-us-east-2/ranker/29/MLmodel',
+          verdict: 'missing' as const,
+          detail: 'does not exist',
+        },
+      ],
+    };
+
+    // Act
+    const artifacts = artifactChecksOf({ artifacts: finding });
+    const md = runMarkdown({ ...modelWith(undefined), ...(artifacts ? { artifacts } : {}) });
+
+    // Assess
+    expect(artifacts).toHaveLength(1);
+    expect(md).toContain('## Model artifacts, after the promotion');
+    expect(md).toContain(
+      `Checked ${at(4000)}: 1 of 30 artifact(s) not known to be in the standby region (1 missing): ranker v29`,
+    );
+    expect(md).toContain('- ranker v29: missing - does not exist');
+    expect(artifactChecksOf({ timeline: [] })).toBeUndefined();
   });
 
   it('draws each component as a lane in timeline.svg: a diamond per gate reading, a bar per action, the result', () => {
