@@ -5,8 +5,8 @@
  */
 import { DescribeExecutionCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { fetchHistory, runModelFromHistory } from '#report/history.js';
-import { fmtDuration, oneLine, type RunModel, type StepRun } from '#report/model.js';
-import { outcomeWord, rpoLine, rtoLine } from '#report/render.js';
+import { fmtDuration, oneLine, outcomeWord, type RunModel, type StepRun } from '#report/model.js';
+import { rpoLine, rtoLine } from '#report/render.js';
 import { type Output, type Paint, regionOfArn } from './context.js';
 import { EXIT, type ExitCode, explain } from './errors.js';
 

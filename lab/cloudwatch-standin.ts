@@ -5,6 +5,17 @@
  * (`AWS_ENDPOINT_URL_CLOUDWATCH`). It serves PutMetricData and DescribeAlarms for the alarms it watches: a datapoint
  * of 1 or more on an alarm's metric puts it in ALARM after `evaluationMs` (CloudWatch evaluates once per period),
  * and without data it keeps its state (TreatMissingData `ignore`).
+ *
+ * For the ML platform drill it also serves GetMetricData for the metrics the lab registers (`serve`): S3
+ * Replication's per-rule metrics, computed from the lab replicator's real backlog, and DynamoDB's
+ * ReplicationLatency, from the online-feature table stand-in. Each is served in the Region AWS publishes it in (S3
+ * Replication metrics in the destination's Region, DynamoDB's per source Region); the Region of a request is the one
+ * its SigV4 credential scope names, as it is the endpoint's on AWS. A metric with no value now returns no datapoint
+ * (CloudWatch returns no datapoint for a period without data: unknown, never zero), and a Region made dark
+ * (`darken`) drops every connection, as an unreachable endpoint does.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
  * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.TreatMissingData.html ("IGNORE: The current alarm
@@ -19,11 +30,23 @@ export interface WatchedAlarm {
   metricName: string;
 }
 
+/** A metric as GetMetricData names it, in the Region that publishes it. */
+export interface ServedMetric {
+  region: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Readonly<Record<string, string>>;
+}
+
 export interface LocalCloudWatch {
   readonly url: string;
   /** Watches `alarm` from OK, evaluating a datapoint `evaluationMs` after it arrives. */
   watch(alarm: WatchedAlarm, evaluationMs: number): void;
   state(name: string): string | undefined;
+  /** Serves `metric`: its value now, or undefined for no datapoint. Returns how to stop serving it. */
+  serve(metric: ServedMetric, read: () => number | undefined): () => void;
+  /** Makes `region`'s endpoint drop every connection. Returns how to bring it back. */
+  darken(region: string): () => void;
 }
 
 type Body = Record<string, unknown>;
@@ -41,7 +64,51 @@ const readBody = async (req: IncomingMessage): Promise<Body> => {
   return text === '' ? {} : (JSON.parse(text) as Body);
 };
 
+const metricKey = (m: Omit<ServedMetric, 'region'>, region: string) =>
+  [
+    region,
+    m.namespace,
+    m.metricName,
+    ...Object.entries(m.dimensions)
+      .map(([k, v]) => `${k}=${v}`)
+      .sort(),
+  ].join('|');
+
+/** The Region a SigV4-signed request is for: `Credential=<key>/<date>/<region>/<service>/aws4_request`. */
+export const signedRegion = (authorization: string | undefined): string | undefined =>
+  /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization ?? '')?.[1];
+
+type MetricQuery = {
+  Id?: string;
+  MetricStat?: {
+    Metric?: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] };
+  };
+};
+
+/** One datapoint per served metric that has a value now (timestamps in epoch seconds, as the JSON protocol has them). */
+const getMetricData = (sources: Map<string, () => number | undefined>, region: string, body: Body) => ({
+  MetricDataResults: ((body.MetricDataQueries ?? []) as MetricQuery[]).map((q) => {
+    const metric = q.MetricStat?.Metric ?? {};
+    const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? '']));
+    const key = metricKey(
+      { namespace: metric.Namespace ?? '', metricName: metric.MetricName ?? '', dimensions },
+      region,
+    );
+    const value = sources.get(key)?.();
+    const found = value !== undefined && Number.isFinite(value);
+    return {
+      Id: q.Id,
+      Label: metric.MetricName,
+      Timestamps: found ? [Date.now() / 1000] : [],
+      Values: found ? [value] : [],
+      StatusCode: 'Complete',
+    };
+  }),
+});
+
 const start = async (): Promise<LocalCloudWatch> => {
+  const sources = new Map<string, () => number | undefined>();
+  const dark = new Set<string>();
   const alarms = new Map<string, WatchedAlarm & { state: string; evaluationMs: number }>();
   const putMetricData = (body: Body) => {
     const data = (body.MetricData ?? []) as { MetricName?: string; Value?: number }[];
@@ -63,9 +130,15 @@ const start = async (): Promise<LocalCloudWatch> => {
     }),
   });
   const server = createServer((req, res) => {
+    const region = signedRegion(req.headers.authorization) ?? '';
+    if (dark.has(region)) {
+      req.socket.destroy();
+      return;
+    }
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^GraniteServiceVersion20100801\./, '');
     readBody(req)
       .then((body) => {
+        if (operation === 'GetMetricData') return send(res, 200, getMetricData(sources, region, body));
         if (operation === 'PutMetricData') return send(res, 200, putMetricData(body));
         if (operation === 'DescribeAlarms') return send(res, 200, describeAlarms(body));
         return send(res, 400, { __type: 'InvalidAction', message: `${operation} is not served by the drill` });
@@ -86,6 +159,17 @@ const start = async (): Promise<LocalCloudWatch> => {
       alarms.set(alarm.name, { ...alarm, state: 'OK', evaluationMs });
     },
     state: (name) => alarms.get(name)?.state,
+    serve: (metric, read) => {
+      const key = metricKey(metric, metric.region);
+      sources.set(key, read);
+      return () => {
+        if (sources.get(key) === read) sources.delete(key);
+      };
+    },
+    darken: (region) => {
+      dark.add(region);
+      return () => dark.delete(region);
+    },
   };
 };
 

@@ -10,6 +10,8 @@ import { describeWorld } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
 import { parseJson } from '#core/text.js';
 import {
+  artifactChecksOf,
+  componentLanes,
   nextStepsOf,
   planSummary,
   type RunModel,
@@ -336,6 +338,8 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
   const rpo = state ? rpoFromState(state) : undefined;
   const world = worldOf(outcome, state);
   const nextSteps = nextStepsOf(outcome, error?.name, state);
+  const components = componentLanes(state, zeroMs);
+  const artifacts = artifactChecksOf(state);
   const arn = ctx.executionArn;
   const name = nameOfArn(arn) ?? state?.run?.executionId?.split(':').at(-1) ?? 'execution';
 
@@ -364,5 +368,7 @@ export const runModelFromHistory = (events: readonly HistoryEvent[], ctx: Histor
     ),
     ...(world ? { world } : {}),
     ...(nextSteps ? { nextSteps } : {}),
+    ...(components ? { components } : {}),
+    ...(artifacts ? { artifacts } : {}),
   };
 };

@@ -3,10 +3,13 @@
  * execution on AWS rebuilt from its history). Both are turned into this model, and one set of renderers
  * (./render.ts) writes report.json, report.md and timeline.svg from it.
  */
+import { artifactLines } from '#core/artifact-run.js';
+import type { ComponentStatus } from '#core/components.js';
 import type { ExecutionInput } from '#core/input.js';
 import { rpoExposure } from '#core/measures.js';
 import { describeWorld, nextStepsFor } from '#core/next-steps.js';
 import type { Plan } from '#core/plan.js';
+import { hasGate } from '#core/plan-components.js';
 import type { FailoverState } from '#core/state.js';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'aborted' | 'running';
@@ -96,6 +99,40 @@ export interface RunModel {
   world?: string[];
   /** What on-call must do next, when the run did not succeed. */
   nextSteps?: string;
+  /** The plan's components, one lane each, when the plan has components. */
+  components?: ComponentLane[];
+  /** The model-artifact check's records (the gate before Fence, the finding after the promotion), in words. */
+  artifacts?: { phase: 'gate' | 'after-promotion'; checkedAt: string; lines: string[] }[];
+}
+
+/** The run's model-artifact checks as the run state recorded them; undefined when it has none. */
+export const artifactChecksOf = (state: Partial<FailoverState> | undefined): RunModel['artifacts'] => {
+  const records = [state?.artifactGate, state?.artifacts].filter((r) => r !== undefined);
+  return records.length === 0
+    ? undefined
+    : records.map((r) => ({ phase: r.phase, checkedAt: r.checkedAt, lines: artifactLines(r) }));
+};
+
+/** One component of the plan as the run left it: its gate reading, its action, its result. */
+export interface ComponentLane {
+  name: string;
+  kind: string;
+  stage: number;
+  status: ComponentStatus;
+  /** What the world is now, as its last call saw it (or why it failed). */
+  detail: string;
+  /**
+   * Its RPO gate: the last reading before Fence (`atMs` when the gates' last check ended, `checks` readings in all),
+   * or, for a component with a gate that was not read, why not. Absent for a component without a gate.
+   */
+  gate?:
+    | { read: true; within: boolean; status: 'known' | 'unknown'; reason: string; atMs?: number; checks: number }
+    | { read: false; why: string };
+  /** Its action's first call and last answer, ms since time zero; absent when not recorded. */
+  startMs?: number;
+  endMs?: number;
+  checks?: number;
+  error?: string;
 }
 
 /** The bar a state machine state is drawn as, by its type and name; none for Choice, Pass and Succeed. */
@@ -233,4 +270,65 @@ export const fmtDuration = (ms: number | undefined): string => {
   const min = Math.floor(abs / 60_000);
   const s = Math.round((abs % 60_000) / 1000);
   return `${ms < 0 ? '-' : ''}${min} min${s ? ` ${s} s` : ''}`;
+};
+
+const OUTCOME_WORD: Record<RunModel['outcome'], string> = {
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  aborted: 'ABORTED',
+  running: 'RUNNING',
+};
+
+export const outcomeWord = (m: RunModel) => OUTCOME_WORD[m.outcome];
+
+/** Why a component's gate has no reading: the run went on past the database's RPO, or ended before the gates. */
+const gateNotRead = (state: Partial<FailoverState>): string => {
+  if (state.lag?.decision === 'exceeded' && (state.fence || state.promote)) {
+    return `not read: the database's lag was not within the RPO and the run went on (rpo.onExceeded ${state.plan?.rpo.onExceeded}), accepting the loss`;
+  }
+  if (state.input?.mode === 'unplanned' && state.lag?.decision !== 'within-rpo') {
+    return 'not read: the run never had the database within the RPO';
+  }
+  return 'not read: the run ended before the gates';
+};
+
+/** The plan's components as lanes, from the run state; undefined for a plan without components. */
+export const componentLanes = (
+  state: Partial<FailoverState> | undefined,
+  zeroMs: number,
+): ComponentLane[] | undefined => {
+  const components = state?.plan?.components;
+  if (!state || !components || components.length === 0) return undefined;
+  const at = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso) - zeroMs);
+  const gateCheck = state.timeline?.findLast((t) => t.step === 'CheckComponentGates');
+  return components.map((c) => {
+    const r = state.components?.[c.name];
+    const lane: ComponentLane = {
+      name: c.name,
+      kind: c.kind,
+      stage: c.stage,
+      status: r?.status ?? 'not-started',
+      detail: r?.detail ?? 'not started',
+    };
+    if (r?.gate) {
+      const atMs = at(gateCheck?.endedAt);
+      lane.gate = {
+        read: true,
+        within: r.gate.within,
+        status: r.gate.status,
+        reason: r.gate.reason,
+        checks: state.componentGates?.checks ?? 1,
+        ...(atMs !== undefined ? { atMs } : {}),
+      };
+    } else if (hasGate(c)) {
+      lane.gate = { read: false, why: gateNotRead(state) };
+    }
+    const startMs = at(r?.startedAt);
+    const endMs = at(r?.endedAt);
+    if (startMs !== undefined) lane.startMs = startMs;
+    if (endMs !== undefined) lane.endMs = endMs;
+    if (r?.checks !== undefined) lane.checks = r.checks;
+    if (r?.error) lane.error = r.error.Error;
+    return lane;
+  });
 };

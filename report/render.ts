@@ -6,7 +6,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fmtDuration, oneLine, type RunModel, type StepKind } from './model.js';
+import { type ComponentLane, fmtDuration, oneLine, outcomeWord, type RunModel } from './model.js';
+import { timelineSvg } from './timeline.js';
 
 // ------------------------------------------------------------------ Markdown
 
@@ -18,15 +19,6 @@ export const mdTable = (head: string[], rows: string[][]) =>
     `| ${head.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
   ].join('\n');
-
-const OUTCOME_WORD: Record<RunModel['outcome'], string> = {
-  succeeded: 'SUCCEEDED',
-  failed: 'FAILED',
-  aborted: 'ABORTED',
-  running: 'RUNNING',
-};
-
-export const outcomeWord = (m: RunModel) => OUTCOME_WORD[m.outcome];
 
 /** `RTO 212.4 s against the 300 s target: met`, or why there is none. */
 export const rtoLine = (m: RunModel): string => {
@@ -53,6 +45,27 @@ const whoLine = (m: RunModel): string => {
 };
 
 const rel = (ms: number | undefined) => (ms === undefined ? '—' : `+${fmtDuration(ms)}`);
+
+/** A component's gate, in words: its last reading before Fence, or why it has none. */
+export const gateWords = (lane: ComponentLane): string => {
+  const g = lane.gate;
+  if (!g) return 'no gate';
+  if (!g.read) return g.why;
+  const when = g.atMs !== undefined ? ` at ${rel(g.atMs)}` : '';
+  return `${g.within ? 'within' : 'NOT within'} (${g.checks} reading(s), last${when}): ${g.reason}`;
+};
+
+/** The components table: one row per lane. */
+const componentRows = (lanes: readonly ComponentLane[]): string[][] =>
+  lanes.map((c) => [
+    c.name,
+    `${c.kind}, stage ${c.stage}`,
+    gateWords(c),
+    c.startMs === undefined
+      ? '—'
+      : `${rel(c.startMs)} → ${c.endMs === undefined ? 'running' : rel(c.endMs)}${c.checks ? ` (${c.checks} call(s))` : ''}`,
+    `**${c.status}**: ${oneLine(c.detail, 200)}`,
+  ]);
 
 /** The timeline table rows: one per step visit. */
 const timelineRows = (m: RunModel): string[][] =>
@@ -90,6 +103,23 @@ export const runMarkdown = (m: RunModel, opts: { level?: number; timelineImage?:
   out.push(mdTable(['', ''], facts), '');
   if (m.world) out.push(`${h} State of the world`, '', ...m.world.map((w) => `- ${w}`), '');
   if (m.nextSteps) out.push(`${h} What on-call must do next`, '', `**${m.nextSteps}**`, '');
+  if (m.components) {
+    out.push(
+      `${h} Components`,
+      '',
+      mdTable(
+        ['component', 'kind', 'gate (before Fence)', 'action (since time zero)', 'result'],
+        componentRows(m.components),
+      ),
+      '',
+    );
+  }
+  for (const a of m.artifacts ?? []) {
+    const when = a.phase === 'gate' ? 'before Fence (the gate)' : 'after the promotion';
+    const [summary, ...problems] = a.lines;
+    out.push(`${h} Model artifacts, ${when}`, '', `Checked ${a.checkedAt}: ${summary}`, '');
+    if (problems.length > 0) out.push(...problems.map((p) => `- ${p}`), '');
+  }
   if (opts.timelineImage) out.push(`![timeline](${opts.timelineImage})`, '');
   out.push(
     `${h} Timeline`,
@@ -116,217 +146,6 @@ export const reportMarkdown = (m: RunModel): string =>
     runMarkdown(m, { timelineImage: 'timeline.svg' }),
     m.visited.length > 0 ? `States entered: ${m.visited.join(' → ')}.\n` : '',
   ].join('\n');
-
-// ------------------------------------------------------------------ timeline.svg
-
-const esc = (s: string) =>
-  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-
-const COLORS: Record<StepKind | 'rto', string> = {
-  detect: '#8d6e63',
-  trigger: '#8e6bbf',
-  task: '#337ab7',
-  wait: '#b0b7c3',
-  approval: '#17a2b8',
-  notify: '#8e6bbf',
-  client: '#f0ad4e',
-  fail: '#c62828',
-  rto: '#2e7d32',
-};
-
-const LEGEND: [StepKind | 'rto', string][] = [
-  ['detect', 'detection'],
-  ['notify', 'trigger / notification'],
-  ['task', 'step'],
-  ['wait', 'wait'],
-  ['approval', 'approval'],
-  ['client', 'clients reconnect'],
-  ['fail', 'failed'],
-  ['rto', 'RTO'],
-];
-
-const TICKS = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000];
-
-const tickLabel = (t: number) =>
-  t === 0 ? '0' : t < 1000 ? `${t} ms` : t < 120_000 ? `${t / 1000} s` : `${t / 60_000} min`;
-
-interface Bar {
-  row: string;
-  start: number;
-  end: number;
-  kind: StepKind | 'rto';
-  title: string;
-}
-
-/**
- * What a chart of several runs on one time axis adds (a round trip: the way out and the way back): each run's
- * RTO as its own bar, and a marker where each run's incident was.
- */
-export interface TimelineExtras {
-  rtos?: { row: string; startMs: number; ms: number }[];
-  marks?: { atMs: number; label: string }[];
-}
-
-/** One bar per step visit (an open step reaches the last known time), and the RTO's own bar (or bars). */
-const barsOf = (m: RunModel, extras: TimelineExtras = {}): Bar[] => {
-  const lastKnown = Math.max(1, ...m.steps.map((s) => s.endMs ?? s.startMs));
-  const bars: Bar[] = m.steps.map((s) => {
-    const end = s.endMs ?? lastKnown;
-    const took = fmtDuration(end - s.startMs);
-    const retries = s.attempts > 1 ? `, ${s.attempts} attempts` : '';
-    return {
-      row: s.name,
-      start: s.startMs,
-      end,
-      kind: s.error ? 'fail' : s.kind,
-      title: `${s.name} ${took}${retries}${s.error ? `: ${s.error}` : s.outcome ? `: ${s.outcome}` : ''}`,
-    };
-  });
-  if (m.rto) bars.push({ row: 'RTO', start: 0, end: m.rto.ms, kind: 'rto', title: `RTO ${fmtDuration(m.rto.ms)}` });
-  for (const r of extras.rtos ?? []) {
-    bars.push({
-      row: r.row,
-      start: r.startMs,
-      end: r.startMs + r.ms,
-      kind: 'rto',
-      title: `${r.row} ${fmtDuration(r.ms)}`,
-    });
-  }
-  return bars;
-};
-
-/** Where everything goes: rows, the time scale, and the plot's box. */
-const layoutOf = (m: RunModel, bars: readonly Bar[]) => {
-  const rows: string[] = [];
-  for (const b of bars) if (!rows.includes(b.row)) rows.push(b.row);
-  const lastEnd = Math.max(1, ...bars.map((b) => b.end));
-  const targetMs = (m.rto?.targetSeconds ?? m.plan?.rtoTargetSeconds ?? 0) * 1000;
-  // The target is drawn in place when it fits a readable scale; far off, it is named at the right edge.
-  const targetOnScale = targetMs > 0 && targetMs <= lastEnd * 3;
-  const axisMax = Math.max(lastEnd, targetOnScale ? targetMs : 0) * 1.06;
-  const labelW = Math.min(260, Math.max(120, 8 + 7 * Math.max(...rows.map((r) => r.length))));
-  const left = labelW + 10;
-  const width = 1000;
-  const plotW = width - left - 70;
-  const rowH = 22;
-  const top = 78;
-  const axisY = top + rows.length * rowH + 8;
-  const x = (t: number) => left + (Math.max(0, t) / axisMax) * plotW;
-  return { rows, targetMs, targetOnScale, axisMax, left, width, plotW, rowH, top, axisY, height: axisY + 70, x };
-};
-type Layout = ReturnType<typeof layoutOf>;
-
-const f = (n: number) => n.toFixed(1);
-
-const axisSvg = (m: RunModel, l: Layout): string[] => {
-  const out: string[] = [];
-  const step = TICKS.find((s) => l.axisMax / s <= 10) ?? 3_600_000;
-  for (let t = 0; t <= l.axisMax; t += step) {
-    out.push(
-      `<line x1="${f(l.x(t))}" y1="${l.top - 6}" x2="${f(l.x(t))}" y2="${l.axisY}" stroke="#eee"/>`,
-      `<text x="${f(l.x(t))}" y="${l.axisY + 16}" text-anchor="middle" fill="#333">${tickLabel(t)}</text>`,
-    );
-  }
-  out.push(
-    `<line x1="${l.left}" y1="${l.axisY}" x2="${l.left + l.plotW}" y2="${l.axisY}" stroke="#333"/>`,
-    `<text x="${f(l.left + l.plotW / 2)}" y="${l.axisY + 34}" text-anchor="middle" fill="#555">time since ${esc(m.zeroLabel)} (${esc(m.zeroAt)})</text>`,
-  );
-  return out;
-};
-
-const rowsSvg = (m: RunModel, l: Layout, bars: readonly Bar[]): string[] =>
-  l.rows.flatMap((row, i) => {
-    const y = l.top + i * l.rowH;
-    const out: string[] = [];
-    if (i % 2 === 1) out.push(`<rect x="0" y="${y}" width="${l.width}" height="${l.rowH}" fill="#f7f7f7"/>`);
-    out.push(`<text x="${l.left - 8}" y="${y + 15}" text-anchor="end">${esc(row)}</text>`);
-    const mine = bars.filter((b) => b.row === row);
-    for (const b of mine) {
-      const w = Math.max(2, l.x(b.end) - l.x(b.start));
-      out.push(
-        `<rect x="${f(l.x(b.start))}" y="${y + 4}" width="${f(w)}" height="${l.rowH - 8}" fill="${COLORS[b.kind]}"><title>${esc(b.title)}</title></rect>`,
-      );
-    }
-    const total = mine.reduce((sum, b) => sum + (b.end - b.start), 0);
-    const endX = Math.max(...mine.map((b) => l.x(b.end)));
-    const times = mine.length > 1 ? ` (×${mine.length})` : '';
-    const failed = m.steps.find((s) => s.name === row && s.error)?.error;
-    out.push(
-      `<text x="${f(endX + 4)}" y="${y + 15}" fill="${failed ? COLORS.fail : '#555'}" font-size="10">${fmtDuration(total)}${times}${failed ? `: ${esc(failed)}` : ''}</text>`,
-    );
-    return out;
-  });
-
-/** A red line and its label, where an incident happened. */
-const incidentMark = (l: Layout, atMs: number, label: string): string[] => [
-  `<line x1="${f(l.x(atMs))}" y1="${l.top - 22}" x2="${f(l.x(atMs))}" y2="${l.axisY}" stroke="#d9534f" stroke-width="2"/>`,
-  `<text x="${f(l.x(atMs) + 4)}" y="${l.top - 24}" fill="#d9534f">${esc(label)}</text>`,
-];
-
-/** Markers: the incident (time zero) and any later one, the measured RTO, the RTO target. */
-const markersSvg = (m: RunModel, l: Layout, extras: TimelineExtras = {}): string[] => {
-  const { x, top, axisY, left, plotW, targetMs } = l;
-  const out = [
-    ...incidentMark(l, 0, m.zeroLabel),
-    ...(extras.marks ?? []).flatMap((mark) => incidentMark(l, mark.atMs, mark.label)),
-  ];
-  if (m.rto) {
-    // Labels right of the middle are drawn to the left of their line, so they stay inside the chart.
-    const rx = x(m.rto.ms);
-    const toLeft = rx > left + plotW * 0.55;
-    out.push(
-      `<line x1="${f(rx)}" y1="${top - 10}" x2="${f(rx)}" y2="${axisY}" stroke="#2e7d32" stroke-width="2" stroke-dasharray="4 2"/>`,
-      `<text x="${f(toLeft ? rx - 4 : rx + 4)}" y="${top - 12}" fill="#2e7d32"${toLeft ? ' text-anchor="end"' : ''}>RTO ${fmtDuration(m.rto.ms)}: ${esc(m.rto.until)}</text>`,
-    );
-  }
-  if (targetMs > 0 && l.targetOnScale) {
-    out.push(
-      `<line x1="${f(x(targetMs))}" y1="${top - 36}" x2="${f(x(targetMs))}" y2="${axisY}" stroke="#000" stroke-width="2" stroke-dasharray="6 3"/>`,
-      `<text x="${f(x(targetMs) - 4)}" y="${top - 38}" text-anchor="end">RTO target ${targetMs / 1000} s</text>`,
-    );
-  } else if (targetMs > 0) {
-    out.push(
-      `<text x="${left + plotW}" y="${top - 30}" text-anchor="end">RTO target ${targetMs / 1000} s: off this scale →</text>`,
-    );
-  }
-  return out;
-};
-
-const legendSvg = (l: Layout, bars: readonly Bar[]): string[] => {
-  const present = new Set<string>(bars.map((b) => b.kind));
-  const out: string[] = [];
-  let lx = l.left;
-  for (const [kind, label] of LEGEND.filter(([k]) => present.has(k))) {
-    out.push(
-      `<rect x="${lx}" y="${l.axisY + 46}" width="12" height="10" fill="${COLORS[kind]}"/>`,
-      `<text x="${lx + 16}" y="${l.axisY + 55}" fill="#333" font-size="11">${label}</text>`,
-    );
-    lx += 30 + label.length * 7;
-  }
-  return out;
-};
-
-/** Phases as horizontal bars on a shared time axis; the incident, the RTO measured and the RTO target marked. */
-export const timelineSvg = (m: RunModel, title?: string, extras?: TimelineExtras): string => {
-  const bars = barsOf(m, extras);
-  const l = layoutOf(m, bars);
-  const heading =
-    title ??
-    `dr-failover ${m.plan?.name ?? ''} ${m.start?.mode ?? ''} run ${m.execution.name}: ${outcomeWord(m)}${m.error ? ` ${m.error.name}` : ''}` +
-      (m.rto ? `, RTO ${fmtDuration(m.rto.ms)} (target ${m.rto.targetSeconds} s ${m.rto.met ? 'met' : 'MISSED'})` : '');
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
-    `<title>${esc(heading)}</title>`,
-    '<rect width="100%" height="100%" fill="#fff"/>',
-    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(heading)}</text>`,
-    ...axisSvg(m, l),
-    ...rowsSvg(m, l, bars),
-    ...markersSvg(m, l, extras),
-    ...legendSvg(l, bars),
-    '</svg>',
-  ];
-  return `${out.join('\n')}\n`;
-};
 
 // ------------------------------------------------------------------ files
 

@@ -10,7 +10,7 @@ import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
 import { runRoundTripCommand } from '#lab/drill/round-trip-report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { cleanupActiveDrills, failInOneLine } from '#lab/drill/teardown.js';
-import type { DrillMode, DrillReport, DrillResult, DrillTraffic } from '#lab/drill/types.js';
+import type { DrillMode, DrillPlatform, DrillReport, DrillResult, DrillTraffic } from '#lab/drill/types.js';
 
 failInOneLine('drill');
 
@@ -32,6 +32,14 @@ const USAGE = `Usage: npm run drill -- [options]
                              health-check (a take-over alarm on a CloudWatch stand-in the pair follows)
   --control-plane up|down    down: the DNS control API refuses every call, as Route 53's would with us-east-1 out
   --cluster-down REGIONS     routing-control: cluster endpoints to make unreachable, e.g. us-west-2,eu-west-1
+  --plan database|ml-platform
+                             database (default): the database alone. ml-platform: an ML platform's switch in one
+                             run: the model registry (the database, with MLflow's model versions), the model
+                             artifacts' bucket pair (S3 server, replicated after a delay), an online-feature table,
+                             serving capacity and a custom action; the report names the model versions whose
+                             artifacts never reached the standby bucket and checks the run's artifact check with it
+  --replication-delay MS     ml-platform: artifact upload → its copy in the standby bucket (default 400)
+  --version-interval MS      ml-platform: time between two model versions registered (default 40)
   --round-trip               there and back: unplanned failover (kill), the old primary preserved and its lost
                              writes recorded, rebuilt as the new primary's standby, then a planned failback
   --json                     plain progress on stderr, the result as JSON on stdout
@@ -68,6 +76,9 @@ const { values } = (() => {
         traffic: { type: 'string' },
         'control-plane': { type: 'string' },
         'cluster-down': { type: 'string' },
+        plan: { type: 'string' },
+        'replication-delay': { type: 'string' },
+        'version-interval': { type: 'string' },
         'round-trip': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
@@ -98,7 +109,18 @@ const controlPlane = (values['control-plane'] ?? 'up') as 'up' | 'down';
 if (controlPlane !== 'up' && controlPlane !== 'down') fail(`--control-plane must be up or down, not "${controlPlane}"`);
 const clusterDown = values['cluster-down']?.split(',').filter((r) => r !== '') ?? [];
 if (clusterDown.length > 0 && traffic !== 'routing-control') fail('--cluster-down needs --traffic routing-control');
+const platform = (values.plan ?? 'database') as DrillPlatform;
+if (platform !== 'database' && platform !== 'ml-platform') {
+  fail(`--plan must be database or ml-platform, not "${values.plan}"`);
+}
 const iterations = int(values.iterations, 'iterations', 1, 1);
+// The handlers' SDK clients keep the endpoint of the first drill's S3 server for the life of the process.
+if (platform === 'ml-platform' && (iterations > 1 || values['round-trip'])) {
+  fail('--plan ml-platform runs one drill: no --iterations, no --round-trip');
+}
+if (platform !== 'ml-platform' && (values['replication-delay'] ?? values['version-interval']) !== undefined) {
+  fail('--replication-delay and --version-interval need --plan ml-platform');
+}
 const options = {
   mode,
   start,
@@ -111,6 +133,11 @@ const options = {
   traffic,
   controlPlane,
   clusterEndpointsDown: clusterDown,
+  platform,
+  ml: {
+    replicationDelayMs: int(values['replication-delay'], 'replication-delay', 400, 0),
+    versionIntervalMs: int(values['version-interval'], 'version-interval', 40, 1),
+  },
 };
 const json = values.json === true;
 const keep = values.keep === true;
@@ -177,9 +204,14 @@ if (json) {
   out.write(`${summaryText(reports, agg, reportDir)}\n`);
 }
 
-// A drill passes when every run succeeded, nothing split, and a planned run lost nothing.
+// A drill passes when every run succeeded, nothing split, a planned run lost nothing, and an ML platform run's
+// artifact check did not disagree with the drill's ground truth.
 const passed = reports.every(
-  (r) => r.outcome === 'succeeded' && r.splitBrain?.ok === true && (r.mode !== 'planned' || r.rpo?.lostCount === 0),
+  (r) =>
+    r.outcome === 'succeeded' &&
+    r.splitBrain?.ok === true &&
+    (r.mode !== 'planned' || r.rpo?.lostCount === 0) &&
+    r.ml?.comparison.verdict !== 'disagree',
 );
 
 if (kept) {
@@ -193,6 +225,12 @@ if (kept) {
       `  user ${regions.credentials.username}, database postgres; the password is in ${regions.credentialsFile} (mode 0600)`,
       `  DNS: dig @${dns.nameserver.split(':')[0]} -p ${dns.nameserver.split(':')[1]} ${kept.plan.dns.recordName}`,
       `  data directories under ${regions.baseDir}`,
+      ...(kept.platform
+        ? [
+            `  buckets ${kept.platform.buckets.primary} and ${kept.platform.buckets.standby} on the S3 server ${kept.platform.s3.endpoint}`,
+            "    (path-style; s3rver's fixed access key S3RVER / S3RVER)",
+          ]
+        : []),
       '',
     ].join('\n'),
   );

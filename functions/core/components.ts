@@ -27,6 +27,8 @@ export interface ComponentReport {
   gate?: GateVerdict;
   error?: { Error: string; Cause?: string };
   checks?: number;
+  /** Its action's first call and last answer (ISO-8601); absent when its first call failed or it had none. */
+  startedAt?: string;
   endedAt?: string;
 }
 
@@ -87,7 +89,9 @@ export const componentReports = (
 
 /** A finished iteration, as the component's report: failed when its Catch recorded an error. */
 export const reportOf = (before: ComponentReport, it: ComponentIteration): ComponentReport => {
-  const base = { ...before, ...(it.progress ? { checks: it.progress.checks, endedAt: it.progress.endedAt } : {}) };
+  const { progress } = it;
+  const times = progress ? { checks: progress.checks, startedAt: progress.startedAt, endedAt: progress.endedAt } : {};
+  const base = { ...before, ...times };
   if (it.error) {
     const said = it.error.Cause ? `: ${causeText(it.error.Cause)}` : '';
     // An error that already says the world as its call saw it (a component database's) is not followed by it again.

@@ -4,6 +4,7 @@ import type { LocalRunResult } from '../state-machine.js';
 import type { Findings } from './checks.js';
 import type { Detector } from './detector.js';
 import type { Incident, IncidentPlan } from './incident.js';
+import type { MlReport } from './platform.js';
 import type { Rig } from './rig.js';
 import { clock, round, since } from './time.js';
 import { planSeconds } from './tracker.js';
@@ -23,6 +24,7 @@ export interface DrillRun {
   incident: Incident;
   run?: LocalRunResult;
   findings: Findings;
+  ml?: MlReport;
 }
 
 const tally = <T>(items: readonly T[], key: (t: T) => string): Record<string, number> => {
@@ -48,7 +50,7 @@ export const callsOf = (rig: Rig, incident: Incident): DrillReport['calls'] => {
 };
 
 /** The last state the run had: its output, or the input of the state it failed in. */
-const lastStateOf = (run: LocalRunResult | undefined): Partial<FailoverState> | undefined => {
+export const lastStateOf = (run: LocalRunResult | undefined): Partial<FailoverState> | undefined => {
   const failedState = run?.events
     .filter((e) => e.type === 'StateExited' || e.type === 'StateEntered')
     .map((e) => (e as { state: { output?: unknown; input?: unknown } }).state)
@@ -117,6 +119,10 @@ const executionOf = (d: DrillRun): Pick<DrillReport, 'execution'> => {
       timeline: lastState?.timeline ?? [],
       ...(lastState?.lag ? { lag: lastState.lag } : {}),
       ...(lastState?.fence ? { fence: lastState.fence } : {}),
+      ...(lastState?.components ? { components: lastState.components } : {}),
+      ...(lastState?.componentGates ? { componentGates: lastState.componentGates } : {}),
+      ...(lastState?.artifactGate ? { artifactGate: lastState.artifactGate } : {}),
+      ...(lastState?.artifacts ? { artifacts: lastState.artifacts } : {}),
     },
   };
 };
@@ -192,6 +198,7 @@ export const assembleReport = (d: DrillRun): DrillReport => {
       acksByServer: tally(findings.acks, (a) => a.server),
     },
     ...(findings.splitBrain ? { splitBrain: findings.splitBrain } : {}),
+    ...(d.ml ? { ml: d.ml } : {}),
     ...(findings.standbyInRecovery !== undefined ? { standbyInRecovery: findings.standbyInRecovery } : {}),
     notifications: d.rig.notifications.map((n) => ({ type: n.type, summary: n.summary, at: n.occurredAt })),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -76,8 +76,11 @@ const killAndDetect = async (
 ) => {
   const { primary } = env.regions;
   progress({ group: 'incident', step: 'kill primary', status: 'running', at });
+  // The whole Region goes dark at once: with the database, an ML platform's replication and metrics.
+  const platformLost = env.platform?.regionLost();
   await primary.kill();
   const killMs = round(clock() - at);
+  await platformLost;
   progress({
     group: 'incident',
     step: 'kill primary',

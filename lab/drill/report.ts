@@ -4,9 +4,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { mdTable, runMarkdown, timelineSvg } from '#report/render.js';
+import { mdTable, runMarkdown } from '#report/render.js';
+import { timelineSvg } from '#report/timeline.js';
 import { type Aggregate, PEERS, PHYSICAL_FLOOR_MS, type Spread } from './aggregate.js';
 import { lostCommitsLine, splitBrainLine } from './checks.js';
+import { mlMarkdown, mlSummaryLines } from './platform-report.js';
 import { runModelFromDrill } from './run-model.js';
 import type { DrillReport } from './types.js';
 
@@ -145,6 +147,7 @@ export const summaryText = (reports: readonly DrillReport[], agg: Aggregate, rep
       `  Peers on this machine kind (kill -9, 50 writes/s): ${PEERS.map((p) => `${p.name.split(',')[0]}${p.name.includes('aggressive') ? ' aggressive' : p.name.includes('default timing') ? ' default' : ''} ${p.rtoSeconds} s`).join('; ')}; physical floor ≈ ${PHYSICAL_FLOOR_MS} ms.`,
     );
   }
+  if (last.ml) lines.push(...mlSummaryLines(last.ml));
   lines.push(`  Drill wall time ${(last.wallMs / 1000).toFixed(1)} s, peak memory ${last.peakRssMb} MB.`);
   if (reportDir) lines.push(`  Report: ${path.join(reportDir, 'report.md')} (report.json, timeline.svg)`);
   return lines.join('\n');
@@ -302,6 +305,7 @@ export const drillMarkdown = (reports: readonly DrillReport[], agg: Aggregate, c
     ...measured(last),
     ...iterations(reports, agg),
     ...peers(reports, agg, last),
+    ...(last.ml ? mlMarkdown(last.ml) : []),
     ...afterwards(last),
   ];
   return `${out.join('\n')}\n`;

@@ -4,7 +4,7 @@
  * a marker where its incident was (the kill; the failback request). Time zero is the kill.
  */
 import type { RunModel, StepRun } from '#report/model.js';
-import { type TimelineExtras, timelineSvg } from '#report/render.js';
+import { type TimelineExtras, timelineSvg } from '#report/timeline.js';
 import type { RoundTripReport } from './round-trip.js';
 import { runModelFromDrill } from './run-model.js';
 import type { DrillReport } from './types.js';

@@ -10,9 +10,10 @@
  *
  * scripts/drill.ts, scripts/bench-drill.ts, scripts/soak.ts and the integration tests all call runDrill().
  */
-import { assembleReport, callsOf, outcomeOf } from './assemble.js';
+import { assembleReport, callsOf, lastStateOf, outcomeOf } from './assemble.js';
 import { checkAfterRun } from './checks.js';
 import { armDetector, type IncidentPlan, strike } from './incident.js';
+import { mlFindings } from './platform.js';
 import { buildRig } from './rig.js';
 import { type RoundTripOptions, type RoundTripReport, roundTrip } from './round-trip.js';
 import { Teardown } from './teardown.js';
@@ -62,6 +63,9 @@ const drill = async (options: DrillOptions, teardown: Teardown): Promise<DrillRe
     overheadOf,
     progress,
   );
+  const ml = env.platform
+    ? await mlFindings(env.platform, env.regions, lastStateOf(run), incident.at, settings.ml)
+    : undefined;
 
   const report = assembleReport({
     how,
@@ -75,6 +79,7 @@ const drill = async (options: DrillOptions, teardown: Teardown): Promise<DrillRe
     incident,
     ...(run ? { run } : {}),
     findings,
+    ...(ml ? { ml } : {}),
   });
   const result = { report, acks: findings.acks, notifications: rig.notifications };
   return options.keep ? { ...result, kept: { ...env, cleanup: () => teardown.run() } } : result;

@@ -5,6 +5,8 @@
  */
 import type { FailoverState } from '#core/state.js';
 import {
+  artifactChecksOf,
+  componentLanes,
   nextStepsOf,
   planSummary,
   type RunModel,
@@ -118,6 +120,10 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
     timeline: r.execution?.timeline ?? [],
     ...(r.execution?.lag ? { lag: r.execution.lag } : {}),
     ...(r.execution?.fence ? { fence: r.execution.fence } : {}),
+    ...(r.execution?.components ? { components: r.execution.components } : {}),
+    ...(r.execution?.componentGates ? { componentGates: r.execution.componentGates } : {}),
+    ...(r.execution?.artifactGate ? { artifactGate: r.execution.artifactGate } : {}),
+    ...(r.execution?.artifacts ? { artifacts: r.execution.artifacts } : {}),
     // The state of the world quotes a failed fence's error: it says what the fence left.
     ...(r.execution?.error
       ? { error: { Error: r.execution.error, ...(r.execution.cause ? { Cause: r.execution.cause } : {}) } }
@@ -135,6 +141,8 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
   const outcome = r.outcome;
   const world = worldOf(outcome, state);
   const nextSteps = nextStepsOf(outcome, error?.name, state);
+  const components = componentLanes(state, Date.parse(r.incident.at));
+  const artifacts = artifactChecksOf(state);
   return {
     source: 'drill',
     execution: {
@@ -165,5 +173,7 @@ export const runModelFromDrill = (r: DrillReport): RunModel => {
     warnings: warnings.filter((w) => !(world && w.startsWith(UNFENCED))),
     ...(world ? { world } : {}),
     ...(nextSteps ? { nextSteps } : {}),
+    ...(components ? { components } : {}),
+    ...(artifacts ? { artifacts } : {}),
   };
 };

@@ -3,10 +3,12 @@ import type { Plan, PlanInput } from '#core/plan.js';
 import type { FailoverEvent, FenceResult } from '#core/ports.js';
 import type { FailoverState, TimelineEntry } from '#core/state.js';
 import type { LocalDnsServer } from '../dns-server.js';
+import type { MlPlatform, MlSettings } from '../ml/platform.js';
 import type { LocalRegions } from '../regions.js';
 import type { LocalRoutingCluster } from '../routing-cluster.js';
 import type { Handlers } from '../state-machine.js';
 import type { CloudWatchAlarmStateChangeEvent } from './detector.js';
+import type { MlReport } from './platform.js';
 import type { Ack, Workload } from './workload.js';
 
 export type DrillMode = 'planned' | 'unplanned';
@@ -59,12 +61,21 @@ export interface DrillOptions {
   controlPlane?: 'up' | 'down';
   /** Regions whose cluster endpoints drop every connection (routing-control only), to show the rotation. */
   clusterEndpointsDown?: string[];
+  /**
+   * `ml-platform`: the registry of an ML platform (the drill's database, with MLflow's model versions) and its
+   * components (the artifact bucket pair, the online-feature table, serving capacity, a custom action) fail over in
+   * one run (lab/ml/platform.ts); `database` (default): the database alone.
+   */
+  platform?: DrillPlatform;
+  /** The ML platform's timings (replication delay, version interval ...). */
+  ml?: Partial<MlSettings>;
   /** Leave servers running; the caller must call `kept.cleanup()`. */
   keep?: boolean;
   onProgress?: (event: DrillProgress) => void;
 }
 
 export type DrillTraffic = 'routing-control' | 'health-check' | 'upsert';
+export type DrillPlatform = 'database' | 'ml-platform';
 
 export interface DrillEnvironment {
   regions: LocalRegions;
@@ -73,6 +84,8 @@ export interface DrillEnvironment {
   cluster?: LocalRoutingCluster;
   plan: Plan;
   workload: Workload;
+  /** The ML platform around the database, for `ml-platform` drills. */
+  platform?: MlPlatform;
 }
 
 /** A line of live progress. `at` is epoch ms; `ms` the duration of a finished step. */
@@ -165,6 +178,12 @@ export interface DrillReport {
     timeline: TimelineEntry[];
     lag?: FailoverState['lag'];
     fence?: FailoverState['fence'];
+    /** The plan's components as the run left them, and its gates' last decision. */
+    components?: FailoverState['components'];
+    componentGates?: FailoverState['componentGates'];
+    /** The model-artifact check's gate and finding, as the run recorded them. */
+    artifactGate?: FailoverState['artifactGate'];
+    artifacts?: FailoverState['artifacts'];
   };
   /** Phases relative to the incident (ms). */
   phases: Partial<
@@ -201,6 +220,8 @@ export interface DrillReport {
     acksByServer: Record<string, number>;
   };
   splitBrain?: SplitBrainCheck;
+  /** `ml-platform` drills: the artifacts' ground truth against the run's check, each component's RTO and RPO. */
+  ml?: MlReport;
   /** After a failed or aborted run: was anything promoted? */
   standbyInRecovery?: boolean;
   notifications: { type: string; summary: string; at: string }[];

@@ -6,18 +6,22 @@ import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import { localCloudWatch } from '../cloudwatch-standin.js';
 import { createTtlResolver } from '../dns-client.js';
 import { type LocalDnsServer, startLocalDnsServer } from '../dns-server.js';
+import { type MlPlatform, mlArtifactCheck, mlComponents, mlSettingsOf, startMlPlatform } from '../ml/platform.js';
 import { withClient } from '../postgres/client.js';
 import { type LocalRegions, startLocalRegions } from '../regions.js';
 import { type LocalRoutingCluster, startRoutingCluster } from '../routing-cluster.js';
 import type { Teardown } from './teardown.js';
 import { clock, round, sleep } from './time.js';
-import type { DrillEnvironment, DrillOptions, DrillProgress, DrillTraffic } from './types.js';
+import type { DrillEnvironment, DrillOptions, DrillPlatform, DrillProgress, DrillTraffic } from './types.js';
 import { CREATE_WORKLOAD_TABLE, startWorkload, WORKLOAD_TABLE } from './workload.js';
 
 export const DRILL_PLAN_NAME = 'drill';
+/** The ML platform drill's plan: plans/ml-platform.yml's shape on the lab's servers. */
+export const ML_PLAN_NAME = 'ml-platform';
 export const DRILL_ALARM_NAME = 'drill-primary-unreachable';
 export const DRILL_RECORD = 'db.drill.dr-failover.internal';
 export const DRILL_ACCOUNT_ID = '000000000000';
+const DRILL_REGIONS = { primary: 'us-east-1', standby: 'eu-west-1' };
 
 /** The drill's settings: the options given, with their defaults. */
 export const settingsOf = (options: DrillOptions) => ({
@@ -31,6 +35,8 @@ export const settingsOf = (options: DrillOptions) => ({
   splitBrainWindowMs: options.splitBrainWindowMs ?? 1500,
   traffic: options.traffic ?? 'upsert',
   controlPlane: options.controlPlane ?? 'up',
+  platform: options.platform ?? 'database',
+  ml: mlSettingsOf(options.ml),
 });
 export type DrillSettings = ReturnType<typeof settingsOf>;
 
@@ -84,14 +90,22 @@ export const drillPlan = (
     rpo?: Partial<PlanInput['rpo']>;
     cluster?: LocalRoutingCluster;
     traffic?: DrillTraffic;
+    platform?: DrillPlatform;
   },
-): Plan =>
-  parsePlan(
+): Plan => {
+  const ml = opts.platform === 'ml-platform';
+  const database = regions.databaseConfig(
+    { file: regions.credentialsFile },
+    { fence: { method: 'read-only', timeoutSeconds: 3 } },
+  );
+  return parsePlan(
     {
-      name: DRILL_PLAN_NAME,
-      description: 'Local drill: embedded PostgreSQL primary and streaming standby on loopback',
+      name: ml ? ML_PLAN_NAME : DRILL_PLAN_NAME,
+      description: ml
+        ? 'Local drill: an ML platform - the model registry on embedded PostgreSQL, artifacts, features, serving'
+        : 'Local drill: embedded PostgreSQL primary and streaming standby on loopback',
       accountId: DRILL_ACCOUNT_ID,
-      regions: { primary: 'us-east-1', standby: 'eu-west-1' },
+      regions: DRILL_REGIONS,
       trigger: { alarms: [DRILL_ALARM_NAME], automatic: true, windowMinutes: 15, cooldownMinutes: 60 },
       // After a kill the standby cannot know what the dead primary wrote after its last message: the adapter says
       // "unknown", which the RPO guard never reads as zero. The drill's plan therefore proceeds after its checks
@@ -105,10 +119,7 @@ export const drillPlan = (
       },
       rto: { targetSeconds: opts.rtoTargetSeconds },
       promotion: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
-      database: regions.databaseConfig(
-        { file: regions.credentialsFile },
-        { fence: { method: 'read-only', timeoutSeconds: 3 } },
-      ),
+      database,
       dns: {
         kind: 'local',
         controlEndpoint: dns.controlEndpoint,
@@ -120,9 +131,13 @@ export const drillPlan = (
       traffic: trafficOf(opts.traffic ?? 'upsert', opts.cluster, dns.nameserver),
       dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
       notify: { eventBus: 'dr-failover-drill' },
+      ...(ml
+        ? { components: mlComponents(DRILL_REGIONS, DRILL_ACCOUNT_ID), artifacts: mlArtifactCheck(database.standby) }
+        : {}),
     } satisfies PlanInput,
     'drill plan (generated for this run)',
   );
+};
 
 /** The workload starts only once the standby has its table, so every acknowledged row can replicate. */
 const createWorkloadTable = async (regions: LocalRegions): Promise<void> => {
@@ -170,8 +185,11 @@ export const startWorld = async (
     ...(options.rpo ? { rpo: options.rpo } : {}),
     ...(cluster ? { cluster } : {}),
     traffic: settings.traffic,
+    platform: settings.platform,
   });
   await createWorkloadTable(regions);
+  const platform =
+    settings.platform === 'ml-platform' ? await startPlatform(regions, settings, teardown, setup) : undefined;
   const workload = teardown.add(
     startWorkload({
       resolver: createTtlResolver(dns.nameserver),
@@ -189,7 +207,31 @@ export const startWorld = async (
     'workload',
     `${workload.acks.length} commits acknowledged at ${settings.ratePerSecond}/s through ${DRILL_RECORD}`,
   );
-  return { regions, dns, plan, workload, ...(cluster ? { cluster } : {}) };
+  return { regions, dns, plan, workload, ...(cluster ? { cluster } : {}), ...(platform ? { platform } : {}) };
+};
+
+/** The ML platform around the registry; returns once some artifacts have replicated (and others are pending). */
+const startPlatform = async (
+  regions: LocalRegions,
+  settings: DrillSettings,
+  teardown: Teardown,
+  setup: (step: string, detail: string, ms?: number) => void,
+): Promise<MlPlatform> => {
+  const mark = clock();
+  const platform = teardown.add(
+    await startMlPlatform({
+      registry: regions.primary.connectionConfig(),
+      regions: DRILL_REGIONS,
+      accountId: DRILL_ACCOUNT_ID,
+      settings: settings.ml,
+    }),
+    (p) => p.stop(),
+  );
+  for (const deadline = clock() + 30_000; platform.replicator.copied().length < 3; await sleep(20)) {
+    if (clock() > deadline) throw new Error('the lab replicator copied no 3 artifacts within 30 s');
+  }
+  setup('ml platform', platform.summary, round(clock() - mark));
+  return platform;
 };
 
 /**

@@ -6,10 +6,12 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 
+/** MLflow's model_versions, the columns a registry query reads (MLflow's SqlModelVersion). */
 export const MODEL_VERSIONS_TABLE = `
   CREATE TABLE IF NOT EXISTS model_versions (
-    name text NOT NULL, version int NOT NULL, creation_time bigint NOT NULL, storage_location text NOT NULL,
-    current_stage text NOT NULL, PRIMARY KEY (name, version))`;
+    name text NOT NULL, version int NOT NULL, creation_time bigint NOT NULL, last_updated_time bigint NOT NULL,
+    current_stage text NOT NULL, source text NOT NULL, run_id text, status text NOT NULL,
+    storage_location text NOT NULL, PRIMARY KEY (name, version))`;
 
 export interface RegisteredVersion {
   model: string;
@@ -44,13 +46,12 @@ export const startModelWorkload = async (opts: {
         await opts.s3.send(
           new PutObjectCommand({ Bucket: opts.bucket, Key: key, Body: `model ${opts.model} v${version}` }),
         );
-        await client.query('INSERT INTO model_versions VALUES ($1, $2, $3, $4, $5)', [
-          opts.model,
-          version,
-          Date.now(),
-          `s3://${opts.bucket}/${opts.model}/${version}`,
-          'Production',
-        ]);
+        const location = `s3://${opts.bucket}/${opts.model}/${version}`;
+        await client.query(
+          `INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage, source, status,
+             storage_location) VALUES ($1, $2, $3, $3, 'Production', $4, 'READY', $4)`,
+          [opts.model, version, Date.now(), location],
+        );
         done.push({ model: opts.model, version, location: `s3://${opts.bucket}/${key}` });
       } catch {
         // The primary Region went dark mid-version: not acknowledged, not recorded.

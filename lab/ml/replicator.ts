@@ -6,11 +6,25 @@
  */
 import { CopyObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
+/** What S3 Replication would publish for the rule now (S3 User Guide, Using S3 Replication metrics). */
+export interface ReplicationBacklog {
+  /** OperationsPendingReplication: objects seen and not yet copied. */
+  operations: number;
+  /** BytesPendingReplication: their total size. */
+  bytes: number;
+  /** ReplicationLatency: how far the destination is behind, the age of the oldest object not yet copied (0 if none). */
+  latencySeconds: number;
+}
+
 export interface Replicator {
   /** Keys copied to the destination, in copy order. */
   copied(): string[];
+  /** The backlog now; undefined once stopped (the source Region is dark: nothing is measured any more). */
+  backlog(): ReplicationBacklog | undefined;
   /** Stops: the copies not yet made are dropped. */
   stop(): Promise<void>;
+  /** Waits until every object seen so far is copied (nothing to wait for once stopped), at most `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 export const startReplicator = (opts: {
@@ -24,6 +38,8 @@ export const startReplicator = (opts: {
 }): Replicator => {
   const seen = new Set<string>();
   const done: string[] = [];
+  /** Seen, not yet copied: when first seen and how big. */
+  const pending = new Map<string, { seenAt: number; size: number }>();
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
@@ -39,6 +55,7 @@ export const startReplicator = (opts: {
       )
       .then(() => {
         done.push(key);
+        pending.delete(key);
       })
       .catch(() => {
         // A failed copy stays not copied: the check must find it missing.
@@ -54,6 +71,7 @@ export const startReplicator = (opts: {
         const key = object.Key;
         if (!key || seen.has(key)) continue;
         seen.add(key);
+        pending.set(key, { seenAt: Date.now(), size: object.Size ?? 0 });
         const timer = setTimeout(() => {
           timers.delete(timer);
           if (!stopped) copy(key);
@@ -67,6 +85,21 @@ export const startReplicator = (opts: {
 
   return {
     copied: () => [...done],
+    backlog: () => {
+      if (stopped) return undefined;
+      const entries = [...pending.values()];
+      const oldest = Math.min(...entries.map((e) => e.seenAt));
+      return {
+        operations: entries.length,
+        bytes: entries.reduce((sum, e) => sum + e.size, 0),
+        latencySeconds: entries.length === 0 ? 0 : (Date.now() - oldest) / 1000,
+      };
+    },
+    drain: async (timeoutMs) => {
+      for (const deadline = Date.now() + timeoutMs; !stopped && pending.size > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 25));
+      }
+    },
     stop: async () => {
       stopped = true;
       for (const t of timers) clearTimeout(t);

@@ -104,6 +104,9 @@ describe('a plan with components, executed', () => {
     });
     expect(components['model-artifacts']?.gate?.within).toBe(true);
     expect(components.serving?.checks).toBe(3); // raised, Updating, then InService at 4
+    // Its action's first call and last answer are recorded, for the report's lanes.
+    const serving = components.serving;
+    expect(Date.parse(serving?.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(serving?.endedAt ?? ''));
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
     expect(notification('Failover Succeeded').components).toEqual(
       expect.arrayContaining([expect.stringMatching(/^serving \(capacity, stage 2\): done/)]),
@@ -303,5 +306,15 @@ describe('a plan with components, executed', () => {
         expect.stringMatching(/^Component warm-cache \(custom-action, stage 2\): failed - .*cache cluster unreachable/),
       ]),
     );
+    // The CLI's run report draws each component as a lane: its gate reading, its action's times, its result.
+    const lanes = Object.fromEntries((model.components ?? []).map((c) => [c.name, c]));
+    expect(Object.keys(lanes)).toEqual(['model-artifacts', 'online-features', 'serving', 'warm-cache']);
+    expect(lanes['model-artifacts']?.gate).toMatchObject({ read: true, within: true, checks: 1 });
+    expect(lanes['model-artifacts']?.gate).toHaveProperty('atMs', expect.any(Number));
+    expect(lanes['online-features']).toMatchObject({ status: 'nothing-to-do' });
+    expect(lanes.serving).toMatchObject({ status: 'done', checks: 3, startMs: expect.any(Number) });
+    expect(lanes.serving?.endMs).toBeGreaterThanOrEqual(lanes.serving?.startMs ?? Number.POSITIVE_INFINITY);
+    expect(lanes['warm-cache']).toMatchObject({ status: 'failed', error: 'ComponentActionFailedError' });
+    expect(lanes['warm-cache']?.detail).toMatch(/cache cluster unreachable/);
   });
 });
