@@ -10,7 +10,10 @@ const plan = loadPlanFile('plans/ml-platform.yml');
 const ZERO = Date.parse('2026-12-07T18:00:00.000Z');
 const at = (ms: number) => new Date(ZERO + ms).toISOString();
 
-/** A planned run of plans/ml-platform.yml that failed in stage 2: serving timed out, the cache never started. */
+/**
+ * A planned run of plans/ml-platform.yml that failed in stage 2: the feature metadata database was switched over,
+ * serving timed out, the cache never started.
+ */
 const failedInStage2 = (): Partial<FailoverState> => {
   const components: Record<string, ComponentReport> = {
     'model-artifacts': {
@@ -29,6 +32,16 @@ const failedInStage2 = (): Partial<FailoverState> => {
       status: 'nothing-to-do',
       detail: 'nothing to promote',
       gate: { status: 'unknown', within: false, reason: 'replication unknown: ReplicationLatency absent' },
+    },
+    'feature-metadata': {
+      kind: 'database',
+      stage: 2,
+      status: 'done',
+      detail: 'promoted ml-features-replica; record features-db.ml.example.internal INSYNC',
+      gate: { status: 'known', within: true, reason: 'lag 2 s within RPO 60 s' },
+      checks: 5,
+      startedAt: at(3500),
+      endedAt: at(8000),
     },
     serving: {
       kind: 'capacity',
@@ -81,10 +94,11 @@ describe('components as lanes in the run report', () => {
     expect(lanes?.map((l) => [l.name, l.stage, l.status])).toEqual([
       ['model-artifacts', 1, 'done'],
       ['online-features', 1, 'nothing-to-do'],
+      ['feature-metadata', 2, 'done'],
       ['serving', 2, 'failed'],
       ['warm-feature-cache', 2, 'failed'],
     ]);
-    const [artifacts, features, serving, cache] = lanes ?? [];
+    const [artifacts, features, metadata, serving, cache] = lanes ?? [];
     expect(artifacts).toMatchObject({
       gate: { read: true, within: true, status: 'known', atMs: 1500, checks: 2 },
       startMs: 3000,
@@ -92,6 +106,7 @@ describe('components as lanes in the run report', () => {
       checks: 1,
     });
     expect(features?.gate).toMatchObject({ read: true, within: false, status: 'unknown' });
+    expect(metadata).toMatchObject({ startMs: 3500, endMs: 8000, checks: 5, gate: { read: true, within: true } });
     expect(serving).toMatchObject({ startMs: 3500, endMs: 9500, checks: 20, error: 'ComponentTimedOutError' });
     expect(serving?.gate).toBeUndefined();
     expect(cache).toMatchObject({ status: 'failed', error: 'ThrottledError' });
@@ -111,14 +126,17 @@ describe('components as lanes in the run report', () => {
     const lanes = componentLanes(state, ZERO) ?? [];
 
     // Assess
-    expect(lanes.map((l) => l.status)).toEqual(['not-started', 'not-started', 'not-started', 'not-started']);
+    expect(lanes.map((l) => l.status)).toEqual(plan.components?.map(() => 'not-started'));
+    expect(lanes).toHaveLength(5);
     expect(lanes[0]?.gate).toEqual({
       read: false,
       why: expect.stringMatching(
         /^not read: the database's lag was not within the RPO and the run went on \(rpo\.onExceeded proceed\)/,
       ),
     });
-    expect(lanes[2]?.gate).toBeUndefined();
+    // The feature metadata database has a gate (its lag), not read either; serving (capacity) has none.
+    expect(lanes[2]?.gate).toMatchObject({ read: false });
+    expect(lanes[3]?.gate).toBeUndefined();
   });
 
   it('has no lanes for a plan without components', () => {
@@ -184,7 +202,7 @@ describe('components as lanes in the run report', () => {
     const svg = timelineSvg(modelWith(componentLanes(failedInStage2(), ZERO)));
 
     // Assess
-    for (const name of ['model-artifacts', 'online-features', 'serving', 'warm-feature-cache']) {
+    for (const name of ['model-artifacts', 'online-features', 'feature-metadata', 'serving', 'warm-feature-cache']) {
       expect(svg).toContain(`>◆ ${name}</text>`);
     }
     expect(svg).toMatch(
