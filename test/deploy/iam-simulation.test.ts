@@ -20,7 +20,14 @@ import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
-import { type During, recordScenarios, recordWayBack, s3control, sagemaker } from './iam-scenarios.js';
+import {
+  type During,
+  recordAuroraWayBack,
+  recordScenarios,
+  recordWayBack,
+  s3control,
+  sagemaker,
+} from './iam-scenarios.js';
 import { simulate as simulateAs } from './simulate.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
@@ -281,3 +288,67 @@ describe.each(WAY_BACK_REGIONS)('IAM of the stack in %s running the way back of 
     expect([...new Set(allowed)]).toEqual([]);
   });
 });
+
+/** Aurora plans run their way back from the stack of their primary region too (core/aurora-failback.ts). */
+const AURORA_BACK = PLANS.filter((p) => p.database.kind === 'aurora-global');
+
+describe.each([...new Set(AURORA_BACK.map((p) => p.regions.primary))])(
+  'IAM of the stack in %s running the way back of Aurora plans, simulated',
+  (region) => {
+    let recorded: Attributed[] = [];
+    let template: Template;
+
+    beforeAll(async () => {
+      recorded = [];
+      template =
+        templates.get(region) ?? (buildWiring(join(REPO, 'plans'), region, STAGE).resources as unknown as Template);
+      for (const plan of AURORA_BACK.filter((p) => p.regions.primary === region)) {
+        const back = { ...plan, regions: { primary: plan.regions.standby, standby: plan.regions.primary } };
+        const during: During = async (fn, work) => {
+          const before = MOCKS.map((m) => m.calls().length);
+          try {
+            return await work();
+          } finally {
+            recorded.push(...(await callsSince(before, fn, back)));
+          }
+        };
+        await recordAuroraWayBack(plan, { during, mocks: MOCKS, lambda });
+      }
+    }, 60_000);
+
+    it("records the way back: observe, copy Aurora's snapshot, watch the rejoin, switch over, flip the controls", () => {
+      const actions = new Set(
+        recorded.map((r) => `${r.fn} ${r.call.service}:${r.call.command.replace(/Command$/, '')}`),
+      );
+      for (const action of [
+        'prepare rds:DescribeGlobalClusters',
+        'prepare rds:DescribeDBClusterSnapshots',
+        'failback rds:CopyDBClusterSnapshot',
+        'failback rds:DescribeGlobalClusters',
+        'checkLag cloudwatch:GetMetricData',
+        'promote rds:SwitchoverGlobalCluster',
+      ]) {
+        expect(actions).toContain(action);
+      }
+    });
+
+    it("allows every call on the plan's own resources, and denies the same calls on another's", async () => {
+      const resolved = resolvePolicies(template, region, STAGE);
+      const refused: string[] = [];
+      const allowed: string[] = [];
+      for (const { fn, call } of recorded) {
+        const policies = resolved.policiesOf(roleLogicalId(fn));
+        for (const request of iamRequestsOf(call)) {
+          const verdict = await simulate(policies, request, call.accountId);
+          if (verdict !== 'Allowed') refused.push(`${fn}: ${request.action} on ${request.resource}: ${verdict}`);
+          const other = elsewhere(request);
+          if (other && (await simulate(policies, other, call.accountId)) === 'Allowed') {
+            allowed.push(`${fn}: ${other.action} on ${other.resource}`);
+          }
+        }
+      }
+      expect([...new Set(refused)]).toEqual([]);
+      expect([...new Set(allowed)]).toEqual([]);
+    });
+  },
+);
