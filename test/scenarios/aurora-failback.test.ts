@@ -96,8 +96,12 @@ describe('Aurora failback through the state machine, on the simulated Aurora Glo
       .commandCalls(PutEventsCommand)
       .map((c) => c.args[0].input.Entries?.[0])
       .find((e) => e?.DetailType === 'Failover Succeeded');
-    expect(JSON.parse(succeeded?.Detail ?? '{}').detail.wayBack.preserved).toContain(
-      'snapshot orders-us-preserved-orders-failback-20261207T1000Z (available)',
+    const wayBack = JSON.parse(succeeded?.Detail ?? '{}').detail.wayBack;
+    expect(wayBack.preserved).toContain(
+      'snapshot orders-us-preserved-orders-failback-20261207T1000Z (available); a manual copy',
+    );
+    expect(wayBack.rebuilt).toMatch(
+      /^arn:aws:rds:us-east-1:111122223333:cluster:orders-us: replicating \(exists\) after 2\d checks/,
     );
   });
 
