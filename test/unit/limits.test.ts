@@ -153,6 +153,10 @@ describe('longestRun', () => {
     // Aurora waits for the old primary's rejoin in the same loop.
     expect(aurora && longestFailback(aurora)?.parts.find((p) => p.field === 'failback rebuild')?.seconds).toBe(rebuild);
     expect(aurora && longestFailback(aurora)?.seconds).toBeLessThan(MAX_RUN_SECONDS);
+    // A plan with components is never failed back (Prepare refuses it): no failback run to bound.
+    const components = loadPlanCatalog('plans').get('ml-platform');
+    expect(components?.components).toBeDefined();
+    expect(components && longestFailback(components)).toBeUndefined();
   });
 
   it('fits every shipped plan inside the state machine timeout', () => {
