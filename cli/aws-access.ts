@@ -6,6 +6,7 @@
  * command says each in one line with exit 4 instead of failing the same way in every check.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { REGION_PATTERN } from '#core/arn.js';
 import type { CliDeps } from './context.js';
 import { CliError, credentialProblem, EXIT, explain } from './errors.js';
 
@@ -15,14 +16,12 @@ export interface CallerIdentity {
 }
 
 /**
- * The shape of AWS region codes (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`; the list is at
- * https://docs.aws.amazon.com/general/latest/gr/rande.html): anything else is a typo. A well-formed code AWS does not
- * have is found out by its endpoint not resolving.
+ * The shape of AWS region codes, the plan schema's own (REGION_PATTERN: `us-east-1`, `us-gov-west-1`,
+ * `us-isob-east-1`): anything else is a typo, and a region the CLI accepted would otherwise be one no plan could
+ * name. A well-formed code AWS does not have is found out by its endpoint not resolving.
  */
-const REGION_NAME = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-
 export const assertRegionName = (region: string): void => {
-  if (!REGION_NAME.test(region)) {
+  if (!REGION_PATTERN.test(region)) {
     throw new CliError(
       `"${region}" is not an AWS region name (like eu-west-1): check --region, AWS_REGION or the plan's regions`,
       EXIT.badInput,

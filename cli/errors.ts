@@ -2,6 +2,7 @@
  * Exit codes and error messages of the `dr-failover` CLI. Every failure ends in one line that says what is
  * wrong and what to do, never a stack trace (DR_FAILOVER_DEBUG=1 prints the stack of an unexpected error).
  */
+import { PlanValidationError } from '#core/errors.js';
 
 /** One code per kind of ending, so scripts can tell a failed failover from a typo or a missing credential. */
 export const EXIT = {
@@ -124,6 +125,14 @@ export const explain = (error: unknown, context?: string): CliError => {
   if (credentials) return new CliError(credentials, EXIT.aws, { cause: error });
   if (e.name === 'AccessDeniedException' || e.name === 'AccessDenied') {
     return new CliError(accessDenied(e), EXIT.aws, { cause: error });
+  }
+  if (error instanceof PlanValidationError) {
+    // A plan file in the plans directory that does not parse: every command reads the whole directory.
+    return new CliError(
+      `${e.message}: fix it or move it out of the plans directory (\`dr-failover plans validate\` lists each problem)`,
+      EXIT.badInput,
+      { cause: error },
+    );
   }
   if (known) {
     const [message, code] = known;

@@ -3,6 +3,7 @@
  * dr-failover's publishers), the key that encrypts the topics, and each plan's readiness alarm paging on its topic.
  */
 import { parseArn } from '#core/arn.js';
+import { orientPlan } from '#core/direction.js';
 import type { Plan } from '#core/plan.js';
 import {
   DEFAULT_EVENT_BUS,
@@ -241,9 +242,19 @@ const defaultTopic = (plans: Plan[], stage: string): Record<string, Json> => ({
   },
 });
 
-/** The buses, topics, key and readiness alarms of the stack's plans, and the stack's own bus and topic. */
-export const notificationResources = (plans: Plan[], stage: string): Record<string, Json> => {
+/**
+ * The buses, topics, key and readiness alarms of the stack's plans, and the stack's own bus and topic. `wayBack`: the
+ * plans whose way back this stack runs (their primary is its region); a run the other way round pages through a
+ * topic of the plan's topic's name in this region (core/direction.ts, orientPlan), so the stack creates their
+ * buses and topics too, without readiness alarms (their readiness runs in the standby region's stack).
+ */
+export const notificationResources = (
+  stackPlans: Plan[],
+  stage: string,
+  wayBack: Plan[] = [],
+): Record<string, Json> => {
   const resources: Record<string, Json> = {};
+  const plans = [...stackPlans, ...wayBack.map((p) => orientPlan(p, 'standby'))];
   // The plans' buses, and the stack's own (a run without a plan is notified there), each created once.
   const buses = new Set([
     DEFAULT_EVENT_BUS,
@@ -271,7 +282,7 @@ export const notificationResources = (plans: Plan[], stage: string): Record<stri
   const topicLogicalId = (topic: string) => `${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`;
   // Each plan's readiness alarm, paging on the plan's topic when this stack creates it (every topic a plan names).
   const alarmsByTopic = new Map<string, Json[]>();
-  for (const plan of plans) {
+  for (const plan of stackPlans) {
     const topic = plan.notify.snsTopicArn ? parseArn(plan.notify.snsTopicArn)?.resource : undefined;
     const alarm = readinessAlarm(plan, stage, topic && topics.has(topic) ? { Ref: topicLogicalId(topic) } : undefined);
     if (!alarm) continue;

@@ -81,7 +81,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     ...functionRoles(plans, stage, wayBack),
     ...approvalTimer(stage),
     ...wayBackResources(plans, stage),
-    ...notificationResources(plans, stage),
+    ...notificationResources(plans, stage, wayBack),
   };
   return {
     planNames: plans.map((p) => p.name),

@@ -80,6 +80,11 @@ export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => 
  */
 export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
   if (writer === 'primary') return plan;
+  const turned = turnDatabase(plan);
+  return { ...turned, notify: notifyIn(plan.notify, turned.regions.standby) };
+};
+
+const turnDatabase = (plan: Plan): Plan => {
   const db = plan.database;
   if (db.kind === 'rds-instance') return orientRdsPlan({ ...plan, database: db });
   if (db.kind === 'aurora-global') return orientAuroraPlan({ ...plan, database: db });
@@ -91,3 +96,15 @@ export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
     database: { ...rest, primary: db.standby, standby: db.primary },
   };
 };
+
+/**
+ * The plan's topic in `region`. A plan names its topic in its standby region (the plan schema refuses any other) and
+ * the stack there creates it, admitting only its own roles; a run the other way round is run by the stack in the
+ * other region, which creates a topic of the same name in its own region (infra/wiring.ts) and pages through that:
+ * the written ARN would be refused from there. A bus named by name is the stack's own in each region already; a bus
+ * named by ARN is not the stack's to create and stays as written.
+ */
+const notifyIn = (notify: Plan['notify'], region: string): Plan['notify'] =>
+  notify.snsTopicArn
+    ? { ...notify, snsTopicArn: notify.snsTopicArn.replace(/^(arn:[^:]+:sns:)[^:]*:/, `$1${region}:`) }
+    : notify;

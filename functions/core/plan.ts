@@ -106,7 +106,13 @@ export const planSchema = z
       .object({
         /** Alarm names, in the standby region, whose transition into ALARM starts a run. */
         alarms: z
-          .array(z.string().regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name'))
+          .array(
+            z
+              .string()
+              .regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name')
+              // The rule matches the name exactly: a space at either end (or a name of spaces) is a typo no alarm has.
+              .refine((name) => name.trim() === name && name !== '', 'must not begin or end with a space'),
+          )
           // One EventBridge rule per alarm: keep well inside the 300 rules of a bus.
           .max(50, 'must list at most 50 alarms')
           .refine((a) => new Set(a).size === a.length, 'must not list an alarm twice')

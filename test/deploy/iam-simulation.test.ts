@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, type FunctionName, stateMachineArn } from '#core/stack-names.js';
 import { APPROVAL_TIMER_ROLE } from '#infra/grants.js';
+import type { Json } from '#infra/json.js';
 import { copyService, osls, REPO, templateOf } from '#infra/packaging.js';
 import { roleLogicalId } from '#infra/roles.js';
 import { buildWiring } from '#infra/wiring.js';
@@ -286,6 +287,45 @@ describe.each(WAY_BACK_REGIONS)('IAM of the stack in %s running the way back of 
     }
     expect([...new Set(refused)]).toEqual([]);
     expect([...new Set(allowed)]).toEqual([]);
+  });
+  it("pages through a topic of the plan's topic's name in its own region, which its topic and key policies admit", async () => {
+    const resolved = resolvePolicies(template, region, STAGE);
+    const notify = resolved.roleArn(roleLogicalId('notify'));
+    const publishes = recorded.filter((r) => r.fn === 'notify' && r.call.service === 'sns');
+    expect(publishes.length).toBeGreaterThan(0);
+    const resources = Object.entries(template.Resources);
+    for (const { call } of publishes) {
+      const [request] = iamRequestsOf(call);
+      if (!request) throw new Error('a Publish without its IAM request');
+      // The stack in the primary region publishes in its region: SNS takes a Publish in the topic's own region.
+      expect(request.resource.split(':')[3]).toBe(region);
+      const name = request.resource.split(':').at(-1);
+      const [topicId, topic] =
+        resources.find(([, r]) => r.Type === 'AWS::SNS::Topic' && r.Properties?.TopicName === name) ?? [];
+      if (!topicId || !topic) throw new Error(`the stack in ${region} creates no topic ${name}`);
+      const [, topicPolicy] =
+        resources.find(
+          ([, r]) =>
+            r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties?.Topics).includes(`"Ref":"${topicId}"`),
+        ) ?? [];
+      const policies = resolved.policiesOf(roleLogicalId('notify'));
+      const byTopic = resolved.document(topicPolicy?.Properties?.PolicyDocument as Json);
+      // The topic policy's Deny names the publishers by aws:PrincipalArn, which the request carries.
+      const as = (principal: string) => ({ ...request, context: { 'aws:PrincipalArn': principal } });
+      expect(await simulateAs(policies, as(notify), call.accountId, notify, byTopic)).toBe('Allowed');
+      const other = `${notify}-other`;
+      expect(await simulateAs(policies, as(other), call.accountId, other, byTopic)).toBe('ExplicitlyDenied');
+      // SNS encrypts with the stack's key on the publisher's behalf: the key policy must admit it, through SNS.
+      const key = topic.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] } | undefined;
+      const keyId = key?.['Fn::GetAtt'][0] ?? '(no key)';
+      const keyPolicy = resolved.document(template.Resources[keyId]?.Properties?.KeyPolicy as Json);
+      const useKey = {
+        action: 'kms:GenerateDataKey',
+        resource: `arn:aws:kms:${region}:${call.accountId}:key/${keyId}`,
+        context: { 'kms:ViaService': `sns.${region}.amazonaws.com` },
+      };
+      expect(await simulateAs(policies, useKey, call.accountId, notify, keyPolicy)).toBe('Allowed');
+    }
   });
 });
 

@@ -110,5 +110,7 @@ export const resolvePolicies = (template: Template, region: string, stage: strin
       return policies.map((p) => resolve(p.PolicyDocument) as unknown as Policy);
     },
     roleArn: (roleId: string): string => arn(roleId),
+    /** A resource policy of the template (a topic's, a key's), resolved. */
+    document: (value: Json): Policy => resolve(value) as unknown as Policy,
   };
 };

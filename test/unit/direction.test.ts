@@ -120,7 +120,30 @@ describe('orientPlan', () => {
     expect(orientPlan(back, 'standby').database).toMatchObject({ primary: { host: P }, standby: { host: S } });
   });
 
-  it('turns an Aurora plan round: the clusters, the regions and the routing controls swapped', () => {
+  it("pages through the topic of the plan's topic's name in the region that runs it, and keeps the bus", () => {
+    // Prepare: a plan names its topic (and a bus by ARN) in its standby region, the only region the schema allows.
+    const written = postgresPlan();
+    const plan = {
+      ...written,
+      notify: {
+        eventBus: 'arn:aws:events:eu-west-1:111122223333:event-bus/partner/ops',
+        snsTopicArn: 'arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall',
+      },
+    };
+
+    // Act
+    const back = orientPlan(plan, 'standby');
+
+    // Assess: run by the stack in us-east-1, which creates a topic of that name there (infra/notifications.ts).
+    expect(back.notify).toEqual({
+      eventBus: 'arn:aws:events:eu-west-1:111122223333:event-bus/partner/ops',
+      snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:dr-failover-oncall',
+    });
+    expect(orientPlan(back, 'standby').notify).toEqual(plan.notify);
+    expect(orientPlan(written, 'standby').notify).toEqual(written.notify);
+  });
+
+  it('turns an Aurora plan round: the clusters, the regions, the routing controls and the topic', () => {
     // Prepare
     const plan = loadPlanFile('plans/orders.yml');
 
@@ -137,6 +160,7 @@ describe('orientPlan', () => {
     });
     const controls = (p: Plan) => (p.traffic.kind === 'routing-control' ? p.traffic.routingControls : undefined);
     expect(controls(back)).toEqual({ primary: controls(plan)?.standby, standby: controls(plan)?.primary });
+    expect(back.notify.snsTopicArn).toBe('arn:aws:sns:us-east-1:111122223333:dr-failover-oncall');
     expect(orientPlan(back, 'standby')).toEqual(plan);
   });
 

@@ -1,7 +1,9 @@
 /**
- * An EC2 Auto Scaling group's desired capacity (Auto Scaling API reference: DescribeAutoScalingGroups,
- * SetDesiredCapacity). Ready counts the instances InService and Healthy. SetDesiredCapacity is refused outside the
- * group's MinSize..MaxSize, so a plan asking for more than MaxSize is refused before any call.
+ * An EC2 Auto Scaling group's desired capacity (Auto Scaling API reference:
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html,
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetDesiredCapacity.html).
+ * Ready counts the instances InService and Healthy. SetDesiredCapacity is refused outside the group's
+ * MinSize..MaxSize, so a plan asking for more than MaxSize is refused before any call.
  */
 import {
   AutoScalingClient,

@@ -1,5 +1,7 @@
 /**
- * An ECS service's desired count (ECS API reference: DescribeServices, UpdateService). Ready when the running
+ * An ECS service's desired count (ECS API reference:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html). Ready when the running
  * count has reached the desired one and a single deployment is left (a rolling deployment is still moving tasks).
  */
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';

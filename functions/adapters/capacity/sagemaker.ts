@@ -1,7 +1,9 @@
 /**
- * A SageMaker endpoint variant's instance count (SageMaker API reference: DescribeEndpoint,
- * UpdateEndpointWeightsAndCapacities). The endpoint must be InService to accept the change; it is Updating while
- * instances are added, and ready when InService again with the variant's current count at the plan's.
+ * A SageMaker endpoint variant's instance count (SageMaker API reference:
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html,
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpointWeightsAndCapacities.html).
+ * The endpoint must be InService to accept the change; it is Updating while instances are added, and ready when
+ * InService again with the variant's current count at the plan's.
  */
 import {
   DescribeEndpointCommand,

@@ -92,6 +92,14 @@ const CASES: [string, CliOptions, string[], string, number][] = [
     `dr-failover: "euwest1" is not an AWS region name (like eu-west-1): check --region, AWS_REGION or the plan's regions`,
     2,
   ],
+  [
+    // The plan schema's shape: a region the CLI took would be one no plan can name.
+    'a region name no plan could name',
+    {},
+    ['--region', 'eu-west-12'],
+    `dr-failover: "eu-west-12" is not an AWS region name (like eu-west-1): check --region, AWS_REGION or the plan's regions`,
+    2,
+  ],
 ];
 
 describe('dr-failover: credentials, region and account, for every command', () => {

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AwsRequestFailedError } from '#core/errors.js';
 import type { ReadinessProbes, StackNames } from '#core/ports.js';
@@ -124,6 +127,30 @@ describe('dr-failover readiness', () => {
     // Assess
     expect(out.code).toBe(2);
     expect(probed).toBe(false);
+  });
+
+  it('says which plan file is broken when the plans directory holds one (exit 2, nothing read)', async () => {
+    // Prepare: the deployed plans, and one file that is not a plan.
+    const dir = mkdtempSync(path.join(tmpdir(), 'plans-'));
+    for (const file of readdirSync('plans')) copyFileSync(path.join('plans', file), path.join(dir, file));
+    writeFileSync(path.join(dir, 'broken.yml'), 'name: broken\nregions: { primary: us-east-1 }\n');
+    let probed = false;
+
+    // Act
+    const out = await cli(['readiness', '--plan', 'orders'], {
+      env: { PLANS_DIR: dir },
+      readinessProbes: async () => {
+        probed = true;
+        return healthy();
+      },
+    });
+
+    // Assess
+    expect(out.code).toBe(2);
+    expect(probed).toBe(false);
+    expect(out.stderr).toContain(`invalid plan ${path.join(dir, 'broken.yml')}: regions.standby:`);
+    expect(out.stderr).toContain('fix it or move it out of the plans directory');
+    expect(out.stderr).not.toContain('internal error');
   });
 
   it('fits the table to the terminal: long summaries cut with …, whole in --json and when not on a terminal', async () => {
