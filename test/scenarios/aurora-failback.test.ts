@@ -37,8 +37,8 @@ const handlers = (): Handlers => ({
   }),
 });
 
-const failbackInput = () =>
-  runInput({ plan: 'orders', mode: 'planned', trigger: { kind: 'failback', source: 'dr-failover CLI' } });
+const failbackInput = (dryRun = false) =>
+  runInput({ plan: 'orders', mode: 'planned', dryRun, trigger: { kind: 'failback', source: 'dr-failover CLI' } });
 
 /** After a managed unplanned failover to orders-eu; the old primary's region recovers as `options` say. */
 const scenario = (options: Partial<AuroraFailbackWorldOptions> = {}) => {
@@ -49,8 +49,12 @@ const scenario = (options: Partial<AuroraFailbackWorldOptions> = {}) => {
   return { clock, world };
 };
 
-const run = (clock: Clock, executionName: string) =>
-  execute(failbackInput(), { handlers: onVirtualTime(definition, clock, handlers()), validate: false, executionName });
+const run = (clock: Clock, executionName: string, dryRun = false) =>
+  execute(failbackInput(dryRun), {
+    handlers: onVirtualTime(definition, clock, handlers()),
+    validate: false,
+    executionName,
+  });
 
 const upserted = () =>
   route53
@@ -162,5 +166,26 @@ describe('Aurora failback through the state machine, on the simulated Aurora Glo
     expect(third.error).toBe('InvalidInputError');
     expect(third.visited).not.toContain('Preserve');
     expect(world.switchoversStarted()).toBe(1);
+  });
+
+  it('rehearses the way back as a dry run: every read made, nothing copied, switched or moved', async () => {
+    // Prepare: the old primary came back an hour ago and is connected; Aurora's snapshot is not copied yet.
+    const { clock, world } = scenario({ recoversAfterMs: -60 * MINUTE });
+
+    // Act
+    const result = await run(clock, 'orders-failback-rehearsal', true);
+
+    // Assess
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).toEqual(expect.arrayContaining(['Preserve', 'Rebuild', 'RebuildStatus', 'Promote']));
+    expect(world.copyRequests()).toStrictEqual([]);
+    expect(world.switchoversStarted()).toBe(0);
+    expect(mutatingCommandsSent()).toStrictEqual([]);
+    const timeline = (result.output as { timeline: { step: string; outcome: string }[] }).timeline;
+    expect(timeline.find((t) => t.step === 'Preserve')?.outcome).toMatch(
+      /^dry run: would copy Aurora's unplanned-failover snapshot of the old primary .*orders-us as orders-us-preserved-orders-failback-rehearsal$/,
+    );
+    expect(timeline.find((t) => t.step === 'Rebuild')?.outcome).toContain('would wait for Aurora to add');
   });
 });
