@@ -50,7 +50,8 @@ const edgePlan = (): Plan => {
       name: 'ledger-archive-eu-replica-0001',
       trigger: {
         ...raw.trigger,
-        alarms: ['A'.repeat(255), 'ledger: writes #1 / p99 @ primary = down+', ' '],
+        // The shortest name: one character (a name that begins or ends with a space is refused).
+        alarms: ['A'.repeat(255), 'ledger: writes #1 / p99 @ primary = down+', '.'],
         windowMinutes: 1,
       },
     },
