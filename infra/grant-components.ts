@@ -1,12 +1,14 @@
 /**
  * The grants of the component function (plan `components`): exactly the calls its steps make through the existing
- * adapters (functions/adapters/components/), on the plans' own resources, each in the Region the call goes to. A
- * stack whose plans have no components grants the function nothing.
+ * adapters (functions/adapters/components/), on the plans' own resources, each in the Region the call goes to: a
+ * component database's on its own instances, clusters, secrets and record only, never the main database's. A stack
+ * whose plans have no components grants the function nothing.
  */
 
-import type { Plan } from '#core/plan.js';
+import type { DatabaseConfig, DatabaseConfigOf, Plan } from '#core/plan.js';
 import type { ComponentConfig } from '#core/plan-components.js';
-import type { Grant, Scope } from './grant-rows.js';
+import { type Grant, type GrantPerPlan, type Scope, secretPolicyArn } from './grant-rows.js';
+import { camelPascal, sub } from './json.js';
 
 type Of<K extends ComponentConfig['kind']> = Extract<ComponentConfig, { kind: K }>;
 const componentsOf = <K extends ComponentConfig['kind']>(s: Scope, kind: K): { plan: Plan; c: Of<K> }[] =>
@@ -17,12 +19,108 @@ const capacityOf = <K extends Capacity['kind']>(s: Scope, kind: K) =>
     c.target.kind === kind ? [{ plan, target: c.target as Extract<Capacity, { kind: K }> }] : [],
   );
 
-/** The RPO gates read CloudWatch; GetMetricData has no resource-level permissions: AWS documents only "*". */
+/** The component databases of one kind, with their plan and component. */
+const databasesOf = <K extends DatabaseConfig['kind']>(s: Scope, kind: K) =>
+  componentsOf(s, 'database').flatMap(({ plan, c }) =>
+    c.database.kind === kind ? [{ plan, c, db: c.database as DatabaseConfigOf<K> }] : [],
+  );
+
+/**
+ * The RPO gates read CloudWatch (S3 Replication, DynamoDB, a component database's ReplicaLag or Aurora lag, also read
+ * by a planned RDS fence); GetMetricData has no resource-level permissions: AWS documents only "*".
+ */
 const READ_GATE_METRICS: Grant = {
   sid: 'ReadComponentReplicationMetrics',
   actions: ['cloudwatch:GetMetricData'],
   resources: (s) =>
-    componentsOf(s, 's3-replication').length + componentsOf(s, 'dynamodb-global-table').length > 0 ? ['*'] : [],
+    componentsOf(s, 's3-replication').length +
+      componentsOf(s, 'dynamodb-global-table').length +
+      databasesOf(s, 'rds-instance').length +
+      databasesOf(s, 'aurora-global').length >
+    0
+      ? ['*']
+      : [],
+};
+
+/** A component database on RDS: its replica read and promoted; its source read to confirm a planned fence. */
+const PROMOTE_COMPONENT_REPLICAS: Grant = {
+  sid: 'PromoteComponentReplicas',
+  actions: ['rds:PromoteReadReplica', 'rds:DescribeDBInstances'],
+  resources: (s) => databasesOf(s, 'rds-instance').map(({ db }) => db.replicaInstanceArn),
+};
+const CONFIRM_COMPONENT_FENCES: Grant = {
+  sid: 'ConfirmComponentRdsFences',
+  actions: ['rds:DescribeDBInstances'],
+  resources: (s) =>
+    databasesOf(s, 'rds-instance').flatMap(({ db }) => (db.fenceParameterGroupName ? [db.sourceInstanceArn] : [])),
+};
+/** The fence: `default_transaction_read_only` on the source's own parameter group, in the primary region. */
+const FENCE_COMPONENT_SOURCES: Grant = {
+  sid: 'FenceComponentRdsSourcesReadOnly',
+  actions: ['rds:ModifyDBParameterGroup'],
+  resources: (s) =>
+    databasesOf(s, 'rds-instance').flatMap(({ plan, db }) =>
+      db.fenceParameterGroupName
+        ? [`arn:aws:rds:${plan.regions.primary}:${plan.accountId}:pg:${db.fenceParameterGroupName}`]
+        : [],
+    ),
+};
+/** A component database on Aurora: the switchover and failover authorise on the global cluster and both members. */
+const SWITCH_COMPONENT_GLOBAL_CLUSTERS: Grant = {
+  sid: 'SwitchOrFailOverComponentGlobalClusters',
+  actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:DescribeGlobalClusters'],
+  resources: (s) =>
+    databasesOf(s, 'aurora-global').flatMap(({ plan, db }) => [
+      `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`,
+      db.targetClusterArn,
+      db.primaryClusterArn,
+    ]),
+};
+const DESCRIBE_COMPONENT_TARGET_CLUSTERS: Grant = {
+  sid: 'DescribeComponentTargetClusters',
+  actions: ['rds:DescribeDBClusters'],
+  resources: (s) => databasesOf(s, 'aurora-global').map(({ db }) => db.targetClusterArn),
+};
+/** A component database on self-managed PostgreSQL: its credentials, and their key only through Secrets Manager. */
+const pgSecrets = (s: Scope) =>
+  databasesOf(s, 'postgres').flatMap(({ plan, db }) =>
+    [db.primary.credentials, db.standby.credentials].flatMap((ref) => ('secretsManager' in ref ? [{ plan, ref }] : [])),
+  );
+const READ_COMPONENT_SECRETS: Grant = {
+  sid: 'ReadComponentDatabaseCredentials',
+  actions: ['secretsmanager:GetSecretValue'],
+  resources: (s) => [...new Set(pgSecrets(s).map(({ plan, ref }) => secretPolicyArn(plan, ref.secretsManager)))],
+};
+const DECRYPT_COMPONENT_SECRETS: Grant = {
+  sid: 'DecryptComponentDatabaseCredentials',
+  actions: ['kms:Decrypt'],
+  resources: (s) => [...new Set(pgSecrets(s).flatMap(({ ref }) => (ref.kmsKeyArn ? [ref.kmsKeyArn] : [])))],
+  condition: { StringEquals: { 'kms:ViaService': sub(`secretsmanager.\${AWS::Region}.amazonaws.com`) } },
+};
+/** Route 53 records of component databases: each its own name and type, UPSERT only. */
+const componentRecords = (s: Scope) =>
+  componentsOf(s, 'database').flatMap(({ plan, c }) => (c.dns?.kind === 'route53' ? [{ plan, c, dns: c.dns }] : []));
+const CHANGE_COMPONENT_RECORDS: GrantPerPlan = {
+  perPlan: (s) =>
+    componentRecords(s).map(({ plan, c, dns }) => ({
+      Sid: `ChangeRecord${camelPascal(plan.name)}${camelPascal(c.name)}`,
+      Effect: 'Allow' as const,
+      Action: ['route53:ChangeResourceRecordSets'],
+      Resource: [`arn:aws:route53:::hostedzone/${dns.hostedZoneId}`],
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [dns.recordName.replace(/\.$/, '').toLowerCase()],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+          'route53:ChangeResourceRecordSetsRecordTypes': [dns.recordType],
+        },
+      },
+    })),
+};
+// Change ids are not known before the change is made; the action is the only one allowed on them.
+const READ_COMPONENT_RECORD_CHANGES: Grant = {
+  sid: 'ReadComponentRecordChanges',
+  actions: ['route53:GetChange'],
+  resources: (s) => (componentRecords(s).length > 0 ? ['arn:aws:route53:::change/*'] : []),
 };
 
 /** The access point's routes, read and switched; authorised on the Multi-Region Access Point itself. */
@@ -79,7 +177,7 @@ const INVOKE_CUSTOM_ACTIONS: Grant = {
   resources: (s) => [...new Set(componentsOf(s, 'custom-action').map(({ c }) => c.functionArn))],
 };
 
-export const COMPONENT_ROWS: readonly Grant[] = [
+export const COMPONENT_ROWS: readonly (Grant | GrantPerPlan)[] = [
   READ_GATE_METRICS,
   SWITCH_ACCESS_POINT_ROUTES,
   RAISE_SAGEMAKER_ENDPOINTS,
@@ -87,4 +185,13 @@ export const COMPONENT_ROWS: readonly Grant[] = [
   RAISE_AUTO_SCALING_GROUPS,
   DESCRIBE_AUTO_SCALING_GROUPS,
   INVOKE_CUSTOM_ACTIONS,
+  PROMOTE_COMPONENT_REPLICAS,
+  CONFIRM_COMPONENT_FENCES,
+  FENCE_COMPONENT_SOURCES,
+  SWITCH_COMPONENT_GLOBAL_CLUSTERS,
+  DESCRIBE_COMPONENT_TARGET_CLUSTERS,
+  READ_COMPONENT_SECRETS,
+  DECRYPT_COMPONENT_SECRETS,
+  CHANGE_COMPONENT_RECORDS,
+  READ_COMPONENT_RECORD_CHANGES,
 ];

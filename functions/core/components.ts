@@ -2,13 +2,15 @@
  * The run's side of a plan's components (plan-components.ts): what each one's state is (`components.<name>` in the
  * run state), which stage runs next, and the words notifications use for them. Pure.
  */
+import type { ComponentDatabaseProgress } from './component-database-progress.js';
 import type { FailoverMode } from './input.js';
 import { type ComponentConfig, hasAction } from './plan-components.js';
 import type { GateVerdict } from './replication-gates.js';
 
 /**
  * - `not-started`: nothing done to it (a stage before it failed, or the run ended before the stages)
- * - `done`: its action is done (routes switched, capacity healthy, custom action answered ok)
+ * - `done`: its action is done (routes switched, capacity healthy, custom action answered ok, a second database
+ *   promoted and its record in sync)
  * - `dry-run`: a dry run said what it would do, changing nothing
  * - `failed`: its action failed; `error` says why
  * - `nothing-to-do`: no action after the promotion (a global table: its gate is all it has)
@@ -51,6 +53,8 @@ export interface ComponentIteration {
   component: ComponentConfig;
   run: ComponentRunContext;
   progress?: ComponentProgress;
+  /** A component database's phases so far (core/component-database.ts). */
+  database?: ComponentDatabaseProgress;
   /** Set by the iteration's Catch: the action failed after its retries. */
   error?: { Error: string; Cause?: string };
 }
@@ -86,7 +90,8 @@ export const reportOf = (before: ComponentReport, it: ComponentIteration): Compo
   const base = { ...before, ...(it.progress ? { checks: it.progress.checks, endedAt: it.progress.endedAt } : {}) };
   if (it.error) {
     const said = it.error.Cause ? `: ${causeText(it.error.Cause)}` : '';
-    const world = it.progress ? ` (last seen: ${it.progress.detail})` : '';
+    // An error that already says the world as its call saw it (a component database's) is not followed by it again.
+    const world = it.progress && !said.includes(it.progress.detail) ? ` (last seen: ${it.progress.detail})` : '';
     return { ...base, status: 'failed', error: it.error, detail: `${it.error.Error}${said}${world}`.slice(0, 1000) };
   }
   const status = it.progress?.status === 'dry-run' ? 'dry-run' : 'done';

@@ -18,36 +18,51 @@ export interface LagVerdict {
  * zero loss, which the fence-then-catch-up sequence enforces later; here only the plan's limits apply.
  */
 export const decideLag = (plan: Plan, reading: LagReading, checks: number): LagVerdict => {
-  const { maxLagSeconds, maxLagBytes, maxLagChecks } = plan.rpo;
-  const limit = `RPO ${maxLagSeconds} s${maxLagBytes !== undefined ? ` / ${maxLagBytes} bytes` : ''}`;
+  const { maxLagChecks } = plan.rpo;
   if (reading.alreadyPromoted && reading.status === 'known') {
     return {
       decision: 'within-rpo',
       reason: `the standby is already the writer (${reading.detail ?? reading.source}): nothing further can be lost by this run`,
     };
   }
-  let problem: string | undefined;
-  if (reading.status === 'unknown') {
-    problem = `lag unknown (${reading.detail ?? reading.source})`;
-  } else if (reading.seconds === undefined && reading.bytes === undefined) {
-    problem = `lag reading from ${reading.source} carries no value`;
-  } else if (reading.seconds !== undefined && reading.seconds > maxLagSeconds) {
-    problem = `lag ${reading.seconds} s exceeds ${limit}`;
-  } else if (maxLagBytes !== undefined && reading.bytes !== undefined && reading.bytes > maxLagBytes) {
-    problem = `lag ${reading.bytes} bytes exceeds ${limit}`;
-  }
-  if (problem === undefined) {
-    const parts = [
-      reading.seconds !== undefined ? `${reading.seconds} s` : undefined,
-      reading.bytes !== undefined ? `${reading.bytes} bytes` : undefined,
-    ].filter(Boolean);
-    return { decision: 'within-rpo', reason: `lag ${parts.join(' / ')} within ${limit}` };
-  }
+  const judged = judgeLag(plan.rpo, reading);
+  if (judged.within) return { decision: 'within-rpo', reason: judged.reason };
   if (checks < maxLagChecks) {
-    return { decision: 'retry', reason: `${problem}; check ${checks} of ${maxLagChecks}, checking again` };
+    return { decision: 'retry', reason: `${judged.reason}; check ${checks} of ${maxLagChecks}, checking again` };
   }
   return {
     decision: 'exceeded',
-    reason: `${problem} after ${checks} checks; plan says ${plan.rpo.onExceeded}`,
+    reason: `${judged.reason} after ${checks} checks; plan says ${plan.rpo.onExceeded}`,
   };
+};
+
+/**
+ * One lag reading against RPO limits, for the main database (decideLag) and a component database's gate: unknown,
+ * or a reading with no value, is never within; a standby already the writer is.
+ */
+export const judgeLag = (
+  limits: { maxLagSeconds: number; maxLagBytes?: number | undefined },
+  reading: LagReading,
+): { within: boolean; reason: string } => {
+  const { maxLagSeconds, maxLagBytes } = limits;
+  const limit = `RPO ${maxLagSeconds} s${maxLagBytes !== undefined ? ` / ${maxLagBytes} bytes` : ''}`;
+  if (reading.alreadyPromoted && reading.status === 'known') {
+    return { within: true, reason: `already the writer (${reading.detail ?? reading.source})` };
+  }
+  if (reading.status === 'unknown')
+    return { within: false, reason: `lag unknown (${reading.detail ?? reading.source})` };
+  if (reading.seconds === undefined && reading.bytes === undefined) {
+    return { within: false, reason: `lag reading from ${reading.source} carries no value` };
+  }
+  if (reading.seconds !== undefined && reading.seconds > maxLagSeconds) {
+    return { within: false, reason: `lag ${reading.seconds} s exceeds ${limit}` };
+  }
+  if (maxLagBytes !== undefined && reading.bytes !== undefined && reading.bytes > maxLagBytes) {
+    return { within: false, reason: `lag ${reading.bytes} bytes exceeds ${limit}` };
+  }
+  const parts = [
+    reading.seconds !== undefined ? `${reading.seconds} s` : undefined,
+    reading.bytes !== undefined ? `${reading.bytes} bytes` : undefined,
+  ].filter(Boolean);
+  return { within: true, reason: `lag ${parts.join(' / ')} within ${limit}` };
 };

@@ -30,6 +30,15 @@ const FENCE_SETUP_SECONDS = 5;
 export const FENCE_TIMEOUT_MAX_SECONDS =
   FUNCTION_TIMEOUT_SECONDS.fence - Math.ceil(EARLY_TIMEOUT_MS / 1000) - FENCE_SETUP_SECONDS;
 
+/**
+ * A component database's phases run in the component function (FUNCTION_TIMEOUT_SECONDS.component), one phase per
+ * ComponentAction: a PostgreSQL promotion waits at most COMPONENT_PROMOTE_WAIT_SECONDS for `pg_promote` (its session
+ * 10 s more), and a planned one first reads the fenced primary within its fence timeout, at most
+ * COMPONENT_FENCE_TIMEOUT_MAX_SECONDS: both inside the function's timeout, less middy's early timeout.
+ */
+export const COMPONENT_PROMOTE_WAIT_SECONDS = 20;
+export const COMPONENT_FENCE_TIMEOUT_MAX_SECONDS = 20;
+
 /** One `Retry` entry of a Task: how many attempts it adds and how long it waits before each. */
 export interface Retrier {
   intervalSeconds: number;
@@ -123,7 +132,8 @@ type ComponentLimits = NonNullable<RunLimits['components']>;
 
 /** The gates' own loop: one CheckComponentGates per lag check the plan allows, with the waits between them. */
 const componentGateSeconds = (plan: RunLimits): number => {
-  const gates = (plan.components ?? []).some((c) => c.kind === 's3-replication' || c.kind === 'dynamodb-global-table');
+  const gated = new Set(['s3-replication', 'dynamodb-global-table', 'database']);
+  const gates = (plan.components ?? []).some((c) => gated.has(c.kind));
   const { maxLagChecks, lagCheckIntervalSeconds } = plan.rpo;
   return gates
     ? maxLagChecks * worstTaskSeconds('CheckComponentGates') + (maxLagChecks - 1) * lagCheckIntervalSeconds
@@ -132,16 +142,18 @@ const componentGateSeconds = (plan: RunLimits): number => {
 
 /**
  * The stages, one after another: each a NextComponentStage and its slowest component (a capacity component polls
- * up to its maxChecks), then the NextComponentStage that ends them. Named by the field that makes a stage long.
+ * up to its maxChecks, a database's phases take up to its maxChecks), then the NextComponentStage that ends them.
+ * Named by the field that makes a stage long.
  */
 const componentStageParts = (components: ComponentLimits): RunPart[] => {
   if (components.length === 0) return [];
   const action = worstTaskSeconds('ComponentAction');
   const stages = new Map<number, { field: string; seconds: number }>();
   components.forEach((c, i) => {
-    const checks = c.kind === 'capacity' ? (c.maxChecks ?? 1) : 1;
+    const polled = c.kind === 'capacity' || c.kind === 'database';
+    const checks = polled ? (c.maxChecks ?? 1) : 1;
     const seconds = checks * action + (checks - 1) * (c.checkIntervalSeconds ?? 0);
-    const field = c.kind === 'capacity' ? `components.${i}.maxChecks` : 'component stages';
+    const field = polled ? `components.${i}.maxChecks` : 'component stages';
     const stage = stages.get(c.stage);
     if (!stage || seconds > stage.seconds) stages.set(c.stage, { field, seconds });
   });

@@ -10,6 +10,9 @@ import { accessPointConfig } from './access-point.js';
 import { parseArn } from './arn.js';
 import { customActionConfig } from './custom-action.js';
 import { capacityConfig } from './plan-capacity.js';
+import { type ComponentDatabase, componentDatabaseFields, componentDatabaseIssues } from './plan-component-database.js';
+import type { DatabaseConfig } from './plan-database.js';
+import type { DnsConfig } from './plan-dns.js';
 import { dynamoDbGlobalTableGate, s3ReplicationGate } from './replication-gates.js';
 
 /** Stages a plan may have, and components per stage: the stage Map's MaxConcurrency in the definition. */
@@ -29,7 +32,7 @@ const common = {
   stage: z.number().int().min(1).max(MAX_STAGES).default(1),
 };
 
-/** How a component whose action settles over time is polled (capacity). */
+/** How a component whose action settles over time is polled (capacity, a database's phases). */
 const polling = {
   maxChecks: z.number().int().min(1).max(120).default(30),
   checkIntervalSeconds: z.number().int().min(1).max(300).default(10),
@@ -44,22 +47,33 @@ export const componentConfig = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('capacity'), ...common, target: capacityConfig, ...polling }).strict(),
   /** The team's own Lambda function, for what a plan cannot name. */
   customActionConfig.extend({ kind: z.literal('custom-action'), ...common }).strict(),
+  /** A second database (plan-component-database.ts): gated with the others, fenced, promoted, its record moved. */
+  z.object({ ...componentDatabaseFields, ...common, ...polling }).strict(),
 ]);
 export type ComponentConfig = z.infer<typeof componentConfig>;
 
 export const componentsConfig = z.array(componentConfig).min(1, 'must list at least one component').max(MAX_COMPONENTS);
 
+/** Components whose gate reads S3 Replication or DynamoDB metrics (adapters/replication). */
+export type ReplicationGateComponent = Extract<ComponentConfig, { kind: 's3-replication' | 'dynamodb-global-table' }>;
+/** A second database: its gate is its adapter's lag reading (core/component-database.ts). */
+export type DatabaseComponent = Extract<ComponentConfig, { kind: 'database' }>;
 /** Components whose RPO gate is read before Fence. */
-export type GateComponent = Extract<ComponentConfig, { kind: 's3-replication' | 'dynamodb-global-table' }>;
+export type GateComponent = Extract<ComponentConfig, { kind: 's3-replication' | 'dynamodb-global-table' | 'database' }>;
 export const hasGate = (c: ComponentConfig): c is GateComponent =>
-  c.kind === 's3-replication' || c.kind === 'dynamodb-global-table';
+  c.kind === 's3-replication' || c.kind === 'dynamodb-global-table' || c.kind === 'database';
 /** Whether a component has something to do after the promotion (a DynamoDB global table has not). */
 export const hasAction = (c: ComponentConfig): boolean =>
-  c.kind === 'capacity' || c.kind === 'custom-action' || (c.kind === 's3-replication' && c.accessPoint !== undefined);
+  c.kind === 'capacity' ||
+  c.kind === 'custom-action' ||
+  c.kind === 'database' ||
+  (c.kind === 's3-replication' && c.accessPoint !== undefined);
 
 interface PlanScope {
   accountId: string;
   regions: { primary: string; standby: string };
+  database: DatabaseConfig;
+  dns: DnsConfig;
   components?: ComponentConfig[] | undefined;
 }
 type Issue = { path: (string | number)[]; message: string };
@@ -114,6 +128,9 @@ const resourceIssues = (c: ComponentConfig, at: Issue['path'], plan: PlanScope):
         : [];
     case 'custom-action':
       return arnIssues(c.functionArn, [...at, 'functionArn'], plan, standby);
+    case 'database':
+      // Judged with the plan's other databases: componentDatabaseIssues.
+      return [];
   }
 };
 
@@ -152,5 +169,8 @@ export const componentIssues = (plan: PlanScope): Issue[] => {
     seen.add(c.name);
     issues.push(...resourceIssues(c, ['components', i], plan));
   });
-  return [...issues, ...stageIssues(components)];
+  const databases = components.flatMap((c, i) =>
+    c.kind === 'database' ? [{ c: c as ComponentDatabase, at: ['components', i] }] : [],
+  );
+  return [...issues, ...componentDatabaseIssues(databases, plan), ...stageIssues(components)];
 };

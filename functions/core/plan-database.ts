@@ -167,3 +167,59 @@ export const databaseConfig = z.discriminatedUnion('kind', [
   postgresDatabase,
 ]);
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
+
+/**
+ * The ARNs a database section names, each with the side of the pair whose region it must be in: the standby's
+ * resources (replica, target cluster, the secrets the standby region's stack reads) and the primary's. The plan and
+ * its component databases check them with the same list.
+ */
+export const databaseArns = (
+  db: DatabaseConfig,
+): { value: string | undefined; path: string[]; side: 'primary' | 'standby' }[] => {
+  switch (db.kind) {
+    case 'rds-instance':
+      return [
+        { value: db.replicaInstanceArn, path: ['replicaInstanceArn'], side: 'standby' },
+        { value: db.sourceInstanceArn, path: ['sourceInstanceArn'], side: 'primary' },
+        { value: db.rebuildKmsKeyArn, path: ['rebuildKmsKeyArn'], side: 'primary' },
+      ];
+    case 'aurora-global':
+      return [
+        { value: db.targetClusterArn, path: ['targetClusterArn'], side: 'standby' },
+        { value: db.primaryClusterArn, path: ['primaryClusterArn'], side: 'primary' },
+      ];
+    case 'postgres':
+      // Both endpoints' secrets are read from the standby region's stack, also while the primary region is dark
+      // (a secret of the primary's belongs there as a Secrets Manager replica).
+      return (['primary', 'standby'] as const).flatMap((side) => {
+        const ref = db[side].credentials;
+        if (!('secretsManager' in ref)) return [];
+        const at = [side, 'credentials'];
+        return [
+          ...(ref.secretsManager.startsWith('arn:')
+            ? [{ value: ref.secretsManager, path: [...at, 'secretsManager'], side: 'standby' as const }]
+            : []),
+          { value: ref.kmsKeyArn, path: [...at, 'kmsKeyArn'], side: 'standby' as const },
+        ];
+      });
+  }
+};
+
+/**
+ * What identifies the databases a section names (instances, clusters, PostgreSQL servers), so that a plan cannot
+ * name one database twice: as its main database and a component, or as two components.
+ */
+export const databaseIdentities = (db: DatabaseConfig): string[] => {
+  switch (db.kind) {
+    case 'rds-instance':
+      return [db.replicaInstanceArn, db.sourceInstanceArn];
+    case 'aurora-global':
+      return [`global-cluster:${db.globalClusterIdentifier}`, db.targetClusterArn, db.primaryClusterArn];
+    case 'postgres':
+      return [db.primary, db.standby].map((e) => `postgres://${e.host.replace(/\.$/, '').toLowerCase()}:${e.port}`);
+  }
+};
+
+/** What UpdateDns points the record at: RDS and Aurora endpoints are host names; PostgreSQL's writer address. */
+export const dnsTargetOf = (db: DatabaseConfig): string =>
+  db.kind === 'postgres' ? (db.writerAddress ?? db.standby.host) : `${db.kind} endpoint`;

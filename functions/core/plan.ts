@@ -8,7 +8,7 @@ import { parseArn, REGION_PATTERN } from './arn.js';
 import { PlanValidationError } from './errors.js';
 import { longestFailback, longestRun, MAX_RUN_SECONDS } from './limits.js';
 import { componentIssues, componentsConfig } from './plan-components.js';
-import { arnOf, type DatabaseConfig, databaseConfig } from './plan-database.js';
+import { arnOf, type DatabaseConfig, databaseArns, databaseConfig, dnsTargetOf } from './plan-database.js';
 import { type DnsConfig, dnsConfig, recordTypeRefusal } from './plan-dns.js';
 import { roundTripConfig, roundTripIssues } from './plan-gameday.js';
 import { type TrafficConfig, trafficConfig, trafficIssues } from './plan-traffic.js';
@@ -62,10 +62,6 @@ const notifyConfig = z
     snsTopicArn: snsTopicArn.optional(),
   })
   .strict();
-
-/** What UpdateDns points the record at: RDS and Aurora endpoints are host names; PostgreSQL's writer address. */
-const dnsTargetOf = (db: DatabaseConfig): string =>
-  db.kind === 'postgres' ? (db.writerAddress ?? db.standby.host) : `${db.kind} endpoint`;
 
 /** The partition a region belongs to; undefined for the isolated partitions, which are not checked. */
 const partitionOf = (region: string): string | undefined => {
@@ -251,25 +247,7 @@ export const planSchema = z
       }
     };
     const db = plan.database;
-    if (db.kind === 'rds-instance') {
-      expect(db.replicaInstanceArn, ['database', 'replicaInstanceArn'], plan.regions.standby);
-      expect(db.sourceInstanceArn, ['database', 'sourceInstanceArn'], plan.regions.primary);
-      if (db.rebuildKmsKeyArn) expect(db.rebuildKmsKeyArn, ['database', 'rebuildKmsKeyArn'], plan.regions.primary);
-    } else if (db.kind === 'aurora-global') {
-      expect(db.targetClusterArn, ['database', 'targetClusterArn'], plan.regions.standby);
-      expect(db.primaryClusterArn, ['database', 'primaryClusterArn'], plan.regions.primary);
-    } else {
-      // Both endpoints' secrets are read from the standby region's stack, also while the primary region is dark
-      // (a secret of the primary's belongs there as a Secrets Manager replica).
-      for (const side of ['primary', 'standby'] as const) {
-        const ref = db[side].credentials;
-        if (!('secretsManager' in ref)) continue;
-        if (ref.secretsManager.startsWith('arn:')) {
-          expect(ref.secretsManager, ['database', side, 'credentials', 'secretsManager'], plan.regions.standby);
-        }
-        expect(ref.kmsKeyArn, ['database', side, 'credentials', 'kmsKeyArn'], plan.regions.standby);
-      }
-    }
+    for (const arn of databaseArns(db)) expect(arn.value, ['database', ...arn.path], plan.regions[arn.side]);
     const recordType = recordTypeRefusal(plan.dns, dnsTargetOf(db));
     if (recordType) ctx.addIssue({ code: 'custom', path: ['dns', 'recordType'], message: recordType });
     for (const issue of trafficIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
@@ -289,6 +267,12 @@ export type DatabaseConfigOf<K extends DatabaseConfig['kind']> = Extract<Databas
 export type DnsConfigOf<K extends DnsConfig['kind']> = Extract<DnsConfig, { kind: K }>;
 /** A plan whose database is of one kind. */
 export type PlanWithDatabase<K extends DatabaseConfig['kind']> = Plan & { database: DatabaseConfigOf<K> };
+/** What a database adapter needs: the pair's regions and one database section (the plan's, or a component's). */
+export type DatabaseScope<K extends DatabaseConfig['kind'] = DatabaseConfig['kind']> = Pick<Plan, 'regions'> & {
+  database: DatabaseConfigOf<K>;
+};
+/** What a DNS adapter needs: whose record (for its messages) and one `dns` section (the plan's, or a component's). */
+export type DnsScope<K extends DnsConfig['kind'] = DnsConfig['kind']> = Pick<Plan, 'name'> & { dns: DnsConfigOf<K> };
 /** A plan whose DNS is of one kind. */
 export type PlanWithDns<K extends DnsConfig['kind']> = Plan & { dns: DnsConfigOf<K> };
 /** The traffic section of one kind. */

@@ -8,7 +8,8 @@ import type { CustomActionRequest, CustomActionVerdict } from './custom-action.j
 import type { NodeView, PlanSide } from './direction.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CapacityConfig } from './plan-capacity.js';
-import type { GateComponent } from './plan-components.js';
+import type { ReplicationGateComponent } from './plan-components.js';
+import type { ComponentDatabasePorts } from './platform-components.js';
 import type { FailoverRecordFacts } from './readiness/failover-facts.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 import type { GateVerdict } from './replication-gates.js';
@@ -423,9 +424,12 @@ export interface CapacityControl {
   setDesired(count: number): Promise<void>;
 }
 
-/** A plan's components (core/steps/component-steps.ts): one reading of a gate (unknown is never within), actions. */
-export interface PlatformComponents {
-  readGate(component: GateComponent, regions: { primary: string; standby: string }): Promise<GateVerdict>;
+/**
+ * A plan's components (core/steps/component-steps.ts): one reading of a gate (unknown is never within), actions, and
+ * a component database's own adapters (core/platform-components.ts).
+ */
+export interface PlatformComponents extends ComponentDatabasePorts<DatabaseFailover, DnsSwitch> {
+  readGate(component: ReplicationGateComponent, regions: { primary: string; standby: string }): Promise<GateVerdict>;
   capacity(config: CapacityConfig, region: string): Promise<CapacityControl>;
   switchRoutes(config: AccessPointConfig): Promise<{ detail: string }>;
   invoke(functionArn: string, request: CustomActionRequest): Promise<CustomActionVerdict>;

@@ -70,16 +70,30 @@ const retryMs = (policy: RetryPolicy, attempt: number): number => {
 };
 
 /**
+ * The top-level states and those of every Map's ItemProcessor (the component stage: ComponentAction, WaitForComponent),
+ * by name: the definition keeps state names unique across them. A Map iteration's Tasks and Waits then count too;
+ * the iterations of one Map run one after another here only when the stage has one component.
+ */
+const everyState = (states: States): States => {
+  const inner = Object.values(states).flatMap((s) => {
+    const processor = (s as { ItemProcessor?: { States?: States } }).ItemProcessor;
+    return processor?.States ? Object.entries(everyState(processor.States)) : [];
+  });
+  return { ...states, ...Object.fromEntries(inner) };
+};
+
+/**
  * Wraps each handler so that, before a Task runs, the clock moves by what the definition makes the state machine
  * wait since the previous Task: its Wait states, or (after a failure of the same Task) the longest retry interval,
  * so the retries of a step last as long as they can on AWS.
  */
 export const onVirtualTime = (definition: StateMachineDefinition, clock: Clock, handlers: Handlers): Handlers => {
+  const states = everyState(definition.States);
   let previous: { step: string; error?: string } | undefined;
   const attempts = new Map<string, number>();
   const elapsed = (step: string, input: unknown): number => {
     if (previous?.error && previous.step === step) {
-      const policies = (definition.States[step] as AnyState).Retry ?? [];
+      const policies = (states[step] as AnyState).Retry ?? [];
       const error = previous.error;
       const index = policies.findIndex((p) => p.ErrorEquals.includes(error) || p.ErrorEquals.includes('States.ALL'));
       const policy = policies[index];
@@ -91,8 +105,8 @@ export const onVirtualTime = (definition: StateMachineDefinition, clock: Clock, 
     }
     for (const key of attempts.keys()) if (key.startsWith(`${step}#`)) attempts.delete(key);
     if (!previous) return 0;
-    return waitsBetween(definition.States, previous.step, step).reduce(
-      (ms, wait) => ms + waitMs(definition.States[wait] as AnyState, input),
+    return waitsBetween(states, previous.step, step).reduce(
+      (ms, wait) => ms + waitMs(states[wait] as AnyState, input),
       0,
     );
   };

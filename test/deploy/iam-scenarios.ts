@@ -8,7 +8,9 @@ import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@a
 import {
   DescribeDBClusterSnapshotsCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
@@ -34,7 +36,7 @@ import { readinessProbesFor } from '#adapters/readiness/index.js';
 import { executionsOf, runHistory } from '#adapters/sfn/index.js';
 import { LambdaWarmer } from '#adapters/warmup/lambda.js';
 import { orientPlan } from '#core/direction.js';
-import type { Plan, PlanInput } from '#core/plan.js';
+import type { DatabaseConfigOf, Plan, PlanInput } from '#core/plan.js';
 import {
   FAILOVER_FUNCTIONS,
   type FunctionName,
@@ -116,6 +118,41 @@ const componentWorld = (plan: Plan, lambda: AwsClientStub<LambdaClient>) => {
         ? { StatusCode: 202 }
         : { StatusCode: 200, Payload: new TextEncoder().encode('{"ok":true}') },
     );
+  for (const c of plan.components)
+    if (c.kind === 'database' && c.database.kind === 'rds-instance') rdsComponent(c.database);
+};
+
+/**
+ * A component database's RDS replica, apart from the plan's own (narrower matchers, declared after the wide ones of
+ * rdsReplicaWorld): a read replica until PromoteReadReplica, then standalone and available; its source's fence group
+ * in-sync. So the component function fences, promotes and moves its record, and every call it makes is recorded.
+ */
+const rdsComponent = (db: DatabaseConfigOf<'rds-instance'>) => {
+  const id = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
+  let promoted = false;
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: id(db.replicaInstanceArn) }).callsFake(() => ({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: id(db.replicaInstanceArn),
+        DBInstanceStatus: 'available',
+        Endpoint: { Address: `${id(db.replicaInstanceArn)}.abc123.rds.amazonaws.com`, Port: 5432 },
+        ...(promoted ? {} : { ReadReplicaSourceDBInstanceIdentifier: db.sourceInstanceArn }),
+      },
+    ],
+  }));
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: id(db.sourceInstanceArn) }).resolves({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: id(db.sourceInstanceArn),
+        DBInstanceStatus: 'available',
+        DBParameterGroups: [{ DBParameterGroupName: db.fenceParameterGroupName, ParameterApplyStatus: 'in-sync' }],
+      },
+    ],
+  });
+  rds.on(PromoteReadReplicaCommand, { DBInstanceIdentifier: id(db.replicaInstanceArn) }).callsFake(() => {
+    promoted = true;
+    return { DBInstance: { DBInstanceIdentifier: id(db.replicaInstanceArn), DBInstanceStatus: 'modifying' } };
+  });
 };
 
 /** Any client mock: what resetting and recording need of it. */

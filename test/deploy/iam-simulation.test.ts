@@ -193,6 +193,16 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
             'component lambda:Invoke',
           ]
         : []),
+      // A component database on RDS: its own replica promoted, its source fenced, its record moved.
+      ...(plans.some((p) => p.components?.some((c) => c.kind === 'database'))
+        ? [
+            'component rds:DescribeDBInstances',
+            'component rds:ModifyDBParameterGroup',
+            'component rds:PromoteReadReplica',
+            'component route53:ChangeResourceRecordSets',
+            'component route53:GetChange',
+          ]
+        : []),
       ...(plans.some((p) => p.traffic.kind !== 'upsert' && p.dns.kind === 'route53')
         ? ['readiness route53:GetHealthCheck']
         : []),

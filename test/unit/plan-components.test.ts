@@ -69,14 +69,15 @@ describe('plan components', () => {
     expect(plan.components?.[0]).toMatchObject({ maxPendingOperations: 0 });
   });
 
-  it('ships plans/ml-platform.yml: the registry database as the main one and four components in two stages', () => {
+  it('ships plans/ml-platform.yml: the registry database as the main one and five components in two stages', () => {
     const plan = parsePlan(loadPlanFile('plans/ml-platform.yml'), 'plans/ml-platform.yml');
     expect(plan.database.kind).toBe('rds-instance');
-    expect(plan.components?.map((c) => `${c.stage}:${c.name}`)).toEqual([
-      '1:model-artifacts',
-      '1:online-features',
-      '2:serving',
-      '2:warm-feature-cache',
+    expect(plan.components?.map((c) => `${c.stage}:${c.name}:${c.kind}`)).toEqual([
+      '1:model-artifacts:s3-replication',
+      '1:online-features:dynamodb-global-table',
+      '2:feature-metadata:database',
+      '2:serving:capacity',
+      '2:warm-feature-cache:custom-action',
     ]);
   });
 

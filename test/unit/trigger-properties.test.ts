@@ -50,8 +50,7 @@ const edgePlan = (): Plan => {
       name: 'ledger-archive-eu-replica-0001',
       trigger: {
         ...raw.trigger,
-        // The shortest name: one character (a name that begins or ends with a space is refused).
-        alarms: ['A'.repeat(255), 'ledger: writes #1 / p99 @ primary = down+', '.'],
+        alarms: ['A'.repeat(255), 'ledger: writes #1 / p99 @ primary = down+', 'x', 'a  b'],
         windowMinutes: 1,
       },
     },

@@ -1,8 +1,9 @@
 /**
  * The platform components' port over the existing adapters (replication gates, capacity, Multi-Region Access
- * Point routes, custom actions), each imported on first use: a component step pays at cold start only for the
- * SDK clients its plan's components need.
+ * Point routes, custom actions, the database and DNS adapters for a component database), each imported on first
+ * use: a component step pays at cold start only for the SDK clients its plan's components need.
  */
+import { COMPONENT_PROMOTE_WAIT_SECONDS } from '#core/limits.js';
 import type { PlatformComponents } from '#core/ports.js';
 
 export const platformComponents = async (): Promise<PlatformComponents> => ({
@@ -16,4 +17,9 @@ export const platformComponents = async (): Promise<PlatformComponents> => ({
   switchRoutes: async (config) => (await import('#adapters/access-point/index.js')).switchAccessPoint(config),
   invoke: async (functionArn, request) =>
     (await import('#adapters/custom-action/index.js')).invokeCustomAction(functionArn, request),
+  database: async (scope) =>
+    (await import('#adapters/database/index.js')).databaseFor(scope, {
+      promoteWaitSeconds: COMPONENT_PROMOTE_WAIT_SECONDS,
+    }),
+  record: async (scope) => (await import('#adapters/dns/index.js')).dnsFor(scope),
 });

@@ -12,7 +12,7 @@ import { describeOne, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { PromotionFailedError, ResourceBusyError } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
-import type { PlanWithDatabase } from '#core/plan.js';
+import type { DatabaseScope } from '#core/plan.js';
 import type { DatabaseFailover, FenceResult, LagReading, PromoteResult, PromotionStatus } from '#core/ports.js';
 import type { Datapoint, LagMetricQuery } from './cloudwatch-lag.js';
 import { type AwsDatabaseDeps, rdsResourceId } from './rds-instance.js';
@@ -48,7 +48,7 @@ export class AuroraGlobalFailover implements DatabaseFailover {
   private readonly deps: AwsDatabaseDeps;
   private readonly now: () => Date;
 
-  constructor(plan: PlanWithDatabase<'aurora-global'>, deps: AwsDatabaseDeps = {}) {
+  constructor(plan: DatabaseScope<'aurora-global'>, deps: AwsDatabaseDeps = {}) {
     this.primaryRegion = plan.regions.primary;
     this.standbyRegion = plan.regions.standby;
     this.globalClusterId = plan.database.globalClusterIdentifier;

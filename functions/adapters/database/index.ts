@@ -1,4 +1,4 @@
-import type { Plan } from '#core/plan.js';
+import type { DatabaseScope, Plan } from '#core/plan.js';
 import type {
   AuroraPairObserver,
   DatabaseFailover,
@@ -9,10 +9,14 @@ import type {
 import type { FailoverState } from '#core/state.js';
 
 /**
- * Maps a plan's `kind` to its adapter. Adapters are imported on first use, so a step pays at cold start only
- * for the SDK client its plan needs (esbuild inlines them, evaluated lazily).
+ * Maps a database section's `kind` (the plan's, or a component database's) to its adapter. Adapters are imported on
+ * first use, so a step pays at cold start only for the SDK client its plan needs (esbuild inlines them, evaluated
+ * lazily). `promoteWaitSeconds`: how long PostgreSQL's `pg_promote` may wait, where the caller's timeout is shorter.
  */
-export const databaseFor = async (plan: Plan): Promise<DatabaseFailover> => {
+export const databaseFor = async (
+  plan: DatabaseScope,
+  options: { promoteWaitSeconds?: number } = {},
+): Promise<DatabaseFailover> => {
   switch (plan.database.kind) {
     case 'aurora-global': {
       const { AuroraGlobalFailover } = await import('./aurora-global.js');
@@ -24,7 +28,7 @@ export const databaseFor = async (plan: Plan): Promise<DatabaseFailover> => {
     }
     case 'postgres': {
       const { PostgresFailover } = await import('./postgres.js');
-      return new PostgresFailover({ ...plan, database: plan.database });
+      return new PostgresFailover({ ...plan, database: plan.database }, options);
     }
   }
 };

@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import { DatabaseUnreachableError, FenceFailedError, PromotionFailedError, ResourceBusyError } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
-import type { PlanWithDatabase } from '#core/plan.js';
+import type { DatabaseScope } from '#core/plan.js';
 import type {
   DatabaseFailover,
   FenceResult,
@@ -41,7 +41,7 @@ export interface PostgresFailoverDeps {
 }
 
 export class PostgresFailover implements DatabaseFailover {
-  private readonly db: PlanWithDatabase<'postgres'>['database'];
+  private readonly db: DatabaseScope<'postgres'>['database'];
   private readonly secrets: typeof resolveSecret;
   private readonly connectTimeoutMs: number;
   private readonly statementTimeoutMs: number;
@@ -51,7 +51,7 @@ export class PostgresFailover implements DatabaseFailover {
   private readonly lag: PgLagReader;
   private readonly fence: PgFence;
 
-  constructor(plan: PlanWithDatabase<'postgres'>, deps: PostgresFailoverDeps = {}) {
+  constructor(plan: DatabaseScope<'postgres'>, deps: PostgresFailoverDeps = {}) {
     this.db = plan.database;
     this.secrets = deps.secrets ?? resolveSecret;
     this.connectTimeoutMs = deps.connectTimeoutMs ?? 5000;

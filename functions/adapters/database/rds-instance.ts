@@ -17,7 +17,7 @@ import {
   ServiceUnavailableError,
 } from '#core/errors.js';
 import type { FailoverMode } from '#core/input.js';
-import type { PlanWithDatabase } from '#core/plan.js';
+import type { DatabaseScope } from '#core/plan.js';
 import type {
   DatabaseFailover,
   FenceResult,
@@ -114,7 +114,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
   private readonly deps: AwsDatabaseDeps;
   private readonly now: () => Date;
 
-  constructor(plan: PlanWithDatabase<'rds-instance'>, deps: AwsDatabaseDeps = {}) {
+  constructor(plan: DatabaseScope<'rds-instance'>, deps: AwsDatabaseDeps = {}) {
     this.primaryRegion = plan.regions.primary;
     this.standbyRegion = plan.regions.standby;
     this.replicaId = rdsResourceId(plan.database.replicaInstanceArn, 'db');

@@ -1,8 +1,11 @@
-import type { Plan } from '#core/plan.js';
+import type { DnsScope } from '#core/plan.js';
 import type { DnsSwitch } from '#core/ports.js';
 
-/** Maps a plan's `dns.kind` to its adapter, imported on first use (see ../database/index.ts). */
-export const dnsFor = async (plan: Plan): Promise<DnsSwitch> => {
+/**
+ * Maps a `dns.kind` (the plan's, or a component database's record) to its adapter, imported on first use (see
+ * ../database/index.ts).
+ */
+export const dnsFor = async (plan: DnsScope): Promise<DnsSwitch> => {
   switch (plan.dns.kind) {
     case 'route53': {
       const { Route53DnsSwitch } = await import('./route53.js');

@@ -6,7 +6,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { DnsChangeFailedError, type DrFailoverError, ServiceUnavailableError, ThrottledError } from '#core/errors.js';
-import type { PlanWithDns } from '#core/plan.js';
+import type { DnsScope } from '#core/plan.js';
 import type { ChangeStatus, DnsSwitch } from '#core/ports.js';
 
 export interface LocalDnsSwitchDeps {
@@ -40,7 +40,7 @@ export class LocalDnsSwitch implements DnsSwitch {
   private readonly baseUrl: string;
 
   constructor(
-    private readonly plan: PlanWithDns<'local'>,
+    private readonly plan: DnsScope<'local'>,
     deps: LocalDnsSwitchDeps = {},
   ) {
     this.fetch = deps.fetch ?? globalThis.fetch;

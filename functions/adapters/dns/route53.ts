@@ -12,7 +12,7 @@ import {
 import { translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
 import { AwsRequestFailedError, DnsChangeFailedError, type DrFailoverError } from '#core/errors.js';
-import type { PlanWithDns } from '#core/plan.js';
+import type { DnsScope } from '#core/plan.js';
 import type { ChangeStatus, DnsSwitch } from '#core/ports.js';
 import {
   canonicalName,
@@ -65,12 +65,12 @@ export interface Route53DnsSwitchDeps {
 
 /** DnsSwitch on a Route 53 hosted zone: UPSERT the plan's one record, poll GetChange, read back with TestDNSAnswer. */
 export class Route53DnsSwitch implements DnsSwitch {
-  readonly #plan: PlanWithDns<'route53'>;
+  readonly #plan: DnsScope<'route53'>;
   readonly #makeClient: () => Route53Client;
   #client: Route53Client | undefined;
   #zone: Promise<HostedZoneFacts> | undefined;
 
-  constructor(plan: PlanWithDns<'route53'>, deps: Route53DnsSwitchDeps = {}) {
+  constructor(plan: DnsScope<'route53'>, deps: Route53DnsSwitchDeps = {}) {
     this.#plan = plan;
     this.#makeClient = deps.route53 ?? (() => clientFor(Route53Client, ROUTE53_CONTROL_PLANE_REGION));
   }

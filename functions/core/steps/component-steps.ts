@@ -5,9 +5,11 @@
  * - NextComponentStage (after the promotion, before traffic moves): folds the stage that ended into
  *   `components.<name>` and names the next stage's components for the stage Map, or ends the stages;
  * - ComponentAction (inside the stage Map, one component): switch routes, raise capacity and poll it until
- *   healthy, invoke a custom action. A dry run reads at most, and says what it would do.
+ *   healthy, invoke a custom action, fail over a second database (core/component-database.ts), one phase a call.
+ *   A dry run reads at most, and says what it would do.
  */
 import { adjustCapacity, nextCapacityStep } from '../capacity.js';
+import { databaseAction, readDatabaseGate } from '../component-database.js';
 import { advanceStages, type ComponentIteration, type ComponentProgress, componentReports } from '../components.js';
 import { ComponentActionFailedError, ComponentTimedOutError, ConfigurationError } from '../errors.js';
 import { type ComponentConfig, hasGate } from '../plan-components.js';
@@ -26,7 +28,11 @@ export const checkComponentGates = async (event: StepPayload, deps: ComponentDep
   const components = state.plan.components ?? [];
   const gates = components.filter(hasGate);
   const platform = await deps.components();
-  const verdicts = await Promise.all(gates.map((g) => platform.readGate(g, state.plan.regions)));
+  const verdicts = await Promise.all(
+    gates.map((g) =>
+      g.kind === 'database' ? readDatabaseGate(g, state.plan, platform) : platform.readGate(g, state.plan.regions),
+    ),
+  );
   const reports = componentReports(components, state.components);
   gates.forEach((g, i) => {
     const report = reports[g.name];
@@ -68,7 +74,7 @@ export const nextComponentStage = async (event: StepPayload, deps: ComponentDeps
   return step.done({ components: reports, componentRun }, `${componentRun.reason} (${statuses})`);
 };
 
-type Action = Omit<ComponentProgress, 'checks' | 'startedAt' | 'endedAt'>;
+type Action = Omit<ComponentProgress, 'checks' | 'startedAt' | 'endedAt'> & Pick<ComponentIteration, 'database'>;
 
 const capacityAction = async (
   c: Extract<ComponentConfig, { kind: 'capacity' }>,
@@ -124,6 +130,8 @@ const act = async (it: ComponentIteration, platform: PlatformComponents, checks:
     }
     case 'dynamodb-global-table':
       return { status: 'done', detail: 'nothing to promote' };
+    case 'database':
+      return databaseAction(c, it.run, it.database, checks, platform);
   }
 };
 
@@ -134,6 +142,10 @@ export const componentAction = async (
   const it = event.state;
   const startedAt = it.progress?.startedAt ?? deps.now().toISOString();
   const checks = (it.progress?.checks ?? 0) + 1;
-  const action = await act(it, await deps.components(), checks);
-  return { ...it, progress: { ...action, checks, startedAt, endedAt: deps.now().toISOString() } };
+  const { database, ...action } = await act(it, await deps.components(), checks);
+  return {
+    ...it,
+    ...(database ? { database } : {}),
+    progress: { ...action, checks, startedAt, endedAt: deps.now().toISOString() },
+  };
 };

@@ -1,6 +1,8 @@
 import { FenceFailedError, PromotionFailedError, PromotionTimedOutError } from '../errors.js';
+import type { FailoverMode } from '../input.js';
 import { decideLag } from '../lag-policy.js';
 import { fenceSummary } from '../next-steps.js';
+import type { FenceResult } from '../ports.js';
 import { beginStep, type FailoverState } from '../state.js';
 import type { StepDeps, StepPayload } from './deps.js';
 
@@ -33,20 +35,35 @@ export const fence = async ({ state }: StepPayload, deps: DbDeps): Promise<Failo
   const db = await deps.database(state.plan);
   const previous = state.fence?.pending ? state.fence : undefined;
   const result = await db.fenceOldPrimary(mode, previous);
+  const fence = judgeFence(mode, result, previous, state.plan.promotion.maxStatusChecks);
+  return step.done({ fence }, fenceSummary(result));
+};
+
+/**
+ * What a fence result means for the promotion, for the main database (Fence) and a component database: a planned
+ * fence not yet confirmed is checked again (`pending`, counted) until `maxChecks`; a planned run never promotes over
+ * an old primary that is not fenced (FenceFailedError); an unplanned run goes on, recording what the fence did.
+ */
+export const judgeFence = (
+  mode: FailoverMode,
+  result: FenceResult,
+  previous: FenceResult | undefined,
+  maxChecks: number,
+): FenceResult => {
   if (mode === 'planned' && result.pending) {
     const checks = (previous?.checks ?? 0) + 1;
-    if (checks >= state.plan.promotion.maxStatusChecks) {
+    if (checks >= maxChecks) {
       throw new FenceFailedError(
         `planned run refuses to promote: the fence of the old primary was not confirmed after ${checks} checks ` +
           `(${result.detail}); it was asked to be read-only and may be`,
       );
     }
-    return step.done({ fence: { ...result, checks } }, fenceSummary(result));
+    return { ...result, checks };
   }
   if (mode === 'planned' && !result.fenced) {
     throw new FenceFailedError(`planned run refuses to promote: old primary ${fenceSummary(result)}`);
   }
-  return step.done({ fence: result }, fenceSummary(result));
+  return result;
 };
 
 /** Promotes the standby. Idempotent: an adapter reports a standby that is already the writer as success. */

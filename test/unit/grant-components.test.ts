@@ -1,0 +1,112 @@
+/**
+ * The component function's statements for component databases (infra/grant-components.ts): exactly each kind's calls,
+ * on the component's own instances, clusters, secrets and record, never the main database's. The calls themselves are
+ * simulated against the packaged roles in test/deploy/iam-simulation.test.ts (plans/ml-platform.yml's RDS component).
+ */
+import { describe, expect, it } from 'vitest';
+import type { PlanInput } from '#core/plan.js';
+import { statementsFor } from '#infra/grants.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
+import { planVariant } from '../statemachine/support.js';
+
+const ML = loadPlanFile('plans/ml-platform.yml');
+const bySid = (statements: ReturnType<typeof statementsFor>) => new Map(statements.map((s) => [s.Sid, s]));
+
+describe('the component function, for a component database', () => {
+  it("RDS with a record: its replica, its source's group in the primary region, its record UPSERT only", () => {
+    // Act
+    const statements = bySid(statementsFor('component', [ML], 'dev'));
+
+    // Assess
+    expect(statements.get('PromoteComponentReplicas')).toMatchObject({
+      Action: ['rds:PromoteReadReplica', 'rds:DescribeDBInstances'],
+      Resource: ['arn:aws:rds:us-east-2:111122223333:db:ml-features-replica'],
+    });
+    expect(statements.get('ConfirmComponentRdsFences')?.Resource).toEqual([
+      'arn:aws:rds:us-west-2:111122223333:db:ml-features',
+    ]);
+    expect(statements.get('FenceComponentRdsSourcesReadOnly')).toMatchObject({
+      Action: ['rds:ModifyDBParameterGroup'],
+      Resource: ['arn:aws:rds:us-west-2:111122223333:pg:ml-features-pg'],
+    });
+    expect(statements.get('ChangeRecordMlPlatformFeatureMetadata')).toEqual({
+      Sid: 'ChangeRecordMlPlatformFeatureMetadata',
+      Effect: 'Allow',
+      Action: ['route53:ChangeResourceRecordSets'],
+      Resource: ['arn:aws:route53:::hostedzone/Z0MLPLATFORM00001'],
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['features-db.ml.example.internal'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+        },
+      },
+    });
+    expect(statements.get('ReadComponentRecordChanges')?.Resource).toEqual(['arn:aws:route53:::change/*']);
+    // Nothing of the plan's main database (the registry) nor of Aurora or PostgreSQL, which it has none of.
+    const resources = JSON.stringify([...statements.values()].map((s) => s.Resource));
+    expect(resources).not.toContain('ml-registry');
+    for (const sid of [
+      'SwitchOrFailOverComponentGlobalClusters',
+      'DescribeComponentTargetClusters',
+      'ReadComponentDatabaseCredentials',
+    ]) {
+      expect(statements.has(sid)).toBe(false);
+    }
+  });
+
+  it('Aurora and PostgreSQL: the global cluster and both members; the credentials, decrypted through Secrets Manager only', () => {
+    // Prepare: the orders plan with an Aurora component and a PostgreSQL one whose secret has its own key.
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const plan = planVariant('plans/orders.yml', (p) => ({
+      ...p,
+      components: [
+        {
+          name: 'catalog',
+          kind: 'database',
+          database: {
+            kind: 'aurora-global',
+            globalClusterIdentifier: 'catalog-global',
+            targetClusterArn: 'arn:aws:rds:eu-west-1:111122223333:cluster:catalog-eu',
+            primaryClusterArn: 'arn:aws:rds:us-east-1:111122223333:cluster:catalog-us',
+          },
+        },
+        {
+          name: 'registry',
+          kind: 'database',
+          database: {
+            kind: 'postgres',
+            primary: { host: 'pg-a.internal', credentials: { secretsManager: 'dr/registry-primary', kmsKeyArn: key } },
+            standby: { host: 'pg-b.internal', credentials: { secretsManager: 'dr/registry-standby' } },
+          },
+        },
+      ] as PlanInput['components'],
+    }));
+
+    // Act
+    const statements = bySid(statementsFor('component', [plan], 'dev'));
+
+    // Assess
+    expect(statements.get('SwitchOrFailOverComponentGlobalClusters')?.Resource).toEqual([
+      'arn:aws:rds::111122223333:global-cluster:catalog-global',
+      'arn:aws:rds:eu-west-1:111122223333:cluster:catalog-eu',
+      'arn:aws:rds:us-east-1:111122223333:cluster:catalog-us',
+    ]);
+    expect(statements.get('DescribeComponentTargetClusters')?.Resource).toEqual([
+      'arn:aws:rds:eu-west-1:111122223333:cluster:catalog-eu',
+    ]);
+    expect(statements.get('ReadComponentDatabaseCredentials')?.Resource).toEqual([
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dr/registry-primary-??????',
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dr/registry-standby-??????',
+    ]);
+    expect(statements.get('DecryptComponentDatabaseCredentials')).toMatchObject({
+      Action: ['kms:Decrypt'],
+      Resource: [key],
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `secretsmanager.\${AWS::Region}.amazonaws.com` } } },
+    });
+    // Neither has a record, nor RDS instances: nothing for them.
+    for (const sid of ['ReadComponentRecordChanges', 'PromoteComponentReplicas', 'FenceComponentRdsSourcesReadOnly']) {
+      expect(statements.has(sid)).toBe(false);
+    }
+  });
+});
