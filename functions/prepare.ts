@@ -1,4 +1,4 @@
-import { pairFor, rdsPairFor } from '#adapters/database/index.js';
+import { auroraPairFor, pairFor, rdsPairFor } from '#adapters/database/index.js';
 import { executionsOf } from '#adapters/sfn/index.js';
 import { warmerFor } from '#adapters/warmup/index.js';
 import type { StepPayload } from '#core/steps/deps.js';
@@ -18,6 +18,7 @@ export const createHandler = (
     plans: deployedPlans,
     pair: pairFor,
     rdsPair: rdsPairFor,
+    auroraPair: auroraPairFor,
     // Set by serverless.yml to the stack's region; unset locally, where no region applies.
     ...(optionalEnv('DR_FAILOVER_REGION') ? { region: optionalEnv('DR_FAILOVER_REGION') } : {}),
   },

@@ -17,6 +17,8 @@ export interface Scope {
   rdsPlans: Plan[];
   /** RDS plans whose primary region is this stack's: it runs their way back (core/failback.ts), as written. */
   wayBack: PlanWithDatabase<'rds-instance'>[];
+  /** Aurora plans whose primary region is this stack's: their way back (core/aurora-failback.ts), as written. */
+  auroraWayBack: PlanWithDatabase<'aurora-global'>[];
 }
 
 export interface Grant {

@@ -15,6 +15,7 @@ import {
   functionName,
   stackName,
 } from '#core/stack-names.js';
+import { AURORA_WAY_BACK_ROWS, OBSERVE_AURORA_WAY_BACK } from './grant-aurora-back.js';
 import { ARTIFACT_CHECK_ROWS, COMPONENT_ROWS } from './grant-components.js';
 import {
   APPROVAL_TIMER_ROLE,
@@ -74,9 +75,10 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
   // The run guard: the other runs of the plan, read only; the warm-up of the run's functions; and the credentials
   // of a self-managed pair, whose direction Prepare observes (core/direction.ts).
-  failback: WAY_BACK_ROWS,
+  failback: [...WAY_BACK_ROWS, ...AURORA_WAY_BACK_ROWS],
   prepare: [
     OBSERVE_WAY_BACK,
+    ...OBSERVE_AURORA_WAY_BACK,
     { sid: 'ListFailovers', actions: ['states:ListExecutions'], resources: (s) => [stateMachineResource(s.stage)] },
     DESCRIBE_RUNS,
     WARM_UP(false),
@@ -283,10 +285,14 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
 };
 
-const scopeOf = (plans: Plan[], stage: string, wayBack: PlanWithDatabase<'rds-instance'>[]): Scope => ({
+/** A plan whose way back a stack runs (in its primary region): RDS and Aurora. */
+export type WayBackPlan = PlanWithDatabase<'rds-instance'> | PlanWithDatabase<'aurora-global'>;
+
+const scopeOf = (plans: Plan[], stage: string, wayBack: WayBackPlan[]): Scope => ({
   plans,
   stage,
-  wayBack,
+  wayBack: wayBack.flatMap((p) => (p.database.kind === 'rds-instance' ? [{ ...p, database: p.database }] : [])),
+  auroraWayBack: wayBack.flatMap((p) => (p.database.kind === 'aurora-global' ? [{ ...p, database: p.database }] : [])),
   rds: plans.flatMap((p) => (p.database.kind === 'rds-instance' ? [p.database] : [])),
   aurora: plans.flatMap((plan) => (plan.database.kind === 'aurora-global' ? [{ plan, db: plan.database }] : [])),
   rdsPlans: plans.filter((p) => p.database.kind === 'rds-instance'),
@@ -307,7 +313,7 @@ export const statementsFor = (
   fn: FunctionName,
   plans: Plan[],
   stage: string,
-  wayBack: PlanWithDatabase<'rds-instance'>[] = [],
+  wayBack: WayBackPlan[] = [],
 ): Statement[] => {
   // The run back of a way-back plan acts on the plan turned round (from the promoted replica to the rebuilt one).
   const scope = scopeOf([...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))], stage, wayBack);

@@ -16,7 +16,7 @@ import {
 } from '#core/stack-names.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { eventsOf } from './events.js';
-import { DEFAULT_TOPIC } from './grants.js';
+import { DEFAULT_TOPIC, type WayBackPlan } from './grants.js';
 import type { Json } from './json.js';
 import { notificationResources } from './notifications.js';
 import { approvalTimer, functionRoles } from './roles.js';
@@ -67,10 +67,14 @@ export interface Wiring {
 export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
   const catalogue = [...loadPlanCatalog(plansDir).values()];
   const plans = catalogue.filter((p) => p.regions.standby === region);
-  // RDS plans whose primary is this region: this stack runs their way back (failback), nothing else of them.
-  const wayBack = catalogue.flatMap((p) =>
-    p.regions.primary === region && p.database.kind === 'rds-instance' ? [{ ...p, database: p.database }] : [],
-  );
+  // RDS and Aurora plans whose primary is this region: this stack runs their way back (failback), nothing else of
+  // them. An Aurora plan moving traffic by a take-over health check has no way back (core/aurora-failback.ts).
+  const wayBack = catalogue.flatMap((p): WayBackPlan[] => {
+    if (p.regions.primary !== region) return [];
+    if (p.database.kind === 'rds-instance') return [{ ...p, database: p.database }];
+    const db = p.database;
+    return db.kind === 'aurora-global' && p.traffic.kind !== 'health-check' ? [{ ...p, database: db }] : [];
+  });
   for (const plan of plans) refuseLocalSecrets(plan);
   const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage);
   const resources: Record<string, Json> = {

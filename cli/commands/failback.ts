@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { orientPlan } from '#core/direction.js';
-import { ConfigurationError } from '#core/errors.js';
+import { ConfigurationError, InvalidInputError } from '#core/errors.js';
 import type { Plan } from '#core/plan.js';
 import { executionName, windowStamp } from '#core/trigger.js';
 import { type CommandContext, findPlan, localUser } from '../context.js';
@@ -29,12 +29,8 @@ const wayBack = (plan: Plan): Plan => {
   try {
     return orientPlan(plan, 'standby');
   } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    throw new CliError(
-      `${error.message}; for Aurora write a fail-back plan (docs/runbook.md, "Failing back") and use start (nothing was started)`,
-      EXIT.badInput,
-      { cause: error },
-    );
+    if (!(error instanceof ConfigurationError || error instanceof InvalidInputError)) throw error;
+    throw new CliError(`${error.message} (nothing was started)`, EXIT.badInput, { cause: error });
   }
 };
 
@@ -45,7 +41,7 @@ export const registerFailback = (program: Command, { deps, setExit }: CommandCon
       .description(
         "fail back (planned, nothing lost) once the old primary streams from the current writer; run in the plan's primary region",
       )
-      .requiredOption('--plan <name>', 'the plan to fail back (self-managed PostgreSQL, RDS)')
+      .requiredOption('--plan <name>', 'the plan to fail back (self-managed PostgreSQL, RDS, Aurora Global Database)')
       .requiredOption('--reason <text>', 'why, in words: it is in every notification')
       .option('--dry-run', 'run every read and check for real, change nothing', false)
       .option('--requested-by <who>', 'who is asking (default cli:<local user>)')

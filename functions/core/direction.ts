@@ -10,7 +10,9 @@
  * A world that contradicts itself (two writers; two standbys; a rebuilt old primary following a third server) is
  * refused with AmbiguousTopologyError rather than guessed.
  */
-import { AmbiguousTopologyError, ConfigurationError } from './errors.js';
+
+import { orientAuroraPlan } from './aurora-failback.js';
+import { AmbiguousTopologyError } from './errors.js';
 import { orientRdsPlan } from './failback.js';
 import type { Plan } from './plan.js';
 
@@ -73,8 +75,8 @@ export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => 
 
 /**
  * The plan as a run from `writer` sees it: unchanged from its primary; from its standby, the pair and the regions
- * the other way round. Self-managed PostgreSQL, and RDS (towards the replica the way back builds, core/failback.ts);
- * Aurora is not turned round yet.
+ * the other way round. Self-managed PostgreSQL, RDS (towards the replica the way back builds, core/failback.ts) and
+ * Aurora (towards the old primary once it rejoined, core/aurora-failback.ts).
  */
 export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
   if (writer === 'primary') return plan;
@@ -85,11 +87,7 @@ export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
 const turnDatabase = (plan: Plan): Plan => {
   const db = plan.database;
   if (db.kind === 'rds-instance') return orientRdsPlan({ ...plan, database: db });
-  if (db.kind !== 'postgres') {
-    throw new ConfigurationError(
-      `plan ${plan.name}: a run the other way round is supported for postgres and rds-instance plans only`,
-    );
-  }
+  if (db.kind === 'aurora-global') return orientAuroraPlan({ ...plan, database: db });
   // writerAddress names where clients reach the plan's standby once promoted: it does not apply the other way.
   const { writerAddress: _unused, ...rest } = db;
   return {

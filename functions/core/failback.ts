@@ -44,6 +44,9 @@ export interface PreservedCopy {
   detail: string;
 }
 
+/** What Rebuild did: started the replica, found it, or found Aurora re-adding the old primary by itself. */
+export type RebuildOutcome = 'started' | 'exists' | 'waiting';
+
 /** The replica the way back builds: `replicating` from the writer, or `failed` (waiting will not help). */
 export interface RebuildProgress {
   state: 'pending' | 'replicating' | 'failed';
@@ -58,13 +61,17 @@ export interface RdsPairObserver {
   observe(): Promise<RdsPairView>;
 }
 
-/** The way back's actions (RDS), each idempotent: a retry or a later run finds what an earlier one made. */
+/**
+ * The way back's actions (RDS, Aurora), each idempotent: a retry or a later run finds what an earlier one made.
+ * RDS: a snapshot of the old primary, a new read replica of the writer. Aurora: a manual copy of Aurora's own
+ * snapshot of the old primary, and the old primary's rejoin, which Aurora makes (`waiting`).
+ */
 export interface FailbackRebuilder {
   /** Starts snapshot `id` of the old primary; one of that name of it is success. */
   preserve(id: string): Promise<PreservedCopy>;
   preserved(id: string): Promise<PreservedCopy>;
   /** Starts the read replica of the writer; one that exists and follows the writer is success. */
-  rebuild(): Promise<{ outcome: 'started' | 'exists'; detail: string }>;
+  rebuild(): Promise<{ outcome: RebuildOutcome; detail: string }>;
   rebuildStatus(): Promise<RebuildProgress>;
 }
 

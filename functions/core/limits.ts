@@ -286,12 +286,14 @@ export const longestRun = (plan: RunLimits): { seconds: number; parts: RunPart[]
 };
 
 /**
- * The longest failback run of a plan whose way back preserves and rebuilds (RDS): the planned run back (started by
- * hand, so no approval; a lag over the RPO aborts it) after the snapshot, the replica's creation and every
- * RebuildStatus check a run allows. Undefined for a kind the state machine does not rebuild.
+ * The longest failback run of a plan whose way back preserves and rebuilds (RDS, Aurora): the planned run back
+ * (started by hand, so no approval; a lag over the RPO aborts it) after the snapshot, the replica's creation (Aurora:
+ * the wait for the rejoin) and every RebuildStatus check a run allows. Undefined for a kind the state machine does
+ * not rebuild, and for a plan with components, whose failback Prepare refuses before anything runs.
  */
 export const longestFailback = (plan: RunLimits): { seconds: number; parts: RunPart[] } | undefined => {
-  if (plan.database?.kind !== 'rds-instance') return undefined;
+  if (plan.components) return undefined;
+  if (plan.database?.kind !== 'rds-instance' && plan.database?.kind !== 'aurora-global') return undefined;
   const back = longestRun({ ...plan, trigger: { automatic: true }, rpo: failbackRpo(plan.rpo) });
   const rebuild: RunPart = {
     field: 'failback rebuild',

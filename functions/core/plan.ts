@@ -76,7 +76,7 @@ const partitionOf = (region: string): string | undefined => {
  * run does not fit is refused, naming each field that adds to it.
  */
 const refuseRunsPastTimeout = (plan: Parameters<typeof longestRun>[0], ctx: z.RefinementCtx) => {
-  // The way back of an RDS plan adds its rebuild to a planned run: it must fit too.
+  // The way back of an RDS or Aurora plan adds its rebuild to a planned run: it must fit too.
   const failback = longestFailback(plan);
   const run = failback && failback.seconds > longestRun(plan).seconds ? failback : longestRun(plan);
   if (run.seconds <= MAX_RUN_SECONDS) return;

@@ -159,6 +159,7 @@ export interface PairObserver {
   observe(): Promise<Record<PlanSide, NodeView>>;
 }
 
+export type { AuroraPairObserver } from './aurora-failback.js';
 export type { FailbackRebuilder, RdsPairObserver } from './failback.js';
 export interface DnsSwitch {
   /**

@@ -1,6 +1,6 @@
 import type { ArtifactCheckRecord } from './artifact-run.js';
 import type { ComponentReport, ComponentRun } from './components.js';
-import type { PreservedCopy, RebuildProgress, RebuildStage } from './failback.js';
+import type { PreservedCopy, RebuildOutcome, RebuildProgress, RebuildStage } from './failback.js';
 import type { ExecutionInput } from './input.js';
 import type { Plan } from './plan.js';
 import type {
@@ -68,8 +68,8 @@ export interface FailoverState {
   };
   timeline: TimelineEntry[];
   /**
-   * An RDS failback (core/failback.ts): how Prepare found the way back, what preserves the old primary, and the
-   * replica built in its region. The state machine preserves and rebuilds unless Prepare found it `replicating`.
+   * An RDS or Aurora failback (core/failback.ts, core/aurora-failback.ts): how Prepare found the way back, what
+   * preserves the old primary, and the replica built in its region (Aurora: the old primary rejoined). The state machine preserves and rebuilds unless Prepare found it `replicating`.
    */
   failback?: {
     rebuild: RebuildStage;
@@ -78,7 +78,7 @@ export interface FailoverState {
     /** The key that encrypts the rebuilt replica, when the plan names one. */
     kmsKeyArn?: string;
     preserved?: PreservedCopy;
-    rebuilt?: RebuildProgress & { outcome?: 'started' | 'exists'; checks: number; replicatingAt?: string };
+    rebuilt?: RebuildProgress & { outcome?: RebuildOutcome; checks: number; replicatingAt?: string };
     /** Set by RebuildStatus: the replica replicates and the old primary's snapshot is available. */
     ready?: boolean;
   };

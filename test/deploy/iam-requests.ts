@@ -119,6 +119,11 @@ const MAPPERS: Record<string, Mapper> = {
   'rds:DescribeDBClusters': rds('cluster', 'DBClusterIdentifier'),
   'rds:DescribeDBSnapshots': snapshots,
   'rds:DescribeDBClusterSnapshots': filtered('cluster-snapshot'),
+  // CopyDBClusterSnapshot authorises on the source snapshot and on the copy.
+  'rds:CopyDBClusterSnapshot': (c) => [
+    ...rds('cluster-snapshot', 'SourceDBClusterSnapshotIdentifier')(c),
+    ...rds('cluster-snapshot', 'TargetDBClusterSnapshotIdentifier')(c),
+  ],
   'rds:DescribeDBInstanceAutomatedBackups': filtered('auto-backup'),
   'rds:DescribeGlobalClusters': (c) => [
     { action: 'rds:DescribeGlobalClusters', resource: globalCluster(c), owned: str(c.input.GlobalClusterIdentifier) },

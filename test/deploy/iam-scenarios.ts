@@ -58,7 +58,9 @@ import * as prepare from '../../functions/prepare.js';
 import * as readiness from '../../functions/readiness.js';
 import * as runEnded from '../../functions/run-ended.js';
 import * as trigger from '../../functions/trigger.js';
+import { AuroraFailbackWorld, auroraFailbackDefaults } from '../aws-world/aurora-failback.js';
 import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
+import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
 import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
 import {
   auroraWorld,
@@ -470,4 +472,40 @@ export const recordWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<
     vi.useRealTimers();
   }
   return orientPlan(plan, 'standby');
+};
+
+/**
+ * The way back of an Aurora plan (the shipped orders plan: its routing controls, its private zone), as the stack of
+ * its primary region runs it: Prepare observes the global cluster, the failback function copies Aurora's snapshot and
+ * waits for the rejoin, the planned run back switches over and flips the controls back, on the simulated Aurora after
+ * a managed failover (test/aws-world/aurora-failback.ts). Returns the plan as that stack runs it (turned round).
+ */
+export const recordAuroraWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<Plan> => {
+  reset(opts.mocks);
+  const clock = virtualClock();
+  const back = orientPlan(plan, 'standby');
+  try {
+    const world = auroraFailbackDefaults();
+    new AuroraFailbackWorld(clock, new CloudWatchWorld(clock), world);
+    notifyWorld();
+    route53World({ initial: world.writer.endpoint, privateZone: true });
+    if (back.traffic.kind === 'routing-control') {
+      routingControlWorld(back, {
+        privateZone: true,
+        primaryEndpoint: world.writer.endpoint,
+        standbyEndpoint: world.oldPrimary.endpoint,
+      });
+    }
+    const handlers = onVirtualTime(loadDefinition(), clock, recording(shippedHandlers(), opts.during));
+    const input = runInput({
+      plan: plan.name,
+      mode: 'planned',
+      trigger: { kind: 'failback', source: 'dr-failover CLI' },
+    });
+    const run = await execute(input, { handlers, world: executionsWorld(), validate: false });
+    if (run.status !== 'SUCCEEDED') throw new Error(`the way back of ${plan.name} did not succeed: ${run.error}`);
+  } finally {
+    vi.useRealTimers();
+  }
+  return back;
 };

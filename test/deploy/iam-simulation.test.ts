@@ -21,7 +21,15 @@ import { buildWiring } from '#infra/wiring.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
-import { type During, recordScenarios, recordWayBack, s3, s3control, sagemaker } from './iam-scenarios.js';
+import {
+  type During,
+  recordAuroraWayBack,
+  recordScenarios,
+  recordWayBack,
+  s3,
+  s3control,
+  sagemaker,
+} from './iam-scenarios.js';
 import { simulate as simulateAs } from './simulate.js';
 import { type Policy, resolvePolicies, type Template } from './template.js';
 
@@ -32,9 +40,41 @@ const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker, s3];
 /** The stacks the shipped plans deploy: one per standby region. */
 const PLANS = [...loadPlanCatalog(join(REPO, 'plans')).values()];
 const REGIONS = [...new Set(PLANS.map((p) => p.regions.standby))].sort();
-/** RDS plans run their way back from the stack of their primary region. */
-const WAY_BACK = PLANS.filter((p) => p.database.kind === 'rds-instance');
-const WAY_BACK_REGIONS = [...new Set(WAY_BACK.map((p) => p.regions.primary))].sort();
+/**
+ * RDS and Aurora plans run their way back from the stack of their primary region: per kind, that stack, the plans,
+ * how a way back is recorded, and the calls it must make.
+ */
+const wayBackStacks = (kind: 'rds-instance' | 'aurora-global', record: typeof recordWayBack, calls: string[]) => {
+  // A plan with components cannot be failed back (Prepare refuses it): its components name the way out only.
+  const plans = PLANS.filter((p) => p.database.kind === kind && !p.components);
+  return [...new Set(plans.map((p) => p.regions.primary))].sort().map((region) => ({
+    region,
+    kind,
+    plans: plans.filter((p) => p.regions.primary === region),
+    record,
+    calls,
+  }));
+};
+const WAY_BACK_STACKS = [
+  ...wayBackStacks('rds-instance', recordWayBack, [
+    'prepare rds:DescribeDBInstances',
+    'failback rds:CreateDBSnapshot',
+    'failback rds:DescribeDBSnapshots',
+    'failback rds:CreateDBInstanceReadReplica',
+    'failback rds:DescribeDBInstances',
+    'checkLag cloudwatch:GetMetricData',
+    'fence rds:ModifyDBParameterGroup',
+    'promote rds:PromoteReadReplica',
+  ]),
+  ...wayBackStacks('aurora-global', recordAuroraWayBack, [
+    'prepare rds:DescribeGlobalClusters',
+    'prepare rds:DescribeDBClusterSnapshots',
+    'failback rds:CopyDBClusterSnapshot',
+    'failback rds:DescribeGlobalClusters',
+    'checkLag cloudwatch:GetMetricData',
+    'promote rds:SwitchoverGlobalCluster',
+  ]),
+];
 
 let root: string;
 const templates = new Map<string, Template>();
@@ -231,105 +271,97 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
   });
 });
 
-describe.each(WAY_BACK_REGIONS)('IAM of the stack in %s running the way back of RDS plans, simulated', (region) => {
-  const plans = WAY_BACK.filter((p) => p.regions.primary === region);
-  let recorded: Attributed[] = [];
+describe.each(WAY_BACK_STACKS)(
+  'IAM of the stack in $region running the way back of $kind plans, simulated',
+  ({ region, plans, record, calls }) => {
+    let recorded: Attributed[] = [];
 
-  let template: Template;
+    let template: Template;
 
-  beforeAll(async () => {
-    recorded = [];
-    // The roles as infra/wiring.ts makes them for that region's stack (what serverless.yml packages as they are),
-    // without packaging a third stack beside the two above on a shared machine.
-    template =
-      templates.get(region) ?? (buildWiring(join(REPO, 'plans'), region, STAGE).resources as unknown as Template);
-    // A plan with components cannot be failed back (Prepare refuses it): its components name the way out only.
-    for (const plan of plans.filter((p) => !p.components)) {
-      // The calls are made for the plan turned round: its stack is the one in the primary region.
-      const back = { ...plan, regions: { primary: plan.regions.standby, standby: plan.regions.primary } };
-      const during: During = async (fn, work) => {
-        const before = MOCKS.map((m) => m.calls().length);
-        try {
-          return await work();
-        } finally {
-          recorded.push(...(await callsSince(before, fn, back)));
-        }
-      };
-      await recordWayBack(plan, { during, mocks: MOCKS, lambda });
-    }
-  }, 60_000);
+    beforeAll(async () => {
+      recorded = [];
+      // The roles as infra/wiring.ts makes them for that region's stack (what serverless.yml packages as they are),
+      // without packaging a third stack beside the two above on a shared machine.
+      template =
+        templates.get(region) ?? (buildWiring(join(REPO, 'plans'), region, STAGE).resources as unknown as Template);
+      for (const plan of plans) {
+        // The calls are made for the plan turned round: its stack is the one in the primary region.
+        const back = { ...plan, regions: { primary: plan.regions.standby, standby: plan.regions.primary } };
+        const during: During = async (fn, work) => {
+          const before = MOCKS.map((m) => m.calls().length);
+          try {
+            return await work();
+          } finally {
+            recorded.push(...(await callsSince(before, fn, back)));
+          }
+        };
+        await record(plan, { during, mocks: MOCKS, lambda });
+      }
+    }, 60_000);
 
-  it('records the way back: observe, preserve, rebuild, fence the writer, promote the rebuilt replica', () => {
-    const actions = new Set(recorded.map((r) => `${r.fn} ${r.call.service}:${r.call.command.replace(/Command$/, '')}`));
-    for (const action of [
-      'prepare rds:DescribeDBInstances',
-      'failback rds:CreateDBSnapshot',
-      'failback rds:DescribeDBSnapshots',
-      'failback rds:CreateDBInstanceReadReplica',
-      'failback rds:DescribeDBInstances',
-      'checkLag cloudwatch:GetMetricData',
-      'fence rds:ModifyDBParameterGroup',
-      'promote rds:PromoteReadReplica',
-    ]) {
-      expect(actions).toContain(action);
-    }
-  });
+    it('records the way back: observe, preserve, rebuild (or wait for the rejoin), fence, promote', () => {
+      const actions = new Set(
+        recorded.map((r) => `${r.fn} ${r.call.service}:${r.call.command.replace(/Command$/, '')}`),
+      );
+      for (const action of calls) expect(actions).toContain(action);
+    });
 
-  it("allows every call on the plan's own resources, and denies the same calls on another's", async () => {
-    const resolved = resolvePolicies(template, region, STAGE);
-    const refused: string[] = [];
-    const allowed: string[] = [];
-    for (const { fn, call } of recorded) {
-      const policies = resolved.policiesOf(roleLogicalId(fn));
-      for (const request of iamRequestsOf(call)) {
-        const verdict = await simulate(policies, request, call.accountId);
-        if (verdict !== 'Allowed') refused.push(`${fn}: ${request.action} on ${request.resource}: ${verdict}`);
-        const other = elsewhere(request);
-        if (other && (await simulate(policies, other, call.accountId)) === 'Allowed') {
-          allowed.push(`${fn}: ${other.action} on ${other.resource}`);
+    it("allows every call on the plan's own resources, and denies the same calls on another's", async () => {
+      const resolved = resolvePolicies(template, region, STAGE);
+      const refused: string[] = [];
+      const allowed: string[] = [];
+      for (const { fn, call } of recorded) {
+        const policies = resolved.policiesOf(roleLogicalId(fn));
+        for (const request of iamRequestsOf(call)) {
+          const verdict = await simulate(policies, request, call.accountId);
+          if (verdict !== 'Allowed') refused.push(`${fn}: ${request.action} on ${request.resource}: ${verdict}`);
+          const other = elsewhere(request);
+          if (other && (await simulate(policies, other, call.accountId)) === 'Allowed') {
+            allowed.push(`${fn}: ${other.action} on ${other.resource}`);
+          }
         }
       }
-    }
-    expect([...new Set(refused)]).toEqual([]);
-    expect([...new Set(allowed)]).toEqual([]);
-  });
-  it("pages through a topic of the plan's topic's name in its own region, which its topic and key policies admit", async () => {
-    const resolved = resolvePolicies(template, region, STAGE);
-    const notify = resolved.roleArn(roleLogicalId('notify'));
-    const publishes = recorded.filter((r) => r.fn === 'notify' && r.call.service === 'sns');
-    expect(publishes.length).toBeGreaterThan(0);
-    const resources = Object.entries(template.Resources);
-    for (const { call } of publishes) {
-      const [request] = iamRequestsOf(call);
-      if (!request) throw new Error('a Publish without its IAM request');
-      // The stack in the primary region publishes in its region: SNS takes a Publish in the topic's own region.
-      expect(request.resource.split(':')[3]).toBe(region);
-      const name = request.resource.split(':').at(-1);
-      const [topicId, topic] =
-        resources.find(([, r]) => r.Type === 'AWS::SNS::Topic' && r.Properties?.TopicName === name) ?? [];
-      if (!topicId || !topic) throw new Error(`the stack in ${region} creates no topic ${name}`);
-      const [, topicPolicy] =
-        resources.find(
-          ([, r]) =>
-            r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties?.Topics).includes(`"Ref":"${topicId}"`),
-        ) ?? [];
-      const policies = resolved.policiesOf(roleLogicalId('notify'));
-      const byTopic = resolved.document(topicPolicy?.Properties?.PolicyDocument as Json);
-      // The topic policy's Deny names the publishers by aws:PrincipalArn, which the request carries.
-      const as = (principal: string) => ({ ...request, context: { 'aws:PrincipalArn': principal } });
-      expect(await simulateAs(policies, as(notify), call.accountId, notify, byTopic)).toBe('Allowed');
-      const other = `${notify}-other`;
-      expect(await simulateAs(policies, as(other), call.accountId, other, byTopic)).toBe('ExplicitlyDenied');
-      // SNS encrypts with the stack's key on the publisher's behalf: the key policy must admit it, through SNS.
-      const key = topic.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] } | undefined;
-      const keyId = key?.['Fn::GetAtt'][0] ?? '(no key)';
-      const keyPolicy = resolved.document(template.Resources[keyId]?.Properties?.KeyPolicy as Json);
-      const useKey = {
-        action: 'kms:GenerateDataKey',
-        resource: `arn:aws:kms:${region}:${call.accountId}:key/${keyId}`,
-        context: { 'kms:ViaService': `sns.${region}.amazonaws.com` },
-      };
-      expect(await simulateAs(policies, useKey, call.accountId, notify, keyPolicy)).toBe('Allowed');
-    }
-  });
-});
+      expect([...new Set(refused)]).toEqual([]);
+      expect([...new Set(allowed)]).toEqual([]);
+    });
+    it("pages through a topic of the plan's topic's name in its own region, which its topic and key policies admit", async () => {
+      const resolved = resolvePolicies(template, region, STAGE);
+      const notify = resolved.roleArn(roleLogicalId('notify'));
+      const publishes = recorded.filter((r) => r.fn === 'notify' && r.call.service === 'sns');
+      expect(publishes.length).toBeGreaterThan(0);
+      const resources = Object.entries(template.Resources);
+      for (const { call } of publishes) {
+        const [request] = iamRequestsOf(call);
+        if (!request) throw new Error('a Publish without its IAM request');
+        // The stack in the primary region publishes in its region: SNS takes a Publish in the topic's own region.
+        expect(request.resource.split(':')[3]).toBe(region);
+        const name = request.resource.split(':').at(-1);
+        const [topicId, topic] =
+          resources.find(([, r]) => r.Type === 'AWS::SNS::Topic' && r.Properties?.TopicName === name) ?? [];
+        if (!topicId || !topic) throw new Error(`the stack in ${region} creates no topic ${name}`);
+        const [, topicPolicy] =
+          resources.find(
+            ([, r]) =>
+              r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties?.Topics).includes(`"Ref":"${topicId}"`),
+          ) ?? [];
+        const policies = resolved.policiesOf(roleLogicalId('notify'));
+        const byTopic = resolved.document(topicPolicy?.Properties?.PolicyDocument as Json);
+        // The topic policy's Deny names the publishers by aws:PrincipalArn, which the request carries.
+        const as = (principal: string) => ({ ...request, context: { 'aws:PrincipalArn': principal } });
+        expect(await simulateAs(policies, as(notify), call.accountId, notify, byTopic)).toBe('Allowed');
+        const other = `${notify}-other`;
+        expect(await simulateAs(policies, as(other), call.accountId, other, byTopic)).toBe('ExplicitlyDenied');
+        // SNS encrypts with the stack's key on the publisher's behalf: the key policy must admit it, through SNS.
+        const key = topic.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] } | undefined;
+        const keyId = key?.['Fn::GetAtt'][0] ?? '(no key)';
+        const keyPolicy = resolved.document(template.Resources[keyId]?.Properties?.KeyPolicy as Json);
+        const useKey = {
+          action: 'kms:GenerateDataKey',
+          resource: `arn:aws:kms:${region}:${call.accountId}:key/${keyId}`,
+          context: { 'kms:ViaService': `sns.${region}.amazonaws.com` },
+        };
+        expect(await simulateAs(policies, useKey, call.accountId, notify, keyPolicy)).toBe('Allowed');
+      }
+    });
+  },
+);

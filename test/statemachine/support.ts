@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  CopyDBClusterSnapshotCommand,
   CreateDBInstanceReadReplicaCommand,
   CreateDBSnapshotCommand,
   DescribeDBClustersCommand,
@@ -405,6 +406,7 @@ export const publishedTypes = (): string[] =>
  */
 export const MUTATING_COMMANDS = [
   CreateDBSnapshotCommand,
+  CopyDBClusterSnapshotCommand,
   CreateDBInstanceReadReplicaCommand,
   FailoverGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type NodeView, observedWriter, orientPlan } from '#core/direction.js';
-import { AmbiguousTopologyError, ConfigurationError } from '#core/errors.js';
+import { AmbiguousTopologyError, InvalidInputError } from '#core/errors.js';
 import { type Plan, parsePlan } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { healthCheckOrders } from '../fixtures/failover-records.js';
 
 const P = '10.0.1.10';
 const S = '10.1.1.10';
@@ -142,8 +143,29 @@ describe('orientPlan', () => {
     expect(orientPlan(written, 'standby').notify).toEqual(written.notify);
   });
 
-  it('refuses a managed database kind with ConfigurationError', () => {
+  it('turns an Aurora plan round: the clusters, the regions, the routing controls and the topic', () => {
+    // Prepare
+    const plan = loadPlanFile('plans/orders.yml');
+
+    // Act
+    const back = orientPlan(plan, 'standby');
+
+    // Assess
+    expect(back.regions).toEqual({ primary: 'eu-west-1', standby: 'us-east-1' });
+    expect(back.database).toEqual({
+      kind: 'aurora-global',
+      globalClusterIdentifier: 'orders-global',
+      primaryClusterArn: 'arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu',
+      targetClusterArn: 'arn:aws:rds:us-east-1:111122223333:cluster:orders-us',
+    });
+    const controls = (p: Plan) => (p.traffic.kind === 'routing-control' ? p.traffic.routingControls : undefined);
+    expect(controls(back)).toEqual({ primary: controls(plan)?.standby, standby: controls(plan)?.primary });
+    expect(back.notify.snsTopicArn).toBe('arn:aws:sns:us-east-1:111122223333:dr-failover-oncall');
+    expect(orientPlan(back, 'standby')).toEqual(plan);
+  });
+
+  it('refuses to turn round an Aurora plan whose traffic moves by a take-over health check (InvalidInputError)', () => {
     // Act / Assess
-    expect(() => orientPlan(loadPlanFile('plans/orders.yml'), 'standby')).toThrow(ConfigurationError);
+    expect(() => orientPlan(healthCheckOrders(), 'standby')).toThrow(InvalidInputError);
   });
 });

@@ -129,7 +129,7 @@ describe('longestRun', () => {
     expect(longestRun(plan).parts.map((p) => p.field)).not.toContain('traffic.verify.allowanceSeconds');
   });
 
-  it("adds an RDS failback's rebuild loop to a planned run back that asks nobody and checks lag for 5 minutes", () => {
+  it("adds an RDS or Aurora failback's rebuild loop to a planned run back that asks nobody and checks lag for 5 minutes", () => {
     // Prepare
     const rds = loadPlanCatalog('plans').get('feature-store');
     const aurora = loadPlanCatalog('plans').get('orders');
@@ -150,7 +150,13 @@ describe('longestRun', () => {
     );
     expect(failback?.parts.map((p) => p.field)).not.toContain('trigger.automatic');
     expect(failback?.seconds).toBeLessThan(MAX_RUN_SECONDS);
-    expect(aurora && longestFailback(aurora)).toBeUndefined();
+    // Aurora waits for the old primary's rejoin in the same loop.
+    expect(aurora && longestFailback(aurora)?.parts.find((p) => p.field === 'failback rebuild')?.seconds).toBe(rebuild);
+    expect(aurora && longestFailback(aurora)?.seconds).toBeLessThan(MAX_RUN_SECONDS);
+    // A plan with components is never failed back (Prepare refuses it): no failback run to bound.
+    const components = loadPlanCatalog('plans').get('ml-platform');
+    expect(components?.components).toBeDefined();
+    expect(components && longestFailback(components)).toBeUndefined();
   });
 
   it('fits every shipped plan inside the state machine timeout', () => {

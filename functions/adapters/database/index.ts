@@ -1,5 +1,11 @@
 import type { DatabaseScope, Plan } from '#core/plan.js';
-import type { DatabaseFailover, FailbackRebuilder, PairObserver, RdsPairObserver } from '#core/ports.js';
+import type {
+  AuroraPairObserver,
+  DatabaseFailover,
+  FailbackRebuilder,
+  PairObserver,
+  RdsPairObserver,
+} from '#core/ports.js';
 import type { FailoverState } from '#core/state.js';
 
 /**
@@ -41,10 +47,21 @@ export const rdsPairFor = async (plan: Plan): Promise<RdsPairObserver | undefine
   return new RdsPair({ ...plan, database: plan.database });
 };
 
-/** The way back's actions for a failback run's state (its plan oriented from the promoted replica). */
+/** The observer of an Aurora global database for the way back (Prepare, failback runs only); none for other kinds. */
+export const auroraPairFor = async (plan: Plan): Promise<AuroraPairObserver | undefined> => {
+  if (plan.database.kind !== 'aurora-global') return undefined;
+  const { AuroraPair } = await import('./aurora-pair.js');
+  return new AuroraPair({ ...plan, database: plan.database });
+};
+
+/** The way back's actions for a failback run's state (its plan oriented from the current writer). */
 export const failbackFor = async (
   state: FailoverState & { failback: NonNullable<FailoverState['failback']> },
 ): Promise<FailbackRebuilder> => {
+  if (state.plan.database.kind === 'aurora-global') {
+    const { AuroraFailback } = await import('./aurora-failback.js');
+    return AuroraFailback.of(state);
+  }
   const { RdsFailback } = await import('./rds-failback.js');
   return RdsFailback.of(state);
 };

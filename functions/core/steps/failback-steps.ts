@@ -3,6 +3,7 @@
  * replica of the current writer in the old primary's region, and check on both until the replica replicates and the
  * snapshot is available. Every step is idempotent; none touches the old primary except to snapshot it.
  */
+import { preservedClusterSnapshotId } from '../aurora-failback.js';
 import { ConfigurationError, RebuildFailedError, RebuildTimedOutError } from '../errors.js';
 import { preservedSnapshotId } from '../failback.js';
 import { REBUILD_CHECK_INTERVAL_SECONDS, REBUILD_MAX_CHECKS } from '../limits.js';
@@ -27,14 +28,19 @@ const failbackOf = (state: FailoverState): Failback => {
   return state.failback;
 };
 
-/** Snapshots the old primary under a name of this run (never deletes, never changes it). */
+/**
+ * Snapshots the old primary under a name of this run (never deletes, never changes it). Aurora: copies Aurora's own
+ * `rds:unplanned-global-failover-…` snapshot of it to a manual snapshot of that name.
+ */
 export const preserve = async ({ state, executionId }: StepPayload, deps: FailbackDeps): Promise<FailoverState> => {
   const step = beginStep(state, 'Preserve', deps.now);
   const failback = failbackOf(state);
-  const id = preservedSnapshotId(failback.oldPrimaryArn, executionId);
+  const aurora = state.plan.database.kind === 'aurora-global';
+  const id = (aurora ? preservedClusterSnapshotId : preservedSnapshotId)(failback.oldPrimaryArn, executionId);
   if (state.input.dryRun) {
     // Nothing is recorded as preserved: the timeline says what a real run would snapshot.
-    return step.done({ failback }, `dry run: would snapshot the old primary ${failback.oldPrimaryArn} as ${id}`);
+    const what = aurora ? "copy Aurora's unplanned-failover snapshot of" : 'snapshot';
+    return step.done({ failback }, `dry run: would ${what} the old primary ${failback.oldPrimaryArn} as ${id}`);
   }
   const preserved = await (await deps.rebuilder({ ...state, failback })).preserve(id);
   if (preserved.status === 'failed') throw new RebuildFailedError(preserved.detail);
@@ -45,12 +51,12 @@ export const preserve = async ({ state, executionId }: StepPayload, deps: Failba
 export const rebuild = async ({ state }: StepPayload, deps: FailbackDeps): Promise<FailoverState> => {
   const step = beginStep(state, 'Rebuild', deps.now);
   const failback = failbackOf(state);
-  const { replicaInstanceArn, sourceInstanceArn } =
-    state.plan.database.kind === 'rds-instance'
-      ? state.plan.database
-      : { replicaInstanceArn: '', sourceInstanceArn: '' };
   if (state.input.dryRun) {
-    const detail = `would create ${replicaInstanceArn}, a read replica of ${sourceInstanceArn}`;
+    const db = state.plan.database;
+    const detail =
+      db.kind === 'rds-instance'
+        ? `would create ${db.replicaInstanceArn}, a read replica of ${db.sourceInstanceArn}`
+        : `would wait for Aurora to add ${failback.oldPrimaryArn} back as a secondary, synchronized`;
     return step.done(
       { failback: { ...failback, rebuilt: { state: 'pending', detail, checks: 0 } } },
       `dry run: ${detail}`,

@@ -202,13 +202,20 @@ const BODIES: Partial<Record<FailoverEvent['type'], EventBody>> = {
   'Approval Required': approvalRequired,
 };
 
-/** What an RDS way back preserved and rebuilt, for every notification of a failback run. */
+/** What an RDS or Aurora way back preserved and rebuilt, for every notification of a failback run. */
 const wayBackDetail = (failback: NonNullable<FailoverState['failback']>, plan: Plan) => {
   const { preserved, rebuilt } = failback;
-  const replica = plan.database.kind === 'rds-instance' ? plan.database.replicaInstanceArn : 'the rebuilt replica';
+  const db = plan.database;
+  // The plan is turned round: its replica (RDS) or target cluster (Aurora, the old primary rejoining) is rebuilt.
+  const replica =
+    db.kind === 'rds-instance' ? db.replicaInstanceArn : db.kind === 'aurora-global' ? db.targetClusterArn : '';
+  const kept =
+    db.kind === 'aurora-global'
+      ? "a manual copy of Aurora's unplanned-failover snapshot, never deleted"
+      : 'the instance itself is kept as it was';
   return {
     preserved: preserved
-      ? `old primary ${failback.oldPrimaryArn}: snapshot ${preserved.id} (${preserved.status}); the instance itself is kept as it was`
+      ? `old primary ${failback.oldPrimaryArn}: snapshot ${preserved.id} (${preserved.status}); ${kept}`
       : `old primary ${failback.oldPrimaryArn}: kept as it was, not snapshotted by this run (${failback.rebuild === 'replicating' ? 'the replica was already replicating' : 'not reached'})`,
     rebuilt: rebuilt
       ? `${replica}: ${rebuilt.state}${rebuilt.outcome ? ` (${rebuilt.outcome})` : ''} after ${rebuilt.checks} checks: ${rebuilt.detail}`

@@ -1,3 +1,4 @@
+import { type AuroraPairObserver, auroraWayBack } from '../aurora-failback.js';
 import { type Direction, observedWriter, orientPlan } from '../direction.js';
 import { AlreadyInProgressError, ConfigurationError, InvalidInputError } from '../errors.js';
 import { rdsWayBack } from '../failback.js';
@@ -19,6 +20,8 @@ export type PrepareDeps = Pick<StepDeps, 'now' | 'plans' | 'region'> & {
   pair?: (plan: Plan) => Promise<PairObserver | undefined>;
   /** Observes an RDS pair for the way back (core/failback.ts): failback runs only. */
   rdsPair?: (plan: Plan) => Promise<RdsPairObserver | undefined>;
+  /** Observes an Aurora global database for the way back (core/aurora-failback.ts): failback runs only. */
+  auroraPair?: (plan: Plan) => Promise<AuroraPairObserver | undefined>;
   /** The executions of the state machine this run belongs to (its ARN is derived from the execution's). */
   runs: (stateMachineArn: string) => ExecutionLister;
   /** Warms the functions the run will call (core/warm-up.ts); none in the lab. */
@@ -73,13 +76,14 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     );
   }
   // Which way the run goes is observed before anything changes: the plan from its current writer.
-  const wayBack = failback ? await observeRdsWayBack(written, input.mode, deps) : undefined;
+  const wayBack = failback ? await observeWayBack(written, input.mode, deps) : undefined;
   const direction = wayBack?.direction ?? (await observeDirection(written, deps));
   if (failback) refuseFailbackUnlessRebuilt(written.name, input.mode, direction);
   const oriented = direction ? orientPlan(written, direction.writer) : written;
   // The way back is never urgent: a lag unknown or over the RPO after the plan's checks aborts it, whatever the
   // plan says for an incident (proceed, or ask someone).
-  // An RDS way back also waits for lag 0 (failbackRpo): the rebuilt replica must have every commit.
+  // An RDS or Aurora way back also waits for lag 0 (failbackRpo): the rebuilt replica (the rejoined old primary) must
+  // have every commit.
   const plan = !failback
     ? oriented
     : { ...oriented, rpo: wayBack ? failbackRpo(oriented.rpo) : { ...oriented.rpo, onExceeded: 'abort' as const } };
@@ -194,18 +198,22 @@ const refuseFailbackUnlessRebuilt = (plan: string, mode: string, direction: Dire
   }
 };
 
+type WayBack = { direction: Direction; failback: NonNullable<FailoverState['failback']> };
+
+/** The way back as Prepare finds it, for the kinds that have one in the state machine (RDS, Aurora); else none. */
+const observeWayBack = async (plan: Plan, mode: string, deps: PrepareDeps): Promise<WayBack | undefined> => {
+  if (mode !== 'planned') return undefined;
+  return plan.database.kind === 'aurora-global' ? observeAuroraWayBack(plan, deps) : observeRdsWayBack(plan, deps);
+};
+
 /**
  * An RDS plan's way back as Prepare finds it (core/failback.ts): the direction (from the promoted replica), and what
  * the state machine still has to do (preserve and rebuild, unless the rebuilt replica already replicates). Refused,
  * nothing changed, without the replica's parameter group (the run back could not fence the writer).
  */
-const observeRdsWayBack = async (
-  plan: Plan,
-  mode: string,
-  deps: PrepareDeps,
-): Promise<{ direction: Direction; failback: NonNullable<FailoverState['failback']> } | undefined> => {
+const observeRdsWayBack = async (plan: Plan, deps: PrepareDeps): Promise<WayBack | undefined> => {
   const db = plan.database;
-  if (db.kind !== 'rds-instance' || mode !== 'planned') return undefined;
+  if (db.kind !== 'rds-instance') return undefined;
   const observer = await deps.rdsPair?.(plan);
   if (!observer) return undefined;
   if (!db.replicaFenceParameterGroupName) {
@@ -223,6 +231,23 @@ const observeRdsWayBack = async (
       oldPrimaryArn: db.sourceInstanceArn,
       ...(db.rebuildKmsKeyArn ? { kmsKeyArn: db.rebuildKmsKeyArn } : {}),
     },
+  };
+};
+
+/**
+ * An Aurora plan's way back as Prepare finds it (core/aurora-failback.ts): the plan's target must be the global
+ * writer; the state machine preserves Aurora's snapshot of the old primary and waits for it to rejoin, synchronized,
+ * unless both are done already.
+ */
+const observeAuroraWayBack = async (plan: Plan, deps: PrepareDeps): Promise<WayBack | undefined> => {
+  const db = plan.database;
+  if (db.kind !== 'aurora-global') return undefined;
+  const observer = await deps.auroraPair?.(plan);
+  if (!observer) return undefined;
+  const { stage, observed } = auroraWayBack({ ...plan, database: db }, await observer.observe());
+  return {
+    direction: { writer: 'standby', observed: `${observed}; way back: ${stage}` },
+    failback: { rebuild: stage, oldPrimaryArn: db.primaryClusterArn },
   };
 };
 

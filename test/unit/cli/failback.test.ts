@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ACCOUNT, cli, NOW, sfn } from './support.js';
 
 /** A self-managed pair written us-east-1 → eu-west-1. */
@@ -37,6 +37,21 @@ describe('dr-failover failback', () => {
     plansDir = await fs.mkdtemp(path.join(tmpdir(), 'dr-failback-plans-'));
     await fs.writeFile(path.join(plansDir, 'ledger.yml'), stringify(LEDGER));
     await fs.copyFile('plans/orders.yml', path.join(plansDir, 'orders.yml'));
+    // The orders plan moving traffic by a take-over health check: its alarm only moves traffic to the standby.
+    const orders = parse(await fs.readFile('plans/orders.yml', 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(
+      path.join(plansDir, 'orders-hc.yml'),
+      stringify({
+        ...orders,
+        name: 'orders-hc',
+        traffic: {
+          kind: 'health-check',
+          records: ['db.orders.example.internal'],
+          healthCheckId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+          alarm: { name: 'orders-take-over', namespace: 'DrFailover/Traffic', metricName: 'TakeOver' },
+        },
+      }),
+    );
   });
   afterAll(async () => {
     await fs.rm(plansDir, { recursive: true, force: true });
@@ -87,13 +102,29 @@ describe('dr-failover failback', () => {
     expect(out.stdout).toContain('planned failback of ledger (eu-west-1 → us-east-1)');
   });
 
-  it('refuses a plan whose database kind cannot be turned round, sending nothing (exit 2)', async () => {
+  it("starts an Aurora plan's way back in its primary region, towards the old primary", async () => {
+    // Prepare
+    const arn = `arn:aws:states:us-east-1:${ACCOUNT}:execution:dr-failover-dev:orders-failback-20261125T0315Z`;
+    sfn.on(StartExecutionCommand).resolves({ executionArn: arn, startDate: NOW });
+
     // Act
-    const out = await cli(['failback', '--plan', 'orders', '--reason', 'r'], { env: { PLANS_DIR: plansDir } });
+    const out = await cli(['failback', '--plan', 'orders', '--reason', 'r', '--no-watch'], {
+      env: { PLANS_DIR: plansDir },
+    });
+
+    // Assess
+    expect(out.stderr).toBe('');
+    expect(out.regions[0]).toBe('us-east-1');
+    expect(out.stdout).toContain('planned failback of orders (eu-west-1 → us-east-1)');
+  });
+
+  it('refuses a plan that cannot be turned round, sending nothing (exit 2)', async () => {
+    // Act
+    const out = await cli(['failback', '--plan', 'orders-hc', '--reason', 'r'], { env: { PLANS_DIR: plansDir } });
 
     // Assess
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/supported for postgres and rds-instance plans only; for Aurora write a fail-back plan/);
+    expect(out.stderr).toMatch(/not possible with traffic.kind health-check/);
     expect(out.stderr).toContain('nothing was started');
     expect(sfn.calls()).toHaveLength(0);
   });

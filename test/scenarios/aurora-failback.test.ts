@@ -1,0 +1,191 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { auroraPairFor } from '#adapters/database/index.js';
+import * as prepare from '#functions/prepare.js';
+import { type Handlers, loadDefinition } from '#lab/state-machine.js';
+import {
+  AuroraFailbackWorld,
+  type AuroraFailbackWorldOptions,
+  auroraFailbackDefaults,
+} from '../aws-world/aurora-failback.js';
+import { type Clock, onVirtualTime, virtualClock } from '../aws-world/clock.js';
+import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
+import {
+  ALL_MOCKS,
+  eventBridge,
+  execute,
+  mutatingCommandsSent,
+  notifyWorld,
+  ORDERS_UPSERT,
+  realHandlers,
+  route53,
+  route53World,
+  runInput,
+} from '../statemachine/support.js';
+
+const MINUTE = 60_000;
+const definition = loadDefinition();
+
+/** Prepare as deployed (with the Aurora pair observer), on a catalogue of the orders plan moving traffic by UPSERT. */
+const handlers = (): Handlers => ({
+  ...realHandlers(),
+  prepare: prepare.createHandler({
+    now: () => new Date(),
+    plans: () => new Map([[ORDERS_UPSERT.name, ORDERS_UPSERT]]),
+    auroraPair: auroraPairFor,
+  }),
+});
+
+const failbackInput = (dryRun = false) =>
+  runInput({ plan: 'orders', mode: 'planned', dryRun, trigger: { kind: 'failback', source: 'dr-failover CLI' } });
+
+/** After a managed unplanned failover to orders-eu; the old primary's region recovers as `options` say. */
+const scenario = (options: Partial<AuroraFailbackWorldOptions> = {}) => {
+  const clock = virtualClock();
+  const world = new AuroraFailbackWorld(clock, new CloudWatchWorld(clock), auroraFailbackDefaults(options));
+  notifyWorld();
+  route53World({ initial: auroraFailbackDefaults().writer.endpoint });
+  return { clock, world };
+};
+
+const run = (clock: Clock, executionName: string, dryRun = false) =>
+  execute(failbackInput(dryRun), {
+    handlers: onVirtualTime(definition, clock, handlers()),
+    validate: false,
+    executionName,
+  });
+
+const upserted = () =>
+  route53
+    .commandCalls(ChangeResourceRecordSetsCommand)
+    .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
+
+afterEach(() => {
+  for (const m of ALL_MOCKS) m.reset();
+  vi.useRealTimers();
+});
+
+describe('Aurora failback through the state machine, on the simulated Aurora Global Database', () => {
+  it("preserves Aurora's unplanned-failover snapshot, waits for the old primary to rejoin synchronized, then switches over back, losing nothing", async () => {
+    // Prepare: orders-eu writes since the failover; us-east-1 recovers after 5 minutes, resyncs for 20.
+    const { clock, world } = scenario();
+    const started = clock.now();
+
+    // Act
+    const result = await run(clock, 'orders-failback-20261207T1000Z');
+
+    // Assess: the snapshot copied under the run's name, the switchover back, DNS on the old primary, nothing lost.
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited.indexOf('Preserve')).toBeGreaterThan(result.visited.indexOf('NotifyStarted'));
+    expect(world.copyRequests()).toStrictEqual([
+      {
+        SourceDBClusterSnapshotIdentifier: 'rds:unplanned-global-failover-orders-us-2026-12-07-10-05',
+        TargetDBClusterSnapshotIdentifier: 'orders-us-preserved-orders-failback-20261207T1000Z',
+        CopyTags: true,
+      },
+    ]);
+    expect(world.writerArn()).toBe('arn:aws:rds:us-east-1:111122223333:cluster:orders-us');
+    expect(world.switchoversStarted()).toBe(1);
+    expect(world.lostCommits()).toBe(0);
+    expect(world.acknowledgedCommits()).toBeGreaterThan(0);
+    expect(world.refusals()).toStrictEqual([]);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(25 * MINUTE);
+    expect(upserted()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
+    const state = result.output as { failback: { preserved: { status: string }; rebuilt: { state: string } } };
+    expect(state.failback.preserved.status).toBe('available');
+    expect(state.failback.rebuilt.state).toBe('replicating');
+    const succeeded = eventBridge
+      .commandCalls(PutEventsCommand)
+      .map((c) => c.args[0].input.Entries?.[0])
+      .find((e) => e?.DetailType === 'Failover Succeeded');
+    const wayBack = JSON.parse(succeeded?.Detail ?? '{}').detail.wayBack;
+    expect(wayBack.preserved).toContain(
+      'snapshot orders-us-preserved-orders-failback-20261207T1000Z (available); a manual copy',
+    );
+    expect(wayBack.rebuilt).toMatch(
+      /^arn:aws:rds:us-east-1:111122223333:cluster:orders-us: replicating \(exists\) after 2\d checks/,
+    );
+  });
+
+  it('refuses the way back while the rejoined old primary lags (ReplicationLagExceededError), switching nothing', async () => {
+    // Prepare: the old primary rejoined but replays 3 s behind the writer while writes go on.
+    const { clock, world } = scenario({ rejoinedBehindMs: 3_000 });
+
+    // Act
+    const result = await run(clock, 'orders-failback-lagging');
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ReplicationLagExceededError');
+    expect(world.switchoversStarted()).toBe(0);
+    expect(world.writerArn()).toBe('arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu');
+    expect(mutatingCommandsSent()).not.toContain('SwitchoverGlobalClusterCommand');
+  });
+
+  it('waits for an old primary that does not rejoin, then ends RebuildTimedOutError with the snapshot preserved and nothing switched', async () => {
+    // Prepare: us-east-1 recovers, but the old primary is never added back (removed from the global database).
+    const { clock, world } = scenario({ memberWhileDark: false, rejoins: false });
+    const started = clock.now();
+
+    // Act
+    const result = await run(clock, 'orders-failback-no-rejoin');
+
+    // Assess: an hour of checks, a clear error, Aurora's snapshot still copied, no switchover.
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('RebuildTimedOutError');
+    expect(result.visited).toContain('Rebuild');
+    expect(clock.now() - started).toBeGreaterThanOrEqual(59 * MINUTE);
+    expect(Object.keys(world.copies())).toStrictEqual(['orders-us-preserved-orders-failback-no-rejoin']);
+    expect(world.switchoversStarted()).toBe(0);
+    expect(mutatingCommandsSent()).not.toContain('SwitchoverGlobalClusterCommand');
+  });
+
+  it('re-runs idempotently: a run after a timed-out one reuses its copy, and a run after the way back changes nothing', async () => {
+    // Prepare: the old primary takes two hours to resynchronize: the first run's checks run out first.
+    const { clock, world } = scenario({ resyncMs: 120 * MINUTE });
+    const first = await run(clock, 'orders-failback-first');
+    expect(first.error).toBe('RebuildTimedOutError');
+    clock.advance(60 * MINUTE);
+
+    // Act
+    const second = await run(clock, 'orders-failback-second');
+    const third = await run(clock, 'orders-failback-third');
+
+    // Assess: one copy in all (the second run, still waiting for the resync, found the first run's copy); the third
+    // found nothing to fail back.
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.visited).toContain('Preserve');
+    expect(world.copyRequests()).toHaveLength(1);
+    const preserved = (second.output as { failback: { preserved: { id: string } } }).failback.preserved;
+    expect(preserved.id).toBe('orders-us-preserved-orders-failback-first');
+    expect(world.switchoversStarted()).toBe(1);
+    expect(world.lostCommits()).toBe(0);
+    expect(third.status).toBe('FAILED');
+    expect(third.error).toBe('InvalidInputError');
+    expect(third.visited).not.toContain('Preserve');
+    expect(world.switchoversStarted()).toBe(1);
+  });
+
+  it('rehearses the way back as a dry run: every read made, nothing copied, switched or moved', async () => {
+    // Prepare: the old primary came back an hour ago and is connected; Aurora's snapshot is not copied yet.
+    const { clock, world } = scenario({ recoversAfterMs: -60 * MINUTE });
+
+    // Act
+    const result = await run(clock, 'orders-failback-rehearsal', true);
+
+    // Assess
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).toEqual(expect.arrayContaining(['Preserve', 'Rebuild', 'RebuildStatus', 'Promote']));
+    expect(world.copyRequests()).toStrictEqual([]);
+    expect(world.switchoversStarted()).toBe(0);
+    expect(mutatingCommandsSent()).toStrictEqual([]);
+    const timeline = (result.output as { timeline: { step: string; outcome: string }[] }).timeline;
+    expect(timeline.find((t) => t.step === 'Preserve')?.outcome).toMatch(
+      /^dry run: would copy Aurora's unplanned-failover snapshot of the old primary .*orders-us as orders-us-preserved-orders-failback-rehearsal$/,
+    );
+    expect(timeline.find((t) => t.step === 'Rebuild')?.outcome).toContain('would wait for Aurora to add');
+  });
+});
