@@ -3,6 +3,7 @@ import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, FUNCTIONS, type FunctionName, functionName } from '#core/stack-names.js';
 import { APPROVAL_TIMER_ROLE, stateMachineResource, statementsFor, type WayBackPlan } from './grants.js';
 import { type Json, pascal, sub } from './json.js';
+import { schedulerRole } from './scheduler-role.js';
 
 export const roleLogicalId = (fn: FunctionName) => `${pascal(fn)}Role`;
 
@@ -49,46 +50,16 @@ export const approvalTimer = (stage: string): Record<string, Json> => {
     Type: 'AWS::Scheduler::ScheduleGroup',
     Properties: { Name: approvalTimerGroupName(stage) },
   };
-  resources[APPROVAL_TIMER_ROLE] = {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      Description: `dr-failover ${stage}: EventBridge Scheduler fails an approval request nobody answered by its deadline`,
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'scheduler.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            // Only schedules of this stack's approval group may use the role (confused deputy).
-            Condition: {
-              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnEquals: {
-                'aws:SourceArn': sub(
-                  `arn:aws:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule-group/${approvalTimerGroupName(stage)}`,
-                ),
-              },
-            },
-          },
-        ],
-      },
-      Policies: [
-        {
-          PolicyName: 'approval-timer',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'FailUnansweredApprovals',
-                Effect: 'Allow',
-                Action: ['states:SendTaskFailure'],
-                Resource: [stateMachineResource(stage)],
-              },
-            ],
-          },
-        },
-      ],
+  // Only schedules of this stack's approval group may use the role.
+  resources[APPROVAL_TIMER_ROLE] = schedulerRole({
+    description: `dr-failover ${stage}: EventBridge Scheduler fails an approval request nobody answered by its deadline`,
+    groups: sub(`arn:aws:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule-group/${approvalTimerGroupName(stage)}`),
+    policyName: 'approval-timer',
+    statement: {
+      Sid: 'FailUnansweredApprovals',
+      Action: ['states:SendTaskFailure'],
+      Resource: [stateMachineResource(stage)],
     },
-  };
+  });
   return resources;
 };

@@ -8,6 +8,7 @@ import type { Plan } from '#core/plan.js';
 import { stackName, wayBackGroupName } from '#core/stack-names.js';
 import type { Grant, Scope } from './grant-rows.js';
 import { type Json, sub } from './json.js';
+import { schedulerRole } from './scheduler-role.js';
 
 export const WAY_BACK_ROLE = 'WayBackRole';
 
@@ -40,49 +41,19 @@ export const wayBackResources = (plans: readonly Plan[], stage: string): Record<
   };
   const regions = returnRegions(plans);
   if (regions.length === 0) return resources;
-  resources[WAY_BACK_ROLE] = {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      Description: `dr-failover ${stage}: EventBridge Scheduler starts a round-trip game day's way back`,
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'scheduler.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            // Only schedules of the way-back groups of those regions may use the role (confused deputy).
-            Condition: {
-              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnEquals: {
-                'aws:SourceArn': regions.map((r) =>
-                  sub(`arn:aws:scheduler:${r}:\${AWS::AccountId}:schedule-group/${wayBackGroupName(stage)}`),
-                ),
-              },
-            },
-          },
-        ],
-      },
-      Policies: [
-        {
-          PolicyName: 'way-back',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'StartFailbacks',
-                Effect: 'Allow',
-                Action: ['states:StartExecution'],
-                Resource: regions.map((r) =>
-                  sub(`arn:aws:states:${r}:\${AWS::AccountId}:stateMachine:${stackName(stage)}`),
-                ),
-              },
-            ],
-          },
-        },
-      ],
+  // Only schedules of the way-back groups of those regions may use the role.
+  resources[WAY_BACK_ROLE] = schedulerRole({
+    description: `dr-failover ${stage}: EventBridge Scheduler starts a round-trip game day's way back`,
+    groups: regions.map((r) =>
+      sub(`arn:aws:scheduler:${r}:\${AWS::AccountId}:schedule-group/${wayBackGroupName(stage)}`),
+    ),
+    policyName: 'way-back',
+    statement: {
+      Sid: 'StartFailbacks',
+      Action: ['states:StartExecution'],
+      Resource: regions.map((r) => sub(`arn:aws:states:${r}:\${AWS::AccountId}:stateMachine:${stackName(stage)}`)),
     },
-  };
+  });
   return resources;
 };
 
