@@ -428,6 +428,18 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
  * the promoted replica, promotes the rebuilt one and moves traffic, on a simulated post-failover RDS.
  * Returns the plan as that stack runs it (turned round), whose stack the calls are recorded for.
  */
+/** Runs the plan's way back (`dr-failover failback`) on the shipped handlers and the virtual clock; it must succeed. */
+const runWayBack = async (plan: Plan, clock: ReturnType<typeof virtualClock>, opts: ScenarioOptions) => {
+  const handlers = onVirtualTime(loadDefinition(), clock, recording(shippedHandlers(), opts.during));
+  const input = runInput({
+    plan: plan.name,
+    mode: 'planned',
+    trigger: { kind: 'failback', source: 'dr-failover CLI' },
+  });
+  const run = await execute(input, { handlers, world: executionsWorld(), validate: false });
+  if (run.status !== 'SUCCEEDED') throw new Error(`the way back of ${plan.name} did not succeed: ${run.error}`);
+};
+
 /** The simulated world after an RDS plan's failover: its replica the writer, its source the old primary. */
 const wayBackWorldOf = (plan: Plan) => {
   const defaults = rdsFailbackDefaults();
@@ -460,14 +472,7 @@ export const recordWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<
     notifyWorld();
     const writerId = plan.database.kind === 'rds-instance' ? plan.database.replicaInstanceArn.split(':').at(-1) : '';
     route53World({ initial: `${writerId}.abc123.${plan.regions.standby}.rds.amazonaws.com`, privateZone: true });
-    const handlers = onVirtualTime(loadDefinition(), clock, recording(shippedHandlers(), opts.during));
-    const input = runInput({
-      plan: plan.name,
-      mode: 'planned',
-      trigger: { kind: 'failback', source: 'dr-failover CLI' },
-    });
-    const run = await execute(input, { handlers, world: executionsWorld(), validate: false });
-    if (run.status !== 'SUCCEEDED') throw new Error(`the way back of ${plan.name} did not succeed: ${run.error}`);
+    await runWayBack(plan, clock, opts);
   } finally {
     vi.useRealTimers();
   }
@@ -496,14 +501,7 @@ export const recordAuroraWayBack = async (plan: Plan, opts: ScenarioOptions): Pr
         standbyEndpoint: world.oldPrimary.endpoint,
       });
     }
-    const handlers = onVirtualTime(loadDefinition(), clock, recording(shippedHandlers(), opts.during));
-    const input = runInput({
-      plan: plan.name,
-      mode: 'planned',
-      trigger: { kind: 'failback', source: 'dr-failover CLI' },
-    });
-    const run = await execute(input, { handlers, world: executionsWorld(), validate: false });
-    if (run.status !== 'SUCCEEDED') throw new Error(`the way back of ${plan.name} did not succeed: ${run.error}`);
+    await runWayBack(plan, clock, opts);
   } finally {
     vi.useRealTimers();
   }

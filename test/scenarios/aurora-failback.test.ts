@@ -1,4 +1,3 @@
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auroraPairFor } from '#adapters/database/index.js';
@@ -13,9 +12,9 @@ import { type Clock, onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
 import {
   ALL_MOCKS,
-  eventBridge,
   execute,
   mutatingCommandsSent,
+  notificationDetail,
   notifyWorld,
   ORDERS_UPSERT,
   realHandlers,
@@ -96,11 +95,7 @@ describe('Aurora failback through the state machine, on the simulated Aurora Glo
     const state = result.output as { failback: { preserved: { status: string }; rebuilt: { state: string } } };
     expect(state.failback.preserved.status).toBe('available');
     expect(state.failback.rebuilt.state).toBe('replicating');
-    const succeeded = eventBridge
-      .commandCalls(PutEventsCommand)
-      .map((c) => c.args[0].input.Entries?.[0])
-      .find((e) => e?.DetailType === 'Failover Succeeded');
-    const wayBack = JSON.parse(succeeded?.Detail ?? '{}').detail.wayBack;
+    const wayBack = notificationDetail('Failover Succeeded').wayBack as { preserved: string; rebuilt: string };
     expect(wayBack.preserved).toContain(
       'snapshot orders-us-preserved-orders-failback-20261207T1000Z (available); a manual copy',
     );

@@ -1,4 +1,3 @@
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { rdsPairFor } from '#adapters/database/index.js';
@@ -9,9 +8,9 @@ import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
 import {
   ALL_MOCKS,
-  eventBridge,
   execute,
   mutatingCommandsSent,
+  notificationDetail,
   notifyWorld,
   planVariant,
   realHandlers,
@@ -104,11 +103,7 @@ describe('RDS failback through the state machine, on the simulated RDS', () => {
       .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
     expect(upserted).toStrictEqual(['feature-store-failback.abc123.us-west-2.rds.amazonaws.com']);
     // The notification says what was preserved and what was rebuilt.
-    const succeeded = eventBridge
-      .commandCalls(PutEventsCommand)
-      .map((c) => c.args[0].input.Entries?.[0])
-      .find((e) => e?.DetailType === 'Failover Succeeded');
-    const wayBack = JSON.parse(succeeded?.Detail ?? '{}').detail.wayBack;
+    const wayBack = notificationDetail('Failover Succeeded').wayBack as { preserved: string; rebuilt: string };
     expect(wayBack.preserved).toContain(
       'snapshot feature-store-preserved-feature-store-failback-20261207T1600Z (available)',
     );

@@ -1,11 +1,3 @@
-/**
- * The model-artifact check wired into runs, executed: the real definition in aws-local-stepfunctions, the real
- * component handler and S3 adapter (HeadObject on a mocked S3 client), the registry's rows given by the test (the
- * registry adapter itself runs on real PostgreSQL in test/integration/). A planned run is gated before Fence; every
- * run records the finding after Verify.
- * HeadObject is answered as S3 does (artifacts-world.ts).
- */
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
@@ -20,9 +12,9 @@ import { COMPONENT_MOCKS, COMPONENTS, platformWorld } from './components-world.j
 import {
   ALL_MOCKS,
   auroraWorld,
-  eventBridge,
   execute,
   mutatingCommandsSent,
+  notificationDetail,
   notifyWorld,
   planVariant,
   preparing,
@@ -42,14 +34,6 @@ const run = (
     handlers: { ...preparing(plan), ...handlers },
     validate: false,
   });
-
-const notification = (type: string): Record<string, unknown> => {
-  const entry = eventBridge
-    .commandCalls(PutEventsCommand)
-    .map((c) => c.args[0].input.Entries?.[0])
-    .find((e) => e?.DetailType === type);
-  return (JSON.parse(entry?.Detail ?? '{}') as { detail: Record<string, unknown> }).detail;
-};
 
 const outputOf = (output: unknown) => output as { artifactGate?: ArtifactCheckRecord; artifacts?: ArtifactCheckRecord };
 
@@ -86,7 +70,7 @@ describe('the model-artifact check in a run, executed', () => {
       ['1', '2', '3'].map((v) => ({ Bucket: REPLICA, Key: `ranker/${v}/MLmodel` })),
     );
     expect(publishedTypes()).toContain('Failover Aborted');
-    const aborted = notification('Failover Aborted');
+    const aborted = notificationDetail('Failover Aborted');
     expect(aborted.error).toBe('ArtifactsMissingError');
     expect(aborted.artifactGate).toEqual([
       expect.stringMatching(/^1 of 3 artifact/),
@@ -121,7 +105,7 @@ describe('the model-artifact check in a run, executed', () => {
         problems: [expect.objectContaining({ model: 'ranker', version: '3', verdict: 'missing' })],
       });
     }
-    const succeeded = notification('Failover Succeeded');
+    const succeeded = notificationDetail('Failover Succeeded');
     expect(succeeded.artifacts).toEqual([
       expect.stringMatching(/^1 of 3/),
       expect.stringMatching(/^ranker v3: missing/),
@@ -143,7 +127,7 @@ describe('the model-artifact check in a run, executed', () => {
     const out = outputOf(result.output);
     expect(out.artifactGate).toBeUndefined();
     expect(out.artifacts?.problems.map((p) => `${p.version} ${p.verdict}`)).toEqual(['2 missing', '3 missing']);
-    expect(notification('Failover Succeeded').artifacts).toEqual([
+    expect(notificationDetail('Failover Succeeded').artifacts).toEqual([
       expect.stringMatching(/^2 of 3 artifact\(s\) not known .*: ranker v2, ranker v3$/),
       expect.stringMatching(/^ranker v2: missing/),
       expect.stringMatching(/^ranker v3: missing/),
@@ -163,7 +147,9 @@ describe('the model-artifact check in a run, executed', () => {
     const out = outputOf(result.output);
     expect(out.artifactGate).toMatchObject({ phase: 'gate', checked: 3, problems: [] });
     expect(out.artifacts).toMatchObject({ phase: 'after-promotion', checked: 3, problems: [] });
-    expect(notification('Failover Succeeded').artifactGate).toEqual(['3 artifact(s) present in the standby region']);
+    expect(notificationDetail('Failover Succeeded').artifactGate).toEqual([
+      '3 artifact(s) present in the standby region',
+    ]);
   });
 
   it('blocks a planned run whose registry cannot be read: unknown is never ok', async () => {
@@ -190,7 +176,7 @@ describe('the model-artifact check in a run, executed', () => {
     expect(result.cause).toMatch(
       /^no artifact is known .*: the check did not complete: DatabaseUnreachableError: connect/,
     );
-    expect(notification('Failover Aborted').artifactGate).toEqual(
+    expect(notificationDetail('Failover Aborted').artifactGate).toEqual(
       expect.arrayContaining([expect.stringMatching(/the check did not complete: DatabaseUnreachableError/)]),
     );
     expect(mutatingCommandsSent()).toEqual([]);
@@ -229,7 +215,7 @@ describe('the model-artifact check in a run, executed', () => {
     });
     expect(out.artifactsFailed.Error).toBe('Error');
     expect(out.artifacts.problems[0]?.detail).toMatch(/did not complete: Error: .*signal: killed/);
-    expect(notification('Failover Succeeded').artifacts).toEqual(
+    expect(notificationDetail('Failover Succeeded').artifacts).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^no artifact is known to be in the standby region: the check did not/),
       ]),

@@ -1,9 +1,3 @@
-/**
- * A plan's components, executed: the real definition in aws-local-stepfunctions (its Map state runs each stage),
- * the real handlers, AWS mocked (components-world.ts). Gates join the RPO guard before Fence; stages run in order
- * after the promotion and before traffic moves, the components of a stage in parallel.
- */
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { FailoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
@@ -26,9 +20,9 @@ import {
 import {
   ALL_MOCKS,
   auroraWorld,
-  eventBridge,
   execute,
   mutatingCommandsSent,
+  notificationDetail,
   notifyWorld,
   preparing,
   publishedTypes,
@@ -42,15 +36,6 @@ const PLAN = platformPlan();
 const input = (overrides: Record<string, unknown> = {}) => runInput({ plan: PLAN.name, ...overrides });
 const run = (overrides: Record<string, unknown> = {}, plan = PLAN) =>
   execute(input(overrides), { handlers: preparing(plan), validate: false });
-
-/** The detail of the notification of `type` put on the bus. */
-const notification = (type: string): Record<string, unknown> => {
-  const entry = eventBridge
-    .commandCalls(PutEventsCommand)
-    .map((c) => c.args[0].input.Entries?.[0])
-    .find((e) => e?.DetailType === type);
-  return (JSON.parse(entry?.Detail ?? '{}') as { detail: Record<string, unknown> }).detail;
-};
 
 const COMPONENT_MUTATIONS = ['SubmitMultiRegionAccessPointRoutes', 'UpdateEndpointWeightsAndCapacities', 'Invoke'];
 
@@ -108,7 +93,7 @@ describe('a plan with components, executed', () => {
     const serving = components.serving;
     expect(Date.parse(serving?.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(serving?.endedAt ?? ''));
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
-    expect(notification('Failover Succeeded').components).toEqual(
+    expect(notificationDetail('Failover Succeeded').components).toEqual(
       expect.arrayContaining([expect.stringMatching(/^serving \(capacity, stage 2\): done/)]),
     );
   });
@@ -156,7 +141,7 @@ describe('a plan with components, executed', () => {
     expect(result.visited).not.toContain('UpdateDns');
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(publishedTypes()).toContain('Failover Failed');
-    const world = notification('Failover Failed').stateOfTheWorld as string[];
+    const world = notificationDetail('Failover Failed').stateOfTheWorld as string[];
     expect(world[0]).toMatch(/IS promoted/);
     expect(world).toEqual(
       expect.arrayContaining([
@@ -192,7 +177,7 @@ describe('a plan with components, executed', () => {
     expect(lambda.commandCalls(InvokeCommand).filter((c) => c.args[0].input.InvocationType !== 'Event')).toHaveLength(
       0,
     );
-    const world = notification('Failover Failed').stateOfTheWorld as string[];
+    const world = notificationDetail('Failover Failed').stateOfTheWorld as string[];
     expect(world).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^Component model-artifacts .*: failed - AwsRequestFailedError/),
@@ -213,7 +198,7 @@ describe('a plan with components, executed', () => {
 
     // Assess
     expect(result.status).toBe('FAILED');
-    const components = (notification('Failover Failed').stateOfTheWorld as string[]).join('\n');
+    const components = (notificationDetail('Failover Failed').stateOfTheWorld as string[]).join('\n');
     expect(components).toMatch(/serving .*: failed - ComponentTimedOutError: not ready after 5 checks/);
     expect(sagemaker.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand)).toHaveLength(1);
   });

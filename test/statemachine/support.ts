@@ -395,6 +395,15 @@ export const notifyWorld = () => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 };
 
+/** The `detail` of the first notification of `type` put on the bus (empty when there was none). */
+export const notificationDetail = (type: string): Record<string, unknown> => {
+  const entry = eventBridge
+    .commandCalls(PutEventsCommand)
+    .map((c) => c.args[0].input.Entries?.[0])
+    .find((e) => e?.DetailType === type);
+  return (JSON.parse(entry?.Detail ?? '{}') as { detail?: Record<string, unknown> }).detail ?? {};
+};
+
 /** The detail-types put on the bus, in order. */
 export const publishedTypes = (): string[] =>
   eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.[0]?.DetailType ?? '');
