@@ -5,7 +5,10 @@
  * (`AWS_ENDPOINT_URL_SAGEMAKER`). It serves DescribeEndpoint and UpdateEndpointWeightsAndCapacities for the endpoints
  * the lab registers: "When it receives the request, SageMaker sets the endpoint status to Updating. After updating the
  * endpoint, it sets the status to InService" (here `scaleMs` later, with the variant's current count at the desired
- * one); an endpoint that is not InService refuses an update (ValidationException), an unknown one is not found.
+ * one); an unknown endpoint is not found. An update of an endpoint that is not InService is refused here
+ * (ValidationException): the API reference lists no such refusal (its only error is ResourceLimitExceeded), so this
+ * is the lab being strict, not AWS modelled: the capacity adapter never updates an endpoint that is Updating, and a
+ * refusal here would show it did.
  * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpointWeightsAndCapacities.html
  * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html
  */

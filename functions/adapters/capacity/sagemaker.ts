@@ -2,8 +2,9 @@
  * A SageMaker endpoint variant's instance count (SageMaker API reference:
  * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html,
  * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpointWeightsAndCapacities.html).
- * The endpoint must be InService to accept the change; it is Updating while instances are added, and ready when
- * InService again with the variant's current count at the plan's.
+ * It is Updating while instances are added, and ready when InService again with the variant's current count at the
+ * plan's. The adapter asks for a change only of an InService endpoint: the API reference does not say whether one
+ * that is Updating accepts another, so it does not find out.
  */
 import {
   DescribeEndpointCommand,
