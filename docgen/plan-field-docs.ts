@@ -55,7 +55,11 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'rpo.maxLagBytes':
     'Optional: the largest lag in bytes of WAL that is within the RPO, where the adapter measures bytes (self-managed PostgreSQL). Both limits apply when both are given.',
   'rpo.maxLagChecks':
-    'How many lag readings are taken (with `lagCheckIntervalSeconds` between them) before `onExceeded` applies.',
+    'How many lag readings are taken (with `lagCheckIntervalSeconds` between them) before `onExceeded` applies. ' +
+    'Under `proceed`, a standby that has lost its source (PostgreSQL: the primary does not answer and no WAL ' +
+    'receiver streams; RDS: read replication broken) is read once when the plan has no gate a later reading could ' +
+    'open (no `components`; in a planned run, no `artifacts`): no later reading could change what the run does, ' +
+    'and nothing more can reach the standby while it waits.',
   'rpo.lagCheckIntervalSeconds': 'Seconds between two lag readings (the `WaitForLag` state).',
   'rpo.onExceeded':
     'What happens when the lag is still over the RPO after `maxLagChecks` readings: `abort` ends the run `ReplicationLagExceededError` with nothing changed; `wait-for-approval` publishes `Approval Required` with the measured lag and waits for a person; `proceed` fails over anyway and reports the lag (data loss accepted).',

@@ -1,3 +1,4 @@
+import type { FailoverMode } from './input.js';
 import type { Plan } from './plan.js';
 import type { LagReading } from './ports.js';
 import type { LagDecision } from './state.js';
@@ -13,11 +14,13 @@ export interface LagVerdict {
  * a standby that lost its primary) is never read as zero: it counts as not within the RPO. A standby the adapter has
  * seen to be already the writer (a re-run after promotion) is within the RPO: replication is over, this run can lose
  * nothing more, and judging it on a stale or absent metric would stop the re-run from finishing the failover.
+ * A standby that lost its source is not read again when no later reading could change what the run does
+ * (laterReadingMatters): the run goes on at once instead of waiting out checks that cannot help.
  *
  * Planned runs are stricter on bytes: PostgreSQL reports exact WAL bytes, and a planned switchover promises
  * zero loss, which the fence-then-catch-up sequence enforces later; here only the plan's limits apply.
  */
-export const decideLag = (plan: Plan, reading: LagReading, checks: number): LagVerdict => {
+export const decideLag = (plan: Plan, reading: LagReading, checks: number, mode: FailoverMode): LagVerdict => {
   const { maxLagChecks } = plan.rpo;
   if (reading.alreadyPromoted && reading.status === 'known') {
     return {
@@ -27,14 +30,33 @@ export const decideLag = (plan: Plan, reading: LagReading, checks: number): LagV
   }
   const judged = judgeLag(plan.rpo, reading);
   if (judged.within) return { decision: 'within-rpo', reason: judged.reason };
-  if (checks < maxLagChecks) {
+  if (checks < maxLagChecks && (!reading.sourceLost || laterReadingMatters(plan, mode))) {
     return { decision: 'retry', reason: `${judged.reason}; check ${checks} of ${maxLagChecks}, checking again` };
+  }
+  if (checks < maxLagChecks) {
+    return {
+      decision: 'exceeded',
+      reason:
+        `${judged.reason} after ${checks} of ${maxLagChecks} checks: nothing more can reach the standby, and the ` +
+        'plan proceeds whatever a later reading says, so the run does not wait to read again; plan says proceed',
+    };
   }
   return {
     decision: 'exceeded',
     reason: `${judged.reason} after ${checks} checks; plan says ${plan.rpo.onExceeded}`,
   };
 };
+
+/**
+ * Whether a later reading could take the run elsewhere than this one does. Under `onExceeded: proceed` a reading
+ * within the RPO and one past it both lead to Fence, unless the plan has a gate that only a reading within the RPO
+ * reaches (its components' gates; in a planned run, the model-artifact check). A standby that lost its source gains
+ * nothing by waiting either (no change can reach it), so such a reading is not taken again when nothing hangs on it.
+ */
+const laterReadingMatters = (plan: Plan, mode: FailoverMode): boolean =>
+  plan.rpo.onExceeded !== 'proceed' ||
+  plan.components !== undefined ||
+  (mode === 'planned' && plan.artifacts !== undefined);
 
 /**
  * One lag reading against RPO limits, for the main database (decideLag) and a component database's gate: unknown,

@@ -33,6 +33,11 @@ export interface LagReading {
    * is over, so nothing further can be lost by this run. Such a reading is `known` with zero lag.
    */
   alreadyPromoted?: true;
+  /**
+   * Set when nothing more can reach the standby: it has lost its source (PostgreSQL: the primary does not answer and
+   * no WAL receiver streams; RDS: read replication broken). A later reading differs only if the source comes back.
+   */
+  sourceLost?: true;
 }
 
 export interface FenceResult {

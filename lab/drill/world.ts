@@ -108,8 +108,9 @@ export const drillPlan = (
       regions: DRILL_REGIONS,
       trigger: { alarms: [DRILL_ALARM_NAME], automatic: true, windowMinutes: 15, cooldownMinutes: 60 },
       // After a kill the standby cannot know what the dead primary wrote after its last message: the adapter says
-      // "unknown", which the RPO guard never reads as zero. The drill's plan therefore proceeds after its checks
-      // (RPO measured, not bounded); plans that must bound it say `abort` or `wait-for-approval`.
+      // "unknown", which the RPO guard never reads as zero. The drill's plan therefore proceeds (RPO measured, not
+      // bounded), after one reading once the primary is gone (nothing more can reach the standby); plans that must
+      // bound it say `abort` or `wait-for-approval`.
       rpo: {
         maxLagSeconds: 5,
         maxLagChecks: 2,

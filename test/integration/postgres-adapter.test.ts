@@ -330,7 +330,7 @@ describe('PostgresFailover when the primary region goes dark (unplanned path)', 
 
     // Assess
     for (const r of seen) neverZeroWhenPrimaryLost(r);
-    expect(reading).toMatchObject({ status: 'unknown', source: 'postgres:standby-only' });
+    expect(reading).toMatchObject({ status: 'unknown', source: 'postgres:standby-only', sourceLost: true });
     expect(reading.bytes).toBeUndefined();
     expect(reading.seconds).toBeUndefined();
     expect(reading.detail).toMatch(/did not answer/);

@@ -123,6 +123,30 @@ describe('failover state machine outcomes', () => {
     expect(output.lag.reading.seconds).toBe(120);
   });
 
+  it.each([
+    ['reads the lag once and goes on when nothing more can reach the replica (replication broken)', true, 1],
+    ['waits out its checks while the replica may still catch up (lag over the RPO, replicating)', false, 3],
+  ])('under onExceeded proceed, %s', async (_what, replicationBroken, checks) => {
+    // Prepare: feature-store's RPO is 60 s, four checks; here it proceeds past it.
+    lagMetrics(() => 120);
+    rdsReplicaWorld({ replicationBroken });
+    route53World({ initial: 'feature-store.abc123.us-west-2.rds.amazonaws.com' });
+    const plan = upsertVariant('plans/feature-store.yml', (p) => ({ ...p, rpo: { ...p.rpo, onExceeded: 'proceed' } }));
+    const handlers = preparing(plan);
+
+    // Act
+    const run = await execute(runInput({ plan: 'feature-store' }), { handlers });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited.filter((s) => s === 'CheckLag')).toHaveLength(replicationBroken ? 1 : plan.rpo.maxLagChecks);
+    expect(run.visited.filter((s) => s === 'WaitForLag')).toHaveLength(replicationBroken ? 0 : checks);
+    expect(rds).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+    const lag = (run.output as { lag: { decision: string; reason: string } }).lag;
+    expect(lag.decision).toBe('exceeded');
+    expect(lag.reason.includes('does not wait to read again')).toBe(replicationBroken);
+  });
+
   it('pauses for approval when lag is exceeded and the plan says wait-for-approval, then fails over once approved', async () => {
     // Prepare
     lagMetrics(() => 120_000);

@@ -299,8 +299,12 @@ export const auroraWorld = (opts: { checksUntilWritable?: number; alreadyPromote
 };
 
 /** RDS cross-region read replica: standalone and available after PromoteReadReplica, or from the start. */
-export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
+export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean; replicationBroken?: boolean } = {}) => {
   let promoted = opts.alreadyPromoted === true;
+  // A replica whose read replication stopped with an error reports it in StatusInfos.
+  const broken = opts.replicationBroken
+    ? { StatusInfos: [{ StatusType: 'read replication', Status: 'error', Normal: false }] }
+    : {};
   rds.on(DescribeDBInstancesCommand).callsFake(() => ({
     DBInstances: [
       {
@@ -309,7 +313,10 @@ export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
         Endpoint: { Address: FEATURES.endpoint, Port: 5432 },
         ...(promoted
           ? {}
-          : { ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-west-2:111122223333:db:feature-store' }),
+          : {
+              ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-west-2:111122223333:db:feature-store',
+              ...broken,
+            }),
       },
     ],
   }));

@@ -87,6 +87,8 @@ export class PgLagReader {
       status: 'unknown',
       observedAt,
       source: 'postgres:standby-only',
+      // Without its primary and with no WAL receiver streaming, nothing more reaches the standby.
+      sourceLost: true,
       detail:
         `${lostPrimary} and the standby is not streaming from it. Known: ${facts.join('; ')}` +
         `${standby.last_replayed_xact ? `; last replayed commit was made on the primary at ${standby.last_replayed_xact.toISOString()}` : ''}. ` +

@@ -167,10 +167,13 @@ export class RdsInstanceFailover implements DatabaseFailover {
     // fresh, while the replica receives nothing more and the data at risk grows.
     const broken = brokenReplication(instance);
     if (broken) {
-      return unknown(
-        `read replication of ${this.replicaId} is ${broken}: the replica receives no changes, so the lag is unknown ` +
-          `(the latest ReplicaLag, ${point ? `${point.value} s at ${point.timestamp.toISOString()}` : 'none'}, describes the time before)`,
-      );
+      return {
+        ...unknown(
+          `read replication of ${this.replicaId} is ${broken}: the replica receives no changes, so the lag is unknown ` +
+            `(the latest ReplicaLag, ${point ? `${point.value} s at ${point.timestamp.toISOString()}` : 'none'}, describes the time before)`,
+        ),
+        sourceLost: true,
+      };
     }
     if (!point) {
       return unknown(

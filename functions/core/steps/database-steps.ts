@@ -14,7 +14,7 @@ export const checkLag = async ({ state }: StepPayload, deps: DbDeps): Promise<Fa
   const db = await deps.database(state.plan);
   const reading = await db.replicationLag();
   const checks = (state.lag?.checks ?? 0) + 1;
-  const verdict = decideLag(state.plan, reading, checks);
+  const verdict = decideLag(state.plan, reading, checks, state.input.mode);
   return step.done(
     { lag: { reading, checks, decision: verdict.decision, reason: verdict.reason } },
     `${verdict.decision}: ${verdict.reason}`,

@@ -107,7 +107,9 @@ describe('AuroraGlobalFailover', () => {
       });
       expect(await regionOfCall(DescribeGlobalClustersCommand)).toBe(STANDBY);
       const plan = loadPlan();
-      expect(decideLag({ ...plan, rpo: { ...plan.rpo, onExceeded: 'abort' } }, reading, 1).decision).toBe('within-rpo');
+      expect(decideLag({ ...plan, rpo: { ...plan.rpo, onExceeded: 'abort' } }, reading, 1, 'unplanned').decision).toBe(
+        'within-rpo',
+      );
     });
 
     it.each([

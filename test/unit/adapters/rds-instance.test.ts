@@ -143,7 +143,9 @@ describe('RdsInstanceFailover', () => {
       });
       expect(await regionOfCall(rds, DescribeDBInstancesCommand)).toBe(STANDBY);
       const plan = loadPlan();
-      expect(decideLag({ ...plan, rpo: { ...plan.rpo, onExceeded: 'abort' } }, reading, 1).decision).toBe('within-rpo');
+      expect(decideLag({ ...plan, rpo: { ...plan.rpo, onExceeded: 'abort' } }, reading, 1, 'unplanned').decision).toBe(
+        'within-rpo',
+      );
     });
 
     it.each([
@@ -316,6 +318,8 @@ describe('RdsInstanceFailover', () => {
         expect(reading.seconds).toBeUndefined();
         expect(reading.detail).toContain(`read replication of ${REPLICA_ID} is ${status}`);
         expect(reading.detail).toContain('3 s at');
+        // Nothing reaches a replica whose replication is broken: the RPO guard need not wait to read it again.
+        expect(reading.sourceLost).toBe(true);
       },
     );
 
@@ -337,6 +341,7 @@ describe('RdsInstanceFailover', () => {
 
       // Assess
       expect(reading).toMatchObject({ status: 'known', seconds: 3 });
+      expect(reading.sourceLost).toBeUndefined();
     });
 
     it('returns unknown when ReplicaLag is -1 (replication not running)', async () => {
