@@ -6,7 +6,7 @@
 import type { ArtifactPortsFor } from './artifact-ports.js';
 import { type ArtifactFinding, artifactsBlock, checkArtifacts } from './artifacts.js';
 import type { Plan } from './plan.js';
-import { type ArtifactCheckConfig, artifactBuckets } from './plan-artifacts.js';
+import { type ArtifactCheckConfig, artifactBuckets, replicationLimits } from './plan-artifacts.js';
 
 export type ArtifactPhase = 'gate' | 'after-promotion';
 
@@ -68,7 +68,10 @@ export const runArtifactCheck = async (
   const checkedAt = now().toISOString();
   try {
     const ports = await portsFor(plan.artifacts, plan.regions.standby);
-    const config = { buckets: artifactBuckets(plan), maxArtifacts: plan.artifacts.maxArtifacts };
+    // At the gate every RPO gate has passed: an artifact younger than its replication limit may still be on its way.
+    // After the promotion nothing is: the primary region may be gone.
+    const inFlight = phase === 'gate' ? { now: now(), seconds: replicationLimits(plan) } : undefined;
+    const config = { buckets: artifactBuckets(plan), maxArtifacts: plan.artifacts.maxArtifacts, inFlight };
     const report = await checkArtifacts(config, ports);
     return { phase, checkedAt, checked: report.checked, truncated: report.truncated, ...bounded(report.problems) };
   } catch (error) {
@@ -121,10 +124,16 @@ export const gateDecision = (
   if (artifactsBlock(r, onMissing))
     return { decision: 'block', reason: `${summary}; the plan blocks (onMissing: block)` };
   const n = problemCount(r);
-  return {
-    decision: 'proceed',
-    reason: n === 0 && !r.truncated ? summary : `${summary}; reported (onMissing: report)`,
-  };
+  if (n === 0 && !r.truncated) return { decision: 'proceed', reason: summary };
+  const flying = r.problems.filter((p) => p.verdict === 'in-flight').length;
+  // Every problem recorded is in flight (and none omitted): the plan would block anything else.
+  if (onMissing === 'block' && flying === n) {
+    return {
+      decision: 'proceed',
+      reason: `${summary}; still replicating within its limits, checked again after Verify`,
+    };
+  }
+  return { decision: 'proceed', reason: `${summary}; reported (onMissing: report)` };
 };
 
 /** What notifications carry of the check: the gate's and the finding's lines, each when the run recorded it. */

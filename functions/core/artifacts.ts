@@ -24,7 +24,11 @@ export interface ArtifactRow {
   writtenAt?: Date;
 }
 
-export type ArtifactVerdict = 'ok' | 'missing' | 'different' | 'older' | 'unmapped' | 'unknown';
+/**
+ * `in-flight`: missing or older in the replica, but written so recently that healthy replication may not have copied
+ * it yet (within its bucket's replication latency limit; only at the gate, never after promotion).
+ */
+export type ArtifactVerdict = 'ok' | 'missing' | 'different' | 'older' | 'in-flight' | 'unmapped' | 'unknown';
 
 export interface ArtifactFinding {
   model: string;
@@ -134,7 +138,15 @@ export interface ArtifactReport {
   summary: string;
 }
 
-const VERDICTS: readonly ArtifactVerdict[] = ['ok', 'missing', 'different', 'older', 'unmapped', 'unknown'];
+const VERDICTS: readonly ArtifactVerdict[] = [
+  'ok',
+  'missing',
+  'different',
+  'older',
+  'in-flight',
+  'unmapped',
+  'unknown',
+];
 
 export const reportArtifacts = (findings: readonly ArtifactFinding[], truncated: boolean): ArtifactReport => {
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<ArtifactVerdict, number>;
@@ -151,11 +163,41 @@ export const reportArtifacts = (findings: readonly ArtifactFinding[], truncated:
   return { checked: findings.length, counts, problems, truncated, summary };
 };
 
-/** Whether a report stops a planned run: anything not known to be present does, unless the plan only reports. */
+/**
+ * Whether a report stops a planned run: anything not known to be present does, unless the plan only reports, or it
+ * is still in flight (replication is within its limits, the gates said so, and the artifact is younger than them).
+ */
 export const artifactsBlock = (
-  report: Pick<ArtifactReport, 'problems' | 'truncated'>,
+  report: Pick<ArtifactReport, 'problems' | 'truncated'> & { problemsOmitted?: number | undefined },
   onMissing: 'block' | 'report',
-): boolean => onMissing === 'block' && (report.problems.length > 0 || report.truncated);
+): boolean =>
+  onMissing === 'block' &&
+  // Problems left out of a record are not known to be in flight.
+  (report.problems.some((p) => p.verdict !== 'in-flight') || report.truncated || (report.problemsOmitted ?? 0) > 0);
+
+/**
+ * When replication may still be copying artifacts (the gate, before anything changes): each primary bucket's
+ * replication latency limit, in seconds, and the time of the check.
+ */
+export interface InFlightWindow {
+  now: Date;
+  seconds: Readonly<Record<string, number>>;
+}
+
+/**
+ * A missing or older artifact written within its bucket's replication latency limit (plus the clocks' skew) is in
+ * flight: healthy replication has not had the time it is allowed. Anything else keeps its verdict.
+ */
+export const inFlight = (row: ArtifactRow, finding: ArtifactFinding, window: InFlightWindow | undefined) => {
+  if (!window || !row.writtenAt || (finding.verdict !== 'missing' && finding.verdict !== 'older')) return finding;
+  const bucket = s3Location(row.location)?.bucket ?? '';
+  const limit = window.seconds[bucket];
+  const ageMs = window.now.getTime() - row.writtenAt.getTime();
+  if (limit === undefined || ageMs > limit * 1000 + CLOCK_SKEW_MS) return finding;
+  const age = Math.max(0, Math.round(ageMs / 100) / 10);
+  const detail = `${finding.detail}; written ${age} s ago, within ${bucket}'s ${limit} s replication limit: still replicating`;
+  return { ...finding, verdict: 'in-flight' as const, detail };
+};
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of `items` in the result. */
 const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
@@ -173,10 +215,11 @@ const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T
 
 /**
  * Lists the artifacts the registry says must be loadable (at most `maxArtifacts`), asks the replica bucket of each
- * whether it has it (`concurrency` at a time), and reports every one that is not known to be there.
+ * whether it has it (`concurrency` at a time), and reports every one that is not known to be there (with
+ * `inFlight`, the ones young enough to be still replicating as such).
  */
 export const checkArtifacts = async (
-  config: { buckets: Readonly<Record<string, string>>; maxArtifacts: number },
+  config: { buckets: Readonly<Record<string, string>>; maxArtifacts: number; inFlight?: InFlightWindow | undefined },
   ports: { registry: ArtifactRegistry; store: ArtifactStore },
   concurrency = 16,
 ): Promise<ArtifactReport> => {
@@ -194,7 +237,7 @@ export const checkArtifacts = async (
       };
     }
     const answer = await ports.store.head(replica.bucket, replica.key);
-    return judgeArtifact(row, `s3://${replica.bucket}/${replica.key}`, answer);
+    return inFlight(row, judgeArtifact(row, `s3://${replica.bucket}/${replica.key}`, answer), config.inFlight);
   });
   return reportArtifacts(findings, truncated);
 };

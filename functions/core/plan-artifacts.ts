@@ -59,6 +59,14 @@ export const artifactBuckets = (plan: Pick<PlanScope, 'components' | 'artifacts'
   Object.fromEntries(replicatedBuckets(plan).map((c) => [c.sourceBucket, c.destinationBucket]));
 
 /**
+ * Each replicated primary bucket's replication latency limit (its s3-replication component's `maxLatencySeconds`):
+ * how long an artifact may take to reach the replica while the gates say replication is within its limits. A bucket
+ * only in the plan's own map has no limit, and nothing in it is ever in flight.
+ */
+export const replicationLimits = (plan: Pick<PlanScope, 'components'>): Record<string, number> =>
+  Object.fromEntries(replicatedBuckets(plan).map((c) => [c.sourceBucket, c.maxLatencySeconds]));
+
+/**
  * What the artifacts section contradicts in the plan: a bucket map that sends a replicated bucket somewhere other
  * than its replication's destination, or no map at all without replicated buckets to take it from.
  */

@@ -177,6 +177,74 @@ describe('the record a run keeps', () => {
   });
 });
 
+describe('artifacts still replicating (written within their bucket replication limit, 900 s here)', () => {
+  const minutesAgo = (m: number) => new Date(NOW().getTime() - m * 60_000).toISOString();
+  /** v1 written 20 minutes ago, v2 30 seconds ago: neither in the replica; v3 there. */
+  const registry = (versions = [1, 2, 3]) =>
+    ports(
+      versions.map((v) => ({
+        model: 'ranker',
+        version: v,
+        location: `s3://models-us/r/${v}`,
+        written_at: v === 1 ? minutesAgo(20) : minutesAgo(0.5),
+      })),
+      (k) => (k === 'r/3' ? { kind: 'found' } : { kind: 'missing' }),
+    );
+
+  it('at the gate: in flight when younger than the limit, missing when older; only the missing block', async () => {
+    // Act
+    const both = await runArtifactCheck(PLAN, 'gate', registry(), NOW);
+    const young = await runArtifactCheck(PLAN, 'gate', registry([2, 3]), NOW);
+
+    // Assess
+    expect(both.problems.map((p) => `v${p.version} ${p.verdict}`)).toEqual(['v1 missing', 'v2 in-flight']);
+    expect(both.problems[1]?.detail).toBe(
+      "s3://models-eu/r/2 does not exist; written 30 s ago, within models-us's 900 s replication limit: still replicating",
+    );
+    expect(gateDecision(both, 'block').decision).toBe('block');
+    expect(gateDecision(young, 'block')).toEqual({
+      decision: 'proceed',
+      reason:
+        '1 of 2 artifact(s) not known to be in the standby region (1 in-flight): ranker v2; still replicating within ' +
+        'its limits, checked again after Verify',
+    });
+  });
+
+  it('after the promotion: missing, however young (the primary region may be gone)', async () => {
+    // Act
+    const record = await runArtifactCheck(PLAN, 'after-promotion', registry([2, 3]), NOW);
+
+    // Assess
+    expect(record.problems.map((p) => p.verdict)).toEqual(['missing']);
+  });
+
+  it('a record that left problems out blocks although every problem it kept is in flight', async () => {
+    // Prepare
+    const record = await runArtifactCheck(PLAN, 'gate', registry([2, 3]), NOW);
+
+    // Act
+    const decision = gateDecision({ ...record, problemsOmitted: 1 }, 'block');
+
+    // Assess
+    expect(decision.decision).toBe('block');
+  });
+
+  it('in readiness: OK, saying they are still replicating', async () => {
+    // Act
+    const report = await runReadinessChecks(
+      PLAN,
+      { probes: {} as ReadinessProbes, now: NOW, artifacts: registry([2, 3]) },
+      { only: ['artifacts'] },
+    );
+
+    // Assess
+    expect(report.checks[0]).toMatchObject({
+      status: 'OK',
+      summary: expect.stringMatching(/ranker v2: still replicating within its limits$/),
+    });
+  });
+});
+
 describe("the gate's decision", () => {
   const record = (problems: ArtifactFinding[], truncated = false): ArtifactCheckRecord => ({
     phase: 'gate',

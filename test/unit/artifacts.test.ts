@@ -128,7 +128,15 @@ describe('reportArtifacts and artifactsBlock', () => {
     const report = reportArtifacts(findings, false);
 
     // Assess
-    expect(report.counts).toEqual({ ok: 1, missing: 1, different: 0, older: 0, unmapped: 0, unknown: 1 });
+    expect(report.counts).toEqual({
+      ok: 1,
+      missing: 1,
+      different: 0,
+      older: 0,
+      'in-flight': 0,
+      unmapped: 0,
+      unknown: 1,
+    });
     expect(report.problems.map((p) => p.verdict)).toEqual(['missing', 'unknown']);
     expect(report.summary).toBe(
       '1 model version(s) not loadable in the standby region: 1 missing, 1 unknown of 3 artifacts; first: ranker v8',
