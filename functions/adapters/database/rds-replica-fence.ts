@@ -6,7 +6,13 @@
  */
 import { type DBInstance, DescribeDBParametersCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { translateAwsError } from '#adapters/aws-errors.js';
-import { type ReplicaFenceReading, refuseStaleWriter, type StaleWriterContext } from '#core/stale-writer.js';
+import {
+  fencedByItsGroup,
+  type ReplicaFenceReading,
+  refuseStaleWriter,
+  type StaleWriterContext,
+  staleWriterExplanation,
+} from '#core/stale-writer.js';
 
 const PARAMETER = 'default_transaction_read_only';
 /** Pages of 100; a PostgreSQL group has a few hundred parameters in all, far fewer set by a user. */
@@ -41,7 +47,7 @@ const userValue = async (rds: RDSClient, group: string): Promise<string | undefi
  * instance still a read replica, or the group not the instance's. A failed read is a named error (retryable when
  * throttled or 5xx): which instance is the writer is not guessed.
  */
-export const readReplicaFence = async (
+const readReplicaFence = async (
   rds: RDSClient,
   group: string | undefined,
   instance: DBInstance,
@@ -74,4 +80,16 @@ export const refuseIfFenced = async (
 ): Promise<void> => {
   const reading = await readReplicaFence(rds, group, instance);
   refuseStaleWriter({ ...where, status: instance.DBInstanceStatus ?? 'unknown' }, reading);
+};
+
+/** Readiness: the same observation, explained (the `standby` check is then CRITICAL); undefined when not fenced. */
+export const fencedReplicaExplanation = async (
+  rds: RDSClient,
+  group: string | undefined,
+  instance: DBInstance,
+  where: Omit<StaleWriterContext, 'status'>,
+): Promise<string | undefined> => {
+  const reading = await readReplicaFence(rds, group, instance);
+  if (!reading || !fencedByItsGroup(reading)) return undefined;
+  return staleWriterExplanation({ ...where, status: instance.DBInstanceStatus ?? 'unknown' }, reading);
 };
