@@ -7,6 +7,7 @@ import {
   CreateDBSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeDBParametersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   ModifyDBClusterCommand,
@@ -299,14 +300,18 @@ export const auroraWorld = (opts: { checksUntilWritable?: number; alreadyPromote
 };
 
 /** RDS cross-region read replica: standalone and available after PromoteReadReplica, or from the start. */
-export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean } = {}) => {
+export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean; parameterGroup?: string | undefined } = {}) => {
   let promoted = opts.alreadyPromoted === true;
+  const group = opts.parameterGroup;
+  // The replica's own group, when it has one: nothing set in it (not fenced).
+  if (group) rds.on(DescribeDBParametersCommand).resolves({ Parameters: [] });
   rds.on(DescribeDBInstancesCommand).callsFake(() => ({
     DBInstances: [
       {
         DBInstanceIdentifier: FEATURES.replica,
         DBInstanceStatus: 'available',
         Endpoint: { Address: FEATURES.endpoint, Port: 5432 },
+        ...(group ? { DBParameterGroups: [{ DBParameterGroupName: group, ParameterApplyStatus: 'in-sync' }] } : {}),
         ...(promoted
           ? {}
           : { ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-west-2:111122223333:db:feature-store' }),
