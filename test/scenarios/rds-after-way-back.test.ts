@@ -11,8 +11,10 @@ import {
   ALL_MOCKS,
   execute,
   mutatingCommandsSent,
+  notificationDetail,
   notifyWorld,
   planVariant,
+  publishedTypes,
   realHandlers,
   route53,
   route53World,
@@ -99,5 +101,8 @@ describe('an incident run after a completed RDS way back, on the simulated RDS',
     expect(incident.cause).toContain('feature-store-replica-pg');
     expect(incident.cause).toContain('feature-store-failback in us-west-2');
     expect(incident.cause).toMatch(/new cross-region read replica/);
+    // People are told, with what to do.
+    expect(publishedTypes()).toStrictEqual(['Failover Started', 'Failover Failed']);
+    expect(JSON.stringify(notificationDetail('Failover Failed'))).toContain('After an RDS way back');
   });
 });
