@@ -231,7 +231,8 @@ const worldOf = (plan: Plan, privateZone = true, alreadyPromoted = false) => {
   lagMetrics(() => 0);
   if (plan.database.kind === 'aurora-global') auroraWorld();
   else {
-    const parameterGroup = plan.database.kind === 'rds-instance' ? plan.database.replicaFenceParameterGroupName : undefined;
+    const parameterGroup =
+      plan.database.kind === 'rds-instance' ? plan.database.replicaFenceParameterGroupName : undefined;
     rdsReplicaWorld({ alreadyPromoted, parameterGroup });
   }
   const world = executionsWorld();
