@@ -91,7 +91,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.fenceParameterGroupName':
     "The source instance's custom DB parameter group. Fencing sets `default_transaction_read_only = 1` in it (a dynamic parameter: new sessions are read-only at once). Without it a planned run cannot fence and refuses to promote; an unplanned run reports the primary as not fenced.",
   'database.replicaFenceParameterGroupName':
-    "The replica's custom DB parameter group, in the standby region. The way back (`dr-failover failback`) fences the promoted replica through it before promoting the rebuilt one; without it a failback is refused, nothing changed.",
+    "The replica's custom DB parameter group, in the standby region. The way back (`dr-failover failback`) fences the promoted replica through it before promoting the rebuilt one; without it a failback is refused, nothing changed. A run finding the replica standalone and read-only through this group (as a way back leaves it) is refused: it is not the writer.",
   'database.rebuildKmsKeyArn':
     'KMS key in the primary region that encrypts the read replica the way back builds there. Required when the replica (now the writer) is encrypted: a cross-Region encrypted read replica needs a key of its own Region.',
   'database.globalClusterIdentifier': 'The global cluster identifier (`aws rds describe-global-clusters`).',

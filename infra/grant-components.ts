@@ -55,6 +55,17 @@ const CONFIRM_COMPONENT_FENCES: Grant = {
   resources: (s) =>
     databasesOf(s, 'rds-instance').flatMap(({ db }) => (db.fenceParameterGroupName ? [db.sourceInstanceArn] : [])),
 };
+/** A standalone component replica is the writer only if its own group does not fence it (core/stale-writer.ts). */
+const READ_COMPONENT_REPLICA_FENCE_GROUPS: Grant = {
+  sid: 'ReadComponentReplicaFenceGroups',
+  actions: ['rds:DescribeDBParameters'],
+  resources: (s) =>
+    databasesOf(s, 'rds-instance').flatMap(({ plan, db }) =>
+      db.replicaFenceParameterGroupName
+        ? [`arn:aws:rds:${plan.regions.standby}:${plan.accountId}:pg:${db.replicaFenceParameterGroupName}`]
+        : [],
+    ),
+};
 /** The fence: `default_transaction_read_only` on the source's own parameter group, in the primary region. */
 const FENCE_COMPONENT_SOURCES: Grant = {
   sid: 'FenceComponentRdsSourcesReadOnly',
@@ -234,6 +245,7 @@ export const COMPONENT_ROWS: readonly (Grant | GrantPerPlan)[] = [
   INVOKE_CUSTOM_ACTIONS,
   PROMOTE_COMPONENT_REPLICAS,
   CONFIRM_COMPONENT_FENCES,
+  READ_COMPONENT_REPLICA_FENCE_GROUPS,
   FENCE_COMPONENT_SOURCES,
   SWITCH_COMPONENT_GLOBAL_CLUSTERS,
   DESCRIBE_COMPONENT_TARGET_CLUSTERS,

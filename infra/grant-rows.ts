@@ -105,6 +105,20 @@ export const DESCRIBE_REPLICAS: Grant = {
   actions: ['rds:DescribeDBInstances'],
   resources: replicas,
 };
+/**
+ * A standalone replica is the writer only if its own parameter group does not fence it (core/stale-writer.ts): the
+ * plan's `replicaFenceParameterGroupName`, read (DescribeDBParameters) in the standby region, where the replica is.
+ */
+export const READ_REPLICA_FENCE_GROUPS: Grant = {
+  sid: 'ReadReplicaFenceGroups',
+  actions: ['rds:DescribeDBParameters'],
+  resources: (s) =>
+    s.rdsPlans.flatMap((p) =>
+      p.database.kind === 'rds-instance' && p.database.replicaFenceParameterGroupName
+        ? [`arn:aws:rds:${p.regions.standby}:${p.accountId}:pg:${p.database.replicaFenceParameterGroupName}`]
+        : [],
+    ),
+};
 export const DESCRIBE_GLOBAL_CLUSTERS: Grant = {
   sid: 'DescribeGlobalClusters',
   actions: ['rds:DescribeGlobalClusters'],

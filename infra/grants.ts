@@ -35,6 +35,7 @@ import {
   planZones,
   READ_RECORD_ANSWER,
   READ_RECORD_BACK,
+  READ_REPLICA_FENCE_GROUPS,
   READ_SECRETS,
   type Row,
   regionsOf,
@@ -92,8 +93,10 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['cloudwatch:GetMetricData'],
       resources: (s) => (anyAwsDatabase(s) ? ['*'] : []),
     },
-    // A promoted standby publishes no lag: the reading asks whether it is already the writer (a re-run).
+    // A promoted standby publishes no lag: the reading asks whether it is already the writer (a re-run), and
+    // whether its own group fences it (then it is not: after a way back).
     DESCRIBE_REPLICAS,
+    READ_REPLICA_FENCE_GROUPS,
     DESCRIBE_GLOBAL_CLUSTERS,
     READ_SECRETS,
     DECRYPT_SECRETS,
@@ -126,6 +129,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['rds:PromoteReadReplica', 'rds:DescribeDBInstances'],
       resources: replicas,
     },
+    READ_REPLICA_FENCE_GROUPS,
     {
       sid: 'SwitchOrFailOverGlobalClusters',
       actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster', 'rds:DescribeGlobalClusters'],
@@ -137,6 +141,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
   promotionStatus: [
     DESCRIBE_REPLICAS,
+    READ_REPLICA_FENCE_GROUPS,
     DESCRIBE_GLOBAL_CLUSTERS,
     DESCRIBE_TARGET_CLUSTERS,
     READ_SECRETS,
@@ -175,6 +180,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       actions: ['rds:DescribeDBInstances'],
       resources: (s) => s.rds.flatMap((db) => [db.replicaInstanceArn, db.sourceInstanceArn]),
     },
+    READ_REPLICA_FENCE_GROUPS,
     {
       sid: 'ReadinessDescribeInstanceBackups',
       actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBInstanceAutomatedBackups'],

@@ -42,7 +42,7 @@ const NEXT_STEPS: Record<string, string> = {
   RebuildTimedOutError:
     'Nothing was promoted. RDS is still building the replica of the current writer in the old region: run the failback again later, it finds the replica and waits for it.',
   AmbiguousTopologyError:
-    'Nothing was changed. The pair does not show one writer and its replica (the message says what each showed): make it so, then run again.',
+    'Nothing was changed. The pair does not show one writer and its replica (the message says what each showed): make it so, then run again. After an RDS way back the plan names a fenced, stale replica: create a replica of the current writer and update the plan (runbook: After an RDS way back).',
   AlreadyInProgressError:
     'Nothing was changed. Another run of this plan goes first (named above): follow that one. Inside the cooldown after a successful failover, a person may still start a manual run with overrideCooldown: true.',
 };

@@ -21,12 +21,19 @@ import {
 import { rds } from '../statemachine/support.js';
 import type { Clock } from './clock.js';
 import { CloudWatchWorld } from './cloudwatch.js';
-import { ReadOnlyParameterGroup } from './parameter-group.js';
+import { answerDescribeParameters, ReadOnlyParameterGroup } from './parameter-group.js';
 
 const MINUTE = 60_000;
 
 export interface RdsFailbackWorldOptions {
-  writer: { id: string; arn: string; parameterGroup: string; backupRetentionPeriod: number; encrypted: boolean };
+  writer: {
+    id: string;
+    arn: string;
+    endpoint: string;
+    parameterGroup: string;
+    backupRetentionPeriod: number;
+    encrypted: boolean;
+  };
   oldPrimary: { id: string; arn: string; exists: boolean; status: string };
   rebuilt: { id: string; arn: string; endpoint: string };
   /** CreateDBInstanceReadReplica: how long the new replica is `creating` before it is `available` and replicating. */
@@ -45,6 +52,7 @@ export const rdsFailbackDefaults = (over: Partial<RdsFailbackWorldOptions> = {})
   writer: {
     id: 'feature-store-replica',
     arn: 'arn:aws:rds:us-east-2:111122223333:db:feature-store-replica',
+    endpoint: 'feature-store-replica.abc123.us-east-2.rds.amazonaws.com',
     parameterGroup: 'feature-store-replica-pg',
     backupRetentionPeriod: 1,
     encrypted: false,
@@ -87,6 +95,7 @@ export class RdsFailbackWorld {
     this.#clock = clock;
     this.#o = options;
     this.#group = new ReadOnlyParameterGroup(clock, options.writer.parameterGroup, options);
+    answerDescribeParameters(this.#group);
     this.#start = clock.now();
     rds.on(DescribeDBInstancesCommand).callsFake((i) => ({ DBInstances: [this.#describe(i.DBInstanceIdentifier)] }));
     rds
@@ -131,6 +140,7 @@ export class RdsFailbackWorld {
         DBInstanceIdentifier: writer.id,
         DBInstanceArn: writer.arn,
         DBInstanceStatus: 'available',
+        Endpoint: { Address: writer.endpoint, Port: 5432 },
         BackupRetentionPeriod: writer.backupRetentionPeriod,
         StorageEncrypted: writer.encrypted,
         DBParameterGroups: [

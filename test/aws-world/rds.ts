@@ -14,13 +14,14 @@ import {
 import { rds } from '../statemachine/support.js';
 import type { Clock } from './clock.js';
 import { CloudWatchWorld } from './cloudwatch.js';
-import { ReadOnlyParameterGroup } from './parameter-group.js';
+import { answerDescribeParameters, ReadOnlyParameterGroup } from './parameter-group.js';
 
 const MINUTE = 60_000;
 
 export interface RdsWorldOptions {
   source: { id: string; arn: string; parameterGroup: string };
-  replica: { id: string; arn: string; endpoint: string; backupRetentionPeriod: number };
+  /** `parameterGroup`: the replica's own custom group (the plan's `replicaFenceParameterGroupName`). */
+  replica: { id: string; arn: string; endpoint: string; backupRetentionPeriod: number; parameterGroup?: string };
   /** How far the replica's replay runs behind the source's acknowledged commits while it replicates. */
   replicaBehindMs: number;
   /** Commits the applications get acknowledged on the source per second while it accepts writes. */
@@ -46,6 +47,7 @@ export const rdsWorldDefaults = (
     arn: 'arn:aws:rds:us-east-2:111122223333:db:feature-store-replica',
     endpoint: 'feature-store-replica.abc123.us-east-2.rds.amazonaws.com',
     backupRetentionPeriod: 0,
+    parameterGroup: 'feature-store-replica-pg',
   },
   replicaBehindMs: 4_000,
   writesPerSecond: 5,
@@ -71,6 +73,11 @@ export class RdsWorld {
     this.#clock = clock;
     this.#o = options;
     this.#group = new ReadOnlyParameterGroup(clock, options.source.parameterGroup, options);
+    const replicaGroup = options.replica.parameterGroup;
+    answerDescribeParameters(
+      this.#group,
+      ...(replicaGroup ? [new ReadOnlyParameterGroup(clock, replicaGroup, options)] : []),
+    );
     // Writes and replication have been going on for an hour when the test starts.
     this.#start = clock.now() - 60 * MINUTE;
     rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => ({
@@ -157,6 +164,10 @@ export class RdsWorld {
         DBInstanceStatus: this.#replicaStatus(now),
         Endpoint: { Address: replica.endpoint, Port: 5432 },
         BackupRetentionPeriod: this.#promotion?.retentionDays ?? replica.backupRetentionPeriod,
+        // A promotion keeps the replica's parameter group (USER_ReadRepl.Promote.html names no change to it).
+        ...(replica.parameterGroup
+          ? { DBParameterGroups: [{ DBParameterGroupName: replica.parameterGroup, ParameterApplyStatus: 'in-sync' }] }
+          : {}),
         ...(this.#isReplica(now)
           ? {
               ReadReplicaSourceDBInstanceIdentifier: source.arn,

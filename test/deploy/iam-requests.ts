@@ -116,6 +116,7 @@ const MAPPERS: Record<string, Mapper> = {
   'rds:DescribeDBInstances': rds('db', 'DBInstanceIdentifier'),
   'rds:PromoteReadReplica': rds('db', 'DBInstanceIdentifier'),
   'rds:ModifyDBParameterGroup': rds('pg', 'DBParameterGroupName'),
+  'rds:DescribeDBParameters': rds('pg', 'DBParameterGroupName'),
   'rds:DescribeDBClusters': rds('cluster', 'DBClusterIdentifier'),
   'rds:DescribeDBSnapshots': snapshots,
   'rds:DescribeDBClusterSnapshots': filtered('cluster-snapshot'),

@@ -222,7 +222,7 @@ const recording = (handlers: Handlers, during: During): Handlers =>
     ]),
   ) as Handlers;
 
-const worldOf = (plan: Plan, privateZone = true) => {
+const worldOf = (plan: Plan, privateZone = true, alreadyPromoted = false) => {
   notifyWorld();
   // Verify reads a private zone's record with ListResourceRecordSets, a public zone's with TestDNSAnswer.
   route53World({ initial: 'old-writer.example.internal', privateZone });
@@ -230,7 +230,11 @@ const worldOf = (plan: Plan, privateZone = true) => {
   if (plan.traffic.kind === 'routing-control') routingControlWorld(plan, { privateZone });
   lagMetrics(() => 0);
   if (plan.database.kind === 'aurora-global') auroraWorld();
-  else rdsReplicaWorld();
+  else {
+    const parameterGroup =
+      plan.database.kind === 'rds-instance' ? plan.database.replicaFenceParameterGroupName : undefined;
+    rdsReplicaWorld({ alreadyPromoted, parameterGroup });
+  }
   const world = executionsWorld();
   // Another plan's run, started from the console under a name of its own: the run guard describes it to learn its plan.
   const hourAgo = new Date(Date.now() - 3_600_000);
@@ -314,6 +318,15 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     lastRun = await execute(runInput({ plan: plan.name, mode }), { handlers, world, validate: false });
   }
 
+  // A run after an earlier one promoted the RDS replica: CheckLag, Promote and PromotionStatus read the replica's own
+  // parameter group, which would say whether a way back fenced it (core/stale-writer.ts).
+  if (plan.database.kind === 'rds-instance') {
+    reset(mocks);
+    const again = worldOf(plan, true, true);
+    componentWorld(plan, opts.lambda);
+    await execute(runInput({ plan: plan.name, mode: 'unplanned' }), { handlers, world: again, validate: false });
+  }
+
   // A run stopped by a person: the run-ended function reads its history and notifies on the plan's targets.
   reset(mocks);
   notifyWorld();
@@ -350,10 +363,6 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     approver: async () => ({ approved: true, by: 'oncall:ana' }),
   });
 
-  reset(mocks);
-  worldOf(plan);
-  readinessWorld(plan, opts.lambda);
-  artifactWorld(plan);
   const region = plan.regions.standby;
   const check = readiness.createHandler({
     plans: () => new Map([[plan.name, plan]]),
@@ -369,7 +378,14 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     artifacts: artifactStandIn(plan),
     metrics: { record: () => undefined },
   });
-  await during('readiness', () => check({ kind: 'readiness', plan: plan.name }, {} as never));
+  // Before a failover (the writer read in the primary region) and after one (the promoted replica's own group read).
+  for (const promoted of plan.database.kind === 'rds-instance' ? [false, true] : [false]) {
+    reset(mocks);
+    worldOf(plan, true, promoted);
+    readinessWorld(plan, opts.lambda);
+    artifactWorld(plan);
+    await during('readiness', () => check({ kind: 'readiness', plan: plan.name }, {} as never));
+  }
 
   reset(mocks);
   executionsWorld();

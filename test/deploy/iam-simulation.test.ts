@@ -212,6 +212,15 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
       ...(plans.some((p) => p.database.kind === 'aurora-global')
         ? ['promote rds:FailoverGlobalCluster', 'promote rds:SwitchoverGlobalCluster']
         : ['promote rds:PromoteReadReplica']),
+      // An RDS plan naming its replica's group: a standalone replica's group is read (core/stale-writer.ts).
+      ...(plans.some((p) => p.database.kind === 'rds-instance' && p.database.replicaFenceParameterGroupName)
+        ? [
+            'checkLag rds:DescribeDBParameters',
+            'promote rds:DescribeDBParameters',
+            'promotionStatus rds:DescribeDBParameters',
+            'readiness rds:DescribeDBParameters',
+          ]
+        : []),
     ];
     for (const action of expected) expect(actions).toContain(action);
   });

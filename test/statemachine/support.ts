@@ -7,6 +7,7 @@ import {
   CreateDBSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeDBParametersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   ModifyDBClusterCommand,
@@ -299,18 +300,24 @@ export const auroraWorld = (opts: { checksUntilWritable?: number; alreadyPromote
 };
 
 /** RDS cross-region read replica: standalone and available after PromoteReadReplica, or from the start. */
-export const rdsReplicaWorld = (opts: { alreadyPromoted?: boolean; replicationBroken?: boolean } = {}) => {
+export const rdsReplicaWorld = (
+  opts: { alreadyPromoted?: boolean; replicationBroken?: boolean; parameterGroup?: string | undefined } = {},
+) => {
   let promoted = opts.alreadyPromoted === true;
   // A replica whose read replication stopped with an error reports it in StatusInfos.
   const broken = opts.replicationBroken
     ? { StatusInfos: [{ StatusType: 'read replication', Status: 'error', Normal: false }] }
     : {};
+  const group = opts.parameterGroup;
+  // The replica's own group, when it has one: nothing set in it (not fenced).
+  if (group) rds.on(DescribeDBParametersCommand).resolves({ Parameters: [] });
   rds.on(DescribeDBInstancesCommand).callsFake(() => ({
     DBInstances: [
       {
         DBInstanceIdentifier: FEATURES.replica,
         DBInstanceStatus: 'available',
         Endpoint: { Address: FEATURES.endpoint, Port: 5432 },
+        ...(group ? { DBParameterGroups: [{ DBParameterGroupName: group, ParameterApplyStatus: 'in-sync' }] } : {}),
         ...(promoted
           ? {}
           : {

@@ -56,6 +56,29 @@ describe('the component function, for a component database', () => {
     }
   });
 
+  it("RDS naming its replica's group: that group only, read in the standby region (a standalone replica's fence)", () => {
+    // Prepare: ml-platform's RDS component with the replica's own group named, as the main database's is.
+    const plan = planVariant('plans/ml-platform.yml', (p: PlanInput) => ({
+      ...p,
+      components: p.components?.map((c) =>
+        c.kind === 'database' && c.database.kind === 'rds-instance'
+          ? { ...c, database: { ...c.database, replicaFenceParameterGroupName: 'ml-features-replica-pg' } }
+          : c,
+      ),
+    }));
+
+    // Act
+    const withGroup = bySid(statementsFor('component', [plan], 'dev'));
+    const without = bySid(statementsFor('component', [ML], 'dev'));
+
+    // Assess
+    expect(withGroup.get('ReadComponentReplicaFenceGroups')).toMatchObject({
+      Action: ['rds:DescribeDBParameters'],
+      Resource: ['arn:aws:rds:us-east-2:111122223333:pg:ml-features-replica-pg'],
+    });
+    expect(without.has('ReadComponentReplicaFenceGroups')).toBe(false);
+  });
+
   it('Aurora and PostgreSQL: the global cluster and both members; the credentials, decrypted through Secrets Manager only', () => {
     // Prepare: the orders plan with an Aurora component and a PostgreSQL one whose secret has its own key.
     const key = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

@@ -322,7 +322,7 @@ describe('statementsFor updateDns', () => {
 });
 
 describe('statementsFor checkLag', () => {
-  it('lets the lag check read the metrics and describe only the plan replica and global cluster, changing nothing', () => {
+  it("lets the lag check read the metrics, describe only the plan replica and global cluster, and read only the replica's own group, changing nothing", () => {
     // Act
     const statements = statementsFor('checkLag', [orders, featureStore], 'dev');
     const byAction = Object.fromEntries(statements.flatMap((s) => s.Action.map((a) => [a, s.Resource])));
@@ -332,6 +332,8 @@ describe('statementsFor checkLag', () => {
       'cloudwatch:GetMetricData': ['*'],
       // A promoted standby publishes no lag: the reading asks whether it is already the writer.
       'rds:DescribeDBInstances': ['arn:aws:rds:us-east-2:111122223333:db:feature-store-replica'],
+      // ... and whether its own group fences it read-only (then it is not: after a way back).
+      'rds:DescribeDBParameters': ['arn:aws:rds:us-east-2:111122223333:pg:feature-store-replica-pg'],
       'rds:DescribeGlobalClusters': ['arn:aws:rds::111122223333:global-cluster:orders-global'],
     });
   });

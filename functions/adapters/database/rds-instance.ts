@@ -27,6 +27,7 @@ import type {
   PromotionStatus,
 } from '#core/ports.js';
 import { checkPlannedFence, PRIMARY_REGION_DEADLINE_MS, replicaLagQuery, withDeadline } from './rds-fence.js';
+import { refuseIfFenced } from './rds-replica-fence.js';
 
 /** Injectable clients and clock; by default clients come from the lazy client cache, built on first use. */
 export interface AwsDatabaseDeps {
@@ -111,6 +112,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
   private readonly replicaId: string;
   private readonly sourceArn: string;
   private readonly fenceParameterGroupName: string | undefined;
+  private readonly replicaFenceGroup: string | undefined;
   private readonly deps: AwsDatabaseDeps;
   private readonly now: () => Date;
 
@@ -120,6 +122,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
     this.replicaId = rdsResourceId(plan.database.replicaInstanceArn, 'db');
     this.sourceArn = plan.database.sourceInstanceArn;
     this.fenceParameterGroupName = plan.database.fenceParameterGroupName;
+    this.replicaFenceGroup = plan.database.replicaFenceParameterGroupName;
     this.deps = deps;
     this.now = deps.now ?? (() => new Date());
   }
@@ -136,7 +139,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
     const lag = await import('./cloudwatch-lag.js');
     const cloudwatch = this.deps.cloudwatch?.(this.standbyRegion) ?? lag.defaultCloudWatch(this.standbyRegion);
     const [instance, latest] = await Promise.all([
-      this.describeReplica(),
+      this.describeJudged(),
       lag.latestDatapoints(cloudwatch, [replicaLagQuery(this.replicaId)], now, `ReplicaLag ${this.replicaId}`),
     ]);
     const status = instance.DBInstanceStatus ?? 'unknown';
@@ -284,7 +287,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
         `planned run refuses to promote ${this.replicaId}: its source ${this.sourceArn} is not confirmed fenced`,
       );
     }
-    const instance = await this.describeReplica();
+    const instance = await this.describeJudged();
     if (!instance.ReadReplicaSourceDBInstanceIdentifier) {
       return {
         outcome: 'already-promoted',
@@ -333,7 +336,7 @@ export class RdsInstanceFailover implements DatabaseFailover {
   }
 
   async promotionStatus(): Promise<PromotionStatus> {
-    return this.promotionOf(await this.describeReplica());
+    return this.promotionOf(await this.describeJudged());
   }
 
   /** Where a described replica's promotion stands: one rule for the promotion check and the lag reading. */
@@ -364,6 +367,15 @@ export class RdsInstanceFailover implements DatabaseFailover {
       );
     }
     return address;
+  }
+
+  /** The replica described; refused, nothing changed, when its own group fences it read-only (not the writer). */
+  private async describeJudged(): Promise<DBInstance> {
+    const instance = await this.describeReplica();
+    const { replicaId, standbyRegion, primaryRegion, sourceArn: sourceInstanceArn } = this;
+    const where = { replicaId, standbyRegion, primaryRegion, sourceInstanceArn };
+    await refuseIfFenced(this.standbyRds(), this.replicaFenceGroup, instance, where);
+    return instance;
   }
 
   private describeReplica(): Promise<DBInstance> {

@@ -27,6 +27,7 @@ import {
   PRIMARY_REGION_CLIENT_SETTINGS,
   rdsResourceId,
 } from '#adapters/database/rds-instance.js';
+import { fencedReplicaExplanation } from '#adapters/database/rds-replica-fence.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import type { BackupFacts, StandbyFacts, WriterFacts } from '#core/ports.js';
 
@@ -137,7 +138,19 @@ export class RdsInstanceReadiness extends RdsReadinessBase<'rds-instance'> {
           : `${where} is ${state}, standalone`,
     };
     if (info?.Status) facts.replication = info.Status;
-    if (FAILED_STATES.has(state)) {
+    // Standalone but read-only by its own group (left so by a way back): not the writer; a run would be refused.
+    const { regions, database } = this.plan;
+    const pair = { replicaId: this.replicaId, sourceInstanceArn: database.sourceInstanceArn };
+    const ctx = { ...pair, standbyRegion: regions.standby, primaryRegion: regions.primary };
+    const fenced = await fencedReplicaExplanation(
+      this.standbyRds(),
+      database.replicaFenceParameterGroupName,
+      instance,
+      ctx,
+    );
+    if (fenced) {
+      facts.blocker = { status: 'CRITICAL', reason: `a failover run would be refused: ${fenced}` };
+    } else if (FAILED_STATES.has(state)) {
       facts.blocker = { status: 'CRITICAL', reason: `${where} is ${state}` };
     } else if (brokenReplication(instance)) {
       facts.blocker = { status: 'CRITICAL', reason: `read replication of ${where} is ${brokenReplication(instance)}` };

@@ -29,6 +29,7 @@ export const evaluateStandby = (facts: StandbyFacts): CheckOutcome => {
   if (facts.blocker) return { status: facts.blocker.status, summary: facts.blocker.reason, details };
   if (facts.role === 'promoted') {
     // Expected right after a failover, so not a page; but the plan protects nothing until replication is rebuilt.
+    // (One fenced read-only by its own group, left so by a way back, came as a CRITICAL blocker above: stale-writer.ts.)
     return {
       status: 'WARN',
       summary: `the standby is already promoted (${facts.state ?? 'unknown state'}): there is nothing to fail over to until replication is re-established`,

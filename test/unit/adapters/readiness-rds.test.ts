@@ -8,6 +8,7 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
+  DescribeDBParametersCommand,
   DescribeDBSnapshotsCommand,
   DescribeGlobalClustersCommand,
   type GlobalCluster,
@@ -19,8 +20,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readinessProbesFor } from '#adapters/readiness/index.js';
 import { AuroraGlobalReadiness, RdsInstanceReadiness } from '#adapters/readiness/rds.js';
-import { AwsRequestFailedError, ThrottledError } from '#core/errors.js';
+import { AmbiguousTopologyError, AwsRequestFailedError, ThrottledError } from '#core/errors.js';
 import type { PlanWithDatabase } from '#core/plan.js';
+import { evaluateStandby } from '#core/readiness/checks.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const rds = mockClient(RDSClient);
@@ -413,6 +415,62 @@ describe('readinessProbesFor an RDS plan', () => {
     expect(standby).toMatchObject({ exists: true, role: 'promoted' });
     expect(lag).toMatchObject({ status: 'known', seconds: 0, alreadyPromoted: true });
     expect(cloudwatch).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
+  });
+
+  it('reads a promoted replica fenced read-only by its own group as CRITICAL, with the reason, and its lag as refused', async () => {
+    // Prepare: after a way back; the plan unchanged. Before the fix: WARN "already promoted", lag 0.
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        replica({
+          ReadReplicaSourceDBInstanceIdentifier: undefined,
+          StatusInfos: [],
+          DBParameterGroups: [{ DBParameterGroupName: 'feature-store-replica-pg', ParameterApplyStatus: 'in-sync' }],
+        }),
+      ],
+    });
+    rds.on(DescribeDBParametersCommand).resolves({
+      Parameters: [{ ParameterName: 'default_transaction_read_only', ParameterValue: '1', Source: 'user' }],
+    });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+
+    // Act
+    const probes = await readinessProbesFor(featureStore, stack);
+    const standby = evaluateStandby(await probes.standby());
+    const lag = probes.replicationLag();
+
+    // Assess
+    expect(standby.status).toBe('CRITICAL');
+    expect(standby.summary).toMatch(
+      /^a failover run would be refused: feature-store-replica in us-east-2 is standalone \(available\) but its parameter group feature-store-replica-pg \(in-sync\) sets default_transaction_read_only = 1: it is fenced read-only/,
+    );
+    expect(standby.summary).toContain('The writer is probably feature-store-failback in us-west-2');
+    await expect(lag).rejects.toBeInstanceOf(AmbiguousTopologyError);
+    expect(rds).toHaveReceivedCommandWith(DescribeDBParametersCommand, {
+      DBParameterGroupName: 'feature-store-replica-pg',
+      Source: 'user',
+    });
+    expect(await regionsOf(DescribeDBParametersCommand)).toStrictEqual(['us-east-2', 'us-east-2']);
+  });
+
+  it('keeps a promoted replica whose group is not read-only a WARN (nothing to fail over to yet)', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        replica({
+          ReadReplicaSourceDBInstanceIdentifier: undefined,
+          StatusInfos: [],
+          DBParameterGroups: [{ DBParameterGroupName: 'feature-store-replica-pg', ParameterApplyStatus: 'in-sync' }],
+        }),
+      ],
+    });
+    rds.on(DescribeDBParametersCommand).resolves({ Parameters: [] });
+
+    // Act
+    const standby = evaluateStandby(await new RdsInstanceReadiness(featureStore).standby());
+
+    // Assess
+    expect(standby.status).toBe('WARN');
+    expect(standby.summary).toMatch(/already promoted/);
   });
 
   it('reads the lag of an Aurora global plan through its failover adapter, as the failover itself would', async () => {
