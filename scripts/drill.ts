@@ -205,13 +205,14 @@ if (json) {
 }
 
 // A drill passes when every run succeeded, nothing split, a planned run lost nothing, and an ML platform run's
-// artifact check did not disagree with the drill's ground truth.
+// artifact check and its view of the second database did not disagree with the drill's ground truth.
 const passed = reports.every(
   (r) =>
     r.outcome === 'succeeded' &&
     r.splitBrain?.ok === true &&
     (r.mode !== 'planned' || r.rpo?.lostCount === 0) &&
-    r.ml?.comparison.verdict !== 'disagree',
+    r.ml?.comparison.verdict !== 'disagree' &&
+    r.ml?.featureDb?.verdict !== 'disagree',
 );
 
 if (kept) {
