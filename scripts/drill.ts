@@ -237,6 +237,13 @@ if (kept) {
             "    (path-style; s3rver's fixed access key S3RVER / S3RVER)",
           ]
         : []),
+      ...(kept.featureDb
+        ? [
+            `  feature metadata: new primary ${kept.featureDb.pair.standby.host}:${kept.featureDb.pair.standby.port}, ` +
+              `old ${kept.featureDb.pair.primary.host}:${kept.featureDb.pair.primary.port} (record ${kept.featureDb.recordName}); ` +
+              `its password is in ${kept.featureDb.pair.credentialsFile}`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );

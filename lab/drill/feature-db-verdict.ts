@@ -47,6 +47,8 @@ export interface FeatureDbTruth {
   lost?: CommitsLost;
   /** Commits the workload saw acknowledged, by either server. */
   acknowledged: number;
+  /** Its workload's first commit acknowledged by the new primary, in ms after the incident (its RTO, as clients see it). */
+  firstWriteOnNewMs?: number;
 }
 
 export interface FeatureDbReport {

@@ -23,7 +23,7 @@ import {
 } from './feature-db-verdict.js';
 import { createWorkloadTable, writeRejected } from './sql.js';
 import type { Teardown } from './teardown.js';
-import { clock } from './time.js';
+import { clock, round } from './time.js';
 import type { DrillMode } from './types.js';
 import { startWorkload } from './workload.js';
 
@@ -104,10 +104,12 @@ const truthOf = async (db: FeatureDb, nameserver: string, incidentAt: number): P
   const answers = await resolver.resolve4(db.recordName).catch(() => []);
   // Up after a planned run (fenced or not); dark after the kill.
   const oldUp = pair.primary.pid() !== undefined;
+  const firstOnNew = acks.find((a) => a.server === pair.standby.host && a.ackAt >= incidentAt);
   return {
     promoted,
     answers,
     acknowledged: acks.length,
+    ...(firstOnNew ? { firstWriteOnNewMs: round(firstOnNew.ackAt - incidentAt) } : {}),
     ...(oldUp ? { oldPrimaryRejectsWrites: await writeRejected(pair.primary.connectionConfig()) } : {}),
     ...(promoted ? { lost: await countLost(pair, acks, incidentAt) } : {}),
   };

@@ -28,6 +28,10 @@ const featureDbFacts = (db: FeatureDbReport) => {
       ? `${db.record} UPSERT to ${run.record.target} (${run.record.status}); DNS answers ${answers}`
       : `${db.record} not moved by the run; DNS answers ${answers}`,
     lost: `${featureDbRpo(truth)} (${truth.acknowledged} acknowledged in all)`,
+    firstWrite:
+      truth.firstWriteOnNewMs === undefined
+        ? 'none acknowledged by its new primary'
+        : `${truth.firstWriteOnNewMs} ms after the incident, through its record`,
     verdict:
       db.verdict === 'agree'
         ? `the run's view AGREES: ${db.detail}`
@@ -42,6 +46,7 @@ const featureDbSummary = (db: FeatureDbReport): string[] => {
     `  ${db.name.padEnd(18)} ${db.primary} → ${db.standby}: ${facts.promotion}`,
     `  ${pad} DNS switch: ${facts.dns}`,
     `  ${pad} commits lost: ${facts.lost}`,
+    `  ${pad} first write on its new primary: ${facts.firstWrite}`,
     `  ${pad} ${facts.verdict}`,
   ];
 };
@@ -76,6 +81,7 @@ const featureDbMarkdown = (db: FeatureDbReport): string[] => {
         ['promotion', facts.promotion],
         ['DNS switch', facts.dns],
         ['acknowledged commits lost', facts.lost],
+        ['first write on its new primary', facts.firstWrite],
         ["the run's view", facts.verdict],
       ],
     ),

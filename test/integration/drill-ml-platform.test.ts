@@ -165,6 +165,11 @@ describe('the ML platform drill, on real PostgreSQL and the S3 server', () => {
     });
     // The workload carried on through the record: its later commits are the new primary's.
     expect(acks.at(-1)?.server).toBe(pair.standby.host);
+    const firstOnNew = acks.find((a) => a.server === pair.standby.host);
+    // (The report's incident instant is whole milliseconds.)
+    const firstMs = (firstOnNew?.ackAt ?? 0) - Date.parse(report.incident.at);
+    expect(Math.abs((fm.truth.firstWriteOnNewMs ?? -9) - firstMs)).toBeLessThanOrEqual(1);
+    expect(firstMs).toBeGreaterThan(0);
     expect(summary).toMatch(
       new RegExp(
         `feature-metadata +done; RTO \\d+ ms \\(done\\); RPO ${fm.truth.lost?.lostCount} of ${byOld.length} commits acknowledged by its old primary missing on its new one`,

@@ -177,7 +177,13 @@ describe("the ML drill's second database: the run's view against the world", () 
   it('states promotion, DNS switch, commits lost and the verdict in the summary and report.md', () => {
     // Prepare
     const lost = { lostCount: 2, lostIds: [89, 90], acknowledgedByOldPrimary: 90, ackedAfterIncident: 0 };
-    const truth = { ...promotedWorld, lost, oldPrimaryRejectsWrites: undefined, acknowledged: 150 };
+    const truth = {
+      ...promotedWorld,
+      lost,
+      oldPrimaryRejectsWrites: undefined,
+      acknowledged: 150,
+      firstWriteOnNewMs: 2890,
+    };
     const run = { ...promotedView, fence: { fenced: false, method: 'unreachable' } };
     const featureDb: FeatureDbReport = {
       name: 'feature-metadata',
@@ -247,9 +253,14 @@ describe("the ML drill's second database: the run's view against the world", () 
     expect(summary).toContain(
       'commits lost: 2 of 90 commits acknowledged by its old primary missing on its new one (150 acknowledged in all)',
     );
+    expect(summary).toContain('first write on its new primary: 2890 ms after the incident, through its record');
     expect(summary).toContain("the run's view AGREES");
     expect(markdown).toContain('### Second database: `feature-metadata`');
     expect(markdown).toContain('| acknowledged commits lost | 2 of 90 commits acknowledged');
+    const { firstWriteOnNewMs: _, ...none } = truth;
+    expect(mlMarkdown({ ...ml, featureDb: { ...featureDb, truth: none } }).join('\n')).toContain(
+      '| first write on its new primary | none acknowledged by its new primary |',
+    );
     const disagreeing = { ...featureDb, verdict: 'disagree' as const, detail: 'it is still in recovery' };
     expect(mlSummaryLines({ ...ml, featureDb: disagreeing }).join('\n')).toContain(
       "the run's view DISAGREES with the world: it is still in recovery",
