@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { aggregate } from '#lab/drill/aggregate.js';
 import { createProgressView } from '#lab/drill/progress.js';
 import { reportDirName, summaryText, writeReport } from '#lab/drill/report.js';
+import { roundTripRefusal } from '#lab/drill/round-trip.js';
 import { runRoundTripCommand } from '#lab/drill/round-trip-report.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import { cleanupActiveDrills, failInOneLine } from '#lab/drill/teardown.js';
@@ -36,8 +37,10 @@ const USAGE = `Usage: npm run drill -- [options]
                              database (default): the database alone. ml-platform: an ML platform's switch in one
                              run: the model registry (the database, with MLflow's model versions), the model
                              artifacts' bucket pair (S3 server, replicated after a delay), an online-feature table,
-                             serving capacity and a custom action; the report names the model versions whose
-                             artifacts never reached the standby bucket and checks the run's artifact check with it
+                             the feature metadata database (a second PostgreSQL pair), serving capacity and a
+                             custom action; the report names the model versions whose artifacts never reached the
+                             standby bucket and the feature metadata's lost commits, and checks the run's view of
+                             both with its own. Runs once: not with --iterations or --round-trip
   --replication-delay MS     ml-platform: artifact upload → its copy in the standby bucket (default 400)
   --version-interval MS      ml-platform: time between two model versions registered (default 40)
   --round-trip               there and back: unplanned failover (kill), the old primary preserved and its lost
@@ -114,9 +117,11 @@ if (platform !== 'database' && platform !== 'ml-platform') {
   fail(`--plan must be database or ml-platform, not "${values.plan}"`);
 }
 const iterations = int(values.iterations, 'iterations', 1, 1);
+const roundTripRefused = values['round-trip'] ? roundTripRefusal(platform) : undefined;
+if (roundTripRefused) fail(roundTripRefused);
 // The handlers' SDK clients keep the endpoint of the first drill's S3 server for the life of the process.
-if (platform === 'ml-platform' && (iterations > 1 || values['round-trip'])) {
-  fail('--plan ml-platform runs one drill: no --iterations, no --round-trip');
+if (platform === 'ml-platform' && iterations > 1) {
+  fail("--plan ml-platform runs one drill, not --iterations: the handlers' SDK clients keep the first S3 server");
 }
 if (platform !== 'ml-platform' && (values['replication-delay'] ?? values['version-interval']) !== undefined) {
   fail('--replication-delay and --version-interval need --plan ml-platform');
@@ -205,13 +210,14 @@ if (json) {
 }
 
 // A drill passes when every run succeeded, nothing split, a planned run lost nothing, and an ML platform run's
-// artifact check did not disagree with the drill's ground truth.
+// artifact check and its view of the second database did not disagree with the drill's ground truth.
 const passed = reports.every(
   (r) =>
     r.outcome === 'succeeded' &&
     r.splitBrain?.ok === true &&
     (r.mode !== 'planned' || r.rpo?.lostCount === 0) &&
-    r.ml?.comparison.verdict !== 'disagree',
+    r.ml?.comparison.verdict !== 'disagree' &&
+    r.ml?.featureDb?.verdict !== 'disagree',
 );
 
 if (kept) {
@@ -229,6 +235,13 @@ if (kept) {
         ? [
             `  buckets ${kept.platform.buckets.primary} and ${kept.platform.buckets.standby} on the S3 server ${kept.platform.s3.endpoint}`,
             "    (path-style; s3rver's fixed access key S3RVER / S3RVER)",
+          ]
+        : []),
+      ...(kept.featureDb
+        ? [
+            `  feature metadata: new primary ${kept.featureDb.pair.standby.host}:${kept.featureDb.pair.standby.port}, ` +
+              `old ${kept.featureDb.pair.primary.host}:${kept.featureDb.pair.primary.port} (record ${kept.featureDb.recordName}); ` +
+              `its password is in ${kept.featureDb.pair.credentialsFile}`,
           ]
         : []),
       '',

@@ -78,7 +78,8 @@ const killAndDetect = async (
   progress({ group: 'incident', step: 'kill primary', status: 'running', at });
   // The whole Region goes dark at once: with the database, an ML platform's replication and metrics.
   const platformLost = env.platform?.regionLost();
-  await primary.kill();
+  const featureDb = env.featureDb?.pair.primary;
+  await Promise.all([primary.kill(), featureDb?.kill()]);
   const killMs = round(clock() - at);
   await platformLost;
   progress({
@@ -87,7 +88,9 @@ const killAndDetect = async (
     status: 'done',
     at: clock(),
     ms: killMs,
-    detail: `postmaster and every backend SIGKILLed at once (${primary.host}:${primary.port})`,
+    detail:
+      `postmaster and every backend SIGKILLed at once (${primary.host}:${primary.port}` +
+      `${featureDb ? `; the feature metadata's primary ${featureDb.host}:${featureDb.port} with it` : ''})`,
   });
   progress({ group: 'incident', step: 'detection', status: 'running', at: clock() });
   const alarm = await detector.alarm;

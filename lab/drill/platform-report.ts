@@ -1,5 +1,6 @@
 /** The ML platform drill's part of the summary and of report.md: the artifacts' ground truth and each component. */
 import { mdTable } from '#report/render.js';
+import { type FeatureDbReport, featureDbRpo } from './feature-db-verdict.js';
 import type { MlReport } from './platform.js';
 
 const list = (versions: readonly string[], max = 12) =>
@@ -14,6 +15,42 @@ const verdictLine = (ml: MlReport): string =>
       ? `the run's artifact check DISAGREES with the ground truth: ${ml.comparison.detail}`
       : `the run's artifact check: not compared: ${ml.comparison.detail}`;
 
+/** The second database's promotion, DNS switch and verdict, as the run saw them and as the drill finds them. */
+const featureDbFacts = (db: FeatureDbReport) => {
+  const { run, truth } = db;
+  const answers = truth.answers.join(', ') || 'nothing';
+  const fence = run.fence ? `old primary ${run.fence.fenced ? 'fenced' : 'NOT fenced'} (${run.fence.method}); ` : '';
+  return {
+    promotion:
+      `${fence}standby ${truth.promoted ? 'promoted, writable' : 'still in recovery'} ` +
+      `(the run: ${run.status}, ${run.promoted ? 'promoted' : 'not promoted'})`,
+    dns: run.record
+      ? `${db.record} UPSERT to ${run.record.target} (${run.record.status}); DNS answers ${answers}`
+      : `${db.record} not moved by the run; DNS answers ${answers}`,
+    lost: `${featureDbRpo(truth)} (${truth.acknowledged} acknowledged in all)`,
+    firstWrite:
+      truth.firstWriteOnNewMs === undefined
+        ? 'none acknowledged by its new primary'
+        : `${truth.firstWriteOnNewMs} ms after the incident, through its record`,
+    verdict:
+      db.verdict === 'agree'
+        ? `the run's view AGREES: ${db.detail}`
+        : `the run's view DISAGREES with the world: ${db.detail}`,
+  };
+};
+
+const featureDbSummary = (db: FeatureDbReport): string[] => {
+  const facts = featureDbFacts(db);
+  const pad = ''.padEnd(18);
+  return [
+    `  ${db.name.padEnd(18)} ${db.primary} → ${db.standby}: ${facts.promotion}`,
+    `  ${pad} DNS switch: ${facts.dns}`,
+    `  ${pad} commits lost: ${facts.lost}`,
+    `  ${pad} first write on its new primary: ${facts.firstWrite}`,
+    `  ${pad} ${facts.verdict}`,
+  ];
+};
+
 /** Lines for the terminal summary. */
 export const mlSummaryLines = (ml: MlReport): string[] => [
   '',
@@ -25,7 +62,32 @@ export const mlSummaryLines = (ml: MlReport): string[] => [
     : []),
   `  artifact check     ${verdictLine(ml)}`,
   ...ml.recoveries.map((c) => `  ${c.name.padEnd(18)} ${c.status}; RTO ${c.rto}; RPO ${c.rpo}`),
+  ...(ml.featureDb ? featureDbSummary(ml.featureDb) : []),
 ];
+
+const featureDbMarkdown = (db: FeatureDbReport): string[] => {
+  const facts = featureDbFacts(db);
+  return [
+    `### Second database: \`${db.name}\``,
+    '',
+    `A second PostgreSQL pair (primary ${db.primary}, streaming standby ${db.standby}) with its own record ` +
+      `\`${db.record}\` on the lab's DNS server and a workload writing through it; its primary dies with the Region. ` +
+      "The ground truth is the drill's own: the standby's `pg_is_in_recovery()`, a DNS query, and the workload's " +
+      'acknowledged commits looked up on the new primary.',
+    '',
+    mdTable(
+      ['', ''],
+      [
+        ['promotion', facts.promotion],
+        ['DNS switch', facts.dns],
+        ['acknowledged commits lost', facts.lost],
+        ['first write on its new primary', facts.firstWrite],
+        ["the run's view", facts.verdict],
+      ],
+    ),
+    '',
+  ];
+};
 
 /** The report.md section. */
 export const mlMarkdown = (ml: MlReport): string[] => [
@@ -54,4 +116,5 @@ export const mlMarkdown = (ml: MlReport): string[] => [
     ml.recoveries.map((c) => [c.name, c.status, c.rto, c.rpo]),
   ),
   '',
+  ...(ml.featureDb ? featureDbMarkdown(ml.featureDb) : []),
 ];

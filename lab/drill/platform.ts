@@ -9,6 +9,7 @@ import type { FailoverState } from '#core/state.js';
 import type { MlPlatform, MlSettings } from '../ml/platform.js';
 import { withClient } from '../postgres/client.js';
 import type { LocalRegions } from '../regions.js';
+import { type FeatureDbReport, featureDbRpo } from './feature-db-verdict.js';
 
 /** What the drill knows of the model versions, without asking the run. Versions are `model/version`. */
 export interface ArtifactTruth {
@@ -132,6 +133,7 @@ export const componentRecoveries = (
   truth: ArtifactTruth,
   features: ReturnType<MlPlatform['features']['counts']>,
   incidentAt: number,
+  featureDb?: FeatureDbReport,
 ): ComponentRecovery[] =>
   Object.entries(components ?? {}).map(([name, report]) => {
     const rpo =
@@ -139,7 +141,11 @@ export const componentRecoveries = (
         ? `${truth.notReplicated.length} of ${truth.acknowledged} acknowledged model versions' artifacts not replicated`
         : report.kind === 'dynamodb-global-table'
           ? `${features.written - features.replicated} of ${features.written} feature writes not replicated`
-          : 'no data (an action)';
+          : report.kind === 'database'
+            ? featureDb?.name === name
+              ? featureDbRpo(featureDb.truth)
+              : 'not measured by the drill'
+            : 'no data (an action)';
     return { name, status: report.status, rto: rtoOfComponent(report, incidentAt), rpo };
   });
 
@@ -151,6 +157,8 @@ export interface MlReport {
   comparison: ArtifactComparison;
   features: ReturnType<MlPlatform['features']['counts']>;
   recoveries: ComponentRecovery[];
+  /** The second database (the feature store's metadata): the run's view against the world. */
+  featureDb?: FeatureDbReport;
 }
 
 /** Everything the drill finds about the platform once the run has ended. */
@@ -160,6 +168,7 @@ export const mlFindings = async (
   state: Partial<FailoverState> | undefined,
   incidentAt: number,
   settings: MlSettings,
+  featureDb?: FeatureDbReport,
 ): Promise<MlReport> => {
   // The workloads stopped with their Region (or, after a planned run, stop now, their writes in flight landing):
   // their records are final before they are counted.
@@ -175,6 +184,7 @@ export const mlFindings = async (
     truth,
     comparison: compareArtifacts(truth.expectedProblems, runArtifactsOf(state), runArtifactsOf(state, 'artifactGate')),
     features,
-    recoveries: componentRecoveries(state?.components, truth, features, incidentAt),
+    recoveries: componentRecoveries(state?.components, truth, features, incidentAt, featureDb),
+    ...(featureDb ? { featureDb } : {}),
   };
 };

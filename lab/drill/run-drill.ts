@@ -12,6 +12,7 @@
  */
 import { assembleReport, callsOf, lastStateOf, outcomeOf } from './assemble.js';
 import { checkAfterRun } from './checks.js';
+import { featureDbFindings } from './feature-db.js';
 import { armDetector, type IncidentPlan, strike } from './incident.js';
 import { mlFindings } from './platform.js';
 import { buildRig } from './rig.js';
@@ -63,8 +64,18 @@ const drill = async (options: DrillOptions, teardown: Teardown): Promise<DrillRe
     overheadOf,
     progress,
   );
+  const state = lastStateOf(run);
+  const featureDb = env.featureDb
+    ? await featureDbFindings(env.featureDb, {
+        nameserver: env.dns.nameserver,
+        mode: how.mode,
+        incidentAt: incident.at,
+        events: run?.events ?? [],
+        components: state?.components,
+      })
+    : undefined;
   const ml = env.platform
-    ? await mlFindings(env.platform, env.regions, lastStateOf(run), incident.at, settings.ml)
+    ? await mlFindings(env.platform, env.regions, state, incident.at, settings.ml, featureDb)
     : undefined;
 
   const report = assembleReport({

@@ -1,7 +1,9 @@
 /** The drill's SQL, each piece on its own short-lived connection (lab/postgres/client.ts). */
 import type pg from 'pg';
 import { withClient } from '../postgres/client.js';
-import { WORKLOAD_TABLE } from './workload.js';
+import type { LocalRegions } from '../regions.js';
+import { clock, sleep } from './time.js';
+import { CREATE_WORKLOAD_TABLE, WORKLOAD_TABLE } from './workload.js';
 
 /** Whether the server refuses a write (SQLSTATE 25006, read-only transaction): fenced. */
 export const writeRejected = async (config: pg.ClientConfig): Promise<boolean> =>
@@ -18,3 +20,16 @@ export const writeRejected = async (config: pg.ClientConfig): Promise<boolean> =
       await c.query('ROLLBACK').catch(() => undefined);
     }
   });
+
+/** A workload starts only once the standby has its table, so every acknowledged row can replicate. */
+export const createWorkloadTable = async (regions: LocalRegions): Promise<void> => {
+  await withClient(regions.primary.connectionConfig(), (c) => c.query(CREATE_WORKLOAD_TABLE));
+  for (const deadline = clock() + 15_000; ; ) {
+    const found = await withClient(regions.standby.connectionConfig(), (c) =>
+      c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [WORKLOAD_TABLE]),
+    );
+    if (found.rows[0]?.t) return;
+    if (clock() > deadline) throw new Error('the standby did not replay the workload table within 15 s');
+    await sleep(20);
+  }
+};

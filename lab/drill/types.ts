@@ -8,6 +8,7 @@ import type { LocalRegions } from '../regions.js';
 import type { LocalRoutingCluster } from '../routing-cluster.js';
 import type { Handlers } from '../state-machine.js';
 import type { CloudWatchAlarmStateChangeEvent } from './detector.js';
+import type { FeatureDb } from './feature-db-verdict.js';
 import type { MlReport } from './platform.js';
 import type { Ack, Workload } from './workload.js';
 
@@ -86,6 +87,8 @@ export interface DrillEnvironment {
   workload: Workload;
   /** The ML platform around the database, for `ml-platform` drills. */
   platform?: MlPlatform;
+  /** The ML platform's second database (the feature store's metadata) on its own pair, for `ml-platform` drills. */
+  featureDb?: FeatureDb;
 }
 
 /** A line of live progress. `at` is epoch ms; `ms` the duration of a finished step. */

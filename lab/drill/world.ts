@@ -7,13 +7,14 @@ import { localCloudWatch } from '../cloudwatch-standin.js';
 import { createTtlResolver } from '../dns-client.js';
 import { type LocalDnsServer, startLocalDnsServer } from '../dns-server.js';
 import { type MlPlatform, mlArtifactCheck, mlComponents, mlSettingsOf, startMlPlatform } from '../ml/platform.js';
-import { withClient } from '../postgres/client.js';
-import { type LocalRegions, startLocalRegions } from '../regions.js';
+import type { LocalRegions } from '../regions.js';
 import { type LocalRoutingCluster, startRoutingCluster } from '../routing-cluster.js';
+import { featureDbComponent, startFeatureDb, startPairs } from './feature-db.js';
+import { createWorkloadTable } from './sql.js';
 import type { Teardown } from './teardown.js';
 import { clock, round, sleep } from './time.js';
 import type { DrillEnvironment, DrillOptions, DrillPlatform, DrillProgress, DrillTraffic } from './types.js';
-import { CREATE_WORKLOAD_TABLE, startWorkload, WORKLOAD_TABLE } from './workload.js';
+import { startWorkload } from './workload.js';
 
 export const DRILL_PLAN_NAME = 'drill';
 /** The ML platform drill's plan: plans/ml-platform.yml's shape on the lab's servers. */
@@ -91,6 +92,8 @@ export const drillPlan = (
     cluster?: LocalRoutingCluster;
     traffic?: DrillTraffic;
     platform?: DrillPlatform;
+    /** The ML platform's second database, on its own pair (./feature-db.ts). */
+    featureDb?: NonNullable<PlanInput['components']>[number];
   },
 ): Plan => {
   const ml = opts.platform === 'ml-platform';
@@ -133,24 +136,14 @@ export const drillPlan = (
       dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 1 },
       notify: { eventBus: 'dr-failover-drill' },
       ...(ml
-        ? { components: mlComponents(DRILL_REGIONS, DRILL_ACCOUNT_ID), artifacts: mlArtifactCheck(database.standby) }
+        ? {
+            components: mlComponents(DRILL_REGIONS, DRILL_ACCOUNT_ID, opts.featureDb),
+            artifacts: mlArtifactCheck(database.standby),
+          }
         : {}),
     } satisfies PlanInput,
     'drill plan (generated for this run)',
   );
-};
-
-/** The workload starts only once the standby has its table, so every acknowledged row can replicate. */
-const createWorkloadTable = async (regions: LocalRegions): Promise<void> => {
-  await withClient(regions.primary.connectionConfig(), (c) => c.query(CREATE_WORKLOAD_TABLE));
-  for (const deadline = clock() + 15_000; ; ) {
-    const found = await withClient(regions.standby.connectionConfig(), (c) =>
-      c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [WORKLOAD_TABLE]),
-    );
-    if (found.rows[0]?.t) return;
-    if (clock() > deadline) throw new Error('the standby did not replay the workload table within 15 s');
-    await sleep(20);
-  }
 };
 
 /** Starts the regions, DNS and the workload, each registered with `teardown`; returns once the workload writes. */
@@ -163,13 +156,18 @@ export const startWorld = async (
   const setup = (step: string, detail: string, ms?: number) =>
     progress({ group: 'setup', step, status: 'done', at: clock(), ...(ms !== undefined ? { ms } : {}), detail });
   let mark = clock();
-  const regions = teardown.add(await startLocalRegions(), (r) => r.cleanup());
+  const { regions, featurePair } = await startPairs(settings.platform === 'ml-platform', teardown);
   const { primary, standby } = regions;
   setup(
     'regions',
     `primary ${primary.host}:${primary.port}, standby ${standby.host}:${standby.port} streaming`,
     round(clock() - mark),
   );
+  if (featurePair) {
+    const [p, s] = [featurePair.primary, featurePair.standby];
+    const pids = `postmaster pids ${p.pid()} and ${s.pid()}`;
+    setup('feature-metadata pair', `primary ${p.host}:${p.port}, standby ${s.host}:${s.port} streaming (${pids})`);
+  }
   mark = clock();
   const dns = teardown.add(
     await startLocalDnsServer({ records: { [DRILL_RECORD]: { address: primary.host, ttl: settings.dnsTtlSeconds } } }),
@@ -187,10 +185,19 @@ export const startWorld = async (
     ...(cluster ? { cluster } : {}),
     traffic: settings.traffic,
     platform: settings.platform,
+    ...(featurePair ? { featureDb: featureDbComponent(featurePair, dns, settings.dnsTtlSeconds) } : {}),
   });
   await createWorkloadTable(regions);
   const platform =
     settings.platform === 'ml-platform' ? await startPlatform(regions, settings, teardown, setup) : undefined;
+  const featureDb = featurePair
+    ? await startFeatureDb(
+        featurePair,
+        dns,
+        { ttl: settings.dnsTtlSeconds, ratePerSecond: settings.ratePerSecond },
+        teardown,
+      )
+    : undefined;
   const workload = teardown.add(
     startWorkload({
       resolver: createTtlResolver(dns.nameserver),
@@ -208,7 +215,22 @@ export const startWorld = async (
     'workload',
     `${workload.acks.length} commits acknowledged at ${settings.ratePerSecond}/s through ${DRILL_RECORD}`,
   );
-  return { regions, dns, plan, workload, ...(cluster ? { cluster } : {}), ...(platform ? { platform } : {}) };
+  if (featureDb) {
+    const acks = featureDb.workload.acks.length;
+    setup(
+      'feature-metadata',
+      `${acks} commits acknowledged at ${settings.ratePerSecond}/s through ${featureDb.recordName}`,
+    );
+  }
+  return {
+    regions,
+    dns,
+    plan,
+    workload,
+    ...(cluster ? { cluster } : {}),
+    ...(platform ? { platform } : {}),
+    ...(featureDb ? { featureDb } : {}),
+  };
 };
 
 /** The ML platform around the registry; returns once some artifacts have replicated (and others are pending). */

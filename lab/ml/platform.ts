@@ -5,7 +5,8 @@
  * stand-in the real SDK client reaches through its endpoint setting: CloudWatch (the S3 Replication metrics computed
  * from the replicator's backlog, the table's ReplicationLatency), SageMaker (the serving endpoint), Lambda (the
  * custom action warming the feature cache from the standby's replica). `regionLost()` is the primary Region going
- * dark for all of them at once.
+ * dark for all of them at once. The feature store's metadata database is a second PostgreSQL pair the drill starts
+ * beside the registry's (lab/drill/feature-db.ts); its primary dies with the rest (lab/drill/incident.ts).
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
@@ -54,8 +55,13 @@ export const mlBuckets = (regions: Regions) => ({
 const warmCacheArn = (regions: Regions, accountId: string) =>
   `arn:aws:lambda:${regions.standby}:${accountId}:function:warm-feature-cache`;
 
-/** The plan's components, in plans/ml-platform.yml's shape (no Multi-Region Access Point: the lab serves none). */
-export const mlComponents = (regions: Regions, accountId: string): NonNullable<PlanInput['components']> => {
+type Components = NonNullable<PlanInput['components']>;
+
+/**
+ * The plan's components, in plans/ml-platform.yml's shape and order (no Multi-Region Access Point: the lab serves
+ * none); `featureMetadata` is the second database's component, on a pair of the drill's (lab/drill/feature-db.ts).
+ */
+export const mlComponents = (regions: Regions, accountId: string, featureMetadata?: Components[number]): Components => {
   const buckets = mlBuckets(regions);
   return [
     {
@@ -75,6 +81,7 @@ export const mlComponents = (regions: Regions, accountId: string): NonNullable<P
       tableName: FEATURE_TABLE,
       maxLatencySeconds: 5,
     },
+    ...(featureMetadata ? [featureMetadata] : []),
     {
       name: 'serving',
       kind: 'capacity',
