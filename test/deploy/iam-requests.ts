@@ -356,6 +356,15 @@ const MAPPERS: Record<string, Mapper> = {
       owned: str(c.input.SecretId),
     },
   ],
+  // GetBucketReplication is authorised as s3:GetReplicationConfiguration on the bucket
+  // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketReplication.html).
+  's3:GetBucketReplication': (c) => [
+    {
+      action: 's3:GetReplicationConfiguration',
+      resource: `arn:aws:s3:::${str(c.input.Bucket)}`,
+      owned: str(c.input.Bucket),
+    },
+  ],
   // HeadObject is authorised as s3:GetObject on the object; the check also relies on s3:ListBucket on the bucket,
   // without which S3 answers a missing key 403 instead of 404
   // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, Permissions).

@@ -13,7 +13,7 @@ import {
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketReplicationCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetMultiRegionAccessPointRoutesCommand,
   S3ControlClient,
@@ -353,7 +353,18 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   reset(mocks);
   worldOf(plan);
   readinessWorld(plan, opts.lambda);
-  artifactWorld(plan);
+  // Readiness reads each component: its gate, its replication rule and routes, its capacity, its function, its standby.
+  componentWorld(plan, opts.lambda);
+  s3.on(GetBucketReplicationCommand).callsFake(async () => ({
+    ReplicationConfiguration: {
+      Role: `arn:aws:iam::${plan.accountId}:role/replication`,
+      Rules: plan.components?.flatMap((c) =>
+        c.kind === 's3-replication'
+          ? [{ ID: c.ruleId, Status: 'Enabled', Destination: { Bucket: `arn:aws:s3:::${c.destinationBucket}` } }]
+          : [],
+      ),
+    },
+  }));
   const region = plan.regions.standby;
   const check = readiness.createHandler({
     plans: () => new Map([[plan.name, plan]]),

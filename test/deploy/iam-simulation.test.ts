@@ -194,6 +194,16 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
             'component lambda:Invoke',
           ]
         : []),
+      // Readiness of the components: the rule and routes of a bucket, the serving endpoint, the custom action.
+      ...(plans.some((p) => p.components)
+        ? [
+            'readiness s3:GetBucketReplication',
+            'readiness s3:GetMultiRegionAccessPointRoutes',
+            'readiness sagemaker:DescribeEndpoint',
+            'readiness cloudwatch:GetMetricData',
+            'readiness rds:DescribeDBInstances',
+          ]
+        : []),
       // A component database on RDS: its own replica promoted, its source fenced, its record moved.
       ...(plans.some((p) => p.components?.some((c) => c.kind === 'database'))
         ? [
