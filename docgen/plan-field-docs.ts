@@ -207,7 +207,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'readiness.maxBackupAgeHours':
     'The newest snapshot or replicated automated backup in the standby region must be at most this many hours old, else CRITICAL. Self-managed PostgreSQL backups are not visible to dr-failover: WARN, not checked.',
   'readiness.lagWarnPercent':
-    'Replication lag above this percentage of `rpo.maxLagSeconds` (or `rpo.maxLagBytes`) is WARN; above the limit itself, or unknown, CRITICAL. The component checks apply it to each limit of a component\'s RPO gate (S3 Replication, DynamoDB `ReplicationLatency`) and to a component database\'s `rpo`.',
+    "Replication lag above this percentage of `rpo.maxLagSeconds` (or `rpo.maxLagBytes`) is WARN; above the limit itself, or unknown, CRITICAL. The component checks apply it to each limit of a component's RPO gate (S3 Replication, DynamoDB `ReplicationLatency`) and to a component database's `rpo`.",
   'readiness.alarmInsufficientDataMinutes':
     'A trigger alarm in `INSUFFICIENT_DATA` for longer than this many minutes is blind: CRITICAL (a shorter spell is WARN).',
 };

@@ -253,6 +253,17 @@ const READINESS_DESCRIBE_CUSTOM_ACTIONS: Grant = {
   actions: ['lambda:GetFunctionConfiguration'],
   resources: (s) => unique(componentsOf(s, 'custom-action').map(({ c }) => c.functionArn)),
 };
+/** A global table's replica in the standby region (DescribeTable). */
+const READINESS_DESCRIBE_GLOBAL_TABLES: Grant = {
+  sid: 'ReadinessDescribeGlobalTables',
+  actions: ['dynamodb:DescribeTable'],
+  resources: (s) =>
+    unique(
+      componentsOf(s, 'dynamodb-global-table').map(
+        ({ plan, c }) => `arn:aws:dynamodb:${plan.regions.standby}:${plan.accountId}:table/${c.tableName}`,
+      ),
+    ),
+};
 /** A component database's standby, read as the main database's is: its replica, its global cluster and members. */
 const READINESS_DESCRIBE_COMPONENT_REPLICAS: Grant = {
   sid: 'ReadinessDescribeComponentReplicas',
@@ -279,6 +290,7 @@ export const COMPONENT_READINESS_ROWS: readonly Grant[] = [
   READINESS_DESCRIBE_ECS_SERVICES,
   DESCRIBE_AUTO_SCALING_GROUPS,
   READINESS_DESCRIBE_CUSTOM_ACTIONS,
+  READINESS_DESCRIBE_GLOBAL_TABLES,
   READINESS_DESCRIBE_COMPONENT_REPLICAS,
   READINESS_DESCRIBE_COMPONENT_GLOBAL_CLUSTERS,
   READ_COMPONENT_SECRETS,

@@ -352,7 +352,12 @@ export interface ReadinessProbes {
   component(component: ComponentConfig): Promise<ComponentFacts>;
 }
 export type ComponentFacts = ComponentFactsOf<CapacityObservation, StandbyFacts, LagReading, StackResourceFacts>;
-export type { AccessPointRouteFacts, Part, ReplicationRuleFacts } from './readiness/component-facts.js';
+export type {
+  AccessPointRouteFacts,
+  Part,
+  ReplicationRuleFacts,
+  TableReplicaFacts,
+} from './readiness/component-facts.js';
 
 /** What the readiness checks need to know about the deployed stack. */
 export interface StackNames {

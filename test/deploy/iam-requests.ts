@@ -39,6 +39,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   SageMakerClient: 'sagemaker',
   ECSClient: 'ecs',
   AutoScalingClient: 'autoscaling',
+  DynamoDBClient: 'dynamodb',
 };
 
 export const serviceOfClient = (clientName: string): string => {
@@ -354,6 +355,14 @@ const MAPPERS: Record<string, Mapper> = {
         (name) => `arn:aws:secretsmanager:${c.region}:${c.accountId}:secret:${name}-AbC123`,
       ),
       owned: str(c.input.SecretId),
+    },
+  ],
+  // DescribeTable authorises on the table (resource type table: arn:aws:dynamodb:<region>:<account>:table/<name>).
+  'dynamodb:DescribeTable': (c) => [
+    {
+      action: 'dynamodb:DescribeTable',
+      resource: `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${str(c.input.TableName)}`,
+      owned: str(c.input.TableName),
     },
   ],
   // GetBucketReplication is authorised as s3:GetReplicationConfiguration on the bucket

@@ -3,6 +3,7 @@
  * for an approval, a readiness run and the trigger, each through the real handlers (as deployed) on mocked AWS.
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -97,6 +98,7 @@ const PLAN_FILES: Record<string, string> = {
 export const s3control = mockClient(S3ControlClient);
 export const sagemaker = mockClient(SageMakerClient);
 export const s3 = mockClient(S3Client);
+export const dynamodb = mockClient(DynamoDBClient);
 
 /**
  * The model-artifact check of a plan with an `artifacts` section, as the component function and the readiness check
@@ -355,6 +357,9 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
   readinessWorld(plan, opts.lambda);
   // Readiness reads each component: its gate, its replication rule and routes, its capacity, its function, its standby.
   componentWorld(plan, opts.lambda);
+  dynamodb.on(DescribeTableCommand).callsFake(async (input: { TableName: string }) => ({
+    Table: { TableName: input.TableName, TableStatus: 'ACTIVE', Replicas: [] },
+  }));
   s3.on(GetBucketReplicationCommand).callsFake(async () => ({
     ReplicationConfiguration: {
       Role: `arn:aws:iam::${plan.accountId}:role/replication`,

@@ -141,6 +141,10 @@ describe('the readiness function, for the components it checks', () => {
       Action: ['rds:DescribeDBInstances'],
       Resource: ['arn:aws:rds:us-east-2:111122223333:db:ml-features-replica'],
     });
+    expect(statements.get('ReadinessDescribeGlobalTables')).toMatchObject({
+      Action: ['dynamodb:DescribeTable'],
+      Resource: ['arn:aws:dynamodb:us-east-2:111122223333:table/online-features'],
+    });
     expect(statements.get('ReadComponentReplicationMetrics')?.Resource).toEqual(['*']);
     const actions = [...statements.values()].flatMap((s) => s.Action).filter((a) => a !== 'events:PutEvents');
     expect(actions.filter((a) => MUTATING.test(a))).toEqual([]);

@@ -176,38 +176,85 @@ describe('an s3-replication component', () => {
 });
 
 describe('a dynamodb-global-table component', () => {
-  it('is CRITICAL while ReplicationLatency is unknown, OK within its limit', () => {
+  const ACTIVE = ok({
+    exists: true,
+    tableStatus: 'ACTIVE',
+    replicas: [
+      { region: 'us-west-2', status: 'ACTIVE' },
+      { region: 'us-east-2', status: 'ACTIVE' },
+    ],
+  });
+  const fineGate = ok<GateVerdict>({
+    status: 'known',
+    within: true,
+    reason: 'replication within limits: ReplicationLatency 0.4 s',
+    readings: [{ metric: 'ReplicationLatency', value: 0.4, limit: 5, unit: 's' }],
+  });
+  const table = (over: Partial<Extract<ComponentFacts, { kind: 'dynamodb-global-table' }>>): ComponentFacts => ({
+    kind: 'dynamodb-global-table',
+    gate: fineGate,
+    replica: ACTIVE,
+    ...over,
+  });
+
+  it('is CRITICAL while ReplicationLatency is unknown, OK within its limit with the standby replica ACTIVE', () => {
     // Act
     const unknown = evaluateComponent(
       features,
-      {
-        kind: 'dynamodb-global-table',
+      table({
         gate: ok({
           status: 'unknown',
           within: false,
           reason: 'replication unknown: CloudWatch in us-west-2 did not answer',
         }),
-      },
+      }),
       ml,
     );
-    const fine = evaluateComponent(
-      features,
-      {
-        kind: 'dynamodb-global-table',
-        gate: ok({
-          status: 'known',
-          within: true,
-          reason: 'replication within limits: ReplicationLatency 0.4 s',
-          readings: [{ metric: 'ReplicationLatency', value: 0.4, limit: 5, unit: 's' }],
-        }),
-      },
-      ml,
-    );
+    const fine = evaluateComponent(features, table({}), ml);
 
     // Assess
     expect(unknown.status).toBe('CRITICAL');
     expect(fine.status).toBe('OK');
+    expect(fine.summary).toContain(
+      'table online-features in us-east-2 ACTIVE, replicas us-west-2 ACTIVE, us-east-2 ACTIVE',
+    );
     expect(fine.details).toMatchObject({ component: 'online-features', kind: 'dynamodb-global-table', stage: 1 });
+  });
+
+  it('is CRITICAL without a table in the standby region or with its replica not ACTIVE; WARN while UPDATING', () => {
+    // Act
+    const none = evaluateComponent(features, table({ replica: ok({ exists: false, replicas: [] }) }), ml);
+    const creating = evaluateComponent(
+      features,
+      table({
+        replica: ok({ exists: true, tableStatus: 'ACTIVE', replicas: [{ region: 'us-east-2', status: 'CREATING' }] }),
+      }),
+      ml,
+    );
+    const updating = evaluateComponent(
+      features,
+      table({
+        replica: ok({ exists: true, tableStatus: 'UPDATING', replicas: [{ region: 'us-west-2', status: 'ACTIVE' }] }),
+      }),
+      ml,
+    );
+    const lonely = evaluateComponent(
+      features,
+      table({ replica: ok({ exists: true, tableStatus: 'ACTIVE', replicas: [] }) }),
+      ml,
+    );
+    const refused = evaluateComponent(features, table({ replica: denied('dynamodb:DescribeTable') }), ml);
+
+    // Assess
+    expect(none.status).toBe('CRITICAL');
+    expect(none.summary).toContain('no table online-features in us-east-2');
+    expect(creating.status).toBe('CRITICAL');
+    expect(creating.summary).toContain('table online-features in us-east-2 is CREATING');
+    expect(updating.status).toBe('WARN');
+    expect(lonely.status).toBe('WARN');
+    expect(lonely.summary).toContain('lists no replicas');
+    expect(refused.status).toBe('CRITICAL');
+    expect(refused.summary).toContain('may not call dynamodb:DescribeTable');
   });
 });
 

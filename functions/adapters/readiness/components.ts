@@ -2,11 +2,12 @@
  * Readiness reads of a plan's platform components, through the adapters the run itself uses: the RPO gates'
  * CloudWatch readings (adapters/replication), the capacity adapters' observation (adapters/capacity), the access
  * point's routes (adapters/access-point), a component database's readiness reader. Added here: the source bucket's
- * replication rule (GetBucketReplication, in the primary region, one bounded attempt) and a custom action's function
- * (GetFunctionConfiguration, in its own region). Each part is read at once and answers on its own: a refused call
+ * replication rule (GetBucketReplication, in the primary region, one bounded attempt), a global table in the standby
+ * region (DescribeTable) and a custom action's function (GetFunctionConfiguration, in its own region). Each part is read at once and answers on its own: a refused call
  * becomes a `Part` saying why, with the IAM action when AWS refused for want of permission.
  */
 
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetBucketReplicationCommand, type ReplicationRule, S3Client } from '@aws-sdk/client-s3';
 import { hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
@@ -24,6 +25,7 @@ import type {
   PlatformComponents,
   ReadinessProbes,
   ReplicationRuleFacts,
+  TableReplicaFacts,
 } from '#core/ports.js';
 import { functionFacts } from './stack.js';
 
@@ -38,6 +40,7 @@ export interface ComponentReadinessDeps {
   /** Injected in tests; default: the primary region's client, one attempt, bounded. */
   s3?: (region: string) => S3Client;
   lambda?: (region: string) => LambdaClient;
+  dynamodb?: (region: string) => DynamoDBClient;
 }
 
 /** The error codes AWS answers a call the caller's policies do not allow with. */
@@ -110,6 +113,28 @@ export const readReplicationRule = async (
   }
 };
 
+/**
+ * The global table in the standby region (DynamoDB API reference, DescribeTable:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html, `TableStatus` and
+ * `Replicas`); ResourceNotFoundException: no table there.
+ */
+export const readTableReplica = async (tableName: string, dynamodb: DynamoDBClient): Promise<TableReplicaFacts> => {
+  try {
+    const table = (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    return {
+      exists: table !== undefined,
+      ...(table?.TableStatus ? { tableStatus: table.TableStatus } : {}),
+      replicas: (table?.Replicas ?? []).map((r) => ({
+        region: r.RegionName ?? '',
+        ...(r.ReplicaStatus ? { status: r.ReplicaStatus } : {}),
+      })),
+    };
+  } catch (error) {
+    if (hasAwsErrorName(error, 'ResourceNotFoundException')) return { exists: false, replicas: [] };
+    throw translateAwsError(error, `DescribeTable ${tableName}`);
+  }
+};
+
 /** Reads every part of one component at once. */
 export const componentFacts =
   (plan: Plan, deps: ComponentReadinessDeps) =>
@@ -129,11 +154,14 @@ export const componentFacts =
         ]);
         return { kind: c.kind, gate, rule, ...(route ? { routes: route } : {}) };
       }
-      case 'dynamodb-global-table':
-        return {
-          kind: c.kind,
-          gate: await part('cloudwatch:GetMetricData', async () => (await deps.components()).readGate(c, regions)),
-        };
+      case 'dynamodb-global-table': {
+        const dynamodb = (deps.dynamodb ?? ((r) => clientFor(DynamoDBClient, r)))(regions.standby);
+        const [gate, replica] = await Promise.all([
+          part('cloudwatch:GetMetricData', async () => (await deps.components()).readGate(c, regions)),
+          part('dynamodb:DescribeTable', () => readTableReplica(c.tableName, dynamodb)),
+        ]);
+        return { kind: c.kind, gate, replica };
+      }
       case 'capacity': {
         const action = CAPACITY_ACTIONS[c.target.kind];
         const target = await part(action, async () =>

@@ -37,6 +37,15 @@ export interface ReplicationRuleFacts {
   detail: string;
 }
 
+/** The global table as DescribeTable answers in the standby region: its own table there, and the replicas it lists. */
+export interface TableReplicaFacts {
+  /** False when the standby region has no table of that name. */
+  exists: boolean;
+  /** `ACTIVE`, `UPDATING`, `CREATING`, `DELETING`, `INACCESSIBLE_ENCRYPTION_CREDENTIALS` ... */
+  tableStatus?: string;
+  replicas: { region: string; status?: string }[];
+}
+
 /** A Multi-Region Access Point's routes, from the failover control Region that answered. */
 export interface AccessPointRouteFacts {
   routes: RouteState[];
@@ -52,7 +61,7 @@ export type ComponentFactsOf<Capacity, Standby, Lag, Fn> =
       /** Only for a component with an `accessPoint`. */
       routes?: Part<AccessPointRouteFacts>;
     }
-  | { kind: 'dynamodb-global-table'; gate: Part<GateVerdict> }
+  | { kind: 'dynamodb-global-table'; gate: Part<GateVerdict>; replica: Part<TableReplicaFacts> }
   | { kind: 'capacity'; target: Part<Capacity> }
   | { kind: 'custom-action'; function: Part<Fn> }
   | { kind: 'database'; standby: Part<Standby>; lag: Part<Lag> };

@@ -3,7 +3,8 @@
  * judged from the reads of ./component-facts.ts. The RPO gates are the run's own readings (unknown is never zero:
  * CRITICAL; over a limit: CRITICAL; over `readiness.lagWarnPercent` of one: WARN); the rest asks whether the run's
  * action could be done now: the replication rule and the access point's routes, the capacity target and its limits,
- * the custom action's function, a component database's standby and lag.
+ * the global table's replica in the standby region, the custom action's function, a component database's standby
+ * and lag.
  */
 import { nextCapacityStep } from '../capacity.js';
 import type { Plan } from '../plan.js';
@@ -95,6 +96,29 @@ export const judgeRoutes = (c: S3, part: NonNullable<S3Facts['routes']>): Findin
   return { status: 'OK', text: now };
 };
 
+type Table = Extract<ComponentConfig, { kind: 'dynamodb-global-table' }>;
+type TableFacts = Extract<ComponentFacts, { kind: 'dynamodb-global-table' }>;
+
+/**
+ * The standby region's replica (DynamoDB API reference, DescribeTable: TableStatus, Replicas): the table must be there
+ * and ACTIVE, and a replica the table lists for the standby region too. A table that lists no replicas at all is
+ * WARN: not a current-version global table as DescribeTable sees it (the 2017.11.29 version is not read).
+ */
+export const judgeTableReplica = (c: Table, standby: string, part: TableFacts['replica']): Finding => {
+  if (!part.ok) return refused(`table ${c.tableName} in ${standby}`, part);
+  const t = part.value;
+  const name = `table ${c.tableName} in ${standby}`;
+  if (!t.exists) return { status: 'CRITICAL', text: `no ${name}: nothing would serve the features there` };
+  const own = t.replicas.find((r) => r.region === standby)?.status;
+  const bad = [t.tableStatus, own].filter((s) => s !== undefined && s !== 'ACTIVE') as string[];
+  if (bad.length > 0) {
+    return { status: bad.every((s) => s === 'UPDATING') ? 'WARN' : 'CRITICAL', text: `${name} is ${bad.join(', ')}` };
+  }
+  if (t.replicas.length === 0) return { status: 'WARN', text: `${name} is ACTIVE but lists no replicas` };
+  const regions = t.replicas.map((r) => `${r.region} ${r.status ?? '?'}`).join(', ');
+  return { status: 'OK', text: `${name} ACTIVE, replicas ${regions}` };
+};
+
 type Capacity = Extract<ComponentConfig, { kind: 'capacity' }>;
 
 /** The target must exist in the standby region and be able to reach the plan's count. */
@@ -120,7 +144,7 @@ const findings = (c: ComponentConfig, facts: ComponentFacts, plan: Plan): Findin
     return [gateFinding(facts.gate, plan), judgeReplicationRule(c, facts.rule), ...routes];
   }
   if (c.kind === 'dynamodb-global-table' && facts.kind === 'dynamodb-global-table') {
-    return [gateFinding(facts.gate, plan)];
+    return [gateFinding(facts.gate, plan), judgeTableReplica(c, plan.regions.standby, facts.replica)];
   }
   if (c.kind === 'capacity' && facts.kind === 'capacity') return [judgeCapacityTarget(c, facts.target)];
   if (c.kind === 'custom-action' && facts.kind === 'custom-action') {

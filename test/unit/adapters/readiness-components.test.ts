@@ -4,6 +4,11 @@
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException as TableNotFound,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetFunctionConfigurationCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { GetBucketReplicationCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -25,9 +30,10 @@ const sm = mockClient(SageMakerClient);
 const ecs = mockClient(ECSClient);
 const asg = mockClient(AutoScalingClient);
 const lambda = mockClient(LambdaClient);
+const dynamodb = mockClient(DynamoDBClient);
 
 afterEach(() => {
-  for (const m of [s3, s3control, cw, sm, ecs, asg, lambda]) m.reset();
+  for (const m of [s3, s3control, cw, sm, ecs, asg, lambda, dynamodb]) m.reset();
 });
 
 const ml: Plan = loadPlanFile('plans/ml-platform.yml');
@@ -36,6 +42,7 @@ const named = <K extends ComponentConfig['kind']>(name: string) =>
 const artifacts = named<'s3-replication'>('model-artifacts');
 const serving = named<'capacity'>('serving');
 const warm = named<'custom-action'>('warm-feature-cache');
+const features = named<'dynamodb-global-table'>('online-features');
 
 /** The deps, recording the Region each client is made for. */
 const deps = (over: Partial<ComponentReadinessDeps> = {}) => {
@@ -52,6 +59,10 @@ const deps = (over: Partial<ComponentReadinessDeps> = {}) => {
     lambda: (region) => {
       regions.push(`lambda ${region}`);
       return new LambdaClient({ region });
+    },
+    dynamodb: (region) => {
+      regions.push(`dynamodb ${region}`);
+      return new DynamoDBClient({ region });
     },
     ...over,
   };
@@ -161,6 +172,52 @@ describe('an s3-replication component’s reads', () => {
     // Assess
     expect(asked).toEqual(['us-east-1', 'ap-southeast-2']);
     expect(read).toEqual({ routes: [], answeredBy: 'ap-southeast-2' });
+  });
+});
+
+describe('a dynamodb-global-table component’s reads', () => {
+  it('describes the table in the standby region (its status, the replicas it lists); none there is a fact', async () => {
+    // Prepare
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    dynamodb
+      .on(DescribeTableCommand)
+      .resolvesOnce({
+        Table: {
+          TableName: 'online-features',
+          TableStatus: 'ACTIVE',
+          Replicas: [
+            { RegionName: 'us-west-2', ReplicaStatus: 'ACTIVE' },
+            { RegionName: 'us-east-2', ReplicaStatus: 'ACTIVE' },
+          ],
+        },
+      })
+      .rejectsOnce(new TableNotFound({ $metadata: {}, message: 'Requested resource not found' }));
+    const { regions, deps: d } = deps();
+
+    // Act
+    const found = await componentFacts(ml, d)(features);
+    const none = await componentFacts(ml, d)(features);
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'online-features' });
+    expect(regions).toEqual(['dynamodb us-east-2', 'dynamodb us-east-2']);
+    expect(found).toMatchObject({
+      kind: 'dynamodb-global-table',
+      // The metric lives in the primary region by default; no datapoints: unknown, never within.
+      gate: { ok: true, value: { status: 'unknown', within: false } },
+      replica: {
+        ok: true,
+        value: {
+          exists: true,
+          tableStatus: 'ACTIVE',
+          replicas: [
+            { region: 'us-west-2', status: 'ACTIVE' },
+            { region: 'us-east-2', status: 'ACTIVE' },
+          ],
+        },
+      },
+    });
+    expect(none).toMatchObject({ replica: { ok: true, value: { exists: false, replicas: [] } } });
   });
 });
 
