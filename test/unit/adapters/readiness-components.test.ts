@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetFunctionConfigurationCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketReplicationCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetMultiRegionAccessPointRoutesCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { DescribeEndpointCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
@@ -19,8 +20,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readAccessPointRoutes } from '#adapters/access-point/index.js';
 import { platformComponents } from '#adapters/components/index.js';
 import { type ComponentReadinessDeps, componentFacts } from '#adapters/readiness/components.js';
+import { readinessProbesFor } from '#adapters/readiness/index.js';
 import type { Plan } from '#core/plan.js';
 import type { ComponentConfig } from '#core/plan-components.js';
+import { runReadinessChecks } from '#core/readiness/runner.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const s3 = mockClient(S3Client);
@@ -31,9 +34,10 @@ const ecs = mockClient(ECSClient);
 const asg = mockClient(AutoScalingClient);
 const lambda = mockClient(LambdaClient);
 const dynamodb = mockClient(DynamoDBClient);
+const rds = mockClient(RDSClient);
 
 afterEach(() => {
-  for (const m of [s3, s3control, cw, sm, ecs, asg, lambda, dynamodb]) m.reset();
+  for (const m of [s3, s3control, cw, sm, ecs, asg, lambda, dynamodb, rds]) m.reset();
 });
 
 const ml: Plan = loadPlanFile('plans/ml-platform.yml');
@@ -330,5 +334,72 @@ describe('a custom-action component’s reads', () => {
 
     // Act / Assess
     await expect(componentFacts(ml, d)(warm)).rejects.toThrow(TypeError);
+  });
+});
+
+describe("ml-platform's component checks, through the readiness function's own probes", () => {
+  it('reads every component with the adapters the run uses and judges each (one CRITICAL: a metric never published)', async () => {
+    // Prepare: every metric fresh at 0 except the global table's ReplicationLatency, which CloudWatch has none of.
+    cw.on(GetMetricDataCommand).callsFake(
+      async (input: { MetricDataQueries: { Id: string; MetricStat?: { Metric?: { Namespace?: string } } }[] }) => ({
+        MetricDataResults: input.MetricDataQueries.map((q) =>
+          q.MetricStat?.Metric?.Namespace === 'AWS/DynamoDB'
+            ? { Id: q.Id, Timestamps: [], Values: [] }
+            : { Id: q.Id, Timestamps: [new Date()], Values: [0] },
+        ),
+      }),
+    );
+    s3.on(GetBucketReplicationCommand).resolves({ ReplicationConfiguration: { Role: 'r', Rules: [RULE] } });
+    s3control.on(GetMultiRegionAccessPointRoutesCommand).resolves({
+      Routes: [
+        { Bucket: 'ml-artifacts-us-west-2', Region: 'us-west-2', TrafficDialPercentage: 100 },
+        { Bucket: 'ml-artifacts-us-east-2', Region: 'us-east-2', TrafficDialPercentage: 0 },
+      ],
+    });
+    dynamodb.on(DescribeTableCommand).resolves({
+      Table: { TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'us-west-2', ReplicaStatus: 'ACTIVE' }] },
+    });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'ml-features-replica',
+          DBInstanceStatus: 'available',
+          ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-west-2:111122223333:db:ml-features',
+          StatusInfos: [{ StatusType: 'read replication', Status: 'replicating', Normal: true }],
+        },
+      ],
+    });
+    sm.on(DescribeEndpointCommand).resolves({
+      EndpointStatus: 'InService',
+      ProductionVariants: [{ VariantName: 'primary', CurrentInstanceCount: 1, DesiredInstanceCount: 1 }],
+    });
+    lambda.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', LastUpdateStatus: 'Successful' });
+    const stack = {
+      stage: 'dev',
+      stateMachineArn: 'arn:aws:states:us-east-2:111122223333:stateMachine:dr-failover-dev',
+      triggerFunctionArn: 'arn:aws:lambda:us-east-2:111122223333:function:dr-failover-dev-trigger',
+      functionNames: [],
+    };
+    const only = (ml.components ?? []).map((c) => `component:${c.name}` as const);
+
+    // Act
+    const report = await runReadinessChecks(
+      ml,
+      { probes: await readinessProbesFor(ml, stack), now: () => new Date() },
+      { only },
+    );
+
+    // Assess
+    expect(Object.fromEntries(report.checks.map((c) => [c.check, c.status]))).toEqual({
+      'component:model-artifacts': 'OK',
+      'component:online-features': 'CRITICAL',
+      'component:feature-metadata': 'OK',
+      'component:serving': 'OK',
+      'component:warm-feature-cache': 'OK',
+    });
+    expect(report.checks.find((c) => c.check === 'component:online-features')?.summary).toContain(
+      'replication unknown: ReplicationLatency absent: the RPO gate would not pass',
+    );
+    expect(rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'ml-features-replica' });
   });
 });
