@@ -201,7 +201,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'gameday.roundTrip.returnAfterMinutes': "Minutes from the way out's success to the way back (5 to 720, default 60).",
 
   readiness:
-    'DR readiness: the `readiness` function checks, on a schedule, that this plan could fail over now (standby, replication lag, backup, DNS record, trigger alarms, state machine and functions) and publishes a `Readiness Report` event and the `DrFailover` metrics `CheckStatus` (per check) and `ReadinessStatus` (0 OK, 1 WARN, 2 CRITICAL) for an alarm to page on.',
+    'DR readiness: the `readiness` function checks, on a schedule, that this plan could fail over now (standby, replication lag, backup, DNS record, trigger alarms, state machine and functions, and one `component:<name>` check per component: its RPO gate, replication rule, access point routes, capacity target, custom action function or standby) and publishes a `Readiness Report` event and the `DrFailover` metrics `CheckStatus` (per check) and `ReadinessStatus` (0 OK, 1 WARN, 2 CRITICAL) for an alarm to page on.',
   'readiness.enabled':
     '`false`: no readiness schedule is deployed for this plan (the checks can still be run by hand).',
   'readiness.schedule':
@@ -211,7 +211,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'readiness.maxBackupAgeHours':
     'The newest snapshot or replicated automated backup in the standby region must be at most this many hours old, else CRITICAL. Self-managed PostgreSQL backups are not visible to dr-failover: WARN, not checked.',
   'readiness.lagWarnPercent':
-    'Replication lag above this percentage of `rpo.maxLagSeconds` (or `rpo.maxLagBytes`) is WARN; above the limit itself, or unknown, CRITICAL.',
+    "Replication lag above this percentage of `rpo.maxLagSeconds` (or `rpo.maxLagBytes`) is WARN; above the limit itself, or unknown, CRITICAL. The component checks apply it to each limit of a component's RPO gate (S3 Replication, DynamoDB `ReplicationLatency`) and to a component database's `rpo`.",
   'readiness.alarmInsufficientDataMinutes':
     'A trigger alarm in `INSUFFICIENT_DATA` for longer than this many minutes is blind: CRITICAL (a shorter spell is WARN).',
 };

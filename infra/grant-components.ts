@@ -235,6 +235,79 @@ export const ARTIFACT_CHECK_ROWS: readonly Grant[] = [
   DECRYPT_REGISTRY_CREDENTIALS,
 ];
 
+const unique = (values: string[]) => [...new Set(values)];
+
+/** Readiness of the components (core/readiness/components.ts): read only, on the same resources the run acts on. */
+const READINESS_READ_REPLICATION_RULES: Grant = {
+  sid: 'ReadinessReadReplicationRules',
+  // GetBucketReplication authorises as s3:GetReplicationConfiguration on the source bucket.
+  actions: ['s3:GetReplicationConfiguration'],
+  resources: (s) => unique(componentsOf(s, 's3-replication').map(({ c }) => `arn:aws:s3:::${c.sourceBucket}`)),
+};
+const READINESS_READ_ACCESS_POINT_ROUTES: Grant = {
+  sid: 'ReadinessReadAccessPointRoutes',
+  actions: ['s3:GetMultiRegionAccessPointRoutes'],
+  resources: (s) => unique(componentsOf(s, 's3-replication').flatMap(({ c }) => c.accessPoint?.mrapArn ?? [])),
+};
+const READINESS_DESCRIBE_SAGEMAKER_ENDPOINTS: Grant = {
+  sid: 'ReadinessDescribeSageMakerEndpoints',
+  actions: ['sagemaker:DescribeEndpoint'],
+  resources: RAISE_SAGEMAKER_ENDPOINTS.resources,
+};
+const READINESS_DESCRIBE_ECS_SERVICES: Grant = {
+  sid: 'ReadinessDescribeEcsServices',
+  actions: ['ecs:DescribeServices'],
+  resources: RAISE_ECS_SERVICES.resources,
+};
+const READINESS_DESCRIBE_CUSTOM_ACTIONS: Grant = {
+  sid: 'ReadinessDescribeCustomActions',
+  actions: ['lambda:GetFunctionConfiguration'],
+  resources: (s) => unique(componentsOf(s, 'custom-action').map(({ c }) => c.functionArn)),
+};
+/** A global table's replica in the standby region (DescribeTable). */
+const READINESS_DESCRIBE_GLOBAL_TABLES: Grant = {
+  sid: 'ReadinessDescribeGlobalTables',
+  actions: ['dynamodb:DescribeTable'],
+  resources: (s) =>
+    unique(
+      componentsOf(s, 'dynamodb-global-table').map(
+        ({ plan, c }) => `arn:aws:dynamodb:${plan.regions.standby}:${plan.accountId}:table/${c.tableName}`,
+      ),
+    ),
+};
+/** A component database's standby, read as the main database's is: its replica, its global cluster and members. */
+const READINESS_DESCRIBE_COMPONENT_REPLICAS: Grant = {
+  sid: 'ReadinessDescribeComponentReplicas',
+  actions: ['rds:DescribeDBInstances'],
+  resources: (s) => databasesOf(s, 'rds-instance').map(({ db }) => db.replicaInstanceArn),
+};
+const READINESS_DESCRIBE_COMPONENT_GLOBAL_CLUSTERS: Grant = {
+  sid: 'ReadinessDescribeComponentGlobalClusters',
+  actions: ['rds:DescribeGlobalClusters', 'rds:DescribeDBClusters'],
+  resources: (s) =>
+    databasesOf(s, 'aurora-global').flatMap(({ plan, db }) => [
+      `arn:aws:rds::${plan.accountId}:global-cluster:${db.globalClusterIdentifier}`,
+      db.targetClusterArn,
+      db.primaryClusterArn,
+    ]),
+};
+
+/** What the readiness function reads of the plans' components; nothing that changes them. */
+export const COMPONENT_READINESS_ROWS: readonly Grant[] = [
+  READ_GATE_METRICS,
+  READINESS_READ_REPLICATION_RULES,
+  READINESS_READ_ACCESS_POINT_ROUTES,
+  READINESS_DESCRIBE_SAGEMAKER_ENDPOINTS,
+  READINESS_DESCRIBE_ECS_SERVICES,
+  DESCRIBE_AUTO_SCALING_GROUPS,
+  READINESS_DESCRIBE_CUSTOM_ACTIONS,
+  READINESS_DESCRIBE_GLOBAL_TABLES,
+  READINESS_DESCRIBE_COMPONENT_REPLICAS,
+  READINESS_DESCRIBE_COMPONENT_GLOBAL_CLUSTERS,
+  READ_COMPONENT_SECRETS,
+  DECRYPT_COMPONENT_SECRETS,
+];
+
 export const COMPONENT_ROWS: readonly (Grant | GrantPerPlan)[] = [
   READ_GATE_METRICS,
   SWITCH_ACCESS_POINT_ROUTES,

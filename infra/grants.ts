@@ -16,7 +16,7 @@ import {
   stackName,
 } from '#core/stack-names.js';
 import { AURORA_WAY_BACK_ROWS, OBSERVE_AURORA_WAY_BACK } from './grant-aurora-back.js';
-import { ARTIFACT_CHECK_ROWS, COMPONENT_ROWS } from './grant-components.js';
+import { ARTIFACT_CHECK_ROWS, COMPONENT_READINESS_ROWS, COMPONENT_ROWS } from './grant-components.js';
 import {
   APPROVAL_TIMER_ROLE,
   anyAwsDatabase,
@@ -174,6 +174,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   // Reads everything a failover needs, in place, and changes nothing.
   readiness: [
     ...ARTIFACT_CHECK_ROWS,
+    ...COMPONENT_READINESS_ROWS,
     {
       sid: 'ReadinessDescribeReplicas',
       // The replica in the standby region; its source in the primary region (the writer's endpoint).

@@ -47,14 +47,27 @@ const stackNamesOf = (plan: Plan, opts: TargetOptions, env: NodeJS.ProcessEnv): 
 const defaultReadinessProbes = async (plan: Plan, stack: StackNames): Promise<ReadinessProbes> =>
   (await import('#adapters/readiness/index.js')).readinessProbesFor(plan, stack);
 
+/** A plan component's check: `component:<name>` (the plan decides which names exist). */
+const COMPONENT_CHECK = /^component:[a-z][a-z0-9-]{0,39}$/;
+
 const checkList = (value: string, previous: string[] = []) => {
   const names = value.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!(CHECK_NAMES as readonly string[]).includes(n)) {
-      throw new CliError(`unknown check "${n}": the checks are ${CHECK_NAMES.join(', ')}`, EXIT.badInput);
+    if (!(CHECK_NAMES as readonly string[]).includes(n) && !COMPONENT_CHECK.test(n)) {
+      const all = [...CHECK_NAMES, 'component:<name>'].join(', ');
+      throw new CliError(`unknown check "${n}": the checks are ${all}`, EXIT.badInput);
     }
   }
   return [...previous, ...names];
+};
+
+/** Each `component:<name>` asked for must name a component of the plan. */
+const checkComponents = (plan: Plan, checks: readonly string[] | undefined) => {
+  const known = (plan.components ?? []).map((c) => `component:${c.name}`);
+  const unknown = (checks ?? []).filter((n) => COMPONENT_CHECK.test(n) && !known.includes(n));
+  if (unknown.length === 0) return;
+  const have = known.length > 0 ? `its component checks are ${known.join(', ')}` : 'it has no components';
+  throw new CliError(`plan ${plan.name} has no ${unknown.join(', ')}: ${have}`, EXIT.badInput);
 };
 
 export const registerReadiness = (program: Command, { deps, setExit }: CommandContext): void => {
@@ -65,7 +78,7 @@ export const registerReadiness = (program: Command, { deps, setExit }: CommandCo
       .requiredOption('--plan <name>', 'the plan to check')
       .option(
         '--check <names>',
-        `only these checks, comma-separated or repeated (${CHECK_NAMES.join(', ')})`,
+        `only these checks, comma-separated or repeated (${CHECK_NAMES.join(', ')}, component:<name> for each of the plan's components)`,
         checkList,
       )
       .option(
@@ -76,6 +89,7 @@ export const registerReadiness = (program: Command, { deps, setExit }: CommandCo
       .option('--json', 'print the readiness report as JSON'),
   ).action(async (opts: ReadinessCliOptions) => {
     const plan = findPlan(opts.plan, opts, deps.env);
+    checkComponents(plan, opts.check);
     const stack = stackNamesOf(plan, opts, deps.env);
     // Credentials, region and account checked once here: without this, every check fails with the same error.
     await awsIn(deps, regionOf(opts, deps.env, plan), { account: plan.accountId, what: `plan ${plan.name}` });

@@ -8,8 +8,9 @@ import type { CustomActionRequest, CustomActionVerdict } from './custom-action.j
 import type { NodeView, PlanSide } from './direction.js';
 import type { ExecutionInput, FailoverMode } from './input.js';
 import type { CapacityConfig } from './plan-capacity.js';
-import type { ReplicationGateComponent } from './plan-components.js';
+import type { ComponentConfig, ReplicationGateComponent } from './plan-components.js';
 import type { ComponentDatabasePorts } from './platform-components.js';
+import type { ComponentFactsOf } from './readiness/component-facts.js';
 import type { FailoverRecordFacts } from './readiness/failover-facts.js';
 import type { CheckStatus, ReadinessReport } from './readiness/model.js';
 import type { GateVerdict } from './replication-gates.js';
@@ -352,7 +353,16 @@ export interface ReadinessProbes {
   failoverRecords(): Promise<FailoverRecordFacts>;
   stateMachine(): Promise<StackResourceFacts>;
   functions(): Promise<StackResourceFacts[]>;
+  /** One platform component's reads (plan `components`), each part bounded; some need the primary region. */
+  component(component: ComponentConfig): Promise<ComponentFacts>;
 }
+export type ComponentFacts = ComponentFactsOf<CapacityObservation, StandbyFacts, LagReading, StackResourceFacts>;
+export type {
+  AccessPointRouteFacts,
+  Part,
+  ReplicationRuleFacts,
+  TableReplicaFacts,
+} from './readiness/component-facts.js';
 
 /** What the readiness checks need to know about the deployed stack. */
 export interface StackNames {

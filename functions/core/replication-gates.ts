@@ -55,6 +55,15 @@ export interface GateVerdict {
   within: boolean;
   /** For people: every limit checked, with its reading. */
   reason: string;
+  /** A known verdict's readings, each with its limit (none: read, not limited), for readiness to judge the margin. */
+  readings?: GateReading[];
+}
+
+export interface GateReading {
+  metric: string;
+  value: number;
+  limit?: number;
+  unit: string;
 }
 
 type Check = { metric: string; point: GateDatapoint | undefined; limit: number | undefined; unit: string };
@@ -67,12 +76,18 @@ const judge = (checks: readonly Check[], now: Date): GateVerdict => {
     return { status: 'unknown', within: false, reason: `replication unknown: ${what}` };
   }
   const over = checks.filter((c) => c.limit !== undefined && (c.point as GateDatapoint).value > c.limit);
+  const values = checks.map(({ metric, point, limit, unit }) => ({
+    metric,
+    value: (point as GateDatapoint).value,
+    ...(limit !== undefined ? { limit } : {}),
+    unit,
+  }));
   const readings = checks.map((c) => `${c.metric} ${(c.point as GateDatapoint).value} ${c.unit}`).join(', ');
   if (over.length > 0) {
     const what = over.map((c) => `${c.metric} ${(c.point as GateDatapoint).value} > ${c.limit} ${c.unit}`).join(', ');
-    return { status: 'known', within: false, reason: `replication behind: ${what}` };
+    return { status: 'known', within: false, reason: `replication behind: ${what}`, readings: values };
   }
-  return { status: 'known', within: true, reason: `replication within limits: ${readings}` };
+  return { status: 'known', within: true, reason: `replication within limits: ${readings}`, readings: values };
 };
 
 /** The S3 gate over the rule's three metrics (S3 User Guide, Using S3 Replication metrics). */

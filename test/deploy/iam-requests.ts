@@ -39,6 +39,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   SageMakerClient: 'sagemaker',
   ECSClient: 'ecs',
   AutoScalingClient: 'autoscaling',
+  DynamoDBClient: 'dynamodb',
 };
 
 export const serviceOfClient = (clientName: string): string => {
@@ -355,6 +356,23 @@ const MAPPERS: Record<string, Mapper> = {
         (name) => `arn:aws:secretsmanager:${c.region}:${c.accountId}:secret:${name}-AbC123`,
       ),
       owned: str(c.input.SecretId),
+    },
+  ],
+  // DescribeTable authorises on the table (resource type table: arn:aws:dynamodb:<region>:<account>:table/<name>).
+  'dynamodb:DescribeTable': (c) => [
+    {
+      action: 'dynamodb:DescribeTable',
+      resource: `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${str(c.input.TableName)}`,
+      owned: str(c.input.TableName),
+    },
+  ],
+  // GetBucketReplication is authorised as s3:GetReplicationConfiguration on the bucket
+  // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketReplication.html).
+  's3:GetBucketReplication': (c) => [
+    {
+      action: 's3:GetReplicationConfiguration',
+      resource: `arn:aws:s3:::${str(c.input.Bucket)}`,
+      owned: str(c.input.Bucket),
     },
   ],
   // HeadObject is authorised as s3:GetObject on the object; the check also relies on s3:ListBucket on the bucket,

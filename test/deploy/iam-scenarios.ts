@@ -3,6 +3,7 @@
  * for an approval, a readiness run and the trigger, each through the real handlers (as deployed) on mocked AWS.
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -13,7 +14,7 @@ import {
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { GetHealthCheckCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketReplicationCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetMultiRegionAccessPointRoutesCommand,
   S3ControlClient,
@@ -97,6 +98,7 @@ const PLAN_FILES: Record<string, string> = {
 export const s3control = mockClient(S3ControlClient);
 export const sagemaker = mockClient(SageMakerClient);
 export const s3 = mockClient(S3Client);
+export const dynamodb = mockClient(DynamoDBClient);
 
 /**
  * The model-artifact check of a plan with an `artifacts` section, as the component function and the readiness check
@@ -383,7 +385,22 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
     reset(mocks);
     worldOf(plan, true, promoted);
     readinessWorld(plan, opts.lambda);
-    artifactWorld(plan);
+    // Readiness reads the artifacts and each component: its gate, its replication rule and routes, its capacity, its
+    // function, its standby.
+    componentWorld(plan, opts.lambda);
+    dynamodb.on(DescribeTableCommand).callsFake(async (input: { TableName: string }) => ({
+      Table: { TableName: input.TableName, TableStatus: 'ACTIVE', Replicas: [] },
+    }));
+    s3.on(GetBucketReplicationCommand).callsFake(async () => ({
+      ReplicationConfiguration: {
+        Role: `arn:aws:iam::${plan.accountId}:role/replication`,
+        Rules: plan.components?.flatMap((c) =>
+          c.kind === 's3-replication'
+            ? [{ ID: c.ruleId, Status: 'Enabled', Destination: { Bucket: `arn:aws:s3:::${c.destinationBucket}` } }]
+            : [],
+        ),
+      },
+    }));
     await during('readiness', () => check({ kind: 'readiness', plan: plan.name }, {} as never));
   }
 

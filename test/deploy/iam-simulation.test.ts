@@ -23,6 +23,7 @@ import { ALL_MOCKS, LOCAL_STATE_MACHINE_ARN } from '../statemachine/support.js';
 import { elsewhere, type IamRequest, iamRequestsOf, type SentCall, serviceOfClient } from './iam-requests.js';
 import {
   type During,
+  dynamodb,
   recordAuroraWayBack,
   recordScenarios,
   recordWayBack,
@@ -35,7 +36,7 @@ import { type Policy, resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';
 const lambda = mockClient(LambdaClient);
-const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker, s3];
+const MOCKS = [...ALL_MOCKS, lambda, s3control, sagemaker, s3, dynamodb];
 
 /** The stacks the shipped plans deploy: one per standby region. */
 const PLANS = [...loadPlanCatalog(join(REPO, 'plans')).values()];
@@ -192,6 +193,17 @@ describe.each(REGIONS)('IAM of the stack in %s, simulated against every call its
             'component s3:SubmitMultiRegionAccessPointRoutes',
             'component sagemaker:UpdateEndpointWeightsAndCapacities',
             'component lambda:Invoke',
+          ]
+        : []),
+      // Readiness of the components: the rule and routes of a bucket, the serving endpoint, the custom action.
+      ...(plans.some((p) => p.components)
+        ? [
+            'readiness s3:GetBucketReplication',
+            'readiness s3:GetMultiRegionAccessPointRoutes',
+            'readiness sagemaker:DescribeEndpoint',
+            'readiness dynamodb:DescribeTable',
+            'readiness cloudwatch:GetMetricData',
+            'readiness rds:DescribeDBInstances',
           ]
         : []),
       // A component database on RDS: its own replica promoted, its source fenced, its record moved.

@@ -134,3 +134,73 @@ describe('the component function, for a component database', () => {
     }
   });
 });
+
+describe('the readiness function, for the components it checks', () => {
+  /** Actions that change something: readiness calls none of them on a component. */
+  const MUTATING = /:(Update|Submit|Set|Promote|Modify|Invoke|Change|Switchover|Failover|Put|Delete|Create)/;
+
+  it("reads each component's own resources, and nothing it could change them with", () => {
+    // Act
+    const statements = bySid(statementsFor('readiness', [ML], 'dev'));
+
+    // Assess
+    expect(statements.get('ReadinessReadReplicationRules')).toMatchObject({
+      Action: ['s3:GetReplicationConfiguration'],
+      Resource: ['arn:aws:s3:::ml-artifacts-us-west-2'],
+    });
+    expect(statements.get('ReadinessReadAccessPointRoutes')).toMatchObject({
+      Action: ['s3:GetMultiRegionAccessPointRoutes'],
+      Resource: ['arn:aws:s3::111122223333:accesspoint/mfzwi23gnjvgw.mrap'],
+    });
+    expect(statements.get('ReadinessDescribeSageMakerEndpoints')).toMatchObject({
+      Action: ['sagemaker:DescribeEndpoint'],
+      Resource: ['arn:aws:sagemaker:us-east-2:111122223333:endpoint/ranking-serving'],
+    });
+    expect(statements.get('ReadinessDescribeCustomActions')).toMatchObject({
+      Action: ['lambda:GetFunctionConfiguration'],
+      Resource: ['arn:aws:lambda:us-east-2:111122223333:function:warm-feature-cache'],
+    });
+    expect(statements.get('ReadinessDescribeComponentReplicas')).toMatchObject({
+      Action: ['rds:DescribeDBInstances'],
+      Resource: ['arn:aws:rds:us-east-2:111122223333:db:ml-features-replica'],
+    });
+    expect(statements.get('ReadinessDescribeGlobalTables')).toMatchObject({
+      Action: ['dynamodb:DescribeTable'],
+      Resource: ['arn:aws:dynamodb:us-east-2:111122223333:table/online-features'],
+    });
+    expect(statements.get('ReadComponentReplicationMetrics')?.Resource).toEqual(['*']);
+    const actions = [...statements.values()].flatMap((s) => s.Action).filter((a) => a !== 'events:PutEvents');
+    expect(actions.filter((a) => MUTATING.test(a))).toEqual([]);
+  });
+
+  it('an ECS service and an Auto Scaling group: DescribeServices on the service, DescribeAutoScalingGroups on *', () => {
+    // Prepare
+    const plan = planVariant('plans/orders.yml', (p) => ({
+      ...p,
+      components: [
+        {
+          name: 'api',
+          kind: 'capacity',
+          target: { kind: 'ecs-service', cluster: 'serving-eu', service: 'ranker', count: 4 },
+        },
+        { name: 'workers', kind: 'capacity', target: { kind: 'auto-scaling-group', groupName: 'workers', count: 8 } },
+      ] as PlanInput['components'],
+    }));
+
+    // Act
+    const statements = bySid(statementsFor('readiness', [plan], 'dev'));
+
+    // Assess
+    expect(statements.get('ReadinessDescribeEcsServices')).toMatchObject({
+      Action: ['ecs:DescribeServices'],
+      Resource: ['arn:aws:ecs:eu-west-1:111122223333:service/serving-eu/ranker'],
+    });
+    expect(statements.get('DescribeAutoScalingGroups')).toMatchObject({
+      Action: ['autoscaling:DescribeAutoScalingGroups'],
+      Resource: ['*'],
+    });
+    for (const sid of ['ReadinessReadReplicationRules', 'ReadinessDescribeSageMakerEndpoints']) {
+      expect(statements.has(sid)).toBe(false);
+    }
+  });
+});

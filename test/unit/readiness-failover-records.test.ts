@@ -166,6 +166,10 @@ describe('the failover-records and dns checks in a readiness run', () => {
     alarms: async () => [],
     traffic: async () => ({ alarmState: 'INSUFFICIENT_DATA', detail: '' }),
     failoverRecords: async () => healthyFailoverRecords(orders),
+    // The plan has no components: a component read would be a bug.
+    component: async (c) => {
+      throw new Error(`no component ${c.name} in this plan`);
+    },
     stateMachine: async () => ({ name: 'sm', exists: true, state: 'ACTIVE' }),
     functions: async () => [],
     ...over,

@@ -55,6 +55,10 @@ const probes = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active' }],
   failoverRecords: async () => healthyFailoverRecords(loadPlanFile('plans/orders.yml')),
+  // The plan has no components: a component read would be a bug.
+  component: async (c) => {
+    throw new Error(`no component ${c.name} in this plan`);
+  },
   traffic: async () => ({
     controls: { primary: 'On', standby: 'Off' },
     endpoints: [{ region: 'us-west-2', answered: true }],

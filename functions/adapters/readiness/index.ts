@@ -27,6 +27,13 @@ export const readinessProbesFor = async (plan: Plan, stack: StackNames): Promise
     },
     stateMachine: () => own.stateMachine(),
     functions: () => own.functions(),
+    // Imported on first use: a plan without components never loads the S3, DynamoDB and capacity clients.
+    component: async (c) =>
+      (await import('./components.js')).componentFacts(plan, {
+        components: async () => (await import('#adapters/components/index.js')).platformComponents(),
+        // A component database is read as the main database is: the same readers, for its own section.
+        database: (scope) => databaseReader({ ...plan, ...scope }),
+      })(c),
   };
 };
 

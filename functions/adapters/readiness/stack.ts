@@ -39,21 +39,22 @@ export class StackReader {
    */
   async functions(): Promise<StackResourceFacts[]> {
     const client = this.#lambda();
-    return Promise.all(
-      this.#stack.functionNames.map(async (name): Promise<StackResourceFacts> => {
-        try {
-          const out = await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
-          const facts: StackResourceFacts = { name, exists: true };
-          if (out.State) facts.state = out.State;
-          if (out.LastUpdateStatus) facts.lastUpdate = out.LastUpdateStatus;
-          const reason = out.StateReason ?? out.LastUpdateStatusReason;
-          if (reason) facts.detail = reason;
-          return facts;
-        } catch (error) {
-          if (hasAwsErrorName(error, 'ResourceNotFoundException')) return { name, exists: false };
-          throw translateAwsError(error, `GetFunctionConfiguration ${name}`);
-        }
-      }),
-    );
+    return Promise.all(this.#stack.functionNames.map((name) => functionFacts(client, name)));
   }
 }
+
+/** One function's state and last update (a stack function by name, or a custom action's by ARN); missing: exists false. */
+export const functionFacts = async (client: LambdaClient, name: string): Promise<StackResourceFacts> => {
+  try {
+    const out = await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    const facts: StackResourceFacts = { name, exists: true };
+    if (out.State) facts.state = out.State;
+    if (out.LastUpdateStatus) facts.lastUpdate = out.LastUpdateStatus;
+    const reason = out.StateReason ?? out.LastUpdateStatusReason;
+    if (reason) facts.detail = reason;
+    return facts;
+  } catch (error) {
+    if (hasAwsErrorName(error, 'ResourceNotFoundException')) return { name, exists: false };
+    throw translateAwsError(error, `GetFunctionConfiguration ${name}`);
+  }
+};

@@ -43,7 +43,11 @@ export const evaluateStandby = (facts: StandbyFacts): CheckOutcome => {
   };
 };
 
-export const evaluateLag = (reading: LagReading, plan: Pick<Plan, 'rpo' | 'readiness'>): CheckOutcome => {
+/** The lag against an RPO: the plan's, or a component database's own. */
+export const evaluateLag = (
+  reading: LagReading,
+  plan: { rpo: Pick<Plan['rpo'], 'maxLagSeconds' | 'maxLagBytes'>; readiness: Plan['readiness'] },
+): CheckOutcome => {
   const { maxLagSeconds, maxLagBytes } = plan.rpo;
   const warnShare = plan.readiness.lagWarnPercent / 100;
   const details = {

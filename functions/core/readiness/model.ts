@@ -16,6 +16,7 @@
  * | `state-machine`  | the failover state machine (standby region)                       | missing or being deleted                        |
  * | `functions`      | every function of the stack (standby region)                      | missing or failed                               |
  * | `artifacts`      | plan `artifacts`: the registry's query, HeadObject in each replica | query fails, a bucket unmapped, a run blocked   |
+ * | `component:<name>` | each plan component (./components.ts): its RPO gate's metrics, and what its action needs | gate unknown or over, target missing, denied |
  *
  * When a check cannot read at all (it throws a named error or runs out of time), its status says so:
  * - a check that needs the primary region (`scope: primary`) → WARN: a failover does not need that region, and
@@ -45,7 +46,8 @@ export const CHECK_NAMES = [
   'functions',
   'artifacts',
 ] as const;
-export type CheckName = (typeof CHECK_NAMES)[number];
+/** The fixed checks, and one `component:<name>` per plan component (./components.ts). */
+export type CheckName = (typeof CHECK_NAMES)[number] | `component:${string}`;
 
 /** Where a check has to reach: only `primary` checks may meet a dark region. */
 export type CheckScope = 'standby' | 'primary';

@@ -17,6 +17,7 @@ import {
   evaluateStandby,
   evaluateStateMachine,
 } from './checks.js';
+import { componentCheckName, evaluateComponent } from './components.js';
 import { route53Refusals, verifyMethodOf, verifyReach } from './dns-route53.js';
 import { evaluateFailoverRecords } from './failover-records.js';
 import {
@@ -56,6 +57,14 @@ const artifactCheck = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
     },
   ];
 };
+
+/** One check per platform component, each reading its parts at once (the runner bounds the whole check). */
+const componentChecks = (plan: Plan, probes: ReadinessProbes): CheckDefinition[] =>
+  (plan.components ?? []).map((c) => ({
+    check: componentCheckName(c),
+    scope: 'standby',
+    run: async () => evaluateComponent(c, await probes.component(c), plan),
+  }));
 
 export interface ReadinessOptions {
   /** Bound on each check; default plan.readiness.checkTimeoutSeconds. */
@@ -196,6 +205,7 @@ const definitions = (plan: Plan, deps: ReadinessDeps): CheckDefinition[] => {
     { check: 'state-machine', scope: 'standby', run: async () => evaluateStateMachine(await probes.stateMachine()) },
     { check: 'functions', scope: 'standby', run: async () => evaluateFunctions(await probes.functions()) },
     ...artifactCheck(plan, deps),
+    ...componentChecks(plan, probes),
   ];
 };
 

@@ -69,6 +69,12 @@ describe('the S3 replication gate', () => {
       within: true,
       reason:
         'replication within limits: ReplicationLatency 40 s, OperationsPendingReplication 0 operations, BytesPendingReplication 0 bytes',
+      // Each reading with its limit, for readiness to judge the margin.
+      readings: [
+        { metric: 'ReplicationLatency', value: 40, limit: 900, unit: 's' },
+        { metric: 'OperationsPendingReplication', value: 0, limit: 0, unit: 'operations' },
+        { metric: 'BytesPendingReplication', value: 0, limit: 1_000_000, unit: 'bytes' },
+      ],
     });
     const input = cw.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
     const dims = [
@@ -132,6 +138,7 @@ describe('the DynamoDB global table gate', () => {
       status: 'known',
       within: true,
       reason: 'replication within limits: ReplicationLatency 1.5 s',
+      readings: [{ metric: 'ReplicationLatency', value: 1.5, limit: DDB_GATE.maxLatencySeconds, unit: 's' }],
     });
     expect(cw).toHaveReceivedCommandWith(GetMetricDataCommand, {
       MetricDataQueries: [

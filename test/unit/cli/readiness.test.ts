@@ -32,6 +32,10 @@ const healthy = (over: Partial<ReadinessProbes> = {}): ReadinessProbes => ({
   stateMachine: async () => ({ name: 'dr-failover-dev', exists: true, state: 'ACTIVE' }),
   functions: async () => [{ name: 'dr-failover-dev-promote', exists: true, state: 'Active', lastUpdate: 'Successful' }],
   failoverRecords: async () => healthyFailoverRecords(loadPlanFile('plans/orders.yml')),
+  // The plan has no components: a component read would be a bug.
+  component: async (c) => {
+    throw new Error(`no component ${c.name} in this plan`);
+  },
   traffic: async () => ({
     controls: { primary: 'On', standby: 'Off' },
     endpoints: [{ region: 'us-west-2', answered: true }],
@@ -109,7 +113,45 @@ describe('dr-failover readiness', () => {
       'standby',
     ]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown check "vibes": the checks are standby, replication-lag/);
+    expect(unknown.stderr).toMatch(
+      /unknown check "vibes": the checks are standby, replication-lag.*, component:<name>/,
+    );
+  });
+
+  it("runs a plan component's check by its name, and refuses a component the plan does not have (exit 2)", async () => {
+    // Prepare
+    const read: string[] = [];
+    const probes = async () =>
+      healthy({
+        component: async (c) => {
+          read.push(c.name);
+          return { kind: 'custom-action', function: { ok: true, value: { name: c.name, exists: false } } };
+        },
+      });
+
+    // Act
+    const one = await cli(['readiness', '--plan', 'ml-platform', '--check', 'component:warm-feature-cache'], {
+      readinessProbes: probes,
+    });
+    const missing = await cli(['readiness', '--plan', 'ml-platform', '--check', 'component:nope'], {
+      readinessProbes: probes,
+    });
+    const none = await cli(['readiness', '--plan', 'orders', '--check', 'component:serving'], {
+      readinessProbes: probes,
+    });
+
+    // Assess
+    expect(read).toEqual(['warm-feature-cache']);
+    expect(one.code).toBe(1);
+    expect(one.stdout).toMatch(
+      /\ncomponent:warm-feature-cache\s+CRITICAL\s+standby\s+\d+ ms\s+custom-action, stage 2: /,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'plan ml-platform has no component:nope: its component checks are component:model-artifacts',
+    );
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('plan orders has no component:serving: it has no components');
   });
 
   it('refuses an unknown plan before reading anything (exit 2)', async () => {
