@@ -98,6 +98,8 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.targetClusterArn':
     'ARN of the secondary cluster, in the standby region, that becomes the writer (`SwitchoverGlobalCluster` when planned, `FailoverGlobalCluster` with `AllowDataLoss` when unplanned).',
   'database.primaryClusterArn': 'ARN of the current writer cluster, in the primary region.',
+  'database.preserveKmsKeyArn':
+    "Customer managed KMS key, in the primary region, that encrypts the primary cluster (and so the `rds:unplanned-global-failover-…` snapshot Aurora takes of it). The way back's copy of that snapshot keeps this key, and only the way back's function may use it, through RDS in that region. Leave it out for an unencrypted cluster or one encrypted with the AWS managed key `aws/rds`.",
   ...pgEndpoint('database.primary', 'current primary', 'fenced where reachable, and its LSN read for the lag'),
   ...pgEndpoint('database.standby', 'standby', 'the streaming replica that is promoted'),
   'database.fence': 'How the old primary is fenced where it is reachable, so it takes no more writes.',

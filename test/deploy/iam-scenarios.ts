@@ -490,7 +490,9 @@ export const recordAuroraWayBack = async (plan: Plan, opts: ScenarioOptions): Pr
   const clock = virtualClock();
   const back = orientPlan(plan, 'standby');
   try {
-    const world = auroraFailbackDefaults();
+    // The plan's key encrypts the old primary: the copy of Aurora's snapshot uses it (RDS may, for the caller).
+    const key = plan.database.kind === 'aurora-global' ? plan.database.preserveKmsKeyArn : undefined;
+    const world = auroraFailbackDefaults(key ? { storageKmsKeyArn: key, callerKeys: [key] } : {});
     new AuroraFailbackWorld(clock, new CloudWatchWorld(clock), world);
     notifyWorld();
     route53World({ initial: world.writer.endpoint, privateZone: true });
