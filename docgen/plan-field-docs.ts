@@ -199,7 +199,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'gameday.mode':
     '`planned`: a switchover with the old primary healthy (fence first, no data loss). `unplanned`: as if the primary region were lost.',
   'gameday.roundTrip':
-    "Optional: the game day comes back. When the way out succeeds, its Failover Succeeded notification first arms the way back: a one-time EventBridge Scheduler schedule in the primary region that starts the failback there (trigger kind `failback`, one execution name per game day). Needs `dryRun: false`, `mode: planned` and a self-managed PostgreSQL database; the old primary must be rebuilt as the new writer's standby and caught up by then, or the failback refuses, changing nothing.",
+    "Optional: the game day comes back. When the way out succeeds, its Failover Succeeded notification first arms the way back: a one-time EventBridge Scheduler schedule in the primary region that starts the failback there (trigger kind `failback`, one execution name per game day). Needs `dryRun: false`, `mode: planned`, no `components`, and a self-managed PostgreSQL or an Aurora database (Aurora: traffic not by `health-check`); RDS plans are refused, their way back ending on an instance the plan does not name. The old primary must be the new writer's standby and caught up by then (Aurora's is, right after the switchover), or the failback refuses, changing nothing.",
   'gameday.roundTrip.returnAfterMinutes': "Minutes from the way out's success to the way back (5 to 720, default 60).",
 
   readiness:

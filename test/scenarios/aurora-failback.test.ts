@@ -1,7 +1,12 @@
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auroraPairFor } from '#adapters/database/index.js';
+import { SchedulerReturn } from '#adapters/way-back/scheduler.js';
+import { parseExecutionInput } from '#core/input.js';
 import type { Plan } from '#core/plan.js';
+import type { FailoverState } from '#core/state.js';
+import { notify } from '#core/steps/notify.js';
 import * as prepare from '#functions/prepare.js';
 import { statementsFor } from '#infra/grants.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
@@ -12,6 +17,7 @@ import {
 } from '../aws-world/aurora-failback.js';
 import { type Clock, onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
+import { StepFunctionsWorld } from '../aws-world/sfn.js';
 import {
   ALL_MOCKS,
   execute,
@@ -24,6 +30,8 @@ import {
   route53,
   route53World,
   runInput,
+  schedulerWorld,
+  sfn,
   upsertVariant,
 } from '../statemachine/support.js';
 
@@ -266,5 +274,100 @@ describe('Aurora failback of an encrypted cluster (a customer managed KMS key)',
     expect(world.copyRequests()).toStrictEqual([]);
     expect(world.refusals()).toStrictEqual([]);
     expect(world.switchoversStarted()).toBe(0);
+  });
+});
+
+describe("an Aurora plan's round-trip game day, its way back started by its schedule", () => {
+  const OUT = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-prod:orders-gameday-20261207T1000Z';
+  const BACK_MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:dr-failover-prod';
+  const GROUP = 'dr-failover-prod-way-back';
+  const gameDay = upsertVariant('plans/orders.yml', (p) => ({
+    ...p,
+    gameday: {
+      schedule: 'cron(0 10 ? * MON#1 *)',
+      dryRun: false,
+      mode: 'planned',
+      roundTrip: { returnAfterMinutes: 30 },
+    },
+  }));
+  /** The way out, through Verify: switched over to orders-eu, the record on it. */
+  const wayOut = (): FailoverState => ({
+    input: parseExecutionInput({
+      plan: 'orders',
+      mode: 'planned',
+      dryRun: false,
+      reason: 'scheduled game day (cron(0 10 ? * MON#1 *))',
+      requestedBy: 'schedule:gameday',
+      incidentStartedAt: new Date().toISOString(),
+      trigger: { kind: 'schedule', source: 'cron(0 10 ? * MON#1 *)' },
+    }),
+    plan: gameDay,
+    run: { executionId: OUT, startedAt: new Date().toISOString(), approvalRequired: false },
+    timeline: [],
+    promotion: { state: 'writable', detail: 'switched over', checks: 1, writableAt: new Date().toISOString() },
+    dns: {
+      recordName: 'db.orders.example.internal',
+      target: auroraFailbackDefaults().writer.endpoint,
+      ttl: 30,
+      status: 'insync',
+      checks: 1,
+    },
+  });
+
+  it('arms the way back on success; fired, the failback finds the old primary synchronized and switches back, losing nothing', async () => {
+    // Prepare: after the way out's switchover the old primary is at once a synchronized secondary (Aurora User
+    // Guide, "Performing switchovers"): connected from the start, and no unplanned-failover snapshot to copy.
+    const { clock, world } = scenario({
+      recoversAfterMs: -MINUTE,
+      resyncMs: 0,
+      snapshot: { taken: false, creatingMs: 0 },
+    });
+    const scheduler = schedulerWorld({ groups: [GROUP] });
+    const stepFunctions = new StepFunctionsWorld(clock, BACK_MACHINE, 0);
+    const returnScheduler = async () =>
+      new SchedulerReturn({
+        groupName: GROUP,
+        roleArn: 'arn:aws:iam::111122223333:role/way-back',
+        region: 'us-east-1',
+      });
+    const deps = {
+      now: () => new Date(),
+      notifier: async () => ({ publish: async () => undefined }),
+      approvalTimer: async () => {
+        throw new Error('no approval in this run');
+      },
+      returnScheduler,
+    };
+
+    // Act: the way out's success arms the way back; 30 minutes later its schedule starts the failback in us-east-1,
+    // which then runs on the primary region's state machine.
+    await notify({ step: 'NotifySucceeded', executionId: OUT, state: wayOut() }, deps);
+    clock.advance(30 * MINUTE + 1_000);
+    await scheduler.startDue(new Date(), new SFNClient({ region: 'us-east-1' }));
+    const [started] = stepFunctions.executions();
+    sfn.reset();
+    const input = JSON.parse(started?.input ?? '{}') as Record<string, unknown>;
+    const result = await execute(input, {
+      handlers: onVirtualTime(definition, clock, handlers(gameDay)),
+      validate: false,
+      executionName: 'orders-failback-20261207T1000Z',
+    });
+
+    // Assess
+    expect(started?.executionArn).toBe(
+      'arn:aws:states:us-east-1:111122223333:execution:dr-failover-prod:orders-failback-20261207T1000Z',
+    );
+    expect(input).toMatchObject({
+      mode: 'planned',
+      trigger: { kind: 'failback', source: `gameday:${OUT.split(':').at(-1)}` },
+    });
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).not.toContain('Preserve');
+    expect(world.copyRequests()).toStrictEqual([]);
+    expect(world.switchoversStarted()).toBe(1);
+    expect(world.writerArn()).toBe('arn:aws:rds:us-east-1:111122223333:cluster:orders-us');
+    expect(world.lostCommits()).toBe(0);
+    expect(upserted()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
   });
 });
