@@ -98,6 +98,8 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.targetClusterArn':
     'ARN of the secondary cluster, in the standby region, that becomes the writer (`SwitchoverGlobalCluster` when planned, `FailoverGlobalCluster` with `AllowDataLoss` when unplanned).',
   'database.primaryClusterArn': 'ARN of the current writer cluster, in the primary region.',
+  'database.preserveKmsKeyArn':
+    "Customer managed KMS key, in the primary region, that encrypts the primary cluster (and so the `rds:unplanned-global-failover-…` snapshot Aurora takes of it). The way back's copy of that snapshot keeps this key, and only the way back's function may use it, through RDS in that region. Leave it out for an unencrypted cluster or one encrypted with the AWS managed key `aws/rds`.",
   ...pgEndpoint('database.primary', 'current primary', 'fenced where reachable, and its LSN read for the lag'),
   ...pgEndpoint('database.standby', 'standby', 'the streaming replica that is promoted'),
   'database.fence': 'How the old primary is fenced where it is reachable, so it takes no more writes.',
@@ -197,7 +199,7 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'gameday.mode':
     '`planned`: a switchover with the old primary healthy (fence first, no data loss). `unplanned`: as if the primary region were lost.',
   'gameday.roundTrip':
-    "Optional: the game day comes back. When the way out succeeds, its Failover Succeeded notification first arms the way back: a one-time EventBridge Scheduler schedule in the primary region that starts the failback there (trigger kind `failback`, one execution name per game day). Needs `dryRun: false`, `mode: planned` and a self-managed PostgreSQL database; the old primary must be rebuilt as the new writer's standby and caught up by then, or the failback refuses, changing nothing.",
+    "Optional: the game day comes back. When the way out succeeds, its Failover Succeeded notification first arms the way back: a one-time EventBridge Scheduler schedule in the primary region that starts the failback there (trigger kind `failback`, one execution name per game day). Needs `dryRun: false`, `mode: planned`, no `components`, and a self-managed PostgreSQL or an Aurora database (Aurora: traffic not by `health-check`); RDS plans are refused, their way back ending on an instance the plan does not name. The old primary must be the new writer's standby and caught up by then (Aurora's is, right after the switchover), or the failback refuses, changing nothing.",
   'gameday.roundTrip.returnAfterMinutes': "Minutes from the way out's success to the way back (5 to 720, default 60).",
 
   readiness:

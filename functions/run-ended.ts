@@ -6,6 +6,7 @@ import type { Plan } from '#core/plan.js';
 import type { Notifier } from '#core/ports.js';
 import {
   decideRunEnded,
+  endedRunPlan,
   parseStatusChange,
   type RunEndFacts,
   type RunHistoryReader,
@@ -27,12 +28,6 @@ export interface RunEndedDeps {
 export type RunEndedResult =
   | { outcome: 'notified'; type: string; plan: string }
   | { outcome: 'ignored'; reason: string };
-
-/** The plan to notify on: the one the run resolved, else the deployed plan its input names, else none. */
-const planOf = (state: Record<string, unknown>, plans: ReadonlyMap<string, Plan>): Plan | undefined => {
-  if (typeof state.plan === 'object' && state.plan !== null) return state.plan as Plan;
-  return typeof state.plan === 'string' ? plans.get(state.plan) : undefined;
-};
 
 /**
  * The end of the run's history. A transient failure is thrown, so Lambda's asynchronous retries try again; one that
@@ -70,7 +65,7 @@ export const createHandler = (
       logger.info('run end not notified', { executionArn: detail.executionArn, reason: decision.reason });
       return { outcome: 'ignored', reason: decision.reason };
     }
-    const plan = planOf(decision.state, deps.plans());
+    const plan = endedRunPlan(decision.state, deps.plans(), detail.executionArn);
     const state = { ...decision.state, ...(plan ? { plan } : {}) };
     const built = buildEvent(decision.step, detail.executionArn, state, deps.now());
     const notification = facts.unreadable

@@ -1,12 +1,14 @@
 /**
  * The Aurora way back's grants (core/aurora-failback.ts), in the stack of the plan's primary region, which runs it:
  * Prepare and the failback function read the global cluster and the old primary's cluster snapshots; the failback
- * function copies Aurora's `rds:unplanned-global-failover-<old primary>-…` snapshot to `<old primary>-preserved-…`,
- * and nothing else: no delete, no restore, no cluster created.
+ * function copies Aurora's `rds:unplanned-global-failover-<old primary>-…` snapshot to `<old primary>-preserved-…`
+ * (with the plan's `preserveKmsKeyArn`, only through RDS in its region, for an encrypted cluster), and nothing else:
+ * no delete, no restore, no cluster created.
  */
 import { clusterId } from '#core/aurora-failback.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import type { Grant } from './grant-rows.js';
+import { sub } from './json.js';
 
 type AuroraPlan = PlanWithDatabase<'aurora-global'>;
 
@@ -49,5 +51,15 @@ export const AURORA_WAY_BACK_ROWS: readonly Grant[] = [
     actions: ['rds:CopyDBClusterSnapshot'],
     resources: (s) =>
       s.auroraWayBack.flatMap((p) => [snapshotArn(p, `rds:unplanned-global-failover-${old(p)}-*`), preserved(p)]),
+  },
+  {
+    // Creating an RDS resource with a customer managed key needs kms:CreateGrant and kms:DescribeKey on it; RDS makes
+    // the grant on the caller's behalf, so kms:ViaService keeps it to RDS (RDS User Guide, "Authorizing use of a
+    // customer managed key", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html).
+    sid: 'CopyEncryptedUnplannedSnapshot',
+    actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+    resources: (s) =>
+      s.auroraWayBack.flatMap((p) => (p.database.preserveKmsKeyArn ? [p.database.preserveKmsKeyArn] : [])),
+    condition: { StringEquals: { 'kms:ViaService': sub(`rds.\${AWS::Region}.amazonaws.com`) } },
   },
 ];

@@ -5,6 +5,7 @@
  * Infrastructure and runtime read the same validated plans.
  */
 import { PlanValidationError } from '#core/errors.js';
+import { wayBackRunsInPrimaryRegion } from '#core/failback.js';
 import type { Plan } from '#core/plan.js';
 import {
   approvalTimerGroupName,
@@ -69,12 +70,9 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
   const plans = catalogue.filter((p) => p.regions.standby === region);
   // RDS and Aurora plans whose primary is this region: this stack runs their way back (failback), nothing else of
   // them. An Aurora plan moving traffic by a take-over health check has no way back (core/aurora-failback.ts).
-  const wayBack = catalogue.flatMap((p): WayBackPlan[] => {
-    if (p.regions.primary !== region) return [];
-    if (p.database.kind === 'rds-instance') return [{ ...p, database: p.database }];
-    const db = p.database;
-    return db.kind === 'aurora-global' && p.traffic.kind !== 'health-check' ? [{ ...p, database: db }] : [];
-  });
+  const wayBack = catalogue.filter(
+    (p): p is WayBackPlan => p.regions.primary === region && wayBackRunsInPrimaryRegion(p),
+  );
   for (const plan of plans) refuseLocalSecrets(plan);
   const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage);
   const resources: Record<string, Json> = {

@@ -36,6 +36,13 @@ const hostAddress = z
     'must be a host name or an IP address',
   );
 
+/** A KMS key named by its key ARN (not an alias: IAM grants on the key's ARN). */
+const kmsKeyArn = arnOf(
+  'kms',
+  /^key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+  'key/<key id>',
+);
+
 const rdsIdentifier = z
   .string()
   .regex(new RegExp(`^${RDS_ID}$`), 'must be an RDS identifier: a letter, then letters, digits or -, at most 63');
@@ -54,11 +61,7 @@ export const secretRef = z.union(
           )
           .describe('Secrets Manager secret ARN or name holding {username,password}'),
         /** The customer managed key the secret is encrypted with, if not Secrets Manager's own (aws/secretsmanager). */
-        kmsKeyArn: arnOf(
-          'kms',
-          /^key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
-          'key/<key id>',
-        ).optional(),
+        kmsKeyArn: kmsKeyArn.optional(),
       })
       .strict(),
     z
@@ -110,11 +113,7 @@ const rdsInstanceDatabase = z
      * the replica is encrypted: a cross-Region encrypted read replica needs a key of its own Region
      * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html, KmsKeyId).
      */
-    rebuildKmsKeyArn: arnOf(
-      'kms',
-      /^key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
-      'key/<key id>',
-    ).optional(),
+    rebuildKmsKeyArn: kmsKeyArn.optional(),
   })
   .strict();
 
@@ -126,6 +125,14 @@ const auroraGlobalDatabase = z
     targetClusterArn: rdsClusterArn,
     /** The current writer cluster, in the primary region. */
     primaryClusterArn: rdsClusterArn,
+    /**
+     * The customer managed KMS key, in the primary region, that encrypts the primary cluster, and so the snapshot
+     * Aurora takes of its old volume after an unplanned failover. The way back copies that snapshot; creating an RDS
+     * resource with a customer managed key needs kms:CreateGrant and kms:DescribeKey on it (RDS User Guide,
+     * "Authorizing use of a customer managed key",
+     * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html), granted on this key only.
+     */
+    preserveKmsKeyArn: kmsKeyArn.optional(),
   })
   .strict();
 
@@ -187,6 +194,7 @@ export const databaseArns = (
       return [
         { value: db.targetClusterArn, path: ['targetClusterArn'], side: 'standby' },
         { value: db.primaryClusterArn, path: ['primaryClusterArn'], side: 'primary' },
+        { value: db.preserveKmsKeyArn, path: ['preserveKmsKeyArn'], side: 'primary' },
       ];
     case 'postgres':
       // Both endpoints' secrets are read from the standby region's stack, also while the primary region is dark

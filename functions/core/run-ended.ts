@@ -9,7 +9,11 @@
  * state was notified by the state machine and is not notified again.
  */
 import * as z from 'zod';
+import { parseArn } from './arn.js';
+import { orientPlan } from './direction.js';
 import { STOPPED_BY_OPERATOR } from './errors.js';
+import { wayBackRunsInPrimaryRegion } from './failback.js';
+import type { Plan } from './plan.js';
 import type { FailoverEvent } from './ports.js';
 import type { FailoverState } from './state.js';
 import { parseJson } from './text.js';
@@ -108,6 +112,29 @@ export const decideRunEnded = (d: ExecutionStatusChange, facts: RunEndFacts): Ru
       : { notAnObject: input === undefined ? 'no input' : JSON.stringify(input).slice(0, 200) };
   const state = { ...(facts.lastState ?? raw), error: endError(d) };
   return { notify: true, step: d.status === 'ABORTED' ? 'RunStopped' : 'NotifyFailed', state };
+};
+
+/**
+ * The plan an ended run is notified on, as the stack that ran it pages: the plan the run resolved (Prepare's, already
+ * turned round for a failback), else the deployed plan its input names, as the stack of the run's region runs it. A
+ * plan fails over into its standby region, whose stack pages the plan's topic there; a failback runs in the plan's
+ * primary region, whose stack pages a topic of the same name in its own region (orientPlan): SNS takes a Publish in
+ * the topic's region only, and each stack's roles may publish to its own topics only. A plan the region runs neither
+ * way gets undefined: the stack's own targets, as for a run refused before its plan was known.
+ */
+export const endedRunPlan = (
+  state: Record<string, unknown>,
+  plans: ReadonlyMap<string, Plan>,
+  executionArn: string,
+): Plan | undefined => {
+  if (typeof state.plan === 'object' && state.plan !== null) return state.plan as Plan;
+  const plan = typeof state.plan === 'string' ? plans.get(state.plan) : undefined;
+  const region = parseArn(executionArn)?.region;
+  if (!plan || plan.regions.standby === region) return plan;
+  const failback = (state.trigger as { kind?: unknown } | undefined)?.kind === 'failback';
+  return failback && plan.regions.primary === region && wayBackRunsInPrimaryRegion(plan)
+    ? orientPlan(plan, 'standby')
+    : undefined;
 };
 
 /** The Tasks that change the world: one of them cut short may still have its change happen. */

@@ -75,7 +75,7 @@ export interface FailoverState {
     rebuild: RebuildStage;
     /** The old primary (the plan's source): preserved, never changed. */
     oldPrimaryArn: string;
-    /** The key that encrypts the rebuilt replica, when the plan names one. */
+    /** The plan's key for the way back (RDS: it encrypts the rebuilt replica; Aurora: the preserved copy's). */
     kmsKeyArn?: string;
     preserved?: PreservedCopy;
     rebuilt?: RebuildProgress & { outcome?: RebuildOutcome; checks: number; replicatingAt?: string };

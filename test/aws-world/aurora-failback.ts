@@ -21,6 +21,7 @@ import {
   GlobalClusterNotFoundFault,
   InvalidDBClusterSnapshotStateFault,
   InvalidGlobalClusterStateFault,
+  KMSKeyNotAccessibleFault,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
 import { rds } from '../statemachine/support.js';
@@ -57,6 +58,13 @@ export interface AuroraFailbackWorldOptions {
   oldPrimaryRetentionDays: number;
   /** CopyDBClusterSnapshot: how long the copy is `copying`. */
   copyMs: number;
+  /** The customer managed KMS key that encrypts the old primary, and so Aurora's snapshot of it (none: unencrypted). */
+  storageKmsKeyArn?: string;
+  /**
+   * The keys RDS may use on the caller's behalf: those the caller's role may kms:CreateGrant and kms:DescribeKey
+   * through RDS (its IAM policy, and a key policy that defers to IAM).
+   */
+  callerKeys: readonly string[];
   /** How far the rejoined old primary runs behind the writer while writes go on (its RPO lag). */
   rejoinedBehindMs: number;
   writesPerSecond: number;
@@ -84,6 +92,7 @@ export const auroraFailbackDefaults = (over: Partial<AuroraFailbackWorldOptions>
   resyncMs: 20 * MINUTE,
   oldPrimaryRetentionDays: 7,
   copyMs: 4 * MINUTE,
+  callerKeys: [],
   rejoinedBehindMs: 0,
   writesPerSecond: 5,
   switchover: { pendingMs: 30_000, operationMs: 2 * MINUTE },
@@ -103,7 +112,15 @@ interface Snapshot {
   readyAt: number;
   expiresAt: number;
   source?: string;
+  /** The KMS key it is encrypted with. */
+  key?: string;
 }
+
+type CopyInput = {
+  SourceDBClusterSnapshotIdentifier?: string;
+  TargetDBClusterSnapshotIdentifier?: string;
+  KmsKeyId?: string;
+};
 
 const globalStateFault = (message: string) => new InvalidGlobalClusterStateFault({ $metadata: {}, message });
 
@@ -113,8 +130,7 @@ export class AuroraFailbackWorld {
   readonly #start: number;
   #switchover: Switchover | undefined;
   readonly #copies = new Map<string, Snapshot>();
-  readonly #copyRequests: { SourceDBClusterSnapshotIdentifier?: string; TargetDBClusterSnapshotIdentifier?: string }[] =
-    [];
+  readonly #copyRequests: CopyInput[] = [];
   readonly #refusals: string[] = [];
 
   constructor(clock: Clock, metrics: CloudWatchWorld, options: AuroraFailbackWorldOptions) {
@@ -146,6 +162,11 @@ export class AuroraFailbackWorld {
   /** Manual snapshots, by identifier, with the snapshot each is a copy of. */
   copies(): Record<string, string> {
     return Object.fromEntries([...this.#copies].map(([id, s]) => [id, s.source ?? '']));
+  }
+
+  /** Manual snapshots, by identifier, with the KMS key each is encrypted with ('' for none). */
+  copyKeys(): Record<string, string> {
+    return Object.fromEntries([...this.#copies].map(([id, s]) => [id, s.key ?? '']));
   }
 
   /** Aurora's own snapshot of the old storage volume, when it took one and it has not expired. */
@@ -224,6 +245,7 @@ export class AuroraFailbackWorld {
       at,
       readyAt: at + this.#o.snapshot.creatingMs,
       expiresAt: at + this.#o.oldPrimaryRetentionDays * DAY,
+      ...(this.#o.storageKmsKeyArn ? { key: this.#o.storageKmsKeyArn } : {}),
     };
     return this.#clock.now() < snapshot.expiresAt ? snapshot : undefined;
   }
@@ -315,6 +337,8 @@ export class AuroraFailbackWorld {
       SnapshotType: s.source ? 'manual' : 'automated',
       Status: ready ? 'available' : s.source ? 'copying' : 'creating',
       ...(s.source ? { SourceDBClusterSnapshotArn: s.source } : {}),
+      StorageEncrypted: s.key !== undefined,
+      ...(s.key ? { KmsKeyId: s.key } : {}),
     };
   }
 
@@ -322,8 +346,15 @@ export class AuroraFailbackWorld {
    * CopyDBClusterSnapshot (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html):
    * the source must exist (DBClusterSnapshotNotFoundFault) and be `available` (InvalidDBClusterSnapshotStateFault);
    * a target identifier in use is DBClusterSnapshotAlreadyExistsFault. The copy is manual: no retention deletes it.
+   * An encrypted source is copied with its own key unless KmsKeyId names another (Aurora User Guide, "Copying an
+   * encrypted DB cluster snapshot by using the AWS CLI or Amazon RDS API",
+   * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_CopyDBClusterSnapshot.Encrypted.CrossRegion.html);
+   * creating an RDS resource with a customer managed key needs the caller's kms:CreateGrant and kms:DescribeKey on
+   * it (RDS User Guide, "Authorizing use of a customer managed key",
+   * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html), else KMSKeyNotAccessibleFault,
+   * "An error occurred accessing an AWS KMS key" (the API reference's Errors), and nothing is copied.
    */
-  #copy(input: { SourceDBClusterSnapshotIdentifier?: string; TargetDBClusterSnapshotIdentifier?: string }) {
+  #copy(input: CopyInput) {
     const source = this.#unplanned();
     const target = input.TargetDBClusterSnapshotIdentifier ?? '';
     const refuse = (e: Error): never => {
@@ -342,6 +373,12 @@ export class AuroraFailbackWorld {
     if (this.#copies.has(target)) {
       return refuse(new DBClusterSnapshotAlreadyExistsFault({ $metadata: {}, message: `${target} already exists.` }));
     }
+    const key = input.KmsKeyId ?? source.key;
+    const denied = [source.key, key].find((k) => k !== undefined && !this.#o.callerKeys.includes(k));
+    if (denied) {
+      const message = `The caller is not authorized to use the KMS key ${denied}.`;
+      return refuse(new KMSKeyNotAccessibleFault({ $metadata: {}, message }));
+    }
     const now = this.#clock.now();
     const copy: Snapshot = {
       id: target,
@@ -351,6 +388,7 @@ export class AuroraFailbackWorld {
       readyAt: now + this.#o.copyMs,
       expiresAt: Infinity,
       source: source.arn,
+      ...(key ? { key } : {}),
     };
     this.#copies.set(target, copy);
     this.#copyRequests.push(input);

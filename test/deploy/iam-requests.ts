@@ -102,6 +102,17 @@ const readReplica: Mapper = (c) => {
   ];
 };
 
+/** The KMS requests RDS makes on the caller's behalf to create a resource encrypted with `key`, through RDS. */
+const viaRds = (c: SentCall, key: unknown): IamRequest[] =>
+  typeof key === 'string'
+    ? ['kms:CreateGrant', 'kms:DescribeKey'].map((action) => ({
+        action,
+        resource: key,
+        context: { 'kms:ViaService': `rds.${c.region}.amazonaws.com` },
+        owned: key.split('/').at(-1),
+      }))
+    : [];
+
 /** DescribeDBSnapshots of one snapshot by name authorises on it; by filter, see `filtered`. */
 const snapshots: Mapper = (c) =>
   typeof c.input.DBSnapshotIdentifier === 'string'
@@ -121,10 +132,14 @@ const MAPPERS: Record<string, Mapper> = {
   'rds:DescribeDBClusters': rds('cluster', 'DBClusterIdentifier'),
   'rds:DescribeDBSnapshots': snapshots,
   'rds:DescribeDBClusterSnapshots': filtered('cluster-snapshot'),
-  // CopyDBClusterSnapshot authorises on the source snapshot and on the copy.
+  // CopyDBClusterSnapshot authorises on the source snapshot and on the copy; a copy encrypted with a customer managed
+  // key (KmsKeyId) also needs the caller's kms:CreateGrant and kms:DescribeKey on it, which RDS uses on its behalf
+  // (RDS User Guide, "Authorizing use of a customer managed key",
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html).
   'rds:CopyDBClusterSnapshot': (c) => [
     ...rds('cluster-snapshot', 'SourceDBClusterSnapshotIdentifier')(c),
     ...rds('cluster-snapshot', 'TargetDBClusterSnapshotIdentifier')(c),
+    ...viaRds(c, c.input.KmsKeyId),
   ],
   'rds:DescribeDBInstanceAutomatedBackups': filtered('auto-backup'),
   'rds:DescribeGlobalClusters': (c) => [

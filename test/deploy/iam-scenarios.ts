@@ -461,8 +461,14 @@ export const recordScenarios = async (plan: Plan, stage: string, opts: ScenarioO
  * the promoted replica, promotes the rebuilt one and moves traffic, on a simulated post-failover RDS.
  * Returns the plan as that stack runs it (turned round), whose stack the calls are recorded for.
  */
-/** Runs the plan's way back (`dr-failover failback`) on the shipped handlers and the virtual clock; it must succeed. */
-const runWayBack = async (plan: Plan, clock: ReturnType<typeof virtualClock>, opts: ScenarioOptions) => {
+/** A way back's recording: the stage, whose stack in the plan's primary region runs it. */
+export type WayBackOptions = ScenarioOptions & { stage: string };
+
+/**
+ * Runs the plan's way back (`dr-failover failback`) on the shipped handlers and the virtual clock; it must succeed.
+ * Then a second one stopped before Prepare resolved its plan: the run-ended function of that stack pages its end.
+ */
+const runWayBack = async (plan: Plan, clock: ReturnType<typeof virtualClock>, opts: WayBackOptions) => {
   const handlers = onVirtualTime(loadDefinition(), clock, recording(shippedHandlers(), opts.during));
   const input = runInput({
     plan: plan.name,
@@ -471,6 +477,31 @@ const runWayBack = async (plan: Plan, clock: ReturnType<typeof virtualClock>, op
   });
   const run = await execute(input, { handlers, world: executionsWorld(), validate: false });
   if (run.status !== 'SUCCEEDED') throw new Error(`the way back of ${plan.name} did not succeed: ${run.error}`);
+  // The same run's history up to Prepare's start: nothing resolved yet, the state is the input's.
+  const history = historyFromLocalEvents(run.events, { definition: loadDefinition() });
+  const atPrepare = history.findIndex((e) => e.stateEnteredEventDetails?.name === 'Prepare');
+  sfn.on(GetExecutionHistoryCommand).resolves({ events: history.slice(0, atPrepare + 1).reverse() });
+  const ended = runEnded.createHandler({
+    now: () => new Date(),
+    history: runHistory,
+    notifier: notifierFor,
+    plans: () => new Map([[plan.name, plan]]),
+  });
+  const executions = stateMachineArn(plan.regions.primary, plan.accountId, opts.stage).replace(
+    ':stateMachine:',
+    ':execution:',
+  );
+  const detail = { status: 'ABORTED', input: JSON.stringify(input), error: 'StoppedByOperator', cause: 'not yet' };
+  await opts.during('runEnded', () =>
+    ended(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: { executionArn: `${executions}:${plan.name}-failback-stopped`, ...detail },
+      },
+      {} as never,
+    ),
+  );
 };
 
 /** The simulated world after an RDS plan's failover: its replica the writer, its source the old primary. */
@@ -497,7 +528,7 @@ const wayBackWorldOf = (plan: Plan) => {
   };
 };
 
-export const recordWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<Plan> => {
+export const recordWayBack = async (plan: Plan, opts: WayBackOptions): Promise<Plan> => {
   reset(opts.mocks);
   const clock = virtualClock();
   try {
@@ -518,12 +549,14 @@ export const recordWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<
  * waits for the rejoin, the planned run back switches over and flips the controls back, on the simulated Aurora after
  * a managed failover (test/aws-world/aurora-failback.ts). Returns the plan as that stack runs it (turned round).
  */
-export const recordAuroraWayBack = async (plan: Plan, opts: ScenarioOptions): Promise<Plan> => {
+export const recordAuroraWayBack = async (plan: Plan, opts: WayBackOptions): Promise<Plan> => {
   reset(opts.mocks);
   const clock = virtualClock();
   const back = orientPlan(plan, 'standby');
   try {
-    const world = auroraFailbackDefaults();
+    // The plan's key encrypts the old primary: the copy of Aurora's snapshot uses it (RDS may, for the caller).
+    const key = plan.database.kind === 'aurora-global' ? plan.database.preserveKmsKeyArn : undefined;
+    const world = auroraFailbackDefaults(key ? { storageKmsKeyArn: key, callerKeys: [key] } : {});
     new AuroraFailbackWorld(clock, new CloudWatchWorld(clock), world);
     notifyWorld();
     route53World({ initial: world.writer.endpoint, privateZone: true });

@@ -11,7 +11,7 @@ import { roleLogicalId } from '#infra/roles.js';
 import { buildWiring, type Wiring } from '#infra/wiring.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import type { IamRequest } from './iam-requests.js';
-import { simulate } from './simulate.js';
+import { defaultKeyPolicy, simulate } from './simulate.js';
 import { resolvePolicies, type Template } from './template.js';
 
 const STAGE = 'ci';
@@ -49,15 +49,8 @@ const wiringWith = (database: Record<string, unknown>): Wiring => {
   }
 };
 
-/**
- * A KMS key is used only if its key policy allows it: the customer's key keeps the default key policy, which
- * leaves the decision to IAM policies in the account.
- * https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
- */
-const DEFAULT_KEY_POLICY = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-};
+/** A KMS key is used only if its key policy allows it: the customer's key keeps the default key policy. */
+const DEFAULT_KEY_POLICY = defaultKeyPolicy(ACCOUNT);
 
 /** What the role of `fn` may do with `request`, as IAM would decide it. */
 const verdict = (wiring: Wiring, fn: FunctionName, request: IamRequest) => {
@@ -289,5 +282,68 @@ describe("the component function's role, for a plan's components", () => {
     expect(await verdict(wiring, 'component', { action: 'cloudwatch:GetMetricData', resource: '*' })).toBe(
       'ImplicitlyDenied',
     );
+  });
+});
+
+describe("the Aurora way back's KMS key (plans/orders.yml's preserveKmsKeyArn), in the stack of its primary region", () => {
+  const PRIMARY = 'us-east-1';
+  const KEY = `arn:aws:kms:${PRIMARY}:${ACCOUNT}:key/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f`;
+  const OTHER_KEY = `arn:aws:kms:${PRIMARY}:${ACCOUNT}:key/00000000-4a5b-4c6d-8e7f-9a0b1c2d3e4f`;
+  /** The us-east-1 stack for the shipped orders plan, its key as `key` (undefined: the plan names none). */
+  const wayBackStack = (key: string | undefined): Wiring => {
+    const dir = mkdtempSync(join(tmpdir(), 'dr-plan-iam-'));
+    try {
+      const shipped = JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))) as { database: object };
+      const { preserveKmsKeyArn: _, ...database } = shipped.database as Record<string, unknown>;
+      const plan = { ...shipped, database: { ...database, ...(key ? { preserveKmsKeyArn: key } : {}) } };
+      writeFileSync(join(dir, 'orders.yml'), JSON.stringify(plan));
+      return buildWiring(dir, PRIMARY, STAGE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const useKey = (action: string, key: string, via?: string): IamRequest => ({
+    action,
+    resource: key,
+    context: via === undefined ? {} : { 'kms:ViaService': via },
+  });
+  const inPrimary = (wiring: Wiring, fn: FunctionName, request: IamRequest) => {
+    const resolved = resolvePolicies({ Resources: wiring.resources.Resources } as unknown as Template, PRIMARY, STAGE);
+    const role = roleLogicalId(fn);
+    return simulate(resolved.policiesOf(role), request, ACCOUNT, resolved.roleArn(role), DEFAULT_KEY_POLICY);
+  };
+  const RDS_HERE = `rds.${PRIMARY}.amazonaws.com`;
+
+  it.each(['kms:CreateGrant', 'kms:DescribeKey'])(
+    "lets the failback function %s on the plan's key through RDS in the region, and on nothing else",
+    async (action) => {
+      // Prepare
+      const wiring = wayBackStack(KEY);
+
+      // Act
+      const viaRds = await inPrimary(wiring, 'failback', useKey(action, KEY, RDS_HERE));
+      const denied = await Promise.all([
+        inPrimary(wiring, 'failback', useKey(action, KEY)),
+        inPrimary(wiring, 'failback', useKey(action, KEY, `s3.${PRIMARY}.amazonaws.com`)),
+        inPrimary(wiring, 'failback', useKey(action, KEY, 'rds.eu-west-1.amazonaws.com')),
+        inPrimary(wiring, 'failback', useKey(action, OTHER_KEY, RDS_HERE)),
+        inPrimary(wiring, 'prepare', useKey(action, KEY, RDS_HERE)),
+        inPrimary(wiring, 'promote', useKey(action, KEY, RDS_HERE)),
+      ]);
+
+      // Assess
+      expect(viaRds).toBe('Allowed');
+      expect(new Set(denied)).toEqual(new Set(['ImplicitlyDenied']));
+    },
+  );
+
+  it('grants no KMS key for the copy when the plan names none, nor any other use of the key', async () => {
+    // Act
+    const noKey = await inPrimary(wayBackStack(undefined), 'failback', useKey('kms:CreateGrant', KEY, RDS_HERE));
+    const decrypt = await inPrimary(wayBackStack(KEY), 'failback', useKey('kms:Decrypt', KEY, RDS_HERE));
+
+    // Assess
+    expect(noKey).toBe('ImplicitlyDenied');
+    expect(decrypt).toBe('ImplicitlyDenied');
   });
 });

@@ -33,3 +33,14 @@ export const simulate = async (
     throw new Error(`${request.action} ${request.resource}: ${JSON.stringify(result.errors)}`);
   return result.overallResult;
 };
+
+/**
+ * A customer managed KMS key a plan names (not one the stack creates) keeps the default key policy, which leaves the
+ * decision to IAM policies in the account: https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
+ */
+export const defaultKeyPolicy = (accountId: string): Policy => ({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
+  ],
+});

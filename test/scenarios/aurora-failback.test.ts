@@ -1,7 +1,14 @@
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auroraPairFor } from '#adapters/database/index.js';
+import { SchedulerReturn } from '#adapters/way-back/scheduler.js';
+import { parseExecutionInput } from '#core/input.js';
+import type { Plan } from '#core/plan.js';
+import type { FailoverState } from '#core/state.js';
+import { notify } from '#core/steps/notify.js';
 import * as prepare from '#functions/prepare.js';
+import { statementsFor } from '#infra/grants.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import {
   AuroraFailbackWorld,
@@ -10,6 +17,7 @@ import {
 } from '../aws-world/aurora-failback.js';
 import { type Clock, onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { CloudWatchWorld } from '../aws-world/cloudwatch.js';
+import { StepFunctionsWorld } from '../aws-world/sfn.js';
 import {
   ALL_MOCKS,
   execute,
@@ -17,21 +25,25 @@ import {
   notificationDetail,
   notifyWorld,
   ORDERS_UPSERT,
+  publishedTypes,
   realHandlers,
   route53,
   route53World,
   runInput,
+  schedulerWorld,
+  sfn,
+  upsertVariant,
 } from '../statemachine/support.js';
 
 const MINUTE = 60_000;
 const definition = loadDefinition();
 
 /** Prepare as deployed (with the Aurora pair observer), on a catalogue of the orders plan moving traffic by UPSERT. */
-const handlers = (): Handlers => ({
+const handlers = (plan: Plan = ORDERS_UPSERT): Handlers => ({
   ...realHandlers(),
   prepare: prepare.createHandler({
     now: () => new Date(),
-    plans: () => new Map([[ORDERS_UPSERT.name, ORDERS_UPSERT]]),
+    plans: () => new Map([[plan.name, plan]]),
     auroraPair: auroraPairFor,
   }),
 });
@@ -48,9 +60,9 @@ const scenario = (options: Partial<AuroraFailbackWorldOptions> = {}) => {
   return { clock, world };
 };
 
-const run = (clock: Clock, executionName: string, dryRun = false) =>
+const run = (clock: Clock, executionName: string, dryRun = false, plan: Plan = ORDERS_UPSERT) =>
   execute(failbackInput(dryRun), {
-    handlers: onVirtualTime(definition, clock, handlers()),
+    handlers: onVirtualTime(definition, clock, handlers(plan)),
     validate: false,
     executionName,
   });
@@ -182,5 +194,180 @@ describe('Aurora failback through the state machine, on the simulated Aurora Glo
       /^dry run: would copy Aurora's unplanned-failover snapshot of the old primary .*orders-us as orders-us-preserved-orders-failback-rehearsal$/,
     );
     expect(timeline.find((t) => t.step === 'Rebuild')?.outcome).toContain('would wait for Aurora to add');
+  });
+});
+
+describe('Aurora failback of an encrypted cluster (a customer managed KMS key)', () => {
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+  const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/00000000-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+  /** The orders plan (UPSERT) naming `key` as its preserveKmsKeyArn, or no key. */
+  const planWith = (key?: string) =>
+    upsertVariant('plans/orders.yml', (p) => {
+      const { preserveKmsKeyArn: _, ...database } = p.database as Record<string, unknown>;
+      return { ...p, database: { ...database, ...(key ? { preserveKmsKeyArn: key } : {}) } } as typeof p;
+    });
+  /** The keys the failback function's role may use through RDS, as infra/grants.ts grants them for `plan`'s stack. */
+  const grantedKeys = (plan: Plan) =>
+    statementsFor('failback', [], 'ci', [plan as never])
+      .filter((st) => st.Action.includes('kms:CreateGrant') && st.Action.includes('kms:DescribeKey'))
+      .flatMap((st) => st.Resource.filter((r): r is string => typeof r === 'string'));
+
+  it("copies Aurora's snapshot with the plan's key, the one key the way back is granted, and switches back", async () => {
+    // Prepare: orders-us is encrypted with KEY; the failback function may use exactly the keys its grants name.
+    const plan = planWith(KEY);
+    const { clock, world } = scenario({ storageKmsKeyArn: KEY, callerKeys: grantedKeys(plan) });
+
+    // Act
+    const result = await run(clock, 'orders-failback-encrypted', false, plan);
+
+    // Assess: the copy names the key (the source's own), is encrypted with it, and the way back ends as usual.
+    expect(grantedKeys(plan)).toStrictEqual([KEY]);
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.copyRequests()).toStrictEqual([
+      expect.objectContaining({
+        TargetDBClusterSnapshotIdentifier: 'orders-us-preserved-orders-failback-encrypted',
+        KmsKeyId: KEY,
+      }),
+    ]);
+    expect(world.copyKeys()).toStrictEqual({ 'orders-us-preserved-orders-failback-encrypted': KEY });
+    expect(world.refusals()).toStrictEqual([]);
+    expect(world.switchoversStarted()).toBe(1);
+    const state = result.output as { failback: { preserved: { detail: string } } };
+    expect(state.failback.preserved.detail).toContain(`encrypted with ${KEY}`);
+  });
+
+  it('ends ConfigurationError, nothing copied or switched, when the plan names no key and RDS may not use it (KMSKeyNotAccessibleFault)', async () => {
+    // Prepare: the plan names no key, so the way back is granted none.
+    const plan = planWith();
+    const { clock, world } = scenario({ storageKmsKeyArn: KEY, callerKeys: grantedKeys(plan) });
+
+    // Act
+    const result = await run(clock, 'orders-failback-no-key', false, plan);
+
+    // Assess: Aurora refused the copy; the run says what to set, and notifies its failure.
+    expect(grantedKeys(plan)).toStrictEqual([]);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ConfigurationError');
+    expect(result.cause).toContain('database.preserveKmsKeyArn');
+    expect(world.refusals()).toStrictEqual([
+      `KMSKeyNotAccessibleFault: The caller is not authorized to use the KMS key ${KEY}.`,
+    ]);
+    expect(world.copies()).toStrictEqual({});
+    expect(world.switchoversStarted()).toBe(0);
+    expect(mutatingCommandsSent()).not.toContain('SwitchoverGlobalClusterCommand');
+    expect(publishedTypes()).toContain('Failover Failed');
+  });
+
+  it("refuses a plan whose key is not the cluster's before asking Aurora (ConfigurationError), copying nothing", async () => {
+    // Prepare: the plan names OTHER_KEY, and is granted it; the cluster is encrypted with KEY.
+    const plan = planWith(OTHER_KEY);
+    const { clock, world } = scenario({ storageKmsKeyArn: KEY, callerKeys: grantedKeys(plan) });
+
+    // Act
+    const result = await run(clock, 'orders-failback-wrong-key', false, plan);
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ConfigurationError');
+    expect(result.cause).toContain(`is encrypted with ${KEY}, not with the plan's database.preserveKmsKeyArn`);
+    expect(world.copyRequests()).toStrictEqual([]);
+    expect(world.refusals()).toStrictEqual([]);
+    expect(world.switchoversStarted()).toBe(0);
+  });
+});
+
+describe("an Aurora plan's round-trip game day, its way back started by its schedule", () => {
+  const OUT = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-prod:orders-gameday-20261207T1000Z';
+  const BACK_MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:dr-failover-prod';
+  const GROUP = 'dr-failover-prod-way-back';
+  const gameDay = upsertVariant('plans/orders.yml', (p) => ({
+    ...p,
+    gameday: {
+      schedule: 'cron(0 10 ? * MON#1 *)',
+      dryRun: false,
+      mode: 'planned',
+      roundTrip: { returnAfterMinutes: 30 },
+    },
+  }));
+  /** The way out, through Verify: switched over to orders-eu, the record on it. */
+  const wayOut = (): FailoverState => ({
+    input: parseExecutionInput({
+      plan: 'orders',
+      mode: 'planned',
+      dryRun: false,
+      reason: 'scheduled game day (cron(0 10 ? * MON#1 *))',
+      requestedBy: 'schedule:gameday',
+      incidentStartedAt: new Date().toISOString(),
+      trigger: { kind: 'schedule', source: 'cron(0 10 ? * MON#1 *)' },
+    }),
+    plan: gameDay,
+    run: { executionId: OUT, startedAt: new Date().toISOString(), approvalRequired: false },
+    timeline: [],
+    promotion: { state: 'writable', detail: 'switched over', checks: 1, writableAt: new Date().toISOString() },
+    dns: {
+      recordName: 'db.orders.example.internal',
+      target: auroraFailbackDefaults().writer.endpoint,
+      ttl: 30,
+      status: 'insync',
+      checks: 1,
+    },
+  });
+
+  it('arms the way back on success; fired, the failback finds the old primary synchronized and switches back, losing nothing', async () => {
+    // Prepare: after the way out's switchover the old primary is at once a synchronized secondary (Aurora User
+    // Guide, "Performing switchovers"): connected from the start, and no unplanned-failover snapshot to copy.
+    const { clock, world } = scenario({
+      recoversAfterMs: -MINUTE,
+      resyncMs: 0,
+      snapshot: { taken: false, creatingMs: 0 },
+    });
+    const scheduler = schedulerWorld({ groups: [GROUP] });
+    const stepFunctions = new StepFunctionsWorld(clock, BACK_MACHINE, 0);
+    const returnScheduler = async () =>
+      new SchedulerReturn({
+        groupName: GROUP,
+        roleArn: 'arn:aws:iam::111122223333:role/way-back',
+        region: 'us-east-1',
+      });
+    const deps = {
+      now: () => new Date(),
+      notifier: async () => ({ publish: async () => undefined }),
+      approvalTimer: async () => {
+        throw new Error('no approval in this run');
+      },
+      returnScheduler,
+    };
+
+    // Act: the way out's success arms the way back; 30 minutes later its schedule starts the failback in us-east-1,
+    // which then runs on the primary region's state machine.
+    await notify({ step: 'NotifySucceeded', executionId: OUT, state: wayOut() }, deps);
+    clock.advance(30 * MINUTE + 1_000);
+    await scheduler.startDue(new Date(), new SFNClient({ region: 'us-east-1' }));
+    const [started] = stepFunctions.executions();
+    sfn.reset();
+    const input = JSON.parse(started?.input ?? '{}') as Record<string, unknown>;
+    const result = await execute(input, {
+      handlers: onVirtualTime(definition, clock, handlers(gameDay)),
+      validate: false,
+      executionName: 'orders-failback-20261207T1000Z',
+    });
+
+    // Assess
+    expect(started?.executionArn).toBe(
+      'arn:aws:states:us-east-1:111122223333:execution:dr-failover-prod:orders-failback-20261207T1000Z',
+    );
+    expect(input).toMatchObject({
+      mode: 'planned',
+      trigger: { kind: 'failback', source: `gameday:${OUT.split(':').at(-1)}` },
+    });
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).not.toContain('Preserve');
+    expect(world.copyRequests()).toStrictEqual([]);
+    expect(world.switchoversStarted()).toBe(1);
+    expect(world.writerArn()).toBe('arn:aws:rds:us-east-1:111122223333:cluster:orders-us');
+    expect(world.lostCommits()).toBe(0);
+    expect(upserted()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
   });
 });

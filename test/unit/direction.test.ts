@@ -157,6 +157,8 @@ describe('orientPlan', () => {
       globalClusterIdentifier: 'orders-global',
       primaryClusterArn: 'arn:aws:rds:eu-west-1:111122223333:cluster:orders-eu',
       targetClusterArn: 'arn:aws:rds:us-east-1:111122223333:cluster:orders-us',
+      // The old primary's key stays: it is what the way back copies Aurora's snapshot of orders-us with.
+      preserveKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
     });
     const controls = (p: Plan) => (p.traffic.kind === 'routing-control' ? p.traffic.routingControls : undefined);
     expect(controls(back)).toEqual({ primary: controls(plan)?.standby, standby: controls(plan)?.primary });

@@ -127,6 +127,54 @@ describe('run-ended: runs that end outside the Catch are notified', () => {
     );
   });
 
+  it("a failback stopped before Prepare resolved its plan: paged in the plan's primary region, whose stack ran it", async () => {
+    // Prepare: `dr-failover failback` started the orders plan's way back on the us-east-1 stack; stopped in Prepare.
+    const input = runInput({ mode: 'planned', trigger: { kind: 'failback', source: 'dr-failover CLI' } });
+    serveHistory(until(await recorded(input), 'TaskStateEntered', 'Prepare'));
+    eventBridge.resetHistory();
+    sns.resetHistory();
+    const executionArn =
+      'arn:aws:states:us-east-1:111122223333:execution:dr-failover-dev:orders-failback-20261207T1000Z';
+
+    // Act
+    const result = await handler(
+      statusChange('ABORTED', { executionArn, error: 'StoppedByOperator', cause: 'not yet (by cli:ana)' }),
+      {} as never,
+    );
+
+    // Assess: the topic of the plan's name in us-east-1 (the us-east-1 stack's, which its roles may publish to),
+    // through a client of that region, and the run told the way it went: back to us-east-1.
+    expect(result).toEqual({ outcome: 'notified', type: 'Failover Stopped', plan: 'orders' });
+    const publishes = sns.commandCalls(PublishCommand);
+    expect(publishes.map((c) => c.args[0].input.TopicArn)).toEqual([
+      'arn:aws:sns:us-east-1:111122223333:dr-failover-oncall',
+    ]);
+    const client = publishes[0]?.thisValue as { config: { region: () => Promise<string> } } | undefined;
+    expect(await client?.config.region()).toBe('us-east-1');
+    const [event] = published();
+    expect(event?.bus).toBe('dr-failover');
+    expect(event?.detail.summary).toMatch(/^STOPPED planned failover of orders \(eu-west-1 → us-east-1\)/);
+  });
+
+  it("a run of a plan its region runs neither way is paged on the stack's own targets, not the plan's", async () => {
+    // Prepare: the orders plan started (by mistake) on the ap-southeast-2 stack, stopped before Prepare answered.
+    serveHistory(until(await recorded(runInput()), 'TaskStateEntered', 'Prepare'));
+    eventBridge.resetHistory();
+    sns.resetHistory();
+    const executionArn = 'arn:aws:states:ap-southeast-2:111122223333:execution:dr-failover-dev:orders-manual';
+
+    // Act
+    const result = await handler(statusChange('ABORTED', { executionArn }), {} as never);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'notified', type: 'Failover Stopped' });
+    const [event] = published();
+    expect(event?.bus).toBe(process.env.DEFAULT_EVENT_BUS ?? 'default');
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.TopicArn)).not.toContain(
+      plans.get('orders')?.notify.snsTopicArn,
+    );
+  });
+
   it('a run the state machine notified itself (it went through NotifyAborted) is not notified again', async () => {
     // Prepare: lag far over the orders plan's RPO: the run aborts, notified, and ends FAILED (the Aborted state).
     lagMetrics(() => 600_000);

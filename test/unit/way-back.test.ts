@@ -13,8 +13,10 @@ import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import type { FailoverEvent, ReturnRequest, ReturnScheduler } from '#core/ports.js';
 import type { FailoverState } from '#core/state.js';
 import { notify } from '#core/steps/notify.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const scheduler = mockClient(SchedulerClient);
+const ORDERS = JSON.parse(JSON.stringify(loadPlanFile('plans/orders.yml'))) as PlanInput;
 const OUT = 'arn:aws:states:eu-west-1:111122223333:execution:dr-failover-prod:ledger-gameday-20261202T1500Z';
 const NOW = new Date('2026-12-02T15:03:20.250Z');
 const SETTINGS = {
@@ -89,7 +91,7 @@ describe('the plan of a round-trip game day', () => {
       'postgres',
       /needs gameday\.mode: planned/,
     ],
-    ['an RDS plan', ROUND_TRIP, 'rds', /only a self-managed PostgreSQL plan can fail back yet/],
+    ['an RDS plan', ROUND_TRIP, 'rds', /an RDS plan cannot come back on a schedule yet/],
     [
       'a way back after 12 h',
       { ...ROUND_TRIP, roundTrip: { returnAfterMinutes: 721 } },
@@ -104,6 +106,43 @@ describe('the plan of a round-trip game day', () => {
     ],
   ] as const)('refuses a round trip for %s', (_what, gameday, kind, message) => {
     expect(() => parsePlan(planInput(gameday, kind), 'test')).toThrow(message);
+  });
+});
+
+describe('the round trip of an Aurora plan', () => {
+  /** The shipped orders plan (Aurora, routing controls) with a round-trip game day, `over` merged in. */
+  const orders = (over: Record<string, unknown> = {}) => {
+    return { ...ORDERS, gameday: ROUND_TRIP, ...over } as PlanInput;
+  };
+
+  it('is accepted: the switchover out leaves the old primary a synchronized secondary to switch back to', () => {
+    expect(parsePlan(orders(), 'test').gameday?.roundTrip).toEqual({ returnAfterMinutes: 60 });
+  });
+
+  it.each([
+    [
+      'a take-over health check',
+      {
+        traffic: {
+          kind: 'health-check',
+          records: ['db.orders.example.internal'],
+          healthCheckId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+          alarm: { name: 'take-over', namespace: 'DrFailover/Traffic', metricName: 'TakeOver' },
+        },
+      },
+      /gameday\.roundTrip: needs traffic\.kind routing-control or upsert/,
+    ],
+    [
+      'components',
+      {
+        components: [
+          { name: 'cache', kind: 'custom-action', functionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:warm' },
+        ],
+      },
+      /gameday\.roundTrip: a plan with components cannot be failed back yet/,
+    ],
+  ])('is refused with %s, whose failback Prepare refuses', (_what, over, message) => {
+    expect(() => parsePlan(orders(over), 'test')).toThrow(message);
   });
 });
 

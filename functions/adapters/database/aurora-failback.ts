@@ -26,6 +26,8 @@ export interface AuroraFailbackTarget {
   writerArn: string;
   oldPrimaryArn: string;
   region: string;
+  /** The plan's `preserveKmsKeyArn`: the customer managed key that encrypts the old primary and its snapshots. */
+  kmsKeyArn?: string;
 }
 
 /** The source snapshot is not `available` yet (CopyDBClusterSnapshot's InvalidDBClusterSnapshotStateFault). */
@@ -37,7 +39,8 @@ const copyOf = (snapshot: DBClusterSnapshot, of: string): PreservedCopy => {
   const id = snapshot.DBClusterSnapshotIdentifier ?? '?';
   const status = snapshot.Status ?? 'unknown';
   const word = status === 'available' ? 'available' : FAILED_SNAPSHOT_STATES.has(status) ? 'failed' : 'creating';
-  return { id, status: word, detail: `manual snapshot ${id}, a copy of ${of}, is ${status}` };
+  const key = snapshot.StorageEncrypted ? `, encrypted with ${snapshot.KmsKeyId ?? 'its source key'}` : '';
+  return { id, status: word, detail: `manual snapshot ${id}, a copy of ${of}${key}, is ${status}` };
 };
 
 /**
@@ -70,6 +73,7 @@ export class AuroraFailback implements FailbackRebuilder {
       writerArn: db.primaryClusterArn,
       oldPrimaryArn: state.failback.oldPrimaryArn,
       region: state.plan.regions.standby,
+      ...(state.failback.kmsKeyArn ? { kmsKeyArn: state.failback.kmsKeyArn } : {}),
     };
     return new AuroraFailback(target, deps);
   }
@@ -110,17 +114,20 @@ export class AuroraFailback implements FailbackRebuilder {
   /**
    * CopyDBClusterSnapshot (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html):
    * DBClusterSnapshotAlreadyExists is success when that snapshot is a copy of the same source; a source no longer
-   * there (expired with the old cluster's retention) fails: waiting cannot bring it back.
+   * there (expired with the old cluster's retention) fails: waiting cannot bring it back. A key RDS may not use for
+   * the caller (KMSKeyNotAccessibleFault) is the plan's to fix: ConfigurationError, nothing copied.
    */
   async #copy(id: string, source: DBClusterSnapshot): Promise<PreservedCopy> {
     const from = source.DBClusterSnapshotIdentifier ?? '';
     const what = `CopyDBClusterSnapshot ${from} to ${id}`;
+    const kmsKeyId = this.#keyFor(source);
     try {
       const out = await this.#rds().send(
         new CopyDBClusterSnapshotCommand({
           SourceDBClusterSnapshotIdentifier: from,
           TargetDBClusterSnapshotIdentifier: id,
           CopyTags: true,
+          ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
         }),
       );
       return out.DBClusterSnapshot
@@ -129,6 +136,14 @@ export class AuroraFailback implements FailbackRebuilder {
     } catch (error) {
       if (hasAwsErrorName(error, 'DBClusterSnapshotNotFoundFault')) {
         return { id, status: 'failed', detail: `${what}: the source is gone (past the old cluster's retention?)` };
+      }
+      if (hasAwsErrorName(error, 'KMSKeyNotAccessibleFault')) {
+        throw new ConfigurationError(
+          `${what}: RDS may not use the KMS key ${source.KmsKeyId ?? '(unnamed)'} that encrypts it for this ` +
+            'function (KMSKeyNotAccessibleFault); nothing was copied. Name that key in database.preserveKmsKeyArn ' +
+            '(the way back is then granted kms:CreateGrant and kms:DescribeKey on it, through RDS) and run the failback again',
+          { cause: error },
+        );
       }
       if (!hasAwsErrorName(error, 'DBClusterSnapshotAlreadyExistsFault')) throw translateAwsError(error, what, BUSY);
     }
@@ -143,6 +158,27 @@ export class AuroraFailback implements FailbackRebuilder {
       throw new RebuildFailedError(`snapshot ${id} exists but is not a copy of ${from}`);
     }
     return copyOf(existing, from);
+  }
+
+  /**
+   * The key the copy names. A same-Region copy of an encrypted snapshot is encrypted with the source's key unless
+   * KmsKeyId names another (Aurora User Guide, "Copying an encrypted DB cluster snapshot by using the AWS CLI or
+   * Amazon RDS API", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_CopyDBClusterSnapshot.Encrypted.CrossRegion.html):
+   * the plan's key is named, and must be the source's (the grant is on that key only; another key would re-encrypt).
+   * An unencrypted source takes none: "If you copy an unencrypted DB cluster snapshot and specify a value for the
+   * KmsKeyId parameter, an error is returned" (API reference, KmsKeyId).
+   */
+  #keyFor(source: DBClusterSnapshot): string | undefined {
+    const key = this.#t.kmsKeyArn;
+    if (!source.StorageEncrypted || !key) return undefined;
+    const theirs = source.KmsKeyId;
+    if (theirs && theirs !== key && theirs !== key.slice(key.indexOf('key/') + 4)) {
+      throw new ConfigurationError(
+        `snapshot ${source.DBClusterSnapshotIdentifier ?? '?'} is encrypted with ${theirs}, not with the plan's ` +
+          `database.preserveKmsKeyArn ${key}: name the key that encrypts the old primary; nothing was copied`,
+      );
+    }
+    return key;
   }
 
   /** Nothing to create: Aurora re-adds the old primary by itself (`waiting`), or already did (`exists`). */

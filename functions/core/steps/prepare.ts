@@ -247,7 +247,11 @@ const observeAuroraWayBack = async (plan: Plan, deps: PrepareDeps): Promise<WayB
   const { stage, observed } = auroraWayBack({ ...plan, database: db }, await observer.observe());
   return {
     direction: { writer: 'standby', observed: `${observed}; way back: ${stage}` },
-    failback: { rebuild: stage, oldPrimaryArn: db.primaryClusterArn },
+    failback: {
+      rebuild: stage,
+      oldPrimaryArn: db.primaryClusterArn,
+      ...(db.preserveKmsKeyArn ? { kmsKeyArn: db.preserveKmsKeyArn } : {}),
+    },
   };
 };
 

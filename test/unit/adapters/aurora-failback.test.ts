@@ -6,13 +6,14 @@ import {
   DescribeGlobalClustersCommand,
   GlobalClusterNotFoundFault,
   InvalidDBClusterSnapshotStateFault,
+  KMSKeyNotAccessibleFault,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuroraFailback } from '#adapters/database/aurora-failback.js';
 import { AuroraPair } from '#adapters/database/aurora-pair.js';
-import { AmbiguousTopologyError, RebuildFailedError, ResourceBusyError } from '#core/errors.js';
+import { AmbiguousTopologyError, ConfigurationError, RebuildFailedError, ResourceBusyError } from '#core/errors.js';
 import type { PlanWithDatabase } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 
@@ -23,8 +24,15 @@ const SOURCE = 'rds:unplanned-global-failover-orders-us-2026-12-07-10-05';
 const SOURCE_ARN = `arn:aws:rds:us-east-1:111122223333:cluster-snapshot:${SOURCE}`;
 const COPY = 'orders-us-preserved-orders-failback-20261207T1000Z';
 
-const failback = () =>
-  new AuroraFailback({ globalClusterId: 'orders-global', writerArn: EU, oldPrimaryArn: US, region: 'us-east-1' });
+const KEY = 'arn:aws:kms:us-east-1:111122223333:key/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+const failback = (kmsKeyArn?: string) =>
+  new AuroraFailback({
+    globalClusterId: 'orders-global',
+    writerArn: EU,
+    oldPrimaryArn: US,
+    region: 'us-east-1',
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+  });
 const fault = <T>(Fault: new (o: { $metadata: object; message: string }) => T, message = 'refused') =>
   new Fault({ $metadata: {}, message });
 const globalCluster = (old?: 'connected' | 'pending-resync', writer = EU) =>
@@ -183,6 +191,84 @@ describe('AuroraFailback.preserve', () => {
     // Act / Assess
     await expect(failback().preserve(COPY)).rejects.toBeInstanceOf(ResourceBusyError);
     expect(await failback().preserve(COPY)).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('AuroraFailback.preserve of an encrypted snapshot', () => {
+  const encrypted = (key = KEY) => ({ ...unplanned(), StorageEncrypted: true, KmsKeyId: key });
+
+  it("names the plan's key (the source's own) in the copy, and none for an unencrypted source", async () => {
+    // Prepare
+    snapshotsOfOld(encrypted());
+    rds.on(CopyDBClusterSnapshotCommand).resolves({
+      DBClusterSnapshot: {
+        DBClusterSnapshotIdentifier: COPY,
+        Status: 'copying',
+        StorageEncrypted: true,
+        KmsKeyId: KEY,
+      },
+    });
+
+    // Act
+    const copy = await failback(KEY).preserve(COPY);
+    rds.resetHistory();
+    snapshotsOfOld(unplanned());
+    await failback(KEY).preserve(COPY);
+
+    // Assess
+    expect(copy.detail).toBe(`manual snapshot ${COPY}, a copy of ${SOURCE}, encrypted with ${KEY}, is copying`);
+    expect(rds.commandCalls(CopyDBClusterSnapshotCommand).map((c) => c.args[0].input)).toStrictEqual([
+      { SourceDBClusterSnapshotIdentifier: SOURCE, TargetDBClusterSnapshotIdentifier: COPY, CopyTags: true },
+    ]);
+  });
+
+  it('sends the key when the plan names it, and the key by its id matches its ARN', async () => {
+    // Prepare: RDS names the source's key by its id.
+    snapshotsOfOld(encrypted('6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f'));
+    rds.on(CopyDBClusterSnapshotCommand).resolves({});
+
+    // Act
+    await failback(KEY).preserve(COPY);
+
+    // Assess
+    expect(rds).toReceiveCommandExactlyOnceWith(CopyDBClusterSnapshotCommand, {
+      SourceDBClusterSnapshotIdentifier: SOURCE,
+      TargetDBClusterSnapshotIdentifier: COPY,
+      CopyTags: true,
+      KmsKeyId: KEY,
+    });
+  });
+
+  it("refuses a source encrypted with another key than the plan's before copying (ConfigurationError)", async () => {
+    // Prepare
+    snapshotsOfOld(encrypted('arn:aws:kms:us-east-1:111122223333:key/00000000-4a5b-4c6d-8e7f-9a0b1c2d3e4f'));
+
+    // Act / Assess
+    await expect(failback(KEY).preserve(COPY)).rejects.toThrow(ConfigurationError);
+    expect(rds.commandCalls(CopyDBClusterSnapshotCommand)).toHaveLength(0);
+  });
+
+  it('turns KMSKeyNotAccessibleFault into ConfigurationError naming the plan field, the SDK error kept as cause', async () => {
+    // Prepare: the plan names no key; RDS may not use the source's for this caller.
+    snapshotsOfOld(encrypted());
+    const refused = fault(KMSKeyNotAccessibleFault, 'The caller is not authorized to use the KMS key.');
+    rds.on(CopyDBClusterSnapshotCommand).rejects(refused);
+
+    // Act
+    const error = await failback()
+      .preserve(COPY)
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain(`the KMS key ${KEY} that encrypts it`);
+    expect((error as Error).message).toContain('database.preserveKmsKeyArn');
+    expect((error as Error).cause).toBe(refused);
+    expect(rds).toReceiveCommandExactlyOnceWith(CopyDBClusterSnapshotCommand, {
+      SourceDBClusterSnapshotIdentifier: SOURCE,
+      TargetDBClusterSnapshotIdentifier: COPY,
+      CopyTags: true,
+    });
   });
 });
 
