@@ -1,15 +1,12 @@
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { auroraPairFor } from '#adapters/database/index.js';
 import { SchedulerReturn } from '#adapters/way-back/scheduler.js';
 import { parseExecutionInput } from '#core/input.js';
 import type { Plan } from '#core/plan.js';
 import type { FailoverState } from '#core/state.js';
 import { notify } from '#core/steps/notify.js';
-import * as prepare from '#functions/prepare.js';
 import { statementsFor } from '#infra/grants.js';
-import { type Handlers, loadDefinition } from '#lab/state-machine.js';
+import { loadDefinition } from '#lab/state-machine.js';
 import {
   AuroraFailbackWorld,
   type AuroraFailbackWorldOptions,
@@ -26,27 +23,17 @@ import {
   notifyWorld,
   ORDERS_UPSERT,
   publishedTypes,
-  realHandlers,
-  route53,
   route53World,
   runInput,
   schedulerWorld,
   sfn,
+  upsertedValues,
   upsertVariant,
+  wayBackHandlers,
 } from '../statemachine/support.js';
 
 const MINUTE = 60_000;
 const definition = loadDefinition();
-
-/** Prepare as deployed (with the Aurora pair observer), on a catalogue of the orders plan moving traffic by UPSERT. */
-const handlers = (plan: Plan = ORDERS_UPSERT): Handlers => ({
-  ...realHandlers(),
-  prepare: prepare.createHandler({
-    now: () => new Date(),
-    plans: () => new Map([[plan.name, plan]]),
-    auroraPair: auroraPairFor,
-  }),
-});
 
 const failbackInput = (dryRun = false) =>
   runInput({ plan: 'orders', mode: 'planned', dryRun, trigger: { kind: 'failback', source: 'dr-failover CLI' } });
@@ -62,15 +49,10 @@ const scenario = (options: Partial<AuroraFailbackWorldOptions> = {}) => {
 
 const run = (clock: Clock, executionName: string, dryRun = false, plan: Plan = ORDERS_UPSERT) =>
   execute(failbackInput(dryRun), {
-    handlers: onVirtualTime(definition, clock, handlers(plan)),
+    handlers: onVirtualTime(definition, clock, wayBackHandlers(plan)),
     validate: false,
     executionName,
   });
-
-const upserted = () =>
-  route53
-    .commandCalls(ChangeResourceRecordSetsCommand)
-    .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
 
 afterEach(() => {
   for (const m of ALL_MOCKS) m.reset();
@@ -103,7 +85,7 @@ describe('Aurora failback through the state machine, on the simulated Aurora Glo
     expect(world.acknowledgedCommits()).toBeGreaterThan(0);
     expect(world.refusals()).toStrictEqual([]);
     expect(clock.now() - started).toBeGreaterThanOrEqual(25 * MINUTE);
-    expect(upserted()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
+    expect(upsertedValues()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
     const state = result.output as { failback: { preserved: { status: string }; rebuilt: { state: string } } };
     expect(state.failback.preserved.status).toBe('available');
     expect(state.failback.rebuilt.state).toBe('replicating');
@@ -348,7 +330,7 @@ describe("an Aurora plan's round-trip game day, its way back started by its sche
     sfn.reset();
     const input = JSON.parse(started?.input ?? '{}') as Record<string, unknown>;
     const result = await execute(input, {
-      handlers: onVirtualTime(definition, clock, handlers(gameDay)),
+      handlers: onVirtualTime(definition, clock, wayBackHandlers(gameDay)),
       validate: false,
       executionName: 'orders-failback-20261207T1000Z',
     });
@@ -368,6 +350,6 @@ describe("an Aurora plan's round-trip game day, its way back started by its sche
     expect(world.switchoversStarted()).toBe(1);
     expect(world.writerArn()).toBe('arn:aws:rds:us-east-1:111122223333:cluster:orders-us');
     expect(world.lostCommits()).toBe(0);
-    expect(upserted()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
+    expect(upsertedValues()).toStrictEqual(['orders-us.cluster-abc123.us-east-1.rds.amazonaws.com']);
   });
 });

@@ -1,4 +1,3 @@
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Handlers, type LambdaHandler, loadDefinition } from '#lab/state-machine.js';
 import { AuroraWorld, type AuroraWorldOptions, auroraWorldDefaults } from '../aws-world/aurora.js';
@@ -12,9 +11,9 @@ import {
   preparing,
   publishedTypes,
   realHandlers,
-  route53,
   route53World,
   runInput,
+  upsertedValues,
   upsertVariant,
 } from '../statemachine/support.js';
 
@@ -34,10 +33,7 @@ const scenario = (options: Partial<AuroraWorldOptions> = {}) => {
       handlers: onVirtualTime(definition, clock, { ...realHandlers(), ...handlers } as Handlers),
       validate: false,
     });
-  const upserted = () =>
-    route53
-      .commandCalls(ChangeResourceRecordSetsCommand)
-      .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
+  const upserted = upsertedValues;
   /** What the last notification on the bus says of where the run left the world. */
   const lastStateOfTheWorld = () => {
     const last = JSON.parse(notifications.events.at(-1)?.Detail ?? '{}') as { detail?: { stateOfTheWorld?: string[] } };

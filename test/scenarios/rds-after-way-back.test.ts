@@ -1,8 +1,5 @@
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { rdsPairFor } from '#adapters/database/index.js';
 import type { Plan } from '#core/plan.js';
-import * as prepare from '#functions/prepare.js';
 import { type Handlers, loadDefinition } from '#lab/state-machine.js';
 import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { RdsWorld, rdsWorldDefaults } from '../aws-world/rds.js';
@@ -15,10 +12,10 @@ import {
   notifyWorld,
   planVariant,
   publishedTypes,
-  realHandlers,
-  route53,
   route53World,
   runInput,
+  upsertedValues,
+  wayBackHandlers,
 } from '../statemachine/support.js';
 
 const definition = loadDefinition();
@@ -31,19 +28,7 @@ const REBUILT_ENDPOINT = 'feature-store-failback.abc123.us-west-2.rds.amazonaws.
 const plan: Plan = planVariant('plans/feature-store.yml', (p) => p);
 
 /** Prepare as deployed (with the RDS pair observer), on a catalogue of the plan. */
-const handlers: Handlers = {
-  ...realHandlers(),
-  prepare: prepare.createHandler({
-    now: () => new Date(),
-    plans: () => new Map([[plan.name, plan]]),
-    rdsPair: rdsPairFor,
-  }),
-};
-
-const upserted = () =>
-  route53
-    .commandCalls(ChangeResourceRecordSetsCommand)
-    .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
+const handlers: Handlers = wayBackHandlers(plan);
 
 afterEach(() => {
   for (const m of ALL_MOCKS) m.reset();
@@ -63,7 +48,7 @@ describe('an incident run after a completed RDS way back, on the simulated RDS',
     });
     expect(out.error ?? '').toBe('');
     expect(out.status).toBe('SUCCEEDED');
-    expect(upserted()).toStrictEqual([REPLICA_ENDPOINT]);
+    expect(upsertedValues()).toStrictEqual([REPLICA_ENDPOINT]);
 
     // Prepare, 2: the way back (dr-failover failback), run by the primary region's stack on the world the way out
     // left: the replica the writer, the old primary back and standalone.
@@ -77,7 +62,7 @@ describe('an incident run after a completed RDS way back, on the simulated RDS',
     );
     expect(back.error ?? '').toBe('');
     expect(back.status).toBe('SUCCEEDED');
-    expect(upserted()).toStrictEqual([REBUILT_ENDPOINT]);
+    expect(upsertedValues()).toStrictEqual([REBUILT_ENDPOINT]);
 
     // Prepare, 3: past the plan's cooldown, the primary region's alarm again; the plan file was not changed.
     clock.advance(plan.trigger.cooldownMinutes * MINUTE + MINUTE);
@@ -96,7 +81,7 @@ describe('an incident run after a completed RDS way back, on the simulated RDS',
     expect(incident.visited).not.toContain('Fence');
     expect(incident.visited).not.toContain('UpdateDns');
     expect(mutatingCommandsSent()).toStrictEqual([]);
-    expect(upserted()).toStrictEqual([]);
+    expect(upsertedValues()).toStrictEqual([]);
     expect(incident.cause).toContain('default_transaction_read_only');
     expect(incident.cause).toContain('feature-store-replica-pg');
     expect(incident.cause).toContain('feature-store-failback in us-west-2');

@@ -1,9 +1,6 @@
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { rdsPairFor } from '#adapters/database/index.js';
 import type { Plan } from '#core/plan.js';
-import * as prepare from '#functions/prepare.js';
-import { type Handlers, loadDefinition } from '#lab/state-machine.js';
+import { loadDefinition } from '#lab/state-machine.js';
 import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
 import { RdsFailbackWorld, rdsFailbackDefaults } from '../aws-world/rds-failback.js';
 import {
@@ -13,10 +10,10 @@ import {
   notificationDetail,
   notifyWorld,
   planVariant,
-  realHandlers,
-  route53,
   route53World,
   runInput,
+  upsertedValues,
+  wayBackHandlers,
 } from '../statemachine/support.js';
 
 const definition = loadDefinition();
@@ -35,16 +32,6 @@ const featureStore = (changes: (db: Record<string, unknown>) => Record<string, u
         }),
       }) as typeof p,
   );
-
-/** Prepare as deployed (with the RDS pair observer), on a catalogue of `plan`. */
-const handlersFor = (plan: Plan): Handlers => ({
-  ...realHandlers(),
-  prepare: prepare.createHandler({
-    now: () => new Date(),
-    plans: () => new Map([[plan.name, plan]]),
-    rdsPair: rdsPairFor,
-  }),
-});
 
 const failbackInput = (overrides: Record<string, unknown> = {}) =>
   runInput({
@@ -70,7 +57,7 @@ describe('RDS failback through the state machine, on the simulated RDS', () => {
 
     // Act
     const result = await execute(failbackInput(), {
-      handlers: onVirtualTime(definition, clock, handlersFor(featureStore())),
+      handlers: onVirtualTime(definition, clock, wayBackHandlers(featureStore())),
       validate: false,
       executionName: 'feature-store-failback-20261207T1600Z',
     });
@@ -98,10 +85,7 @@ describe('RDS failback through the state machine, on the simulated RDS', () => {
     expect(state.failback.preserved.status).toBe('available');
     expect(state.failback.rebuilt.state).toBe('replicating');
     // Traffic follows the rebuilt replica, now the writer; the old primary keeps its own (unused) endpoint.
-    const upserted = route53
-      .commandCalls(ChangeResourceRecordSetsCommand)
-      .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
-    expect(upserted).toStrictEqual(['feature-store-failback.abc123.us-west-2.rds.amazonaws.com']);
+    expect(upsertedValues()).toStrictEqual(['feature-store-failback.abc123.us-west-2.rds.amazonaws.com']);
     // The notification says what was preserved and what was rebuilt.
     const wayBack = notificationDetail('Failover Succeeded').wayBack as { preserved: string; rebuilt: string };
     expect(wayBack.preserved).toContain(
@@ -121,7 +105,7 @@ describe('RDS failback through the state machine, on the simulated RDS', () => {
 
     // Act
     const result = await execute(failbackInput(), {
-      handlers: onVirtualTime(definition, clock, handlersFor(featureStore())),
+      handlers: onVirtualTime(definition, clock, wayBackHandlers(featureStore())),
       validate: false,
     });
 

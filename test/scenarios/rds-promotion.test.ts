@@ -1,5 +1,4 @@
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Handlers, type LambdaHandler, loadDefinition } from '#lab/state-machine.js';
 import { onVirtualTime, virtualClock } from '../aws-world/clock.js';
@@ -12,9 +11,9 @@ import {
   publishedTypes,
   rds,
   realHandlers,
-  route53,
   route53World,
   runInput,
+  upsertedValues,
 } from '../statemachine/support.js';
 
 const MINUTE = 60_000;
@@ -32,10 +31,7 @@ const scenario = (options: Parameters<typeof rdsWorldDefaults>[0] = {}) => {
       handlers: onVirtualTime(definition, clock, { ...realHandlers(), ...handlers } as Handlers),
       validate: false,
     });
-  const upserted = () =>
-    route53
-      .commandCalls(ChangeResourceRecordSetsCommand)
-      .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
+  const upserted = upsertedValues;
   return { clock, world, settings, run, upserted };
 };
 

@@ -53,6 +53,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { auroraPairFor, rdsPairFor } from '#adapters/database/index.js';
 import { type Plan, type PlanInput, parsePlan } from '#core/plan.js';
 import { localHandlers } from '#lab/deployment.js';
 import {
@@ -99,6 +100,23 @@ export const upsertVariant = (file: string, changes: (p: PlanInput) => PlanInput
 export const preparing = (...plans: Plan[]): Pick<Handlers, 'prepare'> => ({
   prepare: prepare.createHandler({ now: () => new Date(), plans: () => new Map(plans.map((p) => [p.name, p])) }),
 });
+
+/** The real handlers, Prepare as deployed for a way back (its RDS and Aurora pair observers) on a catalogue of `plan`. */
+export const wayBackHandlers = (plan: Plan): Handlers => ({
+  ...realHandlers(),
+  prepare: prepare.createHandler({
+    now: () => new Date(),
+    plans: () => new Map([[plan.name, plan]]),
+    rdsPair: rdsPairFor,
+    auroraPair: auroraPairFor,
+  }),
+});
+
+/** The value of every Route 53 change sent, in order: where each UPSERT pointed the record. */
+export const upsertedValues = () =>
+  route53
+    .commandCalls(ChangeResourceRecordSetsCommand)
+    .map((c) => c.args[0].input.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value);
 
 /**
  * The shipped orders plan moving traffic by a Route 53 UPSERT instead of its routing controls: the tests of the
