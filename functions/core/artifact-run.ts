@@ -4,7 +4,7 @@
  * itself is core/artifacts.ts; the registry and the buckets come through ArtifactPortsFor.
  */
 import type { ArtifactPortsFor } from './artifact-ports.js';
-import { type ArtifactFinding, artifactsBlock, checkArtifacts } from './artifacts.js';
+import { type ArtifactFinding, artifactsBlock, checkArtifacts, onlyInFlight } from './artifacts.js';
 import type { Plan } from './plan.js';
 import { type ArtifactCheckConfig, artifactBuckets, replicationLimits } from './plan-artifacts.js';
 
@@ -125,9 +125,8 @@ export const gateDecision = (
     return { decision: 'block', reason: `${summary}; the plan blocks (onMissing: block)` };
   const n = problemCount(r);
   if (n === 0 && !r.truncated) return { decision: 'proceed', reason: summary };
-  const flying = r.problems.filter((p) => p.verdict === 'in-flight').length;
   // Every problem recorded is in flight (and none omitted): the plan would block anything else.
-  if (onMissing === 'block' && flying === n) {
+  if (onMissing === 'block' && onlyInFlight(r)) {
     return {
       decision: 'proceed',
       reason: `${summary}; still replicating within its limits, checked again after Verify`,

@@ -170,10 +170,11 @@ export const reportArtifacts = (findings: readonly ArtifactFinding[], truncated:
 export const artifactsBlock = (
   report: Pick<ArtifactReport, 'problems' | 'truncated'> & { problemsOmitted?: number | undefined },
   onMissing: 'block' | 'report',
-): boolean =>
-  onMissing === 'block' &&
-  // Problems left out of a record are not known to be in flight.
-  (report.problems.some((p) => p.verdict !== 'in-flight') || report.truncated || (report.problemsOmitted ?? 0) > 0);
+): boolean => onMissing === 'block' && (!onlyInFlight(report) || report.truncated);
+
+/** Every problem a report keeps is in flight and none was left out of it (one left out is not known to be). */
+export const onlyInFlight = (report: Pick<ArtifactReport, 'problems'> & { problemsOmitted?: number | undefined }) =>
+  report.problems.every((p) => p.verdict === 'in-flight') && !report.problemsOmitted;
 
 /**
  * When replication may still be copying artifacts (the gate, before anything changes): each primary bucket's

@@ -7,6 +7,7 @@
  */
 import type { ArtifactCheckRecord } from '../artifact-run.js';
 import { artifactSummary } from '../artifact-run.js';
+import { onlyInFlight } from '../artifacts.js';
 import type { Plan } from '../plan.js';
 import type { CheckOutcome } from './model.js';
 
@@ -21,7 +22,7 @@ export const evaluateArtifacts = (plan: Plan, r: ArtifactCheckRecord): CheckOutc
   }
   const unmapped = [...new Set(r.problems.filter((p) => p.verdict === 'unmapped').map((p) => p.detail))];
   if (unmapped.length > 0) return { status: 'CRITICAL', summary: unmapped.join('; '), details };
-  if (r.problems.length > 0 && r.problems.every((p) => p.verdict === 'in-flight') && !r.problemsOmitted) {
+  if (r.problems.length > 0 && onlyInFlight(r)) {
     // Replication is allowed its limit: artifacts younger than it are on their way, and a planned run goes on.
     return { status: r.truncated ? 'WARN' : 'OK', summary: `${summary}: still replicating within its limits`, details };
   }
