@@ -51,6 +51,8 @@ const NEXT_STEPS: Record<string, string> = {
 export interface WorldState {
   promoted: boolean;
   dnsSwitched: boolean;
+  /** The run fenced the old primary, or made it read-only, or asked for that (Fence ran before the failure). */
+  oldPrimaryFenced?: boolean;
   /** The run's plan and state, when it got that far: the next steps then name the resources and the commands. */
   plan?: Plan;
   dns?: FailoverState['dns'];
@@ -212,7 +214,20 @@ const dataPlaneTraffic = (plan: Plan, errorName: string, switched: boolean): str
 };
 
 /** Advice naming the run's own resources and commands, for the errors that leave work half done. */
+/**
+ * AmbiguousTopologyError raised after Fence (Promote or PromotionStatus saw the pair change since the RPO guard read
+ * it): the generic "Nothing was changed" would be false, the old primary refuses writes.
+ */
+const AMBIGUOUS_AFTER_FENCE =
+  'Nothing was promoted and DNS was not changed, but this run had already fenced the old primary (the old primary ' +
+  'line above says how): applications cannot write to it now. The pair changed after the RPO guard read it and no ' +
+  'longer shows one writer and its replica (the message says what each showed). Decide which side is the writer: ' +
+  'undo the fence to resume on the old primary (see the runbook), or make the pair one writer and its replica and ' +
+  'run again.';
+
 const concreteSteps = (errorName: string | undefined, world: WorldState | undefined): string | undefined => {
+  if (errorName === 'AmbiguousTopologyError' && world?.oldPrimaryFenced && !world.promoted)
+    return AMBIGUOUS_AFTER_FENCE;
   if (!world?.plan) return undefined;
   if (errorName && TRAFFIC_ERRORS.has(errorName) && world.promoted) {
     const advice = dataPlaneTraffic(world.plan, errorName, world.dnsSwitched);

@@ -58,8 +58,8 @@ export const staleWriterExplanation = (ctx: StaleWriterContext, reading: Replica
   );
 };
 
-/** Throws AmbiguousTopologyError (nothing changed) when the replica is fenced by its own group; else returns. */
+/** Throws AmbiguousTopologyError (this step changes nothing) when the replica is fenced by its own group; else returns. */
 export const refuseStaleWriter = (ctx: StaleWriterContext, reading: ReplicaFenceReading | undefined): void => {
   if (!reading || !fencedByItsGroup(reading)) return;
-  throw new AmbiguousTopologyError(`run refused, nothing changed: ${staleWriterExplanation(ctx, reading)}`);
+  throw new AmbiguousTopologyError(`run refused, this step changed nothing: ${staleWriterExplanation(ctx, reading)}`);
 };

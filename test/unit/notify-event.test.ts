@@ -223,6 +223,36 @@ describe('buildEvent', () => {
     expect(event.detail.nextSteps).not.toBe(nextStepsFor(undefined));
   });
 
+  it.each([
+    ['at CheckLag, before anything changed', false, /^Nothing was changed\./],
+    [
+      'at Promote, after this run fenced the old primary',
+      true,
+      /^Nothing was promoted .*had already fenced the old primary/,
+    ],
+  ])('tells the truth about the old primary when a run is refused as ambiguous %s', (_when, fenced, says) => {
+    // Prepare: the run got as far as CheckLag (and Fence); the pair then showed no single writer.
+    const { dns: _dns, promotion: _promotion, ...before } = succeeded();
+    const state = {
+      ...before,
+      timeline: before.timeline.slice(0, fenced ? 3 : 2),
+      ...(fenced ? { fence: { fenced: true, method: 'read-only-parameter', detail: 'set read-only' } } : {}),
+      error: {
+        Error: 'AmbiguousTopologyError',
+        Cause: JSON.stringify({
+          errorMessage: 'run refused, this step changed nothing: the replica is fenced read-only',
+        }),
+      },
+    };
+
+    // Act
+    const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+
+    // Assess
+    expect(event.detail).toMatchObject({ error: 'AmbiguousTopologyError', promoted: false, dnsSwitched: false });
+    expect(event.detail.nextSteps).toMatch(says);
+  });
+
   it('explains an abort with the lag reason when there is no error message', () => {
     // Prepare
     const base = succeeded();

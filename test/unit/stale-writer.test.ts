@@ -35,7 +35,7 @@ describe('a standalone replica fenced by its own group (core/stale-writer.ts)', 
   it('refuses a fenced replica with AmbiguousTopologyError, naming the group, the likely writer and the way out', () => {
     expect(() => refuseStaleWriter(where, reading())).toThrow(AmbiguousTopologyError);
     expect(() => refuseStaleWriter(where, reading())).toThrow(
-      'run refused, nothing changed: feature-store-replica in us-east-2 is standalone (available) but its parameter ' +
+      'run refused, this step changed nothing: feature-store-replica in us-east-2 is standalone (available) but its parameter ' +
         'group feature-store-replica-pg (in-sync) sets default_transaction_read_only = 1: it is fenced read-only, so ' +
         'it is not the writer and its data may be stale. The writer is probably feature-store-failback in us-west-2',
     );

@@ -135,6 +135,8 @@ const aborted: EventBody = ({ how, where, state, plan, errorName, errorMessage }
 /** Where the run was left, what the person paged reads first after the error: shared by Failed and Stopped. */
 const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventContext) => {
   const world = { promoted: standbyPromoted(state), dnsSwitched: state.dns?.status === 'insync' };
+  const fence = state.fence;
+  const oldPrimaryFenced = !!fence && !fence.dryRun && !!(fence.fenced || fence.readOnly || fence.pending);
   return {
     error: errorName,
     message: errorMessage,
@@ -147,6 +149,7 @@ const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventCo
     measures,
     nextSteps: nextStepsFor(errorName, {
       ...world,
+      oldPrimaryFenced,
       ...(plan ? { plan } : {}),
       ...(state.dns ? { dns: state.dns } : {}),
     }),

@@ -89,7 +89,7 @@ describe('a standalone RDS replica fenced read-only by its own parameter group (
       // Assess
       await expect(refused).rejects.toThrow(AmbiguousTopologyError);
       await expect(refused).rejects.toThrow(FENCED);
-      await expect(refused).rejects.toThrow(/run refused, nothing changed/);
+      await expect(refused).rejects.toThrow(/run refused, this step changed nothing/);
       await expect(refused).rejects.toThrow(/writer is probably feature-store-failback in us-west-2/);
       await expect(refused).rejects.toThrow(
         /create a new cross-region read replica of the current writer in us-east-2/,
