@@ -166,9 +166,10 @@ describe('the ML platform drill, on real PostgreSQL and the S3 server', () => {
     // The workload carried on through the record: its later commits are the new primary's.
     expect(acks.at(-1)?.server).toBe(pair.standby.host);
     const firstOnNew = acks.find((a) => a.server === pair.standby.host);
-    // (The report's incident instant is whole milliseconds.)
+    // The report's incident instant is floored to whole milliseconds (up to 1 ms early) and the drill rounds its
+    // figure to the millisecond (up to 0.5 ms either way): the two agree within 1.5 ms, not 1.
     const firstMs = (firstOnNew?.ackAt ?? 0) - Date.parse(report.incident.at);
-    expect(Math.abs((fm.truth.firstWriteOnNewMs ?? -9) - firstMs)).toBeLessThanOrEqual(1);
+    expect(Math.abs((fm.truth.firstWriteOnNewMs ?? -9) - firstMs)).toBeLessThan(1.5);
     expect(firstMs).toBeGreaterThan(0);
     expect(summary).toMatch(
       new RegExp(
