@@ -30,20 +30,28 @@ export const startFeatureTable = (opts: { delayMs: number; writeIntervalMs: numb
   let n = 0;
   let arrived = 0;
 
+  // A Node timer can fire up to a millisecond early by Date.now() (libuv counts from its cached loop time), so an
+  // item that would appear before its delay waits out the rest: the standby never holds it sooner than DynamoDB would.
+  const arriveAt = (due: number, arrive: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (Date.now() < due) arriveAt(due, arrive);
+      else arrive();
+    }, due - Date.now());
+    timers.add(timer);
+  };
   const write = () => {
     // Fifty users' feature items, each rewritten in turn.
     const key = `user#${(n++ % 50) + 1}`;
     const writtenAt = Date.now();
     primary.set(key, writtenAt);
-    const timer = setTimeout(() => {
-      timers.delete(timer);
+    arriveAt(writtenAt + opts.delayMs, () => {
       const at = Date.now();
       standby.set(key, writtenAt);
       arrived += 1;
       replicated.push({ at, latencyMs: at - writtenAt });
       while ((replicated[0]?.at ?? at) < at - WINDOW_MS) replicated.shift();
-    }, opts.delayMs);
-    timers.add(timer);
+    });
   };
   const writer = setInterval(write, opts.writeIntervalMs);
   write();
