@@ -114,6 +114,11 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   'database.vpc.subnetIds': 'Subnet ids (`subnet-…`), 1 to 16, in the standby region.',
   'database.vpc.securityGroupIds':
     'Security group ids (`sg-…`), 1 to 5, allowing the functions out to both hosts on their PostgreSQL port.',
+  'database.wayBackVpc':
+    "The same in the primary region, for the stack there, which runs the plan's way back (`dr-failover failback`, a round-trip game day) with the plan turned round. With `vpc`, packaging that stack refuses a plan without it. That stack reads the plan's secrets in the standby region (a secret named by name, as a partial ARN there), so its subnets need a route to Secrets Manager in the standby region (a NAT gateway: an interface endpoint serves its own region only), and to both hosts.",
+  'database.wayBackVpc.subnetIds': 'Subnet ids (`subnet-…`), 1 to 16, in the primary region.',
+  'database.wayBackVpc.securityGroupIds':
+    'Security group ids (`sg-…`), 1 to 5, allowing the functions out to both hosts on their PostgreSQL port.',
 
   dns: 'The DNS record clients resolve to find the writer; `kind` chooses the adapter.',
   'dns.kind':
@@ -178,6 +183,13 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
     'The VPC the subnets are in; readiness checks that the private zone is associated with it.',
   'traffic.verify.vpc.subnetIds': 'Subnet ids (`subnet-…`), 1 to 16, in the standby region.',
   'traffic.verify.vpc.securityGroupIds':
+    'Security group ids (`sg-…`), 1 to 5, allowing DNS (UDP and TCP 53) out to the VPC resolver.',
+  'traffic.verify.wayBackVpc':
+    "The same in the primary region, for the stack there, which runs the plan's way back: a VPC of that region associated with the private zone. With `vpc`, packaging that stack refuses a plan without it; readiness checks its association too.",
+  'traffic.verify.wayBackVpc.vpcId':
+    'The VPC the subnets are in; readiness checks that the private zone is associated with it.',
+  'traffic.verify.wayBackVpc.subnetIds': 'Subnet ids (`subnet-…`), 1 to 16, in the primary region.',
+  'traffic.verify.wayBackVpc.securityGroupIds':
     'Security group ids (`sg-…`), 1 to 5, allowing DNS (UDP and TCP 53) out to the VPC resolver.',
 
   dnsSync: 'How the run waits for the DNS change to be in sync.',

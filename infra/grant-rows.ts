@@ -136,14 +136,23 @@ export const READ_SECRETS: Grant = {
 };
 /**
  * A secret encrypted with a customer managed key: GetSecretValue also needs kms:Decrypt on that key, and only
- * through Secrets Manager in the stack's region (kms:ViaService), so the role cannot use the key for anything else.
+ * through Secrets Manager in the key's region (kms:ViaService), so the role cannot use the key for anything else.
+ * The key is in the secret's region: the stack's own, and the standby region's for the stack that runs a plan's way
+ * back (core/direction.ts reads its secrets there). One statement per region.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
  */
-export const DECRYPT_SECRETS: Grant = {
-  sid: 'DecryptDatabaseCredentials',
-  actions: ['kms:Decrypt'],
-  resources: (s) => [...new Set(s.plans.flatMap(secretKeyArns))],
-  condition: { StringEquals: { 'kms:ViaService': sub(`secretsmanager.\${AWS::Region}.amazonaws.com`) } },
+export const DECRYPT_SECRETS: GrantPerPlan = {
+  perPlan: (s) => {
+    const keys = [...new Set(s.plans.flatMap(secretKeyArns))];
+    const regions = [...new Set(keys.map((key) => key.split(':')[3] ?? ''))];
+    return regions.map((region) => ({
+      Sid: `DecryptDatabaseCredentials${camelPascal(region)}`,
+      Effect: 'Allow' as const,
+      Action: ['kms:Decrypt'],
+      Resource: keys.filter((key) => key.split(':')[3] === region),
+      Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    }));
+  },
 };
 // DescribeExecution authorises on the execution; names are not known in advance, the state machine is.
 export const DESCRIBE_RUNS: Grant = {

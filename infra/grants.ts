@@ -6,7 +6,7 @@
  */
 import { alarmArn } from '#core/arn.js';
 import { orientPlan } from '#core/direction.js';
-import type { Plan, PlanWithDatabase } from '#core/plan.js';
+import type { Plan } from '#core/plan.js';
 import {
   alarmRuleName,
   approvalTimerGroupName,
@@ -292,10 +292,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
   ],
 };
 
-/** A plan whose way back a stack runs (in its primary region): RDS and Aurora. */
-export type WayBackPlan = PlanWithDatabase<'rds-instance'> | PlanWithDatabase<'aurora-global'>;
-
-const scopeOf = (plans: Plan[], stage: string, wayBack: WayBackPlan[]): Scope => ({
+const scopeOf = (plans: Plan[], stage: string, wayBack: Plan[]): Scope => ({
   plans,
   stage,
   wayBack: wayBack.flatMap((p) => (p.database.kind === 'rds-instance' ? [{ ...p, database: p.database }] : [])),
@@ -316,15 +313,12 @@ export const vpcOf = (fn: FunctionName, plans: readonly Plan[]) => {
 };
 
 /** Each function's statements: its rows of the table, on the resources the plans name; empty rows left out. */
-export const statementsFor = (
-  fn: FunctionName,
-  plans: Plan[],
-  stage: string,
-  wayBack: WayBackPlan[] = [],
-): Statement[] => {
-  // The run back of a way-back plan acts on the plan turned round (from the promoted replica to the rebuilt one).
-  const scope = scopeOf([...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))], stage, wayBack);
-  const rows = [...GRANTS[fn], ...vpcRows(vpcOf(fn, plans))];
+export const statementsFor = (fn: FunctionName, plans: Plan[], stage: string, wayBack: Plan[] = []): Statement[] => {
+  // The run back of a way-back plan acts on the plan turned round (from the promoted replica to the rebuilt one),
+  // in the turned plan's VPCs (its wayBackVpc).
+  const run = [...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))];
+  const scope = scopeOf(run, stage, wayBack);
+  const rows = [...GRANTS[fn], ...vpcRows(vpcOf(fn, run))];
   return rows.flatMap((row): Statement[] => {
     if ('perPlan' in row) return row.perPlan(scope);
     const resources = row.resources(scope);

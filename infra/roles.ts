@@ -1,14 +1,14 @@
 /** The functions' roles (the grants table, plus each function's own log group) and the approval timer's role. */
 import type { Plan } from '#core/plan.js';
 import { approvalTimerGroupName, FUNCTIONS, type FunctionName, functionName } from '#core/stack-names.js';
-import { APPROVAL_TIMER_ROLE, stateMachineResource, statementsFor, type WayBackPlan } from './grants.js';
+import { APPROVAL_TIMER_ROLE, stateMachineResource, statementsFor } from './grants.js';
 import { type Json, pascal, sub } from './json.js';
 import { schedulerRole } from './scheduler-role.js';
 
 export const roleLogicalId = (fn: FunctionName) => `${pascal(fn)}Role`;
 
 /** One least-privilege role per function. */
-export const functionRoles = (plans: Plan[], stage: string, wayBack: WayBackPlan[] = []): Record<string, Json> => {
+export const functionRoles = (plans: Plan[], stage: string, wayBack: Plan[] = []): Record<string, Json> => {
   const resources: Record<string, Json> = {};
   for (const fn of FUNCTIONS) {
     const logGroup = `arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(stage, fn)}`;

@@ -4,6 +4,7 @@
  * (./grants.ts, ./roles.ts), and the buses, topics, key and alarms the plans name (./notifications.ts).
  * Infrastructure and runtime read the same validated plans.
  */
+import { orientPlan } from '#core/direction.js';
 import { PlanValidationError } from '#core/errors.js';
 import { wayBackRunsInPrimaryRegion } from '#core/failback.js';
 import type { Plan } from '#core/plan.js';
@@ -17,7 +18,7 @@ import {
 } from '#core/stack-names.js';
 import { loadPlanCatalog } from '#lib/plan-catalog.js';
 import { eventsOf } from './events.js';
-import { DEFAULT_TOPIC, type WayBackPlan } from './grants.js';
+import { DEFAULT_TOPIC } from './grants.js';
 import type { Json } from './json.js';
 import { notificationResources } from './notifications.js';
 import { approvalTimer, functionRoles } from './roles.js';
@@ -45,6 +46,29 @@ const refuseLocalSecrets = (plan: Plan): void => {
   if (issues.length > 0) throw new PlanValidationError(`plan ${plan.name}`, issues);
 };
 
+/**
+ * The stack of a plan's primary region runs its way back in the plan's `wayBackVpc`s: a plan whose database hosts
+ * or whose private zone need a VPC in its standby region need one there too, or the way back could not reach them.
+ */
+const refuseWayBackWithoutVpc = (plan: Plan): void => {
+  const db = plan.database;
+  const verify = plan.traffic.verify;
+  const issues = [
+    ...(db.kind === 'postgres' && db.vpc && !db.wayBackVpc
+      ? [{ path: 'database.wayBackVpc', vpc: 'database.vpc', what: 'connect to the database hosts' }]
+      : []),
+    ...(verify?.vpc && !verify.wayBackVpc
+      ? [{ path: 'traffic.verify.wayBackVpc', vpc: 'traffic.verify.vpc', what: 'ask the private zone' }]
+      : []),
+  ].map((i) => ({
+    path: i.path,
+    message:
+      `is required: the stack in ${plan.regions.primary} runs this plan's way back and must ${i.what} from a VPC ` +
+      `there, as ${i.vpc} does in ${plan.regions.standby}`,
+  }));
+  if (issues.length > 0) throw new PlanValidationError(`plan ${plan.name}`, issues);
+};
+
 export interface Wiring {
   /** Plans whose standby region is the deployment region: the ones this stack fails over. */
   planNames: string[];
@@ -68,12 +92,11 @@ export interface Wiring {
 export const buildWiring = (plansDir: string, region: string, stage: string): Wiring => {
   const catalogue = [...loadPlanCatalog(plansDir).values()];
   const plans = catalogue.filter((p) => p.regions.standby === region);
-  // RDS and Aurora plans whose primary is this region: this stack runs their way back (failback), nothing else of
-  // them. An Aurora plan moving traffic by a take-over health check has no way back (core/aurora-failback.ts).
-  const wayBack = catalogue.filter(
-    (p): p is WayBackPlan => p.regions.primary === region && wayBackRunsInPrimaryRegion(p),
-  );
-  for (const plan of plans) refuseLocalSecrets(plan);
+  // Plans whose primary is this region: this stack runs their way back (failback), nothing else of them. Not a
+  // plan with components, nor an Aurora plan moving traffic by a take-over health check (core/failback.ts).
+  const wayBack = catalogue.filter((p) => p.regions.primary === region && wayBackRunsInPrimaryRegion(p));
+  for (const plan of [...plans, ...wayBack]) refuseLocalSecrets(plan);
+  for (const plan of wayBack) refuseWayBackWithoutVpc(plan);
   const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage);
   const resources: Record<string, Json> = {
     ...functionRoles(plans, stage, wayBack),
@@ -96,6 +119,9 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     wayBackRoleArn: wayBackRoleArn(plans),
     defaultTopicArn: { Ref: DEFAULT_TOPIC },
     // Functions that connect to a private database get its subnets and security groups (infra/vpc.ts).
-    resources: { Resources: resources, extensions: vpcExtensions(plans) },
+    resources: {
+      Resources: resources,
+      extensions: vpcExtensions([...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))]),
+    },
   };
 };

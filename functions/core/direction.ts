@@ -14,7 +14,7 @@
 import { orientAuroraPlan } from './aurora-failback.js';
 import { AmbiguousTopologyError } from './errors.js';
 import { orientRdsPlan } from './failback.js';
-import type { Plan } from './plan.js';
+import type { PgEndpoint, Plan, SecretRef } from './plan.js';
 
 /** A node by the name the plan gives it. */
 export type PlanSide = 'primary' | 'standby';
@@ -81,19 +81,51 @@ export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => 
 export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
   if (writer === 'primary') return plan;
   const turned = turnDatabase(plan);
-  return { ...turned, notify: notifyIn(plan.notify, turned.regions.standby) };
+  return { ...turned, traffic: verifyIn(turned.traffic), notify: notifyIn(plan.notify, turned.regions.standby) };
 };
+
+/** Verify runs in the stack that runs the plan: turned round, its VPC is the primary region's (`wayBackVpc`). */
+const verifyIn = (traffic: Plan['traffic']): Plan['traffic'] => {
+  const verify = traffic.verify;
+  if (!verify?.vpc && !verify?.wayBackVpc) return traffic;
+  const { vpc, wayBackVpc, ...rest } = verify;
+  return {
+    ...traffic,
+    verify: { ...rest, ...(wayBackVpc ? { vpc: wayBackVpc } : {}), ...(vpc ? { wayBackVpc: vpc } : {}) },
+  };
+};
+
+/**
+ * A secret named by name is read in the region of the stack that runs the plan; turned round, that is the other
+ * region. The plan's secrets live in its standby region (core/plan-database.ts), which the way back does not leave
+ * (it is the writer's), so a name becomes a partial ARN there: the same secret, the same key, read across regions.
+ */
+const pinSecret = (ref: SecretRef, region: string, accountId: string): SecretRef =>
+  'secretsManager' in ref && !ref.secretsManager.startsWith('arn:')
+    ? { ...ref, secretsManager: `arn:aws:secretsmanager:${region}:${accountId}:secret:${ref.secretsManager}` }
+    : ref;
+
+const pinEndpoint = (endpoint: PgEndpoint, plan: Plan): PgEndpoint => ({
+  ...endpoint,
+  credentials: pinSecret(endpoint.credentials, plan.regions.standby, plan.accountId),
+});
 
 const turnDatabase = (plan: Plan): Plan => {
   const db = plan.database;
   if (db.kind === 'rds-instance') return orientRdsPlan({ ...plan, database: db });
   if (db.kind === 'aurora-global') return orientAuroraPlan({ ...plan, database: db });
   // writerAddress names where clients reach the plan's standby once promoted: it does not apply the other way.
-  const { writerAddress: _unused, ...rest } = db;
+  const { writerAddress: _unused, vpc, wayBackVpc, ...rest } = db;
   return {
     ...plan,
     regions: { primary: plan.regions.standby, standby: plan.regions.primary },
-    database: { ...rest, primary: db.standby, standby: db.primary },
+    database: {
+      ...rest,
+      primary: pinEndpoint(db.standby, plan),
+      standby: pinEndpoint(db.primary, plan),
+      ...(wayBackVpc ? { vpc: wayBackVpc } : {}),
+      ...(vpc ? { wayBackVpc: vpc } : {}),
+    },
   };
 };
 

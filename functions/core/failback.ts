@@ -176,9 +176,9 @@ export const orientRdsPlan = (plan: PlanWithDatabase<'rds-instance'>): Plan => {
 
 /**
  * Whether the stack of the plan's primary region runs the plan's way back (`dr-failover failback`) through the state
- * machine: RDS, and Aurora unless its traffic moves by a take-over health check (whose alarm only moves traffic to
- * the standby: core/aurora-failback.ts). That stack is given the plan turned round: its grants and its topic.
+ * machine: self-managed PostgreSQL and RDS, and Aurora unless its traffic moves by a take-over health check (whose
+ * alarm only moves traffic to the standby: core/aurora-failback.ts); never a plan with components (Prepare refuses
+ * to fail one back). That stack is given the plan turned round: its grants, its topic and its VPCs.
  */
 export const wayBackRunsInPrimaryRegion = (plan: Plan): boolean =>
-  plan.database.kind === 'rds-instance' ||
-  (plan.database.kind === 'aurora-global' && plan.traffic.kind !== 'health-check');
+  !plan.components && (plan.database.kind !== 'aurora-global' || plan.traffic.kind !== 'health-check');

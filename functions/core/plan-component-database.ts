@@ -104,6 +104,11 @@ export const componentDatabaseIssues = (
         path: [...at, 'database', 'vpc'],
         message: 'is not supported for a component database yet: the component function runs outside any VPC',
       });
+    if (c.database.kind === 'postgres' && c.database.wayBackVpc)
+      issues.push({
+        path: [...at, 'database', 'wayBackVpc'],
+        message: 'is not for a component database: a plan with components is never failed back',
+      });
     if (c.database.kind === 'postgres' && c.database.fence.timeoutSeconds > COMPONENT_FENCE_TIMEOUT_MAX_SECONDS)
       issues.push({
         path: [...at, 'database', 'fence', 'timeoutSeconds'],

@@ -165,6 +165,12 @@ const postgresDatabase = z
      * the database run in. The subnets need a route to the AWS APIs those functions call (VPC endpoints or NAT).
      */
     vpc: functionVpc.optional(),
+    /**
+     * The same for the stack in the primary region, which runs the plan's way back (`dr-failover failback`, a
+     * round-trip game day): its subnets and security groups there. Required with `vpc` for that stack to be
+     * deployed (infra/wiring.ts): without it the way back could not reach the hosts.
+     */
+    wayBackVpc: functionVpc.optional(),
   })
   .strict();
 

@@ -78,6 +78,11 @@ const verifyConfig = z
      * outside any VPC and asks the Lambda service's resolver, which answers public names only.
      */
     vpc: verifyVpc.optional(),
+    /**
+     * The same in the primary region, for the stack there that runs the plan's way back: a VPC of that region
+     * associated with the zone. Required with `vpc` for that stack to be deployed (infra/wiring.ts).
+     */
+    wayBackVpc: verifyVpc.optional(),
   })
   .strict();
 export type VerifyConfig = z.infer<typeof verifyConfig>;

@@ -1,7 +1,9 @@
 /**
  * Where a function runs in a VPC: the subnets and security groups Lambda attaches it to, in the standby region.
  * `database.vpc` places the functions that connect to private database hosts; `traffic.verify.vpc` places Verify
- * in a VPC associated with a private hosted zone, which only resolvers of its associated VPCs answer.
+ * in a VPC associated with a private hosted zone, which only resolvers of its associated VPCs answer. Each has a
+ * `wayBackVpc` twin in the primary region, for the stack there that runs the plan turned round (the way back):
+ * `orientPlan` (core/direction.ts) swaps the two.
  */
 import * as z from 'zod';
 

@@ -166,6 +166,79 @@ describe('orientPlan', () => {
     expect(orientPlan(back, 'standby')).toEqual(plan);
   });
 
+  it("runs Verify turned round in the primary region's VPC (traffic.verify.wayBackVpc), and back again", () => {
+    // Prepare
+    const plan = loadPlanFile('plans/orders.yml');
+
+    // Act
+    const back = orientPlan(plan, 'standby');
+
+    // Assess
+    expect(back.traffic.verify?.vpc).toEqual(plan.traffic.verify?.wayBackVpc);
+    expect(back.traffic.verify?.wayBackVpc).toEqual(plan.traffic.verify?.vpc);
+    expect(back.traffic.verify?.vpc?.vpcId).toBe('vpc-0f1e2d3c4b5a69781');
+  });
+
+  it("connects turned round from the primary region's VPC (database.wayBackVpc), and back again", () => {
+    // Prepare
+    const vpc = { subnetIds: ['subnet-0a0a0a0a0a0a0a0a0'], securityGroupIds: ['sg-0a0a0a0a0a0a0a0a0'] };
+    const wayBackVpc = { subnetIds: ['subnet-0b0b0b0b0b0b0b0b0'], securityGroupIds: ['sg-0b0b0b0b0b0b0b0b0'] };
+    const written = postgresPlan();
+    const plan = { ...written, database: { ...written.database, vpc, wayBackVpc } } as Plan;
+    const onlyVpc = { ...written, database: { ...written.database, vpc } } as Plan;
+
+    // Act
+    const back = orientPlan(plan, 'standby');
+    const backWithout = orientPlan(onlyVpc, 'standby');
+
+    // Assess
+    expect(back.database).toMatchObject({ vpc: wayBackVpc, wayBackVpc: vpc });
+    expect(orientPlan(back, 'standby').database).toEqual(plan.database);
+    // No VPC named for the primary region: the run there has none (packaging refuses such a stack: infra/wiring.ts).
+    expect(backWithout.database).not.toHaveProperty('vpc');
+    expect(backWithout.database).toMatchObject({ wayBackVpc: vpc });
+  });
+
+  it('reads a secret named by name in the standby region still (a partial ARN there), and an ARN as it is', () => {
+    // Prepare: the plan's secrets are in its standby region, eu-west-1; turned round, the stack in us-east-1 reads them.
+    const written = postgresPlan();
+    const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dr/ledger-standby-AbC123';
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const db = written.database as Extract<Plan['database'], { kind: 'postgres' }>;
+    const plan = {
+      ...written,
+      database: {
+        ...db,
+        primary: { ...db.primary, credentials: { secretsManager: 'dr/ledger-primary', kmsKeyArn: key } },
+        standby: { ...db.standby, credentials: { secretsManager: arn } },
+      },
+    } as Plan;
+
+    // Act
+    const back = orientPlan(plan, 'standby');
+
+    // Assess
+    expect(back.database).toMatchObject({
+      primary: { host: S, credentials: { secretsManager: arn } },
+      standby: {
+        host: P,
+        credentials: {
+          secretsManager: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dr/ledger-primary',
+          kmsKeyArn: key,
+        },
+      },
+    });
+    // Turned round twice: the same secrets, now both by ARN, in eu-west-1.
+    expect(orientPlan(back, 'standby').database).toMatchObject({
+      primary: {
+        credentials: { secretsManager: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dr/ledger-primary' },
+      },
+      standby: { credentials: { secretsManager: arn } },
+    });
+    // An env or file reference is the drill's, read where it runs: unchanged.
+    expect(orientPlan(written, 'standby').database).toMatchObject({ primary: { credentials: { env: 'PGPASS' } } });
+  });
+
   it('refuses to turn round an Aurora plan whose traffic moves by a take-over health check (InvalidInputError)', () => {
     // Act / Assess
     expect(() => orientPlan(healthCheckOrders(), 'standby')).toThrow(InvalidInputError);

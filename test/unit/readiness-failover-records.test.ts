@@ -27,6 +27,7 @@ const REPLICA = 'orders-eu.cluster-def.eu-west-1.rds.amazonaws.com';
 const NOW = new Date('2026-12-07T12:00:00.000Z');
 /** The VPC orders' Verify runs in (traffic.verify.vpc). */
 const VERIFY_VPC = 'vpc-0a1b2c3d4e5f60711';
+const WAY_BACK_VPC = 'vpc-0f1e2d3c4b5a69781';
 
 /** The healthy facts with one change. */
 const changed = (plan: Plan, edit: (f: FailoverRecordFacts) => void): FailoverRecordFacts => {
@@ -156,7 +157,14 @@ describe('the failover-records and dns checks in a readiness run', () => {
       // ListResourceRecordSets gives both sets of the pair.
       values: [WRITER, REPLICA],
       detail: '',
-      zone: { name: 'orders.example.internal', private: true, vpcs: [{ id: VERIFY_VPC, region: 'eu-west-1' }] },
+      zone: {
+        name: 'orders.example.internal',
+        private: true,
+        vpcs: [
+          { id: VERIFY_VPC, region: 'eu-west-1' },
+          { id: WAY_BACK_VPC, region: 'us-east-1' },
+        ],
+      },
       sameName: [
         { type: 'CNAME', routingPolicy: true },
         { type: 'CNAME', routingPolicy: true },
@@ -350,8 +358,26 @@ describe('verifyReach: can Verify resolve a private zone?', () => {
   const withVerify = (verify: Record<string, unknown>) =>
     planVariant('plans/orders.yml', (p) => ({ ...p, traffic: { ...(p.traffic as object), verify } as never }));
 
-  it('is OK when Verify runs in a VPC associated with the zone in the standby region', () => {
-    expect(verifyReach(orders, zone([{ id: VERIFY_VPC, region: 'eu-west-1' }]))?.status).toBe('OK');
+  it('is OK when Verify runs in a VPC associated with the zone in the standby region, and the way back’s in the primary', () => {
+    const both = zone([
+      { id: VERIFY_VPC, region: 'eu-west-1' },
+      { id: WAY_BACK_VPC, region: 'us-east-1' },
+    ]);
+    expect(verifyReach(orders, both)?.status).toBe('OK');
+  });
+
+  it('WARNs when the way back’s Verify VPC (traffic.verify.wayBackVpc, in the primary region) is not associated', () => {
+    // Same VPC id, wrong region: an association is per VPC, and a VPC is in one region.
+    const reach = verifyReach(
+      orders,
+      zone([
+        { id: VERIFY_VPC, region: 'eu-west-1' },
+        { id: WAY_BACK_VPC, region: 'eu-west-1' },
+      ]),
+    );
+    expect(reach?.status).toBe('WARN');
+    expect(reach?.text).toContain(`the way back's Verify runs in ${WAY_BACK_VPC} (us-east-1), which is not`);
+    expect(reach?.text).toContain('a failback would fail Verify after moving traffic back');
   });
 
   it('is CRITICAL when the zone is not associated with Verify’s VPC in the standby region, naming the associations', () => {

@@ -10,49 +10,7 @@ import { statementsFor } from '#infra/grants.js';
 import { databaseFunctions } from '#infra/vpc.js';
 import { buildWiring } from '#infra/wiring.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
-
-/** A self-managed PostgreSQL plan on private hosts, deployed in eu-west-1. */
-const REGISTRY_PLAN = `# Model registry (MLflow) metadata on self-managed PostgreSQL on EC2 in private subnets, eu-central-1 → eu-west-1.
-name: model-registry
-description: MLflow model registry metadata (self-managed PostgreSQL, streaming replication, private subnets)
-accountId: "111122223333"
-regions: { primary: eu-central-1, standby: eu-west-1 }
-trigger:
-  alarms: [model-registry-db-primary-unhealthy]
-  automatic: true
-  windowMinutes: 15
-  cooldownMinutes: 60
-rpo: { maxLagSeconds: 10, maxLagChecks: 3, lagCheckIntervalSeconds: 5, onExceeded: wait-for-approval }
-rto: { targetSeconds: 180 }
-promotion: { maxStatusChecks: 12, statusCheckIntervalSeconds: 5 }
-database:
-  kind: postgres
-  primary:
-    host: 10.20.1.15
-    database: mlflow
-    credentials: { secretsManager: arn:aws:secretsmanager:eu-west-1:111122223333:secret:model-registry/dr-failover }
-  standby:
-    host: 10.30.1.15
-    database: mlflow
-    credentials: { secretsManager: arn:aws:secretsmanager:eu-west-1:111122223333:secret:model-registry/dr-failover }
-  fence: { method: read-only, timeoutSeconds: 5 }
-  # The functions that connect to the hosts run here; the subnets reach the AWS APIs through VPC endpoints.
-  vpc:
-    subnetIds: [subnet-0a1b2c3d4e5f60718, subnet-0a1b2c3d4e5f60719]
-    securityGroupIds: [sg-0a1b2c3d4e5f60720]
-dns:
-  kind: route53
-  hostedZoneId: Z0MODELREGISTRY01
-  zoneName: ml.example.internal
-  recordName: registry-db.ml.example.internal
-  recordType: A
-  ttl: 30
-dnsSync: { maxStatusChecks: 30, statusCheckIntervalSeconds: 5 }
-notify:
-  eventBus: dr-failover
-  snsTopicArn: arn:aws:sns:eu-west-1:111122223333:dr-failover-oncall
-gameday: { schedule: "cron(0 14 ? * THU#2 *)", dryRun: true, mode: planned }
-`;
+import { REGISTRY_PLAN } from '../fixtures/registry-plan.js';
 
 const dirs: string[] = [];
 const plansDir = (files: Record<string, string>) => {

@@ -62,14 +62,22 @@ export const verifyReach = (
   const vpc = plan.traffic.verify?.vpc;
   const region = plan.regions.standby;
   const associated = (zone.vpcs ?? []).map((v) => `${v.id} (${v.region})`).join(', ') || 'none listed';
-  if (vpc) {
-    return (zone.vpcs ?? []).some((v) => v.id === vpc.vpcId && v.region === region)
-      ? { status: 'OK', text: `Verify resolves in ${vpc.vpcId}, associated with the private zone` }
-      : {
-          status: 'CRITICAL',
-          text: `Verify runs in ${vpc.vpcId} (${region}), which is not associated with the private zone (associated: ${associated}): its resolver cannot answer the record, so every run would fail Verify after moving traffic`,
-        };
+  const isAssociated = (id: string, at: string) => (zone.vpcs ?? []).some((v) => v.id === id && v.region === at);
+  if (vpc && !isAssociated(vpc.vpcId, region)) {
+    return {
+      status: 'CRITICAL',
+      text: `Verify runs in ${vpc.vpcId} (${region}), which is not associated with the private zone (associated: ${associated}): its resolver cannot answer the record, so every run would fail Verify after moving traffic`,
+    };
   }
+  // The way back runs in the primary region's stack, Verify there in traffic.verify.wayBackVpc (core/direction.ts).
+  const back = plan.traffic.verify?.wayBackVpc;
+  if (vpc && back && !isAssociated(back.vpcId, plan.regions.primary)) {
+    return {
+      status: 'WARN',
+      text: `Verify resolves in ${vpc.vpcId}, associated with the private zone; but the way back's Verify runs in ${back.vpcId} (${plan.regions.primary}), which is not (associated: ${associated}): a failback would fail Verify after moving traffic back`,
+    };
+  }
+  if (vpc) return { status: 'OK', text: `Verify resolves in ${vpc.vpcId}, associated with the private zone` };
   const resolvers = plan.traffic.verify?.resolvers;
   if (resolvers) {
     return {

@@ -105,8 +105,11 @@ beforeEach(() => {
       CallerReference: 'x',
       Config: { PrivateZone: true },
     },
-    // Associated with the VPC Verify runs in (the plan's traffic.verify.vpc).
-    VPCs: [{ VPCId: 'vpc-0a1b2c3d4e5f60711', VPCRegion: 'eu-west-1' }],
+    // Associated with the VPCs Verify runs in (the plan's traffic.verify.vpc, and wayBackVpc for the way back).
+    VPCs: [
+      { VPCId: 'vpc-0a1b2c3d4e5f60711', VPCRegion: 'eu-west-1' },
+      { VPCId: 'vpc-0f1e2d3c4b5a69781', VPCRegion: 'us-east-1' },
+    ],
   });
   // The failover pair, each record's health check following its region's routing control.
   route53.on(ListResourceRecordSetsCommand).resolves({
