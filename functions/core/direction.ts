@@ -99,9 +99,12 @@ const verifyIn = (traffic: Plan['traffic']): Plan['traffic'] => {
  * A secret named by name is read in the region of the stack that runs the plan; turned round, that is the other
  * region. The plan's secrets live in its standby region (core/plan-database.ts), which the way back does not leave
  * (it is the writer's), so a name becomes a partial ARN there: the same secret, the same key, read across regions.
+ * Not a name ending in a hyphen and six characters, which Secrets Manager would take for a complete ARN's suffix
+ * ("Finding a secret from a partial ARN", Secrets Manager User Guide, troubleshooting): it stays a name, read in the
+ * primary region (a replica of the secret there).
  */
 const pinSecret = (ref: SecretRef, region: string, accountId: string): SecretRef =>
-  'secretsManager' in ref && !ref.secretsManager.startsWith('arn:')
+  'secretsManager' in ref && !ref.secretsManager.startsWith('arn:') && !/-[A-Za-z0-9]{6}$/.test(ref.secretsManager)
     ? { ...ref, secretsManager: `arn:aws:secretsmanager:${region}:${accountId}:secret:${ref.secretsManager}` }
     : ref;
 

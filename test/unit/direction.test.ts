@@ -235,6 +235,17 @@ describe('orientPlan', () => {
       },
       standby: { credentials: { secretsManager: arn } },
     });
+    // A name ending like a complete ARN's suffix would be misread as one: it stays a name.
+    const suffixLike = {
+      ...plan,
+      database: {
+        ...plan.database,
+        primary: { ...db.primary, credentials: { secretsManager: 'dr/ledger-pg-AbC123' } },
+      },
+    } as Plan;
+    expect(orientPlan(suffixLike, 'standby').database).toMatchObject({
+      standby: { credentials: { secretsManager: 'dr/ledger-pg-AbC123' } },
+    });
     // An env or file reference is the drill's, read where it runs: unchanged.
     expect(orientPlan(written, 'standby').database).toMatchObject({ primary: { credentials: { env: 'PGPASS' } } });
   });
