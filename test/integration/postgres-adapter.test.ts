@@ -7,10 +7,12 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresFailover } from '#adapters/database/postgres.js';
 import { clearSecretCache, resolveSecret } from '#adapters/secrets.js';
+import { orientPlan } from '#core/direction.js';
 import { ConfigurationError, FenceFailedError, ResourceBusyError } from '#core/errors.js';
-import { type DatabaseConfigOf, type PlanWithDatabase, parsePlan, type SecretRef } from '#core/plan.js';
+import { type DatabaseConfigOf, type Plan, type PlanWithDatabase, parsePlan, type SecretRef } from '#core/plan.js';
 import type { LagReading } from '#core/ports.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
+import { loadPlanFile } from '#lib/plan-catalog.js';
 
 const CREDENTIALS_ENV = 'DR_TEST_PG_CREDENTIALS';
 
@@ -448,6 +450,45 @@ describe('resolveSecret', () => {
     expect(creds.password).toBe(password);
     expect(regions).toEqual(['eu-west-1']);
     expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: arn });
+  });
+
+  it("resolves a name the way back pinned to the plan's standby region (a partial ARN) there, whatever AWS_REGION says", async () => {
+    // Prepare: the stack in us-east-1 runs the plan turned round; its secrets stay in eu-west-1 (core/direction.ts).
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'u', password }) });
+    const regions: (string | undefined)[] = [];
+    const written = loadPlanFile('plans/orders.yml');
+    const plan = {
+      ...written,
+      database: {
+        kind: 'postgres',
+        primary: {
+          host: 'pg-a.example.internal',
+          port: 5432,
+          database: 'postgres',
+          credentials: { secretsManager: 'dr/orders-primary' },
+        },
+        standby: { host: 'pg-b.example.internal', port: 5432, database: 'postgres', credentials: { env: 'PGSTANDBY' } },
+        fence: { method: 'read-only', timeoutSeconds: 5 },
+      },
+    } as Plan;
+    const back = orientPlan(plan, 'standby');
+    const ref = (back.database as Extract<Plan['database'], { kind: 'postgres' }>).standby.credentials;
+
+    // Act
+    const creds = await resolveSecret(ref, {
+      env: { AWS_REGION: 'us-east-1' },
+      secretsManager: (region) => {
+        regions.push(region);
+        return new SecretsManagerClient({ region });
+      },
+    });
+
+    // Assess
+    expect(creds.password).toBe(password);
+    expect(regions).toEqual(['eu-west-1']);
+    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dr/orders-primary',
+    });
   });
 
   it('throws ConfigurationError naming the reference, never the value, when a secret is missing or malformed', async () => {
