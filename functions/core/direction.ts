@@ -41,6 +41,8 @@ export interface Direction {
   writer: PlanSide;
   /** What was seen, for the timeline. */
   observed: string;
+  /** The writer did not answer, or answered fenced: the run goes on as its stack would after an incident there. */
+  writerSilent?: true;
 }
 
 const describe = (side: PlanSide, v: NodeView): string => {
@@ -53,8 +55,19 @@ const describe = (side: PlanSide, v: NodeView): string => {
 const writes = (v: NodeView) => v.reachable && v.inRecovery === false && v.readOnly !== true;
 const standbyOf = (v: NodeView) => v.reachable && v.inRecovery === true;
 
-/** The side that writes now, and what was seen; throws AmbiguousTopologyError on a contradictory world. */
-export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => {
+/**
+ * The side that writes now, and what was seen; throws AmbiguousTopologyError on a contradictory world. `home` is the
+ * side in the region of the stack that runs it, the side a run there promotes: the plan's standby for the stack of
+ * the standby region (and the lab), its primary for the stack of the primary region, which runs the plan turned
+ * round. Each stack keeps its own direction unless the world clearly shows the other, so a run whose far region is
+ * dark goes on as its stack would go:
+ * - home `standby`: the plan as written, unless the plan's standby writes and its primary streams from it;
+ * - home `primary`: turned round once the plan's primary is a standby streaming from the plan's standby (or from a
+ *   server it cannot tell) and the plan's standby is none (a writer, fenced, or dark: the next incident after a way
+ *   out). A plan's primary that writes, is fenced out of recovery (an old primary not rebuilt yet: promoting it would
+ *   serve stale data) or does not answer leaves the plan as written, which that stack refuses (Prepare).
+ */
+export const observedWriter = (views: Record<PlanSide, NodeView>, home: PlanSide = 'standby'): Direction => {
   const observed = `${describe('primary', views.primary)}; ${describe('standby', views.standby)}`;
   const refuse = (why: string): never => {
     throw new AmbiguousTopologyError(
@@ -63,14 +76,19 @@ export const observedWriter = (views: Record<PlanSide, NodeView>): Direction => 
   };
   if (writes(views.primary) && writes(views.standby)) return refuse('two writers (split brain)');
   if (standbyOf(views.primary) && standbyOf(views.standby)) return refuse('no writer: both nodes are standbys');
-  const reversed = writes(views.standby) && standbyOf(views.primary);
+  const reversed =
+    standbyOf(views.primary) && (home === 'primary' ? !standbyOf(views.standby) : writes(views.standby));
   // Turning the plan round needs the old primary to stream from the plan's standby; as written, a standby that
   // reaches its primary by another address (a proxy, another interface) keeps working as it always has.
   const upstream = views.primary.upstreamHost;
   if (reversed && upstream !== undefined && upstream !== views.standby.host) {
     return refuse(`the primary replicates from ${upstream}, not from the standby`);
   }
-  return { writer: reversed ? 'standby' : 'primary', observed };
+  return {
+    writer: reversed ? 'standby' : 'primary',
+    observed,
+    ...(reversed && !writes(views.standby) ? { writerSilent: true as const } : {}),
+  };
 };
 
 /**

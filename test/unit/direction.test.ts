@@ -96,6 +96,37 @@ describe('observedWriter', () => {
   });
 });
 
+describe("observedWriter from the stack of the plan's primary region (home: primary)", () => {
+  it.each([
+    ['the pair rebuilt the other way round', { primary: standby(P, S), standby: writer(S) }, 'standby', false],
+    [
+      'the next incident: the writer (plan standby) dark',
+      { primary: standby(P, S), standby: dark(S) },
+      'standby',
+      true,
+    ],
+    ['a re-run after the writer was fenced', { primary: standby(P), standby: fenced(S) }, 'standby', true],
+    ['the plan as written, standby following', { primary: writer(P), standby: standby(S, P) }, 'primary', false],
+    ['the primary writes, the standby dark', { primary: writer(P), standby: dark(S) }, 'primary', false],
+    ['an old primary fenced, not rebuilt', { primary: fenced(P), standby: writer(S) }, 'primary', false],
+    ['an old primary fenced, the writer dark', { primary: fenced(P), standby: dark(S) }, 'primary', false],
+    ['the primary dark', { primary: dark(P), standby: writer(S) }, 'primary', false],
+  ] as const)('says %s', (_what, views, expected, silent) => {
+    // Act
+    const direction = observedWriter(views, 'primary');
+
+    // Assess
+    expect(direction.writer).toBe(expected);
+    expect(direction.writerSilent === true).toBe(silent);
+  });
+
+  it('refuses an old primary following a third server even with the writer dark', () => {
+    expect(() => observedWriter({ primary: standby(P, '10.2.0.1'), standby: dark(S) }, 'primary')).toThrow(
+      /primary replicates from 10\.2\.0\.1, not from the standby/,
+    );
+  });
+});
+
 describe('orientPlan', () => {
   it('leaves the plan as it is for a run from its primary', () => {
     // Prepare

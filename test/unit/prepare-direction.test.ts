@@ -117,7 +117,7 @@ describe('Prepare: the direction of the pair, observed', () => {
 
     // Assess
     await expect(run).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(run).rejects.toThrow(/fails over to eu-west-1; start it from the stack in that region/);
+    await expect(run).rejects.toThrow(/fails over to eu-west-1 \(observed: .*\); start it from the stack in that region/);
   });
 
   it('refuses two writers with AmbiguousTopologyError before the run guard or anything else', async () => {
@@ -139,6 +139,77 @@ describe('Prepare: the direction of the pair, observed', () => {
     // Assess
     expect(state.plan).toBe(plan);
     expect(state.timeline[0]?.outcome).not.toMatch(/observed/);
+  });
+});
+
+describe("Prepare in the stack of the plan's primary region: the plan turned round is its own", () => {
+  const unplanned = { mode: 'unplanned', reason: 'eu-west-1 failing while it is the writer' };
+
+  it("fails over turned round when the plan's standby region is dark and its primary streams from it", async () => {
+    // Act: the next incident after a way out and a rebuild, seen from us-east-1.
+    const state = await prepareWith(
+      {
+        primary: { host: P, reachable: true, inRecovery: true, upstreamHost: S },
+        standby: { host: S, reachable: false },
+      },
+      'us-east-1',
+      unplanned,
+    ).run;
+
+    // Assess
+    expect(state.plan.regions).toEqual({ primary: 'eu-west-1', standby: 'us-east-1' });
+    expect(state.plan.database).toMatchObject({ primary: { host: S }, standby: { host: P } });
+    expect(state.timeline[0]?.outcome).toMatch(
+      /the pair observed the other way round .*standby 10\.1\.1\.10 did not answer/,
+    );
+  });
+
+  it('goes turned round too when the writer answers fenced (a re-run after its fence)', async () => {
+    // Act
+    const state = await prepareWith(
+      {
+        primary: { host: P, reachable: true, inRecovery: true },
+        standby: { host: S, reachable: true, inRecovery: false, readOnly: true },
+      },
+      'us-east-1',
+      unplanned,
+    ).run;
+
+    // Assess
+    expect(state.plan.regions.standby).toBe('us-east-1');
+  });
+
+  it.each([
+    [
+      'its primary is an old primary fenced out of recovery, not rebuilt (promoting it would serve stale data)',
+      { host: P, reachable: true, inRecovery: false, readOnly: true },
+      /primary 10\.0\.1\.10 is out of recovery but read-only \(fenced\)/,
+    ],
+    ['its primary does not answer', { host: P, reachable: false }, /primary 10\.0\.1\.10 did not answer/],
+    ['its primary writes', { host: P, reachable: true, inRecovery: false }, /primary 10\.0\.1\.10 is a writer/],
+  ] as const)('refuses the run, naming what it saw, when %s and the standby is dark', async (_what, primary, seen) => {
+    // Act
+    const { run } = prepareWith({ primary, standby: { host: S, reachable: false } }, 'us-east-1', unplanned);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InvalidInputError', field: 'plan' });
+    await expect(run).rejects.toThrow(/fails over to eu-west-1 \(observed: /);
+    await expect(run).rejects.toThrow(seen);
+  });
+
+  it('keeps the standby region stack as it was: a dark standby there is no reason to turn round', async () => {
+    // Act: the same world seen from eu-west-1 (the plan as written, which Prepare refuses nothing of).
+    const state = await prepareWith(
+      {
+        primary: { host: P, reachable: true, inRecovery: true, upstreamHost: S },
+        standby: { host: S, reachable: false },
+      },
+      'eu-west-1',
+      unplanned,
+    ).run;
+
+    // Assess
+    expect(state.plan).toBe(plan);
   });
 });
 
@@ -175,6 +246,22 @@ describe('Prepare: a failback run', () => {
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'InvalidInputError', field: 'trigger.kind' });
     await expect(run).rejects.toThrow(why);
+  });
+
+  it('is refused when the writer it would fence is dark: that is an incident, started unplanned', async () => {
+    // Act
+    const { run } = prepareWith(
+      {
+        primary: { host: P, reachable: true, inRecovery: true, upstreamHost: S },
+        standby: { host: S, reachable: false },
+      },
+      'us-east-1',
+      failback,
+    );
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InvalidInputError', field: 'trigger.kind' });
+    await expect(run).rejects.toThrow(/the current writer is not writable .*start an unplanned run from this stack/);
   });
 
   it('is refused unless planned', async () => {

@@ -89,9 +89,11 @@ export const prepare = async (payload: StepPayload<unknown>, deps: PrepareDeps):
     : { ...oriented, rpo: wayBack ? failbackRpo(oriented.rpo) : { ...oriented.rpo, onExceeded: 'abort' as const } };
   if (deps.region !== undefined && plan.regions.standby !== deps.region) {
     // A run from any other region would depend on the region it is failing over from or to.
+    // Observed: a stack acts only when its own region is the standby of the pair as it stands.
+    const seen = direction ? ` (observed: ${direction.observed})` : '';
     throw new InvalidInputError(
       'plan',
-      `plan ${plan.name} fails over to ${plan.regions.standby}; start it from the stack in that region, not ${deps.region}`,
+      `plan ${plan.name} fails over to ${plan.regions.standby}${seen}; start it from the stack in that region, not ${deps.region}`,
     );
   }
   if (input.trigger?.kind === 'schedule' && !input.dryRun && plan.gameday?.dryRun !== false) {
@@ -196,6 +198,13 @@ const refuseFailbackUnlessRebuilt = (plan: string, mode: string, direction: Dire
       `failback of plan ${plan} refused: ${seen}; rebuild the old primary as the current writer's streaming standby first`,
     );
   }
+  if (direction.writerSilent) {
+    // A failback fences the writer first and loses nothing: a writer that cannot be fenced is an incident instead.
+    throw new InvalidInputError(
+      'trigger.kind',
+      `failback of plan ${plan} refused: the current writer is not writable (${direction.observed}); a failback fences a running writer and loses nothing. If its region is failing, start an unplanned run from this stack instead`,
+    );
+  }
 };
 
 type WayBack = { direction: Direction; failback: NonNullable<FailoverState['failback']> };
@@ -256,9 +265,14 @@ const observeAuroraWayBack = async (plan: Plan, deps: PrepareDeps): Promise<WayB
 };
 
 /** The observed direction of the plan's pair, where its kind is observed; AmbiguousTopologyError when unclear. */
+/**
+ * The pair's direction as the stack running the run sees it (core/direction.ts): the stack of the plan's primary
+ * region promotes the plan's primary, any other (and the lab, with no region) the plan's standby.
+ */
 const observeDirection = async (plan: Plan, deps: PrepareDeps): Promise<Direction | undefined> => {
   const observer = await deps.pair?.(plan);
-  return observer ? observedWriter(await observer.observe()) : undefined;
+  const home = deps.region !== undefined && deps.region === plan.regions.primary ? 'primary' : 'standby';
+  return observer ? observedWriter(await observer.observe(), home) : undefined;
 };
 
 /** Refuses the run (AlreadyInProgressError) when the rule says another run of the plan goes first. */
