@@ -76,8 +76,7 @@ export const observedWriter = (views: Record<PlanSide, NodeView>, home: PlanSide
   };
   if (writes(views.primary) && writes(views.standby)) return refuse('two writers (split brain)');
   if (standbyOf(views.primary) && standbyOf(views.standby)) return refuse('no writer: both nodes are standbys');
-  const reversed =
-    standbyOf(views.primary) && (home === 'primary' ? !standbyOf(views.standby) : writes(views.standby));
+  const reversed = standbyOf(views.primary) && (home === 'primary' ? !standbyOf(views.standby) : writes(views.standby));
   // Turning the plan round needs the old primary to stream from the plan's standby; as written, a standby that
   // reaches its primary by another address (a proxy, another interface) keeps working as it always has.
   const upstream = views.primary.upstreamHost;

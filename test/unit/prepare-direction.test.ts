@@ -117,7 +117,9 @@ describe('Prepare: the direction of the pair, observed', () => {
 
     // Assess
     await expect(run).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(run).rejects.toThrow(/fails over to eu-west-1 \(observed: .*\); start it from the stack in that region/);
+    await expect(run).rejects.toThrow(
+      /fails over to eu-west-1 \(observed: .*\); start it from the stack in that region/,
+    );
   });
 
   it('refuses two writers with AmbiguousTopologyError before the run guard or anything else', async () => {
