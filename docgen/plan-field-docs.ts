@@ -42,6 +42,8 @@ export const PLAN_FIELD_DOCS: Record<string, string> = {
   trigger: 'What starts a run without a person typing the command.',
   'trigger.alarms':
     'CloudWatch alarm names, in the standby region, whose transition into `ALARM` starts a run of this plan (a change from `ALARM` to `ALARM` does not). The alarms must observe the primary from outside its region (Route 53 health checks, canaries, metric alarms evaluated in the standby region), so they still fire when that region is dark.',
+  'trigger.wayBackAlarms':
+    "CloudWatch alarm names, in the primary region, that watch the standby region from outside it. Their transition into `ALARM` starts, in the primary region's stack, an unplanned run of the plan turned round: the next incident after a way out, when the standby region is the writer's. That run's Prepare goes on only once it observes the plan's primary streaming from its standby (rebuilt as its standby); as the pair is written it is refused, changing nothing. Self-managed PostgreSQL plans without components only (every run of them observes which node writes).",
   'trigger.automatic':
     '`true`: an alarm fails over by itself. `false`: an alarm starts a run that first publishes `Approval Required` and waits (up to `approval.timeoutMinutes`) for a person to approve or deny; runs started by hand or by a game day do not wait.',
   'trigger.windowMinutes':

@@ -14,24 +14,30 @@ export interface StackEvents {
   runEndedEvents: Json[];
 }
 
-export const eventsOf = (plans: Plan[], stage: string): StackEvents => {
-  const triggerEvents: Json[] = [];
+/** One rule per alarm of the plan (in its standby region), each matching that alarm's ARN moving into ALARM. */
+const alarmRules = (plan: Plan, stage: string): Json[] =>
+  plan.trigger.alarms.map((alarm, index) => ({
+    eventBridge: {
+      // Named, so the readiness check can find the rule of each alarm and its grant can name it.
+      name: alarmRuleName(stage, plan.name, index),
+      pattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: [alarmArn(plan, alarm)],
+        detail: { state: { value: ['ALARM'] } },
+      },
+    },
+  }));
+
+/**
+ * The stack's rules: its plans' alarms, game days and readiness; and, of the plans it runs turned round (their way
+ * back: `turned`, already turned by orientPlan), the alarms only (trigger.wayBackAlarms of the plan as written).
+ */
+export const eventsOf = (plans: Plan[], stage: string, turned: Plan[] = []): StackEvents => {
+  const triggerEvents: Json[] = turned.flatMap((plan) => alarmRules(plan, stage));
   const readinessEvents: Json[] = [];
   for (const plan of plans) {
-    for (const [index, alarm] of plan.trigger.alarms.entries()) {
-      triggerEvents.push({
-        eventBridge: {
-          // Named, so the readiness check can find the rule of each alarm and its grant can name it.
-          name: alarmRuleName(stage, plan.name, index),
-          pattern: {
-            source: ['aws.cloudwatch'],
-            'detail-type': ['CloudWatch Alarm State Change'],
-            resources: [alarmArn(plan, alarm)],
-            detail: { state: { value: ['ALARM'] } },
-          },
-        },
-      });
-    }
+    triggerEvents.push(...alarmRules(plan, stage));
     if (plan.gameday) {
       triggerEvents.push({
         schedule: {

@@ -97,7 +97,8 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
   const wayBack = catalogue.filter((p) => p.regions.primary === region && wayBackRunsInPrimaryRegion(p));
   for (const plan of [...plans, ...wayBack]) refuseLocalSecrets(plan);
   for (const plan of wayBack) refuseWayBackWithoutVpc(plan);
-  const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage);
+  const turned = wayBack.map((p) => orientPlan(p, 'standby'));
+  const { triggerEvents, readinessEvents, runEndedEvents } = eventsOf(plans, stage, turned);
   const resources: Record<string, Json> = {
     ...functionRoles(plans, stage, wayBack),
     ...approvalTimer(stage),
@@ -121,7 +122,7 @@ export const buildWiring = (plansDir: string, region: string, stage: string): Wi
     // Functions that connect to a private database get its subnets and security groups (infra/vpc.ts).
     resources: {
       Resources: resources,
-      extensions: vpcExtensions([...plans, ...wayBack.map((p) => orientPlan(p, 'standby'))]),
+      extensions: vpcExtensions([...plans, ...turned]),
     },
   };
 };

@@ -98,7 +98,13 @@ export const observedWriter = (views: Record<PlanSide, NodeView>, home: PlanSide
 export const orientPlan = (plan: Plan, writer: PlanSide): Plan => {
   if (writer === 'primary') return plan;
   const turned = turnDatabase(plan);
-  return { ...turned, traffic: verifyIn(turned.traffic), notify: notifyIn(plan.notify, turned.regions.standby) };
+  return {
+    ...turned,
+    // The alarms that start a run from the other stack are the ones that watch the other region.
+    trigger: { ...plan.trigger, alarms: plan.trigger.wayBackAlarms, wayBackAlarms: plan.trigger.alarms },
+    traffic: verifyIn(turned.traffic),
+    notify: notifyIn(plan.notify, turned.regions.standby),
+  };
 };
 
 /** Verify runs in the stack that runs the plan: turned round, its VPC is the primary region's (`wayBackVpc`). */

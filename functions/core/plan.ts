@@ -92,6 +92,38 @@ const refuseRunsPastTimeout = (plan: Parameters<typeof longestRun>[0], ctx: z.Re
   }
 };
 
+const alarmNames = z
+  .array(
+    z
+      .string()
+      .regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name')
+      // The rule matches the name exactly: a space at either end (or a name of spaces) is a typo no alarm has.
+      .refine((name) => name.trim() === name && name !== '', 'must not begin or end with a space'),
+  )
+  // One EventBridge rule per alarm: keep well inside the 300 rules of a bus.
+  .max(50, 'must list at most 50 alarms')
+  .refine((a) => new Set(a).size === a.length, 'must not list an alarm twice')
+  .default([]);
+
+/**
+ * Only a self-managed PostgreSQL plan without components runs turned round on an incident: every run of it observes
+ * which node writes (core/direction.ts); an RDS or Aurora run observes that only on the way back.
+ */
+const wayBackAlarmIssues = (plan: {
+  trigger: { wayBackAlarms: string[] };
+  database: { kind: string };
+  components?: unknown;
+}) =>
+  plan.trigger.wayBackAlarms.length > 0 && (plan.database.kind !== 'postgres' || plan.components)
+    ? [
+        {
+          path: ['trigger', 'wayBackAlarms'],
+          message:
+            'is for a self-managed PostgreSQL plan without components only: the run they start must observe which node writes',
+        },
+      ]
+    : [];
+
 export const planSchema = z
   .object({
     name: planName,
@@ -102,18 +134,12 @@ export const planSchema = z
     trigger: z
       .object({
         /** Alarm names, in the standby region, whose transition into ALARM starts a run. */
-        alarms: z
-          .array(
-            z
-              .string()
-              .regex(/^[\w .:/#+=@-]{1,255}$/, 'must be a CloudWatch alarm name')
-              // The rule matches the name exactly: a space at either end (or a name of spaces) is a typo no alarm has.
-              .refine((name) => name.trim() === name && name !== '', 'must not begin or end with a space'),
-          )
-          // One EventBridge rule per alarm: keep well inside the 300 rules of a bus.
-          .max(50, 'must list at most 50 alarms')
-          .refine((a) => new Set(a).size === a.length, 'must not list an alarm twice')
-          .default([]),
+        alarms: alarmNames,
+        /**
+         * Alarm names, in the primary region, that watch the standby region: their ALARM starts, in the primary
+         * region's stack, an unplanned run of the plan turned round (the next incident after a way out).
+         */
+        wayBackAlarms: alarmNames,
         /** false: page on-call and wait for approval instead of failing over by itself. */
         automatic: z.boolean().default(true),
         /** Alarms within this window coalesce into one execution name. */
@@ -269,6 +295,7 @@ export const planSchema = z
     for (const issue of roundTripIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of componentIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of artifactIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of wayBackAlarmIssues(plan)) ctx.addIssue({ code: 'custom', ...issue });
     refuseRunsPastTimeout(plan, ctx);
     expect(plan.notify.snsTopicArn, ['notify', 'snsTopicArn'], plan.regions.standby);
     if (plan.notify.eventBus.startsWith('arn:'))

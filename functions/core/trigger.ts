@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { alarmArn } from './arn.js';
+import { orientPlan } from './direction.js';
 import { type ExecutionInput, implausibleIncidentStart, MAX_INCIDENT_AGE_SECONDS } from './input.js';
 import type { Plan } from './plan.js';
 import type { ExecutionStarter } from './ports.js';
@@ -144,7 +145,10 @@ const planOfAlarm = (event: AlarmStateChange, plans: ReadonlyMap<string, Plan>):
   const { alarmName, state, previousState } = event.detail;
   if (state.value !== 'ALARM') return `alarm ${alarmName} moved to ${state.value}, not ALARM`;
   if (previousState?.value === 'ALARM') return `alarm ${alarmName} was already in ALARM`;
-  const candidates = [...plans.values()].filter((p) => p.trigger.alarms.includes(alarmName));
+  // A plan's wayBackAlarms start the plan turned round, from the stack of its primary region (core/direction.ts).
+  const candidates = [...plans.values()]
+    .flatMap((p) => (p.trigger.wayBackAlarms.includes(alarmName) ? [p, orientPlan(p, 'standby')] : [p]))
+    .filter((p) => p.trigger.alarms.includes(alarmName));
   if (candidates.length === 0) return `no plan names alarm ${alarmName}`;
   const plan = candidates.find((p) => p.accountId === event.account && p.regions.standby === event.region);
   return (

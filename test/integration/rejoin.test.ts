@@ -153,5 +153,25 @@ describe('an old primary returning after an unplanned failover', () => {
     // Rebuilt: the old primary streams from the new one, and the plan runs the other way round
     expect(rebuilt.views.primary).toMatchObject({ inRecovery: true, upstreamHost: '127.0.0.2' });
     expect(rebuilt.direction.writer).toBe('standby');
+    // From the primary region's stack, no stage before the rebuild turns the plan round: nothing there to promote.
+    expect(seen.map((s) => observedWriter(s.views, 'primary').writer)).toEqual(['primary', 'primary', 'primary']);
   });
+
+  it('is, at the next incident (the writer dark), what the primary region stack promotes, and only that stack', async () => {
+    // Prepare: the plan's standby, the writer since the way out, dies with its region.
+    await regions.standby.kill();
+
+    // Act
+    const { views } = await observe(regions);
+    const fromPrimaryRegion = observedWriter(views, 'primary');
+    const fromStandbyRegion = observedWriter(views, 'standby');
+
+    // Assess
+    expect(views.standby).toEqual({ host: '127.0.0.2', reachable: false });
+    expect(views.primary).toMatchObject({ reachable: true, inRecovery: true, upstreamHost: '127.0.0.2' });
+    expect(fromPrimaryRegion).toMatchObject({ writer: 'standby', writerSilent: true });
+    // The standby region's stack is in the dark region; were it up, it would not turn round (and Prepare refuses
+    // the plan as written in the primary region's stack).
+    expect(fromStandbyRegion.writer).toBe('primary');
+  }, 30_000);
 });

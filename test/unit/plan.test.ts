@@ -82,7 +82,13 @@ describe('parsePlan defaults', () => {
     const plan: Plan = parsePlan(minimal(), 'test');
 
     // Assess
-    expect(plan.trigger).toEqual({ alarms: [], automatic: true, windowMinutes: 15, cooldownMinutes: 60 });
+    expect(plan.trigger).toEqual({
+      alarms: [],
+      wayBackAlarms: [],
+      automatic: true,
+      windowMinutes: 15,
+      cooldownMinutes: 60,
+    });
     expect(plan.rpo).toEqual({
       maxLagSeconds: 30,
       maxLagChecks: 6,
