@@ -23,11 +23,17 @@ export interface Rig {
   notifications: FailoverEvent[];
 }
 
+/**
+ * `region`: the region of the stack the rig stands for, which Prepare is told as serverless.yml tells it
+ * (DR_FAILOVER_REGION): the plan's standby region's by default; the primary region's for the way back, whose stack
+ * runs the plan turned round (core/direction.ts).
+ */
 export const buildRig = async (
   env: DrillEnvironment,
   options: Pick<DrillOptions, 'wrapHandlers' | 'retryIntervalMs'>,
   waitMs: number,
   progress: (p: DrillProgress) => void,
+  region: string = env.plan.regions.standby,
 ): Promise<Rig> => {
   const notifications: FailoverEvent[] = [];
   const { LocalNotifier } = await import('#adapters/notify/local.js');
@@ -43,7 +49,7 @@ export const buildRig = async (
   const real = await localHandlers({
     // Prepare's run guard reads the drill's own executions, as it reads Step Functions on AWS.
     // The direction of the pair is observed on the local servers, as on the deployed ones.
-    prepare: { now, plans: () => catalog, runs: () => executions, pair: pairFor },
+    prepare: { now, plans: () => catalog, runs: () => executions, pair: pairFor, region },
     // An approval request's deadline fails the waiting task locally, as EventBridge Scheduler does on AWS.
     notify: {
       now,

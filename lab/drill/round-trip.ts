@@ -200,7 +200,7 @@ const comeHome = async (
   const back: DrillEnvironment = { ...env, regions: swapped(env.regions), plan: orientPlan(env.plan, 'standby') };
   const how: IncidentPlan = { mode: 'planned', start: 'manual', orchestration: 'state-machine' };
   // The other region's stack holds the same plan as written: its Prepare observes the pair the other way round.
-  const rig = await buildRig({ ...back, plan: env.plan }, options, settings.waitMs, progress);
+  const rig = await buildRig({ ...back, plan: env.plan }, options, settings.waitMs, progress, env.plan.regions.primary);
   const startedAt = new Date();
   const incident = await startFailback(rig, env.plan, progress);
   const run = incident.runName ? await rig.executions.result(incident.runName) : undefined;
