@@ -45,6 +45,9 @@ const USAGE = `Usage: npm run drill -- [options]
   --version-interval MS      ml-platform: time between two model versions registered (default 40)
   --round-trip               there and back: unplanned failover (kill), the old primary preserved and its lost
                              writes recorded, rebuilt as the new primary's standby, then a planned failback
+  --second-incident          with --round-trip: instead of the failback, the new primary's region is lost too;
+                             the primary region's stack fails over to the rebuilt old primary (unplanned, started
+                             by the plan's trigger.wayBackAlarms alarm)
   --json                     plain progress on stderr, the result as JSON on stdout
   --keep                     leave the servers up after the (last) drill and print how to connect; Ctrl-C ends
   --report-dir DIR           where reports go (default drill-report)
@@ -83,6 +86,7 @@ const { values } = (() => {
         'replication-delay': { type: 'string' },
         'version-interval': { type: 'string' },
         'round-trip': { type: 'boolean', default: false },
+        'second-incident': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         'report-dir': { type: 'string' },
@@ -171,8 +175,16 @@ const view = createProgressView({ stream: out, live: !json });
 if (values['round-trip']) {
   if (iterations > 1 || keep || values.mode !== undefined)
     fail('--round-trip runs once, unplanned out and planned back');
-  await runRoundTripCommand(options, { view, out, json, command, reportRoot: values['report-dir'] ?? 'drill-report' });
+  const roundTrip = { ...options, secondIncident: values['second-incident'] === true };
+  await runRoundTripCommand(roundTrip, {
+    view,
+    out,
+    json,
+    command,
+    reportRoot: values['report-dir'] ?? 'drill-report',
+  });
 }
+if (values['second-incident']) fail('--second-incident goes with --round-trip');
 const reports: DrillReport[] = [];
 let kept: DrillResult['kept'];
 const wallStart = Date.now();

@@ -55,7 +55,8 @@ export const armDetector = async (
       credentials: env.regions.credentials,
       intervalMs: settings.detectorIntervalMs,
       failuresToAlarm: settings.detectorFailures,
-      alarmName: DRILL_ALARM_NAME,
+      // The plan's own alarm; turned round (the next incident after a way out), its wayBackAlarms' first.
+      alarmName: env.plan.trigger.alarms[0] ?? DRILL_ALARM_NAME,
       accountId: env.plan.accountId,
       region: env.plan.regions.standby,
       clock,
@@ -100,7 +101,7 @@ const killAndDetect = async (
     status: 'done',
     at: alarm.at,
     ms: round(alarm.at - at),
-    detail: `${settings.detectorFailures} failed probes every ${settings.detectorIntervalMs} ms → ${DRILL_ALARM_NAME} in ALARM`,
+    detail: `${settings.detectorFailures} failed probes every ${settings.detectorIntervalMs} ms → ${alarm.event.detail.alarmName} in ALARM`,
   });
   return { killMs, alarm };
 };

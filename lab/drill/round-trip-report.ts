@@ -139,7 +139,11 @@ export const runRoundTripCommand = async (
     reportRoot: string;
   },
 ): Promise<never> => {
-  io.view.note('── round-trip drill: unplanned failover (the primary will be killed), then a planned failback');
+  io.view.note(
+    options.secondIncident
+      ? "── round-trip drill: unplanned failover (the primary will be killed), then the new primary's region lost too"
+      : '── round-trip drill: unplanned failover (the primary will be killed), then a planned failback',
+  );
   const started = new Date();
   let report: RoundTripReport;
   try {

@@ -8,6 +8,8 @@
  * 3. Rebuilt in reverse: re-cloned from the new primary, streaming, caught up (lag 0), or the failback is refused.
  * 4. Back (planned): the same state machine, as the stack of the other region runs it, with the plan oriented from
  *    the current writer (core/direction.ts): fence, catch up, promote, move DNS; 0 acknowledged commits lost.
+ *    Or, with `secondIncident`, the next incident instead: the new primary killed, the alarm watching it from the
+ *    plan's primary region (trigger.wayBackAlarms), and that region's stack failing over to the rebuilt old primary.
  */
 import { orientPlan } from '#core/direction.js';
 import type { ExecutionInput } from '#core/input.js';
@@ -41,6 +43,12 @@ export type RoundTripOptions = Omit<DrillOptions, 'mode' | 'start' | 'orchestrat
   catchUpTimeoutMs?: number;
   /** Called once the old primary is rebuilt and streaming, before the catch-up gate (tests pause replay here). */
   beforeFailback?: (env: DrillEnvironment) => Promise<void>;
+  /**
+   * Instead of the planned failback, the next incident: once the old primary is rebuilt and caught up, the new
+   * primary's region is lost too (killed), and the primary region's stack fails over to the rebuilt old primary,
+   * unplanned, started by its trigger.wayBackAlarms alarm.
+   */
+  secondIncident?: boolean;
 };
 
 /** The ledger's rows, told apart by the workload's own record. */
@@ -79,13 +87,24 @@ const swapped = (regions: LocalRegions): LocalRegions => ({
   standby: regions.primary,
 });
 
-/** Leg 1: the unplanned failover, measured as the drill measures it (RTO, RPO), the old primary left dark. */
-const goOut = async (env: DrillEnvironment, options: RoundTripOptions, settings: DrillSettings, teardown: Teardown) => {
+/**
+ * An unplanned failover, measured as the drill measures it (RTO, RPO), the lost writer left dark. Leg 1: from the
+ * plan's primary. The next incident (`stack`): `env` turned round, run by the stack of the plan's primary region,
+ * which holds the plan as written.
+ */
+const goOut = async (
+  env: DrillEnvironment,
+  options: RoundTripOptions,
+  settings: DrillSettings,
+  teardown: Teardown,
+  stack?: { region: string; plan: Plan },
+) => {
   const progress = (p: DrillProgress) => options.onProgress?.(p);
   const how: IncidentPlan = { mode: 'unplanned', start: 'alarm', orchestration: 'state-machine' };
-  const rig = await buildRig(env, options, settings.waitMs, progress);
+  const rigEnv = stack ? { ...env, plan: stack.plan } : env;
+  const rig = await buildRig(rigEnv, options, settings.waitMs, progress, stack?.region);
   const detector = await armDetector(env, settings, teardown);
-  await options.beforeIncident?.(env);
+  if (!stack) await options.beforeIncident?.(env);
   const incident = await strike(env, rig, how, detector, settings, progress);
   const run = incident.runName ? await rig.executions.result(incident.runName) : undefined;
   await detector.stop();
@@ -231,6 +250,20 @@ const comeHome = async (
   });
 };
 
+/** The next incident instead of the failback: the writer's region lost, the primary region's stack failing over. */
+const secondIncident = async (
+  env: DrillEnvironment,
+  options: RoundTripOptions,
+  settings: DrillSettings,
+  teardown: Teardown,
+  t0: number,
+): Promise<DrillReport> => {
+  const back: DrillEnvironment = { ...env, regions: swapped(env.regions), plan: orientPlan(env.plan, 'standby') };
+  const startedAt = new Date();
+  const leg = await goOut(back, options, settings, teardown, { region: env.plan.regions.primary, plan: env.plan });
+  return assembleReport({ settings, startedAt, t0, env: back, ...leg });
+};
+
 /**
  * Why the round trip refuses a platform, or undefined when it runs it. Its way back rebuilds and fails back the
  * drill's one pair; an ML platform's other parts would need their own way back, which the lab does not model.
@@ -269,11 +302,14 @@ export const roundTrip = async (options: RoundTripOptions, teardown: Teardown): 
   if (out.outcome !== 'succeeded' || !out.rpo) return { outcome: 'failed', out, writers: writers() };
   const back = await comeBack(env, out.rpo.lostIds, progress);
   const rebuilt = await rebuild(env, options, progress);
-  const home = await comeHome(env, options, settings, t0);
+  const home = options.secondIncident
+    ? await secondIncident(env, options, settings, teardown, t0)
+    : await comeHome(env, options, settings, t0);
   await watch.stop();
   const ok =
     home.outcome === 'succeeded' &&
-    home.rpo?.lostCount === 0 &&
+    // A failback loses nothing; the next incident is unplanned: its RPO is measured, not bounded.
+    (options.secondIncident || home.rpo?.lostCount === 0) &&
     back.ledgerCheck.matches &&
     back.returned.writeRejected &&
     watch.bothWritable().length === 0;

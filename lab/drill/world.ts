@@ -20,6 +20,8 @@ export const DRILL_PLAN_NAME = 'drill';
 /** The ML platform drill's plan: plans/ml-platform.yml's shape on the lab's servers. */
 export const ML_PLAN_NAME = 'ml-platform';
 export const DRILL_ALARM_NAME = 'drill-primary-unreachable';
+/** The drill plan's alarm in its primary region watching its standby region (trigger.wayBackAlarms). */
+export const DRILL_WAY_BACK_ALARM_NAME = 'drill-standby-unreachable';
 export const DRILL_RECORD = 'db.drill.dr-failover.internal';
 export const DRILL_ACCOUNT_ID = '000000000000';
 const DRILL_REGIONS = { primary: 'us-east-1', standby: 'eu-west-1' };
@@ -109,7 +111,14 @@ export const drillPlan = (
         : 'Local drill: embedded PostgreSQL primary and streaming standby on loopback',
       accountId: DRILL_ACCOUNT_ID,
       regions: DRILL_REGIONS,
-      trigger: { alarms: [DRILL_ALARM_NAME], automatic: true, windowMinutes: 15, cooldownMinutes: 60 },
+      trigger: {
+        alarms: [DRILL_ALARM_NAME],
+        // The next incident after a way out, started in the primary region's stack (a plan with components has none).
+        ...(ml ? {} : { wayBackAlarms: [DRILL_WAY_BACK_ALARM_NAME] }),
+        automatic: true,
+        windowMinutes: 15,
+        cooldownMinutes: 60,
+      },
       // After a kill the standby cannot know what the dead primary wrote after its last message: the adapter says
       // "unknown", which the RPO guard never reads as zero. The drill's plan therefore proceeds (RPO measured, not
       // bounded), after one reading once the primary is gone (nothing more can reach the standby); plans that must
