@@ -1,6 +1,6 @@
 /** The EventBridge rules and schedules of a stack: each plan's alarm rules and game day (to the trigger), and its readiness schedule. */
 import { alarmArn } from '#core/arn.js';
-import type { Plan } from '#core/plan.js';
+import { everyRunObservesTheWriter, type Plan } from '#core/plan.js';
 import { ENDED_STATUSES } from '#core/run-ended.js';
 import { alarmRuleName, gameDayScheduleName, readinessScheduleName, runEndedRuleName } from '#core/stack-names.js';
 import { stateMachineResource } from './grants.js';
@@ -29,13 +29,27 @@ const alarmRules = (plan: Plan, stage: string): Json[] =>
     },
   }));
 
+/** One readiness schedule for the plan, sending `{ kind: readiness, plan }`. */
+const readinessSchedule = (plan: Plan, stage: string): Json => ({
+  schedule: {
+    name: readinessScheduleName(stage, plan.name),
+    description: `dr-failover readiness checks for plan ${plan.name}`,
+    rate: [plan.readiness.schedule],
+    input: { kind: 'readiness', plan: plan.name },
+  },
+});
+
 /**
  * The stack's rules: its plans' alarms, game days and readiness; and, of the plans it runs turned round (their way
- * back: `turned`, already turned by orientPlan), the alarms only (trigger.wayBackAlarms of the plan as written).
+ * back: `turned`, already turned by orientPlan), the alarms (trigger.wayBackAlarms of the plan as written) and, for
+ * a plan whose every run observes the writer, readiness (core/readiness/stack-side.ts: it says which stack
+ * protects the pair now). No game day: the standby region's stack starts those.
  */
 export const eventsOf = (plans: Plan[], stage: string, turned: Plan[] = []): StackEvents => {
   const triggerEvents: Json[] = turned.flatMap((plan) => alarmRules(plan, stage));
-  const readinessEvents: Json[] = [];
+  const readinessEvents: Json[] = turned
+    .filter((plan) => plan.readiness.enabled && everyRunObservesTheWriter(plan))
+    .map((plan) => readinessSchedule(plan, stage));
   for (const plan of plans) {
     triggerEvents.push(...alarmRules(plan, stage));
     if (plan.gameday) {
@@ -51,16 +65,7 @@ export const eventsOf = (plans: Plan[], stage: string, turned: Plan[] = []): Sta
         },
       });
     }
-    if (plan.readiness.enabled) {
-      readinessEvents.push({
-        schedule: {
-          name: readinessScheduleName(stage, plan.name),
-          description: `dr-failover readiness checks for plan ${plan.name}`,
-          rate: [plan.readiness.schedule],
-          input: { kind: 'readiness', plan: plan.name },
-        },
-      });
-    }
+    if (plan.readiness.enabled) readinessEvents.push(readinessSchedule(plan, stage));
   }
   const runEndedEvents: Json[] = [
     {

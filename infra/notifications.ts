@@ -4,7 +4,7 @@
  */
 import { parseArn } from '#core/arn.js';
 import { orientPlan } from '#core/direction.js';
-import type { Plan } from '#core/plan.js';
+import { everyRunObservesTheWriter, type Plan } from '#core/plan.js';
 import {
   DEFAULT_EVENT_BUS,
   defaultTopicName,
@@ -246,7 +246,8 @@ const defaultTopic = (plans: Plan[], stage: string): Record<string, Json> => ({
  * The buses, topics, key and readiness alarms of the stack's plans, and the stack's own bus and topic. `wayBack`: the
  * plans whose way back this stack runs (their primary is its region); a run the other way round pages through a
  * topic of the plan's topic's name in this region (core/direction.ts, orientPlan), so the stack creates their
- * buses and topics too, without readiness alarms (their readiness runs in the standby region's stack).
+ * buses and topics too, and the readiness alarms of those whose every run observes the writer (self-managed
+ * PostgreSQL: their readiness runs in both stacks); the others' readiness runs in the standby region's stack only.
  */
 export const notificationResources = (
   stackPlans: Plan[],
@@ -280,9 +281,11 @@ export const notificationResources = (
     if (arn && p.notify.snsTopicArn) topics.set(arn.resource, p.notify.snsTopicArn);
   }
   const topicLogicalId = (topic: string) => `${pascal(topic.replace(/[^A-Za-z0-9]/g, ''))}Topic`;
-  // Each plan's readiness alarm, paging on the plan's topic when this stack creates it (every topic a plan names).
+  // Each plan's readiness alarm, paging on the plan's topic when this stack creates it (every topic a plan names):
+  // the stack's plans, and those it runs turned round whose readiness it checks too (infra/events.ts).
   const alarmsByTopic = new Map<string, Json[]>();
-  for (const plan of stackPlans) {
+  const checked = [...stackPlans, ...plans.slice(stackPlans.length).filter(everyRunObservesTheWriter)];
+  for (const plan of checked) {
     const topic = plan.notify.snsTopicArn ? parseArn(plan.notify.snsTopicArn)?.resource : undefined;
     const alarm = readinessAlarm(plan, stage, topic && topics.has(topic) ? { Ref: topicLogicalId(topic) } : undefined);
     if (!alarm) continue;

@@ -106,15 +106,20 @@ const alarmNames = z
   .default([]);
 
 /**
- * Only a self-managed PostgreSQL plan without components runs turned round on an incident: every run of it observes
- * which node writes (core/direction.ts); an RDS or Aurora run observes that only on the way back.
+ * Whether every run of the plan observes which node writes (core/direction.ts), so that the stack of either region
+ * may run it, whichever way the pair stands: a self-managed PostgreSQL plan without components. An RDS or Aurora run
+ * observes that only on the way back (a failback run).
  */
+export const everyRunObservesTheWriter = (plan: { database: { kind: string }; components?: unknown }): boolean =>
+  plan.database.kind === 'postgres' && !plan.components;
+
+/** Only a plan whose every run observes the writer runs turned round on an incident. */
 const wayBackAlarmIssues = (plan: {
   trigger: { wayBackAlarms: string[] };
   database: { kind: string };
   components?: unknown;
 }) =>
-  plan.trigger.wayBackAlarms.length > 0 && (plan.database.kind !== 'postgres' || plan.components)
+  plan.trigger.wayBackAlarms.length > 0 && !everyRunObservesTheWriter(plan)
     ? [
         {
           path: ['trigger', 'wayBackAlarms'],

@@ -140,9 +140,8 @@ describe('trigger.wayBackAlarms', () => {
     expect(alarmArns(primary.triggerEvents)).toEqual([
       `arn:aws:cloudwatch:eu-central-1:${ACCOUNT}:alarm:${WATCHING_STANDBY}`,
     ]);
-    // The way back stack runs no game day and no readiness of the plan: the standby region's stack does.
+    // The way back stack starts no game day of the plan: the standby region's stack does.
     expect(primary.triggerEvents).toHaveLength(1);
-    expect(primary.readinessEvents).toEqual([]);
     expect(alarmArns(standby.triggerEvents)).toEqual([
       `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:model-registry-db-primary-unhealthy`,
     ]);

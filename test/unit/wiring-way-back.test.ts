@@ -102,6 +102,25 @@ describe("a self-managed PostgreSQL plan's way back, in the stack of its primary
     );
   });
 
+  it("checks the plan's readiness there too, with its alarm paging the plan's topic in that region", () => {
+    // Act
+    const back = buildWiring(plansDir({ 'model-registry.yml': registry() }), 'eu-central-1', 'dev');
+
+    // Assess: the readiness function observes the pair and says which stack protects it (core/readiness/stack-side.ts).
+    expect(back.readinessEvents).toEqual([
+      {
+        schedule: expect.objectContaining({
+          name: expect.stringContaining('model-registry'),
+          input: { kind: 'readiness', plan: 'model-registry' },
+        }),
+      },
+    ]);
+    const alarm = back.resources.Resources.ModelRegistryReadinessAlarm as { Properties: { AlarmActions: unknown[] } };
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'DrfailoveroncallTopic' }]);
+    // No game day from this stack: the standby region's stack starts those.
+    expect(back.triggerEvents).toEqual([]);
+  });
+
   it('refuses to package that stack for a plan on private hosts without database.wayBackVpc, saying what to add', () => {
     // Prepare
     const dir = plansDir({ 'model-registry.yml': registry({}) });

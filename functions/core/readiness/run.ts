@@ -9,6 +9,7 @@ import type { Plan } from '../plan.js';
 import type { Notifier, ReadinessMetrics, ReadinessProbes, StackNames } from '../ports.js';
 import { type ReadinessReport, summariseReport } from './model.js';
 import { type ReadinessOptions, runReadinessChecks } from './runner.js';
+import { planForStack, type StackSide } from './stack-side.js';
 
 /** What the schedule sends (infra/): the plan to check. */
 export interface ReadinessEvent {
@@ -29,6 +30,8 @@ export interface ReadinessRunDeps {
   /** Told the one-line summary before the report is published. */
   log?: (summary: string, report: ReadinessReport) => void;
   options?: ReadinessOptions;
+  /** The stack's region and the pair observer: the plan as this stack would run it (./stack-side.ts). */
+  side?: StackSide;
 }
 
 const planOf = (event: ReadinessEvent, plans: ReadonlyMap<string, Plan>): Plan => {
@@ -40,9 +43,18 @@ const planOf = (event: ReadinessEvent, plans: ReadonlyMap<string, Plan>): Plan =
 };
 
 export const runReadiness = async (event: ReadinessEvent, deps: ReadinessRunDeps): Promise<ReadinessReport> => {
-  const plan = planOf(event, deps.plans());
-  const probes = await deps.probes(plan, deps.stack());
-  const report = await runReadinessChecks(plan, { probes, now: deps.now, artifacts: deps.artifacts }, deps.options);
+  const written = planOf(event, deps.plans());
+  const side = await planForStack(written, deps.side ?? {}, deps.now);
+  // The plan as this stack would run it; the report keeps the plan's own name and bus.
+  const plan = 'plan' in side ? side.plan : written;
+  const report =
+    'report' in side
+      ? side.report
+      : await runReadinessChecks(
+          plan,
+          { probes: await deps.probes(plan, deps.stack()), now: deps.now, artifacts: deps.artifacts },
+          deps.options,
+        );
   deps.metrics.record(report);
   const summary = summariseReport(report);
   deps.log?.(summary, report);
