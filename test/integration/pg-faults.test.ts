@@ -11,7 +11,7 @@ import type { FailoverState } from '#core/state.js';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillEnvironment, DrillOptions, DrillResult } from '#lab/drill/types.js';
 import type { Handlers, LambdaHandler } from '#lab/state-machine.js';
-import { inRecovery, kept, lossOnNewPrimary, missingOn, query, waitFor } from './support.js';
+import { inRecovery, kept, lossOnNewPrimary, missingOn, query, stopDrills, waitFor } from './support.js';
 
 /** Replaces one step's handler with `around(real)`. */
 const wrap = (handlers: Handlers, name: string, around: (real: LambdaHandler) => LambdaHandler): Handlers => {
@@ -30,7 +30,7 @@ describe('faults on real PostgreSQL, through the state machine', () => {
   let result: DrillResult | undefined;
 
   afterEach(async () => {
-    await result?.kept?.cleanup();
+    await stopDrills(result);
     result = undefined;
   });
 

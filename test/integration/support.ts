@@ -3,6 +3,7 @@
  * connection, so the tests count independently of the drill's own bookkeeping.
  */
 import pg from 'pg';
+import { cleanupActiveDrills } from '#lab/drill/teardown.js';
 import type { DrillEnvironment, DrillResult } from '#lab/drill/types.js';
 import type { Ack } from '#lab/drill/workload.js';
 
@@ -56,4 +57,15 @@ export const lossOnNewPrimary = async (
 export const kept = (result: DrillResult): DrillEnvironment => {
   if (!result.kept) throw new Error('keep: true must keep the environment');
   return result.kept;
+};
+
+/**
+ * For afterEach/afterAll of a drill test: stops and removes what the drill started, also when the test failed or timed
+ * out before runDrill returned. Such a drill has no `kept` to clean up and runs on in the background (vitest does not
+ * cancel a timed-out test), so only the drills' own registry of what is in progress reaches its PostgreSQL servers and
+ * data directories; without it they outlive the test file.
+ */
+export const stopDrills = async (result: DrillResult | undefined): Promise<void> => {
+  await result?.kept?.cleanup();
+  await cleanupActiveDrills();
 };
