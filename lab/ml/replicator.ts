@@ -35,6 +35,11 @@ export const startReplicator = (opts: {
   delayMs: number;
   /** How often the source is listed. Default 25 ms. */
   pollMs?: number;
+  /**
+   * Copies also wait for this (default: none): a test that reads the backlog holds the copies until it has read it,
+   * so what it reads does not depend on how fast a loaded machine answers within `delayMs`.
+   */
+  hold?: Promise<unknown>;
 }): Replicator => {
   const seen = new Set<string>();
   const done: string[] = [];
@@ -74,7 +79,9 @@ export const startReplicator = (opts: {
         pending.set(key, { seenAt: Date.now(), size: object.Size ?? 0 });
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (!stopped) copy(key);
+          void Promise.resolve(opts.hold).then(() => {
+            if (!stopped) copy(key);
+          });
         }, opts.delayMs);
         timers.add(timer);
       }

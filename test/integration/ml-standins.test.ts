@@ -40,15 +40,21 @@ const clientsOf = async <C>(Client: new (config: object) => C, url: string) => (
 
 describe("the ML drill's stand-ins through the real adapters", () => {
   it("serves S3 Replication's metrics from the replicator's backlog in the destination Region, unknown once the source is dark", async () => {
-    // Prepare: artifacts replicated 300 ms after upload; the rule's metrics served where S3 publishes them.
+    // Prepare: artifacts replicated 300 ms after upload, and not before the backlog has been read (held: how long
+    // the uploads and the read take on a loaded machine must not decide what the read sees); the rule's metrics
+    // served where S3 publishes them.
     const cloudwatch = await localCloudWatch();
     const clients = await clientsOf(CloudWatchClient, cloudwatch.url);
     const source = s3.client(REGIONS.primary);
+    let release: () => void = () => undefined;
     const replicator = startReplicator({
       client: source,
       from: 'ml-artifacts-us-east-1',
       to: 'ml-artifacts-eu-west-1',
       delayMs: 300,
+      hold: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
     });
     const dims = { SourceBucket: 'ml-artifacts-us-east-1', DestinationBucket: 'ml-artifacts-eu-west-1', RuleId: 'r1' };
     const metric = { region: REGIONS.standby, namespace: 'AWS/S3', dimensions: dims };
@@ -81,6 +87,7 @@ describe("the ML drill's stand-ins through the real adapters", () => {
     }
     await waitFor('the replicator saw the uploads', async () => (replicator.backlog()?.operations ?? 0) === 3, 5_000);
     const behind = await read();
+    release();
     await waitFor('the copies made', async () => replicator.copied().length === 3, 5_000);
     const caughtUp = await read();
     await replicator.stop();
