@@ -11,6 +11,7 @@ import { ConfigurationError, FenceFailedError, ResourceBusyError } from '#core/e
 import { type DatabaseConfigOf, type PlanWithDatabase, parsePlan, type SecretRef } from '#core/plan.js';
 import type { LagReading } from '#core/ports.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
+import { fenceBoundMs } from './support.js';
 
 const CREDENTIALS_ENV = 'DR_TEST_PG_CREDENTIALS';
 
@@ -309,7 +310,7 @@ describe('PostgresFailover when the primary region goes dark (unplanned path)', 
 
       // Assess
       expect(result).toMatchObject({ fenced: false, method: 'unreachable' });
-      expect(elapsed).toBeLessThan(1000 + 750);
+      expect(elapsed).toBeLessThan(fenceBoundMs(1));
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -348,7 +349,7 @@ describe('PostgresFailover when the primary region goes dark (unplanned path)', 
     // Assess
     expect(unplanned).toMatchObject({ fenced: false, method: 'unreachable' });
     expect(unplanned.detail).toMatch(/ECONNREFUSED|cannot reach/);
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(fenceBoundMs(1));
     await expect(planned).rejects.toBeInstanceOf(FenceFailedError);
   });
 
