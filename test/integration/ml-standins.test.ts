@@ -152,9 +152,14 @@ describe("the ML drill's stand-ins through the real adapters", () => {
   }, 30_000);
 
   it('raises serving capacity on the SageMaker stand-in: Updating, then InService at the count', async () => {
-    // Prepare
+    // Prepare: the update settles 200 ms after it is accepted, and not before the test has read it Updating twice
+    // (held: a loaded machine may take longer than 200 ms between the two reads).
     const sagemaker = await localSageMaker();
-    const remove = sagemaker.endpoint({ name: 'ranking-serving', variant: 'primary', count: 1, scaleMs: 200 });
+    let settle: () => void = () => undefined;
+    const hold = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const remove = sagemaker.endpoint({ name: 'ranking-serving', variant: 'primary', count: 1, scaleMs: 200, hold });
     const client = (await clientsOf(SageMakerClient, sagemaker.url))[REGIONS.standby] as SageMakerClient;
     const control = new SageMakerEndpointCapacity(
       { endpointName: 'ranking-serving', variantName: 'primary' },
@@ -171,6 +176,7 @@ describe("the ML drill's stand-ins through the real adapters", () => {
     // Act
     const first = await adjustCapacity(target, control);
     const again = await adjustCapacity(target, control);
+    settle();
     await waitFor('InService at 4', async () => sagemaker.describe('ranking-serving')?.status === 'InService', 5_000);
     const settled = await adjustCapacity(target, control);
     const endpoint = { ...sagemaker.describe('ranking-serving') };
