@@ -66,7 +66,7 @@ export const kept = (result: DrillResult): DrillEnvironment => {
  * cancel a timed-out test), so only the drills' own registry of what is in progress reaches its PostgreSQL servers and
  * data directories; without it they outlive the test file.
  */
-export const stopDrills = async (result: DrillResult | undefined): Promise<void> => {
+export const stopDrills = async (result?: DrillResult): Promise<void> => {
   await result?.kept?.cleanup();
   await cleanupActiveDrills();
 };
