@@ -30,6 +30,11 @@ export interface LocalDnsServerOptions {
   records?: Record<string, DnsRecord>;
   /** How long a change stays PENDING (and invisible in DNS answers) before INSYNC. Default 0. */
   propagationDelayMs?: number;
+  /**
+   * Monotonic milliseconds the propagation delay is counted on; injected by tests to step past it without racing
+   * it. Default performance.now.
+   */
+  now?: () => number;
   /** Socket errors after start (there is nobody else to tell); before start they reject the start. */
   onError?: (error: Error) => void;
 }
@@ -87,7 +92,8 @@ const isLoopbackIPv4 = (host: string) => isIPv4(host) && host.startsWith('127.')
 interface Change {
   name: string;
   record: DnsRecord;
-  /** performance.now() at which the change is INSYNC (monotonic: wall-clock steps must not reorder it). */
+  /** The zone's clock (performance.now() by default) at which the change is INSYNC (monotonic: wall-clock steps
+   * must not reorder it). */
   insyncAt: number;
   applied: boolean;
 }
@@ -133,7 +139,10 @@ class Zone {
   readonly #pending: Change[] = [];
   queries = 0;
 
-  constructor(private readonly propagationDelayMs: number) {}
+  constructor(
+    private readonly propagationDelayMs: number,
+    private readonly now: () => number,
+  ) {}
 
   /** Sets a record at once (no change id): the server's initial records, and tests. */
   set = (rawName: string, address: string, ttl: number): void => {
@@ -156,7 +165,7 @@ class Zone {
 
   /** An UPSERT, visible after the propagation delay; its id answers PENDING until then, INSYNC after. */
   submit(name: string, record: DnsRecord): string {
-    const change: Change = { name, record, insyncAt: performance.now() + this.propagationDelayMs, applied: false };
+    const change: Change = { name, record, insyncAt: this.now() + this.propagationDelayMs, applied: false };
     // Random ids: a restarted server must not hand out an id an old client still polls.
     const changeId = `C${randomUUID().replaceAll('-', '').toUpperCase()}`;
     this.#changes.set(changeId, change);
@@ -174,7 +183,7 @@ class Zone {
 
   /** Applies every change whose propagation delay has passed; called lazily before each read. */
   #settle(): void {
-    const now = performance.now();
+    const now = this.now();
     while (this.#pending.length > 0 && (this.#pending[0]?.insyncAt ?? Number.POSITIVE_INFINITY) <= now) {
       const change = this.#pending.shift() as Change;
       this.#records.set(change.name, change.record);
@@ -286,7 +295,7 @@ export const startLocalDnsServer = async (opts: LocalDnsServerOptions = {}): Pro
   if (!Number.isFinite(propagationDelayMs) || propagationDelayMs < 0) {
     throw new TypeError('propagationDelayMs must be a non-negative number');
   }
-  const zone = new Zone(propagationDelayMs);
+  const zone = new Zone(propagationDelayMs, opts.now ?? (() => performance.now()));
   for (const [name, r] of Object.entries(opts.records ?? {})) zone.set(name, r.address, r.ttl);
 
   const dns = dnsServer(zone, opts.onError);

@@ -26,8 +26,12 @@ interface Endpoint {
 
 export interface LocalSageMaker {
   readonly url: string;
-  /** Registers an InService endpoint with one variant at `count` instances. Returns how to remove it. */
-  endpoint(e: { name: string; variant: string; count: number; scaleMs: number }): () => void;
+  /**
+   * Registers an InService endpoint with one variant at `count` instances. Returns how to remove it. An update
+   * settles `scaleMs` after it is accepted and, with `hold`, not before that has resolved either: a test that reads
+   * the endpoint while Updating holds it there, so how long its reads take on a loaded machine decides nothing.
+   */
+  endpoint(e: { name: string; variant: string; count: number; scaleMs: number; hold?: Promise<unknown> }): () => void;
   /** The endpoint as it is now (undefined when not registered). */
   describe(name: string): Readonly<Endpoint> | undefined;
 }
@@ -36,6 +40,7 @@ const refuse = (message: string): StandInAnswer => ({ status: 400, body: { __typ
 
 const start = async (): Promise<LocalSageMaker> => {
   const endpoints = new Map<string, Endpoint>();
+  const holds = new WeakMap<Endpoint, Promise<unknown>>();
   const describeEndpoint = (body: Record<string, unknown>): StandInAnswer => {
     const e = endpoints.get(String(body.EndpointName));
     if (!e) return refuse(`Could not find endpoint "${String(body.EndpointName)}".`);
@@ -67,8 +72,10 @@ const start = async (): Promise<LocalSageMaker> => {
     e.desired = count;
     e.updates += 1;
     setTimeout(() => {
-      e.current = count;
-      e.status = 'InService';
+      void Promise.resolve(holds.get(e)).then(() => {
+        e.current = count;
+        e.status = 'InService';
+      });
     }, e.scaleMs).unref();
     return { status: 200, body: { EndpointArn: `arn:aws:sagemaker:eu-west-1:000000000000:endpoint/${e.name}` } };
   };
@@ -81,9 +88,10 @@ const start = async (): Promise<LocalSageMaker> => {
   });
   return {
     url,
-    endpoint: ({ name, variant, count, scaleMs }) => {
+    endpoint: ({ name, variant, count, scaleMs, hold }) => {
       const e: Endpoint = { name, variant, current: count, desired: count, status: 'InService', scaleMs, updates: 0 };
       endpoints.set(name, e);
+      if (hold) holds.set(e, hold);
       return () => {
         if (endpoints.get(name) === e) endpoints.delete(name);
       };

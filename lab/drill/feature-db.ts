@@ -38,8 +38,10 @@ export const startPairs = async (
   withFeatureDb: boolean,
   teardown: Teardown,
 ): Promise<{ regions: LocalRegions; featurePair?: LocalRegions }> => {
-  const started = await Promise.allSettled(Array.from({ length: withFeatureDb ? 2 : 1 }, () => startLocalRegions()));
-  const up = started.flatMap((s) => (s.status === 'fulfilled' ? [teardown.add(s.value, (r) => r.cleanup())] : []));
+  const started = await Promise.allSettled(
+    Array.from({ length: withFeatureDb ? 2 : 1 }, () => teardown.starting(startLocalRegions(), (r) => r.cleanup())),
+  );
+  const up = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
   const [regions, featurePair] = up;

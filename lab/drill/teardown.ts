@@ -6,6 +6,8 @@ const active = new Set<Teardown>();
 
 export class Teardown {
   readonly #stops: (() => Promise<unknown>)[] = [];
+  /** Starts under way: run() waits for them, so what they start is stopped too. */
+  readonly #starting = new Set<Promise<unknown>>();
   #done = false;
 
   constructor() {
@@ -18,11 +20,24 @@ export class Teardown {
     return thing;
   }
 
+  /**
+   * Registers a start still under way (`x = await teardown.starting(start(), stop)`): once up it is registered as
+   * `add` does, and a run() called meanwhile (a drill stopped from outside, such as a test that timed out while the
+   * servers started) waits for it and stops it too, instead of leaving its processes running.
+   */
+  starting<T>(start: Promise<T>, stop: (thing: T) => Promise<unknown>): Promise<T> {
+    const registered = start.then((thing) => this.add(thing, stop));
+    this.#starting.add(registered);
+    void registered.catch(() => undefined).finally(() => this.#starting.delete(registered));
+    return registered;
+  }
+
   /** Stops everything, last started first; a failure to stop one never keeps the others running. Idempotent. */
   async run(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
     active.delete(this);
+    await Promise.allSettled([...this.#starting]);
     for (const stop of this.#stops.reverse()) await stop().catch(() => undefined);
   }
 }

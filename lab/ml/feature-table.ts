@@ -7,6 +7,7 @@
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html). `stop()` is the
  * primary Region going dark: items not yet replicated never arrive, and nothing is measured any more.
  */
+import { notBefore } from '../timers.js';
 
 export interface FeatureTable {
   /** ReplicationLatency (ms): the largest of the last second's replicated items; undefined when none, or stopped. */
@@ -30,28 +31,23 @@ export const startFeatureTable = (opts: { delayMs: number; writeIntervalMs: numb
   let n = 0;
   let arrived = 0;
 
-  // A Node timer can fire up to a millisecond early by Date.now() (libuv counts from its cached loop time), so an
-  // item that would appear before its delay waits out the rest: the standby never holds it sooner than DynamoDB would.
-  const arriveAt = (due: number, arrive: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (Date.now() < due) arriveAt(due, arrive);
-      else arrive();
-    }, due - Date.now());
-    timers.add(timer);
-  };
   const write = () => {
     // Fifty users' feature items, each rewritten in turn.
     const key = `user#${(n++ % 50) + 1}`;
     const writtenAt = Date.now();
     primary.set(key, writtenAt);
-    arriveAt(writtenAt + opts.delayMs, () => {
-      const at = Date.now();
-      standby.set(key, writtenAt);
-      arrived += 1;
-      replicated.push({ at, latencyMs: at - writtenAt });
-      while ((replicated[0]?.at ?? at) < at - WINDOW_MS) replicated.shift();
-    });
+    // Never before its delay: the standby never holds an item sooner than DynamoDB would.
+    notBefore(
+      writtenAt + opts.delayMs,
+      () => {
+        const at = Date.now();
+        standby.set(key, writtenAt);
+        arrived += 1;
+        replicated.push({ at, latencyMs: at - writtenAt });
+        while ((replicated[0]?.at ?? at) < at - WINDOW_MS) replicated.shift();
+      },
+      timers,
+    );
   };
   const writer = setInterval(write, opts.writeIntervalMs);
   write();

@@ -5,6 +5,7 @@
  * not yet made are never made, and `copied()` says exactly which keys made it.
  */
 import { CopyObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { notBefore } from '../timers.js';
 
 /** What S3 Replication would publish for the rule now (S3 User Guide, Using S3 Replication metrics). */
 export interface ReplicationBacklog {
@@ -35,6 +36,11 @@ export const startReplicator = (opts: {
   delayMs: number;
   /** How often the source is listed. Default 25 ms. */
   pollMs?: number;
+  /**
+   * Copies also wait for this (default: none): a test that reads the backlog holds the copies until it has read it,
+   * so what it reads does not depend on how fast a loaded machine answers within `delayMs`.
+   */
+  hold?: Promise<unknown>;
 }): Replicator => {
   const seen = new Set<string>();
   const done: string[] = [];
@@ -71,12 +77,18 @@ export const startReplicator = (opts: {
         const key = object.Key;
         if (!key || seen.has(key)) continue;
         seen.add(key);
-        pending.set(key, { seenAt: Date.now(), size: object.Size ?? 0 });
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (!stopped) copy(key);
-        }, opts.delayMs);
-        timers.add(timer);
+        const seenAt = Date.now();
+        pending.set(key, { seenAt, size: object.Size ?? 0 });
+        // Never before the delay, by the clock the backlog's latency is read on.
+        notBefore(
+          seenAt + opts.delayMs,
+          () => {
+            void Promise.resolve(opts.hold).then(() => {
+              if (!stopped) copy(key);
+            });
+          },
+          timers,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 25));
     }

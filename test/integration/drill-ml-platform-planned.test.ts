@@ -10,12 +10,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillResult } from '#lab/drill/types.js';
 import { WORKLOAD_TABLE } from '#lab/drill/workload.js';
-import { query } from './support.js';
+import { query, stopDrills } from './support.js';
 
 let result: DrillResult | undefined;
 
 afterAll(async () => {
-  await result?.kept?.cleanup();
+  await stopDrills(result);
 });
 
 describe('the ML platform drill, planned, on real PostgreSQL and the S3 server', () => {

@@ -15,7 +15,7 @@ import { runModelFromDrill } from '#lab/drill/run-model.js';
 import type { DrillEnvironment, DrillResult } from '#lab/drill/types.js';
 import { WORKLOAD_TABLE } from '#lab/drill/workload.js';
 import { localSageMaker } from '#lab/sagemaker-standin.js';
-import { query } from './support.js';
+import { query, stopDrills } from './support.js';
 
 let result: DrillResult | undefined;
 
@@ -36,7 +36,7 @@ const postmasters = (env: DrillEnvironment): number[] =>
     .filter((pid): pid is number => pid !== undefined);
 
 afterAll(async () => {
-  await result?.kept?.cleanup();
+  await stopDrills(result);
 });
 
 describe('the ML platform drill, on real PostgreSQL and the S3 server', () => {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillResult } from '#lab/drill/types.js';
-import { inRecovery, kept as keptOf, query } from './support.js';
+import { inRecovery, kept as keptOf, query, stopDrills } from './support.js';
 
 const one = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string): Promise<R | undefined> =>
   (await query<R>(config, sql))[0];
@@ -10,7 +10,7 @@ const one = async <R extends pg.QueryResultRow>(config: pg.ClientConfig, sql: st
 let result: DrillResult | undefined;
 
 afterEach(async () => {
-  await result?.kept?.cleanup();
+  await stopDrills(result);
   result = undefined;
 });
 

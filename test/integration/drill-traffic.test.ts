@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillResult } from '#lab/drill/types.js';
 import { DRILL_CONTROLS } from '#lab/drill/world.js';
-import { kept as keptOf } from './support.js';
+import { kept as keptOf, stopDrills } from './support.js';
 
 describe('the drill moving traffic on the data plane, with the control plane down', () => {
   let result: DrillResult | undefined;
 
   afterEach(async () => {
-    await result?.kept?.cleanup();
+    await stopDrills(result);
     result = undefined;
   });
 

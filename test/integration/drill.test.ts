@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDrill } from '#lab/drill/run-drill.js';
 import type { DrillResult } from '#lab/drill/types.js';
-import { kept as keptOf, lossOnNewPrimary, missingOn, query } from './support.js';
+import { kept as keptOf, lossOnNewPrimary, missingOn, query, stopDrills } from './support.js';
 
 describe('the local drill, on real PostgreSQL', () => {
   let result: DrillResult | undefined;
 
   afterEach(async () => {
-    await result?.kept?.cleanup();
+    await stopDrills(result);
     result = undefined;
   });
 

@@ -43,9 +43,16 @@ describe('the artifact check after the primary Region goes dark mid-replication'
     });
     await waitFor('some versions replicated', async () => replicator.copied().length >= 5, 30_000);
 
-    // Act: the Region goes dark (writers stop, replication stops), then the standby's registry is checked.
-    await workload.stop();
+    // Act: the Region goes dark (replication stops, then the writers), then the standby's registry is checked.
+    // Replication stops first and the writers register two more versions: the second of them was uploaded after
+    // replication had stopped, so a version is missing by construction, not because the writers stopped within
+    // 400 ms of their last upload (on a loaded machine they may not).
     await replicator.stop();
+    const atStop = workload.registered().length;
+    await waitFor('two versions registered after replication stopped', async () => {
+      return workload.registered().length >= atStop + 2;
+    });
+    await workload.stop();
     const registered = workload.registered();
     await waitFor(
       'the standby registry caught up with every acknowledged version',

@@ -40,15 +40,21 @@ const clientsOf = async <C>(Client: new (config: object) => C, url: string) => (
 
 describe("the ML drill's stand-ins through the real adapters", () => {
   it("serves S3 Replication's metrics from the replicator's backlog in the destination Region, unknown once the source is dark", async () => {
-    // Prepare: artifacts replicated 300 ms after upload; the rule's metrics served where S3 publishes them.
+    // Prepare: artifacts replicated 300 ms after upload, and not before the backlog has been read (held: how long
+    // the uploads and the read take on a loaded machine must not decide what the read sees); the rule's metrics
+    // served where S3 publishes them.
     const cloudwatch = await localCloudWatch();
     const clients = await clientsOf(CloudWatchClient, cloudwatch.url);
     const source = s3.client(REGIONS.primary);
+    let release: () => void = () => undefined;
     const replicator = startReplicator({
       client: source,
       from: 'ml-artifacts-us-east-1',
       to: 'ml-artifacts-eu-west-1',
       delayMs: 300,
+      hold: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
     });
     const dims = { SourceBucket: 'ml-artifacts-us-east-1', DestinationBucket: 'ml-artifacts-eu-west-1', RuleId: 'r1' };
     const metric = { region: REGIONS.standby, namespace: 'AWS/S3', dimensions: dims };
@@ -81,6 +87,7 @@ describe("the ML drill's stand-ins through the real adapters", () => {
     }
     await waitFor('the replicator saw the uploads', async () => (replicator.backlog()?.operations ?? 0) === 3, 5_000);
     const behind = await read();
+    release();
     await waitFor('the copies made', async () => replicator.copied().length === 3, 5_000);
     const caughtUp = await read();
     await replicator.stop();
@@ -145,9 +152,14 @@ describe("the ML drill's stand-ins through the real adapters", () => {
   }, 30_000);
 
   it('raises serving capacity on the SageMaker stand-in: Updating, then InService at the count', async () => {
-    // Prepare
+    // Prepare: the update settles 200 ms after it is accepted, and not before the test has read it Updating twice
+    // (held: a loaded machine may take longer than 200 ms between the two reads).
     const sagemaker = await localSageMaker();
-    const remove = sagemaker.endpoint({ name: 'ranking-serving', variant: 'primary', count: 1, scaleMs: 200 });
+    let settle: () => void = () => undefined;
+    const hold = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const remove = sagemaker.endpoint({ name: 'ranking-serving', variant: 'primary', count: 1, scaleMs: 200, hold });
     const client = (await clientsOf(SageMakerClient, sagemaker.url))[REGIONS.standby] as SageMakerClient;
     const control = new SageMakerEndpointCapacity(
       { endpointName: 'ranking-serving', variantName: 'primary' },
@@ -164,6 +176,7 @@ describe("the ML drill's stand-ins through the real adapters", () => {
     // Act
     const first = await adjustCapacity(target, control);
     const again = await adjustCapacity(target, control);
+    settle();
     await waitFor('InService at 4', async () => sagemaker.describe('ranking-serving')?.status === 'InService', 5_000);
     const settled = await adjustCapacity(target, control);
     const endpoint = { ...sagemaker.describe('ranking-serving') };

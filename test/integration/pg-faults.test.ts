@@ -9,9 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nextStepsFor } from '#core/next-steps.js';
 import type { FailoverState } from '#core/state.js';
 import { runDrill } from '#lab/drill/run-drill.js';
+import { clock } from '#lab/drill/time.js';
 import type { DrillEnvironment, DrillOptions, DrillResult } from '#lab/drill/types.js';
 import type { Handlers, LambdaHandler } from '#lab/state-machine.js';
-import { inRecovery, kept, lossOnNewPrimary, missingOn, query, waitFor } from './support.js';
+import { inRecovery, kept, lossOnNewPrimary, missingOn, query, stopDrills, waitFor } from './support.js';
 
 /** Replaces one step's handler with `around(real)`. */
 const wrap = (handlers: Handlers, name: string, around: (real: LambdaHandler) => LambdaHandler): Handlers => {
@@ -30,7 +31,7 @@ describe('faults on real PostgreSQL, through the state machine', () => {
   let result: DrillResult | undefined;
 
   afterEach(async () => {
-    await result?.kept?.cleanup();
+    await stopDrills(result);
     result = undefined;
   });
 
@@ -142,7 +143,8 @@ describe('faults on real PostgreSQL, through the state machine', () => {
           return (r[0]?.behind ?? 1) <= 0;
         });
         await env.regions.primary.kill();
-        killedAt = Date.now();
+        // The workload's own clock (ackAt): Date.now() can read up to a millisecond behind it.
+        killedAt = clock();
         return out;
       });
 
@@ -276,7 +278,7 @@ describe('faults on real PostgreSQL, through the state machine', () => {
     expect(await inRecovery(env.regions.standby.connectionConfig())).toBe(true);
     expect(env.dns.get(env.plan.dns.recordName)?.address).toBe(env.regions.primary.host);
     expect(report.rpo).toBeUndefined();
-    const endedAt = Date.now();
+    const endedAt = clock();
     const ack = await env.workload.waitForAck((a) => a.ackAt > endedAt, 5000);
     expect(ack.server).toBe(env.regions.primary.host);
     // Every acknowledged commit is on the primary that kept serving.

@@ -13,6 +13,7 @@ import { type DatabaseConfigOf, type Plan, type PlanWithDatabase, parsePlan, typ
 import type { LagReading } from '#core/ports.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { fenceBoundMs } from './support.js';
 
 const CREDENTIALS_ENV = 'DR_TEST_PG_CREDENTIALS';
 
@@ -311,7 +312,7 @@ describe('PostgresFailover when the primary region goes dark (unplanned path)', 
 
       // Assess
       expect(result).toMatchObject({ fenced: false, method: 'unreachable' });
-      expect(elapsed).toBeLessThan(1000 + 750);
+      expect(elapsed).toBeLessThan(fenceBoundMs(1));
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -350,7 +351,7 @@ describe('PostgresFailover when the primary region goes dark (unplanned path)', 
     // Assess
     expect(unplanned).toMatchObject({ fenced: false, method: 'unreachable' });
     expect(unplanned.detail).toMatch(/ECONNREFUSED|cannot reach/);
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(fenceBoundMs(1));
     await expect(planned).rejects.toBeInstanceOf(FenceFailedError);
   });
 

@@ -10,7 +10,7 @@ import { parseExecutionInput } from '#core/input.js';
 import { describeWorld } from '#core/next-steps.js';
 import { type DatabaseConfigOf, type PlanWithDatabase, parsePlan } from '#core/plan.js';
 import { type LocalRegions, startLocalRegions } from '#lab/regions.js';
-import { query, waitFor } from './support.js';
+import { fenceBoundMs, query, waitFor } from './support.js';
 
 const SESSIONS = 200;
 
@@ -120,7 +120,9 @@ describe('PostgresFailover fencing a busy primary', () => {
     expect(before.filter((s) => s.state === 'idle in transaction').length).toBeGreaterThan(SESSIONS / 2);
     expect(fence).toMatchObject({ fenced: true, method: 'read-only' });
     expect((fence as { detail: string }).detail).toMatch(`${SESSIONS} of ${SESSIONS} client sessions terminated`);
-    expect(elapsed).toBeLessThan(5000);
+    // fenced: true already says every session ended within the bound (else it reports the sessions left); this
+    // says the fence as a whole, its closing included, kept to it.
+    expect(elapsed).toBeLessThan(fenceBoundMs(5));
     expect(left).toEqual([]);
     expect((write as { code?: string }).code).toBe('25006');
   }, 60_000);
@@ -175,7 +177,7 @@ describe('PostgresFailover fencing a busy primary', () => {
       readOnly: { persisted: true, openSessions: 1 },
     });
     expect(unplanned.readOnly?.sessions?.[0]).toMatch(new RegExp(`^pid ${pid} \\(postgres, idle in transaction`));
-    expect(elapsed).toBeLessThan(2 * 1000 + 500);
+    expect(elapsed).toBeLessThan(fenceBoundMs(1, 2));
     expect(setting).toBe('on');
     expect((write as { code?: string }).code).toBe('25006');
     expect(world[2]).toBe(`Old primary: the fence did not complete: ${message}`);

@@ -4,8 +4,12 @@
  * region, holding the plan as written, is started by the plan's trigger.wayBackAlarms alarm and fails over to the
  * rebuilt old primary: its Prepare observes the pair from its own side (core/direction.ts), with the writer dark.
  */
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { runRoundTrip } from '#lab/drill/run-drill.js';
+import { stopDrills } from './support.js';
+
+// A round trip stops what it started before it returns; one that timed out runs on, and this stops it.
+afterAll(() => stopDrills());
 
 it('fails over again, from the primary region stack, to the rebuilt old primary when the new primary region is lost', async () => {
   // Act

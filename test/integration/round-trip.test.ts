@@ -5,10 +5,14 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { loseWritesBeforeKill } from '#lab/drill/lose-writes.js';
 import { runRoundTrip } from '#lab/drill/run-drill.js';
 import type { DrillProgress } from '#lab/drill/types.js';
+import { stopDrills } from './support.js';
+
+// A round trip stops what it started before it returns; one that timed out runs on, and this stops it.
+afterAll(() => stopDrills());
 
 it('fails over, keeps the old primary and its lost writes, rebuilds it, and fails back losing nothing acknowledged', async () => {
   // Prepare

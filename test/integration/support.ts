@@ -3,6 +3,8 @@
  * connection, so the tests count independently of the drill's own bookkeeping.
  */
 import pg from 'pg';
+import { SESSION_CLOSE_WAIT_MS } from '#adapters/database/postgres-sessions.js';
+import { cleanupActiveDrills } from '#lab/drill/teardown.js';
 import type { DrillEnvironment, DrillResult } from '#lab/drill/types.js';
 import type { Ack } from '#lab/drill/workload.js';
 
@@ -57,3 +59,31 @@ export const kept = (result: DrillResult): DrillEnvironment => {
   if (!result.kept) throw new Error('keep: true must keep the environment');
   return result.kept;
 };
+
+/**
+ * For afterEach/afterAll of a drill test: stops and removes what the drill started, also when the test failed or timed
+ * out before runDrill returned. Such a drill has no `kept` to clean up and runs on in the background (vitest does not
+ * cancel a timed-out test), so only the drills' own registry of what is in progress reaches its PostgreSQL servers and
+ * data directories; without it they outlive the test file.
+ */
+export const stopDrills = async (result?: DrillResult): Promise<void> => {
+  await result?.kept?.cleanup();
+  await cleanupActiveDrills();
+};
+
+/**
+ * Not the product's: how late a loaded 2-core machine (the CI's, shared with other runs) may run a timer and the
+ * callbacks after it, per fence attempt.
+ */
+const SCHEDULING_ALLOWANCE_MS = 500;
+
+/**
+ * The longest `attempts` fences with `timeoutSeconds` may take, by the product's construction plus the scheduling
+ * allowance, for tests that check a fence gives up within its bound. Each attempt is bounded by the plan's
+ * `fence.timeoutSeconds`; its session, closed when that budget runs out and again on the way out, may wait
+ * SESSION_CLOSE_WAIT_MS each time for a server that never answers. What the tests tell apart is a fence that honours
+ * its bound from one that waits on a frozen server or session: that one never returns while the test holds it
+ * frozen, so the allowance does not blur it.
+ */
+export const fenceBoundMs = (timeoutSeconds: number, attempts = 1): number =>
+  attempts * (timeoutSeconds * 1000 + 2 * SESSION_CLOSE_WAIT_MS + SCHEDULING_ALLOWANCE_MS);

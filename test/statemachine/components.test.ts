@@ -100,7 +100,9 @@ describe('a plan with components, executed', () => {
 
   it('runs the components of a stage at once: serving waits for the custom action to be called, and both finish', async () => {
     // Prepare: the endpoint's first DescribeEndpoint answers only once the custom action has been invoked. Run one
-    // after the other (serving first, as the plan lists it), the stage could never finish.
+    // after the other (serving first, as the plan lists it), the stage could never finish. The 3 s timer only turns
+    // that deadlock into a named failure instead of the test's timeout: run at once, both branches are in this
+    // process and the invocation comes a few state transitions (milliseconds) later, so the timer decides nothing.
     let invoked: () => void = () => undefined;
     const cacheCalled = new Promise<void>((resolve) => {
       invoked = resolve;

@@ -40,9 +40,12 @@ export interface PgLikeError {
   message?: string;
 }
 
+/** How long closing a connection waits for the server's goodbye before destroying the socket. */
+export const SESSION_CLOSE_WAIT_MS = 250;
+
 /** Closes a connection without waiting on a server that may never answer. */
 const close = async (client: pg.Client) => {
-  await Promise.race([client.end().catch(() => undefined), delay(250)]);
+  await Promise.race([client.end().catch(() => undefined), delay(SESSION_CLOSE_WAIT_MS)]);
   // pg keeps its socket private; destroying it frees a connection whose server went dark mid-goodbye.
   (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
 };
