@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type NodeView, observedWriter, orientPlan } from '#core/direction.js';
 import { AmbiguousTopologyError, InvalidInputError } from '#core/errors.js';
-import { type Plan, parsePlan } from '#core/plan.js';
+import type { Plan } from '#core/plan.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
 import { healthCheckOrders } from '../fixtures/failover-records.js';
+import { P, pairPlan, S } from '../fixtures/pair-plan.js';
 
-const P = '10.0.1.10';
-const S = '10.1.1.10';
 const writer = (host: string): NodeView => ({ host, reachable: true, inRecovery: false });
 const standby = (host: string, upstreamHost?: string): NodeView => ({
   host,
@@ -17,31 +16,7 @@ const standby = (host: string, upstreamHost?: string): NodeView => ({
 const dark = (host: string): NodeView => ({ host, reachable: false });
 
 const postgresPlan = (writerAddress?: string): Plan =>
-  parsePlan(
-    {
-      name: 'ledger',
-      accountId: '111122223333',
-      regions: { primary: 'us-east-1', standby: 'eu-west-1' },
-      trigger: {},
-      rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
-      rto: { targetSeconds: 60 },
-      database: {
-        kind: 'postgres',
-        primary: { host: P, credentials: { env: 'PGPASS' } },
-        standby: { host: S, credentials: { env: 'PGPASS' } },
-        ...(writerAddress ? { writerAddress } : {}),
-      },
-      dns: {
-        kind: 'local',
-        controlEndpoint: '127.0.0.1:5380',
-        nameserver: '127.0.0.1:5353',
-        recordName: 'db.x.internal',
-        ttl: 1,
-      },
-      notify: { eventBus: 'dr-failover' },
-    },
-    'test',
-  );
+  pairPlan('ledger', writerAddress ? { database: { writerAddress } } : {});
 
 const fenced = (host: string): NodeView => ({ host, reachable: true, inRecovery: false, readOnly: true });
 

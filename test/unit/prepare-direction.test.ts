@@ -1,39 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeView, PlanSide } from '#core/direction.js';
 import { AmbiguousTopologyError, InvalidInputError } from '#core/errors.js';
-import { type Plan, parsePlan } from '#core/plan.js';
+import type { Plan } from '#core/plan.js';
 import type { ExecutionLister, PairObserver } from '#core/ports.js';
 import { prepare } from '#core/steps/prepare.js';
+import { P, pairPlan, S } from '../fixtures/pair-plan.js';
 
-const P = '10.0.1.10';
-const S = '10.1.1.10';
 const NOW = new Date('2026-12-07T12:00:00Z');
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:dr-failover-dev:pair-manual-ana';
 
-const plan: Plan = parsePlan(
-  {
-    name: 'pair',
-    accountId: '111122223333',
-    regions: { primary: 'us-east-1', standby: 'eu-west-1' },
-    trigger: {},
-    rpo: { maxLagSeconds: 5, onExceeded: 'proceed' },
-    rto: { targetSeconds: 60 },
-    database: {
-      kind: 'postgres',
-      primary: { host: P, credentials: { env: 'PGPASS' } },
-      standby: { host: S, credentials: { env: 'PGPASS' } },
-    },
-    dns: {
-      kind: 'local',
-      controlEndpoint: '127.0.0.1:5380',
-      nameserver: '127.0.0.1:5353',
-      recordName: 'db.x.internal',
-      ttl: 1,
-    },
-    notify: { eventBus: 'dr-failover' },
-  },
-  'test',
-);
+const plan: Plan = pairPlan('pair', { rpo: { onExceeded: 'proceed' } });
 
 const noRuns: ExecutionLister = {
   recentExecutions: async () => [],

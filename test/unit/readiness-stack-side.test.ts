@@ -5,42 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NodeView, PlanSide } from '#core/direction.js';
-import { type Plan, parsePlan } from '#core/plan.js';
+import type { Plan } from '#core/plan.js';
 import type { Notifier, PairObserver, ReadinessProbes } from '#core/ports.js';
 import type { ReadinessReport } from '#core/readiness/model.js';
 import { runReadiness } from '#core/readiness/run.js';
 import { planForStack } from '#core/readiness/stack-side.js';
 import { loadPlanFile } from '#lib/plan-catalog.js';
+import { P, pairPlan, S } from '../fixtures/pair-plan.js';
 
-const P = '10.0.1.10';
-const S = '10.1.1.10';
 const NOW = new Date('2026-12-08T01:00:00Z');
 const now = () => NOW;
 
-const plan: Plan = parsePlan(
-  {
-    name: 'ledger',
-    accountId: '111122223333',
-    regions: { primary: 'us-east-1', standby: 'eu-west-1' },
-    trigger: {},
-    rpo: { maxLagSeconds: 5, onExceeded: 'abort' },
-    rto: { targetSeconds: 60 },
-    database: {
-      kind: 'postgres',
-      primary: { host: P, credentials: { env: 'PGPASS' } },
-      standby: { host: S, credentials: { env: 'PGPASS' } },
-    },
-    dns: {
-      kind: 'local',
-      controlEndpoint: '127.0.0.1:5380',
-      nameserver: '127.0.0.1:5353',
-      recordName: 'db.x.internal',
-      ttl: 1,
-    },
-    notify: { eventBus: 'dr-failover' },
-  },
-  'test',
-);
+const plan: Plan = pairPlan('ledger');
 
 const writer = (host: string): NodeView => ({ host, reachable: true, inRecovery: false });
 const follower = (host: string, upstreamHost: string): NodeView => ({
