@@ -56,8 +56,20 @@ describe('planForStack', () => {
     expect(side.report).toMatchObject({ plan: 'ledger', status: 'OK', counts: { OK: 1, WARN: 0, CRITICAL: 0 } });
     expect(side.report.checks).toHaveLength(1);
     expect(side.report.checks[0]).toMatchObject({ check: 'standby', status: 'OK', details: { standbyRegion: there } });
-    expect(side.report.checks[0]?.summary).toContain(`the pair's standby is in ${there}`);
-    expect(side.report.checks[0]?.summary).toContain(`this stack (${region}) fails it over only once`);
+    expect(side.report.checks[0]?.summary).toContain(
+      `is for the stack in ${there} to fail over, not this one (${region})`,
+    );
+  });
+
+  it('WARNs from the primary region when neither node answered: it cannot tell whose the pair is', async () => {
+    // Act
+    const dark = { primary: { host: P, reachable: false }, standby: { host: S, reachable: false } };
+    const side = await planForStack(plan, { region: 'us-east-1', pair: pairShowing(dark) }, now);
+
+    // Assess
+    if (!('report' in side)) throw new Error('expected a report');
+    expect(side.report.status).toBe('WARN');
+    expect(side.report.checks[0]?.summary).toMatch(/^neither node of the pair answered .*cannot tell/);
   });
 
   it('is CRITICAL with what it saw when the pair has two writers', async () => {

@@ -3,9 +3,10 @@
  * each of its two stacks, from the side the pair stands on (core/direction.ts): the standby region's stack runs it
  * as written, the primary region's stack turned round once the pair was rebuilt the other way. So its readiness,
  * scheduled in both, observes the pair first, as Prepare would in that stack, and checks the plan that stack would
- * run; when the pair's standby is in the other region, the stack there is the one that protects it, and this one
- * says so (OK) instead of judging a pair it would refuse to run. A contradictory pair (two writers, two standbys, an
- * old primary following a third server) is a CRITICAL finding of its own.
+ * run; when the pair's standby is in the other region, the pair is the other stack's to fail over, and this one
+ * says so (OK; WARN when neither node answered, so that nothing could be told) instead of judging a pair it would
+ * refuse to run. A contradictory pair (two writers, two standbys, an old primary following a third server) is a
+ * CRITICAL finding of its own.
  * Other kinds, and a check run with no stack region (the CLI, the lab), check the plan as written.
  */
 import { observedWriter, orientPlan } from '../direction.js';
@@ -33,19 +34,25 @@ export const planForStack = async (
   const started = now();
   let outcome: CheckOutcome;
   try {
-    const direction = observedWriter(
-      await observer.observe(),
-      region === written.regions.primary ? 'primary' : 'standby',
-    );
+    const views = await observer.observe();
+    const direction = observedWriter(views, region === written.regions.primary ? 'primary' : 'standby');
     const plan = orientPlan(written, direction.writer);
     if (plan.regions.standby === region) return { plan };
-    outcome = {
-      status: 'OK',
-      summary:
-        `the pair's standby is in ${plan.regions.standby} (${direction.observed}): the stack there protects it; ` +
-        `this stack (${region}) fails it over only once the pair stands with its standby here`,
-      details: { observed: direction.observed, standbyRegion: plan.regions.standby },
-    };
+    const details = { observed: direction.observed, standbyRegion: plan.regions.standby };
+    outcome =
+      views.primary.reachable || views.standby.reachable
+        ? {
+            status: 'OK',
+            summary:
+              `the pair as observed (${direction.observed}) is for the stack in ${plan.regions.standby} to fail ` +
+              `over, not this one (${region}): that stack's readiness says whether it can`,
+            details,
+          }
+        : {
+            status: 'WARN',
+            summary: `neither node of the pair answered (${direction.observed}): this stack (${region}) cannot tell whether the pair is its to fail over`,
+            details,
+          };
   } catch (error) {
     if (!(error instanceof AmbiguousTopologyError)) throw error;
     outcome = { status: 'CRITICAL', summary: error.message };

@@ -264,10 +264,10 @@ const observeAuroraWayBack = async (plan: Plan, deps: PrepareDeps): Promise<WayB
   };
 };
 
-/** The observed direction of the plan's pair, where its kind is observed; AmbiguousTopologyError when unclear. */
 /**
- * The pair's direction as the stack running the run sees it (core/direction.ts): the stack of the plan's primary
- * region promotes the plan's primary, any other (and the lab, with no region) the plan's standby.
+ * The observed direction of the plan's pair, where its kind is observed; AmbiguousTopologyError when unclear. As the
+ * stack running the run sees it (core/direction.ts): the stack of the plan's primary region promotes the plan's
+ * primary, any other (and the lab, with no region) the plan's standby.
  */
 const observeDirection = async (plan: Plan, deps: PrepareDeps): Promise<Direction | undefined> => {
   const observer = await deps.pair?.(plan);
