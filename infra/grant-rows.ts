@@ -267,7 +267,7 @@ export const stackVpc = (plans: readonly Plan[]): StackVpc | undefined => {
     throw new PlanValidationError('plans of this stack', [
       {
         path: 'database.vpc',
-        message: `every postgres plan of one stack must name the same vpc, or none (one per function): ${which}`,
+        message: `every postgres plan of one stack must name the same vpc, or none (one per function; for a plan whose way back the stack runs, its wayBackVpc): ${which}`,
       },
     ]);
   }
@@ -285,7 +285,7 @@ export const verifyStackVpc = (plans: readonly Plan[]): StackVpc | undefined => 
     throw new PlanValidationError('plans of this stack', [
       {
         path: 'traffic.verify.vpc',
-        message: `every plan of one stack that names traffic.verify.vpc must name the same one (one per function): ${which}`,
+        message: `every plan of one stack that names traffic.verify.vpc must name the same one (one per function; for a plan whose way back the stack runs, its wayBackVpc): ${which}`,
       },
     ]);
   }

@@ -137,6 +137,34 @@ describe("a self-managed PostgreSQL plan's way back, in the stack of its primary
     expect(buildWiring(dir, 'eu-west-1', 'dev').planNames).toEqual(['model-registry']);
   });
 
+  it("refuses a way back VPC that is not the one the stack's own postgres plans run in (one VPC per function)", () => {
+    // Prepare: eu-central-1 is the standby region of another plan, whose hosts are reached from another VPC.
+    const other = registry(
+      { vpc: { subnetIds: ['subnet-0d0d0d0d0d0d0d0d1'], securityGroupIds: ['sg-0d0d0d0d0d0d0d0d2'] } },
+      { name: 'feature-meta', regions: { primary: 'eu-west-1', standby: 'eu-central-1' } },
+    );
+    const { wayBackVpc: _none, ...otherDb } = other.database as Record<string, Record<string, unknown>>;
+    const credentials = { secretsManager: 'feature-meta/dr-failover' };
+    const feature = {
+      ...other,
+      database: {
+        ...otherDb,
+        primary: { ...otherDb.primary, credentials },
+        standby: { ...otherDb.standby, credentials },
+      },
+      notify: { eventBus: 'dr-failover' },
+    };
+    const dir = plansDir({ 'model-registry.yml': registry(), 'feature-meta.yml': feature });
+
+    // Act
+    const error = errorOf(() => buildWiring(dir, 'eu-central-1', 'dev'));
+
+    // Assess
+    expect(error).toBeInstanceOf(PlanValidationError);
+    expect(error?.message).toMatch(/must name the same vpc, or none \(one per function; for a plan whose way back/);
+    expect(error?.message).toMatch(/feature-meta: .*model-registry: /);
+  });
+
   it('takes no way back of a plan with components (never failed back): no VPC, no credentials, no refusal', () => {
     // Prepare
     const component = {
