@@ -255,7 +255,8 @@ export const notificationResources = (
   wayBack: Plan[] = [],
 ): Record<string, Json> => {
   const resources: Record<string, Json> = {};
-  const plans = [...stackPlans, ...wayBack.map((p) => orientPlan(p, 'standby'))];
+  const turned = wayBack.map((p) => orientPlan(p, 'standby'));
+  const plans = [...stackPlans, ...turned];
   // The plans' buses, and the stack's own (a run without a plan is notified there), each created once.
   const buses = new Set([
     DEFAULT_EVENT_BUS,
@@ -284,7 +285,7 @@ export const notificationResources = (
   // Each plan's readiness alarm, paging on the plan's topic when this stack creates it (every topic a plan names):
   // the stack's plans, and those it runs turned round whose readiness it checks too (infra/events.ts).
   const alarmsByTopic = new Map<string, Json[]>();
-  const checked = [...stackPlans, ...plans.slice(stackPlans.length).filter(everyRunObservesTheWriter)];
+  const checked = [...stackPlans, ...turned.filter(everyRunObservesTheWriter)];
   for (const plan of checked) {
     const topic = plan.notify.snsTopicArn ? parseArn(plan.notify.snsTopicArn)?.resource : undefined;
     const alarm = readinessAlarm(plan, stage, topic && topics.has(topic) ? { Ref: topicLogicalId(topic) } : undefined);

@@ -80,15 +80,17 @@ describe("a self-managed PostgreSQL plan's way back, in the stack of its primary
     // Act
     const { Resources } = buildWiring(plansDir({ 'model-registry.yml': registry() }), 'eu-central-1', 'dev').resources;
 
-    // Assess
-    const prepare = statementsOf(Resources, 'prepare');
-    const secrets = prepare.find((s) => s.Action.includes('secretsmanager:GetSecretValue'));
-    expect(secrets?.Resource).toEqual([
-      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:model-registry/dr-failover-??????',
-    ]);
-    const create = prepare.find((s) => s.Action.includes('ec2:CreateNetworkInterface'));
-    expect(JSON.stringify(create?.Resource)).toContain('subnet/subnet-0c0c0c0c0c0c0c0c1');
-    expect(JSON.stringify(create?.Resource)).not.toContain('subnet-0a1b2c3d4e5f60718');
+    // Assess: every function that connects to the hosts.
+    for (const fn of databaseFunctions()) {
+      const statements = statementsOf(Resources, fn);
+      const secrets = statements.find((s) => s.Action.includes('secretsmanager:GetSecretValue'));
+      expect(secrets?.Resource, fn).toEqual([
+        'arn:aws:secretsmanager:eu-west-1:111122223333:secret:model-registry/dr-failover-??????',
+      ]);
+      const create = statements.find((s) => s.Action.includes('ec2:CreateNetworkInterface'));
+      expect(JSON.stringify(create?.Resource), fn).toContain('subnet/subnet-0c0c0c0c0c0c0c0c1');
+      expect(JSON.stringify(create?.Resource), fn).not.toContain('subnet-0a1b2c3d4e5f60718');
+    }
   });
 
   it("creates the plan's topic in the primary region, for the way back's pages", () => {
