@@ -56,7 +56,7 @@ describe('the component function, for a component database', () => {
     }
   });
 
-  it("RDS naming its replica's group: that group only, read in the standby region (a standalone replica's fence)", () => {
+  it("RDS naming its replica's group: that group only, read in the standby region (a standalone replica's fence), by readiness too", () => {
     // Prepare: ml-platform's RDS component with the replica's own group named, as the main database's is.
     const plan = planVariant('plans/ml-platform.yml', (p: PlanInput) => ({
       ...p,
@@ -67,16 +67,18 @@ describe('the component function, for a component database', () => {
       ),
     }));
 
-    // Act
-    const withGroup = bySid(statementsFor('component', [plan], 'dev'));
-    const without = bySid(statementsFor('component', [ML], 'dev'));
+    // Act: the component function, and readiness, which reads the component database through the same adapters.
+    const withGroup = ['component', 'readiness'].map((fn) => bySid(statementsFor(fn as 'component', [plan], 'dev')));
+    const without = ['component', 'readiness'].map((fn) => bySid(statementsFor(fn as 'component', [ML], 'dev')));
 
     // Assess
-    expect(withGroup.get('ReadComponentReplicaFenceGroups')).toMatchObject({
-      Action: ['rds:DescribeDBParameters'],
-      Resource: ['arn:aws:rds:us-east-2:111122223333:pg:ml-features-replica-pg'],
-    });
-    expect(without.has('ReadComponentReplicaFenceGroups')).toBe(false);
+    for (const statements of withGroup) {
+      expect(statements.get('ReadComponentReplicaFenceGroups')).toMatchObject({
+        Action: ['rds:DescribeDBParameters'],
+        Resource: ['arn:aws:rds:us-east-2:111122223333:pg:ml-features-replica-pg'],
+      });
+    }
+    for (const statements of without) expect(statements.has('ReadComponentReplicaFenceGroups')).toBe(false);
   });
 
   it('Aurora and PostgreSQL: the global cluster and both members; the credentials, decrypted through Secrets Manager only', () => {
