@@ -42,7 +42,7 @@ const NEXT_STEPS: Record<string, string> = {
   RebuildTimedOutError:
     'Nothing was promoted. RDS is still building the replica of the current writer in the old region: run the failback again later, it finds the replica and waits for it.',
   AmbiguousTopologyError:
-    'Nothing was changed. The pair does not show one writer and its replica (the message says what each showed): make it so, then run again. After an RDS way back the plan names a fenced, stale replica: create a replica of the current writer and update the plan (runbook: After an RDS way back).',
+    'Nothing was changed. The pair does not show one writer and its replica (the message says what each showed and, for a replica fenced by its own group, what to do): make it so, then run again.',
   AlreadyInProgressError:
     'Nothing was changed. Another run of this plan goes first (named above): follow that one. Inside the cooldown after a successful failover, a person may still start a manual run with overrideCooldown: true.',
 };
@@ -53,6 +53,8 @@ export interface WorldState {
   dnsSwitched: boolean;
   /** The run fenced the old primary, or made it read-only, or asked for that (Fence ran before the failure). */
   oldPrimaryFenced?: boolean;
+  /** Promote's call was accepted (not a dry run): the promotion may complete even though the run stopped. */
+  promotionRequested?: boolean;
   /** The run's plan and state, when it got that far: the next steps then name the resources and the commands. */
   plan?: Plan;
   dns?: FailoverState['dns'];
@@ -213,7 +215,6 @@ const dataPlaneTraffic = (plan: Plan, errorName: string, switched: boolean): str
   );
 };
 
-/** Advice naming the run's own resources and commands, for the errors that leave work half done. */
 /**
  * AmbiguousTopologyError raised after Fence (Promote or PromotionStatus saw the pair change since the RPO guard read
  * it): the generic "Nothing was changed" would be false, the old primary refuses writes.
@@ -225,7 +226,21 @@ const AMBIGUOUS_AFTER_FENCE =
   'undo the fence to resume on the old primary (see the runbook), or make the pair one writer and its replica and ' +
   'run again.';
 
+/**
+ * AmbiguousTopologyError raised by PromotionStatus after Promote's call was accepted (the promoted replica turned out
+ * fenced by its own group, say): the promotion may complete, so "Nothing was promoted" would be false too.
+ */
+const AMBIGUOUS_AFTER_PROMOTE =
+  'A promotion of the standby WAS requested and may complete (the database line above says what the last check ' +
+  'saw), but the run stopped: the standby does not show itself the writer (the message says what it showed), and ' +
+  'DNS was not changed. Do not start another run until the promotion settles. Then decide which side is the ' +
+  'writer: check the standby (its status, whether it takes writes); if it must not be the writer, keep traffic on ' +
+  'the old primary and undo its fence if this run set one (see the runbook).';
+
+/** Advice naming the run's own resources and commands, for the errors that leave work half done. */
 const concreteSteps = (errorName: string | undefined, world: WorldState | undefined): string | undefined => {
+  if (errorName === 'AmbiguousTopologyError' && world?.promotionRequested && !world.promoted)
+    return AMBIGUOUS_AFTER_PROMOTE;
   if (errorName === 'AmbiguousTopologyError' && world?.oldPrimaryFenced && !world.promoted)
     return AMBIGUOUS_AFTER_FENCE;
   if (!world?.plan) return undefined;

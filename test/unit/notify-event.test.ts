@@ -224,34 +224,51 @@ describe('buildEvent', () => {
   });
 
   it.each([
-    ['at CheckLag, before anything changed', false, /^Nothing was changed\./],
+    ['at CheckLag, before anything changed', false, false, /^Nothing was changed\./],
     [
       'at Promote, after this run fenced the old primary',
       true,
+      false,
       /^Nothing was promoted .*had already fenced the old primary/,
     ],
-  ])('tells the truth about the old primary when a run is refused as ambiguous %s', (_when, fenced, says) => {
-    // Prepare: the run got as far as CheckLag (and Fence); the pair then showed no single writer.
-    const { dns: _dns, promotion: _promotion, ...before } = succeeded();
-    const state = {
-      ...before,
-      timeline: before.timeline.slice(0, fenced ? 3 : 2),
-      ...(fenced ? { fence: { fenced: true, method: 'read-only-parameter', detail: 'set read-only' } } : {}),
-      error: {
-        Error: 'AmbiguousTopologyError',
-        Cause: JSON.stringify({
-          errorMessage: 'run refused, this step changed nothing: the replica is fenced read-only',
-        }),
-      },
-    };
+    [
+      'at PromotionStatus, after Promote was accepted',
+      true,
+      true,
+      /^A promotion of the standby WAS requested and may complete/,
+    ],
+  ])(
+    'tells the truth about the old primary when a run is refused as ambiguous %s',
+    (_when, fenced, requested, says) => {
+      // Prepare: the run got as far as CheckLag (and Fence, and Promote); the pair then showed no single writer.
+      const { dns: _dns, promotion: _promotion, ...before } = succeeded();
+      const promote = {
+        outcome: 'started' as const,
+        detail: 'PromoteReadReplica accepted',
+        at: '2026-11-25T03:15:20Z',
+      };
+      const state = {
+        ...before,
+        timeline: before.timeline.slice(0, requested ? 4 : fenced ? 3 : 2),
+        ...(fenced ? { fence: { fenced: true, method: 'read-only-parameter', detail: 'set read-only' } } : {}),
+        ...(requested ? { promote } : {}),
+        error: {
+          Error: 'AmbiguousTopologyError',
+          Cause: JSON.stringify({
+            errorMessage: 'run refused, this step changed nothing: the replica is fenced read-only',
+          }),
+        },
+      };
 
-    // Act
-    const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
+      // Act
+      const event = buildEvent('NotifyFailed', EXECUTION, state, NOW);
 
-    // Assess
-    expect(event.detail).toMatchObject({ error: 'AmbiguousTopologyError', promoted: false, dnsSwitched: false });
-    expect(event.detail.nextSteps).toMatch(says);
-  });
+      // Assess
+      expect(event.detail).toMatchObject({ error: 'AmbiguousTopologyError', promoted: false, dnsSwitched: false });
+      expect(event.detail.nextSteps).toMatch(says);
+      expect(event.detail.nextSteps).not.toMatch(requested ? /Nothing was/ : /WAS requested/);
+    },
+  );
 
   it('explains an abort with the lag reason when there is no error message', () => {
     // Prepare

@@ -137,6 +137,7 @@ const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventCo
   const world = { promoted: standbyPromoted(state), dnsSwitched: state.dns?.status === 'insync' };
   const fence = state.fence;
   const oldPrimaryFenced = !!fence && !fence.dryRun && !!(fence.fenced || fence.readOnly || fence.pending);
+  const promotionRequested = state.promote?.outcome === 'started' && !state.promote.dryRun;
   return {
     error: errorName,
     message: errorMessage,
@@ -150,6 +151,7 @@ const worldDetail = ({ state, plan, errorName, errorMessage, measures }: EventCo
     nextSteps: nextStepsFor(errorName, {
       ...world,
       oldPrimaryFenced,
+      promotionRequested,
       ...(plan ? { plan } : {}),
       ...(state.dns ? { dns: state.dns } : {}),
     }),
