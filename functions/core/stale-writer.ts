@@ -13,10 +13,8 @@ import { rebuiltReplicaId } from './failback.js';
 
 /** What the replica's own parameter group said, read only when the replica is standalone. */
 export interface ReplicaFenceReading {
-  /** The plan's `database.replicaFenceParameterGroupName`. */
+  /** The plan's `database.replicaFenceParameterGroupName`, one of the instance's DBParameterGroups (else not read). */
   group: string;
-  /** The instance's DBParameterGroups name it (else the group's settings do not apply to it, and it is not read). */
-  attached: boolean;
   /** The instance's ParameterApplyStatus for the group (`in-sync`, `applying` ...). */
   applyStatus?: string;
   /** `default_transaction_read_only` as set in the group (Source `user`); absent: never set, the engine's default. */
@@ -38,13 +36,13 @@ const TRUE_WORDS = ['1', 'on', 'true', 'yes', 't', 'y', 'tr', 'tru', 'ye'];
 
 /** True when the reading shows the replica read-only by its own group: it is not the writer. */
 export const fencedByItsGroup = (reading: ReplicaFenceReading): boolean =>
-  reading.attached && TRUE_WORDS.includes((reading.readOnlyValue ?? '').trim().toLowerCase());
+  TRUE_WORDS.includes((reading.readOnlyValue ?? '').trim().toLowerCase());
 
 /**
  * What was seen and what to do, for a refused run and for readiness alike: the replica, its group, the likely
  * writer (not read: that would call the primary region, maybe the dark one, in every run), and the operator's way out.
  */
-export const staleWriterExplanation = (ctx: StaleWriterContext, reading: ReplicaFenceReading): string => {
+const explain = (ctx: StaleWriterContext, reading: ReplicaFenceReading): string => {
   const writer = rebuiltReplicaId(ctx.sourceInstanceArn);
   return (
     `${ctx.replicaId} in ${ctx.standbyRegion} is standalone (${ctx.status}) but its parameter group ${reading.group} ` +
@@ -58,8 +56,14 @@ export const staleWriterExplanation = (ctx: StaleWriterContext, reading: Replica
   );
 };
 
+/** The explanation when the reading shows the replica fenced by its own group; undefined when not (or not read). */
+export const staleWriterExplanation = (
+  ctx: StaleWriterContext,
+  reading: ReplicaFenceReading | undefined,
+): string | undefined => (reading && fencedByItsGroup(reading) ? explain(ctx, reading) : undefined);
+
 /** Throws AmbiguousTopologyError (this step changes nothing) when the replica is fenced by its own group; else returns. */
 export const refuseStaleWriter = (ctx: StaleWriterContext, reading: ReplicaFenceReading | undefined): void => {
-  if (!reading || !fencedByItsGroup(reading)) return;
-  throw new AmbiguousTopologyError(`run refused, this step changed nothing: ${staleWriterExplanation(ctx, reading)}`);
+  const why = staleWriterExplanation(ctx, reading);
+  if (why) throw new AmbiguousTopologyError(`run refused, this step changed nothing: ${why}`);
 };

@@ -11,7 +11,6 @@ const where = {
 };
 const reading = (over: Partial<ReplicaFenceReading> = {}): ReplicaFenceReading => ({
   group: 'feature-store-replica-pg',
-  attached: true,
   applyStatus: 'in-sync',
   readOnlyValue: '1',
   ...over,
@@ -26,10 +25,9 @@ describe('a standalone replica fenced by its own group (core/stale-writer.ts)', 
     expect(fencedByItsGroup(reading({ readOnlyValue: value }))).toBe(false);
   });
 
-  it('reads a parameter never set in the group, or a group the instance does not use, as not fenced', () => {
+  it('reads a parameter never set in the group as not fenced', () => {
     const { readOnlyValue: _unset, ...unset } = reading();
     expect(fencedByItsGroup(unset)).toBe(false);
-    expect(fencedByItsGroup(reading({ attached: false }))).toBe(false);
   });
 
   it('refuses a fenced replica with AmbiguousTopologyError, naming the group, the likely writer and the way out', () => {

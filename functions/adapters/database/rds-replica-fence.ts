@@ -7,7 +7,6 @@
 import { type DBInstance, DescribeDBParametersCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { translateAwsError } from '#adapters/aws-errors.js';
 import {
-  fencedByItsGroup,
   type ReplicaFenceReading,
   refuseStaleWriter,
   type StaleWriterContext,
@@ -59,7 +58,6 @@ const readReplicaFence = async (
     const value = await userValue(rds, group);
     return {
       group,
-      attached: true,
       ...(attached.ParameterApplyStatus ? { applyStatus: attached.ParameterApplyStatus } : {}),
       ...(value !== undefined ? { readOnlyValue: value } : {}),
     };
@@ -67,6 +65,12 @@ const readReplicaFence = async (
     throw translateAwsError(error, `DescribeDBParameters ${group}`);
   }
 };
+
+/** The stale-writer context of a described replica: the plan's pair, and the instance's status. */
+const contextOf = (where: Omit<StaleWriterContext, 'status'>, instance: DBInstance): StaleWriterContext => ({
+  ...where,
+  status: instance.DBInstanceStatus ?? 'unknown',
+});
 
 /**
  * Refuses (AmbiguousTopologyError, from core/stale-writer.ts) a described replica that is standalone and read-only by
@@ -77,10 +81,7 @@ export const refuseIfFenced = async (
   group: string | undefined,
   instance: DBInstance,
   where: Omit<StaleWriterContext, 'status'>,
-): Promise<void> => {
-  const reading = await readReplicaFence(rds, group, instance);
-  refuseStaleWriter({ ...where, status: instance.DBInstanceStatus ?? 'unknown' }, reading);
-};
+): Promise<void> => refuseStaleWriter(contextOf(where, instance), await readReplicaFence(rds, group, instance));
 
 /** Readiness: the same observation, explained (the `standby` check is then CRITICAL); undefined when not fenced. */
 export const fencedReplicaExplanation = async (
@@ -88,8 +89,5 @@ export const fencedReplicaExplanation = async (
   group: string | undefined,
   instance: DBInstance,
   where: Omit<StaleWriterContext, 'status'>,
-): Promise<string | undefined> => {
-  const reading = await readReplicaFence(rds, group, instance);
-  if (!reading || !fencedByItsGroup(reading)) return undefined;
-  return staleWriterExplanation({ ...where, status: instance.DBInstanceStatus ?? 'unknown' }, reading);
-};
+): Promise<string | undefined> =>
+  staleWriterExplanation(contextOf(where, instance), await readReplicaFence(rds, group, instance));

@@ -418,7 +418,7 @@ describe('readinessProbesFor an RDS plan', () => {
   });
 
   it('reads a promoted replica fenced read-only by its own group as CRITICAL, with the reason, and its lag as refused', async () => {
-    // Prepare: after a way back; the plan unchanged. Before the fix: WARN "already promoted", lag 0.
+    // Prepare: after a way back; the plan unchanged.
     rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [
         replica({
@@ -468,7 +468,8 @@ describe('readinessProbesFor an RDS plan', () => {
     // Act
     const standby = evaluateStandby(await new RdsInstanceReadiness(featureStore).standby());
 
-    // Assess
+    // Assess: the group was read, and found not read-only.
+    expect(rds).toHaveReceivedCommandTimes(DescribeDBParametersCommand, 1);
     expect(standby.status).toBe('WARN');
     expect(standby.summary).toMatch(/already promoted/);
   });
