@@ -8,7 +8,7 @@
 import type { DatabaseConfig, DatabaseConfigOf, Plan } from '#core/plan.js';
 import { artifactBuckets } from '#core/plan-artifacts.js';
 import type { ComponentConfig } from '#core/plan-components.js';
-import { type Grant, type GrantPerPlan, type Scope, secretPolicyArn } from './grant-rows.js';
+import { type Grant, type GrantPerPlan, parameterGroupArn, type Scope, secretPolicyArn } from './grant-rows.js';
 import { camelPascal, sub } from './json.js';
 
 type Of<K extends ComponentConfig['kind']> = Extract<ComponentConfig, { kind: K }>;
@@ -62,7 +62,7 @@ const READ_COMPONENT_REPLICA_FENCE_GROUPS: Grant = {
   resources: (s) =>
     databasesOf(s, 'rds-instance').flatMap(({ plan, db }) =>
       db.replicaFenceParameterGroupName
-        ? [`arn:aws:rds:${plan.regions.standby}:${plan.accountId}:pg:${db.replicaFenceParameterGroupName}`]
+        ? [parameterGroupArn(plan, plan.regions.standby, db.replicaFenceParameterGroupName)]
         : [],
     ),
 };
@@ -72,9 +72,7 @@ const FENCE_COMPONENT_SOURCES: Grant = {
   actions: ['rds:ModifyDBParameterGroup'],
   resources: (s) =>
     databasesOf(s, 'rds-instance').flatMap(({ plan, db }) =>
-      db.fenceParameterGroupName
-        ? [`arn:aws:rds:${plan.regions.primary}:${plan.accountId}:pg:${db.fenceParameterGroupName}`]
-        : [],
+      db.fenceParameterGroupName ? [parameterGroupArn(plan, plan.regions.primary, db.fenceParameterGroupName)] : [],
     ),
 };
 /** A component database on Aurora: the switchover and failover authorise on the global cluster and both members. */

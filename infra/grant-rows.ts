@@ -105,6 +105,10 @@ export const DESCRIBE_REPLICAS: Grant = {
   actions: ['rds:DescribeDBInstances'],
   resources: replicas,
 };
+/** A DB parameter group's ARN, as RDS authorises ModifyDBParameterGroup and DescribeDBParameters on it. */
+export const parameterGroupArn = (plan: Pick<Plan, 'accountId'>, region: string, name: string): string =>
+  `arn:aws:rds:${region}:${plan.accountId}:pg:${name}`;
+
 /**
  * A standalone replica is the writer only if its own parameter group does not fence it (core/stale-writer.ts): the
  * plan's `replicaFenceParameterGroupName`, read (DescribeDBParameters) in the standby region, where the replica is.
@@ -115,7 +119,7 @@ export const READ_REPLICA_FENCE_GROUPS: Grant = {
   resources: (s) =>
     s.rdsPlans.flatMap((p) =>
       p.database.kind === 'rds-instance' && p.database.replicaFenceParameterGroupName
-        ? [`arn:aws:rds:${p.regions.standby}:${p.accountId}:pg:${p.database.replicaFenceParameterGroupName}`]
+        ? [parameterGroupArn(p, p.regions.standby, p.database.replicaFenceParameterGroupName)]
         : [],
     ),
 };

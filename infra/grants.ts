@@ -32,6 +32,7 @@ import {
   OBSERVE_WAY_BACK,
   PAGE_ON_CALL,
   PUT_EVENTS,
+  parameterGroupArn,
   planZones,
   READ_RECORD_ANSWER,
   READ_RECORD_BACK,
@@ -106,7 +107,7 @@ export const GRANTS: Readonly<Record<FunctionName, readonly Row[]>> = {
       sid: 'FenceRdsSourceReadOnly',
       actions: ['rds:ModifyDBParameterGroup'],
       resources: (s) =>
-        fencedRdsPlans(s).map((p) => `arn:aws:rds:${p.regions.primary}:${p.accountId}:pg:${p.fenceParameterGroupName}`),
+        fencedRdsPlans(s).map((p) => parameterGroupArn(p, p.regions.primary, p.fenceParameterGroupName)),
     },
     // A planned fence is confirmed by what RDS shows: the source's parameter group in-sync, the replica caught up.
     {

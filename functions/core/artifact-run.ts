@@ -65,12 +65,13 @@ export const runArtifactCheck = async (
   portsFor: ArtifactPortsFor,
   now: () => Date,
 ): Promise<ArtifactCheckRecord> => {
-  const checkedAt = now().toISOString();
+  const at = now();
+  const checkedAt = at.toISOString();
   try {
     const ports = await portsFor(plan.artifacts, plan.regions.standby);
     // At the gate every RPO gate has passed: an artifact younger than its replication limit may still be on its way.
     // After the promotion nothing is: the primary region may be gone.
-    const inFlight = phase === 'gate' ? { now: now(), seconds: replicationLimits(plan) } : undefined;
+    const inFlight = phase === 'gate' ? { now: at, seconds: replicationLimits(plan) } : undefined;
     const config = { buckets: artifactBuckets(plan), maxArtifacts: plan.artifacts.maxArtifacts, inFlight };
     const report = await checkArtifacts(config, ports);
     return { phase, checkedAt, checked: report.checked, truncated: report.truncated, ...bounded(report.problems) };

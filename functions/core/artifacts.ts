@@ -189,7 +189,7 @@ export interface InFlightWindow {
  * A missing or older artifact written within its bucket's replication latency limit (plus the clocks' skew) is in
  * flight: healthy replication has not had the time it is allowed. Anything else keeps its verdict.
  */
-export const inFlight = (row: ArtifactRow, finding: ArtifactFinding, window: InFlightWindow | undefined) => {
+const inFlight = (row: ArtifactRow, finding: ArtifactFinding, window: InFlightWindow | undefined) => {
   if (!window || !row.writtenAt || (finding.verdict !== 'missing' && finding.verdict !== 'older')) return finding;
   const bucket = s3Location(row.location)?.bucket ?? '';
   const limit = window.seconds[bucket];
