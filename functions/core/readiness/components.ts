@@ -101,8 +101,9 @@ type TableFacts = Extract<ComponentFacts, { kind: 'dynamodb-global-table' }>;
 
 /**
  * The standby region's replica (DynamoDB API reference, DescribeTable: TableStatus, Replicas): the table must be there
- * and ACTIVE, and a replica the table lists for the standby region too. A table that lists no replicas at all is
- * WARN: not a current-version global table as DescribeTable sees it (the 2017.11.29 version is not read).
+ * and ACTIVE, and so must any replica it lists for the standby region itself (one it does not list is not required:
+ * which Regions `Replicas` includes, as seen from one replica, is not relied on). A table that lists no replicas at
+ * all is WARN: not a current-version global table as DescribeTable sees it (the 2017.11.29 version is not read).
  */
 export const judgeTableReplica = (c: Table, standby: string, part: TableFacts['replica']): Finding => {
   if (!part.ok) return refused(`table ${c.tableName} in ${standby}`, part);
