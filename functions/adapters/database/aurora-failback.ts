@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { describeFirst, describeOne, hasAwsErrorName, translateAwsError } from '#adapters/aws-errors.js';
 import { clientFor } from '#adapters/client-cache.js';
+import { parseArn } from '#core/arn.js';
 import { clusterId } from '#core/aurora-failback.js';
 import { AmbiguousTopologyError, ConfigurationError, RebuildFailedError } from '#core/errors.js';
 import type { PreservedCopy, RebuildOutcome, RebuildProgress } from '#core/failback.js';
@@ -138,10 +139,16 @@ export class AuroraFailback implements FailbackRebuilder {
         return { id, status: 'failed', detail: `${what}: the source is gone (past the old cluster's retention?)` };
       }
       if (hasAwsErrorName(error, 'KMSKeyNotAccessibleFault')) {
+        // Named already, the grant is there: what is left is the key's own policy.
+        const fix = this.#t.kmsKeyArn
+          ? 'The plan names it (database.preserveKmsKeyArn) and the way back is granted kms:CreateGrant and ' +
+            "kms:DescribeKey on it, through RDS: the key's policy must let the account's IAM policies decide (the " +
+            'default key policy does)'
+          : 'Name that key in database.preserveKmsKeyArn (the way back is then granted kms:CreateGrant and ' +
+            'kms:DescribeKey on it, through RDS)';
         throw new ConfigurationError(
           `${what}: RDS may not use the KMS key ${source.KmsKeyId ?? '(unnamed)'} that encrypts it for this ` +
-            'function (KMSKeyNotAccessibleFault); nothing was copied. Name that key in database.preserveKmsKeyArn ' +
-            '(the way back is then granted kms:CreateGrant and kms:DescribeKey on it, through RDS) and run the failback again',
+            `function (KMSKeyNotAccessibleFault); nothing was copied. ${fix}, and run the failback again`,
           { cause: error },
         );
       }
@@ -172,7 +179,7 @@ export class AuroraFailback implements FailbackRebuilder {
     const key = this.#t.kmsKeyArn;
     if (!source.StorageEncrypted || !key) return undefined;
     const theirs = source.KmsKeyId;
-    if (theirs && theirs !== key && theirs !== key.slice(key.indexOf('key/') + 4)) {
+    if (theirs && theirs !== key && theirs !== parseArn(key)?.resource.replace(/^key\//, '')) {
       throw new ConfigurationError(
         `snapshot ${source.DBClusterSnapshotIdentifier ?? '?'} is encrypted with ${theirs}, not with the plan's ` +
           `database.preserveKmsKeyArn ${key}: name the key that encrypts the old primary; nothing was copied`,

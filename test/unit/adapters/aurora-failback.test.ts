@@ -270,6 +270,22 @@ describe('AuroraFailback.preserve of an encrypted snapshot', () => {
       CopyTags: true,
     });
   });
+
+  it('points at the key policy, not at naming the key, when the plan already names it and RDS still refuses', async () => {
+    // Prepare
+    snapshotsOfOld(encrypted());
+    rds.on(CopyDBClusterSnapshotCommand).rejects(fault(KMSKeyNotAccessibleFault, 'not authorized to use the KMS key'));
+
+    // Act
+    const error = await failback(KEY)
+      .preserve(COPY)
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain("the key's policy must let the account's IAM policies decide");
+    expect((error as Error).message).not.toContain('Name that key');
+  });
 });
 
 describe('AuroraFailback.rebuild and rebuildStatus', () => {
