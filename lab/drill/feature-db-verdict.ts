@@ -27,7 +27,10 @@ export interface FeatureDbRunView {
   record?: { target: string; status: string };
 }
 
-/** Acknowledged commits missing on the new primary, counted as the registry's are (./checks.ts countLost). */
+/**
+ * Acknowledged commits missing on the new primary, counted as the registry's are (./checks.ts countLost): the shape
+ * of DrillReport['rpo'], spelled here because ./types.ts imports this file.
+ */
 export interface CommitsLost {
   lostCount: number;
   lostIds: number[];

@@ -21,7 +21,7 @@ export const DRILL_PLAN_NAME = 'drill';
 export const ML_PLAN_NAME = 'ml-platform';
 export const DRILL_ALARM_NAME = 'drill-primary-unreachable';
 /** The drill plan's alarm in its primary region watching its standby region (trigger.wayBackAlarms). */
-export const DRILL_WAY_BACK_ALARM_NAME = 'drill-standby-unreachable';
+const DRILL_WAY_BACK_ALARM_NAME = 'drill-standby-unreachable';
 export const DRILL_RECORD = 'db.drill.dr-failover.internal';
 export const DRILL_ACCOUNT_ID = '000000000000';
 const DRILL_REGIONS = { primary: 'us-east-1', standby: 'eu-west-1' };
