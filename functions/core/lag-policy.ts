@@ -52,6 +52,8 @@ export const decideLag = (plan: Plan, reading: LagReading, checks: number, mode:
  * within the RPO and one past it both lead to Fence, unless the plan has a gate that only a reading within the RPO
  * reaches (its components' gates; in a planned run, the model-artifact check). A standby that lost its source gains
  * nothing by waiting either (no change can reach it), so such a reading is not taken again when nothing hangs on it.
+ * The gates are the state machine's own routes after CheckLag (statemachines/failover.asl.yaml, `LagWithinRpo?` and
+ * `ComponentGatesWithin?`: components, then a planned run's artifacts): a new route there must be named here too.
  */
 const laterReadingMatters = (plan: Plan, mode: FailoverMode): boolean =>
   plan.rpo.onExceeded !== 'proceed' ||

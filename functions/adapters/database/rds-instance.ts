@@ -167,7 +167,9 @@ export class RdsInstanceFailover implements DatabaseFailover {
       detail: `${detail}${promoting}`,
     });
     // ReplicaLag is published minutes late: the datapoints of the minutes before replication stopped still look
-    // fresh, while the replica receives nothing more and the data at risk grows.
+    // fresh, while the replica receives nothing more and the data at risk grows. `sourceLost` is a judgement: RDS
+    // reports `error` or `stopped` for replication that needs someone to act (the monitoring page above), not for a
+    // blip, so under `onExceeded: proceed` the RPO guard does not wait for it to come back (core/lag-policy.ts).
     const broken = brokenReplication(instance);
     if (broken) {
       return {
